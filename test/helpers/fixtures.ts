@@ -1,0 +1,41 @@
+/** The LINCS parity fixtures (scikit-learn 1.2.1 / metric-learn 0.7.0), bundled in test/fixtures. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNpyMatrix, readNpy } from '../../src/io/npy.js';
+import type { Matrix } from '../../src/linalg/matrix.js';
+import type { PairConstraint } from '../../src/represent/itml.js';
+import { repoRoot } from './shared.js';
+
+export const fixtureDir = join(repoRoot, 'test', 'fixtures', 'lincs_SQ00015054');
+
+export function fixtureMatrix(name: string): Matrix {
+  return readNpyMatrix(join(fixtureDir, name));
+}
+
+export function fixtureArray(name: string): Float64Array {
+  return readNpy(join(fixtureDir, name)).data;
+}
+
+export function fixtureConstraints(): PairConstraint[] {
+  return readFileSync(join(fixtureDir, 'itml_constraints.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').map(Number))
+    .sort((x, y) => x[0]! - y[0]!)
+    .map(([, s, i, j]) => ({ a: i!, b: j!, sign: s === 1 ? 1 : -1 }) as PairConstraint);
+}
+
+export function fixtureSummary(): any {
+  return JSON.parse(readFileSync(join(fixtureDir, 'summary.json'), 'utf8'));
+}
+
+/** Max |a − b| / max |b|. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return m === 0 ? d : d / m;
+}
