@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
+import { presetParameters, parseRepresentations, type RunParameters } from '../../pipeline/params.js';
+import { terminalReporter } from '../terminal.js';
+import { intOption, numberOption, listOption } from '../options.js';
+import { UsageError } from '../../util/errors.js';
+
+export interface RunFlags {
+  labelCol: string;
+  out: string;
+  preset: 'paper' | 'default';
+  seed?: number;
+  pca?: number;
+  constraints?: number;
+  itmlBounds?: 'squared' | 'metric-learn';
+  itmlMaxIter?: number;
+  itmlTol?: number;
+  representations?: string;
+  normalizeOn?: 'labelled' | 'all';
+  minMoa?: number;
+  alpha?: number;
+  csifThreshold?: number;
+  csifMinSize?: number;
+  apRetry: boolean;
+  saveDistances?: boolean;
+  idCol?: string[];
+  features?: string[];
+  metadata?: string[];
+  featurePrefix?: string[];
+  quiet?: boolean;
+}
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--label-col <column>', 'metadata column with the MoA label', 'Metadata_moa')
+    .addOption(new Option('--preset <name>', 'parameter preset: paper = the source study').choices(['paper', 'default']).default('default'))
+    .option('--seed <n>', 'seed for ITML constraints and AP tie-breaking noise', intOption('--seed'))
+    .option('--pca <k>', 'PCA components (integer) or variance fraction in (0, 1)', numberOption('--pca', 0))
+    .option('--constraints <n>', 'ITML similar (and dissimilar) pairs to sample', intOption('--constraints', 1))
+    .addOption(new Option('--itml-bounds <mode>', 'ITML bounds: squared distances, or metric-learn (unsquared, compat)').choices(['squared', 'metric-learn']))
+    .option('--itml-max-iter <n>', 'ITML maximum sweeps', intOption('--itml-max-iter', 1))
+    .option('--itml-tol <x>', 'ITML convergence threshold', numberOption('--itml-tol', 0))
+    .option('--representations <list>', 'comma-separated subset of raw,pca,itml')
+    .addOption(new Option('--normalize-on <rows>', 'rows whose mean/std the z-score uses').choices(['labelled', 'all']))
+    .option('--min-moa <n>', 'test only MoAs carried by at least n rows', intOption('--min-moa', 1))
+    .option('--alpha <p>', 'significance level of the enrichment test', numberOption('--alpha', 0, 1))
+    .option('--csif-threshold <x>', 'within/overall variance ratio below which a feature is a CSIF', numberOption('--csif-threshold', 0))
+    .option('--csif-min-size <n>', 'smallest community evaluated for CSIFs', intOption('--csif-min-size', 2))
+    .option('--no-ap-retry', 'do not retry a non-converged AP with higher damping')
+    .option('--id-col <column>', 'column naming the drugs (repeatable)', listOption)
+    .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
+    .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
+    .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
+    .option('-q, --quiet', 'print only the result table and warnings');
+}
+
+export function parametersFromFlags(f: RunFlags): RunParameters {
+  const p = presetParameters(f.preset, f.labelCol);
+  if (f.seed !== undefined) p.seed = f.seed;
+  if (f.pca !== undefined) {
+    if (f.pca === 0) throw new UsageError('--pca must be > 0');
+    p.pca = f.pca;
+  }
+  if (f.constraints !== undefined) p.itml.numConstraints = f.constraints;
+  if (f.itmlBounds) p.itml.bounds = f.itmlBounds;
+  if (f.itmlMaxIter !== undefined) p.itml.maxIter = f.itmlMaxIter;
+  if (f.itmlTol !== undefined) p.itml.tol = f.itmlTol;
+  if (f.representations) p.representations = parseRepresentations(f.representations);
+  if (f.normalizeOn) p.normalizeOn = f.normalizeOn;
+  if (f.minMoa !== undefined) p.minMoa = f.minMoa;
+  if (f.alpha !== undefined) p.alpha = f.alpha;
+  if (f.csifThreshold !== undefined) p.csifThreshold = f.csifThreshold;
+  if (f.csifMinSize !== undefined) p.csifMinSize = f.csifMinSize;
+  p.ap.retry = f.apRetry;
+  if (f.idCol?.length) p.idCols = [...f.idCol, ...p.idCols.filter((c) => !f.idCol!.includes(c))];
+  return p;
+}
+
+export function register(program: Command): void {
+  addRunOptions(
+    program
+      .command('run')
+      .description('z-score → raw / PCA / ITML → distances → affinity propagation → MoA enrichment → CSIF; writes DIR/summary.json, clusters.csv, enrichment.csv, csif.csv')
+      .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV or Parquet)')
+      .requiredOption('-o, --out <dir>', 'output directory'),
+  )
+    .option('--save-distances', 'also write the Euclidean distance matrices (distances_<rep>.npy)')
+    .action(async (file: string, flags: RunFlags) => {
+      const reporter = terminalReporter({ quiet: flags.quiet });
+      const params = parametersFromFlags(flags);
+      const { summary } = await runWorkflow(file, flags.out, params, {
+        reporter, saveDistances: flags.saveDistances,
+        read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix },
+      });
+      process.stdout.write(`${formatComparisonTable(summary)}\n`);
+      process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
+      process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);
+    });
+}

@@ -1,0 +1,178 @@
+/**
+ * The study's workflow on in-memory profiles: labelled rows → z-score → raw / PCA / ITML →
+ * squared Euclidean distances → affinity propagation → MoA enrichment → CSIF. Pure computation:
+ * no files (see outputs.ts), so evaluation and benchmarks reuse it.
+ */
+import { type Matrix, squaredDistances, takeRows } from '../linalg/index.js';
+import { type Profiles, type Dropped, metaStrings, subsetRows } from '../io/profiles.js';
+import { zscore } from '../preprocess/zscore.js';
+import { PCA } from '../represent/pca.js';
+import { Itml } from '../represent/itml.js';
+import { affinityPropagationWithRetry, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
+import { moaEnrichment, type EnrichmentResult } from '../enrich/enrichment.js';
+import { csif, type CsifResult } from '../enrich/csif.js';
+import { InputError } from '../util/errors.js';
+import { type Reporter, silentReporter } from '../util/log.js';
+import type { Representation, RunParameters } from './params.js';
+
+export interface RepresentationResult {
+  name: Representation;
+  /** Coordinates clustered (n × dim). */
+  coords: Matrix;
+  ap: AffinityPropagationRetryResult;
+  enrichment: EnrichmentResult;
+  csif: CsifResult;
+  /** S = −‖xi − xj‖², kept only when asked for. */
+  similarity?: Matrix;
+}
+
+export interface ItmlSummary {
+  sweeps: number;
+  converged: boolean;
+  bounds: [number, number];
+  constraints: number;
+  metric: Matrix;
+  warnings: string[];
+}
+
+export interface AnalysisResult {
+  params: RunParameters;
+  /** Analysed (labelled) profiles: z-scored kept features, metadata of those rows. */
+  profiles: Profiles;
+  /** Index of each analysed row in the input table. */
+  inputRows: Int32Array;
+  labels: string[];
+  rowsInInput: number;
+  dropped: Dropped[];
+  representations: Partial<Record<Representation, RepresentationResult>>;
+  pcaExplained?: number;
+  itml?: ItmlSummary;
+  timings: Record<string, number>;
+  warnings: string[];
+}
+
+export interface AnalyseOptions {
+  reporter?: Reporter;
+  keepSimilarity?: boolean;
+}
+
+function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T {
+  const t0 = performance.now();
+  const out = fn();
+  timings[key] = (timings[key] ?? 0) + (performance.now() - t0) / 1000;
+  return out;
+}
+
+export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOptions = {}): AnalysisResult {
+  const reporter = opts.reporter ?? silentReporter;
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    reporter.warn(m);
+  };
+  const src = input.source ?? 'profiles';
+  const rawLabels = metaStrings(input, params.labelCol);
+  const labelledIdx: number[] = [];
+  const dropped: Dropped[] = [];
+  rawLabels.forEach((l, i) => {
+    if (l !== null && l.trim() !== '') labelledIdx.push(i);
+    else dropped.push({ kind: 'row', name: String(i), reason: `no ${params.labelCol} label (kept for normalisation only)` });
+  });
+  if (labelledIdx.length < 2) {
+    throw new InputError(`${src}: only ${labelledIdx.length} row(s) have a ${params.labelCol} label; at least 2 are needed`);
+  }
+  if (dropped.length) reporter.info(`${dropped.length} of ${rawLabels.length} rows have no ${params.labelCol} label: left out of clustering and enrichment`);
+
+  // z-score: statistics over labelled rows (the study) or over all rows (controls included).
+  const z = timed(timings, 'zscore', () => {
+    const basis = params.normalizeOn === 'labelled' ? subsetRows(input, labelledIdx) : input;
+    const r = zscore(basis.X);
+    if (!r.kept.length) {
+      throw new InputError(`${src}: every feature has a missing value or zero variance (are all rows identical?) — nothing left to cluster`);
+    }
+    return { r, basis };
+  });
+  for (let t = 0; t < z.r.dropped.length; t++) {
+    const j = z.r.dropped[t]!;
+    dropped.push({
+      kind: 'feature',
+      name: input.features[j]!,
+      reason: z.r.droppedReason[t] === 'non-finite' ? 'has a missing or infinite value' : 'zero variance',
+    });
+  }
+  const nDroppedFeatures = z.r.dropped.length;
+  if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
+  const features = z.r.kept.map((j) => input.features[j]!);
+  let Z: Matrix = params.normalizeOn === 'labelled' ? z.r.Z : takeRows(z.r.Z, labelledIdx);
+  const analysed = subsetRows(input, labelledIdx);
+  const profiles: Profiles = { features, X: Z, meta: analysed.meta, source: input.source };
+  for (let i = 0; i < Z.data.length; i++) {
+    if (!Number.isFinite(Z.data[i]!)) {
+      const row = Math.floor(i / Z.cols);
+      throw new InputError(`${src}: non-finite value after normalisation at input row ${labelledIdx[row]! + 1}, feature ${features[i % Z.cols]}`);
+    }
+  }
+  const labels = labelledIdx.map((i) => rawLabels[i]!.trim());
+  const classes = new Set(labels);
+  if (classes.size < 2) warn(`only one ${params.labelCol} class ("${labels[0]}"): enrichment is uninformative and ITML is skipped`);
+
+  const reps: Partial<Record<Representation, RepresentationResult>> = {};
+  const result: AnalysisResult = {
+    params, profiles, inputRows: Int32Array.from(labelledIdx), labels, rowsInInput: rawLabels.length, dropped,
+    representations: reps, timings, warnings,
+  };
+  const coordsFor: Partial<Record<Representation, () => Matrix>> = {
+    raw: () => Z,
+    pca: () =>
+      timed(timings, 'pca', () => {
+        const maxK = Math.min(Z.rows, Z.cols);
+        let k = params.pca;
+        if (k >= 1 && k > maxK) {
+          warn(`PCA: ${k} components requested but only ${maxK} possible; using ${maxK}`);
+          k = maxK;
+        }
+        const pca = new PCA({ nComponents: k });
+        const P = pca.fitTransform(Z);
+        result.pcaExplained = pca.explainedVarianceRatio!.reduce((a, b) => a + b, 0);
+        return P;
+      }),
+    itml: () =>
+      timed(timings, 'itml', () => {
+        const itml = new Itml({ ...params.itml, seed: params.seed, reporter });
+        itml.fit(Z, labels);
+        result.itml = {
+          sweeps: itml.nSweeps, converged: itml.converged, bounds: itml.bounds,
+          constraints: itml.constraints.length, metric: itml.metric!, warnings: itml.warnings,
+        };
+        for (const w of itml.warnings) warnings.push(w);
+        return itml.transform(Z);
+      }),
+  };
+  for (const name of params.representations) {
+    if (name === 'itml' && classes.size < 2) continue;
+    const coords = coordsFor[name]!();
+    const D = timed(timings, 'distances', () => squaredDistances(coords));
+    const S = D;
+    for (let i = 0; i < S.data.length; i++) S.data[i] = -S.data[i]!;
+    const ap = timed(timings, 'ap', () =>
+      affinityPropagationWithRetry(S, {
+        damping: params.ap.damping, maxIter: params.ap.maxIter, convergenceIter: params.ap.convergenceIter,
+        noise: { seed: params.seed }, dampings: params.ap.retry ? undefined : [params.ap.damping], reporter,
+        copy: !!opts.keepSimilarity,
+      }),
+    );
+    for (const w of ap.warnings) warnings.push(`${name}: ${w}`);
+    if (ap.exemplars.length === 0) {
+      warn(`${name}: affinity propagation found no exemplar; every row is unassigned`);
+    }
+    const enrichment = timed(timings, 'enrichment', () =>
+      moaEnrichment(ap.labels, labels, { minMoa: params.minMoa, alpha: params.alpha, sep: params.sep }),
+    );
+    const cs = timed(timings, 'csif', () => csif(Z, ap.labels, features, { threshold: params.csifThreshold, minSize: params.csifMinSize }));
+    for (const w of [...enrichment.warnings, ...cs.warnings]) warnings.push(`${name}: ${w}`);
+    reps[name] = { name, coords, ap, enrichment, csif: cs, similarity: opts.keepSimilarity ? S : undefined };
+  }
+  Z = profiles.X;
+  return result;
+}

@@ -1,0 +1,184 @@
+/**
+ * Writes what `phenomap run` produces into its output directory (the layout the report and
+ * query commands read back): summary.json, clusters.csv, enrichment.csv, csif.csv,
+ * itml_metric.npy, repr_<name>.npy, features.txt and optionally distances_<name>.npy.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { MetaColumn, Profiles } from '../io/profiles.js';
+import { writeProfiles } from '../io/write.js';
+import { writeNpy } from '../io/npy.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { zeros } from '../linalg/index.js';
+import type { AnalysisResult } from './analyse.js';
+import type { Representation } from './params.js';
+
+export const PHENOMAP_VERSION = '0.1.0';
+
+export interface RepresentationSummary {
+  clusters: number;
+  enrichedClusters: number;
+  enrichmentRatio: number;
+  apIterations: number;
+  apConverged: boolean;
+  apDamping: number;
+  apAttempts: { damping: number; converged: boolean; nIter: number; clusters: number }[];
+  dim: number;
+  preference: number;
+  clusterSizes: number[];
+  singletons: number;
+  apTrace: number[];
+  significantPairs: number;
+  moasTested: number;
+  csifClusters: number;
+  csifTotal: number;
+  csifDistinctFeatures: number;
+}
+
+export interface RunSummary {
+  phenomap: string;
+  inputs: {
+    file: string | null;
+    rowsInFile: number;
+    labelCol: string;
+    idCols: string[];
+    idCol: string | null;
+    doseCol: string | null;
+  };
+  parameters: AnalysisResult['params'];
+  dropped: { rows: number; features: number; details: { kind: string; name: string; reason: string }[] };
+  n: number;
+  d: number;
+  labelClasses: number;
+  representations: Partial<Record<Representation, RepresentationSummary>>;
+  pca?: { components: number; explainedVariance: number };
+  itml?: { sweeps: number; converged: boolean; bounds: [number, number]; constraints: number; warnings: string[] };
+  timings: Record<string, number>;
+  warnings: string[];
+}
+
+const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
+
+export function summarise(res: AnalysisResult, file: string | null, extraTimings: Record<string, number> = {}): RunSummary {
+  const metaNames = new Set(res.profiles.meta.map((c) => c.name));
+  const reps: RunSummary['representations'] = {};
+  for (const [name, r] of Object.entries(res.representations) as [Representation, NonNullable<AnalysisResult['representations']['raw']>][]) {
+    const sizes = new Array<number>(r.ap.exemplars.length).fill(0);
+    for (const l of r.ap.labels) if (l >= 0) sizes[l]++;
+    reps[name] = {
+      clusters: r.enrichment.nClusters,
+      enrichedClusters: r.enrichment.enrichedClusters.length,
+      enrichmentRatio: r.enrichment.enrichmentRatio,
+      apIterations: r.ap.nIter,
+      apConverged: r.ap.converged,
+      apDamping: r.ap.damping,
+      apAttempts: r.ap.attempts,
+      dim: r.coords.cols,
+      preference: r.ap.preference,
+      clusterSizes: sizes,
+      singletons: sizes.filter((s) => s === 1).length,
+      apTrace: Array.from(r.ap.exemplarTrace),
+      significantPairs: r.enrichment.nSignificantPairs,
+      moasTested: r.enrichment.nMoasTested,
+      csifClusters: r.csif.perCluster.filter((c) => c.features.length > 0).length,
+      csifTotal: r.csif.perCluster.reduce((a, c) => a + c.features.length, 0),
+      csifDistinctFeatures: r.csif.featureCounts.size,
+    };
+  }
+  const droppedRows = res.dropped.filter((d) => d.kind === 'row');
+  const droppedFeatures = res.dropped.filter((d) => d.kind === 'feature');
+  return {
+    phenomap: PHENOMAP_VERSION,
+    inputs: {
+      file,
+      rowsInFile: res.rowsInInput,
+      labelCol: res.params.labelCol,
+      idCols: res.params.idCols.filter((c) => metaNames.has(c)),
+      idCol: res.params.idCols.find((c) => metaNames.has(c)) ?? null,
+      doseCol: DOSE_COLS.find((c) => metaNames.has(c)) ?? null,
+    },
+    parameters: res.params,
+    dropped: { rows: droppedRows.length, features: droppedFeatures.length, details: res.dropped.map((d) => ({ ...d })) },
+    n: res.profiles.X.rows,
+    d: res.profiles.X.cols,
+    labelClasses: new Set(res.labels).size,
+    representations: reps,
+    pca: res.pcaExplained !== undefined ? { components: res.representations.pca?.coords.cols ?? 0, explainedVariance: res.pcaExplained } : undefined,
+    itml: res.itml ? { sweeps: res.itml.sweeps, converged: res.itml.converged, bounds: res.itml.bounds, constraints: res.itml.constraints, warnings: res.itml.warnings } : undefined,
+    timings: { ...res.timings, ...extraTimings },
+    warnings: res.warnings,
+  };
+}
+
+function table(columns: MetaColumn[], rows: number): Profiles {
+  return { features: [], X: zeros(rows, 0), meta: columns };
+}
+
+export interface WriteOptions {
+  saveDistances?: boolean;
+  /** Timings measured outside analyse() (load, writing). */
+  extraTimings?: Record<string, number>;
+}
+
+export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | null, opts: WriteOptions = {}): Promise<RunSummary> {
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const n = res.profiles.X.rows;
+  const reps = Object.values(res.representations);
+  // clusters.csv: input row index, every metadata column, then cluster and exemplar flag per representation.
+  const cols: MetaColumn[] = [{ name: 'row', kind: 'number', values: Float64Array.from(res.inputRows) }];
+  const taken = new Set(['row']);
+  for (const c of res.profiles.meta) {
+    if (taken.has(c.name)) continue;
+    taken.add(c.name);
+    cols.push(c);
+  }
+  for (const r of reps) {
+    cols.push({ name: `cluster_${r.name}`, kind: 'number', values: Float64Array.from(r.ap.labels) });
+  }
+  for (const r of reps) {
+    const isEx = new Set(r.ap.exemplars);
+    cols.push({ name: `exemplar_${r.name}`, kind: 'string', values: Array.from({ length: n }, (_, i) => (isEx.has(i) ? 'true' : 'false')) });
+  }
+  await writeProfiles(join(dir, 'clusters.csv'), table(cols, n));
+
+  const enr = reps.flatMap((r) => r.enrichment.rows.map((row) => ({ rep: r.name, ...row })));
+  await writeProfiles(join(dir, 'enrichment.csv'), table([
+    { name: 'representation', kind: 'string', values: enr.map((e) => e.rep) },
+    { name: 'cluster', kind: 'number', values: Float64Array.from(enr, (e) => e.cluster) },
+    { name: 'moa', kind: 'string', values: enr.map((e) => e.moa) },
+    { name: 'k', kind: 'number', values: Float64Array.from(enr, (e) => e.k) },
+    { name: 'n', kind: 'number', values: Float64Array.from(enr, (e) => e.n) },
+    { name: 'K', kind: 'number', values: Float64Array.from(enr, (e) => e.K) },
+    { name: 'N', kind: 'number', values: Float64Array.from(enr, (e) => e.N) },
+    { name: 'p', kind: 'number', values: Float64Array.from(enr, (e) => e.p) },
+    { name: 'q', kind: 'number', values: Float64Array.from(enr, (e) => e.q) },
+    { name: 'significant', kind: 'string', values: enr.map((e) => String(e.significant)) },
+  ], enr.length));
+
+  const cs = reps.flatMap((r) => r.csif.perCluster.flatMap((c) => c.features.map((f) => ({ rep: r.name, cluster: c.cluster, size: c.size, ...f }))));
+  await writeProfiles(join(dir, 'csif.csv'), table([
+    { name: 'representation', kind: 'string', values: cs.map((e) => e.rep) },
+    { name: 'cluster', kind: 'number', values: Float64Array.from(cs, (e) => e.cluster) },
+    { name: 'size', kind: 'number', values: Float64Array.from(cs, (e) => e.size) },
+    { name: 'feature', kind: 'string', values: cs.map((e) => e.feature) },
+    { name: 'ratio', kind: 'number', values: Float64Array.from(cs, (e) => e.ratio) },
+  ], cs.length));
+
+  if (res.itml) writeNpy(join(dir, 'itml_metric.npy'), res.itml.metric);
+  for (const r of reps) {
+    writeNpy(join(dir, `repr_${r.name}.npy`), r.coords);
+    if (opts.saveDistances) {
+      if (r.similarity) {
+        const S = r.similarity;
+        // Euclidean (not squared) distances, the study's distance matrix.
+        const D = { rows: S.rows, cols: S.cols, data: S.data.map((v) => Math.sqrt(Math.max(-v, 0))) };
+        writeNpy(join(dir, `distances_${r.name}.npy`), D);
+      }
+    }
+  }
+  writeFileAtomic(join(dir, 'features.txt'), res.profiles.features.join('\n') + '\n');
+  const summary = summarise(res, file, { ...opts.extraTimings, write: (performance.now() - t0) / 1000 });
+  writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  return summary;
+}

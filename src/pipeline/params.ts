@@ -1,0 +1,71 @@
+/**
+ * Parameters of the DIP-community workflow and its presets. `paper` reproduces the source study
+ * (metric-learn ITML with 20 + 20 constraints, 1000 sweeps, tol 1e-3, its percentile bounds;
+ * PCA 50; z-score over the labelled rows only, as the reference run did).
+ */
+import type { ItmlBounds } from '../represent/itml.js';
+import { UsageError } from '../util/errors.js';
+
+export type Representation = 'raw' | 'pca' | 'itml';
+export const REPRESENTATIONS: readonly Representation[] = ['raw', 'pca', 'itml'];
+
+export interface RunParameters {
+  preset: 'paper' | 'default';
+  labelCol: string;
+  /** Multi-MoA separator inside a label. */
+  sep: string;
+  seed: number;
+  /** Rows whose statistics the z-score uses: only labelled rows (the study) or all rows. */
+  normalizeOn: 'labelled' | 'all';
+  /** PCA components (integer) or variance fraction. */
+  pca: number;
+  itml: { numConstraints: number; maxIter: number; tol: number; gamma: number; bounds: ItmlBounds };
+  ap: { damping: number; maxIter: number; convergenceIter: number; retry: boolean };
+  minMoa: number;
+  alpha: number;
+  csifThreshold: number;
+  csifMinSize: number;
+  representations: Representation[];
+  /** Columns that name a drug (query, report); the first present one wins. */
+  idCols: string[];
+}
+
+export const DEFAULT_ID_COLS = [
+  'Metadata_pert_iname', 'Metadata_compound', 'Compound Name', 'Metadata_Compound', 'Metadata_broad_sample',
+  'Metadata_broad_id', 'Compound BRD', 'Metadata_pert_id',
+];
+
+export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metadata_moa'): RunParameters {
+  const base: RunParameters = {
+    preset,
+    labelCol,
+    sep: '|',
+    seed: 0,
+    normalizeOn: 'all',
+    pca: 50,
+    itml: { numConstraints: 20, maxIter: 1000, tol: 1e-3, gamma: 1, bounds: 'squared' },
+    ap: { damping: 0.5, maxIter: 200, convergenceIter: 15, retry: true },
+    minMoa: 5,
+    alpha: 0.01,
+    csifThreshold: 0.01,
+    csifMinSize: 2,
+    representations: [...REPRESENTATIONS],
+    idCols: [...DEFAULT_ID_COLS],
+  };
+  if (preset === 'paper') {
+    base.normalizeOn = 'labelled';
+    base.itml = { ...base.itml, bounds: 'metric-learn' };
+  }
+  return base;
+}
+
+export function parseRepresentations(text: string): Representation[] {
+  const out = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const r of out) {
+    if (!REPRESENTATIONS.includes(r as Representation)) {
+      throw new UsageError(`unknown representation "${r}" (choose from ${REPRESENTATIONS.join(', ')})`);
+    }
+  }
+  if (!out.length) throw new UsageError('no representation given');
+  return out as Representation[];
+}
