@@ -173,7 +173,7 @@ export async function queryDrug(runDir: string, drug: string, opts: QueryOptions
   const k = opts.k ?? 10;
   const summary = loadSummary(runDir);
   const table = await readTable(join(runDir, 'clusters.csv'));
-  const idCols = [...new Set([...(summary.inputs.idCols ?? []), ...table.columns.filter((c) => /pert_iname|compound|broad|name/i.test(c))])]
+  const idCols = [...new Set([...(summary.inputs.idCols ?? []), ...table.columns.filter((c) => /pert_iname|^compound name$|^Metadata_compound$|broad_(sample|id)$/i.test(c))])]
     .filter((c) => table.columns.includes(c));
   if (!idCols.length) throw new InputError(`${runDir}/clusters.csv: no column names the drugs (looked for ${summary.parameters.idCols.join(', ')})`);
   const match = matchRows(table, idCols, drug);

@@ -1,0 +1,129 @@
+/**
+ * The DIP-community pipeline, stage by stage, side by side with scikit-learn
+ * (../shared/bench/peer_sklearn.py, 1 BLAS thread) on the same data in the same run.
+ *
+ *   npx tsx bench/pipeline.ts [--scale 1,8] [--repeats 3]
+ *
+ * For --scale k both sides stack the labelled LINCS rows k times with 1 % Gaussian noise
+ * (× column std): the peer does it internally, phenomap reads a file generated the same way
+ * (its ingest therefore handles k× more rows than the peer's). Prints per-stage medians, the
+ * ratio peer / phenomap (> 1 means phenomap is faster) and whole-process wall times.
+ */
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readProfiles, writeProfiles } from '../src/io/read.js';
+import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
+import { zscore } from '../src/preprocess/zscore.js';
+import { PCA } from '../src/represent/pca.js';
+import { squaredDistances, columnStd, zeros } from '../src/linalg/index.js';
+import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
+import { moaEnrichment } from '../src/enrich/enrichment.js';
+import { Rng } from '../src/util/rng.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
+const peer = join(root, '..', 'shared', 'bench', 'peer_sklearn.py');
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const scales = arg('--scale', '1,8').split(',').map(Number);
+const repeats = Number(arg('--repeats', '3'));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : 0.5 * (s[s.length / 2 - 1]! + s[s.length / 2]!);
+}
+
+function timed<T>(fn: () => T): [T, number] {
+  const runs: number[] = [];
+  let out!: T;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    out = fn();
+    runs.push((performance.now() - t0) / 1000);
+  }
+  return [out, median(runs)];
+}
+
+/** Labelled rows stacked k times with 1 % noise, as the peer's --scale does. */
+function scaled(p: Profiles, k: number, seed = 0): Profiles {
+  const labels = metaStrings(p, 'Metadata_moa');
+  const idx = labels.flatMap((l, i) => (l && l.trim() ? [i] : []));
+  const base = subsetRows(p, idx);
+  if (k === 1) return base;
+  const n = base.X.rows, d = base.X.cols;
+  const sd = columnStd(base.X);
+  const rng = new Rng(seed);
+  const X = zeros(n * k, d);
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) X.data[(c * n + i) * d + j] = base.X.data[i * d + j]! + 0.01 * sd[j]! * rng.normal();
+    }
+  }
+  const rows = Array.from({ length: n * k }, (_, r) => r % n);
+  const meta = subsetRows(base, rows).meta;
+  return { features: base.features, X, meta, source: `${p.source} ×${k}` };
+}
+
+function runPeer(k: number, extra: string[] = []): { json: any; wall: number } | null {
+  if (!existsSync(peer)) {
+    console.log(`[skip peer] ${peer} not found`);
+    return null;
+  }
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/python3', [peer, plate, '--label-col', 'Metadata_moa', '--scale', String(k), '--no-tsne', ...extra], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) {
+    console.log(`[skip peer] ${r.stderr.trim().split('\n').pop()}`);
+    return null;
+  }
+  return { json: JSON.parse(r.stdout), wall };
+}
+
+const { profiles } = await readProfiles(plate);
+const results: any[] = [];
+for (const k of scales) {
+  const p = scaled(profiles, k);
+  const labels = metaStrings(p, 'Metadata_moa') as string[];
+  const [z, tZ] = timed(() => zscore(p.X));
+  const Z = z.Z;
+  const [, tPca] = timed(() => new PCA({ nComponents: 50 }).fitTransform(Z));
+  const [D, tDist] = timed(() => squaredDistances(Z));
+  const S = { rows: D.rows, cols: D.cols, data: D.data.map((v) => -v) };
+  const [ap, tAp] = timed(() => affinityPropagation(S, { noise: { seed: 0 } }));
+  const [, tEnr] = timed(() => moaEnrichment(ap.labels, labels));
+  const ours = { zscore: tZ, pca: tPca, sqdist: tDist, affinity_propagation: tAp, enrichment: tEnr };
+  const peerRes = runPeer(k, ['--repeats', String(repeats)]);
+  console.log(`\n== scale ${k}: n = ${Z.rows}, d = ${Z.cols}; phenomap AP ${ap.exemplars.length} clusters / ${ap.nIter} it${peerRes ? `; sklearn AP ${peerRes.json.clusters} clusters / ${peerRes.json.ap_iterations} it` : ''}`);
+  console.log('stage                  phenomap s   sklearn s   speed-up');
+  for (const [stage, t] of Object.entries(ours)) {
+    const ps = peerRes?.json.stages_s?.[stage];
+    console.log(`${stage.padEnd(22)} ${t.toFixed(4).padStart(10)}  ${ps !== undefined ? ps.toFixed(4).padStart(10) : '         -'}  ${ps !== undefined ? (ps / t).toFixed(2).padStart(8) + '×' : ''}`);
+  }
+  const perIterOurs = tAp / Math.max(ap.nIter, 1);
+  const perIterPeer = peerRes ? peerRes.json.stages_s.affinity_propagation / Math.max(peerRes.json.ap_iterations, 1) : NaN;
+  console.log(`AP per iteration: phenomap ${(perIterOurs * 1e3).toFixed(2)} ms, sklearn ${(perIterPeer * 1e3).toFixed(2)} ms → ${(perIterPeer / perIterOurs).toFixed(2)}×`);
+
+  // Whole process, end to end, once each: `phenomap run` (all three representations, outputs written)
+  // vs the peer script with one repeat (its stages only, no t-SNE).
+  const dir = mkdtempSync(join(tmpdir(), 'phenomap-bench-'));
+  let input = plate;
+  if (k > 1) {
+    input = join(dir, `lincs_x${k}.csv.gz`);
+    await writeProfiles(input, p);
+  }
+  const t0 = performance.now();
+  execFileSync(process.execPath, [join(root, 'bin', 'phenomap.js'), 'run', input, '--preset', 'paper', '--out', join(dir, 'out'), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const wallOurs = (performance.now() - t0) / 1000;
+  const peerOnce = runPeer(k, ['--repeats', '1']);
+  console.log(`whole run (process wall time): phenomap run (raw+PCA+ITML, outputs) ${wallOurs.toFixed(2)} s; peer script (raw+PCA, no t-SNE) ${peerOnce ? peerOnce.wall.toFixed(2) : '-'} s → ${peerOnce ? (peerOnce.wall / wallOurs).toFixed(2) + '×' : ''}`);
+  results.push({ scale: k, n: Z.rows, d: Z.cols, phenomap: ours, sklearn: peerRes?.json.stages_s ?? null, apPerIter: { phenomap: perIterOurs, sklearn: perIterPeer }, wall: { phenomap: wallOurs, sklearn: peerOnce?.wall ?? null } });
+}
+const outFile = join(tmpdir(), 'phenomap-bench-pipeline.json');
+writeFileSync(outFile, JSON.stringify(results, null, 1));
+console.log(`\nJSON: ${outFile}`);
