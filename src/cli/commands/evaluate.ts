@@ -1,0 +1,175 @@
+import { Option, type Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readProfiles } from '../../io/read.js';
+import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
+import type { Profiles } from '../../io/profiles.js';
+import {
+  evaluate, formatEvaluationTable, parseRepresentationList, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
+} from '../../evaluate/protocol.js';
+import { SPLIT_KINDS, type SplitKind } from '../../evaluate/splits.js';
+import type { NormalizeMethod } from '../../preprocess/normalize.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { UsageError } from '../../util/errors.js';
+import { terminalReporter } from '../terminal.js';
+import { intOption, listOption } from '../options.js';
+
+interface EvaluateFlags {
+  labelCol?: string;
+  groupCol?: string;
+  doseCol?: string;
+  batchCol?: string;
+  controlLabel?: string[];
+  split: SplitKind;
+  folds: number;
+  seeds: number;
+  representations: string;
+  metrics?: string[];
+  normalize: string;
+  normSamples?: string;
+  normStrata?: string[];
+  nullSize: number;
+  inSample: boolean;
+  dataLevel: boolean;
+  recipe?: 'bbbc021' | 'lincs' | 'cell-injury';
+  data?: string;
+  out: string;
+  features?: string[];
+  metadata?: string[];
+  featurePrefix?: string[];
+  quiet?: boolean;
+}
+
+/** Column defaults per recipe (flags override). */
+const RECIPE_COLUMNS: Record<string, { label: string; group: string; dose?: string; batch?: string; controls?: string[] }> = {
+  bbbc021: { label: 'Metadata_moa', group: 'Metadata_compound', dose: 'Metadata_concentration', batch: 'Metadata_batch' },
+  // One plate, one well per compound and dose: a compound's doses are its only replicates, and there is no second batch.
+  lincs: { label: 'Metadata_moa', group: 'Metadata_pert_iname' },
+  'cell-injury': { label: 'Metadata_injury_type', group: 'Metadata_compound', dose: 'Compound Concentration (microMolar)', batch: 'Plate', controls: ['DMSO', 'Control'] },
+};
+
+function csvCell(v: unknown): string {
+  const s = typeof v === 'number' ? (Number.isNaN(v) ? '' : String(v)) : String(v ?? '');
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function foldsCsv(r: EvaluationResult): string {
+  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds'];
+  const lines = r.folds.map((f) => [f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3)].map(csvCell).join(','));
+  return [head.join(','), ...lines].join('\n') + '\n';
+}
+
+function perLabelCsv(r: EvaluationResult): string {
+  const head = ['representation', 'metric', 'label', 'value', 'n', 'random_baseline', 'p_value', 'q_value', 'retrieved'];
+  const out: string[] = [head.join(',')];
+  for (const s of r.representations) {
+    for (const [metric, res] of [['nsc', s.nsc], ['nscb', s.nscb]] as const) {
+      if (!res) continue;
+      for (const [l, e] of Object.entries(res.perLabel)) out.push([s.name, metric, l, e.accuracy, e.total, '', '', '', ''].map(csvCell).join(','));
+    }
+    for (const [metric, res] of [['map_consistency', s.consistency], ['map_activity', s.activity]] as const) {
+      if (!res) continue;
+      for (const g of res.groups) out.push([s.name, metric, g.group, g.mAP, g.nQueries, g.baseline, g.pValue, g.qValue, g.retrieved].map(csvCell).join(','));
+    }
+  }
+  const d = r.dataLevel;
+  if (d) {
+    for (const [metric, res] of [['map_consistency', d.consistency], ['map_activity', d.activity]] as const) {
+      if (!res) continue;
+      for (const g of res.groups) out.push(['data-level', metric, g.group, g.mAP, g.nQueries, g.baseline, g.pValue, g.qValue, g.retrieved].map(csvCell).join(','));
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description('held-out evaluation by compound: NSC/NSCB 1-NN MoA accuracy, MoA-consistency and activity mAP for raw, PCA, ITML and LDA; writes DIR/summary.json, folds.csv, per_label.csv')
+    .argument('[profiles]', 'profile table (CSV, CSV.gz, TSV or Parquet); omit with --recipe')
+    .option('--label-col <column>', 'MoA label column (default Metadata_moa, or the recipe\'s)')
+    .option('--group-col <column>', 'compound column: splits never separate its rows (required without --recipe)')
+    .option('--dose-col <column>', 'concentration column: treatment = compound + dose')
+    .option('--batch-col <column>', 'batch column for NSCB (BBBC021: Metadata_batch = WeekN)')
+    .option('--control-label <list>', 'labels/compounds that are controls (default DMSO)', listOption)
+    .addOption(new Option('--split <kind>', 'compound-grouped split').choices([...SPLIT_KINDS]).default('loco'))
+    .option('--folds <k>', 'folds for --split kfold', intOption('--folds', 2), 5)
+    .option('--seeds <n>', 'number of seeds (0..n−1): ITML constraints, k-fold assignment', intOption('--seeds', 1), 1)
+    .option('--representations <list>', 'comma-separated: raw, pca, itml, itml-squared, lda, lda-proj', 'raw,pca,itml,lda-proj')
+    .option('--metrics <list>', `subset of ${METRICS.join(', ')}`, listOption)
+    .addOption(new Option('--normalize <method>', 'label-free normalisation before splitting').choices(['zscore', 'none', 'standardize', 'robustize', 'mad_robustize']).default('zscore'))
+    .option('--norm-samples <query>', 'reference rows for --normalize standardize/robustize/mad_robustize, e.g. "Metadata_compound == DMSO"')
+    .option('--norm-strata <list>', 'normalise each value of these columns separately (e.g. Metadata_plate)', listOption)
+    .option('--null-size <n>', 'permutation null size of the mAP p-values', intOption('--null-size', 1), 1000)
+    .option('--no-in-sample', 'skip the study\'s in-sample enrichment ratios')
+    .option('--no-data-level', 'skip the data-level retrieval (activity/consistency mAP, percent replicating on the normalised profiles)')
+    .addOption(new Option('--recipe <name>', 'build the table from the public data sets').choices(['bbbc021', 'lincs', 'cell-injury']))
+    .option('--data <dir>', 'data folder for --recipe (../shared/data layout)')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
+    .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
+    .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
+    .option('-q, --quiet', 'print only the result table and warnings')
+    .action(async (file: string | undefined, flags: EvaluateFlags) => {
+      const reporter = terminalReporter({ quiet: flags.quiet });
+      if (!!file === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
+      let profiles: Profiles;
+      const defaults = flags.recipe ? RECIPE_COLUMNS[flags.recipe]! : undefined;
+      if (flags.recipe) {
+        if (!flags.data) throw new UsageError('--recipe needs --data <dir>');
+        if (flags.recipe === 'bbbc021') profiles = (await bbbc021Recipe(flags.data, reporter)).profiles;
+        else if (flags.recipe === 'lincs') profiles = (await lincsRecipe(join(flags.data, LINCS_FILES.plate), join(flags.data, LINCS_FILES.annotations), reporter)).profiles;
+        else profiles = (await cellInjuryRecipe(join(flags.data, CELL_INJURY_FILES.well), reporter)).profiles;
+      } else {
+        profiles = (await readProfiles(file!, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
+      }
+      const groupCol = flags.groupCol ?? defaults?.group;
+      if (!groupCol) throw new UsageError('--group-col <compound column> is required: splits are by compound');
+      let normalization: NormalizationChoice;
+      if (flags.normalize === 'zscore' || flags.normalize === 'none') {
+        if (flags.normSamples || flags.normStrata) throw new UsageError('--norm-samples/--norm-strata need --normalize standardize, robustize or mad_robustize');
+        normalization = flags.normalize;
+      } else {
+        normalization = { method: flags.normalize as NormalizeMethod, samples: flags.normSamples, strata: flags.normStrata };
+      }
+      const metrics = flags.metrics?.map((m) => {
+        if (!METRICS.includes(m as MetricName)) throw new UsageError(`unknown metric "${m}" (choose from ${METRICS.join(', ')})`);
+        return m as MetricName;
+      });
+      const result = evaluate(profiles, {
+        labelCol: flags.labelCol ?? defaults?.label ?? 'Metadata_moa',
+        groupCol,
+        doseCol: flags.doseCol ?? defaults?.dose,
+        batchCol: flags.batchCol ?? defaults?.batch,
+        controlLabels: flags.controlLabel?.length ? flags.controlLabel : defaults?.controls,
+        split: flags.split,
+        folds: flags.folds,
+        seeds: Array.from({ length: flags.seeds }, (_, i) => i),
+        representations: parseRepresentationList(flags.representations),
+        metrics,
+        normalization,
+        nullSize: flags.nullSize,
+        inSample: flags.inSample,
+        dataLevel: flags.dataLevel,
+        reporter,
+      });
+      mkdirSync(flags.out, { recursive: true });
+      const summary = {
+        ...result,
+        // Per-prediction lists are bulky; per-label tallies and AP groups stay.
+        representations: result.representations.map((s) => ({
+          ...s,
+          nsc: s.nsc && { ...s.nsc, predictions: undefined },
+          nscb: s.nscb && { ...s.nscb, predictions: undefined },
+        })),
+        folds: undefined,
+      };
+      writeFileAtomic(join(flags.out, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+      writeFileAtomic(join(flags.out, 'folds.csv'), foldsCsv(result));
+      writeFileAtomic(join(flags.out, 'per_label.csv'), perLabelCsv(result));
+      for (const s of result.representations) for (const w of s.warnings) reporter.warn(`${s.name}: ${w}`);
+      process.stdout.write(`${formatEvaluationTable(result)}\n`);
+      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+      process.stdout.write(`wrote ${flags.out}/summary.json, folds.csv, per_label.csv\n`);
+    });
+}

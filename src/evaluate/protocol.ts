@@ -1,0 +1,497 @@
+/**
+ * Held-out evaluation of profile representations (spec evaluation.md): split by compound, fit
+ * every learned step on the training side only, transform the held-out side, and ask whether the
+ * held-out compounds' treatments find their mechanism among the training compounds' treatments.
+ *
+ * Per fold and representation:
+ * 1. fit rows = training-side rows with a non-control label; PCA / ITML / LDA are fitted on them
+ *    (on wells, or on training treatment medians with `fitOn: 'treatments'`);
+ * 2. every row is transformed (transforming a held-out row uses only the fitted model);
+ * 3. queries = held-out treatments (median of their wells in the learned space), candidates =
+ *    training treatments: NSC, NSCB (1-NN, cosine; nsc.ts) and MoA-consistency AP (map.ts);
+ *    phenotypic activity AP of the held-out wells (replicates vs control wells).
+ * Predictions and APs are pooled over the folds of one seed; the reported spread is over seeds
+ * (and, for k-fold, also per fold in the fold table).
+ *
+ * Normalisation choice (documented, label-free): the z-score (or a control-based normalisation
+ * such as per-plate standardisation against DMSO wells) is computed ONCE on all rows before
+ * splitting. It uses no MoA label, and control-based statistics use only control wells, which
+ * are never held out — so no held-out label or held-out compound influences it except, for the
+ * global z-score, through label-free feature means/variances (as in Ljosa et al. 2013's setup).
+ *
+ * The study's in-sample enrichment ratio (ITML trained on the same labels it is scored on) is
+ * reported separately and labelled as in-sample.
+ */
+import { type Matrix, takeRows, zeros } from '../linalg/index.js';
+import { type Profiles, metaStrings, withFeatures, subsetRows } from '../io/profiles.js';
+import { zscoreProfiles } from '../preprocess/zscore.js';
+import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
+import { PCA } from '../represent/pca.js';
+import { Itml, type ItmlOptions } from '../represent/itml.js';
+import { Lda, type LdaOptions } from '../represent/lda.js';
+import { analyse } from '../pipeline/analyse.js';
+import { presetParameters } from '../pipeline/params.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { type Reporter, silentReporter } from '../util/log.js';
+import { makeSplits, type Fold, type SplitKind } from './splits.js';
+import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
+import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
+import { percentReplicating, type ReplicatingResult } from './replicating.js';
+
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda';
+
+export interface RepresentationSpec {
+  name: string;
+  kind: LearnerKind;
+  /** PCA components: the representation itself (kind 'pca') or a step before ITML/LDA. */
+  pca?: number;
+  itml?: Omit<ItmlOptions, 'seed' | 'reporter' | 'prior'>;
+  lda?: Omit<LdaOptions, 'seed'>;
+  /** Fit the learner on wells (default) or on training treatment medians. */
+  fitOn?: 'wells' | 'treatments';
+}
+
+/** Named configurations the CLI accepts in --representations. */
+export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec>> = {
+  raw: { name: 'raw', kind: 'raw' },
+  pca: { name: 'pca', kind: 'pca', pca: 50 },
+  // The study's configuration: 20 + 20 constraints, metric-learn bounds, on the raw features.
+  itml: { name: 'itml', kind: 'itml', itml: { numConstraints: 20, maxIter: 1000, tol: 1e-3, gamma: 1, bounds: 'metric-learn' } },
+  // Ten times the study's constraints and squared bounds, on PCA-50 coordinates of the training
+  // side (ITML on all 516 BBBC021 features with 200 + 200 pairs takes ~70 s per fit; on PCA-50, ~1 s).
+  'itml-squared': { name: 'itml-squared', kind: 'itml', pca: 50, itml: { numConstraints: 200, maxIter: 1000, tol: 1e-3, gamma: 1, bounds: 'squared' } },
+  // LDA-whitening with Ledoit–Wolf shrinkage (full whitening, no projection).
+  lda: { name: 'lda', kind: 'lda', lda: { shrinkage: 'auto' } },
+  // Whitening then projection on the classes − 1 discriminant directions.
+  'lda-proj': { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } },
+};
+
+export function parseRepresentationList(text: string): RepresentationSpec[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new UsageError('no representation given');
+  return names.map((n) => {
+    const r = BUILTIN_REPRESENTATIONS[n];
+    if (!r) throw new UsageError(`unknown representation "${n}" (choose from ${Object.keys(BUILTIN_REPRESENTATIONS).join(', ')})`);
+    return r;
+  });
+}
+
+export type NormalizationChoice =
+  | 'zscore'
+  | 'none'
+  | { method: NormalizeMethod; samples?: string; strata?: string[] };
+
+export type MetricName = 'nsc' | 'nscb' | 'map-consistency' | 'map-activity';
+export const METRICS: readonly MetricName[] = ['nsc', 'nscb', 'map-consistency', 'map-activity'];
+
+export interface EvaluateOptions {
+  labelCol: string;
+  /** Compound column: splits never separate its rows. */
+  groupCol: string;
+  doseCol?: string;
+  batchCol?: string;
+  /** Labels meaning "control / no mechanism" (default ['DMSO']); never queries or candidates. */
+  controlLabels?: readonly string[];
+  split?: SplitKind;
+  folds?: number;
+  /** Seeds to run (default [0]). */
+  seeds?: readonly number[];
+  representations?: readonly RepresentationSpec[];
+  metrics?: readonly MetricName[];
+  normalization?: NormalizationChoice;
+  /** Null size of the mAP permutation tests (default 1000). */
+  nullSize?: number;
+  /** Also run the study's in-sample workflow (paper preset) for its enrichment ratios. Default true. */
+  inSample?: boolean;
+  /** Data-level retrieval on the normalised profiles (no learning): activity and consistency mAP, percent replicating. Default true. */
+  dataLevel?: boolean;
+  reporter?: Reporter;
+}
+
+export interface MetricSummary {
+  mean: number;
+  /** Sample standard deviation over seeds (0 with one value). */
+  sd: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+export interface FoldRecord {
+  representation: string;
+  seed: number;
+  fold: string;
+  heldOut: string;
+  queries: number;
+  nsc: number;
+  nscb: number;
+  mapConsistency: number;
+  seconds: number;
+}
+
+export interface RepresentationSummary {
+  name: string;
+  spec: RepresentationSpec;
+  metrics: Partial<Record<MetricName | 'map-consistency-baseline' | 'map-activity-baseline' | 'consistency-fraction-retrieved' | 'activity-fraction-retrieved', MetricSummary>>;
+  /** First seed's pooled results (per-MoA accuracies, AP groups). */
+  nsc?: NnResult;
+  nscb?: NnResult;
+  consistency?: MapResult;
+  activity?: MapResult;
+  seconds: number;
+  warnings: string[];
+}
+
+export interface EvaluationResult {
+  options: {
+    labelCol: string; groupCol: string; doseCol?: string; batchCol?: string; controlLabels: string[];
+    split: SplitKind; folds: number; seeds: number[]; normalization: NormalizationChoice; nullSize: number;
+  };
+  rows: number;
+  features: number;
+  treatments: number;
+  compounds: number;
+  representations: RepresentationSummary[];
+  folds: FoldRecord[];
+  inSample?: { note: string; enrichmentRatio: Record<string, number>; error?: string };
+  dataLevel?: DataLevelRetrieval;
+  notes: string[];
+}
+
+/** Retrieval on the normalised profiles themselves: nothing is learned, so nothing is held out. */
+export interface DataLevelRetrieval {
+  /** Replicate wells of each treatment vs control wells. */
+  activity?: MapResult;
+  /** Treatment medians vs other compounds' treatments, same label = positive. */
+  consistency: MapResult;
+  /** Treatments (compound + dose) with ≥ 2 non-control wells. */
+  percentReplicating: ReplicatingResult;
+}
+
+function summarise(values: number[]): MetricSummary {
+  const v = values.filter((x) => !Number.isNaN(x));
+  const n = v.length;
+  const mean = n ? v.reduce((a, b) => a + b, 0) / n : NaN;
+  const sd = n > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : n ? 0 : NaN;
+  return { mean, sd, min: n ? Math.min(...v) : NaN, max: n ? Math.max(...v) : NaN, values };
+}
+
+/** Apply the chosen label-free normalisation to all rows; drops features left non-finite. */
+export function normaliseForEvaluation(p: Profiles, choice: NormalizationChoice): { profiles: Profiles; notes: string[] } {
+  const notes: string[] = [];
+  let out: Profiles;
+  if (choice === 'none') out = p;
+  else if (choice === 'zscore') {
+    const z = zscoreProfiles(p);
+    if (z.report.dropped.length) notes.push(`z-score dropped ${z.report.dropped.length} feature(s) (missing values or zero variance)`);
+    out = z.profiles;
+  } else {
+    const r = normalize(p, { method: choice.method, samples: choice.samples ?? 'all', strata: choice.strata });
+    notes.push(`normalised (${choice.method}, reference ${choice.samples ?? 'all rows'}${choice.strata?.length ? `, per ${choice.strata.join('+')}` : ''})`);
+    out = r.profiles;
+  }
+  // Features with any non-finite value cannot be used by the learners: dropped and reported.
+  const { rows: n, cols: d, data } = out.X;
+  const bad = new Uint8Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (!Number.isFinite(data[i * d + j]!)) bad[j] = 1;
+  // A (near-)zero-scale reference turns into huge values; such features are dropped too.
+  for (let j = 0; j < d; j++) for (let i = 0; i < n && !bad[j]; i++) if (Math.abs(data[i * d + j]!) > 1e6) bad[j] = 1;
+  const keep: number[] = [];
+  for (let j = 0; j < d; j++) if (!bad[j]) keep.push(j);
+  if (keep.length < d) {
+    notes.push(`${d - keep.length} feature(s) dropped after normalisation (non-finite or |value| > 1e6)`);
+    const X = zeros(n, keep.length);
+    for (let i = 0; i < n; i++) for (let t = 0; t < keep.length; t++) X.data[i * keep.length + t] = data[i * d + keep[t]!]!;
+    out = withFeatures(out, X, keep.map((j) => out.features[j]!));
+  }
+  if (!keep.length) throw new InputError(`${p.source ?? 'profiles'}: no feature left after normalisation`);
+  return { profiles: out, notes };
+}
+
+interface FittedTransform {
+  transform(X: Matrix): Matrix;
+  warnings: string[];
+}
+
+/**
+ * Fit one representation on the given training rows (indices into X) with their labels.
+ * Exported so tests can check that held-out rows never influence a fit.
+ */
+export function fitRepresentation(spec: RepresentationSpec, X: Matrix, fitRows: ArrayLike<number>, labels: readonly string[], seed: number): FittedTransform {
+  const warnings: string[] = [];
+  if (spec.kind === 'raw') return { transform: (Y) => Y, warnings };
+  let Xf = takeRows(X, fitRows);
+  let pre: PCA | undefined;
+  if (spec.pca !== undefined) {
+    const k = spec.pca >= 1 ? Math.min(spec.pca, Xf.rows, Xf.cols) : spec.pca;
+    if (k !== spec.pca) warnings.push(`${spec.name}: PCA capped at ${k} components`);
+    pre = new PCA({ nComponents: k });
+    Xf = pre.fitTransform(Xf);
+  }
+  const prep = (Y: Matrix) => (pre ? pre.transform(Y) : Y);
+  if (spec.kind === 'pca') {
+    if (!pre) throw new UsageError(`${spec.name}: a PCA representation needs a component count`);
+    return { transform: prep, warnings };
+  }
+  if (spec.kind === 'itml') {
+    const itml = new Itml({ ...spec.itml, seed });
+    itml.fit(Xf, labels);
+    warnings.push(...itml.warnings);
+    return { transform: (Y) => itml.transform(prep(Y)), warnings };
+  }
+  const ldaOpts = { ...spec.lda };
+  if (ldaOpts.nComponents !== undefined && ldaOpts.nComponents < 0) ldaOpts.nComponents = new Set(labels).size - 1;
+  const lda = new Lda({ ...ldaOpts, seed }).fit(Xf, labels);
+  return { transform: (Y) => lda.transform(prep(Y)), warnings };
+}
+
+export function evaluate(input: Profiles, opts: EvaluateOptions): EvaluationResult {
+  const reporter = opts.reporter ?? silentReporter;
+  const split = opts.split ?? 'loco';
+  const seeds = [...(opts.seeds ?? [0])];
+  const reps = [...(opts.representations ?? [BUILTIN_REPRESENTATIONS.raw!, BUILTIN_REPRESENTATIONS.pca!, BUILTIN_REPRESENTATIONS.lda!])];
+  const metrics = new Set(opts.metrics ?? METRICS);
+  const controls = [...(opts.controlLabels ?? ['DMSO'])];
+  const nullSize = opts.nullSize ?? 1000;
+  const normalization = opts.normalization ?? 'zscore';
+  const isCtl = (l: string | null) => l !== null && controls.some((c) => c.toUpperCase() === l.toUpperCase());
+
+  const norm = normaliseForEvaluation(input, normalization);
+  const p = norm.profiles;
+  const notes = [...norm.notes];
+  const n = p.X.rows;
+  const labelsAll = metaStrings(p, opts.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
+  const compounds = metaStrings(p, opts.groupCol);
+  const keys: TreatmentKeys = {
+    compound: compounds,
+    dose: opts.doseCol ? metaStrings(p, opts.doseCol) : undefined,
+    label: labelsAll,
+    batch: opts.batchCol ? metaStrings(p, opts.batchCol) : undefined,
+  };
+  if (metrics.has('nscb') && !opts.batchCol) {
+    metrics.delete('nscb');
+    notes.push('NSCB skipped: no batch column given');
+  }
+  const controlRows: number[] = [];
+  const controlGroups = new Set<string>();
+  // A control row: its label or its compound is a control name (LINCS DMSO wells have no MoA).
+  const isCtlRow = (i: number) => isCtl(labelsAll[i]!) || isCtl(compounds[i]!);
+  for (let i = 0; i < n; i++) {
+    if (isCtlRow(i)) {
+      controlRows.push(i);
+      if (compounds[i]) controlGroups.add(compounds[i]!);
+    }
+  }
+  const allTreatments = buildTreatments(p.X, keys, { controlLabels: controls });
+  if (allTreatments.X.rows < 3) throw new InputError(`${p.source ?? 'profiles'}: only ${allTreatments.X.rows} labelled non-control treatments`);
+  const nCompounds = new Set(allTreatments.compound).size;
+  notes.push(`${allTreatments.X.rows} labelled non-control treatments of ${nCompounds} compounds; labels ${controls.join(', ')} and unlabelled rows are excluded as queries and candidates`);
+
+  // Only compounds with a (non-control) label are held out; unlabelled/control rows stay in training.
+  const splitGroups = compounds.map((c, i) => (c !== null && labelsAll[i] !== null && !isCtlRow(i) ? c : null));
+  const foldsBySeed = new Map<number, Fold[]>();
+  const foldsFor = (seed: number): Fold[] => {
+    const key = split === 'kfold' ? seed : 0;
+    let f = foldsBySeed.get(key);
+    if (!f) {
+      f = makeSplits({ kind: split, groups: splitGroups, labels: labelsAll, folds: opts.folds, seed: key, controlGroups: [...controlGroups] });
+      foldsBySeed.set(key, f);
+    }
+    return f;
+  };
+
+  const foldRecords: FoldRecord[] = [];
+  const summaries: RepresentationSummary[] = [];
+  for (const spec of reps) {
+    const t0 = performance.now();
+    const warnings: string[] = [];
+    const seeded = spec.kind === 'itml' || split === 'kfold';
+    const perSeed: Record<string, number[]> = {};
+    const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
+    let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
+    let lastSeedResult: Record<string, number> | undefined;
+    for (const seed of seeds) {
+      if (!seeded && lastSeedResult) {
+        // Deterministic learner and split: every seed gives the same numbers.
+        for (const [k, v] of Object.entries(lastSeedResult)) push(k, v);
+        continue;
+      }
+      const folds = foldsFor(seed);
+      const prog = reporter.progress(`${spec.name} seed ${seed}`, folds.length);
+      const nscPred: NnPrediction[] = [], nscbPred: NnPrediction[] = [];
+      const nscUn: NnResult['unanswerable'] = [], nscbUn: NnResult['unanswerable'] = [];
+      const consQ: ApQuery[] = [], actQ: ApQuery[] = [];
+      folds.forEach((fold, fi) => {
+        const tf = performance.now();
+        const fitRows: number[] = [];
+        const fitLabels: string[] = [];
+        for (const i of fold.train) {
+          const l = labelsAll[i];
+          if (l !== null && l !== undefined && !isCtlRow(i)) {
+            fitRows.push(i);
+            fitLabels.push(l);
+          }
+        }
+        let model: FittedTransform;
+        if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
+          const tr = buildTreatments(p.X, keys, { rows: fitRows, controlLabels: controls });
+          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed);
+        } else {
+          model = fitRepresentation(spec, p.X, fitRows, fitLabels, seed);
+        }
+        for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
+        const Y = model.transform(p.X);
+        const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
+        const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
+        const rec: FoldRecord = {
+          representation: spec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
+          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
+        };
+        if (metrics.has('nsc')) {
+          const r = nearestNeighbourMoa(qry, cand);
+          nscPred.push(...r.predictions);
+          nscUn.push(...r.unanswerable);
+          rec.nsc = r.accuracy;
+        }
+        if (metrics.has('nscb')) {
+          const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+          nscbPred.push(...r.predictions);
+          nscbUn.push(...r.unanswerable);
+          rec.nscb = r.accuracy;
+        }
+        if (metrics.has('map-consistency')) {
+          const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}`);
+          const q = consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound });
+          consQ.push(...q);
+          const valid = q.filter((a) => a.nPos > 0);
+          rec.mapConsistency = valid.length ? valid.reduce((s, a) => s + a.ap, 0) / valid.length : NaN;
+        }
+        if (metrics.has('map-activity') && controlRows.length) {
+          const testTreated = Array.from(fold.test).filter((i) => labelsAll[i] !== null && !isCtlRow(i));
+          const rowsA = [...testTreated, ...controlRows];
+          const grp = rowsA.map((i, r) => (r < testTreated.length ? `${compounds[i]}@${keys.dose ? keys.dose[i] : ''}` : null));
+          const ctl = rowsA.map((_, r) => r >= testTreated.length);
+          actQ.push(...activityQueries(takeRows(Y, rowsA), grp, ctl));
+        }
+        rec.seconds = (performance.now() - tf) / 1000;
+        foldRecords.push(rec);
+        prog.tick(fi + 1);
+      });
+      prog.done();
+      const seedResult: Record<string, number> = {};
+      const nscR = summariseNn(nscPred, nscUn), nscbR = summariseNn(nscbPred, nscbUn);
+      if (metrics.has('nsc')) seedResult.nsc = nscR.accuracy;
+      if (metrics.has('nscb')) seedResult.nscb = nscbR.accuracy;
+      let cons: MapResult | undefined, act: MapResult | undefined;
+      if (metrics.has('map-consistency')) {
+        cons = meanAveragePrecision(consQ, { nullSize, seed });
+        seedResult['map-consistency'] = cons.meanMap;
+        seedResult['map-consistency-baseline'] = cons.meanBaseline;
+        seedResult['consistency-fraction-retrieved'] = cons.fractionRetrieved;
+      }
+      if (metrics.has('map-activity') && actQ.length) {
+        act = meanAveragePrecision(actQ, { nullSize, seed });
+        seedResult['map-activity'] = act.meanMap;
+        seedResult['map-activity-baseline'] = act.meanBaseline;
+        seedResult['activity-fraction-retrieved'] = act.fractionRetrieved;
+      }
+      if (!first.nsc && !first.consistency && !first.activity) {
+        first = {
+          nsc: metrics.has('nsc') ? nscR : undefined, nscb: metrics.has('nscb') ? nscbR : undefined,
+          consistency: cons, activity: act,
+        };
+      }
+      for (const [k, v] of Object.entries(seedResult)) push(k, v);
+      lastSeedResult = seedResult;
+    }
+    const m: RepresentationSummary['metrics'] = {};
+    for (const [k, v] of Object.entries(perSeed)) m[k as keyof RepresentationSummary['metrics']] = summarise(v);
+    summaries.push({ name: spec.name, spec, metrics: m, ...first, seconds: (performance.now() - t0) / 1000, warnings });
+    reporter.info(`${spec.name}: ${Object.entries(m).map(([k, s]) => `${k} ${s!.mean.toFixed(3)}`).join(', ')}`);
+  }
+
+  let dataLevel: DataLevelRetrieval | undefined;
+  if (opts.dataLevel ?? true) {
+    const seed = seeds[0] ?? 0;
+    const tGroup = compounds.map((c, i) => (c !== null && !isCtlRow(i) ? `${c}@${keys.dose ? (keys.dose[i] ?? '') : ''}` : null));
+    let activity: MapResult | undefined;
+    if (controlRows.length) {
+      activity = meanAveragePrecision(activityQueries(p.X, tGroup, Array.from({ length: n }, (_, i) => isCtlRow(i))), { nullSize, seed });
+    }
+    const names = allTreatments.compound.map((c, t) => `${c}@${allTreatments.dose[t]}`);
+    const consistency = meanAveragePrecision(
+      consistencyQueries({ X: allTreatments.X, labels: allTreatments.label, compounds: allTreatments.compound, names }), { nullSize, seed },
+    );
+    dataLevel = { activity, consistency, percentReplicating: percentReplicating(p.X, tGroup, { seed, nullSize }) };
+  }
+
+  let inSample: EvaluationResult['inSample'];
+  if (opts.inSample ?? true) {
+    const note = 'IN-SAMPLE (the study\'s protocol): ITML is trained on the same labels the clusters are scored against; not evidence of generalisation';
+    try {
+      // Controls are left unlabelled so that they are not a "mechanism" of the enrichment test.
+      const lab = labelsAll.map((l, i) => (l !== null && !isCtlRow(i) ? l : null));
+      const keepRows = lab.flatMap((l, i) => (l !== null ? [i] : []));
+      const sub = subsetRows(input, keepRows);
+      const withLab = { ...sub, meta: [...sub.meta.filter((c) => c.name !== opts.labelCol), { name: opts.labelCol, kind: 'string' as const, values: keepRows.map((i) => lab[i]!) }] };
+      const params = presetParameters('paper', opts.labelCol);
+      const a = analyse(withLab, params);
+      const er: Record<string, number> = {};
+      for (const [k, r] of Object.entries(a.representations)) if (r) er[k] = r.enrichment.enrichmentRatio;
+      inSample = { note, enrichmentRatio: er };
+    } catch (e) {
+      inSample = { note, enrichmentRatio: {}, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  return {
+    options: {
+      labelCol: opts.labelCol, groupCol: opts.groupCol, doseCol: opts.doseCol, batchCol: opts.batchCol, controlLabels: controls,
+      split, folds: foldsFor(seeds[0] ?? 0).length, seeds, normalization, nullSize,
+    },
+    rows: n,
+    features: p.features.length,
+    treatments: allTreatments.X.rows,
+    compounds: nCompounds,
+    representations: summaries,
+    folds: foldRecords,
+    inSample,
+    dataLevel,
+    notes,
+  };
+}
+
+/** representation × metric table, "mean ± sd" (sd over seeds). */
+export function formatEvaluationTable(r: EvaluationResult): string {
+  const cols: [string, string][] = [
+    ['nsc', 'NSC'], ['nscb', 'NSCB'], ['map-consistency', 'mAP MoA'], ['map-consistency-baseline', '(random)'],
+    ['consistency-fraction-retrieved', 'MoA retr.'], ['map-activity', 'mAP activity'], ['map-activity-baseline', '(random)'],
+    ['activity-fraction-retrieved', 'act. retr.'],
+  ];
+  const present = cols.filter(([k]) => r.representations.some((s) => s.metrics[k as keyof RepresentationSummary['metrics']]));
+  const fmt = (s: MetricSummary | undefined) => (s ? (s.sd > 1e-9 ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : s.mean.toFixed(3)) : '–');
+  const header = ['representation', ...present.map(([, h]) => h)];
+  const rows = r.representations.map((s) => [s.name, ...present.map(([k]) => fmt(s.metrics[k as keyof RepresentationSummary['metrics']]))]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
+  const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
+  const out = [
+    `held-out ${r.options.split} (${r.options.folds} folds × seeds ${r.options.seeds.join(',')}): ${r.treatments} treatments of ${r.compounds} compounds`,
+    line(header),
+    ...rows.map(line),
+  ];
+  if (r.dataLevel) {
+    const d = r.dataLevel;
+    const a = d.activity;
+    out.push(
+      'data level (normalised profiles, nothing learned):',
+      a ? `  replicate (activity) mAP ${a.meanMap.toFixed(3)} vs random ${a.meanBaseline.toFixed(3)}; ${(100 * a.fractionRetrieved).toFixed(1)} % of ${a.groups.length} treatments retrieved (q < ${a.threshold})` : '  replicate (activity) mAP: no control rows',
+      `  MoA-consistency mAP ${d.consistency.meanMap.toFixed(3)} vs random ${d.consistency.meanBaseline.toFixed(3)}; ${(100 * d.consistency.fractionRetrieved).toFixed(1)} % of ${d.consistency.groups.length} labels retrieved`,
+      `  percent replicating ${(100 * d.percentReplicating.percentReplicating).toFixed(1)} % of ${d.percentReplicating.nGroups} treatments`,
+    );
+  }
+  if (r.inSample) {
+    const er = Object.entries(r.inSample.enrichmentRatio).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
+    out.push(`in-sample enrichment ratio (study protocol, labels seen in training): ${er || r.inSample.error || '–'}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,125 @@
+/**
+ * Percent replicating (Way et al., "Morphology and gene expression profiling provide
+ * complementary information for mapping cell state", Cell Systems 2022; cytominer-eval's
+ * `replicate_reproducibility`): a group (compound or treatment) replicates when the median
+ * Pearson correlation among its replicate profiles exceeds the 95th percentile of a null of median
+ * correlations among same-size sets of non-replicate profiles (one profile from each of k
+ * distinct other groups, drawn with a seeded Rng). Groups with fewer than 2 replicates are not
+ * scored. Control rows can be excluded by passing null as their group.
+ */
+import { type Matrix, zeros, percentile } from '../linalg/index.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+
+export interface ReplicatingOptions {
+  /** Null samples per replicate-set size (default 1000). */
+  nullSize?: number;
+  /** Percentile of the null the median must exceed (default 95). */
+  percentile?: number;
+  seed?: number;
+}
+
+export interface ReplicatingResult {
+  /** Share of scored groups above the threshold (0..1). */
+  percentReplicating: number;
+  nGroups: number;
+  nReplicating: number;
+  groups: { group: string; nReplicates: number; medianCorrelation: number; threshold: number; replicating: boolean }[];
+}
+
+/** Row-centred, unit-length copies: Pearson correlation becomes a dot product. */
+function standardiseRows(X: Matrix): Matrix {
+  const n = X.rows, d = X.cols;
+  const out = zeros(n, d);
+  const x = X.data, o = out.data;
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    let m = 0;
+    for (let j = 0; j < d; j++) m += x[r + j]!;
+    m /= d;
+    let ss = 0;
+    for (let j = 0; j < d; j++) {
+      const v = x[r + j]! - m;
+      o[r + j] = v;
+      ss += v * v;
+    }
+    const s = ss > 0 ? 1 / Math.sqrt(ss) : NaN;
+    for (let j = 0; j < d; j++) o[r + j] *= s;
+  }
+  return out;
+}
+
+function medianPairCorrelation(Z: Matrix, idx: ArrayLike<number>, buf: Float64Array): number {
+  const d = Z.cols, z = Z.data;
+  let k = 0;
+  for (let a = 0; a < idx.length; a++) {
+    const ao = idx[a]! * d;
+    for (let b = a + 1; b < idx.length; b++) {
+      const bo = idx[b]! * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += z[ao + j]! * z[bo + j]!;
+      buf[k++] = s;
+    }
+  }
+  const v = buf.subarray(0, k).sort();
+  return k % 2 ? v[(k - 1) >> 1]! : 0.5 * (v[k / 2 - 1]! + v[k / 2]!);
+}
+
+export function percentReplicating(X: Matrix, groups: readonly (string | null)[], opts: ReplicatingOptions = {}): ReplicatingResult {
+  const n = X.rows;
+  if (groups.length !== n) throw new InputError(`percent replicating: ${groups.length} groups for ${n} rows`);
+  const nullSize = opts.nullSize ?? 1000;
+  const pct = opts.percentile ?? 95;
+  const rng = new Rng(opts.seed ?? 0);
+  const Z = standardiseRows(X);
+  const byGroup = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const g = groups[i];
+    if (g === null || g === undefined) continue;
+    let a = byGroup.get(g);
+    if (!a) byGroup.set(g, (a = []));
+    a.push(i);
+  }
+  const names = [...byGroup.keys()];
+  const gi = new Map(names.map((g, i) => [g, i]));
+  const rowsGroup = new Int32Array(n).fill(-1);
+  for (const [g, rows] of byGroup) for (const i of rows) rowsGroup[i] = gi.get(g)!;
+  const labelledList: number[] = [];
+  for (let i = 0; i < n; i++) if (rowsGroup[i]! >= 0) labelledList.push(i);
+  const labelled = Int32Array.from(labelledList);
+  const maxRep = Math.max(0, ...[...byGroup.values()].map((r) => r.length));
+  const buf = new Float64Array((maxRep * (maxRep - 1)) / 2 + 1);
+  const thresholds = new Map<number, number>();
+  const thresholdFor = (k: number): number => {
+    let t = thresholds.get(k);
+    if (t !== undefined) return t;
+    if (byGroup.size < k) throw new InputError(`percent replicating: ${byGroup.size} groups cannot supply ${k} non-replicate profiles`);
+    const nul = new Float64Array(nullSize);
+    const pick = new Int32Array(k);
+    const used = new Set<number>();
+    for (let s = 0; s < nullSize; s++) {
+      used.clear();
+      // k profiles from k distinct groups: none is a replicate of another.
+      for (let a = 0; a < k; ) {
+        const i = labelled[rng.int(labelled.length)]!;
+        if (used.has(rowsGroup[i]!)) continue;
+        used.add(rowsGroup[i]!);
+        pick[a++] = i;
+      }
+      nul[s] = medianPairCorrelation(Z, pick, buf);
+    }
+    t = percentile(nul, pct);
+    thresholds.set(k, t);
+    return t;
+  };
+  const out: ReplicatingResult['groups'] = [];
+  for (const g of names.slice().sort()) {
+    const rows = byGroup.get(g)!;
+    if (rows.length < 2) continue;
+    const med = medianPairCorrelation(Z, rows, buf);
+    const thr = thresholdFor(rows.length);
+    out.push({ group: g, nReplicates: rows.length, medianCorrelation: med, threshold: thr, replicating: med > thr });
+  }
+  const nRep = out.filter((g) => g.replicating).length;
+  return { percentReplicating: out.length ? nRep / out.length : NaN, nGroups: out.length, nReplicating: nRep, groups: out };
+}

@@ -1,0 +1,131 @@
+/**
+ * Compound-grouped train/test splits for held-out evaluation (spec evaluation.md, "Held-out
+ * protocol"). A group (compound) is never split: all of its wells and doses are on one side.
+ *
+ * - `loco`: leave-one-compound-out, one fold per held-out group.
+ * - `kfold`: k folds over groups, stratified by label where possible — groups are shuffled
+ *   (seeded) within each label and dealt round-robin to the folds, continuing the dealer across
+ *   labels, so every label is spread over as many folds as it has groups (as sklearn's
+ *   StratifiedGroupKFold aims for, with a simpler and deterministic assignment).
+ * - `leave-moa-out`: one fold per label; every group carrying that label is held out
+ *   ("does the metric generalise to mechanisms it never saw").
+ *
+ * Control groups (e.g. DMSO) and rows without a group are never held out: they stay on the
+ * training side, where only label-free steps (normalisation) or nothing at all use them.
+ */
+import { InputError, UsageError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+
+export type SplitKind = 'loco' | 'kfold' | 'leave-moa-out';
+export const SPLIT_KINDS: readonly SplitKind[] = ['loco', 'kfold', 'leave-moa-out'];
+
+export interface Fold {
+  /** "loco:taxol", "kfold:2/5", "leave-moa-out:Actin disruptors". */
+  readonly name: string;
+  /** Row indices on the training side, ascending. */
+  readonly train: Int32Array;
+  /** Row indices held out, ascending. */
+  readonly test: Int32Array;
+  /** Groups (compounds) held out in this fold. */
+  readonly heldOutGroups: string[];
+}
+
+export interface SplitOptions {
+  kind: SplitKind;
+  /** Group (compound) of every row; null = no group (always training side). */
+  groups: readonly (string | null)[];
+  /** Label (MoA) of every row; needed for stratified k-fold and leave-MoA-out. */
+  labels?: readonly (string | null)[];
+  /** Groups never held out (controls). */
+  controlGroups?: readonly string[];
+  /** Number of folds for `kfold` (default 5; capped at the number of groups). */
+  folds?: number;
+  seed?: number;
+}
+
+/** The label of a group: its most frequent non-null label (ties: first seen). */
+function groupLabels(groups: readonly (string | null)[], labels: readonly (string | null)[]): Map<string, string | null> {
+  const counts = new Map<string, Map<string, number>>();
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    if (g === null || g === undefined) continue;
+    let m = counts.get(g);
+    if (!m) counts.set(g, (m = new Map()));
+    const l = labels[i];
+    if (l !== null && l !== undefined && l !== '') m.set(l, (m.get(l) ?? 0) + 1);
+  }
+  const out = new Map<string, string | null>();
+  for (const [g, m] of counts) {
+    let best: string | null = null, bn = 0;
+    for (const [l, c] of m) if (c > bn) [best, bn] = [l, c];
+    out.set(g, best);
+  }
+  return out;
+}
+
+export function makeSplits(opts: SplitOptions): Fold[] {
+  const { kind, groups } = opts;
+  if (!SPLIT_KINDS.includes(kind)) throw new UsageError(`unknown split "${kind}" (choose ${SPLIT_KINDS.join(', ')})`);
+  const n = groups.length;
+  if (opts.labels && opts.labels.length !== n) throw new InputError(`splits: ${opts.labels.length} labels for ${n} rows`);
+  const controls = new Set(opts.controlGroups ?? []);
+  const rowsOf = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const g = groups[i];
+    if (g === null || g === undefined || controls.has(g)) continue;
+    let r = rowsOf.get(g);
+    if (!r) rowsOf.set(g, (r = []));
+    r.push(i);
+  }
+  const eligible = [...rowsOf.keys()];
+  if (eligible.length < 2) throw new InputError(`splits: need at least 2 non-control groups to hold out, found ${eligible.length}`);
+
+  const foldFrom = (name: string, held: string[]): Fold => {
+    const mask = new Uint8Array(n);
+    for (const g of held) for (const i of rowsOf.get(g)!) mask[i] = 1;
+    const train: number[] = [], test: number[] = [];
+    for (let i = 0; i < n; i++) (mask[i] ? test : train).push(i);
+    return { name, train: Int32Array.from(train), test: Int32Array.from(test), heldOutGroups: held };
+  };
+
+  if (kind === 'loco') return eligible.map((g) => foldFrom(`loco:${g}`, [g]));
+
+  if (!opts.labels) throw new UsageError(`split "${kind}" needs labels`);
+  const gl = groupLabels(groups, opts.labels);
+  if (kind === 'leave-moa-out') {
+    const byLabel = new Map<string, string[]>();
+    for (const g of eligible) {
+      const l = gl.get(g);
+      if (l === null || l === undefined) continue;
+      let a = byLabel.get(l);
+      if (!a) byLabel.set(l, (a = []));
+      a.push(g);
+    }
+    if (byLabel.size < 2) throw new InputError(`leave-moa-out needs at least 2 labels among the groups, found ${byLabel.size}`);
+    return [...byLabel].map(([l, gs]) => foldFrom(`leave-moa-out:${l}`, gs));
+  }
+
+  // kfold, stratified by label
+  const k = Math.min(opts.folds ?? 5, eligible.length);
+  if (!(k >= 2)) throw new UsageError(`kfold needs at least 2 folds, got ${opts.folds}`);
+  const rng = new Rng(opts.seed ?? 0);
+  const byLabel = new Map<string, string[]>();
+  for (const g of eligible) {
+    const l = gl.get(g) ?? '\u0000unlabelled';
+    let a = byLabel.get(l);
+    if (!a) byLabel.set(l, (a = []));
+    a.push(g);
+  }
+  // Labels in a seeded order too, so the dealer's start varies with the seed.
+  const labelOrder = rng.shuffle([...byLabel.keys()].sort()) as string[];
+  const assign: string[][] = Array.from({ length: k }, () => []);
+  let dealer = rng.int(k);
+  for (const l of labelOrder) {
+    const gs = rng.shuffle(byLabel.get(l)!.slice().sort()) as string[];
+    for (const g of gs) {
+      assign[dealer]!.push(g);
+      dealer = (dealer + 1) % k;
+    }
+  }
+  return assign.map((held, f) => foldFrom(`kfold:${f + 1}/${k}`, held.sort()));
+}

@@ -1,0 +1,600 @@
+/**
+ * Reading CellProfiler-style profile tables (CSV, CSV.gz, TSV(.gz), TXT(.gz), Parquet) into
+ * Profiles: one contiguous row-major Float64Array of features plus typed metadata columns.
+ *
+ * The parsing is DuckDB's (read_csv / read_parquet); phenomap streams its result chunks
+ * straight into a matrix allocated once, so a 100,000 × 1,000 table costs about its raw
+ * float64 size (800 MB) plus DuckDB's bounded buffers — never one JS value per cell.
+ *
+ * Features vs metadata (pycytominer's convention): numeric columns whose names start with a
+ * CellProfiler compartment prefix (Cells_, Cytoplasm_, Nuclei_, plus user prefixes) are
+ * features; Metadata_* and every other column are metadata. `features` / `metadata` (exact
+ * names or picomatch globs) override the detection.
+ */
+import { basename } from 'node:path';
+import picomatch from 'picomatch';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Dropped, MetaColumn, Profiles } from './profiles.js';
+import { InputError } from '../util/errors.js';
+import { silentReporter, type Reporter } from '../util/log.js';
+import { duckMessage, doubleColumn, ident, isNumericType, lit, stringColumn, withDuck } from './duck.js';
+import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type FileKind, type TableFormat } from './text.js';
+
+export { writeProfiles } from './write.js';
+import { PARQUET_NAMES_KEY } from './write.js';
+
+export const DEFAULT_FEATURE_PREFIXES: readonly string[] = ['Cells_', 'Cytoplasm_', 'Nuclei_'];
+
+export interface ReadOptions {
+  /** Feature columns (exact names or globs); when given, only these are features. */
+  features?: string[];
+  /** Columns forced to metadata (exact names or globs), even if they look like features. */
+  metadata?: string[];
+  /** Extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_. */
+  featurePrefixes?: string[];
+  reporter?: Reporter;
+}
+
+export interface NanCounts {
+  /** Missing values per feature, only for features with at least one. */
+  readonly perFeature: Record<string, number>;
+  /** All missing feature values. */
+  readonly total: number;
+  /** Rows with at least one missing feature value. */
+  readonly rowsWithNaN: number;
+}
+
+export interface IngestReport {
+  readonly file: string;
+  readonly format: TableFormat;
+  readonly gzip: boolean;
+  readonly rows: number;
+  /** Number of feature columns kept. */
+  readonly features: number;
+  readonly metadataColumns: string[];
+  readonly nanCounts: NanCounts;
+  readonly droppedRows: Dropped[];
+  readonly droppedFeatures: Dropped[];
+  /** Size of the file on disk. */
+  readonly bytes: number;
+  /** Size of the uncompressed text (equal to bytes for plain text; undefined for Parquet). */
+  readonly textBytes?: number;
+  readonly seconds: number;
+}
+
+export interface ReadResult {
+  readonly profiles: Profiles;
+  readonly report: IngestReport;
+}
+
+type Role = 'feature' | 'meta' | 'auto';
+
+interface Column {
+  /** The name as written in the file. */
+  readonly name: string;
+  /**
+   * The name DuckDB knows it by. DuckDB identifiers are case-insensitive, and the LINCS plate
+   * has both Metadata_plate_map_name and Metadata_Plate_Map_Name, so text files are read with
+   * positional names c0, c1, … and Parquet columns by DuckDB's deduplicated names.
+   */
+  readonly sql: string;
+  readonly type: string;
+}
+
+/**
+ * Column matcher for --features / --metadata. A pattern equal to an existing column name is that
+ * name only (cell-injury names such as `Characteristics [Organism]` would otherwise be read as
+ * globs with a character class); any other pattern is a picomatch glob.
+ */
+export function nameMatcher(patterns: string[], columns: string[] = []): (name: string) => boolean {
+  const known = new Set(columns);
+  const exact = new Set(patterns);
+  const globs = patterns.filter((p) => !known.has(p)).map((p) => picomatch(p, { dot: true }));
+  return (name) => exact.has(name) || globs.some((g) => g(name));
+}
+
+function assignRoles(path: string, names: string[], opts: ReadOptions): Role[] {
+  const prefixes = [...DEFAULT_FEATURE_PREFIXES, ...(opts.featurePrefixes ?? [])];
+  const isMeta = opts.metadata?.length ? nameMatcher(opts.metadata, names) : null;
+  const isFeat = opts.features?.length ? nameMatcher(opts.features, names) : null;
+  for (const [flag, pats] of [['--features', opts.features], ['--metadata', opts.metadata]] as const) {
+    for (const p of pats ?? []) {
+      const m = nameMatcher([p], names);
+      if (!names.some(m)) throw new InputError(`${path}: ${flag} pattern "${p}" matches no column`);
+    }
+  }
+  return names.map((n) => {
+    if (isMeta?.(n)) return 'meta';
+    if (isFeat) return isFeat(n) ? 'feature' : 'meta';
+    if (n.startsWith('Metadata_')) return 'meta';
+    if (prefixes.some((p) => n.startsWith(p))) return 'feature';
+    return 'auto';
+  });
+}
+
+function csvSource(path: string, kind: FileKind, delim: string, columns: Column[]): string {
+  const struct = `{${columns.map((c) => `${lit(c.sql)}: ${lit(c.type)}`).join(', ')}}`;
+  const opts = [
+    'header=true',
+    'auto_detect=false',
+    `columns=${struct}`,
+    `delim=${lit(delim)}`,
+    `quote='"'`,
+    `escape='"'`,
+    'strict_mode=true',
+    'null_padding=false',
+    `nullstr=['', 'NA', 'NaN', 'nan']`,
+    `compression=${kind.gzip ? "'gzip'" : "'none'"}`,
+  ];
+  return `read_csv(${lit(path)}, ${opts.join(', ')})`;
+}
+
+const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** A text metadata column whose every present value is a decimal number becomes numeric. */
+function numericIfAllNumbers(col: MetaColumn): MetaColumn {
+  if (col.kind !== 'string') return col;
+  let present = 0;
+  for (const v of col.values) {
+    if (v === null) continue;
+    if (!NUMBER_TEXT.test(v)) return col;
+    present++;
+  }
+  if (present === 0) return col;
+  return { name: col.name, kind: 'number', values: Float64Array.from(col.values, (v) => (v === null ? NaN : Number(v))) };
+}
+
+async function describe(con: DuckDBConnection, source: string): Promise<Column[]> {
+  const r = await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+  const rows = r.getRowObjectsJS();
+  return rows.map((o) => ({ name: String(o['column_name']), sql: String(o['column_name']), type: String(o['column_type']) }));
+}
+
+/**
+ * Parquet column names as phenomap wrote them (key-value metadata, see write.ts) or as stored in
+ * the schema; DuckDB itself renames names that differ only by case.
+ */
+async function originalParquetNames(con: DuckDBConnection, path: string, columns: Column[]): Promise<Column[]> {
+  const kv = await con.runAndReadAll(`SELECT decode(value) FROM parquet_kv_metadata(${lit(path)}) WHERE decode(key) = ${lit(PARQUET_NAMES_KEY)}`);
+  const stored = kv.getRowsJS()[0]?.[0];
+  if (typeof stored === 'string') {
+    try {
+      const names: unknown = JSON.parse(stored);
+      if (Array.isArray(names) && names.length === columns.length && names.every((n) => typeof n === 'string')) {
+        return columns.map((c, i) => ({ ...c, name: names[i] as string }));
+      }
+    } catch {
+      // fall through to the schema names
+    }
+  }
+  const r = await con.runAndReadAll(`SELECT name, num_children FROM parquet_schema(${lit(path)})`);
+  const rows = r.getRowsJS();
+  // First entry is the root; a flat file lists one leaf per column after it.
+  const leaves = rows.slice(1).filter((x) => !x[1]).map((x) => String(x[0]));
+  if (leaves.length !== columns.length || rows.length - 1 !== leaves.length) return columns;
+  return columns.map((c, i) => ({ ...c, name: leaves[i]! }));
+}
+
+interface Conversion {
+  line: number;
+  column: string;
+  value: string;
+}
+
+function parseConversion(e: unknown): Conversion | null {
+  const m = e instanceof Error ? e.message : String(e);
+  const line = /CSV Error on Line: (\d+)/.exec(m);
+  const col = /converting column "((?:[^"]|"")*)"\. Could not convert string "((?:[^"]|"")*)"/.exec(m);
+  if (!line || !col) return null;
+  return { line: Number(line[1]), column: col[1]!, value: col[2]! };
+}
+
+function nonNumeric(path: string, column: string, row: number, value: string): InputError {
+  const v = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  return new InputError(`${path}: feature column "${column}" has non-numeric value "${v}" in data row ${row}`);
+}
+
+/** Parquet: the first data row (1-based) where a text feature column is not a number. */
+async function firstNonNumericRow(con: DuckDBConnection, path: string, column: string): Promise<{ row: number; value: string } | null> {
+  const c = ident(column);
+  const r = await con.runAndReadAll(
+    `SELECT CAST(file_row_number AS DOUBLE) + 1, CAST(${c} AS VARCHAR) FROM read_parquet(${lit(path)}, file_row_number = true) ` +
+      `WHERE ${c} IS NOT NULL AND TRY_CAST(${c} AS DOUBLE) IS NULL ORDER BY file_row_number LIMIT 1`,
+  );
+  const row = r.getRowsJS()[0];
+  return row ? { row: Number(row[0]), value: String(row[1]) } : null;
+}
+
+interface Plan {
+  /** Columns in file order with their final role. */
+  readonly columns: Column[];
+  readonly roles: ('feature' | 'num' | 'str')[];
+}
+
+function plan(path: string, columns: Column[], roles: Role[]): Plan {
+  const out = columns.map((c, i): 'feature' | 'num' | 'str' => {
+    const r = roles[i]!;
+    if (r === 'feature') return 'feature';
+    return isNumericType(c.type) ? 'num' : 'str';
+  });
+  if (!out.includes('feature')) {
+    throw new InputError(
+      `${path}: no feature columns (expected numeric columns starting with ${DEFAULT_FEATURE_PREFIXES.join(', ')}; name them with --features)`,
+    );
+  }
+  return { columns, roles: out };
+}
+
+const COPY_BLOCK = 64;
+/** Feature columns per Parquet pass (see streamInto). */
+const PARQUET_COLUMN_GROUP = 200;
+
+/** phenomap's own consistency failures (exit 1), as opposed to DuckDB refusing the input. */
+function isInternal(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith('internal:');
+}
+
+interface Loaded {
+  rows: number;
+  X: Float64Array;
+  nan: Int32Array;
+  rowsWithNaN: number;
+  meta: MetaColumn[];
+}
+
+/**
+ * Stream the projection into the preallocated matrix.
+ *
+ * With `rowNumbers` (Parquet) the source also yields each row's position in the file
+ * (file_row_number) and rows are placed by it, so DuckDB may deliver chunks in any order, and
+ * the features are read in groups of columns, one pass each: Parquet is columnar, so a pass
+ * reads only its columns, and DuckDB's working memory (which on a 1,000-column file otherwise
+ * rivals the matrix itself) shrinks with the group.
+ */
+async function streamInto(
+  con: DuckDBConnection,
+  source: string,
+  p: Plan,
+  capacity: number,
+  reporter: Reporter,
+  label: string,
+  rowNumbers = false,
+): Promise<Loaded> {
+  const feats = p.columns.filter((_, i) => p.roles[i] === 'feature');
+  const metas = p.columns.map((c, i) => ({ c, role: p.roles[i]! })).filter((m) => m.role !== 'feature');
+  const nf = feats.length;
+  const nm = metas.length;
+  const group = rowNumbers ? PARQUET_COLUMN_GROUP : Math.max(1, nf);
+  const X = new Float64Array(capacity * nf);
+  const nan = new Int32Array(nf);
+  const numMeta = metas.map((m) => (m.role === 'num' ? new Float64Array(capacity) : null));
+  const strMeta = metas.map((m) => (m.role === 'str' ? new Array<string | null>(capacity).fill(null) : null));
+  const rowHasNaN = new Uint8Array(capacity);
+  let rowIndex = new Int32Array(0);
+  const passes = Math.max(1, Math.ceil(nf / group));
+  const progress = reporter.progress(label, capacity * passes);
+  const cols: Float64Array[] = new Array(Math.min(group, nf));
+  let r0 = 0;
+  let done = 0;
+  let select = '';
+  for (let pass = 0; pass < passes; pass++) {
+    const fa = pass * group;
+    const fb = Math.min(nf, fa + group);
+    const withMeta = pass === 0;
+    const ng = fb - fa;
+    select = [
+      ...feats.slice(fa, fb).map((c) => `coalesce(CAST(${ident(c.sql)} AS DOUBLE), 'NaN'::DOUBLE)`),
+      ...(withMeta ? metas.map((m) => (m.role === 'num' ? `coalesce(CAST(${ident(m.c.sql)} AS DOUBLE), 'NaN'::DOUBLE)` : `CAST(${ident(m.c.sql)} AS VARCHAR)`)) : []),
+      ...(rowNumbers ? ['CAST(file_row_number AS DOUBLE)'] : []),
+    ].join(', ');
+    const metaAt = ng;
+    const rnAt = ng + (withMeta ? nm : 0);
+    const res = await con.stream(`SELECT ${select} FROM ${source}`);
+    r0 = 0;
+    for (;;) {
+      const chunk = await res.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      if (r0 + n > capacity) throw new Error(`internal: more rows than counted (${r0 + n} > ${capacity})`);
+      if (rowIndex.length < n) rowIndex = new Int32Array(n);
+      if (rowNumbers) {
+        const rn = doubleColumn(chunk, rnAt);
+        for (let i = 0; i < n; i++) {
+          const r = rn[i]!;
+          if (!(r >= 0 && r < capacity)) throw new Error(`internal: row number ${r} outside 0..${capacity - 1}`);
+          rowIndex[i] = r;
+        }
+      } else for (let i = 0; i < n; i++) rowIndex[i] = r0 + i;
+      for (let q = 0; q < ng; q++) cols[q] = doubleColumn(chunk, q);
+      // Column vectors → row-major rows in blocks of columns: writing one column at a time
+      // strides by a whole row per value (a TLB miss each on wide tables); blocks keep the
+      // writes contiguous while reading a few dozen sequential streams.
+      for (let q0 = 0; q0 < ng; q0 += COPY_BLOCK) {
+        const q1 = Math.min(ng, q0 + COPY_BLOCK);
+        for (let i = 0; i < n; i++) {
+          const row = rowIndex[i]!;
+          const base = row * nf + fa;
+          let bad = 0;
+          for (let q = q0; q < q1; q++) {
+            const v = cols[q]![i]!;
+            X[base + q] = v;
+            if (v !== v) {
+              nan[fa + q]++;
+              bad = 1;
+            }
+          }
+          if (bad) rowHasNaN[row] = 1;
+        }
+      }
+      if (withMeta) {
+        for (let m = 0; m < nm; m++) {
+          const num = numMeta[m];
+          if (num) {
+            const v = doubleColumn(chunk, metaAt + m);
+            for (let i = 0; i < n; i++) num[rowIndex[i]!] = v[i]!;
+          } else {
+            const v = stringColumn(chunk, metaAt + m);
+            const dst = strMeta[m]!;
+            for (let i = 0; i < n; i++) dst[rowIndex[i]!] = v[i]!;
+          }
+        }
+      }
+      r0 += n;
+      done += n;
+      progress.tick(done);
+    }
+    if (pass < passes - 1 && r0 !== capacity) break; // short read: checked below
+  }
+  progress.done();
+  cols.length = 0;
+  let rowsWithNaN = 0;
+  for (let i = 0; i < r0; i++) rowsWithNaN += rowHasNaN[i]!;
+  if (r0 < capacity) {
+    // A streaming DuckDB result that fails part-way ends exactly like one that is exhausted (the
+    // C API's stream fetch returns NULL for both). Fewer rows than lines is therefore checked
+    // with a materialised count over the same projection, which does raise the error (the row
+    // reference `t` forces every column to be parsed and converted).
+    const check = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM (SELECT ${select} FROM ${source}) AS t WHERE t IS NOT NULL`);
+    const c = Number(check.getRows()[0]![0]);
+    if (c !== r0) throw new Error(`internal: DuckDB stream ended after ${r0} of ${c} rows`);
+  }
+  const meta: MetaColumn[] = metas.map((m, i) => {
+    const num = numMeta[i];
+    if (num) return { name: m.c.name, kind: 'number', values: r0 < capacity ? num.slice(0, r0) : num };
+    const str = strMeta[i]!;
+    if (r0 < capacity) str.length = r0;
+    return { name: m.c.name, kind: 'string', values: str };
+  });
+  // The line count over-counts only with blank lines or quoted newlines; then copy down once.
+  return { rows: r0, X: r0 < capacity ? X.slice(0, r0 * nf) : X, nan, rowsWithNaN, meta };
+}
+
+/** Drop features whose every value is missing, compacting X in place (rows shrink, never grow). */
+function dropAllNaN(X: Float64Array, rows: number, names: string[], nan: Int32Array): { X: Float64Array; keep: number[]; dropped: Dropped[] } {
+  const nf = names.length;
+  const keep: number[] = [];
+  const dropped: Dropped[] = [];
+  for (let j = 0; j < nf; j++) {
+    if (rows > 0 && nan[j] === rows) dropped.push({ kind: 'feature', name: names[j]!, reason: 'all values missing (NaN)' });
+    else keep.push(j);
+  }
+  if (!dropped.length) return { X, keep, dropped };
+  const nk = keep.length;
+  for (let i = 0; i < rows; i++) {
+    const src = i * nf;
+    const dst = i * nk;
+    for (let q = 0; q < nk; q++) X[dst + q] = X[src + keep[q]!]!;
+  }
+  return { X: X.slice(0, rows * nk), keep, dropped };
+}
+
+/** Read a profile table. Bad input raises an InputError naming the file, column or row. */
+export async function readProfiles(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
+  const t0 = performance.now();
+  const reporter = opts.reporter ?? silentReporter;
+  const bytes = checkReadable(path);
+  const kind = fileKind(path);
+  if (bytes === 0) throw new InputError(`${path}: empty file`);
+  const label = `reading ${basename(path)}`;
+
+  let loaded: Loaded;
+  let plan_: Plan;
+  let textBytes: number | undefined;
+
+  if (kind.format === 'parquet') {
+    ({ loaded, plan_ } = await withDuck(async (con) => {
+      const source = `read_parquet(${lit(path)})`;
+      const numbered = `read_parquet(${lit(path)}, file_row_number = true)`;
+      let columns: Column[];
+      let count: number;
+      try {
+        columns = await describe(con, source);
+        columns = await originalParquetNames(con, path, columns);
+        const c = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${source}`);
+        count = Number(c.getRows()[0]![0]);
+      } catch (e) {
+        throw new InputError(`${path}: not a readable Parquet file (${duckMessage(e)})`);
+      }
+      if (count === 0) throw new InputError(`${path}: no data rows (header only)`);
+      const names = columns.map((c) => c.name);
+      checkDuplicateNames(path, names);
+      const roles = assignRoles(path, names, opts);
+      const pl = plan(path, columns, roles);
+      for (let i = 0; i < columns.length; i++) {
+        if (pl.roles[i] !== 'feature' || isNumericType(columns[i]!.type)) continue;
+        const bad = await firstNonNumericRow(con, path, columns[i]!.sql);
+        if (bad) throw nonNumeric(path, columns[i]!.name, bad.row, bad.value);
+      }
+      try {
+        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true);
+        if (loaded.rows !== count) throw new InputError(`${path}: read ${loaded.rows} of ${count} rows`);
+        return { loaded, plan_: pl };
+      } catch (e) {
+        if (isInternal(e) || e instanceof InputError) throw e;
+        throw new InputError(`${path}: ${duckMessage(e)}`);
+      }
+    }, { preserveOrder: false }));
+  } else {
+    const scan = await scanText(path, kind.gzip);
+    textBytes = scan.bytes;
+    if (scan.bytes === 0 || scan.header.trim() === '') throw new InputError(`${path}: empty file`);
+    const delim = delimiterFor(kind, scan.header);
+    const names = splitLine(scan.header, delim);
+    checkDuplicateNames(path, names);
+    const roles = assignRoles(path, names, opts);
+    if (!roles.includes('feature')) plan(path, names.map((n) => ({ name: n, sql: n, type: 'VARCHAR' })), roles); // throws: no features
+    if (scan.lines <= 1) throw new InputError(`${path}: no data rows (header only)`);
+    // Every column type is given (features DOUBLE, the rest text), so DuckDB's sniffer never
+    // runs: it costs seconds on a wide file and types a column of "inf"/"nan" as DATE. Text in
+    // a feature column makes DuckDB stop at that line; metadata types are decided afterwards.
+    const columns: Column[] = names.map((n, i) => ({ name: n, sql: `c${i}`, type: roles[i] === 'feature' ? 'DOUBLE' : 'VARCHAR' }));
+    const source = csvSource(path, kind, delim, columns);
+    ({ loaded, plan_ } = await withDuck(async (con) => {
+      const pl = plan(path, columns, roles);
+      try {
+        return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label), plan_: pl };
+      } catch (e) {
+        if (isInternal(e)) throw e;
+        const conv = parseConversion(e);
+        const ci = conv ? columns.findIndex((c) => c.sql === conv.column) : -1;
+        if (conv && ci >= 0 && roles[ci] === 'feature') throw nonNumeric(path, names[ci]!, conv.line - 1, conv.value);
+        const rag = await findRaggedRow(path, kind.gzip, delim);
+        if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);
+        throw new InputError(`${path}: ${duckMessage(e)}`);
+      }
+    }));
+    loaded.meta = loaded.meta.map(numericIfAllNumbers);
+  }
+
+  if (loaded.rows === 0) throw new InputError(`${path}: no data rows (header only)`);
+  const allFeatures = plan_.columns.filter((_, i) => plan_.roles[i] === 'feature').map((c) => c.name);
+  const { X, keep, dropped } = dropAllNaN(loaded.X, loaded.rows, allFeatures, loaded.nan);
+  const features = keep.map((j) => allFeatures[j]!);
+  if (!features.length) throw new InputError(`${path}: every feature column is entirely missing (NaN)`);
+  if (dropped.length) {
+    const shown = dropped.slice(0, 5).map((d) => d.name).join(', ');
+    reporter.warn(`${path}: dropped ${dropped.length} feature(s) with no values: ${shown}${dropped.length > 5 ? ', …' : ''}`);
+  }
+  const perFeature: Record<string, number> = {};
+  let total = 0;
+  for (const j of keep) {
+    const c = loaded.nan[j]!;
+    if (c > 0) {
+      perFeature[allFeatures[j]!] = c;
+      total += c;
+    }
+  }
+  const profiles: Profiles = {
+    features,
+    X: { rows: loaded.rows, cols: features.length, data: X },
+    meta: loaded.meta,
+    source: path,
+  };
+  const report: IngestReport = {
+    file: path,
+    format: kind.format,
+    gzip: kind.gzip,
+    rows: loaded.rows,
+    features: features.length,
+    metadataColumns: loaded.meta.map((m) => m.name),
+    nanCounts: { perFeature, total, rowsWithNaN: dropped.length ? countRowsWithNaN(X, loaded.rows, features.length) : loaded.rowsWithNaN },
+    droppedRows: [],
+    droppedFeatures: dropped,
+    bytes,
+    textBytes,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  return { profiles, report };
+}
+
+function countRowsWithNaN(X: Float64Array, rows: number, cols: number): number {
+  let n = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const v = X[o + j]!;
+      if (v !== v) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A generic table (annotations for joins): every column as text, missing → null. */
+export interface Table {
+  readonly source: string;
+  readonly columns: string[];
+  readonly rows: number;
+  /** Column name → values, one per row. */
+  readonly values: Map<string, (string | null)[]>;
+}
+
+export function tableColumn(t: Table, name: string): (string | null)[] {
+  const v = t.values.get(name);
+  if (!v) {
+    const shown = t.columns.slice(0, 12).join(', ') + (t.columns.length > 12 ? `, … (${t.columns.length} in all)` : '');
+    throw new InputError(`${t.source}: no column "${name}" (have: ${shown})`);
+  }
+  return v;
+}
+
+/** Read an annotation table (CSV/TSV/TXT, optionally gzipped, or Parquet) with all columns as text. */
+export async function readTable(path: string): Promise<Table> {
+  const bytes = checkReadable(path);
+  const kind = fileKind(path);
+  if (bytes === 0) throw new InputError(`${path}: empty file`);
+  let source: string;
+  let names: string[] | null = null;
+  let delim = ',';
+  let expected: number | undefined;
+  if (kind.format === 'parquet') {
+    source = `read_parquet(${lit(path)})`;
+  } else {
+    const scan = await scanText(path, kind.gzip);
+    if (scan.bytes === 0 || scan.header.trim() === '') throw new InputError(`${path}: empty file`);
+    delim = delimiterFor(kind, scan.header);
+    names = splitLine(scan.header, delim);
+    checkDuplicateNames(path, names);
+    expected = scan.lines - 1;
+    source =
+      `read_csv(${lit(path)}, header=true, delim=${lit(delim)}, quote='"', escape='"', strict_mode=true, ` +
+      `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"})`;
+  }
+  return withDuck(async (con) => {
+    try {
+      const columns = await describe(con, source);
+      if (names && columns.length !== names.length) throw new Error('column count mismatch');
+      const res = await con.stream(`SELECT ${columns.map((c) => `CAST(${ident(c.name)} AS VARCHAR)`).join(', ')} FROM ${source}`);
+      const vals = columns.map(() => [] as (string | null)[]);
+      let rows = 0;
+      for (;;) {
+        const chunk = await res.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (let j = 0; j < columns.length; j++) {
+          const col = stringColumn(chunk, j);
+          const dst = vals[j]!;
+          for (let i = 0; i < col.length; i++) dst.push(col[i]!);
+        }
+        rows += chunk.rowCount;
+      }
+      if (rows === 0) throw new InputError(`${path}: no data rows (header only)`);
+      if (expected !== undefined && rows < expected) {
+        // See streamInto: a failed stream ends silently; a materialised count raises its error.
+        const c = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${source} AS t WHERE t IS NOT NULL`);
+        if (Number(c.getRows()[0]![0]) !== rows) throw new Error(`internal: DuckDB stream ended after ${rows} rows`);
+      }
+      return { source: path, columns: columns.map((c) => c.name), rows, values: new Map(columns.map((c, j) => [c.name, vals[j]!])) };
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      if (kind.format !== 'parquet') {
+        const rag = await findRaggedRow(path, kind.gzip, delim);
+        if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);
+      }
+      throw new InputError(`${path}: ${duckMessage(e)}`);
+    }
+  });
+}

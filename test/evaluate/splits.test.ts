@@ -1,0 +1,135 @@
+import { describe, it, expect } from 'vitest';
+import { makeSplits } from '../../src/evaluate/splits.js';
+import { fitRepresentation, BUILTIN_REPRESENTATIONS } from '../../src/evaluate/protocol.js';
+import { Lda } from '../../src/represent/lda.js';
+import { clone, fromRows, takeRows, type Matrix } from '../../src/linalg/index.js';
+import { Rng } from '../../src/util/rng.js';
+
+function toyGroups() {
+  const groups: (string | null)[] = [], labels: (string | null)[] = [];
+  for (let c = 0; c < 12; c++) {
+    for (let w = 0; w < 3 + (c % 2); w++) {
+      groups.push(`c${c}`);
+      labels.push(`m${c % 4}`);
+    }
+  }
+  for (let w = 0; w < 5; w++) {
+    groups.push('DMSO');
+    labels.push('DMSO');
+  }
+  groups.push(null);
+  labels.push(null);
+  return { groups, labels };
+}
+
+describe('compound-grouped splits', () => {
+  const { groups, labels } = toyGroups();
+  for (const kind of ['loco', 'kfold', 'leave-moa-out'] as const) {
+    it(`${kind}: no held-out group ever has a row on the training side; folds cover each compound once`, () => {
+      for (const seed of [0, 1, 2]) {
+        const folds = makeSplits({ kind, groups, labels, folds: 5, seed, controlGroups: ['DMSO'] });
+        const seen = new Map<string, number>();
+        for (const f of folds) {
+          const trainGroups = new Set(Array.from(f.train, (i) => groups[i]));
+          for (const i of f.test) {
+            expect(trainGroups.has(groups[i]!)).toBe(false);
+            expect(f.heldOutGroups).toContain(groups[i]);
+          }
+          expect(f.train.length + f.test.length).toBe(groups.length);
+          for (const g of f.heldOutGroups) seen.set(g, (seen.get(g) ?? 0) + 1);
+          // Controls and group-less rows always train.
+          for (let i = groups.length - 6; i < groups.length; i++) expect(Array.from(f.train)).toContain(i);
+        }
+        expect(seen.size).toBe(12);
+        for (const v of seen.values()) expect(v).toBe(1);
+        if (kind === 'loco') expect(folds.length).toBe(12);
+        if (kind === 'leave-moa-out') {
+          expect(folds.length).toBe(4);
+          for (const f of folds) expect(new Set(Array.from(f.test, (i) => labels[i])).size).toBe(1);
+        }
+        if (kind === 'kfold') {
+          expect(folds.length).toBe(5);
+          // Stratified: each label (3 compounds) spread over 3 different folds.
+          for (let m = 0; m < 4; m++) {
+            const foldsOf = folds.filter((f) => Array.from(f.test).some((i) => labels[i] === `m${m}`));
+            expect(foldsOf.length).toBe(3);
+          }
+        }
+      }
+    });
+  }
+
+  it('kfold is seeded', () => {
+    const a = makeSplits({ kind: 'kfold', groups, labels, folds: 4, seed: 7 });
+    const b = makeSplits({ kind: 'kfold', groups, labels, folds: 4, seed: 7 });
+    const c = makeSplits({ kind: 'kfold', groups, labels, folds: 4, seed: 8 });
+    expect(a.map((f) => f.heldOutGroups)).toEqual(b.map((f) => f.heldOutGroups));
+    expect(a.map((f) => f.heldOutGroups)).not.toEqual(c.map((f) => f.heldOutGroups));
+  });
+});
+
+describe('learners see only training rows', () => {
+  const rng = new Rng(11);
+  const n = 60, d = 8;
+  const rows: number[][] = [];
+  const labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const cls = i % 3;
+    rows.push(Array.from({ length: d }, (_, j) => (j === cls ? 2 : 0) + rng.normal()));
+    labels.push(`m${cls}`);
+  }
+  const X = fromRows(rows);
+  const trainRows = Array.from({ length: 45 }, (_, i) => i);
+  const probe = fromRows([rows[50]!, rows[3]!]);
+
+  const specs = [
+    BUILTIN_REPRESENTATIONS.pca && { ...BUILTIN_REPRESENTATIONS.pca, pca: 4 },
+    BUILTIN_REPRESENTATIONS.itml,
+    { ...BUILTIN_REPRESENTATIONS['itml-squared']!, pca: 4, itml: { ...BUILTIN_REPRESENTATIONS['itml-squared']!.itml!, numConstraints: 30 } },
+    BUILTIN_REPRESENTATIONS.lda,
+    BUILTIN_REPRESENTATIONS['lda-proj'],
+  ];
+  for (const spec of specs) {
+    it(`${spec!.name}: changing a held-out row does not change the fitted model`, () => {
+      const fitLabels = trainRows.map((i) => labels[i]!);
+      const a = fitRepresentation(spec!, X, trainRows, fitLabels, 0).transform(probe);
+      const X2: Matrix = clone(X);
+      for (let i = 45; i < n; i++) for (let j = 0; j < d; j++) X2.data[i * d + j] = 100 * rng.normal();
+      const b = fitRepresentation(spec!, X2, trainRows, fitLabels, 0).transform(probe);
+      expect(Array.from(b.data)).toEqual(Array.from(a.data));
+      // ...while changing a training row does.
+      const X3: Matrix = clone(X);
+      for (let j = 0; j < d; j++) X3.data[5 * d + j] += 3;
+      const c = fitRepresentation(spec!, X3, trainRows, fitLabels, 0).transform(probe);
+      expect(Array.from(c.data)).not.toEqual(Array.from(a.data));
+    });
+  }
+
+  it('LDA whitening makes the within-class covariance the identity (no shrinkage)', () => {
+    const lda = new Lda({ shrinkage: 0 }).fit(X, labels);
+    const Y = lda.transform(X);
+    // Within-class scatter of Y / (n − K) ≈ I.
+    const K = 3;
+    const means = new Float64Array(K * d);
+    const cnt = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const c = i % 3;
+      cnt[c]++;
+      for (let j = 0; j < d; j++) means[c * d + j] += Y.data[i * d + j]!;
+    }
+    for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) means[c * d + j] /= cnt[c]!;
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < d; b++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += (Y.data[i * d + a]! - means[(i % 3) * d + a]!) * (Y.data[i * d + b]! - means[(i % 3) * d + b]!);
+        expect(s / (n - K)).toBeCloseTo(a === b ? 1 : 0, 8);
+      }
+    }
+    expect(lda.shrinkage).toBe(0);
+    const auto = new Lda().fit(X, labels);
+    expect(auto.shrinkage).toBeGreaterThanOrEqual(0);
+    expect(auto.shrinkage).toBeLessThanOrEqual(1);
+    const proj = new Lda({ nComponents: 2 }).fit(X, labels).transform(takeRows(X, [0, 1]));
+    expect(proj.cols).toBe(2);
+  });
+});
