@@ -1,0 +1,574 @@
+/**
+ * Dense affinity propagation (Frey & Dueck 2007), bit-compatible with scikit-learn 1.2
+ * `sklearn.cluster._affinity_propagation._affinity_propagation`.
+ *
+ * Compatibility points (each reproduces sklearn's floating-point operation order, so labels and
+ * iteration counts are identical given the same S and noise matrix):
+ * - S[k,k] = preference (default: numpy median of all n² entries of S, zero diagonal included);
+ *   then S += (eps·S + 100·tiny)·N, N standard normal (only breaks exact ties).
+ * - Responsibilities: tmp = A + S, first argmax I and value Y per row, second max Y2 (the max with
+ *   tmp[I] = −inf); Rnew = S − Y except Rnew[i,I] = S[i,I] − Y2; R = R·d + Rnew·(1−d).
+ * - Availabilities: Rp = max(R, 0) with diag(Rp) = diag(R); colsum accumulated row by row (numpy's
+ *   axis-0 reduction order); t = Rp − colsum, clipped at 0 off the diagonal; A = A·d − t·(1−d).
+ * - Convergence: E = diag(A) + diag(R) > 0; from iteration index convergence_iter on, stop when
+ *   every point's E was constant over the last convergence_iter iterations and some E is true.
+ *   `nIter` equals sklearn's `n_iter_` (it + 1 at the break, max_iter otherwise).
+ * - Labels: argmax over exemplar columns of S (first on ties), exemplars pinned to themselves,
+ *   each exemplar refined to the member with the largest within-cluster column sum of S, then
+ *   reassigned; clusters numbered by ascending exemplar row index.
+ *
+ * Speed/memory (why it is written this way): AP is memory-bound. One fused streaming pass per
+ * iteration updates the availabilities of iteration t and the responsibilities of iteration t+1
+ * row by row (a row of R, A and S stays in cache between the sub-loops), so each iteration reads
+ * S, R, A once and writes R, A once; the only n² arrays are S (working copy), R and A. Column sums
+ * are accumulated into a length-n vector while streaming rows, and the convergence history is a
+ * per-point run-length counter, which reproduces sklearn's n × convergence_iter e-matrix test.
+ */
+import type { Matrix } from '../linalg/matrix.js';
+import { medianNoCopy } from '../linalg/select.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { startApThreads } from './apParallel.js';
+import { availableParallelism } from 'node:os';
+import { silentReporter, type Reporter } from '../util/log.js';
+
+export interface AffinityPropagationOptions {
+  /** Scalar or per-point preference (diagonal of S). Default: median of all n² entries of S. */
+  preference?: number | Float64Array;
+  /** In [0.5, 1). Default 0.5. */
+  damping?: number;
+  /** Default 200. */
+  maxIter?: number;
+  /** Default 15. */
+  convergenceIter?: number;
+  /**
+   * Tie-breaking noise: a given n×n standard-normal matrix (e.g. sklearn's draw), a seed for
+   * phenomap's own generator (default { seed: 0 }), or 'none'.
+   */
+  noise?: Matrix | { seed: number } | 'none';
+  /** Work on a copy of S (default true). With false, S.data is overwritten (diagonal + noise). */
+  copy?: boolean;
+  /**
+   * Threads for the message passing (results are bit-identical for any count). Default: up to 2
+   * (the cores available) when n ≥ 1,000, else 1. Threads need the working S in shared memory:
+   * with copy = false this only happens when S.data already lives in a SharedArrayBuffer.
+   */
+  threads?: number;
+  reporter?: Reporter;
+}
+
+export interface AffinityPropagationResult {
+  /** Cluster index per row (0..K−1), or −1 for every row when no exemplar emerged. */
+  labels: Int32Array;
+  /** Row index of each cluster's exemplar, ascending; label k ↔ exemplars[k]. */
+  exemplars: Int32Array;
+  /** Iterations run (sklearn's n_iter_); 0 for the degenerate shortcuts. */
+  nIter: number;
+  converged: boolean;
+  /** The preference used (for a per-point preference vector: its median). */
+  preference: number;
+  damping: number;
+  warnings: string[];
+  /** Number of exemplar candidates (diag(A)+diag(R) > 0) after each iteration. */
+  exemplarTrace: Int32Array;
+  /** Wall-clock milliseconds: preference/noise preparation, message passing, label assignment. */
+  timings: { prepareMs: number; iterateMs: number; labelsMs: number };
+}
+
+export interface AffinityPropagationRetryResult extends AffinityPropagationResult {
+  /** Every attempt in order; the last one is the returned result. */
+  attempts: { damping: number; converged: boolean; nIter: number; clusters: number }[];
+}
+
+const EPS = 2.220446049250313e-16;
+const TINY100 = 2.2250738585072014e-308 * 100;
+
+interface Prepared {
+  n: number;
+  S: Float64Array;
+  preference: number;
+  warnings: string[];
+  /** Set when sklearn's degenerate shortcut applies. */
+  degenerate?: { labels: Int32Array; exemplars: Int32Array };
+}
+
+function validateParams(opts: AffinityPropagationOptions): void {
+  const d = opts.damping ?? 0.5;
+  if (!(d >= 0.5 && d < 1)) throw new InputError(`affinity propagation: damping must be in [0.5, 1), got ${d}`);
+  const mi = opts.maxIter ?? 200, ci = opts.convergenceIter ?? 15;
+  if (!Number.isInteger(mi) || mi < 1) throw new InputError(`affinity propagation: maxIter must be an integer ≥ 1, got ${mi}`);
+  if (!Number.isInteger(ci) || ci < 1) throw new InputError(`affinity propagation: convergenceIter must be an integer ≥ 1, got ${ci}`);
+}
+
+function validate(S: Matrix, opts: AffinityPropagationOptions): void {
+  if (S.rows !== S.cols) throw new InputError(`affinity propagation: the similarity matrix must be square, got ${S.rows}×${S.cols}`);
+  if (S.rows === 0) throw new InputError('affinity propagation: the similarity matrix is empty');
+  validateParams(opts);
+  const data = S.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      const r = Math.floor(i / S.cols);
+      throw new InputError(`affinity propagation: similarity matrix has a non-finite value at row ${r}, column ${i - r * S.cols}`);
+    }
+  }
+}
+
+function resolveThreads(n: number, opts: AffinityPropagationOptions): number {
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new InputError(`affinity propagation: threads must be an integer ≥ 1, got ${opts.threads}`);
+    return Math.min(opts.threads, n);
+  }
+  return n >= 1000 ? Math.min(2, availableParallelism()) : 1;
+}
+
+/** Preference, degenerate check, diagonal and noise — what sklearn does before iterating. */
+function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
+  validate(Sm, opts);
+  const n = Sm.rows;
+  const warnings: string[] = [];
+  const prefOpt = opts.preference;
+  let prefVec: Float64Array | undefined;
+  let prefScalar: number;
+  if (prefOpt instanceof Float64Array) {
+    if (prefOpt.length !== n) throw new InputError(`affinity propagation: preference vector has ${prefOpt.length} values, expected ${n}`);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(prefOpt[i]!)) throw new InputError(`affinity propagation: preference[${i}] is not finite`);
+    prefVec = prefOpt;
+    prefScalar = medianNoCopy(prefOpt);
+  } else if (prefOpt !== undefined) {
+    if (!Number.isFinite(prefOpt)) throw new InputError(`affinity propagation: preference must be finite, got ${prefOpt}`);
+    prefScalar = prefOpt;
+  } else {
+    prefScalar = medianNoCopy(Sm.data);
+  }
+
+  // sklearn's shortcut: n = 1, or all off-diagonal similarities equal and all preferences equal.
+  const src = Sm.data;
+  let degenerate = n === 1;
+  if (!degenerate) {
+    let prefsEqual = true;
+    if (prefVec) for (let i = 1; i < n && prefsEqual; i++) if (prefVec[i] !== prefVec[0]) prefsEqual = false;
+    if (prefsEqual) {
+      const ref = src[1]!;
+      let same = true;
+      for (let i = 0; i < n && same; i++) {
+        const o = i * n;
+        for (let j = 0; j < n; j++) {
+          if (j !== i && src[o + j] !== ref) {
+            same = false;
+            break;
+          }
+        }
+      }
+      degenerate = same;
+    }
+  }
+  if (degenerate) {
+    const p0 = prefVec ? prefVec[0]! : prefScalar;
+    const eachOwn = p0 >= src[n - 1]!;
+    warnings.push(
+      n === 1
+        ? 'affinity propagation: only one sample; returning it as its own cluster'
+        : `affinity propagation: all samples have mutually equal similarities; returning ${eachOwn ? 'every sample as its own cluster (preference ≥ similarity)' : 'a single cluster with sample 0 as centre (preference < similarity)'} (as sklearn)`,
+    );
+    const labels = new Int32Array(n);
+    let exemplars: Int32Array;
+    if (eachOwn) {
+      exemplars = new Int32Array(n);
+      for (let i = 0; i < n; i++) labels[i] = exemplars[i] = i;
+    } else {
+      exemplars = new Int32Array([0]);
+    }
+    return { n, S: src, preference: prefScalar, warnings, degenerate: { labels, exemplars } };
+  }
+
+  let S: Float64Array;
+  if (opts.copy === false) S = src;
+  else if (resolveThreads(n, opts) > 1) {
+    S = new Float64Array(new SharedArrayBuffer(src.length * 8));
+    S.set(src);
+  } else S = src.slice();
+  for (let i = 0; i < n; i++) S[i * n + i] = prefVec ? prefVec[i]! : prefScalar;
+
+  const noise = opts.noise ?? { seed: 0 };
+  if (noise !== 'none') {
+    if ('data' in noise) {
+      if (noise.rows !== n || noise.cols !== n) throw new InputError(`affinity propagation: noise matrix is ${noise.rows}×${noise.cols}, expected ${n}×${n}`);
+      const N = noise.data;
+      for (let i = 0; i < S.length; i++) S[i] = S[i]! + (EPS * S[i]! + TINY100) * N[i]!;
+    } else {
+      // Row by row from the seeded generator: no n² noise array is ever held.
+      const rng = new Rng(noise.seed);
+      for (let i = 0; i < S.length; i++) S[i] = S[i]! + (EPS * S[i]! + TINY100) * rng.normal();
+    }
+  }
+  return { n, S, preference: prefScalar, warnings };
+}
+
+interface IterationOutcome {
+  E: Uint8Array;
+  nIter: number;
+  converged: boolean;
+  trace: Int32Array;
+}
+
+/**
+ * The message-passing loop on a prepared S (preference and noise applied). Allocates R and A only.
+ * Pass structure: pass 0 computes the responsibilities of iteration 0 (A = 0); pass t+1 computes
+ * the availabilities of iteration t and, in the same row sweep, the responsibilities of t+1.
+ */
+function iterate(S: Float64Array, n: number, damping: number, maxIter: number, convIter: number, reporter: Reporter, threads: number): IterationOutcome {
+  const d = damping;
+  const omd = 1 - damping;
+  const pool = threads > 1 ? startApThreads(S, n, threads, damping) : undefined;
+  const R = pool ? pool.R : new Float64Array(n * n);
+  const A = pool ? pool.A : new Float64Array(n * n);
+  let cs = new Float64Array(n); // column sums of Rp for the availability update
+  let ncs = new Float64Array(n); // column sums being accumulated for the next one
+  const E = pool ? pool.E : new Uint8Array(n);
+  const run = pool ? pool.run : new Int32Array(n);
+  const trace = new Int32Array(maxIter);
+  const progress = reporter.progress('affinity propagation', maxIter);
+  let cur = 0;
+
+  // Single-threaded: one fused sweep per iteration. Threaded: a row phase, then (only when the
+  // run continues) a column phase for the column sums.
+  const pass = (doAvail: boolean, doResp: boolean): number => {
+    if (pool) return pool.rows(cur, doAvail, doResp);
+    if (doResp) ncs.fill(0);
+    const K = fusedPass(S, R, A, cs, ncs, E, run, n, d, omd, doAvail, doResp);
+    if (doResp) {
+      const t = cs;
+      cs = ncs;
+      ncs = t;
+    }
+    return K;
+  };
+  const finishPass = () => {
+    if (pool) {
+      cur = 1 - cur;
+      pool.cols(cur);
+    }
+  };
+
+  let it = 0;
+  let converged = false;
+  try {
+    pass(false, true);
+    finishPass();
+    for (; it < maxIter; it++) {
+      // The responsibilities of it+1 are computed in the same sweep; wasted only on the last one.
+      const K = pass(true, it < maxIter - 1);
+      trace[it] = K;
+      progress.tick(it + 1);
+      if (it >= convIter && K > 0) {
+        let stable = true;
+        for (let i = 0; i < n; i++) {
+          if (run[i]! < convIter) {
+            stable = false;
+            break;
+          }
+        }
+        if (stable) {
+          converged = true;
+          break;
+        }
+      }
+      if (it < maxIter - 1) finishPass();
+    }
+  } finally {
+    pool?.close();
+  }
+  const nIter = converged ? it + 1 : maxIter;
+  progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${maxIter} iterations`);
+  return { E: Uint8Array.from(E), nIter, converged, trace: trace.slice(0, nIter) };
+}
+
+/**
+ * One streaming sweep over the rows. With doAvail: availabilities of iteration t from the column
+ * sums `cs` of Rp(t), plus E and the run-length counters. With doResp: responsibilities of the
+ * next iteration from the just-updated A row, accumulating their Rp column sums into `ncs` in
+ * row order. Loops are split around the diagonal (and the argmax column) so the inner loops are
+ * branch-free; Math.max(x, 0) differs from numpy's maximum only in the sign of a zero, which
+ * never changes a later comparison or non-zero sum.
+ */
+function fusedPass(
+  S: Float64Array,
+  R: Float64Array,
+  A: Float64Array,
+  cs: Float64Array,
+  ncs: Float64Array,
+  E: Uint8Array,
+  run: Int32Array,
+  n: number,
+  d: number,
+  omd: number,
+  doAvail: boolean,
+  doResp: boolean,
+): number {
+  let K = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    const rii = R[o + i]!;
+    let y1 = -Infinity, y2 = -Infinity, I = 0;
+    if (doAvail) {
+      // off-diagonal: A = A·d − max(0, max(R,0) − colsum)·(1−d); fused with the row max of A + S
+      for (let j = 0; j < i; j++) {
+        const a = A[o + j]! * d - Math.max(Math.max(R[o + j]!, 0) - cs[j]!, 0) * omd;
+        A[o + j] = a;
+        const v = a + S[o + j]!;
+        if (v > y2) {
+          if (v > y1) {
+            y2 = y1;
+            y1 = v;
+            I = j;
+          } else y2 = v;
+        }
+      }
+      const aii = A[o + i]! * d - (rii - cs[i]!) * omd;
+      A[o + i] = aii;
+      {
+        const v = aii + S[o + i]!;
+        if (v > y2) {
+          if (v > y1) {
+            y2 = y1;
+            y1 = v;
+            I = i;
+          } else y2 = v;
+        }
+      }
+      for (let j = i + 1; j < n; j++) {
+        const a = A[o + j]! * d - Math.max(Math.max(R[o + j]!, 0) - cs[j]!, 0) * omd;
+        A[o + j] = a;
+        const v = a + S[o + j]!;
+        if (v > y2) {
+          if (v > y1) {
+            y2 = y1;
+            y1 = v;
+            I = j;
+          } else y2 = v;
+        }
+      }
+      const e = aii + rii > 0 ? 1 : 0;
+      if (e === E[i]) run[i]!++;
+      else {
+        E[i] = e;
+        run[i] = 1;
+      }
+      K += e;
+    } else if (doResp) {
+      for (let j = 0; j < n; j++) {
+        const v = A[o + j]! + S[o + j]!;
+        if (v > y2) {
+          if (v > y1) {
+            y2 = y1;
+            y1 = v;
+            I = j;
+          } else y2 = v;
+        }
+      }
+    }
+    if (!doResp) continue;
+    // R = R·d + (S − Y)·(1−d), except column I (uses the second max) and the diagonal, whose
+    // column-sum contribution is R itself rather than max(R, 0).
+    const rI = R[o + I]!;
+    const lo = I < i ? I : i, hi = I < i ? i : I;
+    for (let j = 0; j < lo; j++) {
+      const r = R[o + j]! * d + (S[o + j]! - y1) * omd;
+      R[o + j] = r;
+      ncs[j] = ncs[j]! + Math.max(r, 0);
+    }
+    for (let j = lo + 1; j < hi; j++) {
+      const r = R[o + j]! * d + (S[o + j]! - y1) * omd;
+      R[o + j] = r;
+      ncs[j] = ncs[j]! + Math.max(r, 0);
+    }
+    for (let j = hi + 1; j < n; j++) {
+      const r = R[o + j]! * d + (S[o + j]! - y1) * omd;
+      R[o + j] = r;
+      ncs[j] = ncs[j]! + Math.max(r, 0);
+    }
+    if (I !== i) {
+      const rIn = rI * d + (S[o + I]! - y2) * omd;
+      R[o + I] = rIn;
+      ncs[I] = ncs[I]! + Math.max(rIn, 0);
+      const rin = rii * d + (S[o + i]! - y1) * omd;
+      R[o + i] = rin;
+      ncs[i] = ncs[i]! + rin;
+    } else {
+      const rin = rii * d + (S[o + i]! - y2) * omd;
+      R[o + i] = rin;
+      ncs[i] = ncs[i]! + rin;
+    }
+  }
+  return K;
+}
+
+/** sklearn's label assignment with exemplar refinement, on the prepared (noisy) S. */
+function assignLabels(S: Float64Array, n: number, E: Uint8Array): { labels: Int32Array; exemplars: Int32Array } {
+  const ex: number[] = [];
+  for (let i = 0; i < n; i++) if (E[i]) ex.push(i);
+  const K = ex.length;
+  const I = Int32Array.from(ex);
+  const c = new Int32Array(n);
+  const assign = () => {
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      let best = -Infinity, bk = 0;
+      for (let k = 0; k < K; k++) {
+        const v = S[o + I[k]!]!;
+        if (v > best) {
+          best = v;
+          bk = k;
+        }
+      }
+      c[i] = bk;
+    }
+    for (let k = 0; k < K; k++) c[I[k]!] = k;
+  };
+  assign();
+  // Members of each cluster in ascending row order (counting sort).
+  const start = new Int32Array(K + 1);
+  for (let i = 0; i < n; i++) start[c[i]! + 1]!++;
+  for (let k = 0; k < K; k++) start[k + 1]! += start[k]!;
+  const members = new Int32Array(n);
+  const fill = start.slice(0, K);
+  for (let i = 0; i < n; i++) members[fill[c[i]!]!++] = i;
+  const colsum = new Float64Array(n);
+  for (let k = 0; k < K; k++) {
+    const a = start[k]!, b = start[k + 1]!, m = b - a;
+    colsum.fill(0, 0, m);
+    for (let p = a; p < b; p++) {
+      const o = members[p]! * n;
+      for (let q = 0; q < m; q++) colsum[q] = colsum[q]! + S[o + members[a + q]!]!;
+    }
+    let best = -Infinity, bq = 0;
+    for (let q = 0; q < m; q++) {
+      if (colsum[q]! > best) {
+        best = colsum[q]!;
+        bq = q;
+      }
+    }
+    I[k] = members[a + bq]!;
+  }
+  assign();
+  const centres = Int32Array.from(new Set(Array.from(c, (k) => I[k]!))).sort();
+  const pos = new Int32Array(n).fill(-1);
+  for (let k = 0; k < centres.length; k++) pos[centres[k]!] = k;
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = pos[I[c[i]!]!]!;
+  return { labels, exemplars: centres };
+}
+
+function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOptions, prepareMs: number): AffinityPropagationResult {
+  const warnings = [...p.warnings];
+  const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
+  if (p.degenerate) {
+    return {
+      labels: p.degenerate.labels,
+      exemplars: p.degenerate.exemplars,
+      nIter: 0,
+      converged: true,
+      preference: p.preference,
+      damping,
+      warnings,
+      exemplarTrace: new Int32Array(0),
+      timings,
+    };
+  }
+  const maxIter = opts.maxIter ?? 200;
+  const reporter = opts.reporter ?? silentReporter;
+  let t0 = performance.now();
+  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, resolveThreads(p.n, opts));
+  timings.iterateMs = performance.now() - t0;
+  let K = 0;
+  for (let i = 0; i < p.n; i++) K += out.E[i]!;
+  if (K === 0) {
+    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations and found no exemplars: every label is -1`;
+    warnings.push(msg);
+    reporter.warn(msg);
+    return {
+      labels: new Int32Array(p.n).fill(-1),
+      exemplars: new Int32Array(0),
+      nIter: out.nIter,
+      converged: false,
+      preference: p.preference,
+      damping,
+      warnings,
+      exemplarTrace: out.trace,
+      timings,
+    };
+  }
+  if (!out.converged) {
+    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations; clusters may be degenerate`;
+    warnings.push(msg);
+    reporter.warn(msg);
+  }
+  t0 = performance.now();
+  const { labels, exemplars } = assignLabels(p.S, p.n, out.E);
+  timings.labelsMs = performance.now() - t0;
+  return {
+    labels,
+    exemplars,
+    nIter: out.nIter,
+    converged: out.converged,
+    preference: p.preference,
+    damping,
+    warnings,
+    exemplarTrace: out.trace,
+    timings,
+  };
+}
+
+/** Affinity propagation on a similarity matrix S (n×n, larger = more similar), sklearn 1.2 semantics. */
+export function affinityPropagation(S: Matrix, opts: AffinityPropagationOptions = {}): AffinityPropagationResult {
+  const t0 = performance.now();
+  const p = prepare(S, opts);
+  return runPrepared(p, opts.damping ?? 0.5, opts, performance.now() - t0);
+}
+
+/**
+ * Affinity propagation retried with higher damping (default 0.5 → 0.7 → 0.9) until it converges.
+ * The prepared S (preference + noise) is identical for every damping, so each attempt equals a
+ * fresh sklearn call with that damping and the same noise; it is prepared once (one copy of S).
+ */
+export function affinityPropagationWithRetry(
+  S: Matrix,
+  opts: AffinityPropagationOptions & { dampings?: number[] } = {},
+): AffinityPropagationRetryResult {
+  const dampings = opts.dampings ?? [opts.damping ?? 0.5, 0.7, 0.9].filter((d, i, a) => i === 0 || d > a[0]!);
+  if (dampings.length === 0) throw new InputError('affinity propagation: no damping values to try');
+  for (const d of dampings) validateParams({ ...opts, damping: d });
+  const t0 = performance.now();
+  const p = prepare(S, { ...opts, damping: dampings[0] });
+  const prepareMs = performance.now() - t0;
+  const reporter = opts.reporter ?? silentReporter;
+  const attempts: AffinityPropagationRetryResult['attempts'] = [];
+  const carried: string[] = [];
+  let res: AffinityPropagationResult | undefined;
+  let iterateMs = 0, labelsMs = 0;
+  for (let a = 0; a < dampings.length; a++) {
+    const d = dampings[a]!;
+    res = runPrepared(p, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0);
+    iterateMs += res.timings.iterateMs;
+    labelsMs += res.timings.labelsMs;
+    attempts.push({ damping: d, converged: res.converged, nIter: res.nIter, clusters: res.exemplars.length });
+    if (res.converged || a === dampings.length - 1) break;
+    const msg = `AP did not converge with damping ${d} in ${opts.maxIter ?? 200} iterations; retrying with ${dampings[a + 1]}`;
+    carried.push(msg);
+    reporter.warn(msg);
+  }
+  const last = res!;
+  if (!last.converged) {
+    for (const w of last.warnings) reporter.warn(w);
+  } else if (attempts.length > 1) {
+    const msg = `AP converged with damping ${last.damping} after ${last.nIter} iterations`;
+    carried.push(msg);
+    reporter.info(msg);
+  }
+  return {
+    ...last,
+    warnings: [...carried, ...last.warnings.filter((w) => !carried.includes(w))],
+    attempts,
+    timings: { prepareMs, iterateMs, labelsMs },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Exact order statistics of large arrays without an n-sized copy.
+ *
+ * `median` follows numpy's `np.median` (mean of the two middle values for an even count,
+ * computed as (a + b) / 2). Small arrays are copied and sorted; large ones (e.g. the n² entries
+ * of an affinity-propagation similarity matrix, 800 MB at n = 10,000) are narrowed by
+ * histogram passes: bucket indices are monotone in the value, so each bucket is a contiguous
+ * value range [min_b, max_b] and the next pass only looks at values inside it. Memory stays
+ * O(buckets + one small bucket's values).
+ */
+
+const SORT_LIMIT = 1 << 16;
+const BUCKETS = 4096;
+
+/** k-th smallest value (0-based) of `data`; `data` must not contain NaN. Does not modify `data`. */
+export function kthSmallest(data: ArrayLike<number>, k: number): number {
+  return kthPair(data, k)[0];
+}
+
+/** The k-th and (k+1)-th smallest values (the second is NaN when k is the last index). */
+export function kthPair(data: ArrayLike<number>, k: number): [number, number] {
+  const n = data.length;
+  if (!(k >= 0 && k < n) || !Number.isInteger(k)) throw new RangeError(`kthSmallest: k=${k} out of range for length ${n}`);
+  if (n <= SORT_LIMIT) {
+    const c = Float64Array.from(data as ArrayLike<number>);
+    c.sort();
+    return [c[k]!, k + 1 < n ? c[k + 1]! : NaN];
+  }
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  let kk = k;
+  // The (k+1)-th value when it lies above the current range (smallest value of a later bucket).
+  let next = NaN;
+  const counts = new Float64Array(BUCKETS);
+  const bmin = new Float64Array(BUCKETS);
+  const bmax = new Float64Array(BUCKETS);
+  let rangeCount = n;
+  for (;;) {
+    if (lo === hi) return [lo, kk + 1 < rangeCount ? lo : next];
+    const width = (hi - lo) / BUCKETS;
+    counts.fill(0);
+    bmin.fill(Infinity);
+    bmax.fill(-Infinity);
+    let inRange = 0;
+    for (let i = 0; i < n; i++) {
+      const v = data[i]!;
+      if (v < lo || v > hi) continue;
+      let b = Math.floor((v - lo) / width);
+      if (b >= BUCKETS) b = BUCKETS - 1;
+      else if (b < 0) b = 0;
+      counts[b]!++;
+      if (v < bmin[b]!) bmin[b] = v;
+      if (v > bmax[b]!) bmax[b] = v;
+      inRange++;
+    }
+    let b = 0;
+    let before = 0;
+    while (b < BUCKETS && before + counts[b]! <= kk) before += counts[b++]!;
+    if (b >= BUCKETS || inRange === 0) throw new Error('kthSmallest: inconsistent histogram (NaN in data?)');
+    kk -= before;
+    if (kk + 1 >= counts[b]!) {
+      for (let c = b + 1; c < BUCKETS; c++) {
+        if (counts[c]! > 0) {
+          next = bmin[c]!;
+          break;
+        }
+      }
+    }
+    rangeCount = counts[b]!;
+    lo = bmin[b]!;
+    hi = bmax[b]!;
+    if (counts[b]! <= SORT_LIMIT) {
+      const vals = new Float64Array(counts[b]!);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!;
+        if (v >= lo && v <= hi) vals[m++] = v;
+      }
+      vals.sort();
+      return [vals[kk]!, kk + 1 < m ? vals[kk + 1]! : next];
+    }
+  }
+}
+
+/** numpy-compatible median of all values (NaN if any value is NaN, as numpy), without copying large arrays. */
+export function medianNoCopy(data: ArrayLike<number>): number {
+  const n = data.length;
+  if (n === 0) return NaN;
+  for (let i = 0; i < n; i++) if (Number.isNaN(data[i])) return NaN;
+  if (n <= SORT_LIMIT) {
+    const c = Float64Array.from(data as ArrayLike<number>);
+    c.sort();
+    const h = n >> 1;
+    return n % 2 ? c[h]! : (c[h - 1]! + c[h]!) / 2;
+  }
+  const h = n >> 1;
+  if (n % 2) return kthSmallest(data, h);
+  const [a, b] = kthPair(data, h - 1);
+  return (a + b) / 2;
+}
