@@ -1,1 +1,59 @@
-export {};
+/**
+ * phenomap's library API — the one public door. Stages in the order data flows through them:
+ * io → preprocess → represent → cluster → enrich → embed/evaluate/predict → report; `pipeline`
+ * composes them into the study's workflow.
+ */
+// The numeric core
+export * from './linalg/index.js';
+// io: profiles, tables, joins, recipes, NPY
+export * from './io/profiles.js';
+export * from './io/npy.js';
+export * from './io/read.js';
+export * from './io/join.js';
+export * from './io/recipes.js';
+// preprocess (pycytominer semantics)
+export * from './preprocess/index.js';
+// represent
+export * from './represent/pca.js';
+export * from './represent/itml.js';
+export * from './represent/lda.js';
+// cluster and enrich
+export * from './cluster/affinityPropagation.js';
+export * from './enrich/hypergeom.js';
+export * from './enrich/bh.js';
+export * from './enrich/enrichment.js';
+export * from './enrich/csif.js';
+// embed
+export * from './embed/tsne.js';
+export * from './embed/umap.js';
+// evaluate
+export * from './evaluate/ari.js';
+export * from './evaluate/silhouette.js';
+export * from './evaluate/splits.js';
+export * from './evaluate/nsc.js';
+export * from './evaluate/map.js';
+export * from './evaluate/replicating.js';
+export {
+  evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
+  BUILTIN_REPRESENTATIONS, METRICS,
+  type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary,
+} from './evaluate/protocol.js';
+// predict (activity prediction)
+export * from './predict/index.js';
+// report
+export { writeReport, type ReportOptions, type ReportResult } from './report/html.js';
+export { readRunDir, type RunData } from './report/rundir.js';
+export {
+  featureHistogramsFigure, moaFrequencyFigure, embeddingFigure, distanceHeatmapFigure, clusterSizesFigure,
+  enrichmentFigure, csifFigure, apConvergenceFigure, varianceRatios,
+} from './report/figures.js';
+// pipeline (the study's workflow)
+export * from './pipeline/params.js';
+export { analyse, type AnalysisResult, type AnalyseOptions, type RepresentationResult } from './pipeline/analyse.js';
+export { writeRunOutputs, summarise, type RunSummary, type RepresentationSummary } from './pipeline/outputs.js';
+export { runWorkflow, formatComparisonTable, type RunWorkflowOptions } from './pipeline/run.js';
+export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pipeline/query.js';
+// utilities
+export { Rng } from './util/rng.js';
+export { InputError, UsageError } from './util/errors.js';
+export { CollectingReporter, silentReporter, type Reporter, type Progress } from './util/log.js';

@@ -4,11 +4,27 @@
  * All products funnel into one register-blocked kernel, C = A·Bᵀ ("NT"): in row-major storage both
  * operands are then read along contiguous rows, and a 4×4 block of C reuses each loaded value four
  * times. B is walked in panels that fit in L2 so its rows stay cached while A streams past.
- * Other shapes (A·B, Aᵀ·B, XᵀX) transpose once (O(n²)) and call the same kernel (O(n³)).
+ * Other shapes (A·B, Aᵀ·B, XᵀX) call the same kernel on transposed operands: the wasm path packs
+ * them straight from their storage; the pure-JS path transposes once (O(n²)).
+ *
+ * The wasm path (wasm/kernels.wat, `nt_tile`) packs A and B into 4-row panels and runs an f64x2
+ * 4×4 micro-kernel; every C entry is still the sequential sum over p, so both paths are
+ * bit-identical. PHENOMAP_NO_WASM=1 forces the JS kernel; PHENOMAP_THREADS=n lets large products
+ * use n threads (wasm/threads.ts).
  */
 import { type Matrix, zeros, transpose } from './matrix.js';
+import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
+import { ntTileParallel, parallelThreads } from './wasm/threads.js';
 
 const PANEL = 64; // rows of B per panel: 64 × d × 8 bytes stays in L2 for d up to a few thousand
+
+/** Below this many multiply-adds the packing and call overhead of the wasm path is not worth it. */
+const WASM_MIN_WORK = 32 * 32 * 32;
+/** In-wasm k slice (a 4×KC micro-panel of A, 8 KB, stays in L1) and B panel width in 4-column blocks. */
+const WASM_KC = 256;
+const WASM_PB = 32;
+/** Products with at least this many multiply-adds are split across worker threads (~15 ms of work). */
+const PARALLEL_MIN_WORK = 1e8;
 
 function checkInner(a: number, b: number, what: string): void {
   if (a !== b) throw new RangeError(`${what}: inner dimensions differ (${a} vs ${b})`);
@@ -72,42 +88,170 @@ function ntKernel(
   }
 }
 
+/**
+ * Copy rows [r0, r1) × columns [p0, p0 + kl) of the logical operand into the packed layout of the
+ * wasm micro-kernel: blocks of 4 rows, each kl steps of 4 consecutive doubles (row r of the block
+ * at step p → dst[off + 4p + r]); rows past r1 are zero padding. The operand is row-major `src`
+ * with rows of length ld, or, when `trans`, stored transposed (element (row, p) at src[p·ld + row],
+ * ld = its number of logical rows) — then a packed step is 4 contiguous values and A·B or Aᵀ·B
+ * need no transposed copy.
+ */
+function packRows(
+  src: Float64Array, ld: number, trans: boolean, r0: number, r1: number, p0: number, kl: number,
+  dst: Float64Array, off: number,
+): void {
+  const blocks = (r1 - r0 + 3) >> 2;
+  for (let blk = 0; blk < blocks; blk++) {
+    const base = off + blk * kl * 4;
+    const rb = r0 + blk * 4, valid = Math.min(4, r1 - rb);
+    if (trans) {
+      let o = base, srow = p0 * ld + rb;
+      if (valid === 4) {
+        for (let p = 0; p < kl; p++, o += 4, srow += ld) {
+          dst[o] = src[srow]!; dst[o + 1] = src[srow + 1]!; dst[o + 2] = src[srow + 2]!; dst[o + 3] = src[srow + 3]!;
+        }
+      } else {
+        for (let p = 0; p < kl; p++, o += 4, srow += ld) {
+          for (let r = 0; r < 4; r++) dst[o + r] = r < valid ? src[srow + r]! : 0;
+        }
+      }
+      continue;
+    }
+    for (let r = 0; r < 4; r++) {
+      let o = base + r;
+      if (r < valid) {
+        const s = (rb + r) * ld + p0;
+        for (let p = 0; p < kl; p++, o += 4) dst[o] = src[s + p]!;
+      } else {
+        for (let p = 0; p < kl; p++, o += 4) dst[o] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * The wasm path of ntKernel (full rows, iStart = 0, iEnd = m). C is computed in tiles of at most
+ * MC×NC with k in chunks of at most KCH, so the wasm memory stays under ~64 MB whatever the
+ * operand sizes: packed A chunk ≤ 2²¹ doubles, packed B chunk ≤ 2²¹, C tile ≤ 2²² (+ padding).
+ * Each entry is still summed over p = 0…k−1 in order, as in ntKernel. Returns false (nothing
+ * written) when the memory cannot be grown.
+ */
+function ntWasm(
+  a: Float64Array, b: Float64Array, c: Float64Array,
+  m: number, n: number, k: number, ldc: number, symmetric: boolean, aT: boolean, bT: boolean,
+): boolean {
+  const W = wasm!;
+  const floor4 = (x: number) => Math.max(64, Math.floor(x / 4) * 4);
+  const kch = Math.min(k, 4096);
+  const n4 = (n + 3) & ~3, m4 = (m + 3) & ~3;
+  const nc = Math.min(n4, 2048, floor4(2 ** 21 / kch));
+  // Symmetric: equal row and column tiles, so diagonal tiles pack one operand and skip j < i blocks.
+  const mc = symmetric ? nc : Math.min(m4, floor4(2 ** 22 / nc), floor4(2 ** 21 / kch));
+  const apOff = 0, bpOff = mc * kch, cpOff = bpOff + nc * kch;
+  if (!wasmReserve((cpOff + mc * nc) * 8)) return false;
+  const mem = wasmF64();
+  const singleK = kch === k;
+  const threads = m * n * k >= PARALLEL_MIN_WORK ? parallelThreads() : 1;
+  for (let j0 = 0; j0 < n; j0 += nc) {
+    const j1 = Math.min(n, j0 + nc), jn = j1 - j0, nb = (jn + 3) >> 2, ldt = nb * 4;
+    let bPacked = false;
+    for (let i0 = 0; i0 < m; i0 += mc) {
+      if (symmetric && i0 > j0) break; // tiles below the diagonal are mirrored by the caller
+      const i1 = Math.min(m, i0 + mc), mb = (i1 - i0 + 3) >> 2;
+      const diag = symmetric && i0 === j0;
+      for (let p0 = 0; p0 < k; p0 += kch) {
+        const kl = Math.min(kch, k - p0);
+        if (!(singleK && bPacked)) {
+          packRows(b, bT ? n : k, bT, j0, j1, p0, kl, mem, bpOff);
+          bPacked = true;
+        }
+        if (!diag) packRows(a, aT ? m : k, aT, i0, i1, p0, kl, mem, apOff);
+        const ap = (diag ? bpOff : apOff) * 8;
+        const acc = p0 > 0 ? 1 : 0; // the first k chunk overwrites the tile: no zero fill needed
+        if (threads > 1) {
+          ntTileParallel(mb, ap, bpOff * 8, cpOff * 8, nb, kl, ldt, diag ? 1 : 0, WASM_KC, WASM_PB, acc);
+        } else {
+          W.nt_tile(ap, bpOff * 8, cpOff * 8, 0, mb, nb, kl, ldt, diag ? 1 : 0, WASM_KC, WASM_PB, acc);
+        }
+      }
+      // Diagonal tiles: only j ≥ i (4×4 blocks left of the diagonal were not computed and hold
+      // stale memory); the caller mirrors the lower triangle.
+      for (let i = i0; i < i1; i++) {
+        const from = diag ? i - i0 : 0;
+        const src = cpOff + (i - i0) * ldt;
+        c.set(mem.subarray(src + from, src + jn), i * ldc + j0 + from);
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * C = A·Bᵀ through the wasm kernel when available and worthwhile, else the JS kernel. aT / bT:
+ * the operand is stored transposed (A as k×m, B as k×n); the JS kernel then gets transposed
+ * copies, the wasm path packs straight from the transposed storage. Same values, same order.
+ */
+function ntProduct(
+  a: Float64Array, b: Float64Array, c: Float64Array,
+  m: number, n: number, k: number, ldc: number, symmetric: boolean, aT = false, bT = false,
+): void {
+  if (wasm && m * n * k >= WASM_MIN_WORK && ntWasm(a, b, c, m, n, k, ldc, symmetric, aT, bT)) return;
+  const a2 = aT ? transpose({ rows: k, cols: m, data: a }).data : a;
+  const b2 = bT ? (symmetric && b === a ? a2 : transpose({ rows: k, cols: n, data: b }).data) : b;
+  ntKernel(a2, b2, c, m, n, k, ldc, symmetric);
+}
+
 /** C = A·Bᵀ (A: m×k, B: n×k). */
 export function gemmNT(A: Matrix, B: Matrix, out?: Matrix): Matrix {
   checkInner(A.cols, B.cols, 'gemmNT');
   const C = out ?? zeros(A.rows, B.rows);
-  ntKernel(A.data, B.data, C.data, A.rows, B.rows, A.cols, B.rows, false);
+  ntProduct(A.data, B.data, C.data, A.rows, B.rows, A.cols, B.rows, false);
   return C;
 }
 
 /** C = A·B (A: m×k, B: k×n). */
 export function gemm(A: Matrix, B: Matrix, out?: Matrix): Matrix {
   checkInner(A.cols, B.rows, 'gemm');
-  return gemmNT(A, transpose(B), out);
+  const C = out ?? zeros(A.rows, B.cols);
+  ntProduct(A.data, B.data, C.data, A.rows, B.cols, A.cols, B.cols, false, false, true);
+  return C;
 }
 
 /** C = Aᵀ·B (A: k×m, B: k×n). */
 export function gemmTN(A: Matrix, B: Matrix, out?: Matrix): Matrix {
   checkInner(A.rows, B.rows, 'gemmTN');
-  return gemmNT(transpose(A), transpose(B), out);
+  const C = out ?? zeros(A.cols, B.cols);
+  ntProduct(A.data, B.data, C.data, A.cols, B.cols, A.rows, B.cols, false, true, true);
+  return C;
 }
 
 /** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. */
 export function tcrossprod(X: Matrix): Matrix {
-  const n = X.rows;
+  return symmetricProduct(X.data, X.rows, X.cols, false);
+}
+
+/** n×n Gram matrix of the n logical rows (length k) of x, stored transposed when `trans`. */
+function symmetricProduct(x: Float64Array, n: number, k: number, trans: boolean): Matrix {
   const C = zeros(n, n);
   const c = C.data;
-  ntKernel(X.data, X.data, c, n, n, X.cols, n, true);
-  for (let i = 1; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j < i; j++) c[ri + j] = c[j * n + i]!;
+  ntProduct(x, x, c, n, n, k, n, true, trans, trans);
+  // Mirror the upper triangle in 32×32 tiles (a plain column walk misses the cache on every read).
+  const T = 32;
+  for (let i0 = 0; i0 < n; i0 += T) {
+    const i1 = Math.min(n, i0 + T);
+    for (let j0 = 0; j0 <= i0; j0 += T) {
+      for (let i = i0; i < i1; i++) {
+        const ri = i * n, j1 = Math.min(i, j0 + T);
+        for (let j = j0; j < j1; j++) c[ri + j] = c[j * n + i]!;
+      }
+    }
   }
   return C;
 }
 
 /** Xᵀ·X (cols × cols), symmetric. */
 export function crossprod(X: Matrix): Matrix {
-  return tcrossprod(transpose(X));
+  return symmetricProduct(X.data, X.cols, X.rows, true);
 }
 
 /** y = A·x. */

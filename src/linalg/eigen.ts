@@ -8,8 +8,18 @@
  * few controls), eigenvalues come from QL without vectors (O(n²)), eigenvectors of the
  * tridiagonal from inverse iteration (O(n) each, Gram–Schmidt within clusters of close
  * eigenvalues, as LAPACK's dstein), and only those k vectors are transformed back (O(n²k)).
+ *
+ * Speed: for n ≥ 32 the O(n³) loops — tred2's symmetric product and rank-2 update, the QL
+ * rotations of the vectors, the Householder back-transformation — run as f64x2 wasm kernels
+ * (wasm/kernels.wat) on arrays kept in wasm memory. Each kernel has a JS twin here with exactly
+ * the same operations in the same order (dot products as four interleaved partial sums), so
+ * PHENOMAP_NO_WASM=1 gives bit-identical results.
  */
 import { type Matrix, zeros } from './matrix.js';
+import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
+
+/** Below this order the JS loops are as fast as the wasm calls (and need no copies). */
+const WASM_MIN_N = 32;
 
 export interface EigenResult {
   /** Eigenvalues, descending. */
@@ -34,15 +44,104 @@ interface Tridiagonal {
   house: Float64Array;
   /** h_s of reflector s (P_s = I − u uᵀ / h_s), 0 when the step was skipped. */
   h: Float64Array;
+  /** Byte addresses of house and h when they live in wasm memory (see Workspace). */
+  houseAddr?: number;
+  hAddr?: number;
 }
 
-function tridiagonalize(A: Matrix): Tridiagonal {
+/**
+ * Where symmetricEigen keeps its O(n²) arrays: plain JS arrays, or views of the wasm memory
+ * (laid out [w n² | z n² | d | e | h | x | cs 2n]) so the kernels can work on them in place.
+ * Shared wasm memory never moves, so the views stay valid for the whole call.
+ */
+interface Workspace {
+  w: Float64Array; d: Float64Array; e: Float64Array; h: Float64Array;
+  z: Float64Array; x: Float64Array; cs: Float64Array;
+  /** Element offsets of each array in wasm memory, or undefined for the JS workspace. */
+  at?: { w: number; d: number; e: number; h: number; z: number; x: number; cs: number };
+}
+
+function makeWorkspace(n: number, needZ: boolean): Workspace {
+  if (wasm && n >= WASM_MIN_N) {
+    const zn = needZ ? n * n : 0;
+    const at = { w: 0, z: n * n, d: n * n + zn, e: n * n + zn + n, h: n * n + zn + 2 * n, x: n * n + zn + 3 * n, cs: n * n + zn + 4 * n };
+    if (wasmReserve((at.cs + 2 * n) * 8)) {
+      const mem = wasmF64();
+      const view = (o: number, len: number) => {
+        const v = mem.subarray(o, o + len);
+        v.fill(0);
+        return v;
+      };
+      return {
+        w: view(at.w, n * n), z: view(at.z, zn), d: view(at.d, n), e: view(at.e, n), h: view(at.h, n),
+        x: view(at.x, n), cs: view(at.cs, 2 * n), at,
+      };
+    }
+  }
+  return {
+    w: new Float64Array(n * n), z: new Float64Array(needZ ? n * n : 0), d: new Float64Array(n), e: new Float64Array(n),
+    h: new Float64Array(n), x: new Float64Array(n), cs: new Float64Array(2 * n),
+  };
+}
+
+/**
+ * tred2's symmetric product for step i (JS twin of the wasm `tred_symv`, same operation order):
+ * e[0..i) += W[0..i, 0..i)·d with W's upper triangle, four interleaved partial sums per row
+ * (independent add chains; the wasm kernel keeps them in two f64x2 accumulators).
+ */
+function tredSymvJs(w: Float64Array, d: Float64Array, e: Float64Array, n: number, i: number): void {
+  for (let j = 0; j < i; j++) {
+    const f = d[j]!;
+    const rj = j * n;
+    const g = e[j]! + w[rj + j]! * f;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let k = j + 1;
+    for (; k + 3 < i; k += 4) {
+      const v0 = w[rj + k]!, v1 = w[rj + k + 1]!, v2 = w[rj + k + 2]!, v3 = w[rj + k + 3]!;
+      a0 += v0 * d[k]!;
+      a1 += v1 * d[k + 1]!;
+      a2 += v2 * d[k + 2]!;
+      a3 += v3 * d[k + 3]!;
+      e[k] += v0 * f;
+      e[k + 1] += v1 * f;
+      e[k + 2] += v2 * f;
+      e[k + 3] += v3 * f;
+    }
+    if (k + 1 < i) {
+      const v0 = w[rj + k]!, v1 = w[rj + k + 1]!;
+      a0 += v0 * d[k]!;
+      a1 += v1 * d[k + 1]!;
+      e[k] += v0 * f;
+      e[k + 1] += v1 * f;
+      k += 2;
+    }
+    let t = (a0 + a2) + (a1 + a3);
+    if (k < i) {
+      const v = w[rj + k]!;
+      t += v * d[k]!;
+      e[k] += v * f;
+    }
+    e[j] = g + t;
+  }
+}
+
+/** tred2's rank-2 update for step i (JS twin of the wasm `tred_rank2`). */
+function tredRank2Js(w: Float64Array, d: Float64Array, e: Float64Array, n: number, i: number): void {
+  for (let j = 0; j < i; j++) {
+    const f = d[j]!;
+    const g = e[j]!;
+    const rj = j * n;
+    for (let k = j; k <= i - 1; k++) w[rj + k] -= f * e[k]! + g * d[k]!;
+    d[j] = w[rj + (i - 1)]!;
+    w[rj + i] = 0;
+  }
+}
+
+function tridiagonalize(A: Matrix, ws: Workspace): Tridiagonal {
   const n = A.rows;
   // W plays the role of the transposed working matrix; A is symmetric so W starts as A.
-  const w = A.data.slice();
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  const hs = new Float64Array(n);
+  const { w, d, e, h: hs, at } = ws;
+  w.set(A.data.subarray(0, n * n));
   for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
@@ -67,18 +166,9 @@ function tridiagonalize(A: Matrix): Tridiagonal {
       h -= f * g;
       d[i - 1] = f - g;
       for (let j = 0; j < i; j++) e[j] = 0;
-      for (let j = 0; j < i; j++) {
-        f = d[j]!;
-        w[i * n + j] = f;
-        const rj = j * n;
-        g = e[j]! + w[rj + j]! * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          const v = w[rj + k]!;
-          g += v * d[k]!;
-          e[k] += v * f;
-        }
-        e[j] = g;
-      }
+      for (let j = 0; j < i; j++) w[i * n + j] = d[j]!;
+      if (at) wasm!.tred_symv(at.w * 8, at.d * 8, at.e * 8, n, i);
+      else tredSymvJs(w, d, e, n, i);
       f = 0;
       for (let j = 0; j < i; j++) {
         e[j] /= h;
@@ -86,14 +176,8 @@ function tridiagonalize(A: Matrix): Tridiagonal {
       }
       const hh = f / (h + h);
       for (let j = 0; j < i; j++) e[j] -= hh * d[j]!;
-      for (let j = 0; j < i; j++) {
-        f = d[j]!;
-        g = e[j]!;
-        const rj = j * n;
-        for (let k = j; k <= i - 1; k++) w[rj + k] -= f * e[k]! + g * d[k]!;
-        d[j] = w[rj + (i - 1)]!;
-        w[rj + i] = 0;
-      }
+      if (at) wasm!.tred_rank2(at.w * 8, at.d * 8, at.e * 8, n, i);
+      else tredRank2Js(w, d, e, n, i);
     }
     d[i] = h;
   }
@@ -103,8 +187,9 @@ function tridiagonalize(A: Matrix): Tridiagonal {
     hs[i] = i === 0 ? 0 : d[i]!;
   }
   // The last row's diagonal was never overwritten by a reflector; rows store u_s in [0, s).
-  e[0] = 0;
-  return { n, diag, off: e, house: w, h: hs };
+  const off = e.slice();
+  off[0] = 0;
+  return { n, diag, off, house: w, h: hs, houseAddr: at ? at.w * 8 : undefined, hAddr: at ? at.h * 8 : undefined };
 }
 
 function hypot(a: number, b: number): number {
@@ -122,7 +207,10 @@ function hypot(a: number, b: number): number {
  * Implicit QL on the tridiagonal (d, e) — e[i] couples i−1 and i on entry. Eigenvalues land in d.
  * With z (n×n row-major, rows = vectors being rotated), the rotations are applied to its rows.
  */
-function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null): void {
+function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Workspace): void {
+  // A sweep's rotations do not feed back into its scalar recurrence, so they are recorded in cs
+  // (c, s per i) and applied to z afterwards in the same order — in wasm when z lives there.
+  const cs = ws?.cs ?? new Float64Array(2 * d.length);
   const n = d.length;
   const e = new Float64Array(n);
   for (let i = 1; i < n; i++) e[i - 1] = eIn[i]!;
@@ -167,15 +255,12 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null): void {
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
-          if (z) {
-            const ri = i * n, ri1 = ri + n;
-            for (let k = 0; k < n; k++) {
-              const zh = z[ri1 + k]!;
-              const zi = z[ri + k]!;
-              z[ri1 + k] = s * zi + c * zh;
-              z[ri + k] = c * zi - s * zh;
-            }
-          }
+          cs[2 * i] = c;
+          cs[2 * i + 1] = s;
+        }
+        if (z) {
+          if (ws?.at) wasm!.rotate_rows(ws.at.z * 8, n, l, m, ws.at.cs * 8);
+          else rotateRowsJs(z, n, l, m, cs);
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
         e[l] = s * p;
@@ -187,17 +272,52 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null): void {
   }
 }
 
-/** Apply P_1 … P_{n−1} (in that order) to vector x in place: x ← Q·x. */
-function backTransform(t: Tridiagonal, x: Float64Array, xOff: number): void {
+/** Givens rotations of one QL sweep on rows of z (JS twin of the wasm `rotate_rows`). */
+function rotateRowsJs(z: Float64Array, n: number, l: number, m: number, cs: Float64Array): void {
+  for (let i = m - 1; i >= l; i--) {
+    const c = cs[2 * i]!, s = cs[2 * i + 1]!;
+    const ri = i * n, ri1 = ri + n;
+    for (let k = 0; k < n; k++) {
+      const zh = z[ri1 + k]!;
+      const zi = z[ri + k]!;
+      z[ri1 + k] = s * zi + c * zh;
+      z[ri + k] = c * zi - s * zh;
+    }
+  }
+}
+
+/**
+ * Apply P_1 … P_{n−1} (in that order) to x in place: x ← Q·x. x must be the workspace's x when
+ * the workspace is in wasm memory. Dot products as four interleaved partial sums (as in
+ * tredSymvJs), identical to the wasm `house_apply`.
+ */
+function backTransform(t: Tridiagonal, x: Float64Array, ws: Workspace): void {
+  if (ws.at && t.houseAddr !== undefined && t.hAddr !== undefined) {
+    wasm!.house_apply(t.houseAddr, t.hAddr, t.n, ws.at.x * 8);
+    return;
+  }
   const { n, house, h } = t;
   for (let s = 1; s < n; s++) {
     const hs = h[s]!;
     if (hs === 0) continue;
     const rs = s * n;
-    let g = 0;
-    for (let k = 0; k < s; k++) g += house[rs + k]! * x[xOff + k]!;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let k = 0;
+    for (; k + 3 < s; k += 4) {
+      a0 += house[rs + k]! * x[k]!;
+      a1 += house[rs + k + 1]! * x[k + 1]!;
+      a2 += house[rs + k + 2]! * x[k + 2]!;
+      a3 += house[rs + k + 3]! * x[k + 3]!;
+    }
+    if (k + 1 < s) {
+      a0 += house[rs + k]! * x[k]!;
+      a1 += house[rs + k + 1]! * x[k + 1]!;
+      k += 2;
+    }
+    let g = (a0 + a2) + (a1 + a3);
+    if (k < s) g += house[rs + k]! * x[k]!;
     g /= hs;
-    for (let k = 0; k < s; k++) x[xOff + k] -= g * house[rs + k]!;
+    for (k = 0; k < s; k++) x[k] -= g * house[rs + k]!;
   }
 }
 
@@ -265,10 +385,19 @@ function tridiagInverseIteration(
       if (i + 2 < n) s -= u2[i]! * b[i + 2]!;
       b[i] = s / u0[i]!;
     }
+    // Gram–Schmidt against the cluster; the dot uses four partial sums (independent add chains).
     for (const q of ortho) {
-      let g = 0;
-      for (let i = 0; i < n; i++) g += q[i]! * b[i]!;
-      for (let i = 0; i < n; i++) b[i] -= g * q[i]!;
+      let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+      let i = 0;
+      for (; i + 3 < n; i += 4) {
+        g0 += q[i]! * b[i]!;
+        g1 += q[i + 1]! * b[i + 1]!;
+        g2 += q[i + 2]! * b[i + 2]!;
+        g3 += q[i + 3]! * b[i + 3]!;
+      }
+      for (; i < n; i++) g0 += q[i]! * b[i]!;
+      const g = (g0 + g2) + (g1 + g3);
+      for (i = 0; i < n; i++) b[i] -= g * q[i]!;
     }
     let nrm = 0;
     for (let i = 0; i < n; i++) nrm += b[i]! * b[i]!;
@@ -291,28 +420,29 @@ export function symmetricEigen(A: Matrix, opts: EigenOptions = {}): EigenResult 
   for (let i = 0; i < A.data.length; i++) {
     if (!Number.isFinite(A.data[i]!)) throw new RangeError('symmetricEigen: matrix has non-finite entries');
   }
-  const t = tridiagonalize(A);
-  const values = t.diag.slice();
   const full = !opts.valuesOnly && k > n / 4;
+  const ws = makeWorkspace(n, full);
+  const t = tridiagonalize(A, ws);
+  const values = t.diag.slice();
   let z: Float64Array | null = null;
   if (full) {
-    z = new Float64Array(n * n);
+    z = ws.z;
     for (let i = 0; i < n; i++) z[i * n + i] = 1;
   }
-  tql(values, t.off, z);
+  tql(values, t.off, z, ws);
   // Order descending.
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
   const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) sorted[i] = values[order[i]!]!;
   if (opts.valuesOnly) return { values: sorted, vectors: zeros(n, 0) };
   const V = zeros(n, k);
-  const vec = new Float64Array(n);
+  const vec = ws.x;
   if (full) {
     // Rows of z are eigenvectors of T (z was rotated as rows).
     for (let c = 0; c < k; c++) {
       const src = order[c]!;
       for (let i = 0; i < n; i++) vec[i] = z![src * n + i]!;
-      backTransform(t, vec, 0);
+      backTransform(t, vec, ws);
       for (let i = 0; i < n; i++) V.data[i * k + c] = vec[i]!;
     }
   } else {
@@ -330,7 +460,7 @@ export function symmetricEigen(A: Matrix, opts: EigenOptions = {}): EigenResult 
       tridiagInverseIteration(t.diag, t.off, lam, tv, ortho, tnorm, work);
       tvecs.push(tv);
       vec.set(tv);
-      backTransform(t, vec, 0);
+      backTransform(t, vec, ws);
       for (let i = 0; i < n; i++) V.data[i * k + c] = vec[i]!;
     }
   }

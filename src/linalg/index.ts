@@ -8,3 +8,4 @@ export * from './distance.js';
 export * from './stats.js';
 export * from './cg.js';
 export * from './select.js';
+export * from './backend.js';

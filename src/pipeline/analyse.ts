@@ -3,17 +3,18 @@
  * squared Euclidean distances → affinity propagation → MoA enrichment → CSIF. Pure computation:
  * no files (see outputs.ts), so evaluation and benchmarks reuse it.
  */
-import { type Matrix, squaredDistances, takeRows } from '../linalg/index.js';
+import { type Matrix, takeRows } from '../linalg/index.js';
 import { type Profiles, type Dropped, metaStrings, subsetRows } from '../io/profiles.js';
 import { zscore } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
 import { Itml } from '../represent/itml.js';
-import { affinityPropagationWithRetry, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
+import type { AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
+import { clusterRepresentation, type ClusteringInfo } from './clustering.js';
 import { moaEnrichment, type EnrichmentResult } from '../enrich/enrichment.js';
 import { csif, type CsifResult } from '../enrich/csif.js';
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import type { Representation, RunParameters } from './params.js';
+import { DENSE_MAX_ROWS, type Representation, type RunParameters } from './params.js';
 
 export interface RepresentationResult {
   name: Representation;
@@ -22,8 +23,10 @@ export interface RepresentationResult {
   ap: AffinityPropagationRetryResult;
   enrichment: EnrichmentResult;
   csif: CsifResult;
-  /** S = −‖xi − xj‖², kept only when asked for. */
+  /** S = −‖xi − xj‖², kept only when asked for (dense clustering only). */
   similarity?: Matrix;
+  /** Which clustering ran and why (dense AP, sparse AP or Louvain on a k-NN graph). */
+  clustering?: ClusteringInfo;
 }
 
 export interface ItmlSummary {
@@ -105,7 +108,8 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
   if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
   const features = z.r.kept.map((j) => input.features[j]!);
   let Z: Matrix = params.normalizeOn === 'labelled' ? z.r.Z : takeRows(z.r.Z, labelledIdx);
-  const analysed = subsetRows(input, labelledIdx);
+  // Metadata only: a zero-column stand-in keeps subsetRows from copying the feature matrix.
+  const analysed = subsetRows({ ...input, X: { rows: input.X.rows, cols: 0, data: new Float64Array(0) } }, labelledIdx);
   const profiles: Profiles = { features, X: Z, meta: analysed.meta, source: input.source };
   for (let i = 0; i < Z.data.length; i++) {
     if (!Number.isFinite(Z.data[i]!)) {
@@ -146,22 +150,15 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
           constraints: itml.constraints.length, metric: itml.metric!, warnings: itml.warnings,
         };
         for (const w of itml.warnings) warnings.push(w);
-        return itml.transform(Z);
+        // Above the dense-AP size the O(n·d·m) low-rank transform (same distances) replaces X·Lᵀ (O(n·d²)).
+        return Z.rows > DENSE_MAX_ROWS ? itml.transformLowRank(Z) : itml.transform(Z);
       }),
   };
   for (const name of params.representations) {
     if (name === 'itml' && classes.size < 2) continue;
     const coords = coordsFor[name]!();
-    const D = timed(timings, 'distances', () => squaredDistances(coords));
-    const S = D;
-    for (let i = 0; i < S.data.length; i++) S.data[i] = -S.data[i]!;
-    const ap = timed(timings, 'ap', () =>
-      affinityPropagationWithRetry(S, {
-        damping: params.ap.damping, maxIter: params.ap.maxIter, convergenceIter: params.ap.convergenceIter,
-        noise: { seed: params.seed }, dampings: params.ap.retry ? undefined : [params.ap.damping], reporter,
-        copy: !!opts.keepSimilarity,
-      }),
-    );
+    // Dense AP (the study) or, above DENSE_MAX_ROWS rows, sparse AP / Louvain on a k-NN graph.
+    const { ap, similarity: S, clustering } = clusterRepresentation(name, coords, params, reporter, timings, !!opts.keepSimilarity);
     for (const w of ap.warnings) warnings.push(`${name}: ${w}`);
     if (ap.exemplars.length === 0) {
       warn(`${name}: affinity propagation found no exemplar; every row is unassigned`);
@@ -171,7 +168,7 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
     );
     const cs = timed(timings, 'csif', () => csif(Z, ap.labels, features, { threshold: params.csifThreshold, minSize: params.csifMinSize }));
     for (const w of [...enrichment.warnings, ...cs.warnings]) warnings.push(`${name}: ${w}`);
-    reps[name] = { name, coords, ap, enrichment, csif: cs, similarity: opts.keepSimilarity ? S : undefined };
+    reps[name] = { name, coords, ap, enrichment, csif: cs, similarity: S, clustering };
   }
   Z = profiles.X;
   return result;

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { zeros } from '../linalg/index.js';
 import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
+import type { ClusteringInfo } from './clustering.js';
 
 export const PHENOMAP_VERSION = '0.1.0';
 
@@ -33,6 +34,8 @@ export interface RepresentationSummary {
   csifClusters: number;
   csifTotal: number;
   csifDistinctFeatures: number;
+  /** Dense AP, sparse AP or Louvain on a k-NN graph, and why (see pipeline/clustering.ts). */
+  clustering?: ClusteringInfo;
 }
 
 export interface RunSummary {
@@ -83,6 +86,7 @@ export function summarise(res: AnalysisResult, file: string | null, extraTimings
       csifClusters: r.csif.perCluster.filter((c) => c.features.length > 0).length,
       csifTotal: r.csif.perCluster.reduce((a, c) => a + c.features.length, 0),
       csifDistinctFeatures: r.csif.featureCounts.size,
+      clustering: r.clustering,
     };
   }
   const droppedRows = res.dropped.filter((d) => d.kind === 'row');

@@ -7,6 +7,11 @@ import type { ItmlBounds } from '../represent/itml.js';
 import { UsageError } from '../util/errors.js';
 
 export type Representation = 'raw' | 'pca' | 'itml';
+/** 'auto': dense AP up to `DENSE_MAX_ROWS` rows, sparse AP on the k-NN graph above. */
+export type ClusteringMethod = 'auto' | 'dense' | 'sparse-ap' | 'louvain';
+export const CLUSTERING_METHODS: readonly ClusteringMethod[] = ['auto', 'dense', 'sparse-ap', 'louvain'];
+/** Largest n for which `auto` picks dense AP (3 n² float64 arrays: 600 MB at 5,000). */
+export const DENSE_MAX_ROWS = 5000;
 export const REPRESENTATIONS: readonly Representation[] = ['raw', 'pca', 'itml'];
 
 export interface RunParameters {
@@ -21,6 +26,13 @@ export interface RunParameters {
   pca: number;
   itml: { numConstraints: number; maxIter: number; tol: number; gamma: number; bounds: ItmlBounds };
   ap: { damping: number; maxIter: number; convergenceIter: number; retry: boolean };
+  clustering: ClusteringMethod;
+  /** Neighbours per row of the k-NN graph (sparse AP, Louvain). */
+  knn: number;
+  /** 'auto': exact up to 20,000 rows, else HNSW. */
+  knnMethod: 'auto' | 'exact' | 'hnsw';
+  /** Louvain resolution γ. */
+  louvainResolution: number;
   minMoa: number;
   alpha: number;
   csifThreshold: number;
@@ -45,6 +57,10 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     pca: 50,
     itml: { numConstraints: 20, maxIter: 1000, tol: 1e-3, gamma: 1, bounds: 'squared' },
     ap: { damping: 0.5, maxIter: 200, convergenceIter: 15, retry: true },
+    clustering: 'auto',
+    knn: 50,
+    knnMethod: 'auto',
+    louvainResolution: 1,
     minMoa: 5,
     alpha: 0.01,
     csifThreshold: 0.01,

@@ -47,13 +47,14 @@ export async function runWorkflow(
 
 /** The study's comparison table, one line per representation. */
 export function formatComparisonTable(summary: RunSummary): string {
-  const head = ['representation', 'dim', 'clusters', 'enriched', 'ratio', 'AP iter', 'converged'];
+  const head = ['representation', 'dim', 'clusters', 'enriched', 'ratio', 'AP iter', 'converged', 'clustering'];
   const rows: string[][] = [];
   for (const [name, r] of Object.entries(summary.representations)) {
     if (!r) continue;
     rows.push([
       name, String(r.dim), String(r.clusters), String(r.enrichedClusters), r.enrichmentRatio.toFixed(4),
       String(r.apIterations), r.apConverged ? (r.apDamping !== 0.5 ? `yes (damping ${r.apDamping})` : 'yes') : 'NO',
+      r.clustering ? (r.clustering.knn ? `${r.clustering.method} (${r.clustering.knn.k}-NN ${r.clustering.knn.method})` : r.clustering.method) : 'dense',
     ]);
   }
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));

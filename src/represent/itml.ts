@@ -73,6 +73,11 @@ export class Itml {
   /** Final dual variables, similar pairs first. */
   lambda?: Float64Array;
   warnings: string[] = [];
+  /**
+   * M = I + Wᵀ·C·W (W: m × d difference vectors, C: m × m), kept after a low-rank fit with the
+   * identity prior; enables `transformLowRank`.
+   */
+  lowRankFactors?: { W: Matrix; C: Matrix };
 
   constructor(opts: ItmlOptions = {}) {
     this.numConstraints = opts.numConstraints ?? 20;
@@ -219,6 +224,7 @@ export class Itml {
     this.nSweeps = Math.min(sweep + 1, this.maxIter);
     progress.done();
     if (lowRank) addLowRank(m, d, W!, C!, nC);
+    this.lowRankFactors = lowRank && !this.prior ? { W: W!, C: { rows: nC, cols: nC, data: C! } } : undefined;
     if (!this.converged) {
       this.warnings.push(`ITML did not converge in ${this.maxIter} sweeps (last criterion ${this.convTrace.at(-1)?.toExponential(3)} ≥ tol ${this.tol})`);
     }
@@ -239,6 +245,53 @@ export class Itml {
       throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${this.components.cols}`);
     }
     return gemmNT(X, this.components);
+  }
+
+  /**
+   * X·M^{1/2} through the low-rank structure M = I + Wᵀ·C·W (m = #constraints ≪ d): with
+   * W·Wᵀ = V·Σ²·Vᵀ, Q = Wᵀ·V·Σ⁻¹ (orthonormal, d × r) and Σ·Vᵀ·C·V·Σ = U·Λ·Uᵀ,
+   * M^{1/2} = I + P·diag(√(1+λ) − 1)·Pᵀ with P = Q·U. Euclidean distances of the result equal
+   * those of `transform` (a rotation apart) at O(n·d·m) instead of O(n·d²) — for 10⁵ rows.
+   * Falls back to `transform` when the fit did not keep the factors (dense update or a prior).
+   */
+  transformLowRank(X: Matrix): Matrix {
+    if (!this.components) throw new Error('Itml.transformLowRank called before fit');
+    if (!this.lowRankFactors) return this.transform(X);
+    const d = this.components.cols;
+    if (X.cols !== d) throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${d}`);
+    const { W, C } = this.lowRankFactors;
+    const m = W.rows;
+    const g = symmetricEigen(gemmNT(W, W)); // W·Wᵀ = V·Σ²·Vᵀ
+    const tol = Math.max(g.values[0]!, 0) * 1e-12 * m;
+    let r = 0;
+    while (r < m && g.values[r]! > tol) r++;
+    if (r === 0) return { rows: X.rows, cols: d, data: X.data.slice() };
+    // Vr·Σ⁻¹ (m × r) and Q = Wᵀ·Vr·Σ⁻¹ (d × r)
+    const VS = zeros(m, r), SV = zeros(m, r);
+    for (let a = 0; a < m; a++) {
+      for (let k = 0; k < r; k++) {
+        const sig = Math.sqrt(g.values[k]!);
+        VS.data[a * r + k] = g.vectors.data[a * m + k]! / sig;
+        SV.data[a * r + k] = g.vectors.data[a * m + k]! * sig;
+      }
+    }
+    const Q = gemmTN(W, VS);
+    const B = gemmTN(SV, gemm(C, SV)); // Σ·Vᵀ·C·V·Σ (r × r)
+    for (let a = 0; a < r; a++) for (let b = 0; b < a; b++) B.data[a * r + b] = B.data[b * r + a] = 0.5 * (B.data[a * r + b]! + B.data[b * r + a]!);
+    const e = symmetricEigen(B);
+    const P = gemm(Q, e.vectors); // d × r
+    const s = new Float64Array(r);
+    for (let k = 0; k < r; k++) {
+      const lam = 1 + e.values[k]!;
+      if (!(lam > 0)) throw new InputError('ITML: the learned metric is not positive definite; use transform()');
+      s[k] = Math.sqrt(lam) - 1;
+    }
+    const XP = gemm(X, P); // n × r
+    for (let i = 0; i < XP.rows; i++) for (let k = 0; k < r; k++) XP.data[i * r + k] *= s[k]!;
+    const out = gemmNT(XP, P); // n × d
+    const o = out.data, x = X.data;
+    for (let i = 0; i < o.length; i++) o[i] += x[i]!;
+    return out;
   }
 
   private computeBounds(X: Matrix, constraints: PairConstraint[]): [number, number] {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { aggregate, type AggregateOperation } from '../../preprocess/aggregate.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 import { addIoOptions, printLines, readInput, writeOutput, type ReadFlags } from './preprocessShared.js';
 
 interface AggregateFlags extends ReadFlags {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { consensus, type ConsensusMethod } from '../../preprocess/consensus.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 import { addIoOptions, numberFlag, printLines, readInput, writeOutput, type ReadFlags } from './preprocessShared.js';
 
 interface ConsensusFlags extends ReadFlags {

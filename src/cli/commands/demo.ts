@@ -6,6 +6,7 @@ import { lincsRecipe } from '../../io/recipes.js';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters } from '../../pipeline/params.js';
 import { queryDrug } from '../../pipeline/query.js';
+import { writeReport } from '../../report/html.js';
 import { terminalReporter } from '../terminal.js';
 import { InputError } from '../../util/errors.js';
 
@@ -25,8 +26,9 @@ export function register(program: Command): void {
     .description('run the DIP-community pipeline (study preset) on the bundled LINCS Cell Painting plate and query a drug')
     .option('-o, --out <dir>', 'output directory', 'phenomap-out')
     .option('--drug <name>', 'drug to query after the run', 'bifonazole')
+    .option('--no-report', 'skip the HTML report and figures')
     .option('-q, --quiet', 'less chatter')
-    .action(async (flags: { out: string; drug: string; quiet?: boolean }) => {
+    .action(async (flags: { out: string; drug: string; report: boolean; quiet?: boolean }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const ex = examplesDir();
       const plate = join(ex, 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
@@ -49,6 +51,11 @@ export function register(program: Command): void {
         process.stdout.write(`  [${rep}] ${hit.name} @${hit.dose ?? '?'} (${hit.moa}): community ${r.cluster}, ${r.members.length + 1} profiles; other drugs: ${names.slice(0, 8).join(', ') || '(none)'}${names.length > 8 ? ', …' : ''}\n`);
       }
       process.stdout.write(`\nwrote ${resolve(flags.out)}/ (summary.json, clusters.csv, enrichment.csv, csif.csv, itml_metric.npy)\n`);
+      if (flags.report) {
+        process.stdout.write('drawing figures and the report (t-SNE before/after ITML)…\n');
+        const rep = await writeReport(flags.out, { seed: params.seed, reporter, rawProfiles: plate });
+        process.stdout.write(`open ${resolve(rep.path)} in a browser (works offline)\n`);
+      }
       process.stdout.write(`next: phenomap query <drug> --run ${flags.out}\n`);
     });
 }

@@ -8,7 +8,7 @@ import {
 import type { CorrelationMethod } from '../../preprocess/correlation.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 import { addIoOptions, droppedLines, numberFlag, printLines, readBlocklist, readInput, writeOutput, type ReadFlags } from './preprocessShared.js';
 
 interface FeatureSelectFlags extends ReadFlags {

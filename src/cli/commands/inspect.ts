@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readProfiles } from '../../io/read.js';
 import { cellString, getMeta } from '../../io/profiles.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 
 interface InspectFlags {
   labelCol?: string;

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { readProfiles, readTable, writeProfiles } from '../../io/read.js';
 import { joinAnnotations, KEY_KINDS, type KeyKind } from '../../io/join.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 
 interface JoinFlags {
   profileKey: string;

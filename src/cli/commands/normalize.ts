@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { normalize, NORMALIZE_METHODS, type NormalizeMethod } from '../../preprocess/normalize.js';
 import type { SpherizeMethod } from '../../preprocess/spherize.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 import { addIoOptions, droppedLines, numberFlag, printLines, readInput, writeOutput, type ReadFlags } from './preprocessShared.js';
 
 interface NormalizeFlags extends ReadFlags {

@@ -8,7 +8,7 @@ import type { Dropped, Profiles } from '../../io/profiles.js';
 import { readProfiles, writeProfiles } from '../../io/read.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
-import { listOption } from './options.js';
+import { listOption } from '../options.js';
 
 export interface ReadFlags {
   out: string;

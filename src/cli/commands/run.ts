@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
-import { presetParameters, parseRepresentations, type RunParameters } from '../../pipeline/params.js';
+import { writeReport } from '../../report/html.js';
+import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_ROWS, type ClusteringMethod, type RunParameters } from '../../pipeline/params.js';
 import { terminalReporter } from '../terminal.js';
 import { intOption, numberOption, listOption } from '../options.js';
 import { UsageError } from '../../util/errors.js';
@@ -23,6 +24,10 @@ export interface RunFlags {
   csifThreshold?: number;
   csifMinSize?: number;
   apRetry: boolean;
+  clustering?: ClusteringMethod;
+  knn?: number;
+  knnMethod?: 'auto' | 'exact' | 'hnsw';
+  resolution?: number;
   saveDistances?: boolean;
   idCol?: string[];
   features?: string[];
@@ -48,6 +53,10 @@ export function addRunOptions(cmd: Command): Command {
     .option('--csif-threshold <x>', 'within/overall variance ratio below which a feature is a CSIF', numberOption('--csif-threshold', 0))
     .option('--csif-min-size <n>', 'smallest community evaluated for CSIFs', intOption('--csif-min-size', 2))
     .option('--no-ap-retry', 'do not retry a non-converged AP with higher damping')
+    .addOption(new Option('--clustering <method>', `dense AP, sparse AP or Louvain on the k-NN graph; auto = dense up to ${DENSE_MAX_ROWS} rows`).choices([...CLUSTERING_METHODS]))
+    .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
+    .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
+    .option('--resolution <g>', 'Louvain resolution (larger: more communities)', numberOption('--resolution', 0))
     .option('--id-col <column>', 'column naming the drugs (repeatable)', listOption)
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
@@ -73,6 +82,13 @@ export function parametersFromFlags(f: RunFlags): RunParameters {
   if (f.csifThreshold !== undefined) p.csifThreshold = f.csifThreshold;
   if (f.csifMinSize !== undefined) p.csifMinSize = f.csifMinSize;
   p.ap.retry = f.apRetry;
+  if (f.clustering) p.clustering = f.clustering;
+  if (f.knn !== undefined) p.knn = f.knn;
+  if (f.knnMethod) p.knnMethod = f.knnMethod;
+  if (f.resolution !== undefined) {
+    if (f.resolution === 0) throw new UsageError('--resolution must be > 0');
+    p.louvainResolution = f.resolution;
+  }
   if (f.idCol?.length) p.idCols = [...f.idCol, ...p.idCols.filter((c) => !f.idCol!.includes(c))];
   return p;
 }
@@ -86,7 +102,8 @@ export function register(program: Command): void {
       .requiredOption('-o, --out <dir>', 'output directory'),
   )
     .option('--save-distances', 'also write the Euclidean distance matrices (distances_<rep>.npy)')
-    .action(async (file: string, flags: RunFlags) => {
+    .option('--report', 'also write DIR/report.html (figures, tables, interactive embedding)')
+    .action(async (file: string, flags: RunFlags & { report?: boolean }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const params = parametersFromFlags(flags);
       const { summary } = await runWorkflow(file, flags.out, params, {
@@ -96,5 +113,9 @@ export function register(program: Command): void {
       process.stdout.write(`${formatComparisonTable(summary)}\n`);
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
       process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);
+      if (flags.report) {
+        const rep = await writeReport(flags.out, { seed: summary.parameters.seed, reporter });
+        process.stdout.write(`wrote ${rep.path}\n`);
+      }
     });
 }

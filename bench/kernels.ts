@@ -1,0 +1,101 @@
+/**
+ * Dense-kernel benchmark (median of repeats after warm-up), phenomap vs numpy on the same shapes.
+ *
+ *   npx tsx bench/kernels.ts [--repeats 7] [--skip-numpy] [--only name,name]
+ *
+ * Shapes: tcrossprod 342×454 and 2736×454 (the LINCS plate and its 8× stack), PCA with 50
+ * components on the LINCS fixture, cholesky of a 454² SPD matrix, symmetricEigen of a 342² Gram
+ * (k = 50 and full). numpy runs via /usr/bin/python3 with OPENBLAS_NUM_THREADS=1 (scikit-learn's
+ * single-threaded baseline). PHENOMAP_NO_WASM=1 measures the pure-JS fallback; PHENOMAP_THREADS=1
+ * disables the worker threads used for products above 1e8 multiply-adds (default: all cores).
+ */
+import { spawnSync } from 'node:child_process';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readNpyMatrix } from '../src/io/npy.js';
+import {
+  tcrossprod, gemmNT, cholesky, crossprod, symmetricEigen, zeros, squaredDistances, type Matrix,
+} from '../src/linalg/index.js';
+import { PCA } from '../src/represent/pca.js';
+import { Rng } from '../src/util/rng.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+const fixture = join(repo, 'test', 'fixtures', 'lincs_SQ00015054', 'X_zscored.npy');
+const args = process.argv.slice(2);
+const opt = (f: string) => {
+  const i = args.indexOf(f);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const repeats = Number(opt('--repeats') ?? 7);
+const only = opt('--only')?.split(',');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** Median wall and median process-CPU ms (CPU time is the steadier figure on a shared machine). */
+function time(fn: () => unknown, reps = repeats): { wall: number; cpu: number } {
+  fn(); // warm-up (JIT, wasm memory growth, worker start)
+  const ts: number[] = [], cs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
+  }
+  return { wall: median(ts), cpu: median(cs) };
+}
+
+function stack8(X: Matrix): Matrix {
+  const rng = new Rng(1);
+  const out = zeros(X.rows * 8, X.cols);
+  for (let c = 0; c < 8; c++) for (let t = 0; t < X.data.length; t++) out.data[c * X.data.length + t] = X.data[t]! + 0.01 * rng.normal();
+  return out;
+}
+
+const X = readNpyMatrix(fixture);
+const X8 = stack8(X);
+const spd = crossprod(X); // 454², positive definite only with a ridge (rank ≤ 342)
+for (let i = 0; i < spd.rows; i++) spd.data[i * spd.rows + i] += 1;
+const G = tcrossprod(X);
+
+const cases: [string, () => unknown][] = [
+  ['tcrossprod_342x454', () => tcrossprod(X)],
+  ['tcrossprod_2736x454', () => tcrossprod(X8)],
+  ['gemmNT_2736x454x2736', () => gemmNT(X8, X8)],
+  ['sqdist_2736x454', () => squaredDistances(X8)],
+  ['pca50_lincs', () => new PCA({ nComponents: 50 }).fitTransform(X)],
+  ['cholesky_454', () => cholesky(spd)],
+  ['eigen_342_k50', () => symmetricEigen(G, { k: 50 })],
+  ['eigen_342_full', () => symmetricEigen(G)],
+];
+
+const js: Record<string, { wall: number; cpu: number }> = {};
+for (const [name, fn] of cases) {
+  if (only && !only.includes(name)) continue;
+  js[name] = time(fn, name.includes('2736') ? Math.max(3, Math.min(repeats, 5)) : repeats);
+}
+
+let np: Record<string, { wall: number; cpu: number }> = {};
+if (!args.includes('--skip-numpy')) {
+  const py = spawnSync('/usr/bin/python3', [join(here, 'kernels_numpy.py'), fixture, String(repeats)], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+  });
+  if (py.status === 0) np = JSON.parse(py.stdout);
+  else console.error(`numpy baseline failed: ${py.stderr}`);
+}
+
+const mode = process.env.PHENOMAP_NO_WASM === '1' ? 'pure JS' : `wasm, PHENOMAP_THREADS=${process.env.PHENOMAP_THREADS ?? 'auto'}`;
+console.log(`phenomap (${mode}) vs numpy (1 BLAS thread), median ms of ${repeats} after warm-up`);
+console.log('(cpu = process CPU time: the steadier figure when the machine is shared)');
+const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2)).padStart(10);
+console.log(`${'case'.padEnd(22)}${'wall'.padStart(10)}${'cpu'.padStart(10)}${'np wall'.padStart(10)}${'np cpu'.padStart(10)}${'cpu/np'.padStart(8)}`);
+for (const name of Object.keys(js)) {
+  const a = js[name]!, b = np[name];
+  console.log(`${name.padEnd(22)}${f(a.wall)}${f(a.cpu)}${f(b?.wall)}${f(b?.cpu)}${(b ? (a.cpu / b.cpu).toFixed(2) : '').padStart(8)}`);
+}

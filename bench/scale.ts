@@ -1,0 +1,163 @@
+/**
+ * Scaling benchmark: the whole `phenomap run` (ingest → z-score → PCA → ITML → k-NN graph →
+ * clustering → enrichment → CSIF → outputs, no pictures) on synthetic tables of 10,000 / 30,000 /
+ * 100,000 profiles × 1,000 features, one child process per size, wall time and peak RSS
+ * (/usr/bin/time's maximum resident set size, which includes worker threads and native HNSW
+ * memory). Then, side by side with ../shared/bench/peer_sklearn.py (1 BLAS thread, --repeats 1,
+ * --no-tsne): on LINCS ×8 (2,736 rows, as the peer's --scale 8 builds it) and on the 10,000-row
+ * synthetic table — wall-time and peak-memory ratios, and the ARI between sparse-AP and dense-AP
+ * labels from phenomap's own runs.
+ *
+ *   npx tsx bench/scale.ts [--sizes 10000,30000,100000] [--features 1000] [--no-peer] [--no-scale]
+ *
+ * Synthetic tables are cached in os.tmpdir()/phenomap-scale/ (Parquet; seed 0).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readProfiles, writeProfiles, readTable, tableColumn } from '../src/io/read.js';
+import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
+import { columnStd, zeros } from '../src/linalg/index.js';
+import { writeSynthetic } from '../src/io/synthetic.js';
+import { adjustedRandIndex } from '../src/evaluate/ari.js';
+import { Rng } from '../src/util/rng.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
+const peer = join(root, '..', 'shared', 'bench', 'peer_sklearn.py');
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const sizes = arg('--sizes', '10000,30000,100000').split(',').map(Number);
+const D = Number(arg('--features', '1000'));
+const cache = join(tmpdir(), 'phenomap-scale');
+mkdirSync(cache, { recursive: true });
+
+interface Measured {
+  wall: number;
+  maxRssMB: number;
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command under /usr/bin/time: wall seconds and peak RSS. */
+function measure(cmd: string, cmdArgs: string[]): Measured {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = (performance.now() - t0) / 1000;
+  const m = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { wall, maxRssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function phenomapRun(file: string, out: string, extra: string[]): Measured & { summary: any } {
+  rmSync(out, { recursive: true, force: true });
+  const m = measure(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'dev.ts'), 'run', file, '--out', out, '--label-col', 'Metadata_moa', '-q', ...extra]);
+  if (!m.ok) {
+    console.log(`phenomap run failed (${file} ${extra.join(' ')}):\n${m.stderr.split('\n').slice(-15).join('\n')}`);
+    return { ...m, summary: null };
+  }
+  return { ...m, summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) };
+}
+
+async function clusterColumn(dir: string, rep: string): Promise<number[]> {
+  const t = await readTable(join(dir, 'clusters.csv'));
+  return tableColumn(t, `cluster_${rep}`).map(Number);
+}
+
+const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function stageLine(s: any): string {
+  const t = s.timings as Record<string, number>;
+  const keys = ['load', 'zscore', 'pca', 'itml', 'knn', 'distances', 'ap', 'louvain', 'enrichment', 'csif', 'write'];
+  return keys.filter((k) => t[k] !== undefined).map((k) => `${k} ${t[k]!.toFixed(1)}`).join(', ');
+}
+
+// ---------------------------------------------------------------- 1. the scaling curve
+const curve: any[] = [];
+if (!args.includes('--no-scale')) {
+  console.log(`== whole run on synthetic tables × ${D} features (one child process per size; cache ${cache})`);
+  for (const n of sizes) {
+    const file = join(cache, `synth_${n}x${D}_seed0.parquet`);
+    if (!existsSync(file)) {
+      const t0 = performance.now();
+      await writeSynthetic(file, { rows: n, features: D, moas: Math.max(20, Math.round(n / 250)), plates: Math.ceil(n / 384), seed: 0 });
+      console.log(`  generated ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const out = join(cache, `run_${n}`);
+    const r = phenomapRun(file, out, []);
+    if (!r.summary) continue;
+    const s = r.summary;
+    const reps = Object.entries(s.representations as Record<string, any>).map(
+      ([k, v]) => `${k}: ${v.clusters} clusters, ${v.enrichedClusters} enriched, ${v.clustering?.method ?? 'dense'}${v.clustering?.knn ? ` ${v.clustering.knn.k}-NN ${v.clustering.knn.method}${v.clustering.knn.recall !== undefined ? ` recall ${v.clustering.knn.recall.toFixed(3)}` : ''}` : ''}, AP ${v.apIterations} it${v.apConverged ? '' : ' NOT converged'}`,
+    );
+    console.log(`  n = ${n}: wall ${fmt(r.wall)} s, peak RSS ${fmt(r.maxRssMB / 1024, 2)} GB`);
+    console.log(`    stages (s): ${stageLine(s)}`);
+    for (const l of reps) console.log(`    ${l}`);
+    curve.push({ n, d: D, wall: r.wall, maxRssGB: r.maxRssMB / 1024, timings: s.timings });
+  }
+}
+
+// ---------------------------------------------------------------- 2. side by side with sklearn
+/** Labelled rows stacked k times with 1 % noise (× column std), as the peer's --scale does. */
+function scaled(p: Profiles, k: number, seed = 0): Profiles {
+  const labels = metaStrings(p, 'Metadata_moa');
+  const idx = labels.flatMap((l, i) => (l && l.trim() ? [i] : []));
+  const base = subsetRows(p, idx);
+  const n = base.X.rows, d = base.X.cols;
+  const sd = columnStd(base.X);
+  const rng = new Rng(seed);
+  const X = zeros(n * k, d);
+  for (let c = 0; c < k; c++)
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++) X.data[(c * n + i) * d + j] = base.X.data[i * d + j]! + 0.01 * sd[j]! * rng.normal();
+  const rows = Array.from({ length: n * k }, (_, r) => r % n);
+  return { features: base.features, X, meta: subsetRows(base, rows).meta, source: `${p.source} ×${k}` };
+}
+
+const side: any[] = [];
+if (!args.includes('--no-peer')) {
+  const lincs8 = join(cache, 'lincs_x8.csv.gz');
+  if (!existsSync(lincs8)) {
+    const { profiles } = await readProfiles(plate);
+    await writeProfiles(lincs8, scaled(profiles, 8));
+  }
+  const synth10k = join(cache, `synth_10000x${D}_seed0.csv.gz`);
+  if (!existsSync(synth10k)) await writeSynthetic(synth10k, { rows: 10000, features: D, moas: 40, plates: 27, seed: 0 });
+  const cases = [
+    { name: 'LINCS ×8', ours: lincs8, peerArgs: [plate, '--scale', '8'] },
+    { name: 'synthetic 10,000', ours: synth10k, peerArgs: [synth10k] },
+  ];
+  console.log('\n== side by side with peer_sklearn.py (raw + PCA: the peer clusters raw only; 1 BLAS thread, --repeats 1, --no-tsne)');
+  for (const c of cases) {
+    const p = existsSync(peer) ? measure('/usr/bin/python3', [peer, ...c.peerArgs, '--label-col', 'Metadata_moa', '--repeats', '1', '--no-tsne']) : null;
+    const pj = p?.ok ? JSON.parse(p.stdout) : null;
+    if (p && !p.ok) console.log(`  peer failed: ${p.stderr.split('\n').slice(-5).join('\n')}`);
+    const dense = phenomapRun(c.ours, join(cache, `side_dense_${side.length}`), ['--representations', 'raw,pca', '--clustering', 'dense']);
+    const sparse = phenomapRun(c.ours, join(cache, `side_sparse_${side.length}`), ['--representations', 'raw,pca', '--clustering', 'sparse-ap']);
+    const louv = phenomapRun(c.ours, join(cache, `side_louvain_${side.length}`), ['--representations', 'raw,pca', '--clustering', 'louvain']);
+    const ari: Record<string, number> = {}, ariL: Record<string, number> = {};
+    for (const rep of ['raw', 'pca']) {
+      if (!dense.summary) continue;
+      const dl = await clusterColumn(join(cache, `side_dense_${side.length}`), rep);
+      if (sparse.summary) ari[rep] = adjustedRandIndex(dl, await clusterColumn(join(cache, `side_sparse_${side.length}`), rep));
+      if (louv.summary) ariL[rep] = adjustedRandIndex(dl, await clusterColumn(join(cache, `side_louvain_${side.length}`), rep));
+    }
+    const n = dense.summary?.n ?? pj?.n;
+    console.log(`  ${c.name} (n = ${n}, d = ${dense.summary?.d ?? pj?.d}):`);
+    if (p) console.log(`    sklearn peer:        wall ${fmt(p.wall)} s, peak RSS ${fmt(p.maxRssMB)} MB${pj ? `; raw AP ${pj.clusters} clusters / ${pj.ap_iterations} it, ${pj.enriched} enriched` : ''}`);
+    for (const [label, r] of [['phenomap dense AP', dense], ['phenomap sparse AP', sparse], ['phenomap Louvain', louv]] as const) {
+      if (!r.summary) continue;
+      const raw = r.summary.representations.raw;
+      const ratio = p ? `  → wall ×${fmt(p.wall / r.wall, 2)} faster, memory ×${fmt(p.maxRssMB / r.maxRssMB, 2)} smaller than sklearn` : '';
+      console.log(`    ${label.padEnd(20)} wall ${fmt(r.wall)} s, peak RSS ${fmt(r.maxRssMB)} MB; raw ${raw.clusters} clusters / ${raw.apIterations} it, ${raw.enrichedClusters} enriched${ratio}`);
+    }
+    console.log(`    ARI(sparse AP, dense AP): raw ${fmt(ari.raw ?? NaN, 3)}, pca ${fmt(ari.pca ?? NaN, 3)}; ARI(Louvain, dense AP): raw ${fmt(ariL.raw ?? NaN, 3)}, pca ${fmt(ariL.pca ?? NaN, 3)}`);
+    side.push({ case: c.name, n, peer: p ? { wall: p.wall, maxRssMB: p.maxRssMB, json: pj } : null, dense: { wall: dense.wall, maxRssMB: dense.maxRssMB }, sparse: { wall: sparse.wall, maxRssMB: sparse.maxRssMB }, louvain: { wall: louv.wall, maxRssMB: louv.maxRssMB }, ari, ariLouvain: ariL });
+  }
+}
+console.log('\n' + JSON.stringify({ curve, side }, null, 1));

@@ -1,0 +1,408 @@
+/**
+ * k-nearest-neighbour graphs of the rows of a matrix (squared Euclidean distances), the input of
+ * sparse affinity propagation and of graph community detection at scales where an n × n matrix
+ * does not fit (100,000² float64 = 80 GB).
+ *
+ * - exact: blocked brute force. A block of query rows × a panel of all rows goes through the
+ *   linalg gemm kernel (‖q‖² + ‖x‖² − 2·q·x; the kernel itself splits large products across the
+ *   worker threads of src/linalg/wasm/threads.ts, bit-identically), and a bounded max-heap per
+ *   query keeps the k best (ties: smaller row index). The k kept distances are then recomputed
+ *   directly as Σ (q − x)², so the reported values carry no cancellation error from the expansion.
+ *   Cost n²·d multiply-adds: right for d ≲ 100 (PCA) up to ~10⁵ rows.
+ * - hnsw: hnswlib-node's HNSW index (Malkov & Yashunin, TPAMI 2018), built single-threaded in
+ *   row order with a fixed random seed, so the graph is deterministic. Distances are recomputed in
+ *   float64 as above. Use `knnRecall` against exact on a sample to measure its recall@k.
+ *
+ * CSR layout: row i's neighbours are indices[indptr[i] .. indptr[i+1]) in ascending distance
+ * (ties by index), self excluded; every row has exactly min(k, n − 1) neighbours.
+ */
+import hnswlib from 'hnswlib-node';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { type Matrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { silentReporter, type Reporter } from '../util/log.js';
+import type { SparseSimilarity } from './sparseAffinityPropagation.js';
+
+export interface KnnGraph {
+  n: number;
+  k: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  /** Squared Euclidean distances, aligned with indices. */
+  distances: Float64Array;
+}
+
+export interface HnswOptions {
+  /** Links per node (hnswlib's M). Default 16. */
+  m?: number;
+  /** Candidate list size while building. Default 100. */
+  efConstruction?: number;
+  /** Candidate list size while searching (raised to ≥ k + 1). Default max(64, 2k). */
+  efSearch?: number;
+  /** Seed of the level generator. Default 0. */
+  seed?: number;
+  /**
+   * Threads for the search phase (the built index is saved to a temporary file and loaded by a
+   * worker that searches the second half of the rows; results do not depend on the count).
+   * Default: 2 when two cores are available and n ≥ 20,000, else 1.
+   */
+  threads?: number;
+}
+
+export interface KnnOptions {
+  method?: 'exact' | 'hnsw';
+  /** Query rows per block of the exact search. Default 512. */
+  blockRows?: number;
+  /** Rows per panel of the exact search. Default 8192. */
+  panelRows?: number;
+  hnsw?: HnswOptions;
+  reporter?: Reporter;
+}
+
+function checkArgs(X: Matrix, k: number): number {
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`k-NN graph: k must be an integer ≥ 1, got ${k}`);
+  if (X.rows < 2) throw new InputError(`k-NN graph: need at least 2 rows, got ${X.rows}`);
+  const x = X.data;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) {
+      const r = Math.floor(i / X.cols);
+      throw new InputError(`k-NN graph: non-finite value at row ${r}, column ${i - r * X.cols}`);
+    }
+  }
+  return Math.min(k, X.rows - 1);
+}
+
+/** k-NN graph by the chosen method (default exact). */
+export function knnGraph(X: Matrix, k: number, opts: KnnOptions = {}): KnnGraph {
+  return (opts.method ?? 'exact') === 'hnsw' ? hnswKnn(X, k, opts) : exactKnn(X, k, opts);
+}
+
+/** (a < b) in the (distance, index) order. */
+function before(da: number, ia: number, db: number, ib: number): boolean {
+  return da < db || (da === db && ia < ib);
+}
+
+/** Sift the root of a max-heap of size k at offset o down (heap order: worst on top). */
+function siftDown(hd: Float64Array, hi: Int32Array, o: number, k: number): void {
+  let p = 0;
+  const d0 = hd[o]!, i0 = hi[o]!;
+  for (;;) {
+    const l = 2 * p + 1;
+    if (l >= k) break;
+    let c = l;
+    const r = l + 1;
+    if (r < k && before(hd[o + l]!, hi[o + l]!, hd[o + r]!, hi[o + r]!)) c = r;
+    if (!before(d0, i0, hd[o + c]!, hi[o + c]!)) break;
+    hd[o + p] = hd[o + c]!;
+    hi[o + p] = hi[o + c]!;
+    p = c;
+  }
+  hd[o + p] = d0;
+  hi[o + p] = i0;
+}
+
+/** Exact k-NN graph by blocked brute force through gemm. */
+export function exactKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
+  const k = checkArgs(X, kIn);
+  const n = X.rows, d = X.cols, x = X.data;
+  const B = Math.max(4, opts.blockRows ?? 512);
+  const P = Math.max(4, opts.panelRows ?? 8192);
+  const norms = rowSquaredNorms(X);
+  const heapD = new Float64Array(n * k).fill(Infinity);
+  const heapI = new Int32Array(n * k).fill(0x7fffffff);
+  const progress = (opts.reporter ?? silentReporter).progress('exact k-NN', n);
+  const G = new Float64Array(B * P);
+  for (let i0 = 0; i0 < n; i0 += B) {
+    const i1 = Math.min(n, i0 + B), bq = i1 - i0;
+    const Q: Matrix = { rows: bq, cols: d, data: x.subarray(i0 * d, i1 * d) };
+    for (let j0 = 0; j0 < n; j0 += P) {
+      const j1 = Math.min(n, j0 + P), bp = j1 - j0;
+      const C: Matrix = { rows: bq, cols: bp, data: G.subarray(0, bq * bp) };
+      gemmNT(Q, { rows: bp, cols: d, data: x.subarray(j0 * d, j1 * d) }, C);
+      const g = C.data;
+      for (let a = 0; a < bq; a++) {
+        const i = i0 + a, ho = i * k, go = a * bp, ni = norms[i]!;
+        let worstD = heapD[ho]!, worstI = heapI[ho]!;
+        for (let b = 0; b < bp; b++) {
+          const j = j0 + b;
+          if (j === i) continue;
+          let dist = ni + norms[j]! - 2 * g[go + b]!;
+          if (dist < 0) dist = 0;
+          if (dist < worstD || (dist === worstD && j < worstI)) {
+            heapD[ho] = dist;
+            heapI[ho] = j;
+            siftDown(heapD, heapI, ho, k);
+            worstD = heapD[ho]!;
+            worstI = heapI[ho]!;
+          }
+        }
+      }
+    }
+    progress.tick(i1);
+  }
+  progress.done();
+  return finish(X, k, heapI);
+}
+
+/**
+ * Sort each row's candidates by exact float64 distance (ties by index) and pack as CSR.
+ * `cand` holds k candidate indices per row (any order, no self, no duplicates).
+ */
+function finish(X: Matrix, k: number, cand: Int32Array): KnnGraph {
+  const n = X.rows, d = X.cols, x = X.data;
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  const order = new Array<number>(k);
+  const dist = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const o = i * k, oi = i * d;
+    for (let t = 0; t < k; t++) {
+      const j = cand[o + t]!, oj = j * d;
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        const z = x[oi + c]! - x[oj + c]!;
+        s += z * z;
+      }
+      dist[t] = s;
+      order[t] = t;
+    }
+    order.sort((a, b) => dist[a]! - dist[b]! || cand[o + a]! - cand[o + b]!);
+    for (let t = 0; t < k; t++) {
+      indices[o + t] = cand[o + order[t]!]!;
+      distances[o + t] = dist[order[t]!]!;
+    }
+    indptr[i + 1] = o + k;
+  }
+  return { n, k, indptr, indices, distances };
+}
+
+/** Approximate k-NN graph through an HNSW index (hnswlib-node). */
+export function hnswKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
+  const k = checkArgs(X, kIn);
+  const n = X.rows, d = X.cols, x = X.data;
+  const h = opts.hnsw ?? {};
+  const M = h.m ?? 16, efC = h.efConstruction ?? 100, seed = h.seed ?? 0;
+  const ef = Math.max(h.efSearch ?? Math.max(64, 2 * k), k + 1);
+  const reporter = opts.reporter ?? silentReporter;
+  const index = new hnswlib.HierarchicalNSW('l2', d);
+  index.initIndex(n, M, efC, seed);
+  const row = new Array<number>(d);
+  let progress = reporter.progress('HNSW build', n);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let c = 0; c < d; c++) row[c] = x[o + c]!;
+    index.addPoint(row, i);
+    if ((i & 1023) === 0) progress.tick(i);
+  }
+  progress.done();
+  index.setEf(ef);
+  const threads = Math.max(1, Math.min(h.threads ?? (n >= 20000 ? Math.min(2, availableParallelism()) : 1), 2));
+  const cand = new Int32Array(threads > 1 ? new SharedArrayBuffer(n * k * 4) : new ArrayBuffer(n * k * 4));
+  let split = n;
+  let helper: SearchHelper | undefined;
+  if (threads > 1) {
+    split = Math.floor(n / 2);
+    helper = startSearchHelper(index, X, k, ef, split, n, cand);
+  }
+  progress = reporter.progress('HNSW search', n);
+  const searchRows = (r0: number, r1: number) => {
+    for (let i = r0; i < r1; i++) {
+      const o = i * d;
+      for (let c = 0; c < d; c++) row[c] = x[o + c]!;
+      const res = index.searchKnn(row, Math.min(k + 1, n));
+      let t = 0;
+      const nb = res.neighbors;
+      for (let q = 0; q < nb.length && t < k; q++) if (nb[q] !== i) cand[i * k + t++] = nb[q]!;
+      if (t < k) throw new Error(`HNSW returned only ${t} neighbours for row ${i}`);
+      if ((i & 1023) === 0) progress.tick(i);
+    }
+  };
+  searchRows(0, split);
+  if (helper && !helper.wait()) searchRows(split, n); // the helper failed: do its share here
+  progress.done();
+  return finish(X, k, cand);
+}
+
+interface SearchHelper {
+  /** Block until the helper is done; false if it failed. */
+  wait(): boolean;
+}
+
+const hnswModulePath = createRequire(import.meta.url).resolve('hnswlib-node');
+
+// CommonJS source evaluated in the worker (no TS imports, so it runs the same under tsx, vitest
+// and the compiled build). Status word: 0 running, 1 done, 2 failed.
+const helperSource = `
+const { workerData } = require('node:worker_threads');
+const { modPath, indexPath, rows, d, k, ef, r0, r1, n, cand, status } = workerData;
+const st = new Int32Array(status);
+try {
+  const hnsw = require(modPath);
+  const index = new hnsw.HierarchicalNSW('l2', d);
+  index.readIndexSync(indexPath);
+  index.setEf(ef);
+  const out = new Int32Array(cand);
+  const x = new Float64Array(rows);
+  const row = new Array(d);
+  for (let i = r0; i < r1; i++) {
+    const o = (i - r0) * d;
+    for (let c = 0; c < d; c++) row[c] = x[o + c];
+    const nb = index.searchKnn(row, Math.min(k + 1, n)).neighbors;
+    let t = 0;
+    for (let q = 0; q < nb.length && t < k; q++) if (nb[q] !== i) out[i * k + t++] = nb[q];
+    if (t < k) throw new Error('short result');
+  }
+  Atomics.store(st, 0, 1);
+} catch (e) {
+  Atomics.store(st, 0, 2);
+}
+Atomics.notify(st, 0);
+`;
+
+function startSearchHelper(
+  index: InstanceType<typeof hnswlib.HierarchicalNSW>, X: Matrix, k: number, ef: number, r0: number, r1: number, cand: Int32Array,
+): SearchHelper {
+  const d = X.cols;
+  const indexPath = join(tmpdir(), `phenomap-hnsw-${process.pid}-${Date.now()}.bin`);
+  index.writeIndexSync(indexPath);
+  const rows = X.data.slice(r0 * d, r1 * d); // the helper's rows only, transferred (not copied twice)
+  const status = new SharedArrayBuffer(4);
+  const st = new Int32Array(status);
+  let worker: Worker;
+  try {
+    worker = new Worker(helperSource, {
+      eval: true,
+      workerData: { modPath: hnswModulePath, indexPath, rows: rows.buffer, d, k, ef, r0, r1, n: X.rows, cand: cand.buffer, status },
+      transferList: [rows.buffer],
+    });
+  } catch {
+    rmSync(indexPath, { force: true });
+    return { wait: () => false };
+  }
+  worker.unref();
+  return {
+    wait(): boolean {
+      while (Atomics.load(st, 0) === 0) Atomics.wait(st, 0, 0, 1000);
+      rmSync(indexPath, { force: true });
+      void worker.terminate();
+      return Atomics.load(st, 0) === 1;
+    },
+  };
+}
+
+/**
+ * Mean recall@k of `approx` against `exact` (fraction of each row's true k neighbours found),
+ * over all rows or over the given rows.
+ */
+export function knnRecall(approx: KnnGraph, exact: KnnGraph, rows?: ArrayLike<number>): number {
+  if (approx.n !== exact.n || approx.k !== exact.k) throw new InputError('knnRecall: graphs differ in n or k');
+  const k = exact.k;
+  const idx = rows ?? Array.from({ length: exact.n }, (_, i) => i);
+  let hit = 0;
+  const set = new Set<number>();
+  for (let t = 0; t < idx.length; t++) {
+    const i = idx[t]!;
+    set.clear();
+    for (let p = exact.indptr[i]!; p < exact.indptr[i + 1]!; p++) set.add(exact.indices[p]!);
+    for (let p = approx.indptr[i]!; p < approx.indptr[i + 1]!; p++) if (set.has(approx.indices[p]!)) hit++;
+  }
+  return hit / (idx.length * k);
+}
+
+/**
+ * Recall@k of an HNSW graph measured on `sample` seeded random rows, whose exact neighbours are
+ * computed by brute force (sample × n distances).
+ */
+export function sampledRecall(X: Matrix, approx: KnnGraph, sample = 500, seed = 0): number {
+  const n = X.rows, d = X.cols, k = approx.k;
+  const rows = new Rng(seed).permutation(n).slice(0, Math.min(sample, n));
+  const Q: Matrix = { rows: rows.length, cols: d, data: new Float64Array(rows.length * d) };
+  for (let t = 0; t < rows.length; t++) Q.data.set(X.data.subarray(rows[t]! * d, (rows[t]! + 1) * d), t * d);
+  const norms = rowSquaredNorms(X);
+  const G = gemmNT(Q, X);
+  let hit = 0;
+  const dist = new Float64Array(n);
+  for (let t = 0; t < rows.length; t++) {
+    const i = rows[t]!;
+    for (let j = 0; j < n; j++) {
+      dist[j] = j === i ? Infinity : Math.max(0, norms[i]! + norms[j]! - 2 * G.data[t * n + j]!);
+    }
+    // The k-th smallest exact distance: rows of approx at or below it are hits (ties count).
+    const kth = kthSmallest(dist, k - 1);
+    for (let p = approx.indptr[i]!; p < approx.indptr[i + 1]!; p++) {
+      if (dist[approx.indices[p]!]! <= kth * (1 + 1e-9) + 1e-12) hit++;
+    }
+  }
+  return hit / (rows.length * k);
+}
+
+export interface SimilarityOptions {
+  /** Add (j, i) for every edge (i, j) (union). Default true. */
+  symmetrize?: boolean;
+}
+
+/** CSR similarity graph S = −d² for sparse affinity propagation (columns ascending per row). */
+export function knnToSimilarity(G: KnnGraph, opts: SimilarityOptions = {}): SparseSimilarity {
+  const { indptr, indices, values } = toUndirected(G, opts.symmetrize ?? true, (d2) => d2);
+  for (let p = 0; p < values.length; p++) values[p] = -values[p]!;
+  return { n: G.n, indptr, indices, values };
+}
+
+/**
+ * Union (or copy) of the directed k-NN edges as CSR with ascending columns; values are f(d²).
+ * d² is symmetric bit-for-bit (Σ (a − b)² = Σ (b − a)²), so both directions carry the same value.
+ */
+export function toUndirected(
+  G: KnnGraph, symmetrize: boolean, f: (d2: number) => number,
+): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
+  const n = G.n;
+  const deg = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
+      deg[i + 1]!++;
+      if (symmetrize) deg[G.indices[p]! + 1]!++;
+    }
+  }
+  for (let i = 0; i < n; i++) deg[i + 1]! += deg[i]!;
+  const fill = deg.slice(0, n);
+  const cols = new Int32Array(deg[n]!);
+  const vals = new Float64Array(deg[n]!);
+  for (let i = 0; i < n; i++) {
+    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
+      const j = G.indices[p]!, v = f(G.distances[p]!);
+      cols[fill[i]!] = j;
+      vals[fill[i]!++] = v;
+      if (symmetrize) {
+        cols[fill[j]!] = i;
+        vals[fill[j]!++] = v;
+      }
+    }
+  }
+  // Sort each row by column and drop duplicates (mutual neighbours appear twice).
+  const indptr = new Int32Array(n + 1);
+  let q = 0;
+  const perm: number[] = [];
+  const outCols = new Int32Array(cols.length);
+  const outVals = new Float64Array(cols.length);
+  for (let i = 0; i < n; i++) {
+    const a = deg[i]!, b = deg[i + 1]!;
+    perm.length = 0;
+    for (let p = a; p < b; p++) perm.push(p);
+    perm.sort((u, v) => cols[u]! - cols[v]!);
+    let last = -1;
+    for (const p of perm) {
+      if (cols[p] === last) continue;
+      last = cols[p]!;
+      outCols[q] = last;
+      outVals[q++] = vals[p]!;
+    }
+    indptr[i + 1] = q;
+  }
+  return { indptr, indices: outCols.slice(0, q), values: outVals.slice(0, q) };
+}

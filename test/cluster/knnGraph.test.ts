@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { exactKnn, hnswKnn, knnGraph, knnRecall, knnToSimilarity, sampledRecall } from '../../src/cluster/knnGraph.js';
+import { zeros, type Matrix } from '../../src/linalg/matrix.js';
+import { Rng } from '../../src/util/rng.js';
+
+function randomMatrix(n: number, d: number, seed: number, clusters = 0): Matrix {
+  const rng = new Rng(seed);
+  const X = zeros(n, d);
+  const C = Array.from({ length: Math.max(clusters, 1) }, () => Array.from({ length: d }, () => (clusters ? rng.normal() * 3 : 0)));
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X.data[i * d + j] = C[i % C.length]![j]! + rng.normal();
+  return X;
+}
+
+/** Brute force: all distances computed directly, sorted by (distance, index). */
+function bruteForce(X: Matrix, k: number): { idx: number[][]; dist: number[][] } {
+  const n = X.rows, d = X.cols;
+  const idx: number[][] = [], dist: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const all: [number, number][] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (X.data[i * d + c]! - X.data[j * d + c]!) ** 2;
+      all.push([s, j]);
+    }
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    idx.push(all.slice(0, k).map((a) => a[1]));
+    dist.push(all.slice(0, k).map((a) => a[0]));
+  }
+  return { idx, dist };
+}
+
+describe('exact k-NN graph', () => {
+  it('equals brute force (indices and distances), across block/panel sizes', () => {
+    const X = randomMatrix(300, 7, 1);
+    const bf = bruteForce(X, 8);
+    for (const [blockRows, panelRows] of [[512, 8192], [16, 37], [5, 300]] as const) {
+      const G = exactKnn(X, 8, { blockRows, panelRows });
+      expect(G.k).toBe(8);
+      expect(G.indptr[300]).toBe(2400);
+      for (let i = 0; i < 300; i++) {
+        expect(Array.from(G.indices.subarray(i * 8, i * 8 + 8))).toEqual(bf.idx[i]);
+        const ds = Array.from(G.distances.subarray(i * 8, i * 8 + 8));
+        ds.forEach((v, t) => expect(v).toBeCloseTo(bf.dist[i]![t]!, 12));
+      }
+    }
+  });
+  it('handles duplicate rows and k ≥ n', () => {
+    const X = zeros(5, 2);
+    X.data.set([0, 0, 0, 0, 1, 1, 1, 1, 5, 5]);
+    const G = exactKnn(X, 10);
+    expect(G.k).toBe(4);
+    expect(Array.from(G.indices.subarray(0, 4))).toEqual([1, 2, 3, 4]);
+    expect(G.distances[0]).toBe(0);
+    expect(() => exactKnn(X, 0)).toThrow(/k must be/);
+    X.data[3] = NaN;
+    expect(() => exactKnn(X, 2)).toThrow(/non-finite value at row 1/);
+  });
+});
+
+describe('HNSW k-NN graph', () => {
+  it('recall@10 ≥ 0.9 on 2,000 clustered points in 32 dimensions; deterministic by seed', () => {
+    const X = randomMatrix(2000, 32, 2, 20);
+    const exact = knnGraph(X, 10);
+    const approx = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1 } });
+    const recall = knnRecall(approx, exact);
+    expect(recall).toBeGreaterThanOrEqual(0.9);
+    expect(sampledRecall(X, approx, 300, 3)).toBeGreaterThanOrEqual(0.9);
+    expect(sampledRecall(X, exact, 300, 3)).toBe(1);
+    const again = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1 } });
+    expect(Array.from(again.indices)).toEqual(Array.from(approx.indices));
+    // a worker thread searching half the rows from the saved index gives the same graph
+    const threaded = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, threads: 2 } });
+    expect(Array.from(threaded.indices)).toEqual(Array.from(approx.indices));
+    // no self loops, distances ascending and exact
+    for (let i = 0; i < 2000; i++) {
+      for (let p = approx.indptr[i]!; p < approx.indptr[i + 1]!; p++) {
+        expect(approx.indices[p]).not.toBe(i);
+        if (p > approx.indptr[i]!) expect(approx.distances[p]!).toBeGreaterThanOrEqual(approx.distances[p - 1]!);
+      }
+    }
+  });
+  it('a weak index has lower measured recall (the measure can fail)', () => {
+    const X = randomMatrix(2000, 32, 4);
+    const exact = exactKnn(X, 10);
+    const weak = hnswKnn(X, 10, { hnsw: { m: 2, efConstruction: 10, efSearch: 11, seed: 0 } });
+    expect(knnRecall(weak, exact)).toBeLessThan(0.9);
+  });
+});
+
+describe('similarity graph', () => {
+  it('symmetrized union, ascending columns, −d² values', () => {
+    const X = randomMatrix(50, 3, 5);
+    const G = exactKnn(X, 4);
+    const S = knnToSimilarity(G);
+    const has = (i: number, j: number) => {
+      for (let p = S.indptr[i]!; p < S.indptr[i + 1]!; p++) if (S.indices[p] === j) return S.values[p]!;
+      return undefined;
+    };
+    for (let i = 0; i < 50; i++) {
+      for (let p = S.indptr[i]! + 1; p < S.indptr[i + 1]!; p++) expect(S.indices[p]!).toBeGreaterThan(S.indices[p - 1]!);
+      for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
+        const j = G.indices[p]!;
+        expect(has(i, j)).toBe(-G.distances[p]!);
+        expect(has(j, i)).toBe(-G.distances[p]!);
+      }
+    }
+    const directed = knnToSimilarity(G, { symmetrize: false });
+    expect(directed.indices.length).toBe(200);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The wasm kernels against their pure-JS twins: same operations in the same order, so results
+ * must be bit-identical (not merely close). The JS path is loaded as a second module instance with
+ * PHENOMAP_NO_WASM=1, exactly what a user setting that variable gets.
+ */
+import { describe, it, expect, vi, beforeAll } from 'vitest';
+import * as fast from '../../src/linalg/index.js';
+import { wasm } from '../../src/linalg/wasm/runtime.js';
+import { Rng } from '../../src/util/rng.js';
+
+type Linalg = typeof fast;
+let slow: Linalg;
+let slowWasm: unknown;
+
+beforeAll(async () => {
+  const prev = process.env.PHENOMAP_NO_WASM;
+  process.env.PHENOMAP_NO_WASM = '1';
+  vi.resetModules();
+  slow = await import('../../src/linalg/index.js');
+  slowWasm = (await import('../../src/linalg/wasm/runtime.js')).wasm;
+  if (prev === undefined) delete process.env.PHENOMAP_NO_WASM;
+  else process.env.PHENOMAP_NO_WASM = prev;
+});
+
+function randomMatrix(rows: number, cols: number, seed: number): fast.Matrix {
+  const m = fast.zeros(rows, cols);
+  new Rng(seed).fillNormal(m.data);
+  return m;
+}
+
+function expectIdentical(a: Float64Array, b: Float64Array): void {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
+  expect(diff).toBe(0);
+}
+
+describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS kernels, bit for bit', () => {
+  it('loads the wasm module here and not in the PHENOMAP_NO_WASM=1 instance', () => {
+    expect(wasm).not.toBeNull();
+    expect(slowWasm).toBeNull();
+    expect(fast.linalgBackend().engine).toBe('wasm-simd');
+    expect(slow.linalgBackend()).toEqual({ engine: 'js', threads: 1 });
+  });
+
+  it.each([
+    [5, 7, 33], [66, 130, 67], [129, 3, 70], [342, 342, 454],
+    [37, 41, 4100], // k split into two chunks (> 4096)
+    [2100, 9, 12], // rows and columns cross the 2048 tile boundary
+    [520, 430, 454], // above the worker-thread threshold (1e8 multiply-adds)
+  ])('gemmNT, gemm, gemmTN (%i×%i, k=%i)', (m, n, k) => {
+    const A = randomMatrix(m, k, m + k), B = randomMatrix(n, k, n + 2 * k);
+    expectIdentical(fast.gemmNT(A, B).data, slow.gemmNT(A, B).data);
+    const Bt = fast.transpose(B);
+    expectIdentical(fast.gemm(A, Bt).data, slow.gemm(A, Bt).data);
+    const At = fast.transpose(A);
+    expectIdentical(fast.gemmTN(At, Bt).data, slow.gemmTN(At, Bt).data);
+  });
+
+  it.each([[3, 5], [61, 454], [342, 454], [2061, 20], [30, 4500]])('tcrossprod, crossprod, squaredDistances (%i×%i)', (m, k) => {
+    const X = randomMatrix(m, k, 7 * m + k);
+    const T = fast.tcrossprod(X);
+    expectIdentical(T.data, slow.tcrossprod(X).data);
+    // Symmetric to the bit: the mirrored triangle, and diagonal-tile blocks computed both ways.
+    let asym = 0;
+    for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) if (!Object.is(T.data[i * m + j], T.data[j * m + i])) asym++;
+    expect(asym).toBe(0);
+    expectIdentical(fast.crossprod(X).data, slow.crossprod(X).data);
+    expectIdentical(fast.squaredDistances(X).data, slow.squaredDistances(X).data);
+  });
+
+  it.each([24, 25, 57, 454])('cholesky (n=%i) and its failure report', (n) => {
+    const X = randomMatrix(n + 10, n, n);
+    const A = fast.crossprod(X);
+    const L = fast.cholesky(A);
+    expectIdentical(L.data, slow.cholesky(A).data);
+    const LLt = fast.tcrossprod(L);
+    let worst = 0;
+    for (let i = 0; i < A.data.length; i++) worst = Math.max(worst, Math.abs(LLt.data[i]! - A.data[i]!));
+    expect(worst).toBeLessThan(1e-9 * n);
+    // Break positive definiteness at a known pivot: both paths report the same pivot and value.
+    const B = fast.clone(A);
+    const p = n - 3;
+    B.data[p * n + p] = -1;
+    const fail = (lib: Linalg) => {
+      try {
+        lib.cholesky(B);
+      } catch (e) {
+        return e as InstanceType<Linalg['NotPositiveDefiniteError']>;
+      }
+      throw new Error('no error');
+    };
+    const ef = fail(fast), es = fail(slow);
+    expect(ef).toBeInstanceOf(fast.NotPositiveDefiniteError);
+    expect(ef.pivot).toBe(p);
+    expect(es.pivot).toBe(p);
+    expect(Object.is(ef.value, es.value)).toBe(true);
+  });
+
+  it.each([[150, 10], [150, 150], [333, 50], [64, 64]])('symmetricEigen (n=%i, k=%i)', (n, k) => {
+    const A = fast.tcrossprod(randomMatrix(n, n + 3, n + k));
+    const ef = fast.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
+    expectIdentical(ef.values, es.values);
+    expectIdentical(ef.vectors.data, es.vectors.data);
+  });
+
+  it('symmetricEigen on a rank-deficient matrix with skipped reflectors (zero rows)', () => {
+    const n = 80;
+    const X = randomMatrix(n, 20, 5);
+    for (let j = 0; j < 20; j++) X.data[(n - 1) * 20 + j] = 0;
+    const A = fast.tcrossprod(X);
+    for (const k of [n, 5]) {
+      const ef = fast.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
+      expectIdentical(ef.values, es.values);
+      expectIdentical(ef.vectors.data, es.vectors.data);
+    }
+  });
+});
+
+describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('worker threads for big products', () => {
+  it('a process that ran a threaded product exits by itself, with the single-thread result', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { parallelThreads } = await import('../../src/linalg/wasm/threads.js');
+    const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
+    const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
+    // 700² × 454 ≈ 2.2e8 and 700 × 330 × 454 ≈ 1.05e8 multiply-adds: above the threading threshold.
+    const script = `
+      import { tcrossprod, gemmNT, zeros } from ${JSON.stringify(linalg)};
+      import { Rng } from ${JSON.stringify(rng)};
+      const X = zeros(700, 454); new Rng(11).fillNormal(X.data);
+      const Y = zeros(330, 454); new Rng(12).fillNormal(Y.data);
+      const T = tcrossprod(X), G = gemmNT(X, Y);
+      let h = 0; for (const v of T.data) h = (h * 31 + v) % 1e9; for (const v of G.data) h = (h * 31 + v) % 1e9;
+      console.log(String(h));`;
+    const run = (threads: string) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, PHENOMAP_THREADS: threads },
+    });
+    const multi = run('2'), single = run('1');
+    expect(multi.status).toBe(0); // not killed by the timeout: unref'd workers did not hold it open
+    expect(single.status).toBe(0);
+    expect(multi.stdout.trim()).toBe(single.stdout.trim());
+    expect(multi.stdout.trim()).toMatch(/^\d/);
+    expect(parallelThreads()).toBeGreaterThanOrEqual(1);
+  });
+});
