@@ -11,6 +11,8 @@ export * from './io/npy.js';
 export * from './io/read.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
+export * from './io/activity.js';
+export * from './io/synthetic.js';
 // preprocess (pycytominer semantics)
 export * from './preprocess/index.js';
 // represent
@@ -19,6 +21,12 @@ export * from './represent/itml.js';
 export * from './represent/lda.js';
 // cluster and enrich
 export * from './cluster/affinityPropagation.js';
+export * from './cluster/sparseAffinityPropagation.js';
+export {
+  knnGraph, exactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected,
+  type KnnGraph, type HnswOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,
+} from './cluster/knnGraph.js';
+export * from './cluster/louvain.js';
 export * from './enrich/hypergeom.js';
 export * from './enrich/bh.js';
 export * from './enrich/enrichment.js';
@@ -40,6 +48,10 @@ export {
 } from './evaluate/protocol.js';
 // predict (activity prediction)
 export * from './predict/index.js';
+export * from './predict/label-assays.js';
+export * from './predict/prepare.js';
+export * from './predict/saved-model.js';
+export { modelReport, formatModelTable, perAssayCsv, rateBaselines } from './predict/report.js';
 // report
 export { writeReport, type ReportOptions, type ReportResult } from './report/html.js';
 export { readRunDir, type RunData } from './report/rundir.js';
@@ -53,6 +65,7 @@ export { analyse, type AnalysisResult, type AnalyseOptions, type RepresentationR
 export { writeRunOutputs, summarise, type RunSummary, type RepresentationSummary } from './pipeline/outputs.js';
 export { runWorkflow, formatComparisonTable, type RunWorkflowOptions } from './pipeline/run.js';
 export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pipeline/query.js';
+export { linalgBackend } from './linalg/backend.js';
 // utilities
 export { Rng } from './util/rng.js';
 export { InputError, UsageError } from './util/errors.js';

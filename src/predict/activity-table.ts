@@ -10,11 +10,9 @@
 import { InputError } from '../util/errors.js';
 import { ActivityMatrix, type DuplicatePolicy } from './sparse.js';
 
-export interface ActivityRecord {
-  compound: string;
-  assay: string;
-  value: string | number | null | undefined;
-}
+import type { ActivityRecord } from '../io/activity.js';
+
+export type { ActivityRecord };
 
 export interface ActivityTableReport {
   records: number;

@@ -150,12 +150,20 @@ export class PerAssayLogistic implements ActivityModel {
     return this;
   }
 
-  predict(X: Matrix): Matrix {
+  /** Log-odds per compound and assay (ranking without the ties of saturated probabilities). */
+  rankScores(X: Matrix): Matrix {
     let Z = this.std.transform(X);
     if (this.projection) Z = gemm(Z, this.projection);
     const S = gemm(Z, this.W);
     const s = S.data, m = this.b.length;
-    for (let t = 0; t < s.length; t++) s[t] = 1 / (1 + Math.exp(-(s[t]! + this.b[t % m]!)));
+    for (let t = 0; t < s.length; t++) s[t] = s[t]! + this.b[t % m]!;
+    return S;
+  }
+
+  predict(X: Matrix): Matrix {
+    const S = this.rankScores(X);
+    const s = S.data;
+    for (let t = 0; t < s.length; t++) s[t] = 1 / (1 + Math.exp(-s[t]!));
     return S;
   }
 }
@@ -283,6 +291,10 @@ export class CellCountModel implements ActivityModel {
     this.check(X);
     this.inner.fit(takeCols(X, [this.column]), Y);
     return this;
+  }
+  rankScores(X: Matrix): Matrix {
+    this.check(X);
+    return this.inner.rankScores(takeCols(X, [this.column]));
   }
   predict(X: Matrix): Matrix {
     this.check(X);

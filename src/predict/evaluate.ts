@@ -91,9 +91,12 @@ export function crossValidateActivity(
     folds.forEach((fold, f) => {
       reporter.info(`${spec.name}: fold ${f + 1}/${k}`);
       const model = spec.create().fit(takeRows(X, fold.train), Y.subsetRows(fold.train));
-      const S = model.predict(takeRows(X, fold.test));
+      const Xte = takeRows(X, fold.test);
+      const P = model.predict(Xte);
+      // Per-fold AUCs rank by the model's unsaturated scores when it has them (logits tie less).
+      const S = model.rankScores ? model.rankScores(Xte) : P;
       const Yte = Y.subsetRows(fold.test);
-      fold.test.forEach((i, r) => oof.data.set(S.data.subarray(r * m, (r + 1) * m), i * m));
+      fold.test.forEach((i, r) => oof.data.set(P.data.subarray(r * m, (r + 1) * m), i * m));
       for (let j = 0; j < m; j++) {
         const s: number[] = [], y: number[] = [];
         for (let t = Yte.colPtr[j]!; t < Yte.colPtr[j + 1]!; t++) { s.push(S.data[Yte.colRow[t]! * m + j]!); y.push(Yte.colVal[t]!); }

@@ -14,4 +14,9 @@ export interface ActivityModel {
   predict(X: Matrix): Matrix;
   /** Optional per-score uncertainty (same shape as predict), e.g. Macau's posterior sd. */
   predictStd?(X: Matrix): Matrix;
+  /**
+   * Optional strictly order-preserving scores for ranking metrics (e.g. logits). Probabilities of a
+   * confident model saturate to exactly 0 or 1 in float64 and would tie every held-out compound.
+   */
+  rankScores?(X: Matrix): Matrix;
 }

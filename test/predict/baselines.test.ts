@@ -82,3 +82,19 @@ describe('findCellCountColumn', () => {
     expect(findCellCountColumn(['Cells_Children_Cytoplasm_Count', 'Cells_AreaShape_Area'])).toBeNull();
   });
 });
+
+describe('logistic ranking scores', () => {
+  it('perfectly separable training data: held-out log-odds stay distinct where probabilities saturate', () => {
+    // One informative feature, classes far apart: the fitted weights grow until probabilities are exactly 0 or 1.
+    const n = 40;
+    const X = { rows: n, cols: 1, data: Float64Array.from({ length: n }, (_, i) => (i < n / 2 ? -50 - i : 50 + i)) };
+    const Y = ActivityMatrix.fromDense(n, 1, Float64Array.from({ length: n }, (_, i) => (i < n / 2 ? 0 : 1)));
+    const model = new PerAssayLogistic({ l2: 1e-6, components: 'none' }).fit(X, Y);
+    const test = { rows: 3, cols: 1, data: Float64Array.from([400, 500, 600]) };
+    const p = model.predict(test).data;
+    const s = model.rankScores(test).data;
+    expect(s[0]!).toBeLessThan(s[1]!);
+    expect(s[1]!).toBeLessThan(s[2]!);
+    expect(p[2]!).toBeLessThanOrEqual(1);
+  });
+});

@@ -405,4 +405,258 @@
               (f64.sub (f64.mul (local.get $c) (local.get $zis)) (f64.mul (local.get $s) (local.get $zhs))))))
         (local.set $i (i32.sub (local.get $i) (i32.const 1)))
         (br $iloop))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Affinity propagation: one fused sweep over rows [r0, r1) of S, R, A (n×n row-major), the
+  ;; twin of fusedPass in src/cluster/affinityPropagation.ts (same floating-point operations in the
+  ;; same order for every matrix entry, so R, A, E and the column sums are bit-identical up to the
+  ;; sign of exact zeros, which no comparison or non-zero sum can see).
+  ;; flags: 1 = availabilities of iteration t (from column sums cs), E and run-length counters;
+  ;;        2 = responsibilities of t+1 (row max of A + S); 4 = add max(R,0) (diagonal: R) of the
+  ;;        new responsibilities to ncs (row order within the call, so column sums keep numpy's
+  ;;        axis-0 accumulation order when rows are swept in order).
+  ;; Row max: each SIMD lane (even / odd j) and a scalar group (diagonal, odd tail) keep their max,
+  ;; second max and FIRST argmax; groups merge with the smallest index winning ties, which gives
+  ;; exactly the sequential scan's (y1, y2, I). The diagonal of the availability sweep is kept out
+  ;; of the lanes by setting S[i,i] = −inf for the sweep (restored right after). pmax(0, x) is
+  ;; 0 < x ? x : 0 = Math.max(x, 0) for every non-NaN x. Returns the number of rows with E = 1.
+  (func (export "ap_rows")
+    (param $S i32) (param $R i32) (param $A i32) (param $cs i32) (param $ncs i32) (param $E i32) (param $run i32)
+    (param $n i32) (param $d f64) (param $omd f64) (param $flags i32) (param $r0 i32) (param $r1 i32) (result i32)
+    (local $i i32) (local $nb i32) (local $pend i32) (local $j i32) (local $di i32)
+    (local $pS i32) (local $pR i32) (local $pA i32) (local $K i32) (local $e i32) (local $I i32) (local $Is i32) (local $I1 i32)
+    (local $rii f64) (local $aii f64) (local $sS f64) (local $v f64) (local $a f64) (local $r f64)
+    (local $y1 f64) (local $y2 f64) (local $y1s f64) (local $y2s f64) (local $g1 f64) (local $g2 f64)
+    (local $rI f64) (local $nI f64) (local $ni f64)
+    (local $vd v128) (local $vomd v128) (local $zero v128) (local $vy1 v128) (local $vy2 v128)
+    (local $vI v128) (local $vj v128) (local $two v128) (local $va v128) (local $vv v128) (local $m v128) (local $vr v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $pend (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3)))
+    (local.set $vd (f64x2.splat (local.get $d)))
+    (local.set $vomd (f64x2.splat (local.get $omd)))
+    (local.set $zero (f64x2.splat (f64.const 0)))
+    (local.set $two (i64x2.splat (i64.const 2)))
+    (local.set $i (local.get $r0))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $r1)))
+        (local.set $pS (i32.add (local.get $S) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $pR (i32.add (local.get $R) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $pA (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $di (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $rii (f64.load (i32.add (local.get $pR) (local.get $di))))
+        (local.set $vy1 (f64x2.splat (f64.const -inf)))
+        (local.set $vy2 (f64x2.splat (f64.const -inf)))
+        (local.set $vI (i64x2.splat (i64.const 0)))
+        (local.set $vj (v128.const i64x2 0 1))
+        (local.set $y1s (f64.const -inf))
+        (local.set $y2s (f64.const -inf))
+        (local.set $Is (i32.const 0))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then
+            (local.set $aii (f64.load (i32.add (local.get $pA) (local.get $di))))
+            (local.set $sS (f64.load (i32.add (local.get $pS) (local.get $di))))
+            (f64.store (i32.add (local.get $pS) (local.get $di)) (f64.const -inf))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $pend)))
+                (local.set $va
+                  (f64x2.sub
+                    (f64x2.mul (v128.load (i32.add (local.get $pA) (local.get $j))) (local.get $vd))
+                    (f64x2.mul
+                      (f64x2.pmax (local.get $zero)
+                        (f64x2.sub (f64x2.pmax (local.get $zero) (v128.load (i32.add (local.get $pR) (local.get $j))))
+                                   (v128.load (i32.add (local.get $cs) (local.get $j)))))
+                      (local.get $vomd))))
+                (v128.store (i32.add (local.get $pA) (local.get $j)) (local.get $va))
+                (local.set $vv (f64x2.add (local.get $va) (v128.load (i32.add (local.get $pS) (local.get $j)))))
+                (local.set $m (f64x2.gt (local.get $vv) (local.get $vy1)))
+                (local.set $vI (v128.bitselect (local.get $vj) (local.get $vI) (local.get $m)))
+                (local.set $vy2 (f64x2.pmax (local.get $vy2) (f64x2.pmin (local.get $vv) (local.get $vy1))))
+                (local.set $vy1 (f64x2.pmax (local.get $vy1) (local.get $vv)))
+                (local.set $vj (i64x2.add (local.get $vj) (local.get $two)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $jloop)))
+            (f64.store (i32.add (local.get $pS) (local.get $di)) (local.get $sS))
+            ;; diagonal: A = A·d − (R − colsum)·(1−d), unclipped
+            (local.set $aii (f64.sub (f64.mul (local.get $aii) (local.get $d))
+                                     (f64.mul (f64.sub (local.get $rii) (f64.load (i32.add (local.get $cs) (local.get $di)))) (local.get $omd))))
+            (f64.store (i32.add (local.get $pA) (local.get $di)) (local.get $aii))
+            (local.set $y1s (f64.add (local.get $aii) (local.get $sS)))
+            (local.set $Is (local.get $i))
+            ;; odd tail column n−1 (not the diagonal)
+            (if (i32.and (i32.ne (local.get $pend) (local.get $nb)) (i32.ne (local.get $di) (local.get $pend)))
+              (then
+                (local.set $a
+                  (f64.sub
+                    (f64.mul (f64.load (i32.add (local.get $pA) (local.get $pend))) (local.get $d))
+                    (f64.mul
+                      (f64.max (f64.sub (f64.max (f64.load (i32.add (local.get $pR) (local.get $pend))) (f64.const 0))
+                                        (f64.load (i32.add (local.get $cs) (local.get $pend))))
+                               (f64.const 0))
+                      (local.get $omd))))
+                (f64.store (i32.add (local.get $pA) (local.get $pend)) (local.get $a))
+                (local.set $v (f64.add (local.get $a) (f64.load (i32.add (local.get $pS) (local.get $pend)))))
+                (if (f64.gt (local.get $v) (local.get $y2s))
+                  (then
+                    (if (f64.gt (local.get $v) (local.get $y1s))
+                      (then
+                        (local.set $y2s (local.get $y1s))
+                        (local.set $y1s (local.get $v))
+                        (local.set $Is (i32.sub (local.get $n) (i32.const 1))))
+                      (else (local.set $y2s (local.get $v))))))))
+            ;; E and run-length counter
+            (local.set $e (f64.gt (f64.add (local.get $aii) (local.get $rii)) (f64.const 0)))
+            (if (i32.eq (local.get $e) (i32.load8_u (i32.add (local.get $E) (local.get $i))))
+              (then
+                (i32.store (i32.add (local.get $run) (i32.shl (local.get $i) (i32.const 2)))
+                  (i32.add (i32.load (i32.add (local.get $run) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))))
+              (else
+                (i32.store8 (i32.add (local.get $E) (local.get $i)) (local.get $e))
+                (i32.store (i32.add (local.get $run) (i32.shl (local.get $i) (i32.const 2))) (i32.const 1))))
+            (local.set $K (i32.add (local.get $K) (local.get $e))))
+          (else
+            (if (i32.and (local.get $flags) (i32.const 2))
+              (then
+                (local.set $j (i32.const 0))
+                (block $j2done
+                  (loop $j2loop
+                    (br_if $j2done (i32.ge_u (local.get $j) (local.get $pend)))
+                    (local.set $vv (f64x2.add (v128.load (i32.add (local.get $pA) (local.get $j)))
+                                              (v128.load (i32.add (local.get $pS) (local.get $j)))))
+                    (local.set $m (f64x2.gt (local.get $vv) (local.get $vy1)))
+                    (local.set $vI (v128.bitselect (local.get $vj) (local.get $vI) (local.get $m)))
+                    (local.set $vy2 (f64x2.pmax (local.get $vy2) (f64x2.pmin (local.get $vv) (local.get $vy1))))
+                    (local.set $vy1 (f64x2.pmax (local.get $vy1) (local.get $vv)))
+                    (local.set $vj (i64x2.add (local.get $vj) (local.get $two)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $j2loop)))
+                (if (i32.ne (local.get $pend) (local.get $nb))
+                  (then
+                    (local.set $y1s (f64.add (f64.load (i32.add (local.get $pA) (local.get $pend)))
+                                             (f64.load (i32.add (local.get $pS) (local.get $pend)))))
+                    (local.set $Is (i32.sub (local.get $n) (i32.const 1))))))))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then
+            ;; merge: lane 0, then lane 1, then the scalar group (smallest index wins ties)
+            (local.set $y1 (f64x2.extract_lane 0 (local.get $vy1)))
+            (local.set $y2 (f64x2.extract_lane 0 (local.get $vy2)))
+            (local.set $I (i32.wrap_i64 (i64x2.extract_lane 0 (local.get $vI))))
+            (local.set $g1 (f64x2.extract_lane 1 (local.get $vy1)))
+            (local.set $g2 (f64x2.extract_lane 1 (local.get $vy2)))
+            (local.set $I1 (i32.wrap_i64 (i64x2.extract_lane 1 (local.get $vI))))
+            (if (i32.or (f64.gt (local.get $g1) (local.get $y1))
+                        (i32.and (f64.eq (local.get $g1) (local.get $y1)) (i32.lt_u (local.get $I1) (local.get $I))))
+              (then
+                (if (f64.lt (local.get $y1) (local.get $g2)) (then (local.set $y2 (local.get $g2))) (else (local.set $y2 (local.get $y1))))
+                (local.set $y1 (local.get $g1))
+                (local.set $I (local.get $I1)))
+              (else
+                (if (f64.lt (local.get $y2) (local.get $g1)) (then (local.set $y2 (local.get $g1))))))
+            (if (i32.or (f64.gt (local.get $y1s) (local.get $y1))
+                        (i32.and (f64.eq (local.get $y1s) (local.get $y1)) (i32.lt_u (local.get $Is) (local.get $I))))
+              (then
+                (if (f64.lt (local.get $y1) (local.get $y2s)) (then (local.set $y2 (local.get $y2s))) (else (local.set $y2 (local.get $y1))))
+                (local.set $y1 (local.get $y1s))
+                (local.set $I (local.get $Is)))
+              (else
+                (if (f64.lt (local.get $y2) (local.get $y1s)) (then (local.set $y2 (local.get $y1s))))))
+            ;; R = R·d + (S − Y)·(1−d) over the whole row with Y = y1, then columns I and i redone
+            ;; from their saved R and column-sum values (so those get exactly one, correct, term).
+            (local.set $rI (f64.load (i32.add (local.get $pR) (i32.shl (local.get $I) (i32.const 3)))))
+            (local.set $nI (f64.load (i32.add (local.get $ncs) (i32.shl (local.get $I) (i32.const 3)))))
+            (local.set $ni (f64.load (i32.add (local.get $ncs) (local.get $di))))
+            (local.set $vy1 (f64x2.splat (local.get $y1)))
+            (local.set $j (i32.const 0))
+            (if (i32.and (local.get $flags) (i32.const 4))
+              (then
+                (block $j3done
+                  (loop $j3loop
+                    (br_if $j3done (i32.ge_u (local.get $j) (local.get $pend)))
+                    (local.set $vr
+                      (f64x2.add (f64x2.mul (v128.load (i32.add (local.get $pR) (local.get $j))) (local.get $vd))
+                                 (f64x2.mul (f64x2.sub (v128.load (i32.add (local.get $pS) (local.get $j))) (local.get $vy1)) (local.get $vomd))))
+                    (v128.store (i32.add (local.get $pR) (local.get $j)) (local.get $vr))
+                    (v128.store (i32.add (local.get $ncs) (local.get $j))
+                      (f64x2.add (v128.load (i32.add (local.get $ncs) (local.get $j))) (f64x2.pmax (local.get $zero) (local.get $vr))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $j3loop))))
+              (else
+                (block $j4done
+                  (loop $j4loop
+                    (br_if $j4done (i32.ge_u (local.get $j) (local.get $pend)))
+                    (v128.store (i32.add (local.get $pR) (local.get $j))
+                      (f64x2.add (f64x2.mul (v128.load (i32.add (local.get $pR) (local.get $j))) (local.get $vd))
+                                 (f64x2.mul (f64x2.sub (v128.load (i32.add (local.get $pS) (local.get $j))) (local.get $vy1)) (local.get $vomd))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br $j4loop)))))
+            (if (i32.ne (local.get $pend) (local.get $nb))
+              (then
+                (local.set $r (f64.add (f64.mul (f64.load (i32.add (local.get $pR) (local.get $pend))) (local.get $d))
+                                       (f64.mul (f64.sub (f64.load (i32.add (local.get $pS) (local.get $pend))) (local.get $y1)) (local.get $omd))))
+                (f64.store (i32.add (local.get $pR) (local.get $pend)) (local.get $r))
+                (if (i32.and (local.get $flags) (i32.const 4))
+                  (then
+                    (f64.store (i32.add (local.get $ncs) (local.get $pend))
+                      (f64.add (f64.load (i32.add (local.get $ncs) (local.get $pend))) (f64.max (local.get $r) (f64.const 0))))))))
+            (if (i32.ne (local.get $I) (local.get $i))
+              (then
+                (local.set $r (f64.add (f64.mul (local.get $rI) (local.get $d))
+                                       (f64.mul (f64.sub (f64.load (i32.add (local.get $pS) (i32.shl (local.get $I) (i32.const 3)))) (local.get $y2)) (local.get $omd))))
+                (f64.store (i32.add (local.get $pR) (i32.shl (local.get $I) (i32.const 3))) (local.get $r))
+                (if (i32.and (local.get $flags) (i32.const 4))
+                  (then (f64.store (i32.add (local.get $ncs) (i32.shl (local.get $I) (i32.const 3)))
+                          (f64.add (local.get $nI) (f64.max (local.get $r) (f64.const 0))))))
+                (local.set $r (f64.add (f64.mul (local.get $rii) (local.get $d))
+                                       (f64.mul (f64.sub (f64.load (i32.add (local.get $pS) (local.get $di))) (local.get $y1)) (local.get $omd)))))
+              (else
+                (local.set $r (f64.add (f64.mul (local.get $rii) (local.get $d))
+                                       (f64.mul (f64.sub (f64.load (i32.add (local.get $pS) (local.get $di))) (local.get $y2)) (local.get $omd))))))
+            (f64.store (i32.add (local.get $pR) (local.get $di)) (local.get $r))
+            (if (i32.and (local.get $flags) (i32.const 4))
+              (then (f64.store (i32.add (local.get $ncs) (local.get $di)) (f64.add (local.get $ni) (local.get $r)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop)))
+    (local.get $K))
+
+  ;; ncs[j] += (i ≠ j ? max(R[i,j], 0) : R[j,j]) for rows [r0, r1) in row order, columns [c0, c1):
+  ;; finishes the column sums of rows whose responsibilities another thread computed (flag 4 off),
+  ;; continuing each column's sum in numpy's row order. The diagonal column is redone from its
+  ;; saved sum (as in ap_rows), so it gets exactly one term, R[i,i].
+  (func (export "ap_colsum") (param $R i32) (param $ncs i32) (param $n i32) (param $r0 i32) (param $r1 i32) (param $c0 i32) (param $c1 i32)
+    (local $i i32) (local $nb i32) (local $pR i32) (local $j i32) (local $jend i32) (local $pend i32) (local $di i32)
+    (local $ni f64) (local $zero v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $zero (f64x2.splat (f64.const 0)))
+    (local.set $jend (i32.shl (local.get $c1) (i32.const 3)))
+    (local.set $pend (i32.add (i32.shl (local.get $c0) (i32.const 3))
+                              (i32.shl (i32.and (i32.sub (local.get $c1) (local.get $c0)) (i32.const -2)) (i32.const 3))))
+    (local.set $i (local.get $r0))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $r1)))
+        (local.set $pR (i32.add (local.get $R) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $di (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $ni (f64.load (i32.add (local.get $ncs) (local.get $di))))
+        (local.set $j (i32.shl (local.get $c0) (i32.const 3)))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $pend)))
+            (v128.store (i32.add (local.get $ncs) (local.get $j))
+              (f64x2.add (v128.load (i32.add (local.get $ncs) (local.get $j)))
+                         (f64x2.pmax (local.get $zero) (v128.load (i32.add (local.get $pR) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jloop)))
+        (if (i32.lt_u (local.get $pend) (local.get $jend))
+          (then
+            (f64.store (i32.add (local.get $ncs) (local.get $pend))
+              (f64.add (f64.load (i32.add (local.get $ncs) (local.get $pend)))
+                       (f64.max (f64.load (i32.add (local.get $pR) (local.get $pend))) (f64.const 0))))))
+        (if (i32.and (i32.ge_u (local.get $i) (local.get $c0)) (i32.lt_u (local.get $i) (local.get $c1)))
+          (then
+            (f64.store (i32.add (local.get $ncs) (local.get $di))
+              (f64.add (local.get $ni) (f64.load (i32.add (local.get $pR) (local.get $di)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop))))
 )
