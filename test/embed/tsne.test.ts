@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { TSNE, jointProbabilitiesNN, knnSquared } from '../../src/embed/tsne.js';
 import { SpTree } from '../../src/embed/sptree.js';
 import { silhouette } from '../../src/evaluate/silhouette.js';
@@ -8,6 +7,7 @@ import { readNpyMatrix } from '../../src/io/npy.js';
 import { takeRows, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
 import { repoRoot } from '../helpers/shared.js';
+import { fixtureMoaLabels } from '../helpers/fixtures.js';
 
 /** k Gaussian blobs in d dims, centres ±sep apart on random axes. */
 function blobs(nPer: number, k: number, d: number, sep: number, seed: number): { X: Matrix; y: number[] } {
@@ -149,7 +149,7 @@ describe('TSNE', () => {
   it('on the LINCS top-10-MoA rows, 2-D silhouette by MoA is comparable to sklearn (0.108)', () => {
     const fx = join(repoRoot, 'test/fixtures/lincs_SQ00015054');
     const X = readNpyMatrix(join(fx, 'X_zscored.npy'));
-    const moa = readMoa(join(fx, 'rows_and_clusters.csv'));
+    const moa = fixtureMoaLabels();
     const counts = new Map<string, number>();
     for (const m of moa) counts.set(m, (counts.get(m) ?? 0) + 1);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map((e) => e[0]);
@@ -164,29 +164,3 @@ describe('TSNE', () => {
     expect(t.learningRateUsed).toBe(50);
   });
 });
-
-function readMoa(path: string): string[] {
-  // The fixture CSV has no quoted commas in its first columns except inside quotes; parse simply.
-  const text = readFileSync(path, 'utf8');
-  const lines = text.trim().split('\n');
-  const head = splitCsv(lines[0]!);
-  const k = head.indexOf('Metadata_moa');
-  return lines.slice(1).map((l) => splitCsv(l)[k]!);
-}
-
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '', q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}

@@ -1,27 +1,10 @@
 /** Minimal RFC-4180 CSV reader for the small parity-fixture tables (quoted fields, no embedded newlines). */
 import { readFileSync } from 'node:fs';
+import { splitLine } from '../../src/io/text.js';
 
+/** One CSV line split with the library's own quoting rules. */
 export function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          cur += '"';
-          i++;
-        } else q = false;
-      } else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
+  return splitLine(line, ',');
 }
 
 /** Header + rows as records of strings. */

@@ -5,6 +5,7 @@ import { readNpyMatrix, readNpy } from '../../src/io/npy.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import type { PairConstraint } from '../../src/represent/itml.js';
 import { repoRoot } from './shared.js';
+import { splitLine } from '../../src/io/text.js';
 
 export const fixtureDir = join(repoRoot, 'test', 'fixtures', 'lincs_SQ00015054');
 
@@ -38,4 +39,11 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(b[i]!));
   }
   return m === 0 ? d : d / m;
+}
+
+/** Metadata_moa of the fixture rows, in row order (rows_and_clusters.csv; quoted fields may hold commas). */
+export function fixtureMoaLabels(): string[] {
+  const lines = readFileSync(join(fixtureDir, 'rows_and_clusters.csv'), 'utf8').trim().split('\n');
+  const col = splitLine(lines[0]!, ',').indexOf('Metadata_moa');
+  return lines.slice(1).map((l) => splitLine(l, ',')[col]!);
 }

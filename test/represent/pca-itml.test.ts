@@ -3,7 +3,7 @@ import { PCA } from '../../src/represent/pca.js';
 import { Itml, sampleConstraints } from '../../src/represent/itml.js';
 import { gemmTN, squaredDistances, zeros, fromRows, identity } from '../../src/linalg/index.js';
 import { Rng } from '../../src/util/rng.js';
-import { fixtureMatrix, fixtureConstraints, fixtureSummary, maxRelDiff } from '../helpers/fixtures.js';
+import { fixtureMatrix, fixtureConstraints, fixtureSummary, maxRelDiff, fixtureMoaLabels } from '../helpers/fixtures.js';
 
 describe('PCA (scikit-learn parity on the LINCS plate)', () => {
   const Z = fixtureMatrix('X_zscored.npy');
@@ -79,7 +79,7 @@ describe('ITML (metric-learn parity on the LINCS plate)', () => {
   });
 
   it('with near-hard constraints (large gamma) pulls similar pairs inside u and pushes dissimilar beyond l', () => {
-    const labels = fixtureLabels();
+    const labels = fixtureMoaLabels();
     const itml = new Itml({ numConstraints: 20, seed: 3, gamma: 1e8, tol: 1e-6 }).fit(Z, labels);
     expect(itml.converged).toBe(true);
     const T = itml.transform(Z);
@@ -95,7 +95,7 @@ describe('ITML (metric-learn parity on the LINCS plate)', () => {
   });
 
   it('soft constraints (gamma = 1) shrink similar-pair distances', () => {
-    const labels = fixtureLabels();
+    const labels = fixtureMoaLabels();
     const itml = new Itml({ numConstraints: 20, seed: 3 }).fit(Z, labels);
     const T = itml.transform(Z);
     const d = Z.cols;
@@ -110,7 +110,7 @@ describe('ITML (metric-learn parity on the LINCS plate)', () => {
   });
 
   it('same seed → same metric; different seed → different constraints', () => {
-    const labels = fixtureLabels();
+    const labels = fixtureMoaLabels();
     const a = new Itml({ seed: 1 }).fit(Z, labels);
     const b = new Itml({ seed: 1 }).fit(Z, labels);
     const c = new Itml({ seed: 2 }).fit(Z, labels);
@@ -154,31 +154,3 @@ describe('ITML (metric-learn parity on the LINCS plate)', () => {
   });
 });
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fixtureDir } from '../helpers/fixtures.js';
-
-function fixtureLabels(): string[] {
-  // rows_and_clusters.csv carries Metadata_moa in row order; quoted fields may contain commas.
-  const text = readFileSync(join(fixtureDir, 'rows_and_clusters.csv'), 'utf8').trim().split('\n');
-  const header = parseCsvLine(text[0]!);
-  const col = header.indexOf('Metadata_moa');
-  return text.slice(1).map((l) => parseCsvLine(l)[col]!);
-}
-
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '', q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') { out.push(cur); cur = ''; }
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
