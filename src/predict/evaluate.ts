@@ -24,7 +24,7 @@ import type { ActivityMatrix, Triplet } from './sparse.js';
 export class MacauActivityModel implements ActivityModel {
   readonly name = 'macau';
   readonly macau: Macau;
-  private std = new Standardizer();
+  protected std = new Standardizer();
   constructor(opts: MacauOptions = {}) {
     this.macau = new Macau({ keepLatent: false, noise: { kind: 'probit' }, ...opts });
   }

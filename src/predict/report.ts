@@ -12,15 +12,12 @@
  * the sd carries no information about where the model is wrong.
  */
 import { type Matrix, zeros } from '../linalg/index.js';
-import { InputError } from '../util/errors.js';
-import { Standardizer } from './baselines.js';
-import type { ModelEvaluation } from './evaluate.js';
-import { Macau, type MacauOptions } from './macau.js';
+import { MacauActivityModel, type ModelEvaluation } from './evaluate.js';
+import type { MacauOptions } from './macau.js';
 import {
   type AucSummary, type CalibrationBin, aucRoc, calibrationTable, expectedCalibrationError, intervalCoverage,
   summarizeAssayScores,
 } from './metrics.js';
-import type { ActivityModel } from './model.js';
 import type { ActivityMatrix } from './sparse.js';
 
 export interface UncertaintyReport {
@@ -125,19 +122,11 @@ export function formatModelTable(reports: readonly ModelReport[]): string {
  * call order (crossValidateActivity predicts each fold once, in fold order), so the sd can be
  * laid out like the out-of-fold scores. Same model as MacauActivityModel.
  */
-export class MacauWithStd implements ActivityModel {
-  readonly name = 'macau';
-  readonly macau: Macau;
-  private std = new Standardizer();
+export class MacauWithStd extends MacauActivityModel {
   constructor(opts: MacauOptions, private readonly sink: Matrix[]) {
-    this.macau = new Macau({ keepLatent: false, noise: { kind: 'probit' }, ...opts });
+    super(opts);
   }
-  fit(X: Matrix, Y: ActivityMatrix): this {
-    if (X.rows !== Y.rows) throw new InputError(`macau: ${X.rows} profile rows, ${Y.rows} activity rows`);
-    this.macau.fit(Y, this.std.fit(X).transform(X));
-    return this;
-  }
-  predict(X: Matrix): Matrix {
+  override predict(X: Matrix): Matrix {
     const p = this.macau.predictNew(this.std.transform(X));
     this.sink.push(p.std);
     return p.mean;

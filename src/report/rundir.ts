@@ -9,6 +9,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import { readNpyMatrix } from '../io/npy.js';
 import { readTable, type Table } from '../io/read.js';
 import { InputError } from '../util/errors.js';
+import type { EnrichmentRow } from '../enrich/enrichment.js';
 
 export const REPRESENTATIONS = ['raw', 'pca', 'itml'] as const;
 export const DRUG_NAME_FALLBACKS = ['Metadata_pert_iname', 'Compound Name', 'Metadata_compound', 'Metadata_broad_sample'];
@@ -39,18 +40,8 @@ export interface RunSummary {
   [k: string]: unknown;
 }
 
-export interface EnrichmentRecord {
-  representation: string;
-  cluster: number;
-  moa: string;
-  k: number;
-  n: number;
-  K: number;
-  N: number;
-  p: number;
-  q: number;
-  significant: boolean;
-}
+/** One row of enrichment.csv: the enrichment stage's row plus the representation it belongs to. */
+export type EnrichmentRecord = EnrichmentRow & { representation: string };
 
 export interface CsifRecord {
   representation: string;
