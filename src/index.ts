@@ -54,7 +54,7 @@ export * from './predict/saved-model.js';
 export { modelReport, formatModelTable, perAssayCsv, rateBaselines } from './predict/report.js';
 // report
 export { writeReport, type ReportOptions, type ReportResult } from './report/html.js';
-export { readRunDir, type RunData } from './report/rundir.js';
+export { readRunDir, type RunData } from './io/runDir.js';
 export {
   featureHistogramsFigure, moaFrequencyFigure, embeddingFigure, distanceHeatmapFigure, clusterSizesFigure,
   enrichmentFigure, csifFigure, apConvergenceFigure, varianceRatios,

@@ -29,6 +29,7 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { startApThreads } from './apParallel.js';
+import { apWorkspace, type ApWorkspace } from '../linalg/apKernel.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
 
@@ -88,6 +89,8 @@ interface Prepared {
   S: Float64Array;
   preference: number;
   warnings: string[];
+  /** The wasm workspace holding S (and R, A) when the wasm kernel runs the message passing. */
+  ws?: ApWorkspace;
   /** Set when sklearn's degenerate shortcut applies. */
   degenerate?: { labels: Int32Array; exemplars: Int32Array };
 }
@@ -181,9 +184,20 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
     return { n, S: src, preference: prefScalar, warnings, degenerate: { labels, exemplars } };
   }
 
+  // The wasm kernel (when it is available and the workspace fits its memory) gets S prepared
+  // directly in its memory; copy = false keeps the documented in-place semantics (S.data holds
+  // the prepared S afterwards) at the cost of one copy into the workspace.
+  // The wasm kernel runs single-threaded unless threads are asked for explicitly: the pass is
+  // memory-bound (5 n² streams per iteration, ~14 ms at n = 2,736 ≈ the copy bandwidth of the
+  // 2-vCPU machine), and the two-thread split measured 1.0–1.2× SLOWER at n = 342…5,000.
+  const ws = apWorkspace(n, opts.threads !== undefined ? resolveThreads(n, opts) : 1) ?? undefined;
+  const threads = ws ? ws.threads : resolveThreads(n, opts);
   let S: Float64Array;
   if (opts.copy === false) S = src;
-  else if (resolveThreads(n, opts) > 1) {
+  else if (ws) {
+    S = ws.S;
+    S.set(src);
+  } else if (threads > 1) {
     S = new Float64Array(new SharedArrayBuffer(src.length * 8));
     S.set(src);
   } else S = src.slice();
@@ -201,7 +215,8 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
       for (let i = 0; i < S.length; i++) S[i] = S[i]! + (EPS * S[i]! + TINY100) * rng.normal();
     }
   }
-  return { n, S, preference: prefScalar, warnings };
+  if (ws && S !== ws.S) ws.S.set(S);
+  return { n, S: ws ? ws.S : S, preference: prefScalar, warnings, ws };
 }
 
 interface IterationOutcome {
@@ -216,16 +231,26 @@ interface IterationOutcome {
  * Pass structure: pass 0 computes the responsibilities of iteration 0 (A = 0); pass t+1 computes
  * the availabilities of iteration t and, in the same row sweep, the responsibilities of t+1.
  */
-function iterate(S: Float64Array, n: number, damping: number, maxIter: number, convIter: number, reporter: Reporter, threads: number): IterationOutcome {
+function iterate(
+  S: Float64Array,
+  n: number,
+  damping: number,
+  maxIter: number,
+  convIter: number,
+  reporter: Reporter,
+  threads: number,
+  ws?: ApWorkspace,
+): IterationOutcome {
   const d = damping;
   const omd = 1 - damping;
-  const pool = threads > 1 ? startApThreads(S, n, threads, damping) : undefined;
-  const R = pool ? pool.R : new Float64Array(n * n);
-  const A = pool ? pool.A : new Float64Array(n * n);
+  if (ws) ws.reset();
+  const pool = !ws && threads > 1 ? startApThreads(S, n, threads, damping) : undefined;
+  const R = ws ? ws.R : pool ? pool.R : new Float64Array(n * n);
+  const A = ws ? ws.A : pool ? pool.A : new Float64Array(n * n);
   let cs = new Float64Array(n); // column sums of Rp for the availability update
   let ncs = new Float64Array(n); // column sums being accumulated for the next one
-  const E = pool ? pool.E : new Uint8Array(n);
-  const run = pool ? pool.run : new Int32Array(n);
+  const E = ws ? ws.E : pool ? pool.E : new Uint8Array(n);
+  const run = ws ? ws.run : pool ? pool.run : new Int32Array(n);
   const trace = new Int32Array(maxIter);
   const progress = reporter.progress('affinity propagation', maxIter);
   let cur = 0;
@@ -233,6 +258,7 @@ function iterate(S: Float64Array, n: number, damping: number, maxIter: number, c
   // Single-threaded: one fused sweep per iteration. Threaded: a row phase, then (only when the
   // run continues) a column phase for the column sums.
   const pass = (doAvail: boolean, doResp: boolean): number => {
+    if (ws) return ws.pass(doAvail, doResp, damping);
     if (pool) return pool.rows(cur, doAvail, doResp);
     if (doResp) ncs.fill(0);
     const K = fusedPass(S, R, A, cs, ncs, E, run, n, d, omd, doAvail, doResp);
@@ -478,7 +504,7 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
   const maxIter = opts.maxIter ?? 200;
   const reporter = opts.reporter ?? silentReporter;
   let t0 = performance.now();
-  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, resolveThreads(p.n, opts));
+  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, resolveThreads(p.n, opts), p.ws);
   timings.iterateMs = performance.now() - t0;
   let K = 0;
   for (let i = 0; i < p.n; i++) K += out.E[i]!;

@@ -5,13 +5,10 @@
  * profile pairs (not involving the query row) that are at least as close, (#{null ≤ d} + 1) /
  * (nullSize + 1). This is how the study found chloroquine, hydroxychloroquine and clomiphene together.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readTable, tableColumn, type Table } from '../io/read.js';
-import { readNpyMatrix } from '../io/npy.js';
+import { tableColumn, type Table } from '../io/read.js';
+import { readRunDir } from '../io/runDir.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import type { RunSummary } from './outputs.js';
 import { REPRESENTATIONS, type Representation } from './params.js';
 import type { Matrix } from '../linalg/index.js';
 
@@ -52,14 +49,8 @@ export interface QueryResult {
   idCol: string;
   matchedColumn: string;
   hits: QueryHit[];
-  /** MoAs shared by the drug's community members, counted over all representations. */
+  /** Size of the closeness null (profile pairs) per representation. */
   nullPairs: Partial<Record<Representation, number>>;
-}
-
-function loadSummary(runDir: string): RunSummary {
-  const p = join(runDir, 'summary.json');
-  if (!existsSync(p)) throw new InputError(`${runDir}: not a phenomap run directory (no summary.json) — run \`phenomap run\` first`);
-  return JSON.parse(readFileSync(p, 'utf8')) as RunSummary;
 }
 
 function norm(s: string | null | undefined): string {
@@ -171,33 +162,30 @@ function countLessOrEqual(sorted: Float64Array, v: number): number {
 
 export async function queryDrug(runDir: string, drug: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const k = opts.k ?? 10;
-  const summary = loadSummary(runDir);
-  const table = await readTable(join(runDir, 'clusters.csv'));
-  const idCols = [...new Set([...(summary.inputs.idCols ?? []), ...table.columns.filter((c) => /pert_iname|^compound name$|^Metadata_compound$|broad_(sample|id)$/i.test(c))])]
+  const run = await readRunDir(runDir);
+  const { table, summary } = run;
+  const idCols = [...new Set([run.drugCol, ...(summary.inputs?.idCols ?? []), ...table.columns.filter((c) => /pert_iname|^compound name$|^Metadata_compound$|broad_(sample|id)$/i.test(c))])]
     .filter((c) => table.columns.includes(c));
-  if (!idCols.length) throw new InputError(`${runDir}/clusters.csv: no column names the drugs (looked for ${summary.parameters.idCols.join(', ')})`);
+  if (!idCols.length) throw new InputError(`${runDir}/clusters.csv: no column names the drugs`);
   const match = matchRows(table, idCols, drug);
   if (!match) {
     const s = suggestions(table, idCols, drug);
     throw new InputError(`drug "${drug}" not found in ${idCols.join(', ')}${s.length ? `; did you mean: ${s.join(', ')}?` : ''}`);
   }
-  const idCol = summary.inputs.idCol && table.columns.includes(summary.inputs.idCol) ? summary.inputs.idCol : match.column;
-  const names = tableColumn(table, idCol);
-  const moas = tableColumn(table, summary.inputs.labelCol);
-  const doseCol = summary.inputs.doseCol;
-  const doses = doseCol && table.columns.includes(doseCol) ? tableColumn(table, doseCol) : null;
+  const names = run.drug;
+  const moas = run.moa;
+  const doses = run.doseCol ? run.dose : null;
   const inputRows = tableColumn(table, 'row');
-  const reps = REPRESENTATIONS.filter((r) => summary.representations[r] && existsSync(join(runDir, `repr_${r}.npy`)));
+  const reps = REPRESENTATIONS.filter((r) => run.clusters[r] && run.repr(r));
   const hits: QueryHit[] = match.rows.map((i) => ({
     runRow: i, inputRow: Number(inputRows[i]), name: names[i] ?? '', moa: moas[i] ?? '', dose: doses?.[i] ?? null, byRepresentation: {},
   }));
   const nullPairs: QueryResult['nullPairs'] = {};
   const exclude = new Set(match.rows);
   for (const rep of reps) {
-    const X = readNpyMatrix(join(runDir, `repr_${rep}.npy`));
-    if (X.rows !== table.rows) throw new InputError(`${runDir}: repr_${rep}.npy has ${X.rows} rows, clusters.csv ${table.rows}`);
-    const clusters = tableColumn(table, `cluster_${rep}`).map(Number);
-    const exemplarFlags = tableColumn(table, `exemplar_${rep}`);
+    const X = run.repr(rep)!;
+    const clusters = run.clusters[rep]!;
+    const exemplarFlags = run.exemplar[rep]!;
     const nul = nullDistances(X, exclude, opts.maxNullPairs ?? 2_000_000, new Rng(opts.seed ?? 0));
     nullPairs[rep] = nul.length;
     const dist = new Float64Array(X.rows);
@@ -206,8 +194,13 @@ export async function queryDrug(runDir: string, drug: string, opts: QueryOptions
       const c = clusters[i]!;
       rowDistances(X, i, dist);
       const order = Array.from({ length: X.rows }, (_, r) => r).filter((r) => r !== i).sort((a, b) => dist[a]! - dist[b]! || a - b);
-      const members = clusters.map((cl, r) => (cl === c && r !== i ? r : -1)).filter((r) => r >= 0);
-      const ex = clusters.findIndex((cl, r) => cl === c && exemplarFlags[r] === 'true');
+      const members: number[] = [];
+      let ex = -1;
+      for (let r = 0; r < X.rows; r++) {
+        if (clusters[r] !== c) continue;
+        if (exemplarFlags[r]) ex = r;
+        if (r !== i) members.push(r);
+      }
       hit.byRepresentation[rep] = {
         cluster: c,
         exemplar: ex >= 0 ? names[ex] ?? '' : '',
@@ -220,5 +213,5 @@ export async function queryDrug(runDir: string, drug: string, opts: QueryOptions
       };
     }
   }
-  return { drug, idCol, matchedColumn: match.column, hits, nullPairs };
+  return { drug, idCol: run.drugCol, matchedColumn: match.column, hits, nullPairs };
 }

@@ -13,7 +13,7 @@ import { TSNE, type Knn } from '../embed/tsne.js';
 import { UMAP } from '../embed/umap.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { topCategories } from './figures.js';
-import type { RunData } from './rundir.js';
+import type { RunData } from '../io/runDir.js';
 
 export type EmbeddingMethod = 'tsne' | 'umap';
 

@@ -19,7 +19,7 @@ import {
   featureHistogramsFigure, groupTopK, moaFrequencyFigure, selectCsifView, topCategories, varianceRatios,
 } from './figures.js';
 import { writeFigure, type Figure } from './render.js';
-import { readRunDir, type RunData } from './rundir.js';
+import { readRunDir, type RunData } from '../io/runDir.js';
 import { computeEmbeddings, type Embedding, type EmbeddingMethod, SPACE_LABEL } from './embeddings.js';
 import { REPORT_CSS, REPORT_JS } from './client.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport, type ReportResult } from '../../src/report/html.js';
-import { readRunDir } from '../../src/report/rundir.js';
+import { readRunDir } from '../../src/io/runDir.js';
 import { pngSize } from '../../src/report/png.js';
 import { CollectingReporter } from '../../src/util/log.js';
 import { buildProgram } from '../../src/cli/main.js';

@@ -536,7 +536,7 @@
                   (then
                     (local.set $y1s (f64.add (f64.load (i32.add (local.get $pA) (local.get $pend)))
                                              (f64.load (i32.add (local.get $pS) (local.get $pend)))))
-                    (local.set $Is (i32.sub (local.get $n) (i32.const 1))))))))))
+                    (local.set $Is (i32.sub (local.get $n) (i32.const 1)))))))))
         (if (i32.and (local.get $flags) (i32.const 2))
           (then
             ;; merge: lane 0, then lane 1, then the scalar group (smallest index wins ties)

@@ -36,6 +36,9 @@ export interface WasmExports {
   tred_rank2(w: number, d: number, e: number, n: number, i: number): void;
   house_apply(house: number, h: number, n: number, x: number): void;
   rotate_rows(z: number, n: number, l: number, m: number, cs: number): void;
+  ap_rows(S: number, R: number, A: number, cs: number, ncs: number, E: number, run: number, n: number,
+    d: number, omd: number, flags: number, r0: number, r1: number): number;
+  ap_colsum(R: number, ncs: number, n: number, r0: number, r1: number, c0: number, c1: number): void;
 }
 
 /** Upper bound on the wasm memory (virtual reservation of a shared memory): 2 GiB. */

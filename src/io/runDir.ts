@@ -1,15 +1,14 @@
 /**
- * Reads what `phenomap run` wrote into a run directory (contract: notes/run-dir-contract.md):
+ * Reads what `phenomap run` wrote into a run directory (written by pipeline/outputs.ts):
  * summary.json, clusters.csv, enrichment.csv, csif.csv, features.txt, repr_*.npy and the optional
  * evaluation/summary.json. Missing optional parts are reported, not fatal.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Matrix } from '../linalg/matrix.js';
-import { readNpyMatrix } from '../io/npy.js';
-import { readTable, type Table } from '../io/read.js';
+import { readNpyMatrix } from './npy.js';
+import { readTable, type Table } from './read.js';
 import { InputError } from '../util/errors.js';
-import type { EnrichmentRow } from '../enrich/enrichment.js';
 
 export const REPRESENTATIONS = ['raw', 'pca', 'itml'] as const;
 export const DRUG_NAME_FALLBACKS = ['Metadata_pert_iname', 'Compound Name', 'Metadata_compound', 'Metadata_broad_sample'];
@@ -40,8 +39,19 @@ export interface RunSummary {
   [k: string]: unknown;
 }
 
-/** One row of enrichment.csv: the enrichment stage's row plus the representation it belongs to. */
-export type EnrichmentRecord = EnrichmentRow & { representation: string };
+/** One row of enrichment.csv (the file format; the enrichment stage's row plus its representation). */
+export interface EnrichmentRecord {
+  representation: string;
+  cluster: number;
+  moa: string;
+  k: number;
+  n: number;
+  K: number;
+  N: number;
+  p: number;
+  q: number;
+  significant: boolean;
+}
 
 export interface CsifRecord {
   representation: string;
