@@ -4,12 +4,12 @@
  * StandardScaler), after dropping features that have any non-finite value or zero variance
  * (max == min). Dropped features are returned, never silently lost.
  *
- * Means come from the linalg core's two-pass `columnMeans` (correct to the last bits even when
- * |mean| ≫ std); the variance is the plain mean of squared deviations, numpy's formula.
+ * Means use the two-pass correction (correct to the last bits even when |mean| ≫ std); the
+ * variance is the plain mean of squared deviations, numpy's formula. All passes run row-major
+ * over every column at once.
  */
 import type { Matrix } from '../linalg/matrix.js';
 import { zeros } from '../linalg/matrix.js';
-import { columnMeans, columnStd } from '../linalg/index.js';
 import type { Dropped, Profiles } from '../io/profiles.js';
 import { withFeatures } from '../io/profiles.js';
 import { InputError } from '../util/errors.js';
@@ -31,16 +31,26 @@ export interface ZScoreResult {
 
 export function zscore(X: Matrix): ZScoreResult {
   const { rows: n, cols: d, data } = X;
+  // Pass 1 (row-major, all columns at once): finiteness, min/max and the plain sum.
   const min = new Float64Array(d).fill(Infinity);
   const max = new Float64Array(d).fill(-Infinity);
-  const finite = new Uint8Array(d).fill(1);
+  const sum = new Float64Array(d);
+  let nonFinite = 0;
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const v = data[o + j]!;
-      if (!Number.isFinite(v)) finite[j] = 0;
+      sum[j] += v;
       if (v < min[j]!) min[j] = v;
       if (v > max[j]!) max[j] = v;
+      if (v - v !== 0) nonFinite++; // NaN and ±Infinity
+    }
+  }
+  const finite = new Uint8Array(d).fill(1);
+  if (nonFinite) {
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) if (!Number.isFinite(data[o + j]!)) finite[j] = 0;
     }
   }
   const kept: number[] = [];
@@ -55,24 +65,50 @@ export function zscore(X: Matrix): ZScoreResult {
       droppedReason.push('zero-variance');
     } else kept.push(j);
   }
-  // Column statistics from the linalg core (two-pass mean, population std); the dropped
-  // columns' NaN statistics are discarded below.
-  const allMean = columnMeans(X);
-  const allStd = columnStd(X, 0, allMean);
+  // Pass 2: residual sums (the two-pass mean correction, as linalg's columnMeans) and centred
+  // sums of squares — numpy's mean and population variance to the last bits.
+  const mean0 = new Float64Array(d);
+  for (let j = 0; j < d; j++) mean0[j] = sum[j]! / n;
+  const res = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) res[j] += data[o + j]! - mean0[j]!;
+  }
+  const allMean = new Float64Array(d);
+  for (let j = 0; j < d; j++) allMean[j] = mean0[j]! + res[j]! / n;
+  const ss = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const t = data[o + j]! - allMean[j]!;
+      ss[j] += t * t;
+    }
+  }
   const k = kept.length;
   const keptIdx = Int32Array.from(kept);
   const mean = new Float64Array(k);
   const std = new Float64Array(k);
+  const inv = new Float64Array(k);
   for (let c = 0; c < k; c++) {
-    mean[c] = allMean[keptIdx[c]!]!;
-    std[c] = allStd[keptIdx[c]!]!;
+    const j = keptIdx[c]!;
+    mean[c] = allMean[j]!;
+    std[c] = Math.sqrt(ss[j]! / n);
+    inv[c] = std[c]!;
   }
+  // Pass 3: write Z (contiguous copy of the kept columns when nothing was dropped).
   const Z = zeros(n, k);
   const z = Z.data;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    const oz = i * k;
-    for (let c = 0; c < k; c++) z[oz + c] = (data[o + keptIdx[c]!]! - mean[c]!) / std[c]!;
+  if (k === d) {
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let c = 0; c < d; c++) z[o + c] = (data[o + c]! - mean[c]!) / inv[c]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      const oz = i * k;
+      for (let c = 0; c < k; c++) z[oz + c] = (data[o + keptIdx[c]!]! - mean[c]!) / inv[c]!;
+    }
   }
   return { Z, mean, std, kept, dropped, droppedReason };
 }
