@@ -9,6 +9,7 @@
  *    the same noise matrix is handed to phenomap, so iteration counts and labels must agree.
  * 3. n = 10,000 synthetic clustered profiles in a child process (copy = false, seeded noise),
  *    reporting peak RSS.
+ * The engine (wasm-simd or js) is printed per run; PHENOMAP_NO_WASM=1 benchmarks the JS path.
  * sklearn runs via /usr/bin/python3 (Debian python3-sklearn), S passed as a .npy file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,9 +19,10 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
 import { readNpy, readNpyMatrix, writeNpy } from '../src/io/npy.js';
-import { squaredDistances, columnMeans, columnStd, zeros, type Matrix } from '../src/linalg/index.js';
+import { squaredDistances, columnMeans, columnStd, zeros, linalgBackend, type Matrix } from '../src/linalg/index.js';
 import { Rng } from '../src/util/rng.js';
 
+const engine = linalgBackend().engine;
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const args = process.argv.slice(2);
@@ -133,8 +135,9 @@ function benchCase(name: string, S: Matrix, reps: number, dir: string): void {
     const tot = median(totals), it = median(iters), cpu = median(cpus);
     const perIt = tot / res.nIter;
     console.log(
-      `  phenomap ${threads}T: ${res.exemplars.length} clusters, ${res.nIter} iterations, converged ${res.converged}; ` +
-        `wall ${tot.toFixed(1)} ms, ${perIt.toFixed(2)} ms/iteration (message passing alone ${(it / res.nIter).toFixed(2)}); CPU ${cpu.toFixed(1)} ms`,
+      `  phenomap ${threads}T (${engine}): ${res.exemplars.length} clusters, ${res.nIter} iterations, converged ${res.converged}; ` +
+        `wall ${tot.toFixed(1)} ms, ${perIt.toFixed(2)} ms/iteration (message passing alone ${(it / res.nIter).toFixed(2)}; ` +
+        `prepare ${res.timings.prepareMs.toFixed(1)} ms, labels ${res.timings.labelsMs.toFixed(1)} ms); CPU ${cpu.toFixed(1)} ms`,
     );
     if (sk) {
       let same = sk.labels.length === res.labels.length;
@@ -173,6 +176,7 @@ function child10k(): void {
       converged: res.converged,
       clusters: res.exemplars.length,
       msPerIter: res.timings.iterateMs / res.nIter,
+      engine,
       prepareMs: res.timings.prepareMs,
       labelsMs: res.timings.labelsMs,
       maxRssMB: ru.maxRSS / 1024,
@@ -204,7 +208,7 @@ if (flag('--child10k')) {
       const o = JSON.parse(line);
       console.log(
         `  n = ${o.n}: ${o.clusters} clusters, ${o.nIter} iterations, converged ${o.converged}; sqdist ${(o.sqdistMs / 1000).toFixed(1)} s, ` +
-          `AP ${(o.apMs / 1000).toFixed(1)} s (${o.msPerIter.toFixed(0)} ms/iteration); peak RSS ${(o.maxRssMB / 1024).toFixed(2)} GB ` +
+          `AP ${(o.apMs / 1000).toFixed(1)} s (${o.msPerIter.toFixed(0)} ms/iteration, ${o.engine}); peak RSS ${(o.maxRssMB / 1024).toFixed(2)} GB ` +
           `(limit 3 GB: ${o.maxRssMB / 1024 <= 3 ? 'OK' : 'EXCEEDED'})`,
       );
     } catch {

@@ -17,6 +17,10 @@
  *   each exemplar refined to the member with the largest within-cluster column sum of S, then
  *   reassigned; clusters numbered by ascending exemplar row index.
  *
+ * Engines: the message passing runs on the wasm SIMD kernel (src/linalg/apKernel.ts, the
+ * entry-for-entry twin of `fusedPass` below) whenever WebAssembly is available; the JS code below
+ * is the fallback (PHENOMAP_NO_WASM=1, no SIMD) and the reference the kernel is tested against.
+ *
  * Speed/memory (why it is written this way): AP is memory-bound. One fused streaming pass per
  * iteration updates the availabilities of iteration t and the responsibilities of iteration t+1
  * row by row (a row of R, A and S stays in cache between the sub-loops), so each iteration reads
@@ -29,7 +33,7 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { startApThreads } from './apParallel.js';
-import { apWorkspace, type ApWorkspace } from '../linalg/apKernel.js';
+import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
 
@@ -51,8 +55,9 @@ export interface AffinityPropagationOptions {
   copy?: boolean;
   /**
    * Threads for the message passing (results are bit-identical for any count). Default: up to 2
-   * (the cores available) when n ≥ 1,000, else 1. Threads need the working S in shared memory:
-   * with copy = false this only happens when S.data already lives in a SharedArrayBuffer.
+   * (the cores available) when n ≥ 1,000, else 1. The wasm kernel uses at most 2, and only up to
+   * n ≈ 3,300 (its resident workspace); above, it runs on 1. The JS fallback needs the
+   * working S in shared memory: with copy = false only when S.data lives in a SharedArrayBuffer.
    */
   threads?: number;
   reporter?: Reporter;
@@ -103,17 +108,79 @@ function validateParams(opts: AffinityPropagationOptions): void {
   if (!Number.isInteger(ci) || ci < 1) throw new InputError(`affinity propagation: convergenceIter must be an integer ≥ 1, got ${ci}`);
 }
 
-function validate(S: Matrix, opts: AffinityPropagationOptions): void {
+/** Shape/parameter checks and one pass over S for finiteness, returning S's value range. */
+function validate(S: Matrix, opts: AffinityPropagationOptions): { lo: number; hi: number } {
   if (S.rows !== S.cols) throw new InputError(`affinity propagation: the similarity matrix must be square, got ${S.rows}×${S.cols}`);
   if (S.rows === 0) throw new InputError('affinity propagation: the similarity matrix is empty');
   validateParams(opts);
   const data = S.data;
+  // Branch-free scan (3× faster than testing each value): v − v is 0 for finite v and NaN for
+  // ±Infinity and NaN, so `bad` stays 0 exactly when every value is finite.
+  let lo = Infinity, hi = -Infinity, bad = 0;
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) {
-      const r = Math.floor(i / S.cols);
-      throw new InputError(`affinity propagation: similarity matrix has a non-finite value at row ${r}, column ${i - r * S.cols}`);
+    const v = data[i]!;
+    bad += v - v;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (bad !== 0) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) {
+        const r = Math.floor(i / S.cols);
+        throw new InputError(`affinity propagation: similarity matrix has a non-finite value at row ${r}, column ${i - r * S.cols}`);
+      }
     }
   }
+  return { lo, hi };
+}
+
+const MEDIAN_BUCKETS = 1 << 16;
+
+/**
+ * numpy's median of the finite values in `data` (range [lo, hi] known from validation): one
+ * histogram pass over 65,536 equal-width buckets (the bucket index is monotone in the value, so
+ * the middle order statistics fall in known buckets), then the one or two buckets holding them are
+ * collected and sorted. The selection is exact; only the work differs from `medianNoCopy`, which
+ * takes over when the values crowd into one bucket.
+ */
+function medianOfRange(data: Float64Array, lo: number, hi: number): number {
+  const len = data.length;
+  if (len <= 1 << 12 || !(hi > lo)) return medianNoCopy(data);
+  const B = MEDIAN_BUCKETS;
+  // (v − lo)·scale ∈ [0, B] (rounding may reach B): truncation is floor here, and bucket B (only
+  // values at or rounding up to hi) is a bucket like the others — one more slot, no clamp.
+  const scale = B / (hi - lo);
+  const counts = new Int32Array(B + 1);
+  for (let i = 0; i < len; i++) counts[((data[i]! - lo) * scale) | 0]!++;
+  const h = len >> 1;
+  const k1 = len % 2 ? h : h - 1; // 0-based ranks of the middle values k1 ≤ k2
+  const k2 = h;
+  let b1 = -1, b2 = -1, before1 = 0, acc = 0;
+  for (let b = 0; b <= B; b++) {
+    const c = counts[b]!;
+    if (b1 < 0 && acc + c > k1) {
+      b1 = b;
+      before1 = acc;
+    }
+    if (acc + c > k2) {
+      b2 = b;
+      break;
+    }
+    acc += c;
+  }
+  // Buckets strictly between b1 and b2 are empty (the two values are adjacent in sorted order).
+  const m = counts[b1]! + (b2 !== b1 ? counts[b2]! : 0);
+  if (m > 1 << 20) return medianNoCopy(data);
+  const vals = new Float64Array(m);
+  let q = 0;
+  for (let i = 0; i < len; i++) {
+    const v = data[i]!;
+    const b = ((v - lo) * scale) | 0;
+    if (b === b1 || b === b2) vals[q++] = v;
+  }
+  vals.sort();
+  const a = vals[k1 - before1]!, c = vals[k2 - before1]!;
+  return len % 2 ? c : (a + c) / 2;
 }
 
 function resolveThreads(n: number, opts: AffinityPropagationOptions): number {
@@ -126,7 +193,7 @@ function resolveThreads(n: number, opts: AffinityPropagationOptions): number {
 
 /** Preference, degenerate check, diagonal and noise — what sklearn does before iterating. */
 function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
-  validate(Sm, opts);
+  const range = validate(Sm, opts);
   const n = Sm.rows;
   const warnings: string[] = [];
   const prefOpt = opts.preference;
@@ -141,7 +208,7 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
     if (!Number.isFinite(prefOpt)) throw new InputError(`affinity propagation: preference must be finite, got ${prefOpt}`);
     prefScalar = prefOpt;
   } else {
-    prefScalar = medianNoCopy(Sm.data);
+    prefScalar = medianOfRange(Sm.data, range.lo, range.hi);
   }
 
   // sklearn's shortcut: n = 1, or all off-diagonal similarities equal and all preferences equal.
@@ -184,35 +251,57 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
     return { n, S: src, preference: prefScalar, warnings, degenerate: { labels, exemplars } };
   }
 
-  // The wasm kernel (when it is available and the workspace fits its memory) gets S prepared
-  // directly in its memory; copy = false keeps the documented in-place semantics (S.data holds
-  // the prepared S afterwards) at the cost of one copy into the workspace.
-  // The wasm kernel runs single-threaded unless threads are asked for explicitly: the pass is
-  // memory-bound (5 n² streams per iteration, ~14 ms at n = 2,736 ≈ the copy bandwidth of the
-  // 2-vCPU machine), and the two-thread split measured 1.0–1.2× SLOWER at n = 342…5,000.
-  const ws = apWorkspace(n, opts.threads !== undefined ? resolveThreads(n, opts) : 1) ?? undefined;
+  // The wasm kernel gets S prepared directly in its workspace. With copy = false the documented
+  // in-place semantics hold (S.data holds the prepared S afterwards): the resident workspace
+  // (n ≲ 3,300) then costs one copy into wasm memory; for larger n the workspace streams S.data
+  // itself. Threads (default 2 from n = 1,000) drive the kernel's two-ended row split; the pass
+  // is memory-bound, and two threads only win with the second core free (n = 2,736: 10.5 vs
+  // 14.5 ms; 16–18 ms while another process keeps that core busy), so the workspace measures
+  // both and runs the faster (results are identical either way).
+  const ws = apWorkspace(n, { threads: resolveThreads(n, opts), externalS: opts.copy === false ? src : undefined }) ?? undefined;
   const threads = ws ? ws.threads : resolveThreads(n, opts);
-  let S: Float64Array;
-  if (opts.copy === false) S = src;
-  else if (ws) {
-    S = ws.S;
-    S.set(src);
-  } else if (threads > 1) {
-    S = new Float64Array(new SharedArrayBuffer(src.length * 8));
-    S.set(src);
-  } else S = src.slice();
-  for (let i = 0; i < n; i++) S[i * n + i] = prefVec ? prefVec[i]! : prefScalar;
-
   const noise = opts.noise ?? { seed: 0 };
+  let N: Float64Array | undefined;
+  let rng: Rng | undefined;
   if (noise !== 'none') {
     if ('data' in noise) {
       if (noise.rows !== n || noise.cols !== n) throw new InputError(`affinity propagation: noise matrix is ${noise.rows}×${noise.cols}, expected ${n}×${n}`);
-      const N = noise.data;
-      for (let i = 0; i < S.length; i++) S[i] = S[i]! + (EPS * S[i]! + TINY100) * N[i]!;
+      N = noise.data;
+    } else rng = new Rng(noise.seed); // drawn entry by entry: no n² noise array is ever held
+  }
+  let S: Float64Array;
+  if (opts.copy === false) S = src;
+  else if (ws) S = ws.S;
+  else if (threads > 1) S = new Float64Array(new SharedArrayBuffer(src.length * 8));
+  else S = new Float64Array(src.length);
+  // One pass: S = src with the preference on the diagonal, then S += (eps·S + 100·tiny)·noise,
+  // entry by entry in index order (the same values, and the same draws, as sklearn's two steps).
+  for (let i = 0; i < n; i++) {
+    const o = i * n, dg = o + i, end = o + n;
+    const p = prefVec ? prefVec[i]! : prefScalar;
+    if (N) {
+      for (let j = o; j < dg; j++) {
+        const v = src[j]!;
+        S[j] = v + (EPS * v + TINY100) * N[j]!;
+      }
+      S[dg] = p + (EPS * p + TINY100) * N[dg]!;
+      for (let j = dg + 1; j < end; j++) {
+        const v = src[j]!;
+        S[j] = v + (EPS * v + TINY100) * N[j]!;
+      }
+    } else if (rng) {
+      for (let j = o; j < dg; j++) {
+        const v = src[j]!;
+        S[j] = v + (EPS * v + TINY100) * rng.normal();
+      }
+      S[dg] = p + (EPS * p + TINY100) * rng.normal();
+      for (let j = dg + 1; j < end; j++) {
+        const v = src[j]!;
+        S[j] = v + (EPS * v + TINY100) * rng.normal();
+      }
     } else {
-      // Row by row from the seeded generator: no n² noise array is ever held.
-      const rng = new Rng(noise.seed);
-      for (let i = 0; i < S.length; i++) S[i] = S[i]! + (EPS * S[i]! + TINY100) * rng.normal();
+      if (S !== src) S.set(src.subarray(o, end), o);
+      S[dg] = p;
     }
   }
   if (ws && S !== ws.S) ws.S.set(S);
@@ -315,9 +404,10 @@ function iterate(
  * next iteration from the just-updated A row, accumulating their Rp column sums into `ncs` in
  * row order. Loops are split around the diagonal (and the argmax column) so the inner loops are
  * branch-free; Math.max(x, 0) differs from numpy's maximum only in the sign of a zero, which
- * never changes a later comparison or non-zero sum.
+ * never changes a later comparison or non-zero sum. Exported as the reference twin of the wasm
+ * kernel (src/linalg/apKernel.ts, tested entry for entry against it).
  */
-function fusedPass(
+export function fusedPass(
   S: Float64Array,
   R: Float64Array,
   A: Float64Array,

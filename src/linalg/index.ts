@@ -9,3 +9,4 @@ export * from './stats.js';
 export * from './cg.js';
 export * from './select.js';
 export * from './backend.js';
+export * from './apKernel.js';

@@ -214,4 +214,24 @@ describe('median / kthSmallest (numpy semantics, histogram path for large arrays
     expect(kthSmallest(sk, 199_999)).toBe(ss[199_999]);
     expect(kthSmallest(sk, 0)).toBe(ss[0]);
   });
+  it('the default preference is the exact median of S (single-pass histogram path): odd/even n², ties, skew', () => {
+    const rng = new Rng(5);
+    const gens: ((i: number) => number)[] = [
+      () => -Math.abs(rng.normal()) * 50,
+      () => -rng.int(7), // a few values: the middle ranks sit in crowded buckets
+      () => -Math.exp(rng.normal() * 8), // heavy skew: most values in the top bucket
+      (i) => (i % 5 === 0 ? -1e6 : -rng.uniform()), // an outlier stretching the range
+    ];
+    for (const n of [65, 66, 151]) {
+      for (const g of gens) {
+        const S = zeros(n, n);
+        for (let i = 0; i < S.data.length; i++) S.data[i] = g(i);
+        const sorted = S.data.slice().sort();
+        const h = sorted.length >> 1;
+        const expected = sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+        const res = affinityPropagation(S, { noise: 'none', maxIter: 1, convergenceIter: 1 });
+        expect(res.preference).toBe(expected);
+      }
+    }
+  });
 });

@@ -98,3 +98,22 @@ export function wasmF64(): Float64Array {
   if (state && f64View.byteLength !== state.memory.buffer.byteLength) f64View = new Float64Array(state.memory.buffer);
   return f64View;
 }
+
+/**
+ * A separate instance of the kernels on its own memory of `bytes` (rounded up to 64 KiB pages, at
+ * most 4 GiB), or null when wasm is unavailable or the memory cannot be allocated. Unlike the
+ * shared scratch memory, which never shrinks, this one is freed by the garbage collector once the
+ * returned object is unreachable — for large one-off workspaces (affinity propagation at n ≈ 10⁴).
+ */
+export function wasmPrivateInstance(bytes: number): { exports: WasmExports; buffer: SharedArrayBuffer } | null {
+  if (!state) return null;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > 65536) return null;
+  try {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const instance = new WebAssembly.Instance(state.module, { env: { memory } });
+    return { exports: instance.exports as unknown as WasmExports, buffer: memory.buffer as SharedArrayBuffer };
+  } catch {
+    return null;
+  }
+}

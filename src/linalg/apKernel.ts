@@ -1,0 +1,461 @@
+/**
+ * Affinity-propagation message passing on the wasm SIMD kernel (`ap_rows` / `ap_colsum` in
+ * wasm/kernels.wat), bit-identical to the pure-JS fused pass in src/cluster/affinityPropagation.ts
+ * (and so to scikit-learn 1.2): every matrix entry gets the same floating-point operations in the
+ * same order, column sums are accumulated in row order (numpy's axis-0 order), and the row max /
+ * second max / FIRST argmax are merged from the SIMD lanes with the smallest index winning ties.
+ *
+ * Resident mode (n ≲ 3,300): the n×n matrices S, R, A, the two column-sum vectors and the E /
+ * run-length vectors live in the shared wasm memory; `apWorkspace` hands out Float64Array views of
+ * them so the caller prepares S (preference + noise) in place, with no extra n² copy. That memory
+ * is the scratch the other wasm kernels use, so a resident workspace is valid only until the next
+ * linalg call (affinity propagation uses it within one synchronous call). Larger n (see
+ * RESIDENT_MAX_BYTES): private mode — R and A in a wasm memory of their own that is freed after
+ * the call, S a JS array streamed through a cache-sized block (n ≲ 11,500); streamed mode (beyond,
+ * or when that memory cannot be had): S, R, A all on the JS heap, copied through blocks.
+ *
+ * Threads: with 2 threads the rows are split where the two threads meet (dynamic chunks: the
+ * calling thread from the top, the worker from the bottom). The first share [0, m) accumulates its
+ * column sums in the sweep, the second [m, n) does not; its column sums are then added in row
+ * order by a column-chunked `ap_colsum` pass over R[m..n) on both threads. Each column sum is
+ * therefore the same sequence of additions as the single-threaded sweep (bit-identical), at the
+ * price of re-reading (n − m)/n of R once per iteration. Whether a pass runs on one or two threads
+ * is decided from measured pass times (the machine is shared: with the second core busy, the
+ * caller ends up waiting for a preempted worker). The worker is started once per process and
+ * parked in Atomics.wait between passes (unref'd: never keeps the process alive).
+ */
+import { Worker } from 'node:worker_threads';
+import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
+
+export interface ApWorkspace {
+  readonly n: number;
+  /** Working similarities (prepare preference + noise in place before the first pass). */
+  readonly S: Float64Array;
+  readonly R: Float64Array;
+  readonly A: Float64Array;
+  /** Exemplar indicator diag(A) + diag(R) > 0 after the last availability pass. */
+  readonly E: Uint8Array;
+  /** Consecutive availability passes for which E[i] has been unchanged. */
+  readonly run: Int32Array;
+  /** Threads the passes run on (1 or 2). */
+  readonly threads: number;
+  /** Zero R, A, E, run and the column sums (S is kept): the state before the first pass. */
+  reset(): void;
+  /**
+   * One fused sweep: with doAvail the availabilities of iteration t (from the column sums of the
+   * previous responsibilities), E and run; with doResp the responsibilities of t+1 and their
+   * column sums. Returns the number of exemplar candidates (0 without doAvail).
+   */
+  pass(doAvail: boolean, doResp: boolean, damping: number): number;
+}
+
+const ALIGN = 16;
+const up = (b: number) => Math.ceil(b / ALIGN) * ALIGN;
+
+interface Layout {
+  S: number;
+  R: number;
+  A: number;
+  cs: [number, number];
+  run: number;
+  E: number;
+  end: number;
+}
+
+function layout(n: number): Layout {
+  const nn = n * n * 8;
+  const S = 0, R = up(S + nn), A = up(R + nn), cs0 = up(A + nn), cs1 = up(cs0 + n * 8), run = up(cs1 + n * 8), E = up(run + n * 4);
+  return { S, R, A, cs: [cs0, cs1], run, E, end: up(E + n) };
+}
+
+// ---- the optional second thread ------------------------------------------------------------------
+
+// ctl (Int32): [0] sequence, [1] done sequence, [2] command (1 rows, 2 column sums), [3] failed,
+// [4] row-chunk claims (front = main thread in the low 16 bits, back = worker in the high 16),
+// [5] row chunks, [6] rows per chunk, [7] column-chunk claims, [8] column chunks, [9] columns per
+// chunk, [10] first row of the column-sum phase, [11] worker's K, [12…19] pointers and n, flags.
+// par (Float64 view from byte 96): d, omd.
+const SEQ = 0, DONE = 1, CMD = 2, FAILED = 3, CLAIM = 4, NCH = 5, CROWS = 6, COLNEXT = 7, NCOLCH = 8, CCOLS = 9, MROW = 10, KW = 11, PTR = 12;
+const workerSource = `
+const { parentPort } = require('node:worker_threads');
+parentPort.once('message', ({ module, memory, ctrl }) => {
+  const c = new Int32Array(ctrl);
+  const par = new Float64Array(ctrl, 96, 2);
+  let k = null;
+  try { k = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch { Atomics.store(c, ${FAILED}, 1); }
+  let seen = Atomics.load(c, ${SEQ});
+  Atomics.store(c, ${DONE}, seen);
+  Atomics.notify(c, ${DONE});
+  if (!k) return;
+  for (;;) {
+    const seq = Atomics.load(c, ${SEQ});
+    if (seq === seen) { Atomics.wait(c, ${SEQ}, seen); continue; }
+    seen = seq;
+    try {
+      const p = c.subarray(${PTR}, ${PTR} + 8); // S R A cs ncs E run n; flags in [${PTR} + 8]
+      const n = p[7];
+      if (c[${CMD}] === 1) {
+        // row chunks from the back, without column sums (the main thread adds them afterwards)
+        const C = c[${NCH}], cr = c[${CROWS}], flags = c[${PTR} + 8] & 3;
+        let K = 0;
+        for (;;) {
+          const old = Atomics.add(c, ${CLAIM}, 65536);
+          const f = old & 0xffff, b = (old >>> 16) & 0xffff;
+          if (f + b >= C) break;
+          const q = C - 1 - b, r1 = Math.min(n, (q + 1) * cr);
+          K += k.ap_rows(p[0], p[1], p[2], p[3], p[4], p[5], p[6], n, par[0], par[1], flags, q * cr, r1);
+        }
+        c[${KW}] = K;
+      } else {
+        const C = c[${NCOLCH}], cc = c[${CCOLS}], m = c[${MROW}];
+        for (let q = Atomics.add(c, ${COLNEXT}, 1); q < C; q = Atomics.add(c, ${COLNEXT}, 1))
+          k.ap_colsum(p[1], p[4], n, m, n, q * cc, Math.min(n, (q + 1) * cc));
+      }
+    } catch { Atomics.store(c, ${FAILED}, 1); }
+    Atomics.store(c, ${DONE}, seq);
+    Atomics.notify(c, ${DONE});
+  }
+});
+`;
+
+interface Helper {
+  ctrl: Int32Array;
+  par: Float64Array;
+}
+
+let helper: Helper | null | undefined;
+
+function getHelper(): Helper | null {
+  if (helper !== undefined) return helper;
+  helper = null;
+  if (!wasmModule || !wasmMemory) return null;
+  const buf = new SharedArrayBuffer(112);
+  const ctrl = new Int32Array(buf);
+  Atomics.store(ctrl, DONE, -1);
+  let worker: Worker | undefined;
+  try {
+    worker = new Worker(workerSource, { eval: true, execArgv: [], stdout: false, stderr: false });
+    worker.unref();
+    worker.on('error', () => {
+      helper = null;
+    });
+    worker.postMessage({ module: wasmModule, memory: wasmMemory, ctrl: buf });
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(ctrl, DONE) === -1) {
+      if (Date.now() > deadline) throw new Error('worker start timed out');
+      Atomics.wait(ctrl, DONE, -1, 50);
+    }
+    if (Atomics.load(ctrl, FAILED)) throw new Error('worker could not instantiate the module');
+  } catch {
+    if (worker) void worker.terminate();
+    return null;
+  }
+  helper = { ctrl, par: new Float64Array(buf, 96, 2) };
+  return helper;
+}
+
+// ---- workspace -----------------------------------------------------------------------------------
+
+/**
+ * Largest resident workspace (S, R, A in the shared wasm memory): 256 MiB, n ≲ 3,300. That
+ * memory never shrinks, so a resident workspace stays committed for the life of the process;
+ * beyond this size the private mode (R, A in a memory of their own, freed after the call, S
+ * streamed) is used. Measured at n = 2,736, one thread: private 14.4 ms per pass, resident
+ * 14.5 ms (the block copy of S is hidden by the memory-bound pass), streamed 26.9 ms. Only the
+ * resident mode runs two threads, hence the resident range covers the --scale 8 size.
+ */
+const RESIDENT_MAX_BYTES = 256 * 1024 * 1024;
+/** Streamed block: about this many bytes per matrix (3 blocks stay in L2 together). */
+const BLOCK_BYTES = 256 * 1024;
+
+/**
+ * An AP workspace for n points (call reset() before the first pass), or null when wasm is
+ * unavailable (PHENOMAP_NO_WASM=1, no SIMD) or cannot grow — the caller then runs the pure-JS
+ * path. Up to RESIDENT_MAX_BYTES the matrices live in the wasm memory; beyond, they are plain
+ * Float64Arrays and `S` may be the caller's array (`externalS`, e.g. with copy = false: no copy).
+ * threads > 1 asks for the two-thread split (resident mode only; falls back to 1 when the worker
+ * cannot start). Valid until the next linalg call (the wasm memory is shared scratch).
+ */
+export function apWorkspace(n: number, opts: ApWorkspaceOptions = {}): ApWorkspace | null {
+  if (!wasm || !Number.isInteger(n) || n < 2) return null;
+  const L = layout(n);
+  const mode = opts.mode ?? 'auto';
+  if (mode !== 'streamed' && (mode === 'resident' || L.end <= RESIDENT_MAX_BYTES) && wasmReserve(L.end))
+    return resident(n, L, opts.threads ?? 1, opts.maxMainChunks ?? Infinity);
+  if (mode === 'resident') return null;
+  if (mode !== 'streamed') {
+    const ws = privateWorkspace(n, opts.externalS, opts.blockRows);
+    if (ws || mode === 'private') return ws;
+  }
+  return streamed(n, opts.externalS, opts.blockRows);
+}
+
+/**
+ * Private mode: R, A (and the small vectors) resident in a wasm memory of their own, freed by the
+ * garbage collector after the call; S stays a JS array (the caller's with copy = false) and is
+ * streamed through a block buffer in the same memory. Per pass that is one extra memcpy of S into
+ * cache-resident blocks; DRAM still sees S read once and R, A read and written once. At n = 10,000:
+ * 1.6 GB of wasm memory next to the caller's 0.8 GB S.
+ */
+function privateWorkspace(n: number, externalS?: Float64Array, blockRows?: number): ApWorkspace | null {
+  const nn = n * n;
+  const B = Math.max(1, Math.min(n, blockRows ?? Math.floor(BLOCK_BYTES / (8 * n))));
+  const pR = 0, pA = up(nn * 8), pS = up(pA + nn * 8), cs0a = up(pS + B * n * 8), cs1a = up(cs0a + n * 8);
+  const runa = up(cs1a + n * 8), Ea = up(runa + n * 4), end = up(Ea + n);
+  // Addresses stay below 2³¹ (n ≲ 11,500), so no pointer argument ever needs its sign bit.
+  if (end > 2 ** 31 - 65536) return null;
+  const inst = wasmPrivateInstance(end);
+  if (!inst) return null;
+  const W = inst.exports, buf = inst.buffer;
+  const R = new Float64Array(buf, pR, nn), A = new Float64Array(buf, pA, nn), bS = new Float64Array(buf, pS, B * n);
+  const cs0 = new Float64Array(buf, cs0a, n), cs1 = new Float64Array(buf, cs1a, n);
+  const run = new Int32Array(buf, runa, n);
+  const E = new Uint8Array(buf, Ea, n);
+  const S = externalS && externalS.length === nn ? externalS : new Float64Array(nn);
+  let cur = 0;
+  return {
+    n,
+    S,
+    R,
+    A,
+    E,
+    run,
+    threads: 1,
+    reset() {
+      R.fill(0);
+      A.fill(0);
+      cs0.fill(0);
+      cs1.fill(0);
+      run.fill(0);
+      E.fill(0);
+      cur = 0;
+    },
+    pass(doAvail, doResp, damping) {
+      const d = damping, omd = 1 - damping;
+      const cs = cur === 0 ? cs0a : cs1a, ncs = cur === 0 ? cs1a : cs0a;
+      if (doResp) (cur === 0 ? cs1 : cs0).fill(0);
+      const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
+      let K = 0;
+      for (let r0 = 0; r0 < n; r0 += B) {
+        const r1 = Math.min(n, r0 + B);
+        bS.set(S.subarray(r0 * n, r1 * n));
+        // Row i of S sits at pS + (i − r0)·n·8: the base is shifted back by r0 rows (i32 arithmetic
+        // wraps, so the kernel's base + i·n·8 lands in the block).
+        K += W.ap_rows((pS - r0 * n * 8) | 0, pR, pA, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
+      }
+      if (doResp) cur = 1 - cur;
+      return K;
+    },
+  };
+}
+
+export interface ApWorkspaceOptions {
+  /** 2 = the two-thread split (resident mode). Default 1. */
+  threads?: number;
+  /** Streamed mode: use this n² array as S (prepared in place by the caller). */
+  externalS?: Float64Array;
+  /**
+   * Default 'auto': resident (shared wasm memory) up to 256 MiB, then private (R, A in a wasm
+   * memory of their own, freed after use, S streamed), then streamed (everything on the JS heap).
+   */
+  mode?: 'auto' | 'resident' | 'private' | 'streamed';
+  /** Streamed mode: rows per block (default: about 256 KiB per matrix). */
+  blockRows?: number;
+  /**
+   * Two threads: the most row chunks (of ⌈n/64⌉ rows) the calling thread takes before leaving the
+   * rest to the worker (default: no limit). For tests — makes the split, and with it the column-sum
+   * phase, deterministic.
+   */
+  maxMainChunks?: number;
+}
+
+function streamed(n: number, externalS?: Float64Array, blockRows?: number): ApWorkspace | null {
+  const W = wasm!;
+  const nn = n * n;
+  const B = Math.max(1, Math.min(n, blockRows ?? Math.floor(BLOCK_BYTES / (8 * n))));
+  const bn = B * n * 8;
+  const pS = 0, pR = up(bn), pA = up(pR + bn), cs0a = up(pA + bn), cs1a = up(cs0a + n * 8), runa = up(cs1a + n * 8), Ea = up(runa + n * 4);
+  if (!wasmReserve(up(Ea + n))) return null;
+  const buf = wasmF64().buffer;
+  const bS = new Float64Array(buf, pS, B * n), bR = new Float64Array(buf, pR, B * n), bA = new Float64Array(buf, pA, B * n);
+  const cs0 = new Float64Array(buf, cs0a, n), cs1 = new Float64Array(buf, cs1a, n);
+  const run = new Int32Array(buf, runa, n);
+  const E = new Uint8Array(buf, Ea, n);
+  const S = externalS && externalS.length === nn ? externalS : new Float64Array(nn);
+  const R = new Float64Array(nn), A = new Float64Array(nn);
+  let cur = 0;
+  return {
+    n,
+    S,
+    R,
+    A,
+    E,
+    run,
+    threads: 1,
+    reset() {
+      R.fill(0);
+      A.fill(0);
+      cs0.fill(0);
+      cs1.fill(0);
+      run.fill(0);
+      E.fill(0);
+      cur = 0;
+    },
+    pass(doAvail, doResp, damping) {
+      const d = damping, omd = 1 - damping;
+      const cs = cur === 0 ? cs0a : cs1a, ncs = cur === 0 ? cs1a : cs0a;
+      if (doResp) (cur === 0 ? cs1 : cs0).fill(0);
+      const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
+      let K = 0;
+      for (let r0 = 0; r0 < n; r0 += B) {
+        const r1 = Math.min(n, r0 + B), lo = r0 * n, hi = r1 * n;
+        bS.set(S.subarray(lo, hi));
+        bR.set(R.subarray(lo, hi));
+        bA.set(A.subarray(lo, hi));
+        // Row i of the block sits at buffer + (i − r0)·n·8: pass base pointers shifted back by
+        // r0 rows (i32 arithmetic wraps, so the kernel's base + i·n·8 lands in the buffer).
+        const shift = r0 * n * 8;
+        K += W.ap_rows((pS - shift) | 0, (pR - shift) | 0, (pA - shift) | 0, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
+        if (doResp) R.set(bR.subarray(0, hi - lo), lo);
+        if (doAvail) A.set(bA.subarray(0, hi - lo), lo);
+      }
+      if (doResp) cur = 1 - cur;
+      return K;
+    },
+  };
+}
+
+function resident(n: number, L: Layout, threads: number, maxMainChunks: number): ApWorkspace {
+  const W = wasm!;
+  const mem = wasmF64();
+  const buf = mem.buffer;
+  const nn = n * n;
+  const S = new Float64Array(buf, L.S, nn);
+  const R = new Float64Array(buf, L.R, nn);
+  const A = new Float64Array(buf, L.A, nn);
+  const cs0 = new Float64Array(buf, L.cs[0], n), cs1 = new Float64Array(buf, L.cs[1], n);
+  const run = new Int32Array(buf, L.run, n);
+  const E = new Uint8Array(buf, L.E, n);
+  const h = threads > 1 ? getHelper() : null;
+  let cur = 0; // index of the column sums of the current responsibilities
+  // Two threads, dynamic two-ended split: the main thread claims row chunks from the top (rows in
+  // order, accumulating the column sums), the worker from the bottom (no column sums); where they
+  // meet, m, the column sums of rows [m, n) are added in row order by column chunks claimed by
+  // both. A thread the OS does not schedule simply gets fewer chunks (the machine is shared).
+  const cr = Math.max(1, Math.ceil(n / 64));
+  const nch = Math.ceil(n / cr);
+  const cc = Math.max(2, 2 * Math.ceil(n / 32));
+  const ncc = Math.ceil(n / cc);
+
+  let fullPasses = 0, est1 = Infinity, est2 = Infinity;
+  const dispatch = (cmd: number) => {
+    const c = h!.ctrl;
+    c[CMD] = cmd;
+    const seq = (Atomics.load(c, SEQ) + 1) | 0;
+    Atomics.store(c, SEQ, seq);
+    Atomics.notify(c, SEQ);
+    return seq;
+  };
+  const join = (seq: number) => {
+    const c = h!.ctrl;
+    // A pass takes well under a second at any resident n; a worker silent for a minute is gone.
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const done = Atomics.load(c, DONE);
+      if (done === seq) break;
+      if (Date.now() > deadline) {
+        helper = null;
+        throw new Error('affinity propagation: the wasm worker thread stopped responding');
+      }
+      Atomics.wait(c, DONE, done, 1000);
+    }
+    if (Atomics.load(c, FAILED)) throw new Error('affinity propagation: the wasm worker thread failed');
+  };
+  const twoThreads = (cs: number, ncs: number, flags: number, d: number, omd: number): number => {
+    const c = h!.ctrl;
+    c[PTR] = L.S;
+    c[PTR + 1] = L.R;
+    c[PTR + 2] = L.A;
+    c[PTR + 3] = cs;
+    c[PTR + 4] = ncs;
+    c[PTR + 5] = L.E;
+    c[PTR + 6] = L.run;
+    c[PTR + 7] = n;
+    c[PTR + 8] = flags;
+    h!.par[0] = d;
+    h!.par[1] = omd;
+    c[NCH] = nch;
+    c[CROWS] = cr;
+    Atomics.store(c, CLAIM, 0);
+    const seq = dispatch(1);
+    let K = 0, front = 0;
+    while (front < maxMainChunks) {
+      const old = Atomics.add(c, CLAIM, 1);
+      const f = old & 0xffff, b = (old >>> 16) & 0xffff;
+      if (f + b >= nch) break;
+      K += W.ap_rows(L.S, L.R, L.A, cs, ncs, L.E, L.run, n, d, omd, flags, f * cr, Math.min(n, (f + 1) * cr));
+      front = f + 1;
+    }
+    join(seq);
+    K += c[KW]!;
+    const m = Math.min(n, front * cr);
+    if (flags & 4 && m < n) {
+      c[MROW] = m;
+      c[NCOLCH] = ncc;
+      c[CCOLS] = cc;
+      Atomics.store(c, COLNEXT, 0);
+      const s2 = dispatch(2);
+      for (let q = Atomics.add(c, COLNEXT, 1); q < ncc; q = Atomics.add(c, COLNEXT, 1))
+        W.ap_colsum(L.R, ncs, n, m, n, q * cc, Math.min(n, (q + 1) * cc));
+      join(s2);
+    }
+    return K;
+  };
+
+  return {
+    n,
+    S,
+    R,
+    A,
+    E,
+    run,
+    threads: h ? 2 : 1,
+    reset() {
+      R.fill(0);
+      A.fill(0);
+      cs0.fill(0);
+      cs1.fill(0);
+      run.fill(0);
+      E.fill(0);
+      cur = 0;
+      fullPasses = 0;
+      est1 = est2 = Infinity;
+    },
+    pass(doAvail, doResp, damping) {
+      const d = damping, omd = 1 - damping;
+      const cs = L.cs[cur]!, ncs = L.cs[1 - cur]!;
+      if (doResp) (cur === 0 ? cs1 : cs0).fill(0);
+      const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
+      let K: number;
+      if (!h) {
+        K = W.ap_rows(L.S, L.R, L.A, cs, ncs, L.E, L.run, n, d, omd, flags, 0, n);
+      } else {
+        // Adaptive: passes 0–3 alternate one and two threads, then the faster (running estimate)
+        // is used, with a probe of the other every 8th pass — the machine is shared, and two
+        // threads lose when the second core is busy (the caller then waits for a preempted worker).
+        const full = doAvail && doResp;
+        const use2 = !full || fullPasses < 4 ? (fullPasses & 1) === 0 : (fullPasses % 8 === 7) !== (est2 < est1);
+        const t0 = performance.now();
+        K = use2 ? twoThreads(cs, ncs, flags, d, omd) : W.ap_rows(L.S, L.R, L.A, cs, ncs, L.E, L.run, n, d, omd, flags, 0, n);
+        if (full) {
+          const dt = performance.now() - t0;
+          if (use2) est2 = est2 === Infinity ? dt : 0.5 * (est2 + dt);
+          else est1 = est1 === Infinity ? dt : 0.5 * (est1 + dt);
+          fullPasses++;
+        }
+      }
+      if (doResp) cur = 1 - cur;
+      return K;
+    },
+  };
+}
