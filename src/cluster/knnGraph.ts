@@ -9,9 +9,12 @@
  *   query keeps the k best (ties: smaller row index). The k kept distances are then recomputed
  *   directly as Σ (q − x)², so the reported values carry no cancellation error from the expansion.
  *   Cost n²·d multiply-adds: right for d ≲ 100 (PCA) up to ~10⁵ rows.
- * - hnsw: hnswlib-node's HNSW index (Malkov & Yashunin, TPAMI 2018), built single-threaded in
- *   row order with a fixed random seed, so the graph is deterministic. Distances are recomputed in
- *   float64 as above. Use `knnRecall` against exact on a sample to measure its recall@k.
+ * - hnsw: hnswlib-node's HNSW index (Malkov & Yashunin, TPAMI 2018), built in row order with a
+ *   fixed random seed, so the graph is deterministic. hnswlib-node builds on one thread, so from
+ *   20,000 rows two shards (the two halves of the rows) are built in parallel — this thread and a
+ *   worker — every row is queried against both, and the candidates are merged by exact distance
+ *   (the partitioned-HNSW scheme of docs/scaling.md, on one machine). Distances are recomputed
+ *   in float64 as above. `sampledRecall` / `knnRecall` measure recall@k against brute force.
  *
  * CSR layout: row i's neighbours are indices[indptr[i] .. indptr[i+1]) in ascending distance
  * (ties by index), self excluded; every row has exactly min(k, n − 1) neighbours.
@@ -35,6 +38,10 @@ export interface KnnGraph {
   indices: Int32Array;
   /** Squared Euclidean distances, aligned with indices. */
   distances: Float64Array;
+  /** HNSW only: threads that searched (1 when the helper worker could not run). */
+  searchThreads?: number;
+  /** HNSW only: number of index shards (2: built and searched in parallel, results merged). */
+  shards?: number;
 }
 
 export interface HnswOptions {
@@ -42,7 +49,7 @@ export interface HnswOptions {
   m?: number;
   /** Candidate list size while building. Default 100. */
   efConstruction?: number;
-  /** Candidate list size while searching (raised to ≥ k + 1). Default max(64, 2k). */
+  /** Candidate list size while searching (raised to ≥ k + 1). Default max(48, k + 16). */
   efSearch?: number;
   /** Seed of the level generator. Default 0. */
   seed?: number;
@@ -52,6 +59,13 @@ export interface HnswOptions {
    * Default: 2 when two cores are available and n ≥ 20,000, else 1.
    */
   threads?: number;
+  /**
+   * 2: build two indexes over the two halves of the rows in parallel (this thread + a worker),
+   * query every row against both and merge the candidates by exact distance — halves the
+   * single-threaded build, the dominant cost at 10⁵ rows. Default: 2 when n ≥ 20,000 and two
+   * cores are available.
+   */
+  shards?: 1 | 2;
 }
 
 export interface KnnOptions {
@@ -150,34 +164,39 @@ export function exactKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGrap
 }
 
 /**
- * Sort each row's candidates by exact float64 distance (ties by index) and pack as CSR.
- * `cand` holds k candidate indices per row (any order, no self, no duplicates).
+ * Sort each row's candidates by exact float64 distance (ties by index), keep the best k and pack
+ * as CSR. `cand` holds `stride` ≥ k candidate slots per row (no self, no duplicates; −1 = empty);
+ * every row must have at least k filled slots.
  */
-function finish(X: Matrix, k: number, cand: Int32Array): KnnGraph {
+function finish(X: Matrix, k: number, cand: Int32Array, stride = k): KnnGraph {
   const n = X.rows, d = X.cols, x = X.data;
   const indptr = new Int32Array(n + 1);
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const order = new Array<number>(k);
-  const dist = new Float64Array(k);
+  const order: number[] = [];
+  const dist = new Float64Array(stride);
   for (let i = 0; i < n; i++) {
-    const o = i * k, oi = i * d;
-    for (let t = 0; t < k; t++) {
-      const j = cand[o + t]!, oj = j * d;
+    const o = i * stride, oi = i * d;
+    order.length = 0;
+    for (let t = 0; t < stride; t++) {
+      const j = cand[o + t]!;
+      if (j < 0) continue;
+      const oj = j * d;
       let s = 0;
       for (let c = 0; c < d; c++) {
         const z = x[oi + c]! - x[oj + c]!;
         s += z * z;
       }
       dist[t] = s;
-      order[t] = t;
+      order.push(t);
     }
+    if (order.length < k) throw new Error(`k-NN: only ${order.length} candidates for row ${i}`);
     order.sort((a, b) => dist[a]! - dist[b]! || cand[o + a]! - cand[o + b]!);
     for (let t = 0; t < k; t++) {
-      indices[o + t] = cand[o + order[t]!]!;
-      distances[o + t] = dist[order[t]!]!;
+      indices[i * k + t] = cand[o + order[t]!]!;
+      distances[i * k + t] = dist[order[t]!]!;
     }
-    indptr[i + 1] = o + k;
+    indptr[i + 1] = (i + 1) * k;
   }
   return { n, k, indptr, indices, distances };
 }
@@ -188,8 +207,18 @@ export function hnswKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph
   const n = X.rows, d = X.cols, x = X.data;
   const h = opts.hnsw ?? {};
   const M = h.m ?? 16, efC = h.efConstruction ?? 100, seed = h.seed ?? 0;
-  const ef = Math.max(h.efSearch ?? Math.max(64, 2 * k), k + 1);
+  const ef = Math.max(h.efSearch ?? Math.max(48, k + 16), k + 1);
   const reporter = opts.reporter ?? silentReporter;
+  const shards = h.shards ?? (n >= 20000 && availableParallelism() >= 2 ? 2 : 1);
+  if (shards === 2 && n >= 4 * (k + 1)) {
+    const t0 = performance.now();
+    const cand2 = shardedCandidates(X, k, M, efC, ef, seed);
+    if (cand2) {
+      reporter.info(`HNSW: 2 shards built and searched in parallel in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return { ...finish(X, k, cand2, 2 * k), searchThreads: 2, shards: 2 };
+    }
+    reporter.warn('HNSW: the shard worker failed; building one index on this thread');
+  }
   const index = new hnswlib.HierarchicalNSW('l2', d);
   index.initIndex(n, M, efC, seed);
   const row = new Array<number>(d);
@@ -224,9 +253,13 @@ export function hnswKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph
     }
   };
   searchRows(0, split);
-  if (helper && !helper.wait()) searchRows(split, n); // the helper failed: do its share here
+  let used = threads;
+  if (helper && !helper.wait()) {
+    searchRows(split, n); // the helper failed: do its share here
+    used = 1;
+  }
   progress.done();
-  return finish(X, k, cand);
+  return { ...finish(X, k, cand), searchThreads: used };
 }
 
 interface SearchHelper {
@@ -294,6 +327,116 @@ function startSearchHelper(
       return Atomics.load(st, 0) === 1;
     },
   };
+}
+
+// Sharded build: the worker builds shard B (rows [h, n)), saves it, searches its own rows in B,
+// then waits for shard A (rows [0, h)) from the main thread and searches its rows in A.
+// ctrl[0]: worker stage (1 = B saved, 2 = done, 9 = failed); ctrl[1]: 1 = A saved.
+const shardSource = `
+const { workerData } = require('node:worker_threads');
+const { modPath, pathA, pathB, rows, d, k, M, efC, ef, seed, h, n, cand, ctrl } = workerData;
+const c = new Int32Array(ctrl);
+const fail = () => { Atomics.store(c, 0, 9); Atomics.notify(c, 0); };
+try {
+  const hnsw = require(modPath);
+  const x = new Float64Array(rows);
+  const out = new Int32Array(cand);
+  const row = new Array(d);
+  const B = new hnsw.HierarchicalNSW('l2', d);
+  B.initIndex(n - h, M, efC, seed + 1);
+  for (let i = h; i < n; i++) {
+    const o = (i - h) * d;
+    for (let t = 0; t < d; t++) row[t] = x[o + t];
+    B.addPoint(row, i);
+  }
+  B.writeIndexSync(pathB);
+  Atomics.store(c, 0, 1);
+  Atomics.notify(c, 0);
+  const search = (index, slot) => {
+    index.setEf(ef);
+    for (let i = h; i < n; i++) {
+      const o = (i - h) * d;
+      for (let t = 0; t < d; t++) row[t] = x[o + t];
+      const nb = index.searchKnn(row, Math.min(k + 1, index.getCurrentCount())).neighbors;
+      let t = 0;
+      for (let q = 0; q < nb.length && t < k; q++) if (nb[q] !== i) out[i * 2 * k + slot + t++] = nb[q];
+    }
+  };
+  search(B, 0);
+  while (Atomics.load(c, 1) === 0) Atomics.wait(c, 1, 0, 1000);
+  const A = new hnsw.HierarchicalNSW('l2', d);
+  A.readIndexSync(pathA);
+  search(A, k);
+  Atomics.store(c, 0, 2);
+  Atomics.notify(c, 0);
+} catch (e) {
+  fail();
+}
+`;
+
+/** Candidate lists (stride 2k, −1 = empty) from two HNSW shards built in parallel; null if the worker failed. */
+function shardedCandidates(X: Matrix, k: number, M: number, efC: number, ef: number, seed: number): Int32Array | null {
+  const n = X.rows, d = X.cols, x = X.data;
+  const h = Math.floor(n / 2);
+  const stamp = `${process.pid}-${Date.now()}-${Math.floor(performance.now() * 1000)}`;
+  const pathA = join(tmpdir(), `phenomap-hnsw-${stamp}-A.bin`), pathB = join(tmpdir(), `phenomap-hnsw-${stamp}-B.bin`);
+  const cand = new Int32Array(new SharedArrayBuffer(n * 2 * k * 4)).fill(-1);
+  const ctrlBuf = new SharedArrayBuffer(8);
+  const ctrl = new Int32Array(ctrlBuf);
+  const rows = x.slice(h * d, n * d);
+  let worker: Worker | undefined;
+  const waitStage = (stage: number): boolean => {
+    for (;;) {
+      const v = Atomics.load(ctrl, 0);
+      if (v === 9) return false;
+      if (v >= stage) return true;
+      Atomics.wait(ctrl, 0, v, 1000);
+    }
+  };
+  try {
+    try {
+      worker = new Worker(shardSource, {
+        eval: true,
+        workerData: { modPath: hnswModulePath, pathA, pathB, rows: rows.buffer, d, k, M, efC, ef, seed, h, n, cand: cand.buffer, ctrl: ctrlBuf },
+        transferList: [rows.buffer],
+      });
+      worker.unref();
+    } catch {
+      return null;
+    }
+    const row = new Array<number>(d);
+    const A = new hnswlib.HierarchicalNSW('l2', d);
+    A.initIndex(h, M, efC, seed);
+    for (let i = 0; i < h; i++) {
+      const o = i * d;
+      for (let c = 0; c < d; c++) row[c] = x[o + c]!;
+      A.addPoint(row, i);
+    }
+    A.writeIndexSync(pathA);
+    Atomics.store(ctrl, 1, 1);
+    Atomics.notify(ctrl, 1);
+    const search = (index: InstanceType<typeof hnswlib.HierarchicalNSW>, slot: number) => {
+      index.setEf(ef);
+      for (let i = 0; i < h; i++) {
+        const o = i * d;
+        for (let c = 0; c < d; c++) row[c] = x[o + c]!;
+        const nb = index.searchKnn(row, Math.min(k + 1, index.getCurrentCount())).neighbors;
+        let t = 0;
+        for (let q = 0; q < nb.length && t < k; q++) if (nb[q] !== i) cand[i * 2 * k + slot + t++] = nb[q]!;
+      }
+    };
+    search(A, 0);
+    if (!waitStage(1)) return null;
+    const B = new hnswlib.HierarchicalNSW('l2', d);
+    B.readIndexSync(pathB);
+    search(B, k);
+    if (!waitStage(2)) return null;
+    return cand;
+  } finally {
+    if (worker) void worker.terminate();
+    rmSync(pathA, { force: true });
+    rmSync(pathB, { force: true });
+  }
 }
 
 /**

@@ -49,6 +49,13 @@ export interface SparseAffinityPropagationOptions {
   damping?: number;
   maxIter?: number;
   convergenceIter?: number;
+  /**
+   * Fraction of points allowed to be still changing exemplar status when convergence is declared
+   * (default 0: sklearn's rule, every point unchanged for convergenceIter iterations). At 10⁵
+   * points a handful of oscillating ties can keep the exact rule from ever firing; e.g. 1e-3
+   * stops once all but 0.1 % of the points are stable. Reported in the result.
+   */
+  convergenceTolerance?: number;
   /** A dense n × n standard-normal matrix read at the stored positions, a seed (default { seed: 0 }), or 'none'. */
   noise?: Matrix | { seed: number } | 'none';
   reporter?: Reporter;
@@ -68,6 +75,8 @@ export interface SparseAffinityPropagationResult {
   nnz: number;
   /** Whether the graph was complete (dense-equivalent). */
   complete: boolean;
+  /** Points still changing exemplar status at the end (0 when converged under the exact rule). */
+  unstable: number;
   timings: { prepareMs: number; iterateMs: number; labelsMs: number };
 }
 
@@ -244,6 +253,7 @@ function offDiagonal(S: Float64Array, diag: Int32Array): Float64Array {
 }
 
 interface IterationOutcome {
+  unstable: number;
   E: Uint8Array;
   nIter: number;
   converged: boolean;
@@ -251,7 +261,7 @@ interface IterationOutcome {
 }
 
 /** The dense fused pass (affinityPropagation.ts) over the stored entries of each row. */
-function iterate(P: Prepared, damping: number, maxIter: number, convIter: number, reporter: Reporter): IterationOutcome {
+function iterate(P: Prepared, damping: number, maxIter: number, convIter: number, reporter: Reporter, tolerance: number): IterationOutcome {
   const { n, indptr, indices, S, diag } = P;
   const nnz = S.length;
   const d = damping, omd = 1 - damping;
@@ -358,28 +368,31 @@ function iterate(P: Prepared, damping: number, maxIter: number, convIter: number
 
   let it = 0;
   let converged = false;
+  const allowed = Math.floor(tolerance * n);
+  let unstable = n;
   pass(false, true);
   for (; it < maxIter; it++) {
     const K = pass(true, it < maxIter - 1);
     trace[it] = K;
     progress.tick(it + 1);
     if (it >= convIter && K > 0) {
-      let stable = true;
+      unstable = 0;
       for (let i = 0; i < n; i++) {
-        if (run[i]! < convIter) {
-          stable = false;
-          break;
-        }
+        if (run[i]! < convIter && ++unstable > allowed) break;
       }
-      if (stable) {
+      if (unstable <= allowed) {
         converged = true;
         break;
       }
     }
   }
+  if (!converged) {
+    unstable = 0;
+    for (let i = 0; i < n; i++) if (run[i]! < convIter) unstable++;
+  }
   const nIter = converged ? it + 1 : maxIter;
   progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${maxIter} iterations`);
-  return { E, nIter, converged, trace: trace.slice(0, nIter) };
+  return { E, nIter, converged, trace: trace.slice(0, nIter), unstable };
 }
 
 /** Position of column j in row i (binary search), or −1. */
@@ -531,14 +544,17 @@ function assignLabels(P: Prepared, E: Uint8Array, warnings: string[]): { labels:
 function runPrepared(P: Prepared, damping: number, opts: SparseAffinityPropagationOptions, prepareMs: number): SparseAffinityPropagationResult {
   const warnings = [...P.warnings];
   const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
-  const base = { preference: P.preference, damping, nnz: P.S.length, complete: P.complete };
+  const base = { preference: P.preference, damping, nnz: P.S.length, complete: P.complete, unstable: 0 };
   if (P.degenerate) {
     return { ...base, labels: P.degenerate.labels, exemplars: P.degenerate.exemplars, nIter: 0, converged: true, warnings, exemplarTrace: new Int32Array(0), timings };
   }
   const maxIter = opts.maxIter ?? 200;
   const reporter = opts.reporter ?? silentReporter;
   let t0 = performance.now();
-  const out = iterate(P, damping, maxIter, opts.convergenceIter ?? 15, reporter);
+  const tol = opts.convergenceTolerance ?? 0;
+  if (!(tol >= 0 && tol < 1)) throw new InputError(`sparse affinity propagation: convergenceTolerance must be in [0, 1), got ${tol}`);
+  const out = iterate(P, damping, maxIter, opts.convergenceIter ?? 15, reporter, tol);
+  base.unstable = out.unstable;
   timings.iterateMs = performance.now() - t0;
   let K = 0;
   for (let i = 0; i < P.n; i++) K += out.E[i]!;

@@ -4,13 +4,15 @@
  * Generative model (all draws from one seeded Rng, so a seed fixes the table):
  * - `moas` mechanism centres μ_m ~ N(0, 4·I) in an L-dimensional latent space (L = min(12, D)).
  * - Compounds: each has one MoA (or, with probability `multiMoaFraction`, two: centre the mean of
- *   both, label "A|B"); its own latent offset c = μ + 0.6·N(0, I) (compounds of a MoA differ).
+ *   both, label "A|B"); its own latent offset c = μ + 1.0·N(0, I) (compounds of a MoA differ,
+ *   and some sit closer to another MoA's centre than to their own). A fraction 1 − activeFraction
+ *   of compounds is inactive: latent state × 0.15, close to the DMSO controls, as in real screens.
  * - Wells: each compound has `replicates` wells on different plates; a well's latent state is
- *   c + 0.35·N(0, I) (replicate noise). DMSO controls (latent 0 + noise) fill `controlsPerPlate`
+ *   c + 0.6·N(0, I) (replicate noise). DMSO controls (latent 0 + noise) fill `controlsPerPlate`
  *   wells of every plate.
- * - Features: x = base + scale ⊙ (z·W + plate effect + 0.25·N(0, I)), W an L × D loading matrix
+ * - Features: x = base + scale ⊙ (z·W + plate effect + 0.5·N(0, I)), W an L × D loading matrix
  *   whose columns come in correlated blocks (features of the same compartment/channel share a
- *   loading direction plus jitter, as CellProfiler features do), plate effect b_p ~ 0.3·N(0, I)
+ *   loading direction plus jitter, as CellProfiler features do), plate effect b_p ~ 0.4·N(0, I)
  *   per feature (additive batch effect), and per-feature base/scale of CellProfiler-like
  *   magnitudes. About a fifth of the features (areas, intensities) are made positive and skewed
  *   by exp().
@@ -46,6 +48,8 @@ export interface SyntheticOptions {
   controlsPerPlate?: number;
   /** Fraction of compounds with two MoAs. Default 0.05. */
   multiMoaFraction?: number;
+  /** Fraction of compounds with a phenotype; the rest sit near DMSO (latent × 0.15). Default 0.5. */
+  activeFraction?: number;
   /** Significant digits written per feature value. Default 6. */
   digits?: number;
 }
@@ -133,6 +137,8 @@ function validate(o: SyntheticOptions): void {
   int(o.plates, 'plates', 1);
   int(o.replicates ?? 4, 'replicates', 1);
   int(o.controlsPerPlate ?? 16, 'controlsPerPlate', 0);
+  const af = o.activeFraction ?? 0.5;
+  if (!(af >= 0 && af <= 1)) throw new InputError(`synthetic: activeFraction must be in [0, 1], got ${af}`);
   const f = o.multiMoaFraction ?? 0.05;
   if (!(f >= 0 && f <= 1)) throw new InputError(`synthetic: multiMoaFraction must be in [0, 1], got ${f}`);
 }
@@ -159,7 +165,7 @@ function plan(o: SyntheticOptions): Plan {
     scale[j] = expo[j] ? 0.2 + 0.2 * rng.uniform() : Math.exp(rng.normal());
   }
   const plateEffect = new Float64Array(P * D);
-  for (let i = 0; i < plateEffect.length; i++) plateEffect[i] = 0.3 * rng.normal();
+  for (let i = 0; i < plateEffect.length; i++) plateEffect[i] = 0.4 * rng.normal();
 
   // Layout: controls on every plate, the rest are compound replicates.
   const perPlate = Math.ceil(N / P);
@@ -194,9 +200,11 @@ function plan(o: SyntheticOptions): Plan {
       if (m2 >= m1) m2++;
       label = [moaName[m1]!, moaName[m2]!].sort().join('|');
     }
+    // Most compounds in a screen do little at the tested dose: inactive ones stay near DMSO.
+    const strength = rng.uniform() < (o.activeFraction ?? 0.5) ? 1 : 0.15;
     for (let l = 0; l < L; l++) {
       const centre = m2 >= 0 ? (mu[m1 * L + l]! + mu[m2 * L + l]!) / 2 : mu[m1 * L + l]!;
-      compoundLatent[c * L + l] = centre + 0.6 * rng.normal();
+      compoundLatent[c * L + l] = strength * (centre + 1.0 * rng.normal());
     }
     compoundName.push(`CPD-${String(c).padStart(6, '0')}`);
     compoundMoa.push(label);
@@ -212,12 +220,12 @@ function fillRows(pl: Plan, D: number, seed: number, r0: number, r1: number, out
     // One generator per row block keeps generation order-independent of the block size.
     const rng = new Rng(seed * 1_000_003 + i + 1);
     const c = pl.rowCompound[i]!;
-    for (let l = 0; l < L; l++) z[l] = (c >= 0 ? compoundLatent[c * L + l]! : 0) + 0.35 * rng.normal();
+    for (let l = 0; l < L; l++) z[l] = (c >= 0 ? compoundLatent[c * L + l]! : 0) + 0.6 * rng.normal();
     const o = (i - r0) * D, po = pl.rowPlate[i]! * D;
     for (let j = 0; j < D; j++) {
       let s = 0;
       for (let l = 0; l < L; l++) s += z[l]! * W[l * D + j]!;
-      const v = s + plateEffect[po + j]! + 0.25 * rng.normal();
+      const v = s + plateEffect[po + j]! + 0.5 * rng.normal();
       out[o + j] = expo[j] ? Math.exp(base[j]! + scale[j]! * v) : base[j]! + scale[j]! * v;
     }
   }

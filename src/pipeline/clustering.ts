@@ -23,6 +23,8 @@ export interface ClusteringInfo {
   reason: string;
   knn?: { k: number; method: 'exact' | 'hnsw'; edges: number; recall?: number; seconds: number };
   louvain?: { resolution: number; communities: number; modularity: number; levels: number };
+  /** Sparse AP: sampled-median preference, convergence tolerance, points still changing, stored entries. */
+  sparseAp?: { preference: number; convergenceTolerance: number; unstable: number; nnz: number };
 }
 
 export interface ClusteringOutcome {
@@ -78,9 +80,9 @@ export function clusterRepresentation(
   if (method === 'sparse-ap') {
     const ap = timed(timings, 'ap', () => {
       const preference = sampledSimilarityMedian(coords, 200_000, params.seed);
-      return sparseAffinityPropagationWithRetry(knnToSimilarity(G), { ...apOpts, preference });
+      return sparseAffinityPropagationWithRetry(knnToSimilarity(G), { ...apOpts, preference, convergenceTolerance: params.sparseApTolerance });
     });
-    return { ap, clustering: { method, reason, knn: knnInfo } };
+    return { ap, clustering: { method, reason, knn: knnInfo, sparseAp: { preference: ap.preference, convergenceTolerance: params.sparseApTolerance, unstable: ap.unstable, nnz: ap.nnz } } };
   }
   const out = timed(timings, 'louvain', () => {
     const g = knnAffinityGraph(G);

@@ -33,6 +33,8 @@ export interface RunParameters {
   knnMethod: 'auto' | 'exact' | 'hnsw';
   /** Louvain resolution γ. */
   louvainResolution: number;
+  /** Sparse AP: fraction of points allowed to be still changing when convergence is declared. */
+  sparseApTolerance: number;
   minMoa: number;
   alpha: number;
   csifThreshold: number;
@@ -61,6 +63,7 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     knn: 50,
     knnMethod: 'auto',
     louvainResolution: 1,
+    sparseApTolerance: 1e-3,
     minMoa: 5,
     alpha: 0.01,
     csifThreshold: 0.01,

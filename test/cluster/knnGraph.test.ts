@@ -72,6 +72,14 @@ describe('HNSW k-NN graph', () => {
     // a worker thread searching half the rows from the saved index gives the same graph
     const threaded = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, threads: 2 } });
     expect(Array.from(threaded.indices)).toEqual(Array.from(approx.indices));
+    expect(threaded.searchThreads).toBe(2);
+    expect(approx.searchThreads).toBe(1);
+    // two shards built in parallel and merged: still high recall, deterministic
+    const sharded = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, shards: 2 } });
+    expect(sharded.shards).toBe(2);
+    expect(knnRecall(sharded, exact)).toBeGreaterThanOrEqual(0.9);
+    const sharded2 = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, shards: 2 } });
+    expect(Array.from(sharded2.indices)).toEqual(Array.from(sharded.indices));
     // no self loops, distances ascending and exact
     for (let i = 0; i < 2000; i++) {
       for (let p = approx.indptr[i]!; p < approx.indptr[i + 1]!; p++) {

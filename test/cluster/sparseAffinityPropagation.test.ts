@@ -76,6 +76,20 @@ describe('sparse AP on a complete graph = dense AP (LINCS fixture)', () => {
     expect(Array.from(r.labels)).toEqual(Array.from(rd.labels));
     expect(r.nIter).toBe(rd.nIter);
   });
+  it('convergence tolerance: 0 is the exact rule; a tolerance stops once enough points are stable', () => {
+    const S = readNpyMatrix(join(FIX, 'ap_S_pca.npy'));
+    const G = completeGraphFromDense(S);
+    const exact = sparseAffinityPropagation(G, { noise: { seed: 1 }, maxIter: 20 });
+    const zero = sparseAffinityPropagation(G, { noise: { seed: 1 }, maxIter: 20, convergenceTolerance: 0 });
+    expect(zero.nIter).toBe(exact.nIter);
+    const loose = sparseAffinityPropagation(G, { noise: { seed: 1 }, maxIter: 200, convergenceTolerance: 0.5 });
+    expect(loose.converged).toBe(true);
+    expect(loose.unstable).toBeLessThanOrEqual(Math.floor(0.5 * S.rows));
+    const strict = sparseAffinityPropagation(G, { noise: { seed: 1 }, maxIter: 200 });
+    expect(loose.nIter).toBeLessThanOrEqual(strict.nIter);
+    expect(strict.unstable).toBe(0);
+    expect(() => sparseAffinityPropagation(G, { convergenceTolerance: 1 })).toThrow(/convergenceTolerance/);
+  });
 });
 
 describe('sparse AP on k-NN graphs', () => {

@@ -28,6 +28,7 @@ export interface RunFlags {
   knn?: number;
   knnMethod?: 'auto' | 'exact' | 'hnsw';
   resolution?: number;
+  sparseApTolerance?: number;
   saveDistances?: boolean;
   idCol?: string[];
   features?: string[];
@@ -57,6 +58,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
     .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
     .option('--resolution <g>', 'Louvain resolution (larger: more communities)', numberOption('--resolution', 0))
+    .option('--sparse-ap-tolerance <f>', 'sparse AP: fraction of points still changing allowed at convergence (0 = sklearn rule; default 0.001)', numberOption('--sparse-ap-tolerance', 0, 0.5))
     .option('--id-col <column>', 'column naming the drugs (repeatable)', listOption)
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
@@ -85,6 +87,7 @@ export function parametersFromFlags(f: RunFlags): RunParameters {
   if (f.clustering) p.clustering = f.clustering;
   if (f.knn !== undefined) p.knn = f.knn;
   if (f.knnMethod) p.knnMethod = f.knnMethod;
+  if (f.sparseApTolerance !== undefined) p.sparseApTolerance = f.sparseApTolerance;
   if (f.resolution !== undefined) {
     if (f.resolution === 0) throw new UsageError('--resolution must be > 0');
     p.louvainResolution = f.resolution;
