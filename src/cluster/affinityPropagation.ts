@@ -32,7 +32,6 @@ import type { Matrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { startApThreads } from './apParallel.js';
 import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
@@ -56,8 +55,8 @@ export interface AffinityPropagationOptions {
   /**
    * Threads for the message passing (results are bit-identical for any count). Default: up to 2
    * (the cores available) when n ≥ 1,000, else 1. The wasm kernel uses at most 2, and only up to
-   * n ≈ 3,300 (its resident workspace); above, it runs on 1. The JS fallback needs the
-   * working S in shared memory: with copy = false only when S.data lives in a SharedArrayBuffer.
+   * n ≈ 3,300 (its resident workspace); above, it runs on 1. The JS fallback (no WASM SIMD, or
+   * PHENOMAP_NO_WASM=1) is single-threaded.
    */
   threads?: number;
   reporter?: Reporter;
@@ -259,7 +258,6 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
   // 14.5 ms; 16–18 ms while another process keeps that core busy), so the workspace measures
   // both and runs the faster (results are identical either way).
   const ws = apWorkspace(n, { threads: resolveThreads(n, opts), externalS: opts.copy === false ? src : undefined }) ?? undefined;
-  const threads = ws ? ws.threads : resolveThreads(n, opts);
   const noise = opts.noise ?? { seed: 0 };
   let N: Float64Array | undefined;
   let rng: Rng | undefined;
@@ -272,7 +270,6 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
   let S: Float64Array;
   if (opts.copy === false) S = src;
   else if (ws) S = ws.S;
-  else if (threads > 1) S = new Float64Array(new SharedArrayBuffer(src.length * 8));
   else S = new Float64Array(src.length);
   // One pass: S = src with the preference on the diagonal, then S += (eps·S + 100·tiny)·noise,
   // entry by entry in index order (the same values, and the same draws, as sklearn's two steps).
@@ -327,28 +324,24 @@ function iterate(
   maxIter: number,
   convIter: number,
   reporter: Reporter,
-  threads: number,
   ws?: ApWorkspace,
 ): IterationOutcome {
   const d = damping;
   const omd = 1 - damping;
   if (ws) ws.reset();
-  const pool = !ws && threads > 1 ? startApThreads(S, n, threads, damping) : undefined;
-  const R = ws ? ws.R : pool ? pool.R : new Float64Array(n * n);
-  const A = ws ? ws.A : pool ? pool.A : new Float64Array(n * n);
+  // The WASM workspace runs the pass (and its two-thread split); without it, one JS thread.
+  const R = ws ? ws.R : new Float64Array(n * n);
+  const A = ws ? ws.A : new Float64Array(n * n);
   let cs = new Float64Array(n); // column sums of Rp for the availability update
   let ncs = new Float64Array(n); // column sums being accumulated for the next one
-  const E = ws ? ws.E : pool ? pool.E : new Uint8Array(n);
-  const run = ws ? ws.run : pool ? pool.run : new Int32Array(n);
+  const E = ws ? ws.E : new Uint8Array(n);
+  const run = ws ? ws.run : new Int32Array(n);
   const trace = new Int32Array(maxIter);
   const progress = reporter.progress('affinity propagation', maxIter);
-  let cur = 0;
 
-  // Single-threaded: one fused sweep per iteration. Threaded: a row phase, then (only when the
-  // run continues) a column phase for the column sums.
+  // One fused sweep per iteration.
   const pass = (doAvail: boolean, doResp: boolean): number => {
     if (ws) return ws.pass(doAvail, doResp, damping);
-    if (pool) return pool.rows(cur, doAvail, doResp);
     if (doResp) ncs.fill(0);
     const K = fusedPass(S, R, A, cs, ncs, E, run, n, d, omd, doAvail, doResp);
     if (doResp) {
@@ -358,18 +351,10 @@ function iterate(
     }
     return K;
   };
-  const finishPass = () => {
-    if (pool) {
-      cur = 1 - cur;
-      pool.cols(cur);
-    }
-  };
-
   let it = 0;
   let converged = false;
-  try {
+  {
     pass(false, true);
-    finishPass();
     for (; it < maxIter; it++) {
       // The responsibilities of it+1 are computed in the same sweep; wasted only on the last one.
       const K = pass(true, it < maxIter - 1);
@@ -388,10 +373,7 @@ function iterate(
           break;
         }
       }
-      if (it < maxIter - 1) finishPass();
     }
-  } finally {
-    pool?.close();
   }
   const nIter = converged ? it + 1 : maxIter;
   progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${maxIter} iterations`);
@@ -594,7 +576,7 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
   const maxIter = opts.maxIter ?? 200;
   const reporter = opts.reporter ?? silentReporter;
   let t0 = performance.now();
-  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, resolveThreads(p.n, opts), p.ws);
+  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, p.ws);
   timings.iterateMs = performance.now() - t0;
   let K = 0;
   for (let i = 0; i < p.n; i++) K += out.E[i]!;
