@@ -35,6 +35,7 @@ import { Rng } from '../util/rng.js';
 import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
+import { dampingSchedule, retryWithDamping, type DampingAttempt } from './dampingRetry.js';
 
 export interface AffinityPropagationOptions {
   /** Scalar or per-point preference (diagonal of S). Default: median of all n² entries of S. */
@@ -82,7 +83,7 @@ export interface AffinityPropagationResult {
 
 export interface AffinityPropagationRetryResult extends AffinityPropagationResult {
   /** Every attempt in order; the last one is the returned result. */
-  attempts: { damping: number; converged: boolean; nIter: number; clusters: number }[];
+  attempts: DampingAttempt[];
 }
 
 const EPS = 2.220446049250313e-16;
@@ -633,40 +634,12 @@ export function affinityPropagationWithRetry(
   S: Matrix,
   opts: AffinityPropagationOptions & { dampings?: number[] } = {},
 ): AffinityPropagationRetryResult {
-  const dampings = opts.dampings ?? [opts.damping ?? 0.5, 0.7, 0.9].filter((d, i, a) => i === 0 || d > a[0]!);
-  if (dampings.length === 0) throw new InputError('affinity propagation: no damping values to try');
+  const dampings = dampingSchedule(opts.damping, opts.dampings);
   for (const d of dampings) validateParams({ ...opts, damping: d });
   const t0 = performance.now();
   const p = prepare(S, { ...opts, damping: dampings[0] });
   const prepareMs = performance.now() - t0;
-  const reporter = opts.reporter ?? silentReporter;
-  const attempts: AffinityPropagationRetryResult['attempts'] = [];
-  const carried: string[] = [];
-  let res: AffinityPropagationResult | undefined;
-  let iterateMs = 0, labelsMs = 0;
-  for (let a = 0; a < dampings.length; a++) {
-    const d = dampings[a]!;
-    res = runPrepared(p, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0);
-    iterateMs += res.timings.iterateMs;
-    labelsMs += res.timings.labelsMs;
-    attempts.push({ damping: d, converged: res.converged, nIter: res.nIter, clusters: res.exemplars.length });
-    if (res.converged || a === dampings.length - 1) break;
-    const msg = `AP did not converge with damping ${d} in ${opts.maxIter ?? 200} iterations; retrying with ${dampings[a + 1]}`;
-    carried.push(msg);
-    reporter.warn(msg);
-  }
-  const last = res!;
-  if (!last.converged) {
-    for (const w of last.warnings) reporter.warn(w);
-  } else if (attempts.length > 1) {
-    const msg = `AP converged with damping ${last.damping} after ${last.nIter} iterations`;
-    carried.push(msg);
-    reporter.info(msg);
-  }
-  return {
-    ...last,
-    warnings: [...carried, ...last.warnings.filter((w) => !carried.includes(w))],
-    attempts,
-    timings: { prepareMs, iterateMs, labelsMs },
-  };
+  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) =>
+    runPrepared(p, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0),
+  );
 }

@@ -34,6 +34,7 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
+import { dampingSchedule, retryWithDamping, type DampingAttempt } from './dampingRetry.js';
 
 /** A similarity graph in CSR form (larger = more similar). The diagonal, if stored, is ignored. */
 export interface SparseSimilarity {
@@ -81,7 +82,7 @@ export interface SparseAffinityPropagationResult {
 }
 
 export interface SparseAffinityPropagationRetryResult extends SparseAffinityPropagationResult {
-  attempts: { damping: number; converged: boolean; nIter: number; clusters: number }[];
+  attempts: DampingAttempt[];
 }
 
 const EPS = 2.220446049250313e-16;
@@ -587,41 +588,14 @@ export function sparseAffinityPropagationWithRetry(
   G: SparseSimilarity,
   opts: SparseAffinityPropagationOptions & { dampings?: number[] } = {},
 ): SparseAffinityPropagationRetryResult {
-  const dampings = opts.dampings ?? [opts.damping ?? 0.5, 0.7, 0.9].filter((d, i, a) => i === 0 || d > a[0]!);
-  if (dampings.length === 0) throw new InputError('sparse affinity propagation: no damping values to try');
+  const dampings = dampingSchedule(opts.damping, opts.dampings);
   for (const d of dampings) validateParams({ ...opts, damping: d });
   const t0 = performance.now();
   const P = prepare(G, { ...opts, damping: dampings[0] });
   const prepareMs = performance.now() - t0;
-  const reporter = opts.reporter ?? silentReporter;
-  const attempts: SparseAffinityPropagationRetryResult['attempts'] = [];
-  const carried: string[] = [];
-  let res: SparseAffinityPropagationResult | undefined;
-  let iterateMs = 0, labelsMs = 0;
-  for (let a = 0; a < dampings.length; a++) {
-    const d = dampings[a]!;
-    res = runPrepared(P, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0);
-    iterateMs += res.timings.iterateMs;
-    labelsMs += res.timings.labelsMs;
-    attempts.push({ damping: d, converged: res.converged, nIter: res.nIter, clusters: res.exemplars.length });
-    if (res.converged || a === dampings.length - 1) break;
-    const msg = `AP did not converge with damping ${d} in ${opts.maxIter ?? 200} iterations; retrying with ${dampings[a + 1]}`;
-    carried.push(msg);
-    reporter.warn(msg);
-  }
-  const last = res!;
-  if (!last.converged) for (const w of last.warnings) reporter.warn(w);
-  else if (attempts.length > 1) {
-    const msg = `AP converged with damping ${last.damping} after ${last.nIter} iterations`;
-    carried.push(msg);
-    reporter.info(msg);
-  }
-  return {
-    ...last,
-    warnings: [...carried, ...last.warnings.filter((w) => !carried.includes(w))],
-    attempts,
-    timings: { prepareMs, iterateMs, labelsMs },
-  };
+  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) =>
+    runPrepared(P, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0),
+  );
 }
 
 /**
