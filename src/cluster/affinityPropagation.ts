@@ -35,7 +35,7 @@ import { Rng } from '../util/rng.js';
 import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { dampingSchedule, retryWithDamping, type DampingAttempt } from './dampingRetry.js';
+import { dampingSchedule, retryWithDamping, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
 
 export interface AffinityPropagationOptions {
   /** Scalar or per-point preference (diagonal of S). Default: median of all n² entries of S. */
@@ -101,11 +101,7 @@ interface Prepared {
 }
 
 function validateParams(opts: AffinityPropagationOptions): void {
-  const d = opts.damping ?? 0.5;
-  if (!(d >= 0.5 && d < 1)) throw new InputError(`affinity propagation: damping must be in [0.5, 1), got ${d}`);
-  const mi = opts.maxIter ?? 200, ci = opts.convergenceIter ?? 15;
-  if (!Number.isInteger(mi) || mi < 1) throw new InputError(`affinity propagation: maxIter must be an integer ≥ 1, got ${mi}`);
-  if (!Number.isInteger(ci) || ci < 1) throw new InputError(`affinity propagation: convergenceIter must be an integer ≥ 1, got ${ci}`);
+  validateApParams('affinity propagation', opts);
 }
 
 /** Shape/parameter checks and one pass over S for finiteness, returning S's value range. */
@@ -582,9 +578,7 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
   let K = 0;
   for (let i = 0; i < p.n; i++) K += out.E[i]!;
   if (K === 0) {
-    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations and found no exemplars: every label is -1`;
-    warnings.push(msg);
-    reporter.warn(msg);
+    warnUnconverged(warnings, reporter, damping, maxIter, false, 0);
     return {
       labels: new Int32Array(p.n).fill(-1),
       exemplars: new Int32Array(0),
@@ -597,11 +591,7 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
       timings,
     };
   }
-  if (!out.converged) {
-    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations; clusters may be degenerate`;
-    warnings.push(msg);
-    reporter.warn(msg);
-  }
+  warnUnconverged(warnings, reporter, damping, maxIter, out.converged, K);
   t0 = performance.now();
   const { labels, exemplars } = assignLabels(p.S, p.n, out.E);
   timings.labelsMs = performance.now() - t0;

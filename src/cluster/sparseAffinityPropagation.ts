@@ -34,7 +34,7 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { dampingSchedule, retryWithDamping, type DampingAttempt } from './dampingRetry.js';
+import { dampingSchedule, retryWithDamping, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
 
 /** A similarity graph in CSR form (larger = more similar). The diagonal, if stored, is ignored. */
 export interface SparseSimilarity {
@@ -102,11 +102,7 @@ interface Prepared {
 }
 
 function validateParams(opts: SparseAffinityPropagationOptions): void {
-  const d = opts.damping ?? 0.5;
-  if (!(d >= 0.5 && d < 1)) throw new InputError(`sparse affinity propagation: damping must be in [0.5, 1), got ${d}`);
-  const mi = opts.maxIter ?? 200, ci = opts.convergenceIter ?? 15;
-  if (!Number.isInteger(mi) || mi < 1) throw new InputError(`sparse affinity propagation: maxIter must be an integer ≥ 1, got ${mi}`);
-  if (!Number.isInteger(ci) || ci < 1) throw new InputError(`sparse affinity propagation: convergenceIter must be an integer ≥ 1, got ${ci}`);
+  validateApParams('sparse affinity propagation', opts);
 }
 
 /** Build a SparseSimilarity from a dense matrix (every off-diagonal entry an edge): the complete graph. */
@@ -560,16 +556,10 @@ function runPrepared(P: Prepared, damping: number, opts: SparseAffinityPropagati
   let K = 0;
   for (let i = 0; i < P.n; i++) K += out.E[i]!;
   if (K === 0) {
-    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations and found no exemplars: every label is -1`;
-    warnings.push(msg);
-    reporter.warn(msg);
+    warnUnconverged(warnings, reporter, damping, maxIter, false, 0);
     return { ...base, labels: new Int32Array(P.n).fill(-1), exemplars: new Int32Array(0), nIter: out.nIter, converged: false, warnings, exemplarTrace: out.trace, timings };
   }
-  if (!out.converged) {
-    const msg = `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations; clusters may be degenerate`;
-    warnings.push(msg);
-    reporter.warn(msg);
-  }
+  warnUnconverged(warnings, reporter, damping, maxIter, out.converged, K);
   t0 = performance.now();
   const { labels, exemplars } = assignLabels(P, out.E, warnings);
   timings.labelsMs = performance.now() - t0;

@@ -1,6 +1,7 @@
 /**
- * Retrying affinity propagation with higher damping (0.5 → 0.7 → 0.9 by default) until it
- * converges — shared by the dense and the sparse AP. Oscillation between near-duplicate points is
+ * What the dense and the sparse affinity propagation share: parameter checks, the
+ * non-convergence warning, and retrying with higher damping (0.5 → 0.7 → 0.9 by default) until
+ * it converges. Oscillation between near-duplicate points is
  * the usual cause of non-convergence and more damping is the standard cure (Frey & Dueck 2007).
  */
 import { InputError } from '../util/errors.js';
@@ -68,4 +69,28 @@ export function retryWithDamping<R extends ApOutcome>(
     attempts,
     timings: { prepareMs, iterateMs, labelsMs },
   };
+}
+
+/** Parameter checks shared by the dense and the sparse AP (`what` names the caller in errors). */
+export function validateApParams(what: string, opts: { damping?: number; maxIter?: number; convergenceIter?: number }): void {
+  const d = opts.damping ?? 0.5;
+  if (!(d >= 0.5 && d < 1)) throw new InputError(`${what}: damping must be in [0.5, 1), got ${d}`);
+  const mi = opts.maxIter ?? 200, ci = opts.convergenceIter ?? 15;
+  if (!Number.isInteger(mi) || mi < 1) throw new InputError(`${what}: maxIter must be an integer ≥ 1, got ${mi}`);
+  if (!Number.isInteger(ci) || ci < 1) throw new InputError(`${what}: convergenceIter must be an integer ≥ 1, got ${ci}`);
+}
+
+/**
+ * The warning for a run that ended without convergence (K = exemplars found at the end), pushed to
+ * `warnings` and the reporter; none when it converged.
+ */
+export function warnUnconverged(
+  warnings: string[], reporter: Reporter, damping: number, maxIter: number, converged: boolean, K: number,
+): void {
+  if (converged && K > 0) return;
+  const msg = K === 0
+    ? `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations and found no exemplars: every label is -1`
+    : `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations; clusters may be degenerate`;
+  warnings.push(msg);
+  reporter.warn(msg);
 }
