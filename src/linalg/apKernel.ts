@@ -212,7 +212,40 @@ function privateWorkspace(n: number, externalS?: Float64Array, blockRows?: numbe
   const run = new Int32Array(buf, runa, n);
   const E = new Uint8Array(buf, Ea, n);
   const S = externalS && externalS.length === nn ? externalS : new Float64Array(nn);
-  let cur = 0;
+  return blockedWorkspace({ n, B, S, R, A, E, run, cs0, cs1, cs0a, cs1a }, (r0, r1, cs, ncs, d, omd, flags) => {
+    bS.set(S.subarray(r0 * n, r1 * n));
+    // Row i of S sits at pS + (i − r0)·n·8: the base is shifted back by r0 rows (i32 arithmetic
+    // wraps, so the kernel's base + i·n·8 lands in the block).
+    return W.ap_rows((pS - r0 * n * 8) | 0, pR, pA, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
+  });
+}
+
+interface BlockedParts {
+  n: number;
+  /** Rows per block. */
+  B: number;
+  S: Float64Array;
+  R: Float64Array;
+  A: Float64Array;
+  E: Uint8Array;
+  run: Int32Array;
+  cs0: Float64Array;
+  cs1: Float64Array;
+  /** WASM addresses of the two column-sum vectors. */
+  cs0a: number;
+  cs1a: number;
+}
+
+/**
+ * A single-threaded workspace that runs each pass block of rows by block of rows; `block` moves
+ * what its mode keeps outside wasm memory in and out and calls the kernel on rows [r0, r1).
+ */
+function blockedWorkspace(
+  p: BlockedParts,
+  block: (r0: number, r1: number, cs: number, ncs: number, d: number, omd: number, flags: number) => number,
+): ApWorkspace {
+  const { n, B, S, R, A, E, run, cs0, cs1, cs0a, cs1a } = p;
+  let cur = 0; // which column-sum vector holds the current responsibilities' sums
   return {
     n,
     S,
@@ -231,18 +264,11 @@ function privateWorkspace(n: number, externalS?: Float64Array, blockRows?: numbe
       cur = 0;
     },
     pass(doAvail, doResp, damping) {
-      const d = damping, omd = 1 - damping;
       const cs = cur === 0 ? cs0a : cs1a, ncs = cur === 0 ? cs1a : cs0a;
       if (doResp) (cur === 0 ? cs1 : cs0).fill(0);
       const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
       let K = 0;
-      for (let r0 = 0; r0 < n; r0 += B) {
-        const r1 = Math.min(n, r0 + B);
-        bS.set(S.subarray(r0 * n, r1 * n));
-        // Row i of S sits at pS + (i − r0)·n·8: the base is shifted back by r0 rows (i32 arithmetic
-        // wraps, so the kernel's base + i·n·8 lands in the block).
-        K += W.ap_rows((pS - r0 * n * 8) | 0, pR, pA, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
-      }
+      for (let r0 = 0; r0 < n; r0 += B) K += block(r0, Math.min(n, r0 + B), cs, ncs, damping, 1 - damping, flags);
       if (doResp) cur = 1 - cur;
       return K;
     },
@@ -283,46 +309,19 @@ function streamed(n: number, externalS?: Float64Array, blockRows?: number): ApWo
   const E = new Uint8Array(buf, Ea, n);
   const S = externalS && externalS.length === nn ? externalS : new Float64Array(nn);
   const R = new Float64Array(nn), A = new Float64Array(nn);
-  let cur = 0;
-  return {
-    n,
-    S,
-    R,
-    A,
-    E,
-    run,
-    threads: 1,
-    reset() {
-      R.fill(0);
-      A.fill(0);
-      cs0.fill(0);
-      cs1.fill(0);
-      run.fill(0);
-      E.fill(0);
-      cur = 0;
-    },
-    pass(doAvail, doResp, damping) {
-      const d = damping, omd = 1 - damping;
-      const cs = cur === 0 ? cs0a : cs1a, ncs = cur === 0 ? cs1a : cs0a;
-      if (doResp) (cur === 0 ? cs1 : cs0).fill(0);
-      const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
-      let K = 0;
-      for (let r0 = 0; r0 < n; r0 += B) {
-        const r1 = Math.min(n, r0 + B), lo = r0 * n, hi = r1 * n;
-        bS.set(S.subarray(lo, hi));
-        bR.set(R.subarray(lo, hi));
-        bA.set(A.subarray(lo, hi));
-        // Row i of the block sits at buffer + (i − r0)·n·8: pass base pointers shifted back by
-        // r0 rows (i32 arithmetic wraps, so the kernel's base + i·n·8 lands in the buffer).
-        const shift = r0 * n * 8;
-        K += W.ap_rows((pS - shift) | 0, (pR - shift) | 0, (pA - shift) | 0, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
-        if (doResp) R.set(bR.subarray(0, hi - lo), lo);
-        if (doAvail) A.set(bA.subarray(0, hi - lo), lo);
-      }
-      if (doResp) cur = 1 - cur;
-      return K;
-    },
-  };
+  return blockedWorkspace({ n, B, S, R, A, E, run, cs0, cs1, cs0a, cs1a }, (r0, r1, cs, ncs, d, omd, flags) => {
+    const lo = r0 * n, hi = r1 * n;
+    bS.set(S.subarray(lo, hi));
+    bR.set(R.subarray(lo, hi));
+    bA.set(A.subarray(lo, hi));
+    // Row i of the block sits at buffer + (i − r0)·n·8: pass base pointers shifted back by
+    // r0 rows (i32 arithmetic wraps, so the kernel's base + i·n·8 lands in the buffer).
+    const shift = r0 * n * 8;
+    const K = W.ap_rows((pS - shift) | 0, (pR - shift) | 0, (pA - shift) | 0, cs, ncs, Ea, runa, n, d, omd, flags, r0, r1);
+    if (flags & 6) R.set(bR.subarray(0, hi - lo), lo);
+    if (flags & 1) A.set(bA.subarray(0, hi - lo), lo);
+    return K;
+  });
 }
 
 function resident(n: number, L: Layout, threads: number, maxMainChunks: number): ApWorkspace {
