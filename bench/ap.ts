@@ -19,8 +19,10 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
 import { readNpy, readNpyMatrix, writeNpy } from '../src/io/npy.js';
-import { squaredDistances, columnMeans, columnStd, zeros, linalgBackend, type Matrix } from '../src/linalg/index.js';
+import { squaredDistances, zeros, linalgBackend, type Matrix } from '../src/linalg/index.js';
 import { Rng } from '../src/util/rng.js';
+import { zscore as zscoreColumns } from '../src/preprocess/zscore.js';
+import { stackWithNoise } from './common.js';
 
 const engine = linalgBackend().engine;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,29 +38,6 @@ function negate(D: Matrix): Matrix {
   const d = D.data;
   for (let i = 0; i < d.length; i++) d[i] = -d[i]!;
   return D;
-}
-
-function zscore(X: Matrix): Matrix {
-  const mu = columnMeans(X), sd = columnStd(X, 0, mu);
-  const out = zeros(X.rows, X.cols);
-  for (let i = 0; i < X.rows; i++) {
-    const o = i * X.cols;
-    for (let j = 0; j < X.cols; j++) out.data[o + j] = (X.data[o + j]! - mu[j]!) / sd[j]!;
-  }
-  return out;
-}
-
-function stack(X: Matrix, k: number, seed: number): Matrix {
-  const rng = new Rng(seed);
-  const sd = columnStd(X, 0);
-  const out = zeros(X.rows * k, X.cols);
-  for (let r = 0; r < k; r++) {
-    for (let i = 0; i < X.rows; i++) {
-      const so = i * X.cols, dO = (r * X.rows + i) * X.cols;
-      for (let j = 0; j < X.cols; j++) out.data[dO + j] = X.data[so + j]! + 0.01 * sd[j]! * rng.normal();
-    }
-  }
-  return out;
 }
 
 const PY = `
@@ -192,7 +171,7 @@ if (flag('--child10k')) {
     const X = readNpyMatrix(join(repo, 'test', 'fixtures', 'lincs_SQ00015054', 'X_zscored.npy'));
     benchCase('LINCS fixture raw', negate(squaredDistances(X)), 5, dir);
     const k = opt('--scale', 8);
-    const Xs = zscore(stack(X, k, 0));
+    const Xs = zscoreColumns(stackWithNoise(X, k, 0)).Z;
     benchCase(`--scale ${k}`, negate(squaredDistances(Xs)), 1, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,25 +12,16 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readProfiles, writeProfiles } from '../src/io/read.js';
-import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
+import { metaStrings } from '../src/io/profiles.js';
 import { zscore } from '../src/preprocess/zscore.js';
 import { PCA } from '../src/represent/pca.js';
-import { squaredDistances, columnStd, zeros } from '../src/linalg/index.js';
+import { squaredDistances } from '../src/linalg/index.js';
 import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
 import { moaEnrichment } from '../src/enrich/enrichment.js';
-import { Rng } from '../src/util/rng.js';
+import { arg, peer, plate, root, scaledProfiles } from './common.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
-const peer = join(root, '..', 'shared', 'bench', 'peer_sklearn.py');
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const scales = arg('--scale', '1,8').split(',').map(Number);
 const repeats = Number(arg('--repeats', '3'));
 
@@ -48,26 +39,6 @@ function timed<T>(fn: () => T): [T, number] {
     runs.push((performance.now() - t0) / 1000);
   }
   return [out, median(runs)];
-}
-
-/** Labelled rows stacked k times with 1 % noise, as the peer's --scale does. */
-function scaled(p: Profiles, k: number, seed = 0): Profiles {
-  const labels = metaStrings(p, 'Metadata_moa');
-  const idx = labels.flatMap((l, i) => (l && l.trim() ? [i] : []));
-  const base = subsetRows(p, idx);
-  if (k === 1) return base;
-  const n = base.X.rows, d = base.X.cols;
-  const sd = columnStd(base.X);
-  const rng = new Rng(seed);
-  const X = zeros(n * k, d);
-  for (let c = 0; c < k; c++) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) X.data[(c * n + i) * d + j] = base.X.data[i * d + j]! + 0.01 * sd[j]! * rng.normal();
-    }
-  }
-  const rows = Array.from({ length: n * k }, (_, r) => r % n);
-  const meta = subsetRows(base, rows).meta;
-  return { features: base.features, X, meta, source: `${p.source} ×${k}` };
 }
 
 function runPeer(k: number, extra: string[] = []): { json: any; wall: number } | null {
@@ -88,7 +59,7 @@ function runPeer(k: number, extra: string[] = []): { json: any; wall: number } |
 const { profiles } = await readProfiles(plate);
 const results: any[] = [];
 for (const k of scales) {
-  const p = scaled(profiles, k);
+  const p = scaledProfiles(profiles, k);
   const labels = metaStrings(p, 'Metadata_moa') as string[];
   const [z, tZ] = timed(() => zscore(p.X));
   const Z = z.Z;

@@ -15,23 +15,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readProfiles, writeProfiles, readTable, tableColumn } from '../src/io/read.js';
-import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
-import { columnStd, zeros } from '../src/linalg/index.js';
 import { writeSynthetic } from '../src/io/synthetic.js';
 import { adjustedRandIndex } from '../src/evaluate/ari.js';
-import { Rng } from '../src/util/rng.js';
+import { arg, hasFlag, peer, plate, root, scaledProfiles } from './common.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
-const peer = join(root, '..', 'shared', 'bench', 'peer_sklearn.py');
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const sizes = arg('--sizes', '10000,30000,100000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
 const cache = join(tmpdir(), 'phenomap-scale');
@@ -79,7 +68,7 @@ function stageLine(s: any): string {
 
 // ---------------------------------------------------------------- 1. the scaling curve
 const curve: any[] = [];
-if (!args.includes('--no-scale')) {
+if (!hasFlag('--no-scale')) {
   console.log(`== whole run on synthetic tables × ${D} features (one child process per size; cache ${cache})`);
   for (const n of sizes) {
     const file = join(cache, `synth_${n}x${D}_seed0.parquet`);
@@ -103,28 +92,12 @@ if (!args.includes('--no-scale')) {
 }
 
 // ---------------------------------------------------------------- 2. side by side with sklearn
-/** Labelled rows stacked k times with 1 % noise (× column std), as the peer's --scale does. */
-function scaled(p: Profiles, k: number, seed = 0): Profiles {
-  const labels = metaStrings(p, 'Metadata_moa');
-  const idx = labels.flatMap((l, i) => (l && l.trim() ? [i] : []));
-  const base = subsetRows(p, idx);
-  const n = base.X.rows, d = base.X.cols;
-  const sd = columnStd(base.X);
-  const rng = new Rng(seed);
-  const X = zeros(n * k, d);
-  for (let c = 0; c < k; c++)
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < d; j++) X.data[(c * n + i) * d + j] = base.X.data[i * d + j]! + 0.01 * sd[j]! * rng.normal();
-  const rows = Array.from({ length: n * k }, (_, r) => r % n);
-  return { features: base.features, X, meta: subsetRows(base, rows).meta, source: `${p.source} ×${k}` };
-}
-
 const side: any[] = [];
-if (!args.includes('--no-peer')) {
+if (!hasFlag('--no-peer')) {
   const lincs8 = join(cache, 'lincs_x8.csv.gz');
   if (!existsSync(lincs8)) {
     const { profiles } = await readProfiles(plate);
-    await writeProfiles(lincs8, scaled(profiles, 8));
+    await writeProfiles(lincs8, scaledProfiles(profiles, 8));
   }
   const synth10k = join(cache, `synth_10000x${D}_seed0.csv.gz`);
   if (!existsSync(synth10k)) await writeSynthetic(synth10k, { rows: 10000, features: D, moas: 40, plates: 27, seed: 0 });

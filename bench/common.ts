@@ -1,0 +1,47 @@
+/** What the benchmark scripts share: paths, flag parsing and the peer's `--scale k` input. */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
+import { columnStd, zeros, type Matrix } from '../src/linalg/index.js';
+import { Rng } from '../src/util/rng.js';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
+/** The scikit-learn peer script (in ../shared beside the clone). */
+export const peer = join(root, '..', 'shared', 'bench', 'peer_sklearn.py');
+
+/** Value of `--name value` on the command line, or the default. */
+export function arg(name: string, def: string): string {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : def;
+}
+
+export function hasFlag(name: string): boolean {
+  return process.argv.slice(2).includes(name);
+}
+
+/** X stacked k times with 1 % Gaussian noise × column std, as peer_sklearn.py --scale k does. */
+export function stackWithNoise(X: Matrix, k: number, seed = 0): Matrix {
+  const n = X.rows, d = X.cols;
+  const sd = columnStd(X);
+  const rng = new Rng(seed);
+  const out = zeros(n * k, d);
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < n; i++) {
+      const so = i * d, dO = (c * n + i) * d;
+      for (let j = 0; j < d; j++) out.data[dO + j] = X.data[so + j]! + 0.01 * sd[j]! * rng.normal();
+    }
+  }
+  return out;
+}
+
+/** The labelled rows of `p`, stacked k times with 1 % noise (metadata repeated); k = 1: unchanged. */
+export function scaledProfiles(p: Profiles, k: number, labelCol = 'Metadata_moa', seed = 0): Profiles {
+  const labels = metaStrings(p, labelCol);
+  const idx = labels.flatMap((l, i) => (l && l.trim() ? [i] : []));
+  const base = subsetRows(p, idx);
+  if (k === 1) return base;
+  const rows = Array.from({ length: base.X.rows * k }, (_, r) => r % base.X.rows);
+  return { features: base.features, X: stackWithNoise(base.X, k, seed), meta: subsetRows(base, rows).meta, source: `${p.source} ×${k}` };
+}
