@@ -4,14 +4,9 @@ import { ActivityMatrix } from '../../src/predict/sparse.js';
 import { aucRoc } from '../../src/predict/metrics.js';
 import { takeRows, zeros, fromRows } from '../../src/linalg/index.js';
 import { Rng } from '../../src/util/rng.js';
-import { plantedLogistic, heldOutAucs } from './planted-logistic.js';
+import { heldOutAucs, plantedSplit, mean } from './planted-logistic.js';
 
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
-const data = plantedLogistic(500, 20, 12, 0.5, 1);
-const trainRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 !== 0);
-const testRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 === 0);
-const Xtr = takeRows(data.X, trainRows), Xte = takeRows(data.X, testRows);
-const Ytr = data.Y.subsetRows(trainRows), Yte = data.Y.subsetRows(testRows);
+const { data, trainRows, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
 
 describe('baselines on a planted multitask logistic problem', () => {
   it('logistic regression approaches the true-logit AUC on held-out compounds', () => {

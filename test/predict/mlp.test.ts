@@ -3,14 +3,9 @@ import { MultitaskNet } from '../../src/predict/mlp.js';
 import { aucRoc } from '../../src/predict/metrics.js';
 import { takeRows } from '../../src/linalg/index.js';
 import { InputError } from '../../src/util/errors.js';
-import { plantedLogistic, heldOutAucs } from './planted-logistic.js';
+import { heldOutAucs, plantedSplit, mean } from './planted-logistic.js';
 
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
-const data = plantedLogistic(500, 20, 12, 0.5, 1);
-const trainRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 !== 0);
-const testRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 === 0);
-const Xtr = takeRows(data.X, trainRows), Xte = takeRows(data.X, testRows);
-const Ytr = data.Y.subsetRows(trainRows), Yte = data.Y.subsetRows(testRows);
+const { data, trainRows, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
 
 describe('MultitaskNet', () => {
   const opts = { hidden: [64, 32], dropout: 0.2, lr: 3e-3, batchSize: 32, maxEpochs: 60, patience: 6, seed: 7 };

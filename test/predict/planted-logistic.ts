@@ -1,5 +1,5 @@
 /** A planted multitask logistic problem shared by the baseline and MLP tests. */
-import { type Matrix, zeros } from '../../src/linalg/index.js';
+import { type Matrix, zeros, takeRows } from '../../src/linalg/index.js';
 import { ActivityMatrix } from '../../src/predict/sparse.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -57,3 +57,17 @@ export function heldOutAucs(S: Matrix, Yte: ActivityMatrix, auc: (s: number[], y
   }
   return out;
 }
+
+/** The planted problem both baseline and net tests use: 500 compounds, every 5th held out. */
+export function plantedSplit() {
+  const data = plantedLogistic(500, 20, 12, 0.5, 1);
+  const trainRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 !== 0);
+  const testRows = Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 === 0);
+  return {
+    data, trainRows, testRows,
+    Xtr: takeRows(data.X, trainRows), Xte: takeRows(data.X, testRows),
+    Ytr: data.Y.subsetRows(trainRows), Yte: data.Y.subsetRows(testRows),
+  };
+}
+
+export const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
