@@ -2,11 +2,11 @@ import { describe, it, expect } from 'vitest';
 import { PerAssayLogistic, KnnActivity, CellCountModel, findCellCountColumn, fitLogistic } from '../../src/predict/baselines.js';
 import { ActivityMatrix } from '../../src/predict/sparse.js';
 import { aucRoc } from '../../src/predict/metrics.js';
-import { takeRows, zeros, fromRows } from '../../src/linalg/index.js';
+import { zeros, fromRows } from '../../src/linalg/index.js';
 import { Rng } from '../../src/util/rng.js';
 import { heldOutAucs, plantedSplit, mean } from './planted-logistic.js';
 
-const { data, trainRows, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
+const { data, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
 
 describe('baselines on a planted multitask logistic problem', () => {
   it('logistic regression approaches the true-logit AUC on held-out compounds', () => {

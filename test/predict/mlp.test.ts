@@ -5,7 +5,7 @@ import { takeRows } from '../../src/linalg/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { heldOutAucs, plantedSplit, mean } from './planted-logistic.js';
 
-const { data, trainRows, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
+const { data, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();
 
 describe('MultitaskNet', () => {
   const opts = { hidden: [64, 32], dropout: 0.2, lr: 3e-3, batchSize: 32, maxEpochs: 60, patience: 6, seed: 7 };
