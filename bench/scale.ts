@@ -8,7 +8,12 @@
  * synthetic table — wall-time and peak-memory ratios, and the ARI between sparse-AP and dense-AP
  * labels from phenomap's own runs.
  *
- *   npx tsx bench/scale.ts [--sizes 10000,30000,100000] [--features 1000] [--no-peer] [--no-scale]
+ * Each size runs once per storage precision (--precision, default float64,float32: `run --float32`
+ * holds the table as float32, sums in float64); the ARI between the two runs' labels shows what
+ * the rounding changes.
+ *
+ *   npx tsx bench/scale.ts [--sizes 10000,30000,100000] [--features 1000] [--precision float64,float32]
+ *                          [--no-peer] [--no-scale]
  *
  * Synthetic tables are cached in os.tmpdir()/phenomap-scale/ (Parquet; seed 0).
  */
@@ -23,6 +28,7 @@ import { arg, hasFlag, peer, plate, root, scaledProfiles } from './common.js';
 
 const sizes = arg('--sizes', '10000,30000,100000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
+const precisions = arg('--precision', 'float64,float32').split(',');
 const cache = join(tmpdir(), 'phenomap-scale');
 mkdirSync(cache, { recursive: true });
 
@@ -77,17 +83,28 @@ if (!hasFlag('--no-scale')) {
       await writeSynthetic(file, { rows: n, features: D, moas: Math.max(20, Math.round(n / 250)), plates: Math.ceil(n / 384), seed: 0 });
       console.log(`  generated ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
-    const out = join(cache, `run_${n}`);
-    const r = phenomapRun(file, out, []);
-    if (!r.summary) continue;
-    const s = r.summary;
-    const reps = Object.entries(s.representations as Record<string, any>).map(
-      ([k, v]) => `${k}: ${v.clusters} clusters, ${v.enrichedClusters} enriched, ${v.clustering?.method ?? 'dense'}${v.clustering?.knn ? ` ${v.clustering.knn.k}-NN ${v.clustering.knn.method}${v.clustering.knn.recall !== undefined ? ` recall ${v.clustering.knn.recall.toFixed(3)}` : ''}` : ''}, AP ${v.apIterations} it${v.apConverged ? '' : ' NOT converged'}`,
-    );
-    console.log(`  n = ${n}: wall ${fmt(r.wall)} s, peak RSS ${fmt(r.maxRssMB / 1024, 2)} GB`);
-    console.log(`    stages (s): ${stageLine(s)}`);
-    for (const l of reps) console.log(`    ${l}`);
-    curve.push({ n, d: D, wall: r.wall, maxRssGB: r.maxRssMB / 1024, timings: s.timings });
+    const outs: Record<string, string> = {};
+    for (const prec of precisions) {
+      const out = join(cache, `run_${n}_${prec}`);
+      const r = phenomapRun(file, out, prec === 'float32' ? ['--float32'] : []);
+      if (!r.summary) continue;
+      outs[prec] = out;
+      const s = r.summary;
+      const reps = Object.entries(s.representations as Record<string, any>).map(
+        ([k, v]) => `${k}: ${v.clusters} clusters, ${v.enrichedClusters} enriched, ${v.clustering?.method ?? 'dense'}${v.clustering?.knn ? ` ${v.clustering.knn.k}-NN ${v.clustering.knn.method}${v.clustering.knn.recall !== undefined ? ` recall ${v.clustering.knn.recall.toFixed(3)}` : ''}` : ''}, AP ${v.apIterations} it${v.apConverged ? '' : ' NOT converged'}`,
+      );
+      console.log(`  n = ${n}, ${prec}: wall ${fmt(r.wall)} s, peak RSS ${fmt(r.maxRssMB / 1024, 2)} GB`);
+      console.log(`    stages (s): ${stageLine(s)}`);
+      for (const l of reps) console.log(`    ${l}`);
+      curve.push({ n, d: D, precision: prec, wall: r.wall, maxRssGB: r.maxRssMB / 1024, timings: s.timings });
+    }
+    if (outs.float64 && outs.float32) {
+      const ari: string[] = [];
+      for (const rep of ['raw', 'pca', 'itml']) {
+        ari.push(`${rep} ${fmt(adjustedRandIndex(await clusterColumn(outs.float64, rep), await clusterColumn(outs.float32, rep)), 3)}`);
+      }
+      console.log(`    ARI(float32 run, float64 run): ${ari.join(', ')}`);
+    }
   }
 }
 

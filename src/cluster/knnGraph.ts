@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { type Matrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
@@ -78,7 +78,7 @@ export interface KnnOptions {
   reporter?: Reporter;
 }
 
-function checkArgs(X: Matrix, k: number): number {
+function checkArgs(X: StoredMatrix, k: number): number {
   if (!Number.isInteger(k) || k < 1) throw new InputError(`k-NN graph: k must be an integer ≥ 1, got ${k}`);
   if (X.rows < 2) throw new InputError(`k-NN graph: need at least 2 rows, got ${X.rows}`);
   const x = X.data;
@@ -92,7 +92,7 @@ function checkArgs(X: Matrix, k: number): number {
 }
 
 /** k-NN graph by the chosen method (default exact). */
-export function knnGraph(X: Matrix, k: number, opts: KnnOptions = {}): KnnGraph {
+export function knnGraph(X: StoredMatrix, k: number, opts: KnnOptions = {}): KnnGraph {
   return (opts.method ?? 'exact') === 'hnsw' ? hnswKnn(X, k, opts) : exactKnn(X, k, opts);
 }
 
@@ -121,7 +121,7 @@ function siftDown(hd: Float64Array, hi: Int32Array, o: number, k: number): void 
 }
 
 /** Exact k-NN graph by blocked brute force through gemm. */
-export function exactKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
+export function exactKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
   const k = checkArgs(X, kIn);
   const n = X.rows, d = X.cols, x = X.data;
   const B = Math.max(4, opts.blockRows ?? 512);
@@ -133,7 +133,7 @@ export function exactKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGrap
   const G = new Float64Array(B * P);
   for (let i0 = 0; i0 < n; i0 += B) {
     const i1 = Math.min(n, i0 + B), bq = i1 - i0;
-    const Q: Matrix = { rows: bq, cols: d, data: x.subarray(i0 * d, i1 * d) };
+    const Q: StoredMatrix = { rows: bq, cols: d, data: x.subarray(i0 * d, i1 * d) };
     for (let j0 = 0; j0 < n; j0 += P) {
       const j1 = Math.min(n, j0 + P), bp = j1 - j0;
       const C: Matrix = { rows: bq, cols: bp, data: G.subarray(0, bq * bp) };
@@ -168,7 +168,7 @@ export function exactKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGrap
  * as CSR. `cand` holds `stride` ≥ k candidate slots per row (no self, no duplicates; −1 = empty);
  * every row must have at least k filled slots.
  */
-function finish(X: Matrix, k: number, cand: Int32Array, stride = k): KnnGraph {
+function finish(X: StoredMatrix, k: number, cand: Int32Array, stride = k): KnnGraph {
   const n = X.rows, d = X.cols, x = X.data;
   const indptr = new Int32Array(n + 1);
   const indices = new Int32Array(n * k);
@@ -202,7 +202,7 @@ function finish(X: Matrix, k: number, cand: Int32Array, stride = k): KnnGraph {
 }
 
 /** Approximate k-NN graph through an HNSW index (hnswlib-node). */
-export function hnswKnn(X: Matrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
+export function hnswKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
   const k = checkArgs(X, kIn);
   const n = X.rows, d = X.cols, x = X.data;
   const h = opts.hnsw ?? {};
@@ -273,7 +273,7 @@ const hnswModulePath = createRequire(import.meta.url).resolve('hnswlib-node');
 // and the compiled build). Status word: 0 running, 1 done, 2 failed.
 const helperSource = `
 const { workerData } = require('node:worker_threads');
-const { modPath, indexPath, rows, d, k, ef, r0, r1, n, cand, status } = workerData;
+const { modPath, indexPath, rows, f32, d, k, ef, r0, r1, n, cand, status } = workerData;
 const st = new Int32Array(status);
 try {
   const hnsw = require(modPath);
@@ -281,7 +281,7 @@ try {
   index.readIndexSync(indexPath);
   index.setEf(ef);
   const out = new Int32Array(cand);
-  const x = new Float64Array(rows);
+  const x = f32 ? new Float32Array(rows) : new Float64Array(rows);
   const row = new Array(d);
   for (let i = r0; i < r1; i++) {
     const o = (i - r0) * d;
@@ -299,7 +299,7 @@ Atomics.notify(st, 0);
 `;
 
 function startSearchHelper(
-  index: InstanceType<typeof hnswlib.HierarchicalNSW>, X: Matrix, k: number, ef: number, r0: number, r1: number, cand: Int32Array,
+  index: InstanceType<typeof hnswlib.HierarchicalNSW>, X: StoredMatrix, k: number, ef: number, r0: number, r1: number, cand: Int32Array,
 ): SearchHelper {
   const d = X.cols;
   const indexPath = join(tmpdir(), `phenomap-hnsw-${process.pid}-${Date.now()}.bin`);
@@ -311,7 +311,7 @@ function startSearchHelper(
   try {
     worker = new Worker(helperSource, {
       eval: true,
-      workerData: { modPath: hnswModulePath, indexPath, rows: rows.buffer, d, k, ef, r0, r1, n: X.rows, cand: cand.buffer, status },
+      workerData: { modPath: hnswModulePath, indexPath, rows: rows.buffer, f32: rows instanceof Float32Array, d, k, ef, r0, r1, n: X.rows, cand: cand.buffer, status },
       transferList: [rows.buffer],
     });
   } catch {
@@ -334,12 +334,12 @@ function startSearchHelper(
 // ctrl[0]: worker stage (1 = B saved, 2 = done, 9 = failed); ctrl[1]: 1 = A saved.
 const shardSource = `
 const { workerData } = require('node:worker_threads');
-const { modPath, pathA, pathB, rows, d, k, M, efC, ef, seed, h, n, cand, ctrl } = workerData;
+const { modPath, pathA, pathB, rows, f32, d, k, M, efC, ef, seed, h, n, cand, ctrl } = workerData;
 const c = new Int32Array(ctrl);
 const fail = () => { Atomics.store(c, 0, 9); Atomics.notify(c, 0); };
 try {
   const hnsw = require(modPath);
-  const x = new Float64Array(rows);
+  const x = f32 ? new Float32Array(rows) : new Float64Array(rows);
   const out = new Int32Array(cand);
   const row = new Array(d);
   const B = new hnsw.HierarchicalNSW('l2', d);
@@ -375,7 +375,7 @@ try {
 `;
 
 /** Candidate lists (stride 2k, −1 = empty) from two HNSW shards built in parallel; null if the worker failed. */
-function shardedCandidates(X: Matrix, k: number, M: number, efC: number, ef: number, seed: number): Int32Array | null {
+function shardedCandidates(X: StoredMatrix, k: number, M: number, efC: number, ef: number, seed: number): Int32Array | null {
   const n = X.rows, d = X.cols, x = X.data;
   const h = Math.floor(n / 2);
   const stamp = `${process.pid}-${Date.now()}-${Math.floor(performance.now() * 1000)}`;
@@ -397,7 +397,7 @@ function shardedCandidates(X: Matrix, k: number, M: number, efC: number, ef: num
     try {
       worker = new Worker(shardSource, {
         eval: true,
-        workerData: { modPath: hnswModulePath, pathA, pathB, rows: rows.buffer, d, k, M, efC, ef, seed, h, n, cand: cand.buffer, ctrl: ctrlBuf },
+        workerData: { modPath: hnswModulePath, pathA, pathB, rows: rows.buffer, f32: rows instanceof Float32Array, d, k, M, efC, ef, seed, h, n, cand: cand.buffer, ctrl: ctrlBuf },
         transferList: [rows.buffer],
       });
       worker.unref();
@@ -462,7 +462,7 @@ export function knnRecall(approx: KnnGraph, exact: KnnGraph, rows?: ArrayLike<nu
  * Recall@k of an HNSW graph measured on `sample` seeded random rows, whose exact neighbours are
  * computed by brute force (sample × n distances).
  */
-export function sampledRecall(X: Matrix, approx: KnnGraph, sample = 500, seed = 0): number {
+export function sampledRecall(X: StoredMatrix, approx: KnnGraph, sample = 500, seed = 0): number {
   const n = X.rows, d = X.cols, k = approx.k;
   const rows = new Rng(seed).permutation(n).slice(0, Math.min(sample, n));
   const Q: Matrix = { rows: rows.length, cols: d, data: new Float64Array(rows.length * d) };

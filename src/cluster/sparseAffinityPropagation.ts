@@ -29,7 +29,7 @@
  *   neighbour's: an upper bound of the true value, which a missing pair cannot exceed). Nothing is
  *   imputed on a complete graph.
  */
-import type { Matrix } from '../linalg/matrix.js';
+import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -592,7 +592,7 @@ export function sparseAffinityPropagationWithRetry(
  * Median of −‖xi − xj‖² over `pairs` seeded random pairs i ≠ j: an estimate of the dense
  * preference (median of all pairwise similarities) that costs O(pairs · d), for k-NN graphs.
  */
-export function sampledSimilarityMedian(X: Matrix, pairs = 200_000, seed = 0): number {
+export function sampledSimilarityMedian(X: StoredMatrix, pairs = 200_000, seed = 0): number {
   const n = X.rows, d = X.cols, x = X.data;
   if (n < 2) return 0;
   const rng = new Rng(seed);

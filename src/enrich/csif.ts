@@ -7,7 +7,7 @@
  * Small clusters pass almost trivially (two rows can agree closely on many features by chance),
  * so a warning names how many evaluated clusters have 2–3 members.
  */
-import type { Matrix } from '../linalg/matrix.js';
+import type { FeatureArray, StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 
 export interface CsifOptions {
@@ -34,7 +34,7 @@ export interface CsifResult {
   warnings: string[];
 }
 
-export function csif(Z: Matrix, labels: Int32Array, featureNames: readonly string[], opts: CsifOptions = {}): CsifResult {
+export function csif(Z: StoredMatrix, labels: Int32Array, featureNames: readonly string[], opts: CsifOptions = {}): CsifResult {
   const threshold = opts.threshold ?? 0.01;
   const minSize = opts.minSize ?? 2;
   const { rows: n, cols: d, data } = Z;
@@ -90,7 +90,7 @@ export function csif(Z: Matrix, labels: Int32Array, featureNames: readonly strin
 }
 
 /** Population variance of every column over the given rows (two-pass, like numpy var). */
-function columnVariance(data: Float64Array, d: number, idx: readonly number[]): Float64Array {
+function columnVariance(data: FeatureArray, d: number, idx: readonly number[]): Float64Array {
   const m = idx.length;
   const mean = new Float64Array(d);
   const out = new Float64Array(d);

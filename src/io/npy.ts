@@ -1,11 +1,12 @@
 /**
- * NPY 1.0/2.0 reader and writer for little-endian float64 / int64 / int32 C-order arrays —
+ * NPY 1.0/2.0 reader and writer for little-endian float64 / float32 / int64 / int32 C-order arrays —
  * the format of the parity fixtures and of phenomap's matrix outputs (readable by numpy.load).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import type { Matrix } from '../linalg/matrix.js';
+import { tempPathFor } from '../util/atomic.js';
+import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
 
 export interface NpyArray {
   shape: number[];
@@ -89,7 +90,9 @@ export function readNpyMatrix(path: string): Matrix {
   return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data };
 }
 
-export function encodeNpy(data: ArrayLike<number>, shape: number[], dtype: '<f8' | '<i8' = '<f8'): Buffer {
+export type NpyWriteDtype = '<f8' | '<f4' | '<i8';
+
+function npyHeader(shape: number[], dtype: NpyWriteDtype): Buffer {
   const shapeText = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
   let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shapeText}), }`;
   // Pad so that the data starts on a 64-byte boundary, as numpy does.
@@ -100,15 +103,55 @@ export function encodeNpy(data: ArrayLike<number>, shape: number[], dtype: '<f8'
   head[6] = 1;
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
-  const body = Buffer.alloc(data.length * 8);
-  for (let i = 0; i < data.length; i++) {
-    if (dtype === '<f8') body.writeDoubleLE(data[i]!, i * 8);
-    else body.writeBigInt64LE(BigInt(Math.round(data[i]!)), i * 8);
-  }
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
+  return Buffer.concat([head, Buffer.from(header, 'latin1')]);
 }
 
-export function writeNpy(path: string, m: Matrix | { data: ArrayLike<number>; shape: number[] }, dtype: '<f8' | '<i8' = '<f8'): void {
+/** Little-endian bytes of data[from, to) in `dtype`, written into `out` (which must be large enough). */
+function encodeRange(data: ArrayLike<number>, from: number, to: number, dtype: NpyWriteDtype, out: Buffer): number {
+  const w = dtype === '<f4' ? 4 : 8;
+  for (let i = from, o = 0; i < to; i++, o += w) {
+    if (dtype === '<f8') out.writeDoubleLE(data[i]!, o);
+    else if (dtype === '<f4') out.writeFloatLE(data[i]!, o);
+    else out.writeBigInt64LE(BigInt(Math.round(data[i]!)), o);
+  }
+  return (to - from) * w;
+}
+
+export function encodeNpy(data: ArrayLike<number>, shape: number[], dtype: NpyWriteDtype = '<f8'): Buffer {
+  const body = Buffer.alloc(data.length * (dtype === '<f4' ? 4 : 8));
+  encodeRange(data, 0, data.length, dtype, body);
+  return Buffer.concat([npyHeader(shape, dtype), body]);
+}
+
+/** Values per write when streaming a large array to disk (8 MB of float64). */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * Write an array as NPY, in chunks (a 100,000 × 1,000 representation is never encoded whole in
+ * memory) under a temporary name renamed when complete. Float32 storage is written as '<f4'
+ * unless a dtype is given.
+ */
+export function writeNpy(path: string, m: StoredMatrix | { data: ArrayLike<number>; shape: number[] }, dtype?: NpyWriteDtype): void {
   const shape = 'shape' in m ? m.shape : [m.rows, m.cols];
-  writeFileAtomic(path, encodeNpy(m.data, shape, dtype));
+  const dt: NpyWriteDtype = dtype ?? (m.data instanceof Float32Array ? '<f4' : '<f8');
+  const data = m.data;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    writeSync(fd, npyHeader(shape, dt));
+    const buf = Buffer.alloc(Math.min(data.length, WRITE_CHUNK) * 8);
+    for (let i = 0; i < data.length; i += WRITE_CHUNK) {
+      const bytes = encodeRange(data, i, Math.min(data.length, i + WRITE_CHUNK), dt, buf);
+      writeSync(fd, buf, 0, bytes);
+    }
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -2,7 +2,7 @@
  * The Profiles type: one contiguous row-major Float64Array of features plus typed metadata
  * columns beside it — no object per cell. Every stage reads and returns this shape.
  */
-import type { Matrix } from '../linalg/matrix.js';
+import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
 import { takeRows } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 
@@ -10,11 +10,15 @@ export type MetaColumn =
   | { readonly name: string; readonly kind: 'string'; readonly values: (string | null)[] }
   | { readonly name: string; readonly kind: 'number'; readonly values: Float64Array };
 
-export interface Profiles {
+/**
+ * M is the feature storage: float64 `Matrix` everywhere, except that `run` can hold its one big
+ * table as float32 (`StoredMatrix`, readProfiles' `precision: 'float32'`).
+ */
+export interface Profiles<M extends StoredMatrix = Matrix> {
   /** Feature names, one per column of X. */
   readonly features: string[];
   /** rows × features, row-major. NaN marks a missing value. */
-  readonly X: Matrix;
+  readonly X: M;
   /** Metadata columns, each with one value per row. */
   readonly meta: MetaColumn[];
   /** Where the table came from (used in error messages). */
@@ -29,16 +33,16 @@ export interface Dropped {
   readonly reason: string;
 }
 
-export function nRows(p: Profiles): number {
+export function nRows(p: Profiles<StoredMatrix>): number {
   return p.X.rows;
 }
 
-export function findMeta(p: Profiles, name: string): MetaColumn | undefined {
+export function findMeta(p: Profiles<StoredMatrix>, name: string): MetaColumn | undefined {
   return p.meta.find((c) => c.name === name);
 }
 
 /** The named metadata column, or an InputError naming the file and listing what exists. */
-export function getMeta(p: Profiles, name: string): MetaColumn {
+export function getMeta(p: Profiles<StoredMatrix>, name: string): MetaColumn {
   const col = findMeta(p, name);
   if (!col) {
     const names = p.meta.map((c) => c.name);
@@ -49,7 +53,7 @@ export function getMeta(p: Profiles, name: string): MetaColumn {
 }
 
 /** Metadata values as strings (numbers formatted; missing → null). */
-export function metaStrings(p: Profiles, name: string): (string | null)[] {
+export function metaStrings(p: Profiles<StoredMatrix>, name: string): (string | null)[] {
   const col = getMeta(p, name);
   return columnStrings(col);
 }
@@ -78,7 +82,7 @@ export function subsetMetaColumn(col: MetaColumn, idx: ArrayLike<number>): MetaC
 }
 
 /** Keep the given rows (in order), features and metadata alike. */
-export function subsetRows(p: Profiles, idx: ArrayLike<number>): Profiles {
+export function subsetRows<M extends StoredMatrix>(p: Profiles<M>, idx: ArrayLike<number>): Profiles<M> {
   return {
     features: p.features,
     X: takeRows(p.X, idx),
@@ -95,7 +99,7 @@ export function withFeatures(p: Profiles, X: Matrix, features: string[]): Profil
 }
 
 /** Add or replace a metadata column. */
-export function withMeta(p: Profiles, col: MetaColumn): Profiles {
+export function withMeta<M extends StoredMatrix>(p: Profiles<M>, col: MetaColumn): Profiles<M> {
   const meta = p.meta.filter((c) => c.name !== col.name);
   meta.push(col);
   return { ...p, meta };

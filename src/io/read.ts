@@ -15,6 +15,7 @@ import { basename } from 'node:path';
 import picomatch from 'picomatch';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Dropped, MetaColumn, Profiles } from './profiles.js';
+import type { FeatureArray, Matrix, Precision, StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { duckMessage, doubleColumn, ident, isNumericType, lit, stringColumn, withDuck } from './duck.js';
@@ -32,6 +33,12 @@ export interface ReadOptions {
   metadata?: string[];
   /** Extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_. */
   featurePrefixes?: string[];
+  /**
+   * Feature storage. 'float32' halves the matrix (values rounded to ~7 significant digits;
+   * every later sum is still float64); a finite value beyond float32's range is then an error
+   * naming its column and row. Default 'float64'.
+   */
+  precision?: Precision;
   reporter?: Reporter;
 }
 
@@ -62,10 +69,13 @@ export interface IngestReport {
   readonly seconds: number;
 }
 
-export interface ReadResult {
-  readonly profiles: Profiles;
+export interface ReadResult<M extends StoredMatrix = Matrix> {
+  readonly profiles: Profiles<M>;
   readonly report: IngestReport;
 }
+
+/** Largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
 
 type Role = 'feature' | 'meta' | 'auto';
 
@@ -236,7 +246,7 @@ function isInternal(e: unknown): boolean {
 
 interface Loaded {
   rows: number;
-  X: Float64Array;
+  X: FeatureArray;
   nan: Int32Array;
   rowsWithNaN: number;
   meta: MetaColumn[];
@@ -259,13 +269,16 @@ async function streamInto(
   reporter: Reporter,
   label: string,
   rowNumbers = false,
+  precision: Precision = 'float64',
+  file = '',
 ): Promise<Loaded> {
   const feats = p.columns.filter((_, i) => p.roles[i] === 'feature');
   const metas = p.columns.map((c, i) => ({ c, role: p.roles[i]! })).filter((m) => m.role !== 'feature');
   const nf = feats.length;
   const nm = metas.length;
   const group = rowNumbers ? PARQUET_COLUMN_GROUP : Math.max(1, nf);
-  const X = new Float64Array(capacity * nf);
+  const f32 = precision === 'float32';
+  const X: FeatureArray = f32 ? new Float32Array(capacity * nf) : new Float64Array(capacity * nf);
   const nan = new Int32Array(nf);
   const numMeta = metas.map((m) => (m.role === 'num' ? new Float64Array(capacity) : null));
   const strMeta = metas.map((m) => (m.role === 'str' ? new Array<string | null>(capacity).fill(null) : null));
@@ -321,6 +334,8 @@ async function streamInto(
             if (v !== v) {
               nan[fa + q]++;
               bad = 1;
+            } else if (f32 && (v > F32_MAX || v < -F32_MAX) && v - v === 0) {
+              throw new InputError(`${file}: column ${feats[fa + q]!.name}, data row ${row + 1}: ${v} does not fit float32 storage (largest ±3.4e38); read with float64`);
             }
           }
           if (bad) rowHasNaN[row] = 1;
@@ -366,11 +381,12 @@ async function streamInto(
     return { name: m.c.name, kind: 'string', values: str };
   });
   // The line count over-counts only with blank lines or quoted newlines; then copy down once.
-  return { rows: r0, X: r0 < capacity ? X.slice(0, r0 * nf) : X, nan, rowsWithNaN, meta };
+  // (a view, not a copy: the table is never held twice)
+  return { rows: r0, X: r0 < capacity ? X.subarray(0, r0 * nf) : X, nan, rowsWithNaN, meta };
 }
 
 /** Drop features whose every value is missing, compacting X in place (rows shrink, never grow). */
-function dropAllNaN(X: Float64Array, rows: number, names: string[], nan: Int32Array): { X: Float64Array; keep: number[]; dropped: Dropped[] } {
+function dropAllNaN(X: FeatureArray, rows: number, names: string[], nan: Int32Array): { X: FeatureArray; keep: number[]; dropped: Dropped[] } {
   const nf = names.length;
   const keep: number[] = [];
   const dropped: Dropped[] = [];
@@ -385,11 +401,13 @@ function dropAllNaN(X: Float64Array, rows: number, names: string[], nan: Int32Ar
     const dst = i * nk;
     for (let q = 0; q < nk; q++) X[dst + q] = X[src + keep[q]!]!;
   }
-  return { X: X.slice(0, rows * nk), keep, dropped };
+  return { X: X.subarray(0, rows * nk), keep, dropped };
 }
 
 /** Read a profile table. Bad input raises an InputError naming the file, column or row. */
-export async function readProfiles(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
+export async function readProfiles(path: string, opts?: ReadOptions & { precision?: 'float64' }): Promise<ReadResult>;
+export async function readProfiles(path: string, opts: ReadOptions): Promise<ReadResult<StoredMatrix>>;
+export async function readProfiles(path: string, opts: ReadOptions = {}): Promise<ReadResult<StoredMatrix>> {
   const t0 = performance.now();
   const reporter = opts.reporter ?? silentReporter;
   const bytes = checkReadable(path);
@@ -426,7 +444,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
         if (bad) throw nonNumeric(path, columns[i]!.name, bad.row, bad.value);
       }
       try {
-        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true);
+        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true, opts.precision, path);
         if (loaded.rows !== count) throw new InputError(`${path}: read ${loaded.rows} of ${count} rows`);
         return { loaded, plan_: pl };
       } catch (e) {
@@ -452,7 +470,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
     ({ loaded, plan_ } = await withDuck(async (con) => {
       const pl = plan(path, columns, roles);
       try {
-        return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label), plan_: pl };
+        return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label, false, opts.precision, path), plan_: pl };
       } catch (e) {
         if (isInternal(e)) throw e;
         const conv = parseConversion(e);
@@ -484,7 +502,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
       total += c;
     }
   }
-  const profiles: Profiles = {
+  const profiles: Profiles<StoredMatrix> = {
     features,
     X: { rows: loaded.rows, cols: features.length, data: X },
     meta: loaded.meta,
@@ -507,7 +525,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   return { profiles, report };
 }
 
-function countRowsWithNaN(X: Float64Array, rows: number, cols: number): number {
+function countRowsWithNaN(X: FeatureArray, rows: number, cols: number): number {
   let n = 0;
   for (let i = 0; i < rows; i++) {
     const o = i * cols;

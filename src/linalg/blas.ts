@@ -12,7 +12,7 @@
  * bit-identical. PHENOMAP_NO_WASM=1 forces the JS kernel; PHENOMAP_THREADS=n lets large products
  * use n threads (wasm/threads.ts).
  */
-import { type Matrix, zeros, transpose } from './matrix.js';
+import { type FeatureArray, type Matrix, type StoredMatrix, zeros, transpose } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
 import { ntTileParallel, parallelThreads } from './wasm/threads.js';
 
@@ -23,8 +23,11 @@ const WASM_MIN_WORK = 32 * 32 * 32;
 /** In-wasm k slice (a 4×KC micro-panel of A, 8 KB, stays in L1) and B panel width in 4-column blocks. */
 const WASM_KC = 256;
 const WASM_PB = 32;
-/** Products with at least this many multiply-adds are split across worker threads (~15 ms of work). */
-const PARALLEL_MIN_WORK = 1e8;
+/**
+ * Products with at least this many multiply-adds are split across worker threads (~1.5 ms of work:
+ * a pooled worker answers in ~0.1 ms, so even the 342-profile Gram matrix gains 2.4× on 2 cores).
+ */
+const PARALLEL_MIN_WORK = 1e7;
 
 function checkInner(a: number, b: number, what: string): void {
   if (a !== b) throw new RangeError(`${what}: inner dimensions differ (${a} vs ${b})`);
@@ -35,7 +38,7 @@ function checkInner(a: number, b: number, what: string): void {
  * `symmetric` computes only j ≥ i blocks (the caller mirrors).
  */
 function ntKernel(
-  a: Float64Array, b: Float64Array, c: Float64Array,
+  a: FeatureArray, b: FeatureArray, c: Float64Array,
   m: number, n: number, k: number, ldc: number, symmetric: boolean,
   iStart = 0, iEnd = m,
 ): void {
@@ -97,7 +100,7 @@ function ntKernel(
  * need no transposed copy.
  */
 function packRows(
-  src: Float64Array, ld: number, trans: boolean, r0: number, r1: number, p0: number, kl: number,
+  src: FeatureArray, ld: number, trans: boolean, r0: number, r1: number, p0: number, kl: number,
   dst: Float64Array, off: number,
 ): void {
   const blocks = (r1 - r0 + 3) >> 2;
@@ -137,7 +140,7 @@ function packRows(
  * written) when the memory cannot be grown.
  */
 function ntWasm(
-  a: Float64Array, b: Float64Array, c: Float64Array,
+  a: FeatureArray, b: FeatureArray, c: Float64Array,
   m: number, n: number, k: number, ldc: number, symmetric: boolean, aT: boolean, bT: boolean,
 ): boolean {
   const W = wasm!;
@@ -192,7 +195,7 @@ function ntWasm(
  * copies, the wasm path packs straight from the transposed storage. Same values, same order.
  */
 function ntProduct(
-  a: Float64Array, b: Float64Array, c: Float64Array,
+  a: FeatureArray, b: FeatureArray, c: Float64Array,
   m: number, n: number, k: number, ldc: number, symmetric: boolean, aT = false, bT = false,
 ): void {
   if (wasm && m * n * k >= WASM_MIN_WORK && ntWasm(a, b, c, m, n, k, ldc, symmetric, aT, bT)) return;
@@ -201,8 +204,8 @@ function ntProduct(
   ntKernel(a2, b2, c, m, n, k, ldc, symmetric);
 }
 
-/** C = A·Bᵀ (A: m×k, B: n×k). */
-export function gemmNT(A: Matrix, B: Matrix, out?: Matrix): Matrix {
+/** C = A·Bᵀ (A: m×k, B: n×k). Operands may be float32 storage; C is float64. */
+export function gemmNT(A: StoredMatrix, B: StoredMatrix, out?: Matrix): Matrix {
   checkInner(A.cols, B.cols, 'gemmNT');
   const C = out ?? zeros(A.rows, B.rows);
   ntProduct(A.data, B.data, C.data, A.rows, B.rows, A.cols, B.rows, false);
@@ -210,7 +213,7 @@ export function gemmNT(A: Matrix, B: Matrix, out?: Matrix): Matrix {
 }
 
 /** C = A·B (A: m×k, B: k×n). */
-export function gemm(A: Matrix, B: Matrix, out?: Matrix): Matrix {
+export function gemm(A: StoredMatrix, B: StoredMatrix, out?: Matrix): Matrix {
   checkInner(A.cols, B.rows, 'gemm');
   const C = out ?? zeros(A.rows, B.cols);
   ntProduct(A.data, B.data, C.data, A.rows, B.cols, A.cols, B.cols, false, false, true);
@@ -218,7 +221,7 @@ export function gemm(A: Matrix, B: Matrix, out?: Matrix): Matrix {
 }
 
 /** C = Aᵀ·B (A: k×m, B: k×n). */
-export function gemmTN(A: Matrix, B: Matrix, out?: Matrix): Matrix {
+export function gemmTN(A: StoredMatrix, B: StoredMatrix, out?: Matrix): Matrix {
   checkInner(A.rows, B.rows, 'gemmTN');
   const C = out ?? zeros(A.cols, B.cols);
   ntProduct(A.data, B.data, C.data, A.cols, B.cols, A.rows, B.cols, false, true, true);
@@ -226,12 +229,12 @@ export function gemmTN(A: Matrix, B: Matrix, out?: Matrix): Matrix {
 }
 
 /** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. */
-export function tcrossprod(X: Matrix): Matrix {
+export function tcrossprod(X: StoredMatrix): Matrix {
   return symmetricProduct(X.data, X.rows, X.cols, false);
 }
 
 /** n×n Gram matrix of the n logical rows (length k) of x, stored transposed when `trans`. */
-function symmetricProduct(x: Float64Array, n: number, k: number, trans: boolean): Matrix {
+function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean): Matrix {
   const C = zeros(n, n);
   const c = C.data;
   ntProduct(x, x, c, n, n, k, n, true, trans, trans);
@@ -250,7 +253,7 @@ function symmetricProduct(x: Float64Array, n: number, k: number, trans: boolean)
 }
 
 /** Xᵀ·X (cols × cols), symmetric. */
-export function crossprod(X: Matrix): Matrix {
+export function crossprod(X: StoredMatrix): Matrix {
   return symmetricProduct(X.data, X.cols, X.rows, true);
 }
 

@@ -4,10 +4,10 @@
  * euclidean_distances does for float64), then clips rounding negatives to 0 and sets the
  * self-distance diagonal to exactly 0.
  */
-import { type Matrix, zeros } from './matrix.js';
+import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
 import { gemmNT, tcrossprod } from './blas.js';
 
-export function rowSquaredNorms(X: Matrix, out?: Float64Array): Float64Array {
+export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
   const r = out ?? new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -23,7 +23,7 @@ export function rowSquaredNorms(X: Matrix, out?: Float64Array): Float64Array {
 }
 
 /** n × n matrix of squared distances between the rows of X. */
-export function squaredDistances(X: Matrix): Matrix {
+export function squaredDistances(X: StoredMatrix): Matrix {
   const n = X.rows;
   const G = tcrossprod(X);
   const nrm = rowSquaredNorms(X);
@@ -40,7 +40,7 @@ export function squaredDistances(X: Matrix): Matrix {
 }
 
 /** rows(X) × rows(Y) squared distances. */
-export function squaredDistancesBetween(X: Matrix, Y: Matrix): Matrix {
+export function squaredDistancesBetween(X: StoredMatrix, Y: StoredMatrix): Matrix {
   if (X.cols !== Y.cols) throw new RangeError(`squaredDistancesBetween: ${X.cols} vs ${Y.cols} columns`);
   const G = gemmNT(X, Y);
   const nx = rowSquaredNorms(X), ny = rowSquaredNorms(Y);

@@ -6,6 +6,7 @@ export * from './eigen.js';
 export * from './svd.js';
 export * from './distance.js';
 export * from './stats.js';
+export * from './centered.js';
 export * from './cg.js';
 export * from './select.js';
 export * from './backend.js';

@@ -1,11 +1,39 @@
 /**
- * The one matrix type of phenomap: dense, row-major, float64.
- * Element (i, j) lives at data[i * cols + j]. Metadata never travels inside it.
+ * Matrices of phenomap: dense, row-major. Element (i, j) lives at data[i * cols + j]. Metadata
+ * never travels inside them.
+ *
+ * `Matrix` (float64) is what every computation produces. `StoredMatrix` also admits float32
+ * storage, for the one big table a run holds (profiles × features, `--float32`): kernels that
+ * read it widen each value to float64 on load and accumulate in float64, so only the stored
+ * values are rounded (to ~6e-8 relative), never a sum.
  */
-export interface Matrix {
+export type FeatureArray = Float64Array | Float32Array;
+
+export interface StoredMatrix {
   readonly rows: number;
   readonly cols: number;
+  readonly data: FeatureArray;
+}
+
+export interface Matrix extends StoredMatrix {
   readonly data: Float64Array;
+}
+
+/** Storage precision names as the CLI and summary.json spell them. */
+export type Precision = 'float64' | 'float32';
+
+export function precisionOf(m: StoredMatrix): Precision {
+  return m.data instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/** A new zero array of the same precision as `like`. */
+export function allocLike(like: FeatureArray, length: number): FeatureArray {
+  return like instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
+}
+
+/** The matrix as float64: itself when it already is, else a widened copy. */
+export function asFloat64(m: StoredMatrix): Matrix {
+  return m.data instanceof Float64Array ? (m as Matrix) : { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data) };
 }
 
 export function zeros(rows: number, cols: number): Matrix {
@@ -47,14 +75,28 @@ export function row(m: Matrix, i: number): Float64Array {
   return m.data.subarray(i * m.cols, (i + 1) * m.cols);
 }
 
-/** Copy the given rows (in the given order) into a new matrix. */
-export function takeRows(m: Matrix, idx: ArrayLike<number>): Matrix {
-  const out = zeros(idx.length, m.cols);
+/** Copy the given rows (in the given order) into a new matrix of the same precision. */
+export function takeRows<M extends StoredMatrix>(m: M, idx: ArrayLike<number>): M {
+  const data = allocLike(m.data, idx.length * m.cols);
   for (let r = 0; r < idx.length; r++) {
     const i = idx[r]!;
-    out.data.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), r * m.cols);
+    data.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), r * m.cols);
   }
-  return out;
+  return { rows: idx.length, cols: m.cols, data } as StoredMatrix as M;
+}
+
+/**
+ * Keep the given rows (strictly ascending) by moving them to the front of m's own storage: no
+ * second copy of a large table. m must not be used afterwards; the result views the same buffer.
+ */
+export function compactRowsInPlace<M extends StoredMatrix>(m: M, idx: ArrayLike<number>): M {
+  const d = m.cols, x = m.data;
+  for (let r = 0; r < idx.length; r++) {
+    const i = idx[r]!;
+    if (r > 0 && !(i > idx[r - 1]!)) throw new RangeError('compactRowsInPlace: row indices must be strictly ascending');
+    if (i !== r) x.copyWithin(r * d, i * d, (i + 1) * d);
+  }
+  return { rows: idx.length, cols: d, data: x.subarray(0, idx.length * d) } as StoredMatrix as M;
 }
 
 /** Copy the given columns (in the given order) into a new matrix. */
@@ -69,7 +111,23 @@ export function takeCols(m: Matrix, idx: ArrayLike<number>): Matrix {
   return out;
 }
 
-export function transpose(m: Matrix): Matrix {
+/**
+ * Keep the given columns (strictly ascending) by moving them to the front of each row in m's own
+ * storage; the result views the same buffer and m must not be used afterwards. Every write lands
+ * at or before a value not yet read, so one forward sweep is safe.
+ */
+export function compactColsInPlace<M extends StoredMatrix>(m: M, idx: ArrayLike<number>): M {
+  const d = m.cols, k = idx.length, x = m.data;
+  for (let c = 1; c < k; c++) if (!(idx[c]! > idx[c - 1]!)) throw new RangeError('compactColsInPlace: column indices must be strictly ascending');
+  if (k === d) return m;
+  for (let i = 0; i < m.rows; i++) {
+    const o = i * d, oz = i * k;
+    for (let c = 0; c < k; c++) x[oz + c] = x[o + idx[c]!]!;
+  }
+  return { rows: m.rows, cols: k, data: x.subarray(0, m.rows * k) } as StoredMatrix as M;
+}
+
+export function transpose(m: StoredMatrix): Matrix {
   const out = zeros(m.cols, m.rows);
   const { rows, cols, data } = m;
   const o = out.data;

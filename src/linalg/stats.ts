@@ -2,9 +2,9 @@
  * Column statistics on row-major matrices. Means use two passes (mean, then a correction from
  * the residual sum) so results agree with numpy's pairwise summation to ~1e-16 relative.
  */
-import type { Matrix } from './matrix.js';
+import type { Matrix, StoredMatrix } from './matrix.js';
 
-export function columnMeans(X: Matrix, out?: Float64Array): Float64Array {
+export function columnMeans(X: StoredMatrix, out?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
   const m = out ?? new Float64Array(d);
   m.fill(0);
@@ -24,7 +24,7 @@ export function columnMeans(X: Matrix, out?: Float64Array): Float64Array {
 }
 
 /** Column standard deviations (population when ddof = 0), from centred sums of squares. */
-export function columnStd(X: Matrix, ddof = 0, means?: Float64Array): Float64Array {
+export function columnStd(X: StoredMatrix, ddof = 0, means?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
   const m = means ?? columnMeans(X);
   const ss = new Float64Array(d);
@@ -41,7 +41,7 @@ export function columnStd(X: Matrix, ddof = 0, means?: Float64Array): Float64Arr
 }
 
 /** Population variance of each column. */
-export function columnVariance(X: Matrix, means?: Float64Array): Float64Array {
+export function columnVariance(X: StoredMatrix, means?: Float64Array): Float64Array {
   const s = columnStd(X, 0, means);
   for (let j = 0; j < s.length; j++) s[j] = s[j]! * s[j]!;
   return s;

@@ -4,9 +4,10 @@
  * whitening use; singular values below ~1e-8·s_max lose relative accuracy (squared condition
  * number), so callers treat those as zero.
  */
-import { type Matrix, zeros } from './matrix.js';
+import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
 import { tcrossprod, crossprod, gemm, gemmTN } from './blas.js';
 import { symmetricEigen } from './eigen.js';
+import { centeredCrossprod, centeredProduct } from './centered.js';
 
 export interface SvdResult {
   U: Matrix; // m × k
@@ -18,7 +19,36 @@ export function thinSvd(X: Matrix, k?: number): SvdResult {
   const m = X.rows, n = X.cols;
   const r = Math.min(m, n, k ?? Math.min(m, n));
   const wide = m <= n;
-  const G = wide ? tcrossprod(X) : crossprod(X);
+  return fromGram(wide ? tcrossprod(X) : crossprod(X), r, wide, (V) => (wide ? gemmTN(X, V) : gemm(X, V)));
+}
+
+/**
+ * Thin SVD of the column-centred X − 1·μᵀ, plus its total sum of squares. Tall matrices (the
+ * large case) never form the centred copy: the Gram matrix and U come from centred row blocks
+ * (linalg/centered.ts), so X may be a 100,000-row float32 table held once. Wide ones centre a
+ * float64 copy (n ≤ d keeps it no larger than the d × d work of the tall case).
+ */
+export function thinSvdCentered(X: StoredMatrix, mean: ArrayLike<number>, k?: number): SvdResult & { sumSquares: number } {
+  const m = X.rows, n = X.cols;
+  const r = Math.min(m, n, k ?? Math.min(m, n));
+  if (m <= n) {
+    const Xc = zeros(m, n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Xc.data[i * n + j] = X.data[i * n + j]! - mean[j]!;
+    let ss = 0;
+    for (let t = 0; t < Xc.data.length; t++) ss += Xc.data[t]! * Xc.data[t]!;
+    return { ...thinSvd(Xc, r), sumSquares: ss };
+  }
+  const G = centeredCrossprod(X, mean);
+  let ss = 0;
+  for (let j = 0; j < n; j++) ss += G.data[j * n + j]!;
+  return { ...fromGram(G, r, false, (V) => centeredProduct(X, mean, V)), sumSquares: ss };
+}
+
+/**
+ * The SVD from the eigenpairs of the Gram matrix G (X·Xᵀ when `wide`, else Xᵀ·X); `project(V)`
+ * returns Xᵀ·V (wide) or X·V (tall).
+ */
+function fromGram(G: Matrix, r: number, wide: boolean, project: (V: Matrix) => Matrix): SvdResult {
   const { values, vectors } = symmetricEigen(G, { k: r });
   const s = new Float64Array(r);
   const smax = Math.sqrt(Math.max(values[0] ?? 0, 0));
@@ -27,7 +57,8 @@ export function thinSvd(X: Matrix, k?: number): SvdResult {
   if (wide) {
     // vectors = U (m × r); V = Xᵀ U / s.
     const U = vectors;
-    const XtU = gemmTN(X, U); // n × r
+    const XtU = project(U); // n × r
+    const n = XtU.rows;
     const Vt = zeros(r, n);
     for (let c = 0; c < r; c++) {
       const inv = s[c]! > cutoff ? 1 / s[c]! : 0;
@@ -36,7 +67,9 @@ export function thinSvd(X: Matrix, k?: number): SvdResult {
     return { U, s, Vt };
   }
   const V = vectors; // n × r
-  const XV = gemm(X, V); // m × r
+  const n = V.rows;
+  const XV = project(V); // m × r
+  const m = XV.rows;
   const U = zeros(m, r);
   for (let c = 0; c < r; c++) {
     const inv = s[c]! > cutoff ? 1 / s[c]! : 0;

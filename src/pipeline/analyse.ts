@@ -3,7 +3,7 @@
  * squared Euclidean distances → affinity propagation → MoA enrichment → CSIF. Pure computation:
  * no files (see outputs.ts), so evaluation and benchmarks reuse it.
  */
-import { type Matrix, takeRows } from '../linalg/index.js';
+import { type Matrix, type Precision, type StoredMatrix, compactRowsInPlace, precisionOf, takeRows } from '../linalg/index.js';
 import { type Profiles, type Dropped, metaStrings, subsetRows } from '../io/profiles.js';
 import { zscore } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
@@ -18,8 +18,8 @@ import { DENSE_MAX_ROWS, type Representation, type RunParameters } from './param
 
 export interface RepresentationResult {
   name: Representation;
-  /** Coordinates clustered (n × dim). */
-  coords: Matrix;
+  /** Coordinates clustered (n × dim); raw (and low-rank ITML) keep the input's precision. */
+  coords: StoredMatrix;
   ap: AffinityPropagationRetryResult;
   enrichment: EnrichmentResult;
   csif: CsifResult;
@@ -41,7 +41,9 @@ export interface ItmlSummary {
 export interface AnalysisResult {
   params: RunParameters;
   /** Analysed (labelled) profiles: z-scored kept features, metadata of those rows. */
-  profiles: Profiles;
+  profiles: Profiles<StoredMatrix>;
+  /** Storage of the feature matrix (float32 when the table was read with precision float32). */
+  precision: Precision;
   /** Index of each analysed row in the input table. */
   inputRows: Int32Array;
   labels: string[];
@@ -57,6 +59,12 @@ export interface AnalysisResult {
 export interface AnalyseOptions {
   reporter?: Reporter;
   keepSimilarity?: boolean;
+  /**
+   * Let analyse reuse input.X's storage: z-scored in place, labelled rows moved to the front, so
+   * a large table is held once. input.X must not be used afterwards (runWorkflow sets this for
+   * tables it read itself).
+   */
+  consumeInput?: boolean;
 }
 
 function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T {
@@ -66,7 +74,7 @@ function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T 
   return out;
 }
 
-export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOptions = {}): AnalysisResult {
+export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, opts: AnalyseOptions = {}): AnalysisResult {
   const reporter = opts.reporter ?? silentReporter;
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
@@ -88,13 +96,23 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
   if (dropped.length) reporter.info(`${dropped.length} of ${rawLabels.length} rows have no ${params.labelCol} label: left out of clustering and enrichment`);
 
   // z-score: statistics over labelled rows (the study) or over all rows (controls included).
+  // Whatever the rows, at most one copy of the table is made, and none when the input may be
+  // consumed: the labelled rows are compacted and z-scored in the same storage.
+  const allLabelled = labelledIdx.length === input.X.rows;
   const z = timed(timings, 'zscore', () => {
-    const basis = params.normalizeOn === 'labelled' ? subsetRows(input, labelledIdx) : input;
-    const r = zscore(basis.X);
+    let basis = input.X;
+    let own = !!opts.consumeInput;
+    if (params.normalizeOn === 'labelled' && !allLabelled) {
+      basis = own ? compactRowsInPlace(basis, labelledIdx) : takeRows(basis, labelledIdx);
+      own = true;
+    }
+    const r = zscore(basis, { inPlace: own });
     if (!r.kept.length) {
       throw new InputError(`${src}: every feature has a missing value or zero variance (are all rows identical?) — nothing left to cluster`);
     }
-    return { r, basis };
+    // normalizeOn 'all': statistics used every row; keep the labelled ones (r.Z is ours to reuse).
+    const Z = params.normalizeOn === 'labelled' || allLabelled ? r.Z : compactRowsInPlace(r.Z, labelledIdx);
+    return { r, Z };
   });
   for (let t = 0; t < z.r.dropped.length; t++) {
     const j = z.r.dropped[t]!;
@@ -107,10 +125,10 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
   const nDroppedFeatures = z.r.dropped.length;
   if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
   const features = z.r.kept.map((j) => input.features[j]!);
-  let Z: Matrix = params.normalizeOn === 'labelled' ? z.r.Z : takeRows(z.r.Z, labelledIdx);
+  let Z: StoredMatrix = z.Z;
   // Metadata only: a zero-column stand-in keeps subsetRows from copying the feature matrix.
   const analysed = subsetRows({ ...input, X: { rows: input.X.rows, cols: 0, data: new Float64Array(0) } }, labelledIdx);
-  const profiles: Profiles = { features, X: Z, meta: analysed.meta, source: input.source };
+  const profiles: Profiles<StoredMatrix> = { features, X: Z, meta: analysed.meta, source: input.source };
   for (let i = 0; i < Z.data.length; i++) {
     if (!Number.isFinite(Z.data[i]!)) {
       const row = Math.floor(i / Z.cols);
@@ -123,10 +141,10 @@ export function analyse(input: Profiles, params: RunParameters, opts: AnalyseOpt
 
   const reps: Partial<Record<Representation, RepresentationResult>> = {};
   const result: AnalysisResult = {
-    params, profiles, inputRows: Int32Array.from(labelledIdx), labels, rowsInInput: rawLabels.length, dropped,
+    params, profiles, precision: precisionOf(Z), inputRows: Int32Array.from(labelledIdx), labels, rowsInInput: rawLabels.length, dropped,
     representations: reps, timings, warnings,
   };
-  const coordsFor: Partial<Record<Representation, () => Matrix>> = {
+  const coordsFor: Partial<Record<Representation, () => StoredMatrix>> = {
     raw: () => Z,
     pca: () =>
       timed(timings, 'pca', () => {

@@ -9,7 +9,7 @@
  * scale (median over all pairs) at O(pairs · d) cost. The median over k-NN edges alone would be
  * far less negative and fragment the data into many small clusters.
  */
-import { type Matrix, squaredDistances } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, squaredDistances } from '../linalg/index.js';
 import { affinityPropagationWithRetry, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
 import { sparseAffinityPropagationWithRetry, sampledSimilarityMedian } from '../cluster/sparseAffinityPropagation.js';
 import { knnGraph, knnToSimilarity, sampledRecall, type KnnGraph } from '../cluster/knnGraph.js';
@@ -40,7 +40,7 @@ export function chooseClustering(params: RunParameters, n: number): { method: Cl
     : { method: 'sparse-ap', reason: `auto: n = ${n} > ${DENSE_MAX_ROWS}` };
 }
 
-export function chooseKnnMethod(params: RunParameters, X: Matrix): 'exact' | 'hnsw' {
+export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): 'exact' | 'hnsw' {
   if (params.knnMethod !== 'auto') return params.knnMethod;
   // Exact costs n²·d multiply-adds (10⁵ rows × 50 dims: ~2 minutes); HNSW grows ~n·log n.
   return X.rows <= 20000 ? 'exact' : 'hnsw';
@@ -54,7 +54,7 @@ function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T 
 }
 
 export function clusterRepresentation(
-  name: string, coords: Matrix, params: RunParameters, reporter: Reporter, timings: Record<string, number>, keepSimilarity: boolean,
+  name: string, coords: StoredMatrix, params: RunParameters, reporter: Reporter, timings: Record<string, number>, keepSimilarity: boolean,
 ): ClusteringOutcome {
   const { method, reason } = chooseClustering(params, coords.rows);
   reporter.info(`${name}: clustering with ${method === 'dense' ? 'dense affinity propagation' : method === 'sparse-ap' ? `sparse affinity propagation on the ${params.knn}-NN graph` : `Louvain on the ${params.knn}-NN graph`} (${reason})`);

@@ -47,6 +47,8 @@ export interface RunSummary {
     idCols: string[];
     idCol: string | null;
     doseCol: string | null;
+    /** Storage of the feature matrix: float32 halves memory (sums stay float64). */
+    precision: AnalysisResult['precision'];
   };
   parameters: AnalysisResult['params'];
   dropped: { rows: number; features: number; details: { kind: string; name: string; reason: string }[] };
@@ -100,6 +102,7 @@ export function summarise(res: AnalysisResult, file: string | null, extraTimings
       idCols: res.params.idCols.filter((c) => metaNames.has(c)),
       idCol: res.params.idCols.find((c) => metaNames.has(c)) ?? null,
       doseCol: DOSE_COLS.find((c) => metaNames.has(c)) ?? null,
+      precision: res.precision,
     },
     parameters: res.params,
     dropped: { rows: droppedRows.length, features: droppedFeatures.length, details: res.dropped.map((d) => ({ ...d })) },

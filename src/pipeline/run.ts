@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { readProfiles, type ReadOptions } from '../io/read.js';
 import type { Profiles } from '../io/profiles.js';
+import type { StoredMatrix } from '../linalg/index.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { analyse, type AnalysisResult } from './analyse.js';
 import { writeRunOutputs, type RunSummary } from './outputs.js';
@@ -20,13 +21,16 @@ export interface RunWorkflowResult {
   analysis: AnalysisResult;
 }
 
-/** Run on a file (or already loaded profiles) and write everything into outDir. */
+/**
+ * Run on a file (or already loaded profiles) and write everything into outDir. A table read here
+ * is z-scored in its own storage (held once); profiles passed in are left untouched.
+ */
 export async function runWorkflow(
-  input: string | Profiles, outDir: string, params: RunParameters, opts: RunWorkflowOptions = {},
+  input: string | Profiles<StoredMatrix>, outDir: string, params: RunParameters, opts: RunWorkflowOptions = {},
 ): Promise<RunWorkflowResult> {
   const reporter = opts.reporter ?? silentReporter;
   const t0 = performance.now();
-  let profiles: Profiles;
+  let profiles: Profiles<StoredMatrix>;
   let file: string | null = null;
   const extra: Record<string, number> = {};
   if (typeof input === 'string') {
@@ -39,7 +43,7 @@ export async function runWorkflow(
   } else {
     profiles = input;
   }
-  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances });
+  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null });
   const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances, extraTimings: extra });
   summary.timings.total = (performance.now() - t0) / 1000;
   return { summary, analysis };

@@ -20,7 +20,7 @@
  */
 import type { Dropped, Profiles } from '../io/profiles.js';
 import { withFeatures } from '../io/profiles.js';
-import { takeCols, takeRows, zeros } from '../linalg/matrix.js';
+import { compactColsInPlace, takeCols, takeRows, zeros } from '../linalg/matrix.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
@@ -44,6 +44,12 @@ export interface NormalizeOptions {
   spherizeEpsilon?: number;
   spherizeMethod?: SpherizeMethod;
   spherizeCenter?: boolean;
+  /**
+   * Write the result over profiles.X (dropped features compacted away) instead of a new matrix,
+   * so a large table is held once; profiles.X must not be used afterwards. Ignored by spherize,
+   * whose output mixes features.
+   */
+  inPlace?: boolean;
   reporter?: Reporter;
 }
 
@@ -207,7 +213,10 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
 
   const strata: StratumReport[] = [];
   const zeroScale: { feature: string; stratum: string }[] = [];
-  const out = zeros(n, d);
+  // Strata are disjoint and each one's statistics come from its own rows, read before its rows
+  // are rewritten: in-place output is safe.
+  const inPlace = !!opts.inPlace && method !== 'spherize';
+  const out = inPlace ? X : zeros(n, d);
   const od = out.data;
   let outFeatures = profiles.features;
 
@@ -272,7 +281,7 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
     }
     outFeatures = sm === 'PCA' || sm === 'PCA-cor' ? names.map((_, k) => `PC${k + 1}`) : names;
   } else {
-    result = keep.length === d ? out : takeCols(out, keep);
+    result = keep.length === d ? out : inPlace ? compactColsInPlace(out, keep) : takeCols(out, keep);
     outFeatures = keep.map((j) => profiles.features[j]!);
   }
   if (outFeatures.length === 0) throw new InputError(`${src}: normalisation left no feature (every feature was dropped)`);

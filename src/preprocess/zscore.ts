@@ -5,18 +5,19 @@
  * (max == min). Dropped features are returned, never silently lost.
  *
  * Means use the two-pass correction (correct to the last bits even when |mean| ≫ std); the
- * variance is the plain mean of squared deviations, numpy's formula. All passes run row-major
- * over every column at once.
+ * variance is the mean of squared deviations (numpy's formula) by the corrected two-pass sum.
+ * All passes run row-major over every column at once. Float32 storage is read and written as
+ * float32 but every sum is float64; `inPlace` reuses X's storage for Z.
  */
-import type { Matrix } from '../linalg/matrix.js';
-import { zeros } from '../linalg/matrix.js';
+import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
+import { allocLike } from '../linalg/matrix.js';
 import type { Dropped, Profiles } from '../io/profiles.js';
 import { withFeatures } from '../io/profiles.js';
 import { InputError } from '../util/errors.js';
 
-export interface ZScoreResult {
-  /** n × kept.length, the z-scored kept columns in their original order. */
-  readonly Z: Matrix;
+export interface ZScoreResult<M extends StoredMatrix = Matrix> {
+  /** n × kept.length, the z-scored kept columns in their original order (X's precision). */
+  readonly Z: M;
   /** Mean of each kept column. */
   readonly mean: Float64Array;
   /** Population standard deviation of each kept column. */
@@ -29,28 +30,43 @@ export interface ZScoreResult {
   readonly droppedReason: ('non-finite' | 'zero-variance')[];
 }
 
-export function zscore(X: Matrix): ZScoreResult {
+export interface ZScoreOptions {
+  /**
+   * Write Z over X's own storage (kept columns compacted to the front of each row) instead of a
+   * new matrix, so a large table is never held twice. X must not be used afterwards.
+   */
+  inPlace?: boolean;
+}
+
+export function zscore(X: Matrix, opts?: ZScoreOptions): ZScoreResult<Matrix>;
+export function zscore(X: StoredMatrix, opts?: ZScoreOptions): ZScoreResult<StoredMatrix>;
+export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<StoredMatrix> {
   const { rows: n, cols: d, data } = X;
-  // Pass 1 (row-major, all columns at once): finiteness, min/max and the plain sum.
-  const min = new Float64Array(d).fill(Infinity);
-  const max = new Float64Array(d).fill(-Infinity);
+  // Pass 1 (row-major, all columns at once): the plain sum in float64 whatever the storage, and
+  // whether each column ever differs from its first value (zero variance ⇔ max == min ⇔ never).
+  // Non-finite values need no test of their own: any NaN or ±Infinity makes the column's sum
+  // non-finite, so only those columns are scanned again (an overflowing sum of finite values
+  // is rescanned too and kept).
   const sum = new Float64Array(d);
-  let nonFinite = 0;
+  const first = new Float64Array(d);
+  const varies = new Uint8Array(d);
+  if (n > 0) for (let j = 0; j < d; j++) first[j] = data[j]!;
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const v = data[o + j]!;
       sum[j] += v;
-      if (v < min[j]!) min[j] = v;
-      if (v > max[j]!) max[j] = v;
-      if (v - v !== 0) nonFinite++; // NaN and ±Infinity
+      if (v !== first[j]) varies[j] = 1;
     }
   }
   const finite = new Uint8Array(d).fill(1);
-  if (nonFinite) {
+  for (let j = 0; j < d; j++) {
+    if (Number.isFinite(sum[j]!)) continue;
     for (let i = 0; i < n; i++) {
-      const o = i * d;
-      for (let j = 0; j < d; j++) if (!Number.isFinite(data[o + j]!)) finite[j] = 0;
+      if (!Number.isFinite(data[i * d + j]!)) {
+        finite[j] = 0;
+        break;
+      }
     }
   }
   const kept: number[] = [];
@@ -60,27 +76,24 @@ export function zscore(X: Matrix): ZScoreResult {
     if (!finite[j]) {
       dropped.push(j);
       droppedReason.push('non-finite');
-    } else if (n === 0 || max[j] === min[j]) {
+    } else if (n === 0 || !varies[j]) {
       dropped.push(j);
       droppedReason.push('zero-variance');
     } else kept.push(j);
   }
-  // Pass 2: residual sums (the two-pass mean correction, as linalg's columnMeans) and centred
-  // sums of squares — numpy's mean and population variance to the last bits.
+  // Pass 2: residuals r = Σ(x − m0) and squares Σ(x − m0)² about the first-pass mean m0. The
+  // corrected mean is m0 + r/n (the two-pass correction, as linalg's columnMeans) and the centred
+  // sum of squares about it is Σ(x − m0)² − r²/n exactly (Chan, Golub & LeVeque's corrected
+  // two-pass formula): numpy's mean and population variance to the last bits, one pass fewer.
   const mean0 = new Float64Array(d);
   for (let j = 0; j < d; j++) mean0[j] = sum[j]! / n;
   const res = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) res[j] += data[o + j]! - mean0[j]!;
-  }
-  const allMean = new Float64Array(d);
-  for (let j = 0; j < d; j++) allMean[j] = mean0[j]! + res[j]! / n;
   const ss = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) {
-      const t = data[o + j]! - allMean[j]!;
+      const t = data[o + j]! - mean0[j]!;
+      res[j] += t;
       ss[j] += t * t;
     }
   }
@@ -88,28 +101,28 @@ export function zscore(X: Matrix): ZScoreResult {
   const keptIdx = Int32Array.from(kept);
   const mean = new Float64Array(k);
   const std = new Float64Array(k);
-  const inv = new Float64Array(k);
   for (let c = 0; c < k; c++) {
     const j = keptIdx[c]!;
-    mean[c] = allMean[j]!;
-    std[c] = Math.sqrt(ss[j]! / n);
-    inv[c] = std[c]!;
+    const r = res[j]!;
+    mean[c] = mean0[j]! + r / n;
+    std[c] = Math.sqrt(Math.max(ss[j]! - (r * r) / n, 0) / n);
   }
-  // Pass 3: write Z (contiguous copy of the kept columns when nothing was dropped).
-  const Z = zeros(n, k);
-  const z = Z.data;
+  // Pass 3: write Z. In place, row i's kept values move to [i·k, (i+1)·k): every write lands at or
+  // before the position of any value not yet read, so the compaction is safe in one sweep.
+  const z = opts.inPlace ? data : allocLike(data, n * k);
   if (k === d) {
     for (let i = 0; i < n; i++) {
       const o = i * d;
-      for (let c = 0; c < d; c++) z[o + c] = (data[o + c]! - mean[c]!) / inv[c]!;
+      for (let c = 0; c < d; c++) z[o + c] = (data[o + c]! - mean[c]!) / std[c]!;
     }
   } else {
     for (let i = 0; i < n; i++) {
       const o = i * d;
       const oz = i * k;
-      for (let c = 0; c < k; c++) z[oz + c] = (data[o + keptIdx[c]!]! - mean[c]!) / inv[c]!;
+      for (let c = 0; c < k; c++) z[oz + c] = (data[o + keptIdx[c]!]! - mean[c]!) / std[c]!;
     }
   }
+  const Z = { rows: n, cols: k, data: z.length === n * k ? z : z.subarray(0, n * k) };
   return { Z, mean, std, kept, dropped, droppedReason };
 }
 

@@ -14,7 +14,7 @@
  * distances on both sides, as Davis et al.'s reference implementation does.
  */
 import {
-  type Matrix, zeros, identity, cholesky, NotPositiveDefiniteError, squaredDistances, takeRows,
+  type Matrix, type StoredMatrix, allocLike, zeros, identity, cholesky, NotPositiveDefiniteError, squaredDistances, takeRows,
   percentileSorted, gemm, gemmNT, gemmTN, symmetricEigen, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -97,14 +97,14 @@ export class Itml {
    * Fit from class labels: the whole label string is one class (compat with the study, where
    * `A|B` is its own class). Rows with a null/empty label are ignored.
    */
-  fit(X: Matrix, labels: readonly (string | null)[]): this {
+  fit(X: StoredMatrix, labels: readonly (string | null)[]): this {
     if (labels.length !== X.rows) throw new InputError(`ITML: ${labels.length} labels for ${X.rows} rows`);
     const pairs = sampleConstraints(labels, this.numConstraints, new Rng(this.seed), this.warnings);
     return this.fitPairs(X, pairs);
   }
 
   /** Fit from an explicit, ordered constraint list (similar pairs are processed before dissimilar ones). */
-  fitPairs(X: Matrix, constraints: readonly PairConstraint[]): this {
+  fitPairs(X: StoredMatrix, constraints: readonly PairConstraint[]): this {
     const d = X.cols;
     for (const c of constraints) {
       if (!(c.a >= 0 && c.a < X.rows && c.b >= 0 && c.b < X.rows)) {
@@ -239,7 +239,7 @@ export class Itml {
   }
 
   /** X·Lᵀ: Euclidean distances of the result are the learned Mahalanobis distances. */
-  transform(X: Matrix): Matrix {
+  transform(X: StoredMatrix): Matrix {
     if (!this.components) throw new Error('Itml.transform called before fit');
     if (X.cols !== this.components.cols) {
       throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${this.components.cols}`);
@@ -253,10 +253,12 @@ export class Itml {
    * M^{1/2} = I + P·diag(√(1+λ) − 1)·Pᵀ with P = Q·U. Euclidean distances of the result equal
    * those of `transform` (a rotation apart) at O(n·d·m) instead of O(n·d²) — for 10⁵ rows.
    * Falls back to `transform` when the fit did not keep the factors (dense update or a prior).
+   * The result has X's precision (float32 storage in, float32 out) and is built in row blocks, so
+   * no n × d float64 temporary exists beside it.
    */
-  transformLowRank(X: Matrix): Matrix {
+  transformLowRank<M extends StoredMatrix>(X: M): M {
     if (!this.components) throw new Error('Itml.transformLowRank called before fit');
-    if (!this.lowRankFactors) return this.transform(X);
+    if (!this.lowRankFactors) return this.transform(X) as StoredMatrix as M;
     const d = this.components.cols;
     if (X.cols !== d) throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${d}`);
     const { W, C } = this.lowRankFactors;
@@ -265,7 +267,7 @@ export class Itml {
     const tol = Math.max(g.values[0]!, 0) * 1e-12 * m;
     let r = 0;
     while (r < m && g.values[r]! > tol) r++;
-    if (r === 0) return { rows: X.rows, cols: d, data: X.data.slice() };
+    if (r === 0) return { rows: X.rows, cols: d, data: X.data.slice() } as StoredMatrix as M;
     // Vr·Σ⁻¹ (m × r) and Q = Wᵀ·Vr·Σ⁻¹ (d × r)
     const VS = zeros(m, r), SV = zeros(m, r);
     for (let a = 0; a < m; a++) {
@@ -286,15 +288,26 @@ export class Itml {
       if (!(lam > 0)) throw new InputError('ITML: the learned metric is not positive definite; use transform()');
       s[k] = Math.sqrt(lam) - 1;
     }
-    const XP = gemm(X, P); // n × r
-    for (let i = 0; i < XP.rows; i++) for (let k = 0; k < r; k++) XP.data[i * r + k] *= s[k]!;
-    const out = gemmNT(XP, P); // n × d
-    const o = out.data, x = X.data;
-    for (let i = 0; i < o.length; i++) o[i] += x[i]!;
-    return out;
+    // out = X + (X·P·diag(s))·Pᵀ, a block of rows at a time.
+    const n = X.rows, x = X.data;
+    const o = allocLike(x, n * d);
+    const rowsPer = Math.max(1, Math.min(n, 2048));
+    const XPb = zeros(rowsPer, r), Yb = zeros(rowsPer, d);
+    for (let i0 = 0; i0 < n; i0 += rowsPer) {
+      const bn = Math.min(rowsPer, n - i0);
+      const Xb: StoredMatrix = { rows: bn, cols: d, data: x.subarray(i0 * d, (i0 + bn) * d) };
+      const XP: Matrix = { rows: bn, cols: r, data: XPb.data.subarray(0, bn * r) };
+      gemm(Xb, P, XP);
+      for (let i = 0; i < bn; i++) for (let k = 0; k < r; k++) XP.data[i * r + k] *= s[k]!;
+      const Y: Matrix = { rows: bn, cols: d, data: Yb.data.subarray(0, bn * d) };
+      gemmNT(XP, P, Y);
+      const base = i0 * d, y = Y.data;
+      for (let t = 0; t < bn * d; t++) o[base + t] = x[base + t]! + y[t]!;
+    }
+    return { rows: n, cols: d, data: o } as StoredMatrix as M;
   }
 
-  private computeBounds(X: Matrix, constraints: PairConstraint[]): [number, number] {
+  private computeBounds(X: StoredMatrix, constraints: PairConstraint[]): [number, number] {
     if (Array.isArray(this.boundsMode)) {
       const [u, l] = this.boundsMode as readonly [number, number];
       if (!(u > 0 && l > 0)) throw new InputError(`ITML: bounds must be positive, got [${u}, ${l}]`);
@@ -314,7 +327,7 @@ export class Itml {
 }
 
 /** Rows occurring in the pairs, distinct by value (as numpy.unique(axis=0)), in first-seen order. */
-function distinctRows(X: Matrix, constraints: readonly PairConstraint[]): number[] {
+function distinctRows(X: StoredMatrix, constraints: readonly PairConstraint[]): number[] {
   const seenIdx = new Set<number>();
   const seenVal = new Map<string, number>();
   const out: number[] = [];

@@ -6,7 +6,7 @@
  * cumulative explained-variance ratio exceeds the fraction (sklearn's searchsorted 'right' + 1).
  */
 import {
-  type Matrix, zeros, columnMeans, centerColumns, clone, thinSvd, gemmNT,
+  type Matrix, type StoredMatrix, zeros, columnMeans, thinSvdCentered, gemmNT, centeredProduct, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 
@@ -30,13 +30,13 @@ export class PCA {
     this.nComponentsRequested = opts.nComponents;
   }
 
-  fit(X: Matrix): this {
+  fit(X: StoredMatrix): this {
     this.fitInternal(X);
     return this;
   }
 
   /** Fit and return the training coordinates U·S (no second product with the data). */
-  fitTransform(X: Matrix): Matrix {
+  fitTransform(X: StoredMatrix): Matrix {
     this.fitInternal(X);
     const U = this.lastU!;
     const k = this.nComponents, r = U.cols;
@@ -49,16 +49,15 @@ export class PCA {
     return out;
   }
 
-  transform(X: Matrix): Matrix {
+  transform(X: StoredMatrix): Matrix {
     if (!this.components || !this.mean) throw new Error('PCA.transform called before fit');
     if (X.cols !== this.mean.length) {
       throw new InputError(`PCA.transform: data has ${X.cols} features, the model was fitted on ${this.mean.length}`);
     }
-    const Xc = centerColumns(clone(X), this.mean);
-    return gemmNT(Xc, this.components);
+    return centeredProduct(X, this.mean, transpose(this.components));
   }
 
-  private fitInternal(X: Matrix): void {
+  private fitInternal(X: StoredMatrix): void {
     const n = X.rows, d = X.cols;
     if (n < 2) throw new InputError(`PCA needs at least 2 rows, got ${n}`);
     const req = this.nComponentsRequested;
@@ -70,12 +69,12 @@ export class PCA {
       }
     }
     const mean = columnMeans(X);
-    const Xc = centerColumns(clone(X), mean);
     // All singular values are needed for the variance ratio; vectors only for the kept ones.
     const fraction = req !== undefined && req < 1;
     const kWanted = req === undefined ? maxK : fraction ? maxK : req;
-    const { U, s, Vt } = thinSvd(Xc, kWanted);
-    const total = sumSquaresOver(Xc) / (n - 1);
+    // Centred SVD: a tall X is centred block by block, never copied whole.
+    const { U, s, Vt, sumSquares } = thinSvdCentered(X, mean, kWanted);
+    const total = sumSquares / (n - 1);
     const ev = new Float64Array(s.length);
     for (let c = 0; c < s.length; c++) ev[c] = (s[c]! * s[c]!) / (n - 1);
     let k = kWanted;
@@ -116,11 +115,4 @@ export class PCA {
     this.explainedVarianceRatio = ev.slice(0, k).map((v) => v / total);
     this.lastU = U;
   }
-}
-
-function sumSquaresOver(X: Matrix): number {
-  let s = 0;
-  const x = X.data;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
-  return s;
 }

@@ -38,6 +38,7 @@ export function register(program: Command): void {
       spherizeMethod: flags.spherizeMethod,
       spherizeEpsilon: numberFlag('--spherize-epsilon', flags.spherizeEpsilon),
       spherizeCenter: flags.spherizeCenter,
+      inPlace: true, // the table read here is ours: normalise it in its own storage
       reporter,
     });
     await writeOutput(flags.out, out);
