@@ -95,6 +95,7 @@ if (!hasFlag('--no-scale')) {
       );
       console.log(`  n = ${n}, ${prec}: wall ${fmt(r.wall)} s, peak RSS ${fmt(r.maxRssMB / 1024, 2)} GB`);
       console.log(`    stages (s): ${stageLine(s)}`);
+      if (s.peakRssMB) console.log(`    peak RSS at the end of each stage (GB): ${Object.entries(s.peakRssMB as Record<string, number>).map(([k, v]) => `${k} ${(v / 1024).toFixed(2)}`).join(', ')}`);
       for (const l of reps) console.log(`    ${l}`);
       curve.push({ n, d: D, precision: prec, wall: r.wall, maxRssGB: r.maxRssMB / 1024, timings: s.timings });
     }

@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
+import { type FeatureArray, type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
@@ -269,11 +269,24 @@ interface SearchHelper {
 
 const hnswModulePath = createRequire(import.meta.url).resolve('hnswlib-node');
 
+/**
+ * Values [from, to) of x for a worker: a view of the same memory when x lives in a
+ * SharedArrayBuffer (tables read by readProfiles do), else a copy that is transferred, not cloned.
+ */
+function workerRows(x: FeatureArray, from: number, to: number): { data: { buffer: ArrayBufferLike; byteOffset: number; length: number }; transfer: ArrayBuffer[] } {
+  if (x.buffer instanceof SharedArrayBuffer) {
+    return { data: { buffer: x.buffer, byteOffset: x.byteOffset + from * x.BYTES_PER_ELEMENT, length: to - from }, transfer: [] };
+  }
+  const c = x.slice(from, to);
+  return { data: { buffer: c.buffer, byteOffset: 0, length: c.length }, transfer: [c.buffer as ArrayBuffer] };
+}
+
 // CommonJS source evaluated in the worker (no TS imports, so it runs the same under tsx, vitest
 // and the compiled build). Status word: 0 running, 1 done, 2 failed.
 const helperSource = `
 const { workerData } = require('node:worker_threads');
 const { modPath, indexPath, rows, f32, d, k, ef, r0, r1, n, cand, status } = workerData;
+const { buffer, byteOffset, length } = rows;
 const st = new Int32Array(status);
 try {
   const hnsw = require(modPath);
@@ -281,7 +294,7 @@ try {
   index.readIndexSync(indexPath);
   index.setEf(ef);
   const out = new Int32Array(cand);
-  const x = f32 ? new Float32Array(rows) : new Float64Array(rows);
+  const x = f32 ? new Float32Array(buffer, byteOffset, length) : new Float64Array(buffer, byteOffset, length);
   const row = new Array(d);
   for (let i = r0; i < r1; i++) {
     const o = (i - r0) * d;
@@ -304,15 +317,15 @@ function startSearchHelper(
   const d = X.cols;
   const indexPath = join(tmpdir(), `phenomap-hnsw-${process.pid}-${Date.now()}.bin`);
   index.writeIndexSync(indexPath);
-  const rows = X.data.slice(r0 * d, r1 * d); // the helper's rows only, transferred (not copied twice)
+  const rows = workerRows(X.data, r0 * d, r1 * d);
   const status = new SharedArrayBuffer(4);
   const st = new Int32Array(status);
   let worker: Worker;
   try {
     worker = new Worker(helperSource, {
       eval: true,
-      workerData: { modPath: hnswModulePath, indexPath, rows: rows.buffer, f32: rows instanceof Float32Array, d, k, ef, r0, r1, n: X.rows, cand: cand.buffer, status },
-      transferList: [rows.buffer],
+      workerData: { modPath: hnswModulePath, indexPath, rows: rows.data, f32: X.data instanceof Float32Array, d, k, ef, r0, r1, n: X.rows, cand: cand.buffer, status },
+      transferList: rows.transfer,
     });
   } catch {
     rmSync(indexPath, { force: true });
@@ -335,11 +348,12 @@ function startSearchHelper(
 const shardSource = `
 const { workerData } = require('node:worker_threads');
 const { modPath, pathA, pathB, rows, f32, d, k, M, efC, ef, seed, h, n, cand, ctrl } = workerData;
+const { buffer, byteOffset, length } = rows;
 const c = new Int32Array(ctrl);
 const fail = () => { Atomics.store(c, 0, 9); Atomics.notify(c, 0); };
 try {
   const hnsw = require(modPath);
-  const x = f32 ? new Float32Array(rows) : new Float64Array(rows);
+  const x = f32 ? new Float32Array(buffer, byteOffset, length) : new Float64Array(buffer, byteOffset, length);
   const out = new Int32Array(cand);
   const row = new Array(d);
   const B = new hnsw.HierarchicalNSW('l2', d);
@@ -383,7 +397,7 @@ function shardedCandidates(X: StoredMatrix, k: number, M: number, efC: number, e
   const cand = new Int32Array(new SharedArrayBuffer(n * 2 * k * 4)).fill(-1);
   const ctrlBuf = new SharedArrayBuffer(8);
   const ctrl = new Int32Array(ctrlBuf);
-  const rows = x.slice(h * d, n * d);
+  const rows = workerRows(x, h * d, n * d);
   let worker: Worker | undefined;
   const waitStage = (stage: number): boolean => {
     for (;;) {
@@ -397,8 +411,8 @@ function shardedCandidates(X: StoredMatrix, k: number, M: number, efC: number, e
     try {
       worker = new Worker(shardSource, {
         eval: true,
-        workerData: { modPath: hnswModulePath, pathA, pathB, rows: rows.buffer, f32: rows instanceof Float32Array, d, k, M, efC, ef, seed, h, n, cand: cand.buffer, ctrl: ctrlBuf },
-        transferList: [rows.buffer],
+        workerData: { modPath: hnswModulePath, pathA, pathB, rows: rows.data, f32: x instanceof Float32Array, d, k, M, efC, ef, seed, h, n, cand: cand.buffer, ctrl: ctrlBuf },
+        transferList: rows.transfer,
       });
       worker.unref();
     } catch {

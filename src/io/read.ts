@@ -16,6 +16,7 @@ import picomatch from 'picomatch';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Dropped, MetaColumn, Profiles } from './profiles.js';
 import type { FeatureArray, Matrix, Precision, StoredMatrix } from '../linalg/matrix.js';
+import { allocFeatures } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { duckMessage, doubleColumn, ident, isNumericType, lit, stringColumn, withDuck } from './duck.js';
@@ -278,7 +279,7 @@ async function streamInto(
   const nm = metas.length;
   const group = rowNumbers ? PARQUET_COLUMN_GROUP : Math.max(1, nf);
   const f32 = precision === 'float32';
-  const X: FeatureArray = f32 ? new Float32Array(capacity * nf) : new Float64Array(capacity * nf);
+  const X = allocFeatures(precision, capacity * nf);
   const nan = new Int32Array(nf);
   const numMeta = metas.map((m) => (m.role === 'num' ? new Float64Array(capacity) : null));
   const strMeta = metas.map((m) => (m.role === 'str' ? new Array<string | null>(capacity).fill(null) : null));

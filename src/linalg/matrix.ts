@@ -26,9 +26,22 @@ export function precisionOf(m: StoredMatrix): Precision {
   return m.data instanceof Float32Array ? 'float32' : 'float64';
 }
 
-/** A new zero array of the same precision as `like`. */
+/** Tables at least this large live in a SharedArrayBuffer, so worker threads read them in place. */
+const SHARED_MIN_BYTES = 16 << 20;
+
+/**
+ * A zero-filled feature array of the given precision. Large ones are backed by a
+ * SharedArrayBuffer: the k-NN workers then view the rows instead of receiving a copy.
+ */
+export function allocFeatures(precision: Precision, length: number): FeatureArray {
+  const bytes = length * (precision === 'float32' ? 4 : 8);
+  const buf = bytes >= SHARED_MIN_BYTES ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return precision === 'float32' ? new Float32Array(buf) : new Float64Array(buf);
+}
+
+/** A new zero array of the same precision as `like` (shared when large, see allocFeatures). */
 export function allocLike(like: FeatureArray, length: number): FeatureArray {
-  return like instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
+  return allocFeatures(like instanceof Float32Array ? 'float32' : 'float64', length);
 }
 
 /** The matrix as float64: itself when it already is, else a widened copy. */

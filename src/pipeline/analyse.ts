@@ -15,6 +15,7 @@ import { csif, type CsifResult } from '../enrich/csif.js';
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type Representation, type RunParameters } from './params.js';
+import { StageClock } from './stageClock.js';
 
 export interface RepresentationResult {
   name: Representation;
@@ -53,6 +54,8 @@ export interface AnalysisResult {
   pcaExplained?: number;
   itml?: ItmlSummary;
   timings: Record<string, number>;
+  /** Process peak RSS (MB) at the end of each stage (see StageClock). */
+  peakRssMB: Record<string, number>;
   warnings: string[];
 }
 
@@ -67,16 +70,10 @@ export interface AnalyseOptions {
   consumeInput?: boolean;
 }
 
-function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T {
-  const t0 = performance.now();
-  const out = fn();
-  timings[key] = (timings[key] ?? 0) + (performance.now() - t0) / 1000;
-  return out;
-}
-
 export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, opts: AnalyseOptions = {}): AnalysisResult {
   const reporter = opts.reporter ?? silentReporter;
-  const timings: Record<string, number> = {};
+  const clock = new StageClock();
+  const { timings, peakRssMB } = clock;
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -99,7 +96,7 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
   // Whatever the rows, at most one copy of the table is made, and none when the input may be
   // consumed: the labelled rows are compacted and z-scored in the same storage.
   const allLabelled = labelledIdx.length === input.X.rows;
-  const z = timed(timings, 'zscore', () => {
+  const z = clock.time('zscore', () => {
     let basis = input.X;
     let own = !!opts.consumeInput;
     if (params.normalizeOn === 'labelled' && !allLabelled) {
@@ -125,7 +122,7 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
   const nDroppedFeatures = z.r.dropped.length;
   if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
   const features = z.r.kept.map((j) => input.features[j]!);
-  let Z: StoredMatrix = z.Z;
+  const Z: StoredMatrix = z.Z;
   // Metadata only: a zero-column stand-in keeps subsetRows from copying the feature matrix.
   const analysed = subsetRows({ ...input, X: { rows: input.X.rows, cols: 0, data: new Float64Array(0) } }, labelledIdx);
   const profiles: Profiles<StoredMatrix> = { features, X: Z, meta: analysed.meta, source: input.source };
@@ -142,12 +139,12 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
   const reps: Partial<Record<Representation, RepresentationResult>> = {};
   const result: AnalysisResult = {
     params, profiles, precision: precisionOf(Z), inputRows: Int32Array.from(labelledIdx), labels, rowsInInput: rawLabels.length, dropped,
-    representations: reps, timings, warnings,
+    representations: reps, timings, peakRssMB, warnings,
   };
   const coordsFor: Partial<Record<Representation, () => StoredMatrix>> = {
     raw: () => Z,
     pca: () =>
-      timed(timings, 'pca', () => {
+      clock.time('pca', () => {
         const maxK = Math.min(Z.rows, Z.cols);
         let k = params.pca;
         if (k >= 1 && k > maxK) {
@@ -160,7 +157,7 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
         return P;
       }),
     itml: () =>
-      timed(timings, 'itml', () => {
+      clock.time('itml', () => {
         const itml = new Itml({ ...params.itml, seed: params.seed, reporter });
         itml.fit(Z, labels);
         result.itml = {
@@ -174,20 +171,22 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
   };
   for (const name of params.representations) {
     if (name === 'itml' && classes.size < 2) continue;
+    clock.scope = undefined;
     const coords = coordsFor[name]!();
+    clock.scope = name;
     // Dense AP (the study) or, above DENSE_MAX_ROWS rows, sparse AP / Louvain on a k-NN graph.
-    const { ap, similarity: S, clustering } = clusterRepresentation(name, coords, params, reporter, timings, !!opts.keepSimilarity);
+    const { ap, similarity: S, clustering } = clusterRepresentation(name, coords, params, reporter, clock, !!opts.keepSimilarity);
     for (const w of ap.warnings) warnings.push(`${name}: ${w}`);
     if (ap.exemplars.length === 0) {
       warn(`${name}: affinity propagation found no exemplar; every row is unassigned`);
     }
-    const enrichment = timed(timings, 'enrichment', () =>
+    const enrichment = clock.time('enrichment', () =>
       moaEnrichment(ap.labels, labels, { minMoa: params.minMoa, alpha: params.alpha, sep: params.sep }),
     );
-    const cs = timed(timings, 'csif', () => csif(Z, ap.labels, features, { threshold: params.csifThreshold, minSize: params.csifMinSize }));
+    const cs = clock.time('csif', () => csif(Z, ap.labels, features, { threshold: params.csifThreshold, minSize: params.csifMinSize }));
     for (const w of [...enrichment.warnings, ...cs.warnings]) warnings.push(`${name}: ${w}`);
     reps[name] = { name, coords, ap, enrichment, csif: cs, similarity: S, clustering };
   }
-  Z = profiles.X;
+  clock.scope = undefined;
   return result;
 }

@@ -16,6 +16,7 @@ import { knnGraph, knnToSimilarity, sampledRecall, type KnnGraph } from '../clus
 import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louvain.js';
 import type { Reporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type RunParameters } from './params.js';
+import type { StageClock } from './stageClock.js';
 
 export interface ClusteringInfo {
   method: 'dense' | 'sparse-ap' | 'louvain';
@@ -46,15 +47,8 @@ export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): 'exact'
   return X.rows <= 20000 ? 'exact' : 'hnsw';
 }
 
-function timed<T>(timings: Record<string, number>, key: string, fn: () => T): T {
-  const t0 = performance.now();
-  const out = fn();
-  timings[key] = (timings[key] ?? 0) + (performance.now() - t0) / 1000;
-  return out;
-}
-
 export function clusterRepresentation(
-  name: string, coords: StoredMatrix, params: RunParameters, reporter: Reporter, timings: Record<string, number>, keepSimilarity: boolean,
+  name: string, coords: StoredMatrix, params: RunParameters, reporter: Reporter, clock: StageClock, keepSimilarity: boolean,
 ): ClusteringOutcome {
   const { method, reason } = chooseClustering(params, coords.rows);
   reporter.info(`${name}: clustering with ${method === 'dense' ? 'dense affinity propagation' : method === 'sparse-ap' ? `sparse affinity propagation on the ${params.knn}-NN graph` : `Louvain on the ${params.knn}-NN graph`} (${reason})`);
@@ -63,28 +57,28 @@ export function clusterRepresentation(
     noise: { seed: params.seed }, dampings: params.ap.retry ? undefined : [params.ap.damping], reporter,
   };
   if (method === 'dense') {
-    const D = timed(timings, 'distances', () => squaredDistances(coords));
+    const D = clock.time('distances', () => squaredDistances(coords));
     const S = D;
     for (let i = 0; i < S.data.length; i++) S.data[i] = -S.data[i]!;
-    const ap = timed(timings, 'ap', () => affinityPropagationWithRetry(S, { ...apOpts, copy: keepSimilarity }));
+    const ap = clock.time('ap', () => affinityPropagationWithRetry(S, { ...apOpts, copy: keepSimilarity }));
     return { ap, similarity: keepSimilarity ? S : undefined, clustering: { method, reason } };
   }
   const knnMethod = chooseKnnMethod(params, coords);
   const t0 = performance.now();
-  const G: KnnGraph = timed(timings, 'knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed }, reporter }));
+  const G: KnnGraph = clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed }, reporter }));
   const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
   if (knnMethod === 'hnsw') {
-    knnInfo.recall = timed(timings, 'knn', () => sampledRecall(coords, G, 200, params.seed));
+    knnInfo.recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
     reporter.info(`${name}: HNSW recall@${G.k} = ${knnInfo.recall.toFixed(3)} on 200 sampled rows`);
   }
   if (method === 'sparse-ap') {
-    const ap = timed(timings, 'ap', () => {
+    const ap = clock.time('ap', () => {
       const preference = sampledSimilarityMedian(coords, 200_000, params.seed);
       return sparseAffinityPropagationWithRetry(knnToSimilarity(G), { ...apOpts, preference, convergenceTolerance: params.sparseApTolerance });
     });
     return { ap, clustering: { method, reason, knn: knnInfo, sparseAp: { preference: ap.preference, convergenceTolerance: params.sparseApTolerance, unstable: ap.unstable, nnz: ap.nnz } } };
   }
-  const out = timed(timings, 'louvain', () => {
+  const out = clock.time('louvain', () => {
     const g = knnAffinityGraph(G);
     const r = louvain(g, { resolution: params.louvainResolution, seed: params.seed });
     return { r, ...withRepresentatives(g, r.labels) };

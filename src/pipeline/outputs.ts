@@ -59,12 +59,16 @@ export interface RunSummary {
   pca?: { components: number; explainedVariance: number };
   itml?: { sweeps: number; converged: boolean; bounds: [number, number]; constraints: number; warnings: string[] };
   timings: Record<string, number>;
+  /** Process peak RSS (MB) when each stage ended, in stage order: the jump shows which stage set the peak. */
+  peakRssMB: Record<string, number>;
   warnings: string[];
 }
 
 const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
 
-export function summarise(res: AnalysisResult, file: string | null, extraTimings: Record<string, number> = {}): RunSummary {
+export function summarise(
+  res: AnalysisResult, file: string | null, extraTimings: Record<string, number> = {}, extraPeakRss: Record<string, number> = {},
+): RunSummary {
   const metaNames = new Set(res.profiles.meta.map((c) => c.name));
   const reps: RunSummary['representations'] = {};
   for (const [name, r] of Object.entries(res.representations) as [Representation, NonNullable<AnalysisResult['representations']['raw']>][]) {
@@ -113,6 +117,7 @@ export function summarise(res: AnalysisResult, file: string | null, extraTimings
     pca: res.pcaExplained !== undefined ? { components: res.representations.pca?.coords.cols ?? 0, explainedVariance: res.pcaExplained } : undefined,
     itml: res.itml ? { sweeps: res.itml.sweeps, converged: res.itml.converged, bounds: res.itml.bounds, constraints: res.itml.constraints, warnings: res.itml.warnings } : undefined,
     timings: { ...res.timings, ...extraTimings },
+    peakRssMB: { ...(extraPeakRss.load !== undefined ? { load: extraPeakRss.load } : {}), ...res.peakRssMB, ...extraPeakRss },
     warnings: res.warnings,
   };
 }
@@ -125,6 +130,8 @@ export interface WriteOptions {
   saveDistances?: boolean;
   /** Timings measured outside analyse() (load, writing). */
   extraTimings?: Record<string, number>;
+  /** Peak RSS (MB) after stages run outside analyse() (load). */
+  extraPeakRss?: Record<string, number>;
 }
 
 export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | null, opts: WriteOptions = {}): Promise<RunSummary> {
@@ -185,7 +192,9 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
     }
   }
   writeFileAtomic(join(dir, 'features.txt'), res.profiles.features.join('\n') + '\n');
-  const summary = summarise(res, file, { ...opts.extraTimings, write: (performance.now() - t0) / 1000 });
+  const summary = summarise(res, file, { ...opts.extraTimings, write: (performance.now() - t0) / 1000 }, {
+    ...opts.extraPeakRss, write: Math.round(process.resourceUsage().maxRSS / 1024),
+  });
   writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   return summary;
 }

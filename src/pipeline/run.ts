@@ -33,18 +33,20 @@ export async function runWorkflow(
   let profiles: Profiles<StoredMatrix>;
   let file: string | null = null;
   const extra: Record<string, number> = {};
+  const peak: Record<string, number> = {};
   if (typeof input === 'string') {
     file = resolve(input);
     const r = await readProfiles(input, { ...opts.read, reporter });
     profiles = r.profiles;
     extra.load = (performance.now() - t0) / 1000;
+    peak.load = Math.round(process.resourceUsage().maxRSS / 1024);
     reporter.info(`read ${r.report.rows} rows × ${r.report.features} features (${r.report.metadataColumns.length} metadata columns) from ${input}`);
     for (const d of r.report.droppedFeatures) reporter.warn(`feature ${d.name} dropped at ingest: ${d.reason}`);
   } else {
     profiles = input;
   }
   const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null });
-  const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances, extraTimings: extra });
+  const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances, extraTimings: extra, extraPeakRss: peak });
   summary.timings.total = (performance.now() - t0) / 1000;
   return { summary, analysis };
 }

@@ -24,7 +24,7 @@
  */
 import type { Dropped, Profiles } from '../io/profiles.js';
 import { withFeatures } from '../io/profiles.js';
-import { takeCols, takeRows } from '../linalg/matrix.js';
+import { compactColsInPlace, takeCols, takeRows } from '../linalg/matrix.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
@@ -70,6 +70,12 @@ export interface FeatureSelectOptions {
   outlierCutoff?: number;
   /** Rows used for the statistics: 'all' (default) or a metadata query. */
   samples?: 'all' | Query | string;
+  /**
+   * Compact the kept features within profiles.X's own storage instead of copying them (and narrow
+   * the statistics table in place when it is the whole table), so a large table is held once;
+   * profiles.X must not be used afterwards.
+   */
+  inPlace?: boolean;
   reporter?: Reporter;
 }
 
@@ -292,9 +298,13 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
 
   const rows = sampleRows(profiles, opts.samples);
   if (rows.length === 0) throw new InputError(`${src}: no rows to select features on`);
-  // The statistics table: sample rows only; columns narrowed as operations remove features.
-  const Sall = rows.length === profiles.X.rows ? profiles.X : takeRows(profiles.X, rows);
-  let alive: number[] = profiles.features.map((_, j) => j);
+  // The statistics table: sample rows only; columns narrowed as operations remove features —
+  // in place when the table is ours (a sample copy, or the whole table with inPlace), else copied.
+  const allRows = rows.length === profiles.X.rows;
+  let S = allRows ? profiles.X : takeRows(profiles.X, rows);
+  const narrowInPlace = !allRows || !!opts.inPlace;
+  let sCols: number[] = profiles.features.map((_, j) => j); // feature index of each column of S
+  let alive: number[] = sCols;
   const removed: Dropped[] = [];
   const opReports: OperationReport[] = [];
   const warnings: string[] = [];
@@ -312,7 +322,12 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
               : op === 'blocklist'
                 ? blocklistOp(opts.blocklist ?? [])
                 : dropOutliers(outlierCutoff);
-    const S = alive.length === profiles.features.length ? Sall : takeCols(Sall, alive);
+    if (alive.length !== sCols.length) {
+      const at = new Map(sCols.map((j, c) => [j, c]));
+      const pos = alive.map((j) => at.get(j)!);
+      S = narrowInPlace ? compactColsInPlace(S, pos) : takeCols(S, pos);
+      sCols = alive;
+    }
     const names = alive.map((j) => profiles.features[j]!);
     const out = alive.length === 0 ? new Map<number, string>() : decide(S, names);
     const gone = [...out.keys()].sort((a, b) => a - b);
@@ -329,7 +344,13 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
   if (alive.length === 0) throw new InputError(`${src}: feature selection removed every feature (${removed.length}); loosen the thresholds`);
   for (const w of warnings) reporter.warn(w);
   const keptFeatures = alive.map((j) => profiles.features[j]!);
-  const X = alive.length === profiles.features.length ? profiles.X : takeCols(profiles.X, alive);
+  let X: Matrix;
+  if (alive.length === profiles.features.length) X = profiles.X;
+  else if (opts.inPlace && allRows) {
+    // S is profiles.X's own storage, already narrowed to sCols ⊇ alive.
+    const at = new Map(sCols.map((j, c) => [j, c]));
+    X = compactColsInPlace(S, alive.map((j) => at.get(j)!));
+  } else X = opts.inPlace ? compactColsInPlace(profiles.X, alive) : takeCols(profiles.X, alive);
   return {
     profiles: withFeatures(profiles, X, keptFeatures),
     report: {

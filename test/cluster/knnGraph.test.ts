@@ -80,6 +80,15 @@ describe('HNSW k-NN graph', () => {
     expect(knnRecall(sharded, exact)).toBeGreaterThanOrEqual(0.9);
     const sharded2 = hnswKnn(X, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, shards: 2 } });
     expect(Array.from(sharded2.indices)).toEqual(Array.from(sharded.indices));
+    // rows in a SharedArrayBuffer (large tables are) reach the workers as views, not copies: same graphs
+    const shared = new Float64Array(new SharedArrayBuffer(X.data.length * 8 + 16), 16, X.data.length);
+    shared.set(X.data);
+    const XS = { rows: X.rows, cols: X.cols, data: shared };
+    const shardedS = hnswKnn(XS, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, shards: 2 } });
+    expect(Array.from(shardedS.indices)).toEqual(Array.from(sharded.indices));
+    const threadedS = hnswKnn(XS, 10, { hnsw: { m: 16, efConstruction: 100, efSearch: 50, seed: 1, threads: 2 } });
+    expect(Array.from(threadedS.indices)).toEqual(Array.from(approx.indices));
+    expect([shardedS.shards, threadedS.searchThreads]).toEqual([2, 2]);
     // no self loops, distances ascending and exact
     for (let i = 0; i < 2000; i++) {
       for (let p = approx.indptr[i]!; p < approx.indptr[i + 1]!; p++) {

@@ -94,19 +94,22 @@ describe('DIP-community pipeline on the bundled LINCS plate (--preset paper)', (
 });
 
 describe('ITML enrichment ratio over constraint seeds (reference 0.327 ± 0.029)', () => {
-  it('mean over 8 seeds lies in the reference band', async () => {
+  it('the mean over 40 seeds lies in the reference band and most seeds land inside it', async () => {
     const { profiles } = await readProfiles(plate);
     const ratios: number[] = [];
-    for (let seed = 0; seed < 8; seed++) {
+    for (let seed = 0; seed < 40; seed++) {
       const p = presetParameters('paper');
       p.seed = seed;
       p.representations = ['itml'];
       ratios.push(analyse(profiles, p).representations.itml!.enrichment.enrichmentRatio);
     }
+    const [lo, hi] = [0.327 - 0.029, 0.327 + 0.029];
     const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
-    expect(mean).toBeGreaterThan(0.327 - 0.029);
-    expect(mean).toBeLessThan(0.327 + 0.029);
-  });
+    expect(mean).toBeGreaterThan(lo);
+    expect(mean).toBeLessThan(hi);
+    // ±1 sd holds ~68 % of a matching distribution; bench/itml-seeds.ts prints each seed.
+    expect(ratios.filter((r) => r >= lo && r <= hi).length).toBeGreaterThan(ratios.length / 2);
+  }, 60_000);
 });
 
 describe('pipeline bad input', () => {

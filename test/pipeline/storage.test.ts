@@ -17,6 +17,7 @@ import {
 } from '../../src/linalg/index.js';
 import { zscore } from '../../src/preprocess/zscore.js';
 import { normalize } from '../../src/preprocess/normalize.js';
+import { featureSelect } from '../../src/preprocess/featureSelect.js';
 import { PCA } from '../../src/represent/pca.js';
 import { Itml } from '../../src/represent/itml.js';
 import { exactKnn } from '../../src/cluster/knnGraph.js';
@@ -210,6 +211,20 @@ describe('float32 tables through readProfiles, ITML, k-NN and the pipeline (LINC
     expect(got.profiles.X.data.buffer).toBe(own.X.data.buffer);
     expect(got.profiles.features).toEqual(ref.profiles.features);
     expect(Array.from(got.profiles.X.data)).toEqual(Array.from(ref.profiles.X.data));
+  });
+
+  it('feature-select in place (all rows, and a control sample) equals the copying path', () => {
+    const ops = { operations: ['variance_threshold', 'correlation_threshold', 'drop_outliers'] as const };
+    for (const samples of [undefined, 'Metadata_broad_sample == DMSO']) {
+      const opts = { ...ops, operations: [...ops.operations], samples, corrThreshold: 0.6 };
+      const ref = featureSelect(p64, opts);
+      expect(ref.report.kept).toBeLessThan(p64.features.length); // something is removed
+      const own = { ...p64, X: { ...p64.X, data: p64.X.data.slice() } };
+      const got = featureSelect(own, { ...opts, inPlace: true });
+      expect(got.profiles.features).toEqual(ref.profiles.features);
+      expect(got.profiles.X.data.buffer).toBe(own.X.data.buffer);
+      expect(Array.from(got.profiles.X.data)).toEqual(Array.from(ref.profiles.X.data));
+    }
   });
 
   it("normalize-on 'all' with consumed input equals the copying path", () => {

@@ -6,7 +6,6 @@ import { lincsRecipe } from '../../io/recipes.js';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters } from '../../pipeline/params.js';
 import { queryDrug } from '../../pipeline/query.js';
-import { writeReport } from '../../report/html.js';
 import { terminalReporter } from '../terminal.js';
 import { InputError } from '../../util/errors.js';
 
@@ -53,6 +52,7 @@ export function register(program: Command): void {
       process.stdout.write(`\nwrote ${resolve(flags.out)}/ (summary.json, clusters.csv, enrichment.csv, csif.csv, itml_metric.npy)\n`);
       if (flags.report) {
         process.stdout.write('drawing figures and the report (t-SNE before/after ITML)…\n');
+        const { writeReport } = await import('../../report/html.js');
         const rep = await writeReport(flags.out, { seed: params.seed, reporter, rawProfiles: plate });
         process.stdout.write(`open ${resolve(rep.path)} in a browser (works offline)\n`);
       }

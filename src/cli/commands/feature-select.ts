@@ -64,6 +64,7 @@ export function register(program: Command): void {
       corrMethod: flags.corrMethod,
       blocklist,
       outlierCutoff: numberFlag('--outlier-cutoff', flags.outlierCutoff),
+      inPlace: true, // the table read here is ours: keep the selected features in its own storage
       reporter,
     });
     await writeOutput(flags.out, out);

@@ -1,7 +1,6 @@
 /** `phenomap report --run DIR`: figures and the self-contained report.html of a finished run. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { writeReport } from '../../report/html.js';
 import { terminalReporter } from '../terminal.js';
 import { intOption } from '../options.js';
 
@@ -31,6 +30,7 @@ export function register(program: Command): void {
     .action(async (f: ReportFlags) => {
       const reporter = terminalReporter({ quiet: f.quiet });
       const t0 = Date.now();
+      const { writeReport } = await import('../../report/html.js');
       const r = await writeReport(f.run, {
         topMoas: f.topMoas,
         embedding: f.embedding,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
-import { writeReport } from '../../report/html.js';
 import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_ROWS, type ClusteringMethod, type RunParameters } from '../../pipeline/params.js';
 import { terminalReporter } from '../terminal.js';
 import { intOption, numberOption, listOption } from '../options.js';
@@ -119,6 +118,7 @@ export function register(program: Command): void {
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
       process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);
       if (flags.report) {
+        const { writeReport } = await import('../../report/html.js');
         const rep = await writeReport(flags.out, { seed: summary.parameters.seed, reporter });
         process.stdout.write(`wrote ${rep.path}\n`);
       }
