@@ -68,11 +68,13 @@ export interface AnalyseOptions {
    * tables it read itself).
    */
   consumeInput?: boolean;
+  /** Where stage times and memory go (runWorkflow passes its own, which already holds 'load'). */
+  clock?: StageClock;
 }
 
 export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, opts: AnalyseOptions = {}): AnalysisResult {
   const reporter = opts.reporter ?? silentReporter;
-  const clock = new StageClock();
+  const clock = opts.clock ?? new StageClock();
   const { timings, peakRssMB } = clock;
   const warnings: string[] = [];
   const warn = (m: string) => {

@@ -13,6 +13,7 @@ import { zeros } from '../linalg/index.js';
 import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
 import type { ClusteringInfo } from './clustering.js';
+import { peakRssNowMB } from './stageClock.js';
 
 export const PHENOMAP_VERSION = '0.1.0';
 
@@ -66,9 +67,7 @@ export interface RunSummary {
 
 const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
 
-export function summarise(
-  res: AnalysisResult, file: string | null, extraTimings: Record<string, number> = {}, extraPeakRss: Record<string, number> = {},
-): RunSummary {
+export function summarise(res: AnalysisResult, file: string | null): RunSummary {
   const metaNames = new Set(res.profiles.meta.map((c) => c.name));
   const reps: RunSummary['representations'] = {};
   for (const [name, r] of Object.entries(res.representations) as [Representation, NonNullable<AnalysisResult['representations']['raw']>][]) {
@@ -116,8 +115,8 @@ export function summarise(
     representations: reps,
     pca: res.pcaExplained !== undefined ? { components: res.representations.pca?.coords.cols ?? 0, explainedVariance: res.pcaExplained } : undefined,
     itml: res.itml ? { sweeps: res.itml.sweeps, converged: res.itml.converged, bounds: res.itml.bounds, constraints: res.itml.constraints, warnings: res.itml.warnings } : undefined,
-    timings: { ...res.timings, ...extraTimings },
-    peakRssMB: { ...(extraPeakRss.load !== undefined ? { load: extraPeakRss.load } : {}), ...res.peakRssMB, ...extraPeakRss },
+    timings: { ...res.timings },
+    peakRssMB: { ...res.peakRssMB },
     warnings: res.warnings,
   };
 }
@@ -128,10 +127,6 @@ function table(columns: MetaColumn[], rows: number): Profiles {
 
 export interface WriteOptions {
   saveDistances?: boolean;
-  /** Timings measured outside analyse() (load, writing). */
-  extraTimings?: Record<string, number>;
-  /** Peak RSS (MB) after stages run outside analyse() (load). */
-  extraPeakRss?: Record<string, number>;
 }
 
 export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | null, opts: WriteOptions = {}): Promise<RunSummary> {
@@ -192,9 +187,9 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
     }
   }
   writeFileAtomic(join(dir, 'features.txt'), res.profiles.features.join('\n') + '\n');
-  const summary = summarise(res, file, { ...opts.extraTimings, write: (performance.now() - t0) / 1000 }, {
-    ...opts.extraPeakRss, write: Math.round(process.resourceUsage().maxRSS / 1024),
-  });
+  const summary = summarise(res, file);
+  summary.timings.write = (performance.now() - t0) / 1000;
+  summary.peakRssMB.write = peakRssNowMB();
   writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   return summary;
 }

@@ -8,6 +8,7 @@ import type { StoredMatrix } from '../linalg/index.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { analyse, type AnalysisResult } from './analyse.js';
 import { writeRunOutputs, type RunSummary } from './outputs.js';
+import { StageClock } from './stageClock.js';
 import type { RunParameters } from './params.js';
 
 export interface RunWorkflowOptions {
@@ -32,21 +33,18 @@ export async function runWorkflow(
   const t0 = performance.now();
   let profiles: Profiles<StoredMatrix>;
   let file: string | null = null;
-  const extra: Record<string, number> = {};
-  const peak: Record<string, number> = {};
+  const clock = new StageClock();
   if (typeof input === 'string') {
     file = resolve(input);
-    const r = await readProfiles(input, { ...opts.read, reporter });
+    const r = await clock.timeAsync('load', () => readProfiles(input, { ...opts.read, reporter }));
     profiles = r.profiles;
-    extra.load = (performance.now() - t0) / 1000;
-    peak.load = Math.round(process.resourceUsage().maxRSS / 1024);
     reporter.info(`read ${r.report.rows} rows × ${r.report.features} features (${r.report.metadataColumns.length} metadata columns) from ${input}`);
     for (const d of r.report.droppedFeatures) reporter.warn(`feature ${d.name} dropped at ingest: ${d.reason}`);
   } else {
     profiles = input;
   }
-  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null });
-  const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances, extraTimings: extra, extraPeakRss: peak });
+  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null, clock });
+  const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances });
   summary.timings.total = (performance.now() - t0) / 1000;
   return { summary, analysis };
 }
