@@ -381,8 +381,8 @@ async function streamInto(
     if (r0 < capacity) str.length = r0;
     return { name: m.c.name, kind: 'string', values: str };
   });
-  // The line count over-counts only with blank lines or quoted newlines; then copy down once.
-  // (a view, not a copy: the table is never held twice)
+  // The line count over-counts only with blank lines or quoted newlines; then keep a view of the
+  // rows read (not a copy: the table is never held twice).
   return { rows: r0, X: r0 < capacity ? X.subarray(0, r0 * nf) : X, nan, rowsWithNaN, meta };
 }
 
@@ -473,7 +473,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
       try {
         return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label, false, opts.precision, path), plan_: pl };
       } catch (e) {
-        if (isInternal(e)) throw e;
+        if (isInternal(e) || e instanceof InputError) throw e;
         const conv = parseConversion(e);
         const ci = conv ? columns.findIndex((c) => c.sql === conv.column) : -1;
         if (conv && ci >= 0 && roles[ci] === 'feature') throw nonNumeric(path, names[ci]!, conv.line - 1, conv.value);
