@@ -120,7 +120,26 @@ function siftDown(hd: Float64Array, hi: Int32Array, o: number, k: number): void 
   hi[o + p] = i0;
 }
 
-/** Exact k-NN graph by blocked brute force through gemm. */
+/**
+ * Offer candidate j at distance dist to the bounded max-heap of row i (offset ho): kept when it
+ * beats the worst by (distance, index). The heap ends with the k smallest offers under that total
+ * order, whatever order they came in.
+ */
+function offer(heapD: Float64Array, heapI: Int32Array, ho: number, k: number, dist: number, j: number): void {
+  const worstD = heapD[ho]!;
+  if (dist < worstD || (dist === worstD && j < heapI[ho]!)) {
+    heapD[ho] = dist;
+    heapI[ho] = j;
+    siftDown(heapD, heapI, ho, k);
+  }
+}
+
+/**
+ * Exact k-NN graph by blocked brute force through gemm. Each unordered pair is computed once
+ * (panels start at the query block, so only j > i is evaluated) and offered to both rows' heaps:
+ * half the multiply-adds of the full n × n product. x_i·x_j and x_j·x_i are the same sum in the
+ * same order, so the result equals the full product's bit for bit.
+ */
 export function exactKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
   const k = checkArgs(X, kIn);
   const n = X.rows, d = X.cols, x = X.data;
@@ -134,26 +153,19 @@ export function exactKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): K
   for (let i0 = 0; i0 < n; i0 += B) {
     const i1 = Math.min(n, i0 + B), bq = i1 - i0;
     const Q: StoredMatrix = { rows: bq, cols: d, data: x.subarray(i0 * d, i1 * d) };
-    for (let j0 = 0; j0 < n; j0 += P) {
+    for (let j0 = i0; j0 < n; j0 += P) {
       const j1 = Math.min(n, j0 + P), bp = j1 - j0;
       const C: Matrix = { rows: bq, cols: bp, data: G.subarray(0, bq * bp) };
       gemmNT(Q, { rows: bp, cols: d, data: x.subarray(j0 * d, j1 * d) }, C);
       const g = C.data;
       for (let a = 0; a < bq; a++) {
         const i = i0 + a, ho = i * k, go = a * bp, ni = norms[i]!;
-        let worstD = heapD[ho]!, worstI = heapI[ho]!;
-        for (let b = 0; b < bp; b++) {
+        for (let b = Math.max(0, i + 1 - j0); b < bp; b++) {
           const j = j0 + b;
-          if (j === i) continue;
           let dist = ni + norms[j]! - 2 * g[go + b]!;
           if (dist < 0) dist = 0;
-          if (dist < worstD || (dist === worstD && j < worstI)) {
-            heapD[ho] = dist;
-            heapI[ho] = j;
-            siftDown(heapD, heapI, ho, k);
-            worstD = heapD[ho]!;
-            worstI = heapI[ho]!;
-          }
+          offer(heapD, heapI, ho, k, dist, j);
+          offer(heapD, heapI, j * k, k, dist, i);
         }
       }
     }
