@@ -7,6 +7,7 @@ export * from './svd.js';
 export * from './distance.js';
 export * from './stats.js';
 export * from './centered.js';
+export * from './columnStats.js';
 export * from './cg.js';
 export * from './select.js';
 export * from './backend.js';

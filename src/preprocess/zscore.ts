@@ -11,6 +11,7 @@
  */
 import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
 import { allocLike } from '../linalg/matrix.js';
+import { columnMoments, standardizeColumns } from '../linalg/columnStats.js';
 import type { Dropped, Profiles } from '../io/profiles.js';
 import { withFeatures } from '../io/profiles.js';
 import { InputError } from '../util/errors.js';
@@ -42,23 +43,13 @@ export function zscore(X: Matrix, opts?: ZScoreOptions): ZScoreResult<Matrix>;
 export function zscore(X: StoredMatrix, opts?: ZScoreOptions): ZScoreResult<StoredMatrix>;
 export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<StoredMatrix> {
   const { rows: n, cols: d, data } = X;
-  // Pass 1 (row-major, all columns at once): the plain sum in float64 whatever the storage, and
-  // whether each column ever differs from its first value (zero variance ⇔ max == min ⇔ never).
-  // Non-finite values need no test of their own: any NaN or ±Infinity makes the column's sum
-  // non-finite, so only those columns are scanned again (an overflowing sum of finite values
-  // is rescanned too and kept).
-  const sum = new Float64Array(d);
-  const first = new Float64Array(d);
-  const varies = new Uint8Array(d);
-  if (n > 0) for (let j = 0; j < d; j++) first[j] = data[j]!;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = data[o + j]!;
-      sum[j] += v;
-      if (v !== first[j]) varies[j] = 1;
-    }
-  }
+  // Passes 1 and 2 (linalg/columnStats.ts, row-major over all columns at once, float64 whatever
+  // the storage): each column's plain sum and whether it ever differs from its first value (zero
+  // variance ⇔ max == min ⇔ never), then residuals r = Σ(x − m0) and squares Σ(x − m0)² about the
+  // first-pass mean m0. Non-finite values need no test of their own: any NaN or ±Infinity makes
+  // the column's sum non-finite, so only those columns are scanned again (an overflowing sum of
+  // finite values is rescanned too and kept).
+  const { sum, varies, mean0, res, ss } = columnMoments(X);
   const finite = new Uint8Array(d).fill(1);
   for (let j = 0; j < d; j++) {
     if (Number.isFinite(sum[j]!)) continue;
@@ -81,22 +72,9 @@ export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<
       droppedReason.push('zero-variance');
     } else kept.push(j);
   }
-  // Pass 2: residuals r = Σ(x − m0) and squares Σ(x − m0)² about the first-pass mean m0. The
-  // corrected mean is m0 + r/n (the two-pass correction, as linalg's columnMeans) and the centred
-  // sum of squares about it is Σ(x − m0)² − r²/n exactly (Chan, Golub & LeVeque's corrected
-  // two-pass formula): numpy's mean and population variance to the last bits, one pass fewer.
-  const mean0 = new Float64Array(d);
-  for (let j = 0; j < d; j++) mean0[j] = sum[j]! / n;
-  const res = new Float64Array(d);
-  const ss = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) {
-      const t = data[o + j]! - mean0[j]!;
-      res[j] += t;
-      ss[j] += t * t;
-    }
-  }
+  // The corrected mean is m0 + r/n (the two-pass correction, as linalg's columnMeans) and the
+  // centred sum of squares about it is Σ(x − m0)² − r²/n exactly (Chan, Golub & LeVeque's
+  // corrected two-pass formula): numpy's mean and population variance to the last bits.
   const k = kept.length;
   const keptIdx = Int32Array.from(kept);
   const mean = new Float64Array(k);
@@ -107,21 +85,9 @@ export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<
     mean[c] = mean0[j]! + r / n;
     std[c] = Math.sqrt(Math.max(ss[j]! - (r * r) / n, 0) / n);
   }
-  // Pass 3: write Z. In place, row i's kept values move to [i·k, (i+1)·k): every write lands at or
-  // before the position of any value not yet read, so the compaction is safe in one sweep.
+  // Pass 3: write Z, in place (row i's kept values move to [i·k, (i+1)·k)) or into a new array.
   const z = opts.inPlace ? data : allocLike(data, n * k);
-  if (k === d) {
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      for (let c = 0; c < d; c++) z[o + c] = (data[o + c]! - mean[c]!) / std[c]!;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      const oz = i * k;
-      for (let c = 0; c < k; c++) z[oz + c] = (data[o + keptIdx[c]!]! - mean[c]!) / std[c]!;
-    }
-  }
+  standardizeColumns(X, keptIdx, mean, std, z);
   const Z = { rows: n, cols: k, data: z.length === n * k ? z : z.subarray(0, n * k) };
   return { Z, mean, std, kept, dropped, droppedReason };
 }

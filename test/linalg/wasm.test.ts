@@ -104,6 +104,27 @@ describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS ke
     expectIdentical(ef.vectors.data, es.vectors.data);
   });
 
+  it.each([[342, 454], [97, 61], [64, 64]])('z-score column passes (%i × %i; odd widths take the scalar tail)', (n, d) => {
+    const X = randomMatrix(n, d, n * d);
+    for (let i = 0; i < n; i++) {
+      X.data[i * d + 2] = 7; // a constant column
+      X.data[i * d + 3] = 1e6 + i; // |mean| ≫ std
+    }
+    X.data[5 * d + 4] = NaN;
+    for (const M of [X, { rows: n, cols: d, data: Float32Array.from(X.data) }]) {
+      const mf = fast.columnMoments(M), ms = slow.columnMoments(M);
+      expect(Array.from(mf.varies)).toEqual(Array.from(ms.varies));
+      expect(mf.varies[2]).toBe(0);
+      for (const key of ['sum', 'mean0', 'res', 'ss'] as const) expectIdentical(mf[key], ms[key]);
+      const kept = Int32Array.from({ length: d }, (_, j) => j);
+      const mean = mf.mean0, std = Float64Array.from(mf.ss, (v) => Math.sqrt(v / n) || 1);
+      const zf = new Float64Array(n * d), zs = new Float64Array(n * d);
+      fast.standardizeColumns(M, kept, mean, std, zf);
+      slow.standardizeColumns(M, kept, mean, std, zs);
+      expectIdentical(zf, zs);
+    }
+  });
+
   it('symmetricEigen on a rank-deficient matrix with skipped reflectors (zero rows)', () => {
     const n = 80;
     const X = randomMatrix(n, 20, 5);

@@ -1,6 +1,6 @@
 ;; phenomap dense kernels, hand-written WebAssembly (SIMD f64x2).
-;; Assembled by src/linalg/wasm/build.ts into kernels.generated.ts (base64) — edit this file, then
-;; run `npx tsx src/linalg/wasm/build.ts`.
+;; Assembled by scripts/build-wasm.ts into kernels.generated.ts (base64) — edit this file, then
+;; run `npx tsx scripts/build-wasm.ts`.
 ;;
 ;; Rounding contract: every kernel performs exactly the floating-point operations, in exactly the
 ;; order, of its pure-JS twin in src/linalg (blas.ts, cholesky.ts, eigen.ts), so both paths give
@@ -659,4 +659,106 @@
               (f64.add (local.get $ni) (f64.load (i32.add (local.get $pR) (local.get $di)))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $iloop))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Column statistics of a row-major n × d matrix at x (linalg/columnStats.ts; twins in JS there).
+  ;; Every column's accumulator is updated row after row, as the JS loops do; the lanes hold two
+  ;; neighbouring columns, the last column of an odd d goes through the scalar tail.
+
+  ;; sum[j] += x[i][j]; varies[j] |= (x[i][j] != first[j])  (varies: all-ones bits when set)
+  (func (export "col_sum_varies") (param $x i32) (param $n i32) (param $d i32) (param $sum i32) (param $first i32) (param $varies i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $v v128) (local $jb i32) (local $d2 i32) (local $s f64)
+    (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
+    (local.set $row (local.get $x))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (loop $pairs
+            (br_if $pairs_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $v (v128.load (i32.add (local.get $row) (local.get $jb))))
+            (v128.store (i32.add (local.get $sum) (local.get $jb))
+              (f64x2.add (v128.load (i32.add (local.get $sum) (local.get $jb))) (local.get $v)))
+            (v128.store (i32.add (local.get $varies) (local.get $jb))
+              (v128.or (v128.load (i32.add (local.get $varies) (local.get $jb)))
+                       (f64x2.ne (local.get $v) (v128.load (i32.add (local.get $first) (local.get $jb))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $j) (local.get $d))
+          (then
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $s (f64.load (i32.add (local.get $row) (local.get $jb))))
+            (f64.store (i32.add (local.get $sum) (local.get $jb))
+              (f64.add (f64.load (i32.add (local.get $sum) (local.get $jb))) (local.get $s)))
+            (if (f64.ne (local.get $s) (f64.load (i32.add (local.get $first) (local.get $jb))))
+              (then (i64.store (i32.add (local.get $varies) (local.get $jb)) (i64.const -1))))))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $d) (i32.const 3))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; t = x[i][j] − m0[j]; res[j] += t; ss[j] += t·t
+  (func (export "col_moments") (param $x i32) (param $n i32) (param $d i32) (param $m0 i32) (param $res i32) (param $ss i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $t v128) (local $jb i32) (local $d2 i32) (local $u f64)
+    (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
+    (local.set $row (local.get $x))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (loop $pairs
+            (br_if $pairs_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $t (f64x2.sub (v128.load (i32.add (local.get $row) (local.get $jb)))
+                                     (v128.load (i32.add (local.get $m0) (local.get $jb)))))
+            (v128.store (i32.add (local.get $res) (local.get $jb))
+              (f64x2.add (v128.load (i32.add (local.get $res) (local.get $jb))) (local.get $t)))
+            (v128.store (i32.add (local.get $ss) (local.get $jb))
+              (f64x2.add (v128.load (i32.add (local.get $ss) (local.get $jb))) (f64x2.mul (local.get $t) (local.get $t))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $j) (local.get $d))
+          (then
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $u (f64.sub (f64.load (i32.add (local.get $row) (local.get $jb)))
+                                   (f64.load (i32.add (local.get $m0) (local.get $jb)))))
+            (f64.store (i32.add (local.get $res) (local.get $jb))
+              (f64.add (f64.load (i32.add (local.get $res) (local.get $jb))) (local.get $u)))
+            (f64.store (i32.add (local.get $ss) (local.get $jb))
+              (f64.add (f64.load (i32.add (local.get $ss) (local.get $jb))) (f64.mul (local.get $u) (local.get $u))))))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $d) (i32.const 3))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; x[i][j] = (x[i][j] − mean[j]) / std[j], in place
+  (func (export "col_standardize") (param $x i32) (param $n i32) (param $d i32) (param $mean i32) (param $std i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $p i32) (local $jb i32) (local $d2 i32)
+    (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
+    (local.set $row (local.get $x))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (loop $pairs
+            (br_if $pairs_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $p (i32.add (local.get $row) (local.get $jb)))
+            (v128.store (local.get $p)
+              (f64x2.div (f64x2.sub (v128.load (local.get $p)) (v128.load (i32.add (local.get $mean) (local.get $jb))))
+                         (v128.load (i32.add (local.get $std) (local.get $jb)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $j) (local.get $d))
+          (then
+            (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $p (i32.add (local.get $row) (local.get $jb)))
+            (f64.store (local.get $p)
+              (f64.div (f64.sub (f64.load (local.get $p)) (f64.load (i32.add (local.get $mean) (local.get $jb))))
+                       (f64.load (i32.add (local.get $std) (local.get $jb)))))))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $d) (i32.const 3))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
 )

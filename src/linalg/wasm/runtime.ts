@@ -39,6 +39,9 @@ export interface WasmExports {
   ap_rows(S: number, R: number, A: number, cs: number, ncs: number, E: number, run: number, n: number,
     d: number, omd: number, flags: number, r0: number, r1: number): number;
   ap_colsum(R: number, ncs: number, n: number, r0: number, r1: number, c0: number, c1: number): void;
+  col_sum_varies(x: number, n: number, d: number, sum: number, first: number, varies: number): void;
+  col_moments(x: number, n: number, d: number, m0: number, res: number, ss: number): void;
+  col_standardize(x: number, n: number, d: number, mean: number, std: number): void;
 }
 
 /** Upper bound on the wasm memory (virtual reservation of a shared memory): 2 GiB. */
