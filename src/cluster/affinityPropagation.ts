@@ -35,7 +35,7 @@ import { Rng } from '../util/rng.js';
 import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { dampingSchedule, retryWithDamping, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
+import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
 
 export interface AffinityPropagationOptions {
   /** Scalar or per-point preference (diagonal of S). Default: median of all n² entries of S. */
@@ -624,12 +624,10 @@ export function affinityPropagationWithRetry(
   S: Matrix,
   opts: AffinityPropagationOptions & { dampings?: number[] } = {},
 ): AffinityPropagationRetryResult {
-  const dampings = dampingSchedule(opts.damping, opts.dampings);
-  for (const d of dampings) validateParams({ ...opts, damping: d });
-  const t0 = performance.now();
-  const p = prepare(S, { ...opts, damping: dampings[0] });
-  const prepareMs = performance.now() - t0;
-  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) =>
-    runPrepared(p, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0),
+  return prepareOnceAndRetry(
+    opts,
+    (d) => validateParams({ ...opts, damping: d }),
+    (d) => prepare(S, { ...opts, damping: d }),
+    (p, d, ms) => runPrepared(p, d, { ...opts, reporter: silentReporter }, ms),
   );
 }

@@ -71,6 +71,26 @@ export function retryWithDamping<R extends ApOutcome>(
   };
 }
 
+/**
+ * The dense and the sparse AP's `…WithRetry`: check every damping of the schedule, prepare S once
+ * (preference and noise do not depend on the damping, so each attempt equals a fresh call with
+ * that damping and the same noise), then `retryWithDamping`. The preparation time is charged to
+ * the first attempt.
+ */
+export function prepareOnceAndRetry<P, R extends ApOutcome>(
+  opts: { damping?: number; dampings?: number[]; maxIter?: number; reporter?: Reporter },
+  validate: (damping: number) => void,
+  prepare: (firstDamping: number) => P,
+  run: (prepared: P, damping: number, prepareMs: number) => R,
+): R & { attempts: DampingAttempt[] } {
+  const dampings = dampingSchedule(opts.damping, opts.dampings);
+  for (const d of dampings) validate(d);
+  const t0 = performance.now();
+  const prepared = prepare(dampings[0]!);
+  const prepareMs = performance.now() - t0;
+  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) => run(prepared, d, a === 0 ? prepareMs : 0));
+}
+
 /** Parameter checks shared by the dense and the sparse AP (`what` names the caller in errors). */
 export function validateApParams(what: string, opts: { damping?: number; maxIter?: number; convergenceIter?: number }): void {
   const d = opts.damping ?? 0.5;

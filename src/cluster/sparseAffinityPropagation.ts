@@ -34,7 +34,7 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { dampingSchedule, retryWithDamping, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
+import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
 
 /** A similarity graph in CSR form (larger = more similar). The diagonal, if stored, is ignored. */
 export interface SparseSimilarity {
@@ -578,13 +578,11 @@ export function sparseAffinityPropagationWithRetry(
   G: SparseSimilarity,
   opts: SparseAffinityPropagationOptions & { dampings?: number[] } = {},
 ): SparseAffinityPropagationRetryResult {
-  const dampings = dampingSchedule(opts.damping, opts.dampings);
-  for (const d of dampings) validateParams({ ...opts, damping: d });
-  const t0 = performance.now();
-  const P = prepare(G, { ...opts, damping: dampings[0] });
-  const prepareMs = performance.now() - t0;
-  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) =>
-    runPrepared(P, d, { ...opts, reporter: silentReporter }, a === 0 ? prepareMs : 0),
+  return prepareOnceAndRetry(
+    opts,
+    (d) => validateParams({ ...opts, damping: d }),
+    (d) => prepare(G, { ...opts, damping: d }),
+    (P, d, ms) => runPrepared(P, d, { ...opts, reporter: silentReporter }, ms),
   );
 }
 
