@@ -262,8 +262,9 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
     if ('data' in noise) {
       if (noise.rows !== n || noise.cols !== n) throw new InputError(`affinity propagation: noise matrix is ${noise.rows}×${noise.cols}, expected ${n}×${n}`);
       N = noise.data;
-    } else rng = new Rng(noise.seed); // drawn entry by entry: no n² noise array is ever held
+    } else rng = new Rng(noise.seed); // drawn row by row (one n-vector): no n² noise array is ever held
   }
+  const noiseRow = rng ? new Float64Array(n) : undefined;
   let S: Float64Array;
   if (opts.copy === false) S = src;
   else if (ws) S = ws.S;
@@ -284,14 +285,15 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
         S[j] = v + (EPS * v + TINY100) * N[j]!;
       }
     } else if (rng) {
+      const row = rng.fillNormal(noiseRow!);
       for (let j = o; j < dg; j++) {
         const v = src[j]!;
-        S[j] = v + (EPS * v + TINY100) * rng.normal();
+        S[j] = v + (EPS * v + TINY100) * row[j - o]!;
       }
-      S[dg] = p + (EPS * p + TINY100) * rng.normal();
+      S[dg] = p + (EPS * p + TINY100) * row[i]!;
       for (let j = dg + 1; j < end; j++) {
         const v = src[j]!;
-        S[j] = v + (EPS * v + TINY100) * rng.normal();
+        S[j] = v + (EPS * v + TINY100) * row[j - o]!;
       }
     } else {
       if (S !== src) S.set(src.subarray(o, end), o);

@@ -229,8 +229,14 @@ function prepare(G: SparseSimilarity, opts: SparseAffinityPropagationOptions): P
         for (let p = indptr[i]!; p < indptr[i + 1]!; p++) S[p] = S[p]! + (EPS * S[p]! + TINY100) * N[o + indices[p]!]!;
       }
     } else {
+      // Drawn in chunks, in entry order (the same draws as one normal() per entry).
       const rng = new Rng(noise.seed);
-      for (let p = 0; p < nnz; p++) S[p] = S[p]! + (EPS * S[p]! + TINY100) * rng.normal();
+      const N = new Float64Array(Math.min(nnz, 65536));
+      for (let p0 = 0; p0 < nnz; p0 += N.length) {
+        const len = Math.min(N.length, nnz - p0);
+        rng.fillNormal(N, 0, len);
+        for (let q = 0; q < len; q++) S[p0 + q] = S[p0 + q]! + (EPS * S[p0 + q]! + TINY100) * N[q]!;
+      }
     }
   }
   return { n, indptr, indices, S, diag, preference: pref, complete, warnings };

@@ -77,9 +77,45 @@ export class Rng {
     return u * f;
   }
 
-  /** Fill an array with standard normals. */
-  fillNormal(out: Float64Array): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal();
+  /**
+   * Fill out[start, end) with standard normals: exactly the values, and the generator state
+   * afterwards, of calling normal() once per entry. The xoshiro state lives in locals here, which
+   * makes this about 4× faster than the per-call path — it matters for the n² tie-breaking noise
+   * of affinity propagation (7.5 M draws at n = 2,736).
+   */
+  fillNormal(out: Float64Array, start = 0, end = out.length): Float64Array {
+    let i = start;
+    if (i < end && !Number.isNaN(this.spare)) {
+      out[i++] = this.spare;
+      this.spare = NaN;
+    }
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    while (i < end) {
+      let u: number, v: number, s: number;
+      do {
+        // Four xoshiro128** steps (as nextUint32) → two 53-bit uniforms (as uniform()).
+        const r0 = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        const r1 = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        const r2 = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        const r3 = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        u = 2 * (((r0 >>> 5) * 67108864 + (r1 >>> 6)) / 9007199254740992) - 1;
+        v = 2 * (((r2 >>> 5) * 67108864 + (r3 >>> 6)) / 9007199254740992) - 1;
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = u * f;
+      if (i < end) out[i++] = v * f;
+      else this.spare = v * f;
+    }
+    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
     return out;
   }
 
