@@ -233,6 +233,16 @@ export function tcrossprod(X: StoredMatrix): Matrix {
   return symmetricProduct(X.data, X.rows, X.cols, false);
 }
 
+/**
+ * The upper triangle (j ≥ i) of X·Xᵀ; entries below the diagonal are unspecified. For callers
+ * that transform the entries anyway (squared distances) and can write both halves in one pass.
+ */
+export function tcrossprodUpper(X: StoredMatrix): Matrix {
+  const C = zeros(X.rows, X.rows);
+  ntProduct(X.data, X.data, C.data, X.rows, X.rows, X.cols, X.rows, true);
+  return C;
+}
+
 /** n×n Gram matrix of the n logical rows (length k) of x, stored transposed when `trans`. */
 function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean): Matrix {
   const C = zeros(n, n);

@@ -5,7 +5,7 @@
  * self-distance diagonal to exactly 0.
  */
 import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
-import { gemmNT, tcrossprod } from './blas.js';
+import { gemmNT, tcrossprod, tcrossprodUpper } from './blas.js';
 
 export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
@@ -22,19 +22,35 @@ export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Arr
   return r;
 }
 
-/** n × n matrix of squared distances between the rows of X. */
+/**
+ * n × n matrix of squared distances between the rows of X: ‖xᵢ‖² + ‖xⱼ‖² − 2xᵢ·xⱼ, clipped at 0,
+ * with sklearn's operation order ((−2g + ‖xᵢ‖²) + ‖xⱼ‖² for entry (i, j)). Only the upper triangle
+ * of the Gram matrix is computed; one tiled pass turns each g into both (i, j) and (j, i). The
+ * norms are the Gram diagonal (the same sequential sums rowSquaredNorms would compute).
+ */
 export function squaredDistances(X: StoredMatrix): Matrix {
   const n = X.rows;
-  const G = tcrossprod(X);
-  const nrm = rowSquaredNorms(X);
+  const G = tcrossprodUpper(X);
   const g = G.data;
-  for (let i = 0; i < n; i++) {
-    const o = i * n, ni = nrm[i]!;
-    for (let j = 0; j < n; j++) {
-      const v = -2 * g[o + j]! + ni + nrm[j]!;
-      g[o + j] = v > 0 ? v : 0;
+  const nrm = new Float64Array(n);
+  for (let i = 0; i < n; i++) nrm[i] = g[i * n + i]!;
+  // 32×32 tiles: the (j, i) writes walk a column of the transposed tile, which stays in cache.
+  const T = 32;
+  for (let i0 = 0; i0 < n; i0 += T) {
+    const i1 = Math.min(n, i0 + T);
+    for (let j0 = i0; j0 < n; j0 += T) {
+      const j1 = Math.min(n, j0 + T);
+      for (let i = i0; i < i1; i++) {
+        const o = i * n, ni = nrm[i]!;
+        for (let j = j0 === i0 ? i + 1 : j0; j < j1; j++) {
+          const m2 = -2 * g[o + j]!, nj = nrm[j]!;
+          const v = m2 + ni + nj, w = m2 + nj + ni;
+          g[o + j] = v > 0 ? v : 0;
+          g[j * n + i] = w > 0 ? w : 0;
+        }
+        if (j0 === i0) g[o + i] = 0;
+      }
     }
-    g[o + i] = 0;
   }
   return G;
 }
