@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import {
   fromRows, zeros, gemm, gemmNT, gemmTN, crossprod, tcrossprod, matvec, matvecT, cholesky, choleskySolve,
   choleskySolveMatrix, choleskyInverse, NotPositiveDefiniteError, symmetricEigen, thinSvd, squaredDistances,
-  squaredDistancesBetween, cosineSimilarity, columnMeans, columnStd, percentile, median, transpose, type Matrix,
+  squaredDistancesBetween, rowSquaredNorms, cosineSimilarity, columnMeans, columnStd, percentile, median, transpose, type Matrix,
 } from '../../src/linalg/index.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -139,6 +139,20 @@ describe('distances and statistics', () => {
       }
     }
     expectClose(squaredDistancesBetween(Y, Y).data, D2.data, 1e-10);
+  });
+
+  it('squared distances = sklearn\'s (−2g + ‖xᵢ‖²) + ‖xⱼ‖² entry by entry, across tile edges', () => {
+    for (const n of [1, 2, 5, 31, 32, 33, 70, 345]) {
+      const X = randomMatrix(n, 13, n);
+      X.data[0] = 1e8; // a large value, so rounding differs between the two addition orders
+      const G = tcrossprod(X), nrm = rowSquaredNorms(X), D = squaredDistances(X);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const v = -2 * G.data[i * n + j]! + nrm[i]! + nrm[j]!;
+          expect(D.data[i * n + j]).toBe(i === j ? 0 : v > 0 ? v : 0);
+        }
+      }
+    }
   });
 
   it('cosine similarity of parallel and orthogonal rows', () => {
