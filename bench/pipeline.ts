@@ -40,6 +40,7 @@ function timed<T>(fn: () => T): [T, number] {
     out = fn();
     runs.push((performance.now() - t0) / 1000);
   }
+  if (process.env.BENCH_RUNS) console.error(runs.map((r) => (r * 1000).toFixed(2)).join(" "));
   return [out, median(runs)];
 }
 

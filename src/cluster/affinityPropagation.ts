@@ -32,7 +32,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { apWorkspace, type ApWorkspace } from '../linalg/index.js';
+import { apWorkspace, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
 import { availableParallelism } from 'node:os';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
@@ -179,7 +179,15 @@ function medianOfRange(data: Float64Array, lo: number, hi: number): number {
   return len % 2 ? c : (a + c) / 2;
 }
 
-function resolveThreads(n: number, opts: AffinityPropagationOptions): number {
+/**
+ * Start the worker a run on n points will use (if any) without waiting for it, so its boot
+ * overlaps the caller's next step (computing S). Optional; results do not depend on it.
+ */
+export function prestartAffinityPropagation(n: number, opts: Pick<AffinityPropagationOptions, 'threads'> = {}): void {
+  if (resolveThreads(n, opts) > 1) prestartApHelper();
+}
+
+function resolveThreads(n: number, opts: Pick<AffinityPropagationOptions, 'threads'>): number {
   if (opts.threads !== undefined) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new InputError(`affinity propagation: threads must be an integer ≥ 1, got ${opts.threads}`);
     return Math.min(opts.threads, n);

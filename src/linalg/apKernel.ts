@@ -24,8 +24,9 @@
  * caller ends up waiting for a preempted worker). The worker is started once per process and
  * parked in Atomics.wait between passes (unref'd: never keeps the process alive).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
+import { awaitReady, spawnKernelWorker } from './wasm/threads.js';
 
 export interface ApWorkspace {
   readonly n: number;
@@ -124,33 +125,44 @@ interface Helper {
 }
 
 let helper: Helper | null | undefined;
+/** A helper spawned by prestartApHelper and not yet waited for. */
+let startingHelper: { worker: Worker; buf: SharedArrayBuffer } | null = null;
+
+function spawnHelper(): { worker: Worker; buf: SharedArrayBuffer } | null {
+  if (!wasmModule || !wasmMemory) return null;
+  const buf = new SharedArrayBuffer(112);
+  Atomics.store(new Int32Array(buf), DONE, -1);
+  try {
+    const worker = spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: buf }, () => {
+      helper = null;
+      startingHelper = null;
+    });
+    return { worker, buf };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Start the two-thread AP worker now without waiting for it, so its boot overlaps other work
+ * (the distance matrix). Optional: the first two-thread workspace starts it anyway.
+ */
+export function prestartApHelper(): void {
+  if (helper === undefined && startingHelper === null) startingHelper = spawnHelper();
+}
 
 function getHelper(): Helper | null {
   if (helper !== undefined) return helper;
   helper = null;
-  if (!wasmModule || !wasmMemory) return null;
-  const buf = new SharedArrayBuffer(112);
-  const ctrl = new Int32Array(buf);
-  Atomics.store(ctrl, DONE, -1);
-  let worker: Worker | undefined;
-  try {
-    worker = new Worker(workerSource, { eval: true, execArgv: [], stdout: false, stderr: false });
-    worker.unref();
-    worker.on('error', () => {
-      helper = null;
-    });
-    worker.postMessage({ module: wasmModule, memory: wasmMemory, ctrl: buf });
-    const deadline = Date.now() + 5000;
-    while (Atomics.load(ctrl, DONE) === -1) {
-      if (Date.now() > deadline) throw new Error('worker start timed out');
-      Atomics.wait(ctrl, DONE, -1, 50);
-    }
-    if (Atomics.load(ctrl, FAILED)) throw new Error('worker could not instantiate the module');
-  } catch {
-    if (worker) void worker.terminate();
+  const s = startingHelper ?? spawnHelper();
+  startingHelper = null;
+  if (!s) return null;
+  const ctrl = new Int32Array(s.buf);
+  if (!awaitReady(ctrl, DONE, -1) || Atomics.load(ctrl, FAILED)) {
+    void s.worker.terminate();
     return null;
   }
-  helper = { ctrl, par: new Float64Array(buf, 96, 2) };
+  helper = { ctrl, par: new Float64Array(s.buf, 96, 2) };
   return helper;
 }
 

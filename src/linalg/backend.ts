@@ -1,5 +1,6 @@
 /**
- * Which engine the dense kernels run on, for logs and benchmark reports. Does not start workers.
+ * Which engine the dense kernels run on, for logs and benchmark reports (linalgBackend does not
+ * start workers; prestartThreads starts them ahead of the first large product).
  */
 import { wasm } from './wasm/runtime.js';
 import { threadCount } from './wasm/threads.js';
@@ -14,3 +15,5 @@ export interface LinalgBackend {
 export function linalgBackend(): LinalgBackend {
   return wasm ? { engine: 'wasm-simd', threads: threadCount() } : { engine: 'js', threads: 1 };
 }
+
+export { prestartThreads } from './wasm/threads.js';

@@ -10,7 +10,7 @@
  * far less negative and fragment the data into many small clusters.
  */
 import { type Matrix, type StoredMatrix, squaredDistances } from '../linalg/index.js';
-import { affinityPropagationWithRetry, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
+import { affinityPropagationWithRetry, prestartAffinityPropagation, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
 import { sparseAffinityPropagationWithRetry, sampledSimilarityMedian } from '../cluster/sparseAffinityPropagation.js';
 import { knnGraph, knnToSimilarity, sampledRecall, type KnnGraph } from '../cluster/knnGraph.js';
 import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louvain.js';
@@ -57,6 +57,7 @@ export function clusterRepresentation(
     noise: { seed: params.seed }, dampings: params.ap.retry ? undefined : [params.ap.damping], reporter,
   };
   if (method === 'dense') {
+    prestartAffinityPropagation(coords.rows); // its worker boots while the distances are computed
     const D = clock.time('distances', () => squaredDistances(coords));
     const S = D;
     for (let i = 0; i < S.data.length; i++) S.data[i] = -S.data[i]!;

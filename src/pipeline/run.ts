@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { readProfiles, type ReadOptions } from '../io/read.js';
 import type { Profiles } from '../io/profiles.js';
-import type { StoredMatrix } from '../linalg/index.js';
+import { prestartThreads, type StoredMatrix } from '../linalg/index.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { analyse, type AnalysisResult } from './analyse.js';
 import { writeRunOutputs, type RunSummary } from './outputs.js';
@@ -35,6 +35,7 @@ export async function runWorkflow(
   let file: string | null = null;
   const clock = new StageClock();
   if (typeof input === 'string') {
+    prestartThreads(); // the kernel workers boot while the file is read
     file = resolve(input);
     const r = await clock.timeAsync('load', () => readProfiles(input, { ...opts.read, reporter }));
     profiles = r.profiles;

@@ -90,38 +90,84 @@ export function threadCount(): number {
   return Math.min(want, availableParallelism(), 8); // FAILED words [8, 16) cover 7 workers
 }
 
-/** Start the workers once; null (single-threaded) when threads are disabled or fail to start. */
-function getPool(): Pool | null {
-  if (pool !== undefined) return pool;
-  pool = null;
+/**
+ * An unref'd worker running `source` (CommonJS, eval'd), sent `message` as its start message. The
+ * kernel workers here and in apKernel.ts start this way; `onError` runs if the worker dies.
+ */
+export function spawnKernelWorker(source: string, message: unknown, onError: () => void): Worker {
+  const worker = new Worker(source, { eval: true, execArgv: [], stdout: false, stderr: false });
+  worker.unref();
+  worker.on('error', onError);
+  worker.postMessage(message);
+  return worker;
+}
+
+/**
+ * Block until ctrl[idx] leaves `pending` (a worker's ready signal), for at most 5 s; false on
+ * timeout. Blocking is allowed on Node's main thread and keeps the linalg API synchronous.
+ */
+export function awaitReady(ctrl: Int32Array, idx: number, pending: number): boolean {
+  const deadline = Date.now() + 5000;
+  while (Atomics.load(ctrl, idx) === pending) {
+    if (Date.now() > deadline) return false;
+    Atomics.wait(ctrl, idx, pending, 50);
+  }
+  return true;
+}
+
+interface Starting {
+  workers: Worker[];
+  ctrl: Int32Array;
+}
+
+/** Workers spawned by prestartThreads and not yet waited for. */
+let starting: Starting | null = null;
+
+/** Spawn the workers (they instantiate the module on their own threads); null if none can start. */
+function spawnWorkers(): Starting | null {
   const nThreads = threadCount();
-  if (nThreads < 2 || !wasm || !wasmModule || !wasmMemory) return pool;
+  if (nThreads < 2 || !wasm || !wasmModule || !wasmMemory) return null;
   const ctrl = new Int32Array(new SharedArrayBuffer(4 * (BOUNDS + MAX_CHUNKS + 1)));
   const workers: Worker[] = [];
   try {
     for (let w = 0; w < nThreads - 1; w++) {
       Atomics.store(ctrl, 1 + w, -1);
-      const worker = new Worker(workerSource, { eval: true, execArgv: [], stdout: false, stderr: false });
-      worker.unref();
-      worker.on('error', () => {
+      workers.push(spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: ctrl.buffer, index: w }, () => {
         // Only reachable between calls (the event loop is free): stop using threads.
         pool = null;
-      });
-      worker.postMessage({ module: wasmModule, memory: wasmMemory, ctrl: ctrl.buffer, index: w });
-      workers.push(worker);
-    }
-    // Wait (bounded) until every worker has instantiated the module.
-    for (let w = 0; w < workers.length; w++) {
-      const deadline = Date.now() + 5000;
-      while (Atomics.load(ctrl, 1 + w) === -1) {
-        if (Date.now() > deadline) throw new Error('worker start timed out');
-        Atomics.wait(ctrl, 1 + w, -1, 50);
-      }
-      if (Atomics.load(ctrl, FAILED + w)) throw new Error('worker could not instantiate the module');
+        starting = null;
+      }));
     }
   } catch {
     for (const w of workers) void w.terminate();
-    return pool;
+    return null;
+  }
+  return { workers, ctrl };
+}
+
+/**
+ * Start the worker threads now without waiting for them, so that the ~20–40 ms a worker takes to
+ * boot overlaps other work (reading the input) instead of delaying the first large product.
+ * Optional: the first parallel product starts them anyway. Does nothing when threads are off.
+ */
+export function prestartThreads(): void {
+  if (pool === undefined && starting === null) starting = spawnWorkers();
+}
+
+/** The workers, started once (waiting for those prestarted); null when threads are off or fail. */
+function getPool(): Pool | null {
+  if (pool !== undefined) return pool;
+  pool = null;
+  const s = starting ?? spawnWorkers();
+  starting = null;
+  if (!s) return pool;
+  const { workers, ctrl } = s;
+  // Every worker must have instantiated the module.
+  for (let w = 0; w < workers.length; w++) {
+    if (!awaitReady(ctrl, 1 + w, -1) || Atomics.load(ctrl, FAILED + w)) {
+      for (const x of workers) void x.terminate();
+      return pool;
+    }
   }
   pool = { workers, ctrl };
   return pool;

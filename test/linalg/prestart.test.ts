@@ -1,0 +1,46 @@
+/**
+ * Workers started ahead of use (prestartThreads, prestartAffinityPropagation) are the ones the
+ * first parallel product and the first two-thread AP adopt, and results do not depend on it.
+ * Own file: the worker pools are per-process singletons, and these calls must come first.
+ */
+import { describe, it, expect } from 'vitest';
+import { availableParallelism } from 'node:os';
+import { prestartThreads, tcrossprod, zeros, apWorkspace, squaredDistances } from '../../src/linalg/index.js';
+import { parallelThreads, threadCount } from '../../src/linalg/wasm/threads.js';
+import { wasm } from '../../src/linalg/wasm/runtime.js';
+import { affinityPropagation, prestartAffinityPropagation } from '../../src/cluster/affinityPropagation.js';
+import { Rng } from '../../src/util/rng.js';
+
+describe('prestarted worker threads', () => {
+  it('the first large product adopts them and matches the sequential sums exactly', () => {
+    prestartThreads();
+    prestartThreads(); // idempotent: still one pool
+    const X = zeros(300, 200);
+    new Rng(5).fillNormal(X.data);
+    const G = tcrossprod(X); // 300² × 200 = 1.8·10⁷ multiply-adds: above the parallel threshold
+    expect(parallelThreads()).toBe(wasm && threadCount() > 1 ? threadCount() : 1);
+    const n = X.rows, k = X.cols;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += X.data[i * k + p]! * X.data[j * k + p]!;
+        if (G.data[i * n + j] !== s) expect.fail(`G[${i}][${j}] = ${G.data[i * n + j]}, sequential sum ${s}`);
+      }
+    }
+  });
+
+  it('a prestarted AP helper runs the two-thread passes with the one-thread results', () => {
+    const n = 1100;
+    prestartAffinityPropagation(n);
+    const X = zeros(n, 6);
+    const rng = new Rng(9);
+    for (let i = 0; i < n; i++) for (let j = 0; j < 6; j++) X.data[i * 6 + j] = (i % 12) + 0.3 * rng.normal();
+    const S = squaredDistances(X);
+    for (let t = 0; t < S.data.length; t++) S.data[t] = -S.data[t]!;
+    const two = affinityPropagation(S, { threads: 2, noise: { seed: 1 } });
+    const one = affinityPropagation(S, { threads: 1, noise: { seed: 1 } });
+    expect(Array.from(two.labels)).toEqual(Array.from(one.labels));
+    expect(two.nIter).toBe(one.nIter);
+    if (wasm && availableParallelism() > 1) expect(apWorkspace(n, { threads: 2 })!.threads).toBe(2);
+  });
+});
