@@ -26,7 +26,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
-import { awaitReady, spawnKernelWorker } from './wasm/threads.js';
+import { WorkerSlot, awaitReady, spawnKernelWorker } from './wasm/threads.js';
 
 export interface ApWorkspace {
   readonly n: number;
@@ -124,46 +124,40 @@ interface Helper {
   par: Float64Array;
 }
 
-let helper: Helper | null | undefined;
-/** A helper spawned by prestartApHelper and not yet waited for. */
-let startingHelper: { worker: Worker; buf: SharedArrayBuffer } | null = null;
+interface SpawnedHelper {
+  worker: Worker;
+  buf: SharedArrayBuffer;
+}
 
-function spawnHelper(): { worker: Worker; buf: SharedArrayBuffer } | null {
+function spawnHelper(): SpawnedHelper | null {
   if (!wasmModule || !wasmMemory) return null;
   const buf = new SharedArrayBuffer(112);
   Atomics.store(new Int32Array(buf), DONE, -1);
   try {
-    const worker = spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: buf }, () => {
-      helper = null;
-      startingHelper = null;
-    });
+    const worker = spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: buf }, () => helper.disable());
     return { worker, buf };
   } catch {
     return null;
   }
 }
 
-/**
- * Start the two-thread AP worker now without waiting for it, so its boot overlaps other work
- * (the distance matrix). Optional: the first two-thread workspace starts it anyway.
- */
-export function prestartApHelper(): void {
-  if (helper === undefined && startingHelper === null) startingHelper = spawnHelper();
-}
-
-function getHelper(): Helper | null {
-  if (helper !== undefined) return helper;
-  helper = null;
-  const s = startingHelper ?? spawnHelper();
-  startingHelper = null;
-  if (!s) return null;
+function helperReady(s: SpawnedHelper): Helper | null {
   const ctrl = new Int32Array(s.buf);
   if (!awaitReady(ctrl, DONE, -1) || Atomics.load(ctrl, FAILED)) {
     void s.worker.terminate();
     return null;
   }
-  helper = { ctrl, par: new Float64Array(s.buf, 96, 2) };
-  return helper;
+  return { ctrl, par: new Float64Array(s.buf, 96, 2) };
+}
+
+const helper = new WorkerSlot(spawnHelper, helperReady);
+
+/**
+ * Start the two-thread AP worker now without waiting for it, so its boot overlaps other work
+ * (the distance matrix). Optional: the first two-thread workspace starts it anyway.
+ */
+export function prestartApHelper(): void {
+  helper.prestart();
 }
 
 // ---- workspace -----------------------------------------------------------------------------------
@@ -347,7 +341,7 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
   const cs0 = new Float64Array(buf, L.cs[0], n), cs1 = new Float64Array(buf, L.cs[1], n);
   const run = new Int32Array(buf, L.run, n);
   const E = new Uint8Array(buf, L.E, n);
-  const h = threads > 1 ? getHelper() : null;
+  const h = threads > 1 ? helper.get() : null;
   let cur = 0; // index of the column sums of the current responsibilities
   // Two threads, dynamic two-ended split: the main thread claims row chunks from the top (rows in
   // order, accumulating the column sums), the worker from the bottom (no column sums); where they
@@ -375,7 +369,7 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
       const done = Atomics.load(c, DONE);
       if (done === seq) break;
       if (Date.now() > deadline) {
-        helper = null;
+        helper.disable();
         throw new Error('affinity propagation: the wasm worker thread stopped responding');
       }
       Atomics.wait(c, DONE, done, 1000);

@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { prestartThreads, tcrossprod, zeros, apWorkspace, squaredDistances } from '../../src/linalg/index.js';
-import { parallelThreads, threadCount } from '../../src/linalg/wasm/threads.js';
+import { WorkerSlot, parallelThreads, threadCount } from '../../src/linalg/wasm/threads.js';
 import { wasm } from '../../src/linalg/wasm/runtime.js';
 import { affinityPropagation, prestartAffinityPropagation } from '../../src/cluster/affinityPropagation.js';
 import { Rng } from '../../src/util/rng.js';
@@ -42,5 +42,31 @@ describe('prestarted worker threads', () => {
     expect(Array.from(two.labels)).toEqual(Array.from(one.labels));
     expect(two.nIter).toBe(one.nIter);
     if (wasm && availableParallelism() > 1) expect(apWorkspace(n, { threads: 2 })!.threads).toBe(2);
+  });
+});
+
+describe('WorkerSlot', () => {
+  it('spawns at most once, adopts a prestarted spawn, and stays off once disabled or failed', () => {
+    const log: string[] = [];
+    let n = 0;
+    const slot = new WorkerSlot(() => (log.push('spawn'), ++n), (s: number) => (log.push(`ready ${s}`), s * 10));
+    slot.prestart();
+    slot.prestart();
+    expect(log).toEqual(['spawn']); // prestarting twice spawns once and does not wait
+    expect(slot.get()).toBe(10);
+    expect(slot.get()).toBe(10);
+    expect(log).toEqual(['spawn', 'ready 1']); // the prestarted spawn was adopted
+    slot.disable();
+    slot.prestart();
+    expect(slot.get()).toBeNull();
+    expect(log).toEqual(['spawn', 'ready 1']);
+
+    const lazy = new WorkerSlot(() => 7, (s: number) => s + 1);
+    expect(lazy.get()).toBe(8); // no prestart: get spawns and waits
+    const failing = new WorkerSlot(() => null, (s: number) => s);
+    expect(failing.get()).toBeNull();
+    const notReady = new WorkerSlot(() => 1, () => null);
+    expect(notReady.get()).toBeNull();
+    expect(notReady.get()).toBeNull();
   });
 });

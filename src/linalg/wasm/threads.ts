@@ -76,7 +76,6 @@ interface Pool {
   ctrl: Int32Array;
 }
 
-let pool: Pool | null | undefined; // undefined: not tried yet; null: unavailable
 
 /**
  * Threads to use: the core count (at most 8), or PHENOMAP_THREADS=n (1 = no workers). Measured on
@@ -115,13 +114,41 @@ export function awaitReady(ctrl: Int32Array, idx: number, pending: number): bool
   return true;
 }
 
+/**
+ * A worker (or pool) started at most once per process: `prestart()` spawns it without waiting,
+ * `get()` returns it ready — adopting a prestarted one, else spawning and waiting — or null when it
+ * is unavailable; `disable()` stops its use (a worker died or failed). Spawning never blocks;
+ * `ready` may block briefly on the worker's start signal.
+ */
+export class WorkerSlot<Spawned, Ready> {
+  private value: Ready | null | undefined; // undefined: not tried yet; null: unavailable
+  private spawned: Spawned | null = null;
+
+  constructor(private readonly spawn: () => Spawned | null, private readonly ready: (s: Spawned) => Ready | null) {}
+
+  prestart(): void {
+    if (this.value === undefined && this.spawned === null) this.spawned = this.spawn();
+  }
+
+  get(): Ready | null {
+    if (this.value !== undefined) return this.value;
+    this.value = null;
+    const s = this.spawned ?? this.spawn();
+    this.spawned = null;
+    if (s) this.value = this.ready(s);
+    return this.value;
+  }
+
+  disable(): void {
+    this.value = null;
+    this.spawned = null;
+  }
+}
+
 interface Starting {
   workers: Worker[];
   ctrl: Int32Array;
 }
-
-/** Workers spawned by prestartThreads and not yet waited for. */
-let starting: Starting | null = null;
 
 /** Spawn the workers (they instantiate the module on their own threads); null if none can start. */
 function spawnWorkers(): Starting | null {
@@ -132,11 +159,8 @@ function spawnWorkers(): Starting | null {
   try {
     for (let w = 0; w < nThreads - 1; w++) {
       Atomics.store(ctrl, 1 + w, -1);
-      workers.push(spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: ctrl.buffer, index: w }, () => {
-        // Only reachable between calls (the event loop is free): stop using threads.
-        pool = null;
-        starting = null;
-      }));
+      // An error is only reachable between calls (the event loop is free): stop using threads.
+      workers.push(spawnKernelWorker(workerSource, { module: wasmModule, memory: wasmMemory, ctrl: ctrl.buffer, index: w }, () => pool.disable()));
     }
   } catch {
     for (const w of workers) void w.terminate();
@@ -145,37 +169,31 @@ function spawnWorkers(): Starting | null {
   return { workers, ctrl };
 }
 
+/** Every worker must have instantiated the module; otherwise none is used. */
+function poolReady({ workers, ctrl }: Starting): Pool | null {
+  for (let w = 0; w < workers.length; w++) {
+    if (!awaitReady(ctrl, 1 + w, -1) || Atomics.load(ctrl, FAILED + w)) {
+      for (const x of workers) void x.terminate();
+      return null;
+    }
+  }
+  return { workers, ctrl };
+}
+
+const pool = new WorkerSlot(spawnWorkers, poolReady);
+
 /**
  * Start the worker threads now without waiting for them, so that the ~20–40 ms a worker takes to
  * boot overlaps other work (reading the input) instead of delaying the first large product.
  * Optional: the first parallel product starts them anyway. Does nothing when threads are off.
  */
 export function prestartThreads(): void {
-  if (pool === undefined && starting === null) starting = spawnWorkers();
-}
-
-/** The workers, started once (waiting for those prestarted); null when threads are off or fail. */
-function getPool(): Pool | null {
-  if (pool !== undefined) return pool;
-  pool = null;
-  const s = starting ?? spawnWorkers();
-  starting = null;
-  if (!s) return pool;
-  const { workers, ctrl } = s;
-  // Every worker must have instantiated the module.
-  for (let w = 0; w < workers.length; w++) {
-    if (!awaitReady(ctrl, 1 + w, -1) || Atomics.load(ctrl, FAILED + w)) {
-      for (const x of workers) void x.terminate();
-      return pool;
-    }
-  }
-  pool = { workers, ctrl };
-  return pool;
+  pool.prestart();
 }
 
 /** Number of threads a parallel tile would use (1 when workers are unavailable). */
 export function parallelThreads(): number {
-  const p = getPool();
+  const p = pool.get();
   return p ? p.workers.length + 1 : 1;
 }
 
@@ -206,7 +224,7 @@ export function ntTileParallel(
   mb: number, ap: number, bp: number, cp: number, nb: number, k: number, ldc: number,
   sym: number, kc: number, pb: number, acc: number,
 ): void {
-  const p = getPool();
+  const p = pool.get();
   if (!p) {
     wasm!.nt_tile(ap, bp, cp, 0, mb, nb, k, ldc, sym, kc, pb, acc);
     return;
@@ -239,7 +257,7 @@ export function ntTileParallel(
     // result is known to be complete, and stop using the workers. acc = 1 tiles were already
     // accumulated into, so only an overwriting (acc = 0) pass can be safely redone.
     if (acc === 0) wasm!.nt_tile(ap, bp, cp, 0, mb, nb, k, ldc, sym, kc, pb, acc);
-    pool = null;
+    pool.disable();
     if (acc !== 0) throw new Error('linalg worker thread failed during an accumulating product');
   }
 }
