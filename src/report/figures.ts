@@ -9,6 +9,7 @@
 import type { Matrix } from '../linalg/matrix.js';
 import { squaredDistancesBetween, takeRows } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
+import type { EnrichmentRow } from '../enrich/enrichment.js';
 import * as vega from 'vega';
 import { baseConfig, renderFigure, type Figure, type VlSpec } from './render.js';
 import { encodePngRgb } from './png.js';
@@ -397,18 +398,14 @@ export function clusterSizesFigure(inp: { sizes: Record<string, ArrayLike<number
 
 // ---------------------------------------------------------------------------------------------
 
-export interface EnrichmentRow {
-  cluster: string | number;
-  moa: string;
-  p: number;
-  significant: boolean;
-}
+/** What the enrichment grid needs of an enrichment row; the cluster may be a label ("raw 12"). */
+export type EnrichmentCell = Pick<EnrichmentRow, 'moa' | 'p' | 'significant'> & { cluster: string | number };
 
 /**
  * Cluster × MoA grid of −log10 p, significant pairs outlined. To stay readable, shows the clusters
  * and MoAs that take part in at least one pair with p < `showP` (default 0.05), or all if none.
  */
-export function enrichmentFigure(inp: { rows: EnrichmentRow[]; name?: string; title?: string; showP?: number }): Promise<Figure> {
+export function enrichmentFigure(inp: { rows: EnrichmentCell[]; name?: string; title?: string; showP?: number }): Promise<Figure> {
   const showP = inp.showP ?? 0.05;
   let rows = inp.rows.filter((r) => Number.isFinite(r.p));
   if (rows.length === 0) throw new InputError('enrichment figure: no tested pairs');
