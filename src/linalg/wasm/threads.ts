@@ -76,7 +76,6 @@ interface Pool {
   ctrl: Int32Array;
 }
 
-
 /**
  * Threads to use: the core count (at most 8), or PHENOMAP_THREADS=n (1 = no workers). Measured on
  * the 2-vCPU development machine at n = 2,736 (bench/kernels.ts): 1.5–1.85× faster when the
@@ -145,13 +144,8 @@ export class WorkerSlot<Spawned, Ready> {
   }
 }
 
-interface Starting {
-  workers: Worker[];
-  ctrl: Int32Array;
-}
-
 /** Spawn the workers (they instantiate the module on their own threads); null if none can start. */
-function spawnWorkers(): Starting | null {
+function spawnWorkers(): Pool | null {
   const nThreads = threadCount();
   if (nThreads < 2 || !wasm || !wasmModule || !wasmMemory) return null;
   const ctrl = new Int32Array(new SharedArrayBuffer(4 * (BOUNDS + MAX_CHUNKS + 1)));
@@ -170,14 +164,15 @@ function spawnWorkers(): Starting | null {
 }
 
 /** Every worker must have instantiated the module; otherwise none is used. */
-function poolReady({ workers, ctrl }: Starting): Pool | null {
+function poolReady(p: Pool): Pool | null {
+  const { workers, ctrl } = p;
   for (let w = 0; w < workers.length; w++) {
     if (!awaitReady(ctrl, 1 + w, -1) || Atomics.load(ctrl, FAILED + w)) {
       for (const x of workers) void x.terminate();
       return null;
     }
   }
-  return { workers, ctrl };
+  return p;
 }
 
 const pool = new WorkerSlot(spawnWorkers, poolReady);
