@@ -242,6 +242,16 @@ interface BlockedParts {
   cs1a: number;
 }
 
+/** The state before the first pass, whatever the mode: messages, column sums and counters zeroed. */
+function zeroMessages(R: Float64Array, A: Float64Array, cs0: Float64Array, cs1: Float64Array, run: Int32Array, E: Uint8Array): void {
+  R.fill(0);
+  A.fill(0);
+  cs0.fill(0);
+  cs1.fill(0);
+  run.fill(0);
+  E.fill(0);
+}
+
 /**
  * A single-threaded workspace that runs each pass block of rows by block of rows; `block` moves
  * what its mode keeps outside wasm memory in and out and calls the kernel on rows [r0, r1).
@@ -261,12 +271,7 @@ function blockedWorkspace(
     run,
     threads: 1,
     reset() {
-      R.fill(0);
-      A.fill(0);
-      cs0.fill(0);
-      cs1.fill(0);
-      run.fill(0);
-      E.fill(0);
+      zeroMessages(R, A, cs0, cs1, run, E);
       cur = 0;
     },
     pass(doAvail, doResp, damping) {
@@ -426,12 +431,7 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
     run,
     threads: h ? 2 : 1,
     reset() {
-      R.fill(0);
-      A.fill(0);
-      cs0.fill(0);
-      cs1.fill(0);
-      run.fill(0);
-      E.fill(0);
+      zeroMessages(R, A, cs0, cs1, run, E);
       cur = 0;
       fullPasses = 0;
       est1 = est2 = Infinity;
