@@ -4,16 +4,27 @@
  */
 import { wasm } from './wasm/runtime.js';
 import { threadCount } from './wasm/threads.js';
+import { native } from './native.js';
 
 export interface LinalgBackend {
-  /** 'wasm-simd' (hand-written f64x2 kernels) or 'js' (PHENOMAP_NO_WASM=1, or no WebAssembly SIMD). */
-  engine: 'wasm-simd' | 'js';
+  /**
+   * 'native' (the C addon built at install: products, z-score passes, distances, tridiagonalisation),
+   * 'wasm-simd' (hand-written f64x2 kernels; PHENOMAP_NO_NATIVE=1 or no addon) or 'js'
+   * (PHENOMAP_NO_WASM=1 as well, or no WebAssembly SIMD). Kernels a backend lacks (affinity
+   * propagation, Cholesky run as wasm under 'native') fall through to the next one.
+   */
+  engine: 'native' | 'wasm-simd' | 'js';
+  /** The native kernels' vector width ('avx2', 'sse2', 'generic'), when engine is 'native'. */
+  simd?: string;
   /** Threads large matrix products may use (PHENOMAP_THREADS, default: all cores up to 8). */
   threads: number;
 }
 
 export function linalgBackend(): LinalgBackend {
+  const nat = native();
+  if (nat) return { engine: 'native', simd: nat.simd(), threads: threadCount() };
   return wasm ? { engine: 'wasm-simd', threads: threadCount() } : { engine: 'js', threads: 1 };
 }
 
 export { prestartThreads } from './wasm/threads.js';
+export { useNative, nativeAvailable } from './native.js';

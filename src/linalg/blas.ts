@@ -9,12 +9,15 @@
  *
  * The wasm path (wasm/kernels.wat, `nt_tile`) packs A and B into 4-row panels and runs an f64x2
  * 4×4 micro-kernel; every C entry is still the sequential sum over p, so both paths are
- * bit-identical. PHENOMAP_NO_WASM=1 forces the JS kernel; PHENOMAP_THREADS=n lets large products
- * use n threads (wasm/threads.ts).
+ * bit-identical. The native addon (native.ts), when built, takes precedence: the same per-entry
+ * sums from a 4×8 AVX2 micro-kernel on the caller's arrays, large products split over POSIX
+ * threads. PHENOMAP_NO_NATIVE=1 / PHENOMAP_NO_WASM=1 turn those paths off; PHENOMAP_THREADS=n lets
+ * large products use n threads (wasm/threads.ts's threadCount).
  */
 import { type FeatureArray, type Matrix, type StoredMatrix, zeros, transpose } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
-import { ntTileParallel, parallelThreads } from './wasm/threads.js';
+import { ntTileParallel, parallelThreads, threadCount } from './wasm/threads.js';
+import { native } from './native.js';
 
 const PANEL = 64; // rows of B per panel: 64 × d × 8 bytes stays in L2 for d up to a few thousand
 
@@ -190,7 +193,7 @@ function ntWasm(
 }
 
 /**
- * C = A·Bᵀ through the wasm kernel when available and worthwhile, else the JS kernel. aT / bT:
+ * C = A·Bᵀ through the native or wasm kernel when available and worthwhile, else the JS kernel. aT / bT:
  * the operand is stored transposed (A as k×m, B as k×n); the JS kernel then gets transposed
  * copies, the wasm path packs straight from the transposed storage. Same values, same order.
  */
@@ -198,6 +201,10 @@ function ntProduct(
   a: FeatureArray, b: FeatureArray, c: Float64Array,
   m: number, n: number, k: number, ldc: number, symmetric: boolean, aT = false, bT = false,
 ): void {
+  if (m * n * k >= WASM_MIN_WORK) {
+    const nat = native();
+    if (nat && nat.nt(a, b, c, m, n, k, ldc, symmetric ? 1 : 0, aT ? 1 : 0, bT ? 1 : 0, m * n * k >= PARALLEL_MIN_WORK ? threadCount() : 1)) return;
+  }
   if (wasm && m * n * k >= WASM_MIN_WORK && ntWasm(a, b, c, m, n, k, ldc, symmetric, aT, bT)) return;
   const a2 = aT ? transpose({ rows: k, cols: m, data: a }).data : a;
   const b2 = bT ? (symmetric && b === a ? a2 : transpose({ rows: k, cols: n, data: b }).data) : b;

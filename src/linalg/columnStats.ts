@@ -7,10 +7,12 @@
  * `col_sum_varies`, `col_moments`, `col_standardize`) on a copy in the wasm scratch memory; larger
  * ones stay in JS so a big table is never held twice. Every column's accumulator sees the rows in
  * the same order on both paths, so they agree bit for bit (PHENOMAP_NO_WASM=1 gives the JS path).
- * Float32 storage is widened when copied in, as the JS loops widen on load.
+ * Float32 storage is widened when copied in, as the JS loops widen on load. Float64 tables of any
+ * size go to the native kernels instead when they are built (in place, no copy; same order).
  */
 import type { FeatureArray, StoredMatrix } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
+import { native } from './native.js';
 
 /** 4 M values (32 MB of float64 scratch): the LINCS plate ×8 fits, a 10⁵ × 10³ table does not. */
 const WASM_MAX_VALUES = 1 << 22;
@@ -42,6 +44,11 @@ export function columnMoments(X: StoredMatrix): ColumnMoments {
   const { rows: n, cols: d, data } = X;
   const sum = new Float64Array(d), mean0 = new Float64Array(d), res = new Float64Array(d), ss = new Float64Array(d);
   const varies = new Uint8Array(d);
+  const nat = native();
+  if (nat && data instanceof Float64Array) {
+    nat.colMoments(data, n, d, sum, varies, mean0, res, ss);
+    return { sum, varies, mean0, res, ss };
+  }
   if (useWasm(X) && wasmReserve((n * d + 6 * up2(d)) * 8)) {
     const mem = wasmF64();
     const x = 0, s = n * d + (n * d & 1), f = s + up2(d), v = f + up2(d), m = v + up2(d), r = m + up2(d), q = r + up2(d);
@@ -89,6 +96,11 @@ export function columnMoments(X: StoredMatrix): ColumnMoments {
 export function standardizeColumns(X: StoredMatrix, kept: Int32Array, mean: Float64Array, std: Float64Array, out: FeatureArray): void {
   const { rows: n, cols: d, data } = X;
   const k = kept.length;
+  const nat = native();
+  if (nat && data instanceof Float64Array && out instanceof Float64Array) {
+    nat.colStandardize(data, n, d, kept, mean, std, out);
+    return;
+  }
   if (k === d && useWasm(X) && wasmReserve((n * d + 2 * up2(d)) * 8)) {
     const mem = wasmF64();
     const x = 0, mo = n * d + (n * d & 1), so = mo + up2(d);

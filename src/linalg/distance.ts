@@ -6,6 +6,7 @@
  */
 import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
 import { gemmNT, tcrossprod, tcrossprodUpper } from './blas.js';
+import { native } from './native.js';
 
 export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
@@ -33,6 +34,11 @@ export function squaredDistances(X: StoredMatrix): Matrix {
   const G = tcrossprodUpper(X);
   const g = G.data;
   const nrm = new Float64Array(n);
+  const nat = native();
+  if (nat) {
+    nat.sqdistEpilogue(g, n, nrm); // the loop below, natively
+    return G;
+  }
   for (let i = 0; i < n; i++) nrm[i] = g[i * n + i]!;
   // 32×32 tiles: the (j, i) writes walk a column of the transposed tile, which stays in cache.
   const T = 32;

@@ -13,10 +13,13 @@
  * rotations of the vectors, the Householder back-transformation — run as f64x2 wasm kernels
  * (wasm/kernels.wat) on arrays kept in wasm memory. Each kernel has a JS twin here with exactly
  * the same operations in the same order (dot products as four interleaved partial sums), so
- * PHENOMAP_NO_WASM=1 gives bit-identical results.
+ * PHENOMAP_NO_WASM=1 gives bit-identical results. With the native addon (native.ts) the whole
+ * tridiagonalisation runs natively, scalar steps included, and the back-transformation takes all
+ * wanted vectors in one call — again the same operations in the same order.
  */
 import { type Matrix, zeros } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
+import { native } from './native.js';
 
 /** Below this order the JS loops are as fast as the wasm calls (and need no copies). */
 const WASM_MIN_N = 32;
@@ -62,7 +65,7 @@ interface Workspace {
 }
 
 function makeWorkspace(n: number, needZ: boolean): Workspace {
-  if (wasm && n >= WASM_MIN_N) {
+  if (wasm && n >= WASM_MIN_N && !native()) {
     const zn = needZ ? n * n : 0;
     const at = { w: 0, z: n * n, d: n * n + zn, e: n * n + zn + n, h: n * n + zn + 2 * n, x: n * n + zn + 3 * n, cs: n * n + zn + 4 * n };
     if (wasmReserve((at.cs + 2 * n) * 8)) {
@@ -142,8 +145,10 @@ function tridiagonalize(A: Matrix, ws: Workspace): Tridiagonal {
   // W plays the role of the transposed working matrix; A is symmetric so W starts as A.
   const { w, d, e, h: hs, at } = ws;
   w.set(A.data.subarray(0, n * n));
-  for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)]!;
-  for (let i = n - 1; i > 0; i--) {
+  const nat = n >= WASM_MIN_N ? native() : null;
+  if (nat) nat.tred2(w, d, e, n); // the loop below, natively
+  else for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)]!;
+  for (let i = nat ? 0 : n - 1; i > 0; i--) {
     let scale = 0;
     let h = 0;
     for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
@@ -259,7 +264,9 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Wo
           cs[2 * i + 1] = s;
         }
         if (z) {
-          if (ws?.at) wasm!.rotate_rows(ws.at.z * 8, n, l, m, ws.at.cs * 8);
+          const nat = n >= WASM_MIN_N ? native() : null;
+          if (nat) nat.rotateRows(z, n, l, m, cs);
+          else if (ws?.at) wasm!.rotate_rows(ws.at.z * 8, n, l, m, ws.at.cs * 8);
           else rotateRowsJs(z, n, l, m, cs);
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
@@ -283,6 +290,24 @@ function rotateRowsJs(z: Float64Array, n: number, l: number, m: number, cs: Floa
       z[ri1 + k] = s * zi + c * zh;
       z[ri + k] = c * zi - s * zh;
     }
+  }
+}
+
+/**
+ * backTransform on each of the `count` rows of Y (length n each): natively in one call (the house
+ * rows are read once for all vectors), else one vector at a time through the workspace's x.
+ */
+function backTransformRows(t: Tridiagonal, Y: Float64Array, count: number, ws: Workspace): void {
+  const nat = t.n >= WASM_MIN_N ? native() : null;
+  if (nat) {
+    nat.houseApply(t.house, t.h, t.n, Y, count);
+    return;
+  }
+  const n = t.n, vec = ws.x;
+  for (let c = 0; c < count; c++) {
+    vec.set(Y.subarray(c * n, c * n + n));
+    backTransform(t, vec, ws);
+    Y.set(vec, c * n);
   }
 }
 
@@ -435,16 +460,11 @@ export function symmetricEigen(A: Matrix, opts: EigenOptions = {}): EigenResult 
   const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) sorted[i] = values[order[i]!]!;
   if (opts.valuesOnly) return { values: sorted, vectors: zeros(n, 0) };
-  const V = zeros(n, k);
-  const vec = ws.x;
+  // Y: row c = the c-th wanted eigenvector of T, then (backTransformRows) of A.
+  const Y = new Float64Array(k * n);
   if (full) {
     // Rows of z are eigenvectors of T (z was rotated as rows).
-    for (let c = 0; c < k; c++) {
-      const src = order[c]!;
-      for (let i = 0; i < n; i++) vec[i] = z![src * n + i]!;
-      backTransform(t, vec, ws);
-      for (let i = 0; i < n; i++) V.data[i * k + c] = vec[i]!;
-    }
+    for (let c = 0; c < k; c++) Y.set(z!.subarray(order[c]! * n, order[c]! * n + n), c * n);
   } else {
     let tnorm = 0;
     for (let i = 0; i < n; i++) tnorm = Math.max(tnorm, Math.abs(t.diag[i]!) + Math.abs(t.off[i]!) + (i + 1 < n ? Math.abs(t.off[i + 1]!) : 0));
@@ -459,10 +479,11 @@ export function symmetricEigen(A: Matrix, opts: EigenOptions = {}): EigenResult 
       const tv = new Float64Array(n);
       tridiagInverseIteration(t.diag, t.off, lam, tv, ortho, tnorm, work);
       tvecs.push(tv);
-      vec.set(tv);
-      backTransform(t, vec, ws);
-      for (let i = 0; i < n; i++) V.data[i * k + c] = vec[i]!;
+      Y.set(tv, c * n);
     }
   }
+  backTransformRows(t, Y, k, ws);
+  const V = zeros(n, k);
+  for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) V.data[i * k + c] = Y[c * n + i]!;
   return { values: sorted.subarray(0, opts.valuesOnly ? n : n) as Float64Array, vectors: V };
 }

@@ -16,6 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { wasm, wasmModule, wasmMemory } from './runtime.js';
+import { native } from '../native.js';
 
 // Control words (Int32): [0] job sequence, [1 + w] last sequence finished by worker w,
 // [8 + w] worker w failed, [16] next chunk to claim, [17] chunk count, [20…31] tile parameters,
@@ -180,9 +181,11 @@ const pool = new WorkerSlot(spawnWorkers, poolReady);
 /**
  * Start the worker threads now without waiting for them, so that the ~20–40 ms a worker takes to
  * boot overlaps other work (reading the input) instead of delaying the first large product.
- * Optional: the first parallel product starts them anyway. Does nothing when threads are off.
+ * Optional: the first parallel product starts them anyway. Does nothing when threads are off or
+ * the native kernels are in use.
  */
 export function prestartThreads(): void {
+  if (native()) return; // native products run on their own threads; the wasm pool would idle
   pool.prestart();
 }
 

@@ -1,26 +1,38 @@
 /**
- * The wasm kernels against their pure-JS twins: same operations in the same order, so results
- * must be bit-identical (not merely close). The JS path is loaded as a second module instance with
- * PHENOMAP_NO_WASM=1, exactly what a user setting that variable gets.
+ * The accelerated kernels against their pure-JS twins: same operations in the same order, so
+ * results must be bit-identical (not merely close). Each backend is loaded as its own module
+ * instance with the environment a user would set: PHENOMAP_NO_WASM=1 + PHENOMAP_NO_NATIVE=1 (pure
+ * JS, the reference), PHENOMAP_NO_NATIVE=1 (wasm) and neither (native, when the addon was built).
  */
 import { describe, it, expect, vi, beforeAll } from 'vitest';
 import * as fast from '../../src/linalg/index.js';
-import { wasm } from '../../src/linalg/wasm/runtime.js';
+import { nativeAvailable } from '../../src/linalg/native.js';
 import { Rng } from '../../src/util/rng.js';
 
 type Linalg = typeof fast;
-let slow: Linalg;
-let slowWasm: unknown;
+const instances: Record<'js' | 'wasm' | 'native', Linalg | null> = { js: null, wasm: null, native: null };
+
+async function loadWith(env: Record<string, string>): Promise<Linalg> {
+  const prev = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  vi.resetModules();
+  const lib = await import('../../src/linalg/index.js');
+  for (const [k, v] of Object.entries(prev)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  return lib;
+}
 
 beforeAll(async () => {
-  const prev = process.env.PHENOMAP_NO_WASM;
-  process.env.PHENOMAP_NO_WASM = '1';
-  vi.resetModules();
-  slow = await import('../../src/linalg/index.js');
-  slowWasm = (await import('../../src/linalg/wasm/runtime.js')).wasm;
-  if (prev === undefined) delete process.env.PHENOMAP_NO_WASM;
-  else process.env.PHENOMAP_NO_WASM = prev;
+  instances.js = await loadWith({ PHENOMAP_NO_WASM: '1', PHENOMAP_NO_NATIVE: '1' });
+  instances.wasm = await loadWith({ PHENOMAP_NO_NATIVE: '1' });
+  instances.native = nativeAvailable ? fast : null;
 });
+
+if (!nativeAvailable) {
+  console.warn('[skip] native kernels: build/Release/phenomap_kernels.node was not built (npm ci builds it with node-gyp; needs a C compiler)');
+}
 
 function randomMatrix(rows: number, cols: number, seed: number): fast.Matrix {
   const m = fast.zeros(rows, cols);
@@ -35,14 +47,36 @@ function expectIdentical(a: Float64Array, b: Float64Array): void {
   expect(diff).toBe(0);
 }
 
-describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS kernels, bit for bit', () => {
-  it('loads the wasm module here and not in the PHENOMAP_NO_WASM=1 instance', () => {
-    expect(wasm).not.toBeNull();
-    expect(slowWasm).toBeNull();
-    expect(fast.linalgBackend().engine).toBe('wasm-simd');
-    expect(slow.linalgBackend()).toEqual({ engine: 'js', threads: 1 });
+describe('backend selection', () => {
+  it('each instance runs on the engine its environment asks for', () => {
+    expect(instances.js!.linalgBackend()).toEqual({ engine: 'js', threads: 1 });
+    if (process.env.PHENOMAP_NO_WASM !== '1') expect(instances.wasm!.linalgBackend().engine).toBe('wasm-simd');
+    if (nativeAvailable && process.env.PHENOMAP_NO_NATIVE !== '1') {
+      const b = fast.linalgBackend();
+      expect(b.engine).toBe('native');
+      expect(['avx2', 'sse2', 'generic']).toContain(b.simd);
+    }
   });
 
+  it.skipIf(!nativeAvailable)('useNative(false) falls back to wasm in the same process, and back', () => {
+    expect(fast.useNative(false)).toBe(false);
+    expect(fast.linalgBackend().engine).not.toBe('native');
+    expect(fast.useNative(true)).toBe(true);
+    expect(fast.linalgBackend().engine).toBe('native');
+  });
+});
+
+const accelerated = [
+  ['wasm', process.env.PHENOMAP_NO_WASM === '1'],
+  ['native', !nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1'],
+] as const;
+
+for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels = pure-JS kernels, bit for bit`, () => {
+  let quick!: Linalg, slow!: Linalg;
+  beforeAll(() => {
+    quick = instances[name]!;
+    slow = instances.js!;
+  });
   it.each([
     [5, 7, 33], [66, 130, 67], [129, 3, 70], [342, 342, 454],
     [37, 41, 4100], // k split into two chunks (> 4096)
@@ -50,36 +84,36 @@ describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS ke
     [520, 430, 454], // above the worker-thread threshold (1e8 multiply-adds)
   ])('gemmNT, gemm, gemmTN (%i×%i, k=%i)', (m, n, k) => {
     const A = randomMatrix(m, k, m + k), B = randomMatrix(n, k, n + 2 * k);
-    expectIdentical(fast.gemmNT(A, B).data, slow.gemmNT(A, B).data);
-    const Bt = fast.transpose(B);
-    expectIdentical(fast.gemm(A, Bt).data, slow.gemm(A, Bt).data);
-    const At = fast.transpose(A);
-    expectIdentical(fast.gemmTN(At, Bt).data, slow.gemmTN(At, Bt).data);
+    expectIdentical(quick.gemmNT(A, B).data, slow.gemmNT(A, B).data);
+    const Bt = quick.transpose(B);
+    expectIdentical(quick.gemm(A, Bt).data, slow.gemm(A, Bt).data);
+    const At = quick.transpose(A);
+    expectIdentical(quick.gemmTN(At, Bt).data, slow.gemmTN(At, Bt).data);
   });
 
   it.each([[3, 5], [61, 454], [342, 454], [2061, 20], [30, 4500]])('tcrossprod, crossprod, squaredDistances (%i×%i)', (m, k) => {
     const X = randomMatrix(m, k, 7 * m + k);
-    const T = fast.tcrossprod(X);
+    const T = quick.tcrossprod(X);
     expectIdentical(T.data, slow.tcrossprod(X).data);
     // Symmetric to the bit: the mirrored triangle, and diagonal-tile blocks computed both ways.
     let asym = 0;
     for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) if (!Object.is(T.data[i * m + j], T.data[j * m + i])) asym++;
     expect(asym).toBe(0);
-    expectIdentical(fast.crossprod(X).data, slow.crossprod(X).data);
-    expectIdentical(fast.squaredDistances(X).data, slow.squaredDistances(X).data);
+    expectIdentical(quick.crossprod(X).data, slow.crossprod(X).data);
+    expectIdentical(quick.squaredDistances(X).data, slow.squaredDistances(X).data);
   });
 
   it.each([24, 25, 57, 454])('cholesky (n=%i) and its failure report', (n) => {
     const X = randomMatrix(n + 10, n, n);
-    const A = fast.crossprod(X);
-    const L = fast.cholesky(A);
+    const A = quick.crossprod(X);
+    const L = quick.cholesky(A);
     expectIdentical(L.data, slow.cholesky(A).data);
-    const LLt = fast.tcrossprod(L);
+    const LLt = quick.tcrossprod(L);
     let worst = 0;
     for (let i = 0; i < A.data.length; i++) worst = Math.max(worst, Math.abs(LLt.data[i]! - A.data[i]!));
     expect(worst).toBeLessThan(1e-9 * n);
     // Break positive definiteness at a known pivot: both paths report the same pivot and value.
-    const B = fast.clone(A);
+    const B = quick.clone(A);
     const p = n - 3;
     B.data[p * n + p] = -1;
     const fail = (lib: Linalg) => {
@@ -90,16 +124,16 @@ describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS ke
       }
       throw new Error('no error');
     };
-    const ef = fail(fast), es = fail(slow);
-    expect(ef).toBeInstanceOf(fast.NotPositiveDefiniteError);
+    const ef = fail(quick), es = fail(slow);
+    expect(ef).toBeInstanceOf(quick.NotPositiveDefiniteError);
     expect(ef.pivot).toBe(p);
     expect(es.pivot).toBe(p);
     expect(Object.is(ef.value, es.value)).toBe(true);
   });
 
   it.each([[150, 10], [150, 150], [333, 50], [64, 64]])('symmetricEigen (n=%i, k=%i)', (n, k) => {
-    const A = fast.tcrossprod(randomMatrix(n, n + 3, n + k));
-    const ef = fast.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
+    const A = quick.tcrossprod(randomMatrix(n, n + 3, n + k));
+    const ef = quick.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
     expectIdentical(ef.values, es.values);
     expectIdentical(ef.vectors.data, es.vectors.data);
   });
@@ -112,26 +146,56 @@ describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('wasm kernels = pure-JS ke
     }
     X.data[5 * d + 4] = NaN;
     for (const M of [X, { rows: n, cols: d, data: Float32Array.from(X.data) }]) {
-      const mf = fast.columnMoments(M), ms = slow.columnMoments(M);
+      const mf = quick.columnMoments(M), ms = slow.columnMoments(M);
       expect(Array.from(mf.varies)).toEqual(Array.from(ms.varies));
       expect(mf.varies[2]).toBe(0);
       for (const key of ['sum', 'mean0', 'res', 'ss'] as const) expectIdentical(mf[key], ms[key]);
       const kept = Int32Array.from({ length: d }, (_, j) => j);
       const mean = mf.mean0, std = Float64Array.from(mf.ss, (v) => Math.sqrt(v / n) || 1);
       const zf = new Float64Array(n * d), zs = new Float64Array(n * d);
-      fast.standardizeColumns(M, kept, mean, std, zf);
+      quick.standardizeColumns(M, kept, mean, std, zf);
       slow.standardizeColumns(M, kept, mean, std, zs);
       expectIdentical(zf, zs);
     }
+  });
+
+  it('float32 operands, transposed storage, and sizes off the 4×8 tile grid', () => {
+    for (const [m, n, k] of [[33, 17, 300], [5, 342, 454], [301, 299, 513]] as const) {
+      const A = randomMatrix(m, k, m), B = randomMatrix(n, k, n + 1);
+      const A32 = { ...A, data: Float32Array.from(A.data) }, B32 = { ...B, data: Float32Array.from(B.data) };
+      expectIdentical(quick.gemmNT(A32, B32).data, slow.gemmNT(A32, B32).data);
+      expectIdentical(quick.gemmNT(A32, B).data, slow.gemmNT(A32, B).data);
+      expectIdentical(quick.tcrossprod(A32).data, slow.tcrossprod(A32).data);
+      expectIdentical(quick.crossprod(B32).data, slow.crossprod(B32).data);
+    }
+  });
+
+  it('squared distances with non-finite and duplicate rows clip and zero exactly as JS', () => {
+    const X = randomMatrix(70, 40, 3);
+    X.data[5 * 40 + 1] = NaN;
+    X.data[9 * 40 + 2] = Infinity;
+    X.data.copyWithin(20 * 40, 21 * 40, 22 * 40); // rows 20 and 21 equal: distance exactly 0
+    expectIdentical(quick.squaredDistances(X).data, slow.squaredDistances(X).data);
+  });
+
+  it('standardizeColumns compacting kept columns in place', () => {
+    const n = 90, d = 51;
+    const X = randomMatrix(n, d, 8);
+    const kept = Int32Array.from([0, 2, 3, 10, 11, 12, 40, 50]);
+    const mean = Float64Array.from(kept, (j) => j / 10), std = Float64Array.from(kept, (j) => 1 + j / 7);
+    const a = X.data.slice(), b = X.data.slice();
+    quick.standardizeColumns({ rows: n, cols: d, data: a }, kept, mean, std, a);
+    slow.standardizeColumns({ rows: n, cols: d, data: b }, kept, mean, std, b);
+    expectIdentical(a.subarray(0, n * kept.length), b.subarray(0, n * kept.length));
   });
 
   it('symmetricEigen on a rank-deficient matrix with skipped reflectors (zero rows)', () => {
     const n = 80;
     const X = randomMatrix(n, 20, 5);
     for (let j = 0; j < 20; j++) X.data[(n - 1) * 20 + j] = 0;
-    const A = fast.tcrossprod(X);
+    const A = quick.tcrossprod(X);
     for (const k of [n, 5]) {
-      const ef = fast.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
+      const ef = quick.symmetricEigen(A, { k }), es = slow.symmetricEigen(A, { k });
       expectIdentical(ef.values, es.values);
       expectIdentical(ef.vectors.data, es.vectors.data);
     }

@@ -1,0 +1,677 @@
+/*
+ * phenomap's dense kernels as a native addon (N-API), built at install by node-gyp when a C
+ * compiler is present; src/linalg/native.ts loads it and falls back to the WebAssembly kernels
+ * when it is absent.
+ *
+ * Why native: WebAssembly in Node 20 has 128-bit vectors only and every operand must be copied
+ * into its memory; here the kernels work on the JavaScript arrays in place with 256-bit vectors
+ * (AVX2, chosen at load time by GCC's target_clones; plain C elsewhere).
+ *
+ * Every kernel performs exactly the floating-point operations of its JavaScript twin, in the
+ * same order, so results are bit-identical on every backend. That rests on three rules:
+ *  - the build passes -ffp-contract=off (no fused multiply-add) and never -ffast-math;
+ *  - vectors only run across independent results (columns of C, rows of a column pass) or
+ *    across the partial sums the JavaScript twin keeps anyway (tred_symv's four lanes);
+ *  - every sum starts from +0.0 and adds terms in the twin's order.
+ */
+#include <node_api.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v4du __attribute__((vector_size(32), aligned(8)));
+
+static inline v4d loadu(const double *p) { return *(const v4du *)p; }
+static inline void storeu(double *p, v4d v) { *(v4du *)p = v; }
+static inline v4d splat(double x) { return (v4d){x, x, x, x}; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* C = A·Bᵀ                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+enum { MR = 4, NR = 8, KC = 256, MC = 48 };
+
+typedef struct {
+  const void *src;
+  int f32;   /* float32 storage (widened when packed) */
+  int trans; /* stored transposed: element (row, p) at src[p * ld + row] */
+  int ld;    /* row length of the storage */
+} operand;
+
+static inline double op_at(const operand *o, long row, long p) {
+  long idx = o->trans ? p * (long)o->ld + row : row * (long)o->ld + p;
+  return o->f32 ? (double)((const float *)o->src)[idx] : ((const double *)o->src)[idx];
+}
+
+/*
+ * Pack rows [r0, r1) × steps [p0, p0 + kl) into panels of `w` rows: panel b, step p, row r at
+ * dst[(b * kl + p) * w + r]; rows past r1 are zero.
+ */
+static void pack(const operand *o, long r0, long r1, long p0, int kl, int w, double *dst) {
+  long panels = (r1 - r0 + w - 1) / w;
+  for (long b = 0; b < panels; b++) {
+    double *out = dst + b * (long)kl * w;
+    long rb = r0 + b * w;
+    int valid = (int)(r1 - rb < w ? r1 - rb : w);
+    if (!o->f32 && !o->trans && valid == w) {
+      const double *s = (const double *)o->src + rb * (long)o->ld + p0;
+      for (int r = 0; r < w; r++) {
+        const double *sr = s + (long)r * o->ld;
+        for (int p = 0; p < kl; p++) out[(long)p * w + r] = sr[p];
+      }
+      continue;
+    }
+    if (!o->f32 && o->trans && valid == w) {
+      const double *s = (const double *)o->src + p0 * (long)o->ld + rb;
+      for (int p = 0; p < kl; p++) memcpy(out + (long)p * w, s + (long)p * o->ld, sizeof(double) * (size_t)w);
+      continue;
+    }
+    for (int p = 0; p < kl; p++)
+      for (int r = 0; r < w; r++) out[(long)p * w + r] = r < valid ? op_at(o, rb + r, p0 + p) : 0.0;
+  }
+}
+
+/* One MR×NR tile of C over kl steps; acc: continue the sums already in t (a later k chunk). */
+MULTIVERSION
+static void micro(int kl, const double *restrict ap, const double *restrict bp, double *restrict t, int acc) {
+  v4d c00, c01, c10, c11, c20, c21, c30, c31;
+  if (acc) {
+    c00 = loadu(t + 0); c01 = loadu(t + 4); c10 = loadu(t + 8); c11 = loadu(t + 12);
+    c20 = loadu(t + 16); c21 = loadu(t + 20); c30 = loadu(t + 24); c31 = loadu(t + 28);
+  } else {
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0.0);
+  }
+  for (int p = 0; p < kl; p++) {
+    const v4d b0 = loadu(bp), b1 = loadu(bp + 4);
+    v4d a = splat(ap[0]);
+    c00 += a * b0; c01 += a * b1;
+    a = splat(ap[1]);
+    c10 += a * b0; c11 += a * b1;
+    a = splat(ap[2]);
+    c20 += a * b0; c21 += a * b1;
+    a = splat(ap[3]);
+    c30 += a * b0; c31 += a * b1;
+    ap += MR;
+    bp += NR;
+  }
+  storeu(t + 0, c00); storeu(t + 4, c01); storeu(t + 8, c10); storeu(t + 12, c11);
+  storeu(t + 16, c20); storeu(t + 20, c21); storeu(t + 24, c30); storeu(t + 28, c31);
+}
+
+typedef struct {
+  operand a;
+  const double *bp; /* B packed for columns [j0, j1), all k: chunk c at bp + c·KC·nPanels·NR */
+  double *c;
+  long ldc, k, j0, j1;
+  int sym;
+  long i0, i1; /* this thread's rows */
+  double *abuf;  /* MC × KC */
+} nt_job;
+
+static void nt_rows(const nt_job *J) {
+  const long np = (J->j1 - J->j0 + NR - 1) / NR;
+  double t[MR * NR];
+  for (long ic = J->i0; ic < J->i1; ic += MC) {
+    const long ie = ic + MC < J->i1 ? ic + MC : J->i1;
+    for (long p0 = 0; p0 < J->k; p0 += KC) {
+      const int kl = (int)(J->k - p0 < KC ? J->k - p0 : KC);
+      const double *bchunk = J->bp + p0 * np * NR; /* chunks before this one are KC steps each */
+      pack(&J->a, ic, ie, p0, kl, MR, J->abuf);
+      for (long jb = 0; jb < np; jb++) {
+        const long jc = J->j0 + jb * NR;
+        const long jv = J->j1 - jc < NR ? J->j1 - jc : NR;
+        if (J->sym && jc + NR <= ic) continue; /* whole panel left of every row of the block */
+        const double *bpan = bchunk + jb * (long)kl * NR;
+        for (long ir = ic; ir < ie; ir += MR) {
+          if (J->sym && jc + NR <= ir) continue; /* tile entirely below the diagonal */
+          const long iv = ie - ir < MR ? ie - ir : MR;
+          double *crow = J->c + ir * J->ldc + jc;
+          const int acc = p0 > 0;
+          if (acc) {
+            for (long r = 0; r < MR; r++)
+              for (long q = 0; q < NR; q++) t[r * NR + q] = (r < iv && q < jv) ? crow[r * J->ldc + q] : 0.0;
+          }
+          micro(kl, J->abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
+          for (long r = 0; r < iv; r++) memcpy(crow + r * J->ldc, t + r * NR, sizeof(double) * (size_t)jv);
+        }
+      }
+    }
+  }
+}
+
+static void *nt_thread(void *arg) {
+  nt_rows((const nt_job *)arg);
+  return NULL;
+}
+
+/* Row boundaries (multiples of MR) giving each of T threads an equal share of the work. */
+static void split_rows(long m, long jlo, long jhi, int sym, int T, long *bounds) {
+  bounds[0] = 0;
+  bounds[T] = m;
+  if (!sym) {
+    for (int t = 1; t < T; t++) bounds[t] = ((m * t / T) / MR) * MR;
+    return;
+  }
+  /* Symmetric: row i costs the columns j ≥ i in [jlo, jhi). */
+  double total = 0;
+  for (long i = 0; i < m; i++) total += (double)(jhi - (i > jlo ? i : jlo) > 0 ? jhi - (i > jlo ? i : jlo) : 0);
+  double run = 0;
+  int t = 1;
+  for (long i = 0; i < m && t < T; i++) {
+    run += (double)(jhi - (i > jlo ? i : jlo) > 0 ? jhi - (i > jlo ? i : jlo) : 0);
+    if (run >= total * t / T) bounds[t++] = ((i + 1 + MR - 1) / MR) * MR < m ? ((i + 1 + MR - 1) / MR) * MR : m;
+  }
+  for (; t < T; t++) bounds[t] = m;
+}
+
+static _Thread_local double *tl_abuf = NULL;
+static _Thread_local double *tl_bbuf = NULL;
+static _Thread_local size_t tl_bcap = 0;
+
+/* Returns 0 on allocation failure (nothing computed). */
+static int nt_compute(operand A, operand B, double *c, long m, long n, long k, long ldc, int sym, int threads) {
+  if (m == 0 || n == 0) return 1;
+  if (k == 0) {
+    for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)n);
+    return 1;
+  }
+  /* Column blocks small enough that packed B (all k) stays under 8 MB. */
+  long nc = (1L << 20) / k;
+  nc = nc < NR ? NR : (nc / NR) * NR;
+  if (!tl_abuf && !(tl_abuf = malloc(sizeof(double) * MC * KC))) return 0;
+  const long need = ((n < nc ? n : nc) + NR) * k;
+  if ((size_t)need > tl_bcap) {
+    free(tl_bbuf);
+    tl_bcap = 0;
+    if (!(tl_bbuf = malloc(sizeof(double) * (size_t)need))) return 0;
+    tl_bcap = (size_t)need;
+  }
+  if (threads < 1) threads = 1;
+  if (threads > 8) threads = 8;
+  for (long j0 = 0; j0 < n; j0 += nc) {
+    const long j1 = j0 + nc < n ? j0 + nc : n;
+    const long np = (j1 - j0 + NR - 1) / NR;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+      const int kl = (int)(k - p0 < KC ? k - p0 : KC);
+      pack(&B, j0, j1, p0, kl, NR, tl_bbuf + p0 * np * NR);
+    }
+    const long mrows = sym ? (j1 < m ? j1 : m) : m; /* symmetric: rows below the block are mirrored */
+    int T = threads;
+    if ((long)T * MR > mrows) T = (int)(mrows / MR) > 0 ? (int)(mrows / MR) : 1;
+    long bounds[9];
+    split_rows(mrows, j0, j1, sym, T, bounds);
+    nt_job jobs[8];
+    pthread_t tid[8];
+    int started[8] = {0};
+    for (int t = 0; t < T; t++) {
+      jobs[t] = (nt_job){A, tl_bbuf, c, ldc, k, j0, j1, sym, bounds[t], bounds[t + 1], NULL};
+      if (t == 0) jobs[t].abuf = tl_abuf;
+    }
+    for (int t = 1; t < T; t++) {
+      if (bounds[t] >= bounds[t + 1]) continue;
+      jobs[t].abuf = malloc(sizeof(double) * MC * KC);
+      if (jobs[t].abuf && pthread_create(&tid[t], NULL, nt_thread, &jobs[t]) == 0) started[t] = 1;
+    }
+    nt_rows(&jobs[0]);
+    for (int t = 1; t < T; t++) {
+      if (started[t]) pthread_join(tid[t], NULL);
+      else if (bounds[t] < bounds[t + 1]) {
+        if (!jobs[t].abuf) jobs[t].abuf = tl_abuf; /* could not start: do its rows here */
+        nt_rows(&jobs[t]);
+      }
+      if (jobs[t].abuf && jobs[t].abuf != tl_abuf) free(jobs[t].abuf);
+    }
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Squared distances from the upper Gram triangle (linalg/distance.ts's epilogue)               */
+/* ------------------------------------------------------------------------------------------ */
+
+static void sqdist_epilogue(double *g, long n, double *nrm) {
+  for (long i = 0; i < n; i++) nrm[i] = g[i * n + i];
+  enum { T = 32 };
+  for (long i0 = 0; i0 < n; i0 += T) {
+    const long i1 = i0 + T < n ? i0 + T : n;
+    for (long j0 = i0; j0 < n; j0 += T) {
+      const long j1 = j0 + T < n ? j0 + T : n;
+      for (long i = i0; i < i1; i++) {
+        double *row = g + i * n;
+        const double ni = nrm[i];
+        for (long j = j0 == i0 ? i + 1 : j0; j < j1; j++) {
+          const double m2 = -2.0 * row[j], nj = nrm[j];
+          const double v = (m2 + ni) + nj, w = (m2 + nj) + ni;
+          row[j] = v > 0 ? v : 0.0; /* NaN → 0, as the JavaScript `v > 0 ? v : 0` */
+          g[j * n + i] = w > 0 ? w : 0.0;
+        }
+        if (j0 == i0) row[i] = 0.0;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Column passes of z-scoring (linalg/columnStats.ts)                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+MULTIVERSION
+static void col_moments(const double *restrict x, long n, long d, double *restrict sum, uint8_t *restrict varies,
+                        double *restrict mean0, double *restrict res, double *restrict ss) {
+  for (long j = 0; j < d; j++) {
+    sum[j] = res[j] = ss[j] = 0.0;
+    varies[j] = 0;
+  }
+  for (long i = 0; i < n; i++) {
+    const double *row = x + i * d;
+    for (long j = 0; j < d; j++) {
+      const double v = row[j];
+      sum[j] += v;
+      varies[j] |= (uint8_t)(v != x[j]); /* NaN differs from everything, as in JavaScript */
+    }
+  }
+  for (long j = 0; j < d; j++) mean0[j] = sum[j] / (double)n;
+  for (long i = 0; i < n; i++) {
+    const double *row = x + i * d;
+    for (long j = 0; j < d; j++) {
+      const double t = row[j] - mean0[j];
+      res[j] += t;
+      ss[j] += t * t;
+    }
+  }
+}
+
+MULTIVERSION
+static void col_standardize(double *x, long n, long d, const int32_t *kept, long k, const double *restrict mean,
+                            const double *restrict sd, double *out) {
+  if (k == d && out == x) {
+    for (long i = 0; i < n; i++) {
+      double *restrict row = x + i * d;
+      for (long j = 0; j < d; j++) row[j] = (row[j] - mean[j]) / sd[j];
+    }
+    return;
+  }
+  /* Compacting (possibly in place): each write lands at or before a value not yet read. */
+  for (long i = 0; i < n; i++) {
+    const double *row = x + i * d;
+    double *o = out + i * k;
+    for (long c = 0; c < k; c++) o[c] = (row[kept[c]] - mean[c]) / sd[c];
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Symmetric eigen (linalg/eigen.ts): tred2 on the row-major working matrix, QL rotations,      */
+/* Householder back-transformation                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+MULTIVERSION
+static void tred_symv(const double *restrict w, const double *restrict d, double *restrict e, long n, long i) {
+  for (long j = 0; j < i; j++) {
+    const double f = d[j];
+    const double *rj = w + j * n;
+    const double g = e[j] + rj[j] * f;
+    const v4d fv = splat(f);
+    v4d acc = splat(0.0);
+    long k = j + 1;
+    for (; k + 3 < i; k += 4) {
+      const v4d v = loadu(rj + k);
+      acc += v * loadu(d + k);
+      storeu(e + k, loadu(e + k) + v * fv);
+    }
+    double a0 = acc[0], a1 = acc[1];
+    if (k + 1 < i) {
+      const double v0 = rj[k], v1 = rj[k + 1];
+      a0 += v0 * d[k];
+      a1 += v1 * d[k + 1];
+      e[k] += v0 * f;
+      e[k + 1] += v1 * f;
+      k += 2;
+    }
+    double t = (a0 + acc[2]) + (a1 + acc[3]);
+    if (k < i) {
+      const double v = rj[k];
+      t += v * d[k];
+      e[k] += v * f;
+    }
+    e[j] = g + t;
+  }
+}
+
+MULTIVERSION
+static void tred_rank2(double *restrict w, double *restrict d, const double *restrict e, long n, long i) {
+  for (long j = 0; j < i; j++) {
+    const double f = d[j], g = e[j];
+    double *rj = w + j * n;
+    for (long k = j; k <= i - 1; k++) rj[k] -= f * e[k] + g * d[k];
+    d[j] = rj[i - 1];
+    rj[i] = 0.0;
+  }
+}
+
+/* The whole of eigen.ts's tridiagonalize loop (its scalar steps too, in the same order). */
+static void tred2(double *w, double *d, double *e, long n) {
+  for (long j = 0; j < n; j++) d[j] = w[j * n + (n - 1)];
+  for (long i = n - 1; i > 0; i--) {
+    double scale = 0.0, h = 0.0;
+    for (long k = 0; k < i; k++) scale += fabs(d[k]);
+    if (scale == 0.0) {
+      e[i] = d[i - 1];
+      for (long j = 0; j < i; j++) {
+        d[j] = w[j * n + (i - 1)];
+        w[j * n + i] = 0.0;
+        w[i * n + j] = 0.0;
+      }
+    } else {
+      for (long k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      double f = d[i - 1];
+      double g = sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (long j = 0; j < i; j++) e[j] = 0.0;
+      for (long j = 0; j < i; j++) w[i * n + j] = d[j];
+      tred_symv(w, d, e, n, i);
+      f = 0.0;
+      for (long j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const double hh = f / (h + h);
+      for (long j = 0; j < i; j++) e[j] -= hh * d[j];
+      tred_rank2(w, d, e, n, i);
+    }
+    d[i] = h;
+  }
+}
+
+MULTIVERSION
+static void rotate_rows(double *z, long n, long l, long m, const double *cs) {
+  for (long i = m - 1; i >= l; i--) {
+    const v4d c = splat(cs[2 * i]), s = splat(cs[2 * i + 1]);
+    double *restrict ri = z + i * n;
+    double *restrict ri1 = ri + n;
+    long k = 0;
+    for (; k + 3 < n; k += 4) {
+      const v4d zh = loadu(ri1 + k), zi = loadu(ri + k);
+      storeu(ri1 + k, s * zi + c * zh);
+      storeu(ri + k, c * zi - s * zh);
+    }
+    for (; k < n; k++) {
+      const double zh = ri1[k], zi = ri[k];
+      ri1[k] = cs[2 * i + 1] * zi + cs[2 * i] * zh;
+      ri[k] = cs[2 * i] * zi - cs[2 * i + 1] * zh;
+    }
+  }
+}
+
+/* x ← P_1 … P_{n−1} x for each of the nv vectors (rows of X, length n): eigen.ts's backTransform. */
+MULTIVERSION
+static void house_apply(const double *restrict house, const double *restrict h, long n, double *restrict X, long nv) {
+  for (long s = 1; s < n; s++) {
+    const double hs = h[s];
+    if (hs == 0.0) continue;
+    const double *rs = house + s * n;
+    for (long v = 0; v < nv; v++) {
+      double *x = X + v * n;
+      v4d acc = splat(0.0);
+      long k = 0;
+      for (; k + 3 < s; k += 4) acc += loadu(rs + k) * loadu(x + k);
+      double a0 = acc[0], a1 = acc[1];
+      if (k + 1 < s) {
+        a0 += rs[k] * x[k];
+        a1 += rs[k + 1] * x[k + 1];
+        k += 2;
+      }
+      double g = (a0 + acc[2]) + (a1 + acc[3]);
+      if (k < s) g += rs[k] * x[k];
+      g /= hs;
+      const v4d gv = splat(g);
+      for (k = 0; k + 3 < s; k += 4) storeu(x + k, loadu(x + k) - gv * loadu(rs + k));
+      for (; k < s; k++) x[k] -= g * rs[k];
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* N-API glue                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  void *data;
+  size_t len;
+  napi_typedarray_type type;
+} arr;
+
+static int get_arr(napi_env env, napi_value v, arr *out, const char *fn, int argi) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) goto bad;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &out->type, &out->len, &out->data, &ab, &off) != napi_ok) goto bad;
+  return 1;
+bad : {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s: argument %d must be a typed array", fn, argi);
+  napi_throw_type_error(env, NULL, msg);
+  return 0;
+}
+}
+
+static int want(napi_env env, const arr *a, napi_typedarray_type t, size_t len, const char *fn, int argi) {
+  if (a->type == t && a->len >= len) return 1;
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: argument %d has the wrong element type or fewer than %zu elements", fn, argi, len);
+  napi_throw_range_error(env, NULL, msg);
+  return 0;
+}
+
+static int get_long(napi_env env, napi_value v, long *out, const char *fn, int argi) {
+  int64_t x;
+  if (napi_get_value_int64(env, v, &x) != napi_ok || x < 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: argument %d must be a non-negative integer", fn, argi);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  *out = (long)x;
+  return 1;
+}
+
+#define ARGS(count)                                                              \
+  size_t argc = count;                                                           \
+  napi_value argv[count];                                                        \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
+  if (argc < count) {                                                            \
+    napi_throw_type_error(env, NULL, "phenomap native kernel: too few arguments"); \
+    return NULL;                                                                 \
+  }
+
+static int f64_or_f32(const arr *a) { return a->type == napi_float64_array || a->type == napi_float32_array; }
+
+/* nt(a, b, c, m, n, k, ldc, sym, aT, bT, threads) → false when scratch memory could not be had. */
+static napi_value js_nt(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  arr a, b, c;
+  long m, n, k, ldc, sym, aT, bT, threads;
+  if (!get_arr(env, argv[0], &a, "nt", 0) || !get_arr(env, argv[1], &b, "nt", 1) || !get_arr(env, argv[2], &c, "nt", 2)) return NULL;
+  if (!get_long(env, argv[3], &m, "nt", 3) || !get_long(env, argv[4], &n, "nt", 4) || !get_long(env, argv[5], &k, "nt", 5) ||
+      !get_long(env, argv[6], &ldc, "nt", 6) || !get_long(env, argv[7], &sym, "nt", 7) || !get_long(env, argv[8], &aT, "nt", 8) ||
+      !get_long(env, argv[9], &bT, "nt", 9) || !get_long(env, argv[10], &threads, "nt", 10))
+    return NULL;
+  if (!f64_or_f32(&a) || !f64_or_f32(&b) || a.len < (size_t)(m * k) || b.len < (size_t)(n * k) || ldc < n) {
+    napi_throw_range_error(env, NULL, "nt: operands must be float64 or float32 arrays of m×k and n×k values, ldc >= n");
+    return NULL;
+  }
+  if (m > 0 && !want(env, &c, napi_float64_array, (size_t)((m - 1) * ldc + n), "nt", 2)) return NULL;
+  operand A = {a.data, a.type == napi_float32_array, (int)aT, aT ? (int)m : (int)k};
+  operand B = {b.data, b.type == napi_float32_array, (int)bT, bT ? (int)n : (int)k};
+  int ok = nt_compute(A, B, (double *)c.data, m, n, k, ldc, (int)sym, (int)threads);
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
+/* sqdistEpilogue(g, n, nrm) */
+static napi_value js_sqdist(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  arr g, nrm;
+  long n;
+  if (!get_arr(env, argv[0], &g, "sqdistEpilogue", 0) || !get_long(env, argv[1], &n, "sqdistEpilogue", 1) ||
+      !get_arr(env, argv[2], &nrm, "sqdistEpilogue", 2))
+    return NULL;
+  if (!want(env, &g, napi_float64_array, (size_t)(n * n), "sqdistEpilogue", 0) ||
+      !want(env, &nrm, napi_float64_array, (size_t)n, "sqdistEpilogue", 2))
+    return NULL;
+  sqdist_epilogue((double *)g.data, n, (double *)nrm.data);
+  return NULL;
+}
+
+/* colMoments(x, n, d, sum, varies, mean0, res, ss) */
+static napi_value js_col_moments(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  arr x, sum, varies, mean0, res, ss;
+  long n, d;
+  if (!get_arr(env, argv[0], &x, "colMoments", 0) || !get_long(env, argv[1], &n, "colMoments", 1) ||
+      !get_long(env, argv[2], &d, "colMoments", 2) || !get_arr(env, argv[3], &sum, "colMoments", 3) ||
+      !get_arr(env, argv[4], &varies, "colMoments", 4) || !get_arr(env, argv[5], &mean0, "colMoments", 5) ||
+      !get_arr(env, argv[6], &res, "colMoments", 6) || !get_arr(env, argv[7], &ss, "colMoments", 7))
+    return NULL;
+  if (!want(env, &x, napi_float64_array, (size_t)(n * d), "colMoments", 0) ||
+      !want(env, &sum, napi_float64_array, (size_t)d, "colMoments", 3) ||
+      !want(env, &varies, napi_uint8_array, (size_t)d, "colMoments", 4) ||
+      !want(env, &mean0, napi_float64_array, (size_t)d, "colMoments", 5) ||
+      !want(env, &res, napi_float64_array, (size_t)d, "colMoments", 6) ||
+      !want(env, &ss, napi_float64_array, (size_t)d, "colMoments", 7))
+    return NULL;
+  col_moments(x.data, n, d, sum.data, varies.data, mean0.data, res.data, ss.data);
+  return NULL;
+}
+
+/* colStandardize(x, n, d, kept, mean, std, out) */
+static napi_value js_col_standardize(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  arr x, kept, mean, sd, out;
+  long n, d;
+  if (!get_arr(env, argv[0], &x, "colStandardize", 0) || !get_long(env, argv[1], &n, "colStandardize", 1) ||
+      !get_long(env, argv[2], &d, "colStandardize", 2) || !get_arr(env, argv[3], &kept, "colStandardize", 3) ||
+      !get_arr(env, argv[4], &mean, "colStandardize", 4) || !get_arr(env, argv[5], &sd, "colStandardize", 5) ||
+      !get_arr(env, argv[6], &out, "colStandardize", 6))
+    return NULL;
+  const size_t k = kept.len;
+  if (!want(env, &x, napi_float64_array, (size_t)(n * d), "colStandardize", 0) ||
+      !want(env, &kept, napi_int32_array, 0, "colStandardize", 3) ||
+      !want(env, &mean, napi_float64_array, k, "colStandardize", 4) ||
+      !want(env, &sd, napi_float64_array, k, "colStandardize", 5) ||
+      !want(env, &out, napi_float64_array, (size_t)n * k, "colStandardize", 6))
+    return NULL;
+  for (size_t c = 0; c < k; c++) {
+    int32_t j = ((const int32_t *)kept.data)[c];
+    if (j < 0 || j >= d || (c > 0 && j <= ((const int32_t *)kept.data)[c - 1])) {
+      napi_throw_range_error(env, NULL, "colStandardize: kept columns must be ascending indices into the table");
+      return NULL;
+    }
+  }
+  col_standardize(x.data, n, d, kept.data, (long)k, mean.data, sd.data, out.data);
+  return NULL;
+}
+
+/* tred2(w, d, e, n) */
+static napi_value js_tred2(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  arr w, d, e;
+  long n;
+  if (!get_arr(env, argv[0], &w, "tred2", 0) || !get_arr(env, argv[1], &d, "tred2", 1) ||
+      !get_arr(env, argv[2], &e, "tred2", 2) || !get_long(env, argv[3], &n, "tred2", 3))
+    return NULL;
+  if (!want(env, &w, napi_float64_array, (size_t)(n * n), "tred2", 0) || !want(env, &d, napi_float64_array, (size_t)n, "tred2", 1) ||
+      !want(env, &e, napi_float64_array, (size_t)n, "tred2", 2))
+    return NULL;
+  if (n > 0) tred2(w.data, d.data, e.data, n);
+  return NULL;
+}
+
+/* rotateRows(z, n, l, m, cs) */
+static napi_value js_rotate_rows(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  arr z, cs;
+  long n, l, m;
+  if (!get_arr(env, argv[0], &z, "rotateRows", 0) || !get_long(env, argv[1], &n, "rotateRows", 1) ||
+      !get_long(env, argv[2], &l, "rotateRows", 2) || !get_long(env, argv[3], &m, "rotateRows", 3) ||
+      !get_arr(env, argv[4], &cs, "rotateRows", 4))
+    return NULL;
+  if (!want(env, &z, napi_float64_array, (size_t)(n * n), "rotateRows", 0) ||
+      !want(env, &cs, napi_float64_array, (size_t)(2 * n), "rotateRows", 4))
+    return NULL;
+  if (m >= n || l > m) {
+    napi_throw_range_error(env, NULL, "rotateRows: need l <= m < n");
+    return NULL;
+  }
+  rotate_rows(z.data, n, l, m, cs.data);
+  return NULL;
+}
+
+/* houseApply(house, h, n, X, nv) */
+static napi_value js_house_apply(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  arr house, h, X;
+  long n, nv;
+  if (!get_arr(env, argv[0], &house, "houseApply", 0) || !get_arr(env, argv[1], &h, "houseApply", 1) ||
+      !get_long(env, argv[2], &n, "houseApply", 2) || !get_arr(env, argv[3], &X, "houseApply", 3) ||
+      !get_long(env, argv[4], &nv, "houseApply", 4))
+    return NULL;
+  if (!want(env, &house, napi_float64_array, (size_t)(n * n), "houseApply", 0) ||
+      !want(env, &h, napi_float64_array, (size_t)n, "houseApply", 1) ||
+      !want(env, &X, napi_float64_array, (size_t)(n * nv), "houseApply", 3))
+    return NULL;
+  house_apply(house.data, h.data, n, X.data, nv);
+  return NULL;
+}
+
+static napi_value js_simd(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  __builtin_cpu_init();
+  napi_create_string_utf8(env, __builtin_cpu_supports("avx2") ? "avx2" : "sse2", NAPI_AUTO_LENGTH, &r);
+#else
+  napi_create_string_utf8(env, "generic", NAPI_AUTO_LENGTH, &r);
+#endif
+  return r;
+}
+
+NAPI_MODULE_INIT() {
+  const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"nt", js_nt},
+      {"sqdistEpilogue", js_sqdist},
+      {"colMoments", js_col_moments},
+      {"colStandardize", js_col_standardize},
+      {"tred2", js_tred2},
+      {"rotateRows", js_rotate_rows},
+      {"houseApply", js_house_apply},
+      {"simd", js_simd},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}

@@ -1,0 +1,60 @@
+/**
+ * Loader for the native kernels (native/kernels.c, built by node-gyp at `npm ci` into
+ * build/Release/phenomap_kernels.node).
+ *
+ * The addon is optional: when it was not built (no compiler on the machine, or a build failure,
+ * which the install step reports and tolerates) or `PHENOMAP_NO_NATIVE=1`, `native` is null and
+ * the kernels run as WebAssembly or JavaScript. Each native kernel performs its JavaScript twin's
+ * floating-point operations in the same order, so the backend never changes a result.
+ *
+ * Native kernels work on the caller's Float64Arrays in place (no copies into a wasm memory) with
+ * 256-bit vectors where the CPU has AVX2, and split large products across POSIX threads.
+ */
+import { createRequire } from 'node:module';
+
+export interface NativeKernels {
+  /** C = A·Bᵀ (see blas.ts ntProduct); false when scratch memory could not be allocated. */
+  nt(a: Float64Array | Float32Array, b: Float64Array | Float32Array, c: Float64Array,
+    m: number, n: number, k: number, ldc: number, sym: number, aT: number, bT: number, threads: number): boolean;
+  /** distance.ts's epilogue: the upper Gram triangle → both halves of the squared distances. */
+  sqdistEpilogue(g: Float64Array, n: number, nrm: Float64Array): void;
+  colMoments(x: Float64Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
+    mean0: Float64Array, res: Float64Array, ss: Float64Array): void;
+  colStandardize(x: Float64Array, n: number, d: number, kept: Int32Array, mean: Float64Array,
+    std: Float64Array, out: Float64Array): void;
+  tred2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void;
+  rotateRows(z: Float64Array, n: number, l: number, m: number, cs: Float64Array): void;
+  houseApply(house: Float64Array, h: Float64Array, n: number, X: Float64Array, nv: number): void;
+  /** The vector width chosen at load: 'avx2', 'sse2' or 'generic'. */
+  simd(): string;
+}
+
+function load(): NativeKernels | null {
+  if (process.env.PHENOMAP_NO_NATIVE === '1') return null;
+  try {
+    // src/linalg and dist/linalg are both two levels below the package root.
+    return createRequire(import.meta.url)('../../build/Release/phenomap_kernels.node') as NativeKernels;
+  } catch {
+    return null;
+  }
+}
+
+const loaded = load();
+let enabled = loaded !== null;
+
+/** The native kernels, or null when not built, disabled by PHENOMAP_NO_NATIVE=1 or by useNative(false). */
+export function native(): NativeKernels | null {
+  return enabled ? loaded : null;
+}
+
+/**
+ * Turn the native kernels off (or back on, if they loaded) for this process — for comparing
+ * backends in tests and benchmarks. Returns whether they are now in use.
+ */
+export function useNative(on: boolean): boolean {
+  enabled = on && loaded !== null;
+  return enabled;
+}
+
+/** Whether the addon loaded at all (independent of useNative). */
+export const nativeAvailable = loaded !== null;
