@@ -9,7 +9,8 @@
  *    the same noise matrix is handed to phenomap, so iteration counts and labels must agree.
  * 3. n = 10,000 synthetic clustered profiles in a child process (copy = false, seeded noise),
  *    reporting peak RSS.
- * The engine (wasm-simd or js) is printed per run; PHENOMAP_NO_WASM=1 benchmarks the JS path.
+ * The AP kernel's engine (wasm-simd or js; AP has no native kernel) is printed per run;
+ * PHENOMAP_NO_WASM=1 benchmarks the JS path.
  * sklearn runs via /usr/bin/python3 (Debian python3-sklearn), S passed as a .npy file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,7 +25,8 @@ import { Rng } from '../src/util/rng.js';
 import { zscore as zscoreColumns } from '../src/preprocess/zscore.js';
 import { stackWithNoise } from './common.js';
 
-const engine = linalgBackend().engine;
+// AP's message passing is a wasm kernel whatever linalgBackend() says about the products.
+const engine = linalgBackend().engine === 'js' ? 'js' : 'wasm-simd';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const args = process.argv.slice(2);

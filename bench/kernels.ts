@@ -6,15 +6,16 @@
  * Shapes: tcrossprod 342×454 and 2736×454 (the LINCS plate and its 8× stack), PCA with 50
  * components on the LINCS fixture, cholesky of a 454² SPD matrix, symmetricEigen of a 342² Gram
  * (k = 50 and full). numpy runs via /usr/bin/python3 with OPENBLAS_NUM_THREADS=1 (scikit-learn's
- * single-threaded baseline). PHENOMAP_NO_WASM=1 measures the pure-JS fallback; PHENOMAP_THREADS=1
- * disables the worker threads used for products above 1e8 multiply-adds (default: all cores).
+ * single-threaded baseline). The engine is printed: PHENOMAP_NO_NATIVE=1 measures the wasm kernels,
+ * with PHENOMAP_NO_WASM=1 too the pure-JS fallback; PHENOMAP_NO_AVX512=1 the native AVX2 kernel;
+ * PHENOMAP_THREADS=1 keeps products above 1e7 multiply-adds on one thread (default: all cores).
  */
 import { spawnSync } from 'node:child_process';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpyMatrix } from '../src/io/npy.js';
 import {
-  tcrossprod, gemmNT, cholesky, crossprod, symmetricEigen, zeros, squaredDistances, type Matrix,
+  tcrossprod, gemmNT, cholesky, crossprod, symmetricEigen, zeros, squaredDistances, linalgBackend, type Matrix,
 } from '../src/linalg/index.js';
 import { PCA } from '../src/represent/pca.js';
 import { Rng } from '../src/util/rng.js';
@@ -90,7 +91,8 @@ if (!args.includes('--skip-numpy')) {
   else console.error(`numpy baseline failed: ${py.stderr}`);
 }
 
-const mode = process.env.PHENOMAP_NO_WASM === '1' ? 'pure JS' : `wasm, PHENOMAP_THREADS=${process.env.PHENOMAP_THREADS ?? 'auto'}`;
+const be = linalgBackend();
+const mode = be.engine === 'js' ? 'pure JS' : `${be.engine}${be.simd ? ` (${be.simd})` : ''}, ${be.threads} threads`;
 console.log(`phenomap (${mode}) vs numpy (1 BLAS thread), median ms of ${repeats} after warm-up`);
 console.log('(cpu = process CPU time: the steadier figure when the machine is shared)');
 const f = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2)).padStart(10);

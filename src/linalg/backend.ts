@@ -14,7 +14,7 @@ export interface LinalgBackend {
    * propagation, Cholesky run as wasm under 'native') fall through to the next one.
    */
   engine: 'native' | 'wasm-simd' | 'js';
-  /** The native kernels' vector width ('avx2', 'sse2', 'generic'), when engine is 'native'. */
+  /** The native kernels' vector width ('avx512', 'avx2', 'sse2', 'generic'), when engine is 'native'. */
   simd?: string;
   /** Threads large matrix products may use (PHENOMAP_THREADS, default: all cores up to 8). */
   threads: number;

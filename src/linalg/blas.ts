@@ -30,7 +30,7 @@ const WASM_PB = 32;
  * Products with at least this many multiply-adds are split across worker threads (~1.5 ms of work:
  * a pooled worker answers in ~0.1 ms, so even the 342-profile Gram matrix gains 2.4× on 2 cores).
  */
-const PARALLEL_MIN_WORK = 1e7;
+export const PARALLEL_MIN_WORK = 1e7;
 
 function checkInner(a: number, b: number, what: string): void {
   if (a !== b) throw new RangeError(`${what}: inner dimensions differ (${a} vs ${b})`);
@@ -254,6 +254,9 @@ export function tcrossprodUpper(X: StoredMatrix): Matrix {
 function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean): Matrix {
   const C = zeros(n, n);
   const c = C.data;
+  const nat = n * n * k >= WASM_MIN_WORK ? native() : null;
+  // Natively each finished tile is also written mirrored (sym = 2): no second pass over C.
+  if (nat && nat.nt(x, x, c, n, n, k, n, 2, trans ? 1 : 0, trans ? 1 : 0, n * n * k >= PARALLEL_MIN_WORK ? threadCount() : 1)) return C;
   ntProduct(x, x, c, n, n, k, n, true, trans, trans);
   // Mirror the upper triangle in 32×32 tiles (a plain column walk misses the cache on every read).
   const T = 32;

@@ -5,7 +5,8 @@
  * self-distance diagonal to exactly 0.
  */
 import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
-import { gemmNT, tcrossprod, tcrossprodUpper } from './blas.js';
+import { gemmNT, tcrossprod, tcrossprodUpper, PARALLEL_MIN_WORK } from './blas.js';
+import { threadCount } from './wasm/threads.js';
 import { native } from './native.js';
 
 export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Array {
@@ -31,14 +32,15 @@ export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Arr
  */
 export function squaredDistances(X: StoredMatrix): Matrix {
   const n = X.rows;
+  const nat = native();
+  if (nat) {
+    // The same entries, fused: each Gram tile becomes distances as soon as it is summed.
+    const D = zeros(n, n);
+    if (nat.sqdist(X.data, n, X.cols, D.data, n * n * X.cols >= PARALLEL_MIN_WORK ? threadCount() : 1)) return D;
+  }
   const G = tcrossprodUpper(X);
   const g = G.data;
   const nrm = new Float64Array(n);
-  const nat = native();
-  if (nat) {
-    nat.sqdistEpilogue(g, n, nrm); // the loop below, natively
-    return G;
-  }
   for (let i = 0; i < n; i++) nrm[i] = g[i * n + i]!;
   // 32×32 tiles: the (j, i) writes walk a column of the transposed tile, which stays in cache.
   const T = 32;

@@ -16,8 +16,8 @@ export interface NativeKernels {
   /** C = A·Bᵀ (see blas.ts ntProduct); false when scratch memory could not be allocated. */
   nt(a: Float64Array | Float32Array, b: Float64Array | Float32Array, c: Float64Array,
     m: number, n: number, k: number, ldc: number, sym: number, aT: number, bT: number, threads: number): boolean;
-  /** distance.ts's epilogue: the upper Gram triangle → both halves of the squared distances. */
-  sqdistEpilogue(g: Float64Array, n: number, nrm: Float64Array): void;
+  /** distance.ts's squaredDistances into out (n × n), fused with the Gram product; false as nt. */
+  sqdist(x: Float64Array | Float32Array, n: number, k: number, out: Float64Array, threads: number): boolean;
   colMoments(x: Float64Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
     mean0: Float64Array, res: Float64Array, ss: Float64Array): void;
   colStandardize(x: Float64Array, n: number, d: number, kept: Int32Array, mean: Float64Array,
@@ -25,7 +25,7 @@ export interface NativeKernels {
   tred2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void;
   rotateRows(z: Float64Array, n: number, l: number, m: number, cs: Float64Array): void;
   houseApply(house: Float64Array, h: Float64Array, n: number, X: Float64Array, nv: number): void;
-  /** The vector width chosen at load: 'avx2', 'sse2' or 'generic'. */
+  /** The vector width chosen at load: 'avx512', 'avx2', 'sse2' or 'generic'. */
   simd(): string;
 }
 

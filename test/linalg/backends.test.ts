@@ -54,7 +54,7 @@ describe('backend selection', () => {
     if (nativeAvailable && process.env.PHENOMAP_NO_NATIVE !== '1') {
       const b = fast.linalgBackend();
       expect(b.engine).toBe('native');
-      expect(['avx2', 'sse2', 'generic']).toContain(b.simd);
+      expect(['avx512', 'avx2', 'sse2', 'generic']).toContain(b.simd);
     }
   });
 
@@ -63,6 +63,32 @@ describe('backend selection', () => {
     expect(fast.linalgBackend().engine).not.toBe('native');
     expect(fast.useNative(true)).toBe(true);
     expect(fast.linalgBackend().engine).toBe('native');
+  });
+});
+
+describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('native micro-kernels', () => {
+  it('the AVX2 / plain-C kernel (PHENOMAP_NO_AVX512=1, in a child process) gives the JS results too', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
+    const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
+    const script = `
+      import { tcrossprod, gemmNT, squaredDistances, zeros, linalgBackend } from ${JSON.stringify(linalg)};
+      import { Rng } from ${JSON.stringify(rng)};
+      const X = zeros(203, 131); new Rng(21).fillNormal(X.data);
+      const Y = zeros(77, 131); new Rng(22).fillNormal(Y.data);
+      const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X)].map((m) => Array.from(m.data));
+      console.log(JSON.stringify({ simd: linalgBackend().simd, out }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28, env: { ...process.env, PHENOMAP_NO_AVX512: '1' },
+    });
+    expect(r.status).toBe(0);
+    const { simd, out } = JSON.parse(r.stdout) as { simd: string; out: number[][] };
+    expect(simd).not.toBe('avx512');
+    const js = instances.js!;
+    const X = randomMatrix(203, 131, 21), Y = randomMatrix(77, 131, 22);
+    const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X)];
+    for (let t = 0; t < 3; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
   });
 });
 

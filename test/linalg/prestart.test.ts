@@ -5,11 +5,15 @@
  */
 import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
-import { prestartThreads, tcrossprod, zeros, apWorkspace, squaredDistances } from '../../src/linalg/index.js';
+import { prestartThreads, tcrossprod, zeros, apWorkspace, squaredDistances, useNative } from '../../src/linalg/index.js';
 import { WorkerSlot, parallelThreads, threadCount } from '../../src/linalg/wasm/threads.js';
 import { wasm } from '../../src/linalg/wasm/runtime.js';
 import { affinityPropagation, prestartAffinityPropagation } from '../../src/cluster/affinityPropagation.js';
 import { Rng } from '../../src/util/rng.js';
+
+// The wasm worker pool is what is under test; native products (their own POSIX threads) would
+// bypass it. backends.test.ts covers the native threads.
+useNative(false);
 
 describe('prestarted worker threads', () => {
   it('the first large product adopts them and matches the sequential sums exactly', () => {
