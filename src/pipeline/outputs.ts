@@ -9,7 +9,7 @@ import type { MetaColumn, Profiles } from '../io/profiles.js';
 import { writeProfiles } from '../io/write.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { zeros } from '../linalg/index.js';
+import { zeros, linalgBackend, type LinalgBackend } from '../linalg/index.js';
 import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
 import type { ClusteringInfo } from './clustering.js';
@@ -60,6 +60,8 @@ export interface RunSummary {
   pca?: { components: number; explainedVariance: number };
   itml?: { sweeps: number; converged: boolean; bounds: [number, number]; constraints: number; warnings: string[] };
   timings: Record<string, number>;
+  /** Which kernels computed this run (native, wasm-simd or js; results are the same, timings are not). */
+  engine: LinalgBackend;
   /** Process peak RSS (MB) when each stage ended, in stage order: the jump shows which stage set the peak. */
   peakRssMB: Record<string, number>;
   warnings: string[];
@@ -116,6 +118,7 @@ export function summarise(res: AnalysisResult, file: string | null): RunSummary 
     pca: res.pcaExplained !== undefined ? { components: res.representations.pca?.coords.cols ?? 0, explainedVariance: res.pcaExplained } : undefined,
     itml: res.itml ? { sweeps: res.itml.sweeps, converged: res.itml.converged, bounds: res.itml.bounds, constraints: res.itml.constraints, warnings: res.itml.warnings } : undefined,
     timings: { ...res.timings },
+    engine: linalgBackend(),
     peakRssMB: { ...res.peakRssMB },
     warnings: res.warnings,
   };

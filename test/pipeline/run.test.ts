@@ -65,6 +65,7 @@ describe('DIP-community pipeline on the bundled LINCS plate (--preset paper)', (
     expect(sigRaw.length).toBe(32); // reference: 32 significant (cluster, MoA) pairs
     expect(summary.representations.raw.csifTotal).toBe(846); // reference CSIF count (raw)
     expect(summary.timings.ap).toBeGreaterThan(0);
+    expect(['native', 'wasm-simd', 'js']).toContain(summary.engine.engine);
   });
 
   it('ITML on the fixture constraints clusters like metric-learn + sklearn (ARI ≥ 0.99)', () => {
