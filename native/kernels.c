@@ -157,12 +157,6 @@ typedef struct {
   const double *nrm; /* squared row norms: write squared distances instead of the product */
 } nt_job;
 
-/*
- * A finished Gram tile → squared distances, exactly distance.ts's epilogue for each entry above
- * the diagonal: (i, j) = (−2g + ‖xᵢ‖²) + ‖xⱼ‖² and (j, i) = (−2g + ‖xⱼ‖²) + ‖xᵢ‖², clipped at 0
- * (NaN → 0, as JavaScript's `v > 0 ? v : 0`); the diagonal is 0. Entries below the diagonal are
- * written only as mirrors, so they never meet a partial sum.
- */
 /* A finished tile of a symmetric product, written on and above the diagonal and mirrored below. */
 static void mirror_tile(double *c, long n, const double *t, long ir, long iv, long jc, long jv) {
   for (long r = 0; r < iv; r++) {
@@ -176,6 +170,12 @@ static void mirror_tile(double *c, long n, const double *t, long ir, long iv, lo
   }
 }
 
+/*
+ * A finished Gram tile → squared distances, exactly distance.ts's epilogue for each entry above
+ * the diagonal: (i, j) = (−2g + ‖xᵢ‖²) + ‖xⱼ‖² and (j, i) = (−2g + ‖xⱼ‖²) + ‖xᵢ‖², clipped at 0
+ * (NaN → 0, as JavaScript's `v > 0 ? v : 0`); the diagonal is 0. Entries below the diagonal are
+ * written only as mirrors, so they never meet a partial sum.
+ */
 static void distance_tile(double *c, long n, const double *nrm, const double *t, long ir, long iv, long jc, long jv) {
   for (long r = 0; r < iv; r++) {
     const long i = ir + r;
@@ -767,8 +767,18 @@ static napi_value js_simd(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* The packing buffers belong to the JavaScript thread that used them: freed when it ends. */
+static void free_thread_buffers(void *arg) {
+  (void)arg;
+  free(tl_abuf);
+  free(tl_bbuf);
+  tl_abuf = tl_bbuf = NULL;
+  tl_bcap = 0;
+}
+
 NAPI_MODULE_INIT() {
   pick_micro();
+  napi_add_env_cleanup_hook(env, free_thread_buffers, NULL);
   const struct {
     const char *name;
     napi_callback fn;

@@ -106,6 +106,7 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
   it.each([
     [5, 7, 33], [66, 130, 67], [129, 3, 70], [342, 342, 454],
     [37, 41, 4100], // k split into two chunks (> 4096)
+    [60, 600, 4100], // native: B in three column blocks (2²⁰ / k columns each)
     [2100, 9, 12], // rows and columns cross the 2048 tile boundary
     [520, 430, 454], // above the worker-thread threshold (1e8 multiply-adds)
   ])('gemmNT, gemm, gemmTN (%i×%i, k=%i)', (m, n, k) => {
@@ -117,7 +118,7 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
     expectIdentical(quick.gemmTN(At, Bt).data, slow.gemmTN(At, Bt).data);
   });
 
-  it.each([[3, 5], [61, 454], [342, 454], [2061, 20], [30, 4500]])('tcrossprod, crossprod, squaredDistances (%i×%i)', (m, k) => {
+  it.each([[3, 5], [61, 454], [342, 454], [2061, 20], [30, 4500], [300, 4500]])('tcrossprod, crossprod, squaredDistances (%i×%i)', (m, k) => {
     const X = randomMatrix(m, k, 7 * m + k);
     const T = quick.tcrossprod(X);
     expectIdentical(T.data, slow.tcrossprod(X).data);
