@@ -153,7 +153,6 @@ typedef struct {
   long ldc, k, j0, j1;
   int sym;
   long i0, i1; /* this thread's rows */
-  double *abuf;  /* MC × KC */
   const double *nrm; /* squared row norms: write squared distances instead of the product */
 } nt_job;
 
@@ -198,12 +197,13 @@ static void distance_tile(double *c, long n, const double *nrm, const double *t,
 static void nt_rows(const nt_job *J) {
   const long np = (J->j1 - J->j0 + NR - 1) / NR;
   double t[MR_MAX * NR];
+  double abuf[MC * KC] __attribute__((aligned(64))); /* 96 KB: the packed A block, kept in L2 */
   for (long ic = J->i0; ic < J->i1; ic += MC) {
     const long ie = ic + MC < J->i1 ? ic + MC : J->i1;
     for (long p0 = 0; p0 < J->k; p0 += KC) {
       const int kl = (int)(J->k - p0 < KC ? J->k - p0 : KC);
       const double *bchunk = J->bp + p0 * np * NR; /* chunks before this one are KC steps each */
-      pack(&J->a, ic, ie, p0, kl, MR, J->abuf);
+      pack(&J->a, ic, ie, p0, kl, MR, abuf);
       for (long jb = 0; jb < np; jb++) {
         const long jc = J->j0 + jb * NR;
         const long jv = J->j1 - jc < NR ? J->j1 - jc : NR;
@@ -221,7 +221,7 @@ static void nt_rows(const nt_job *J) {
               for (long q = 0; q < NR; q++)
                 t[r * NR + q] = (r < iv && q < jv && !(J->sym && jc + q < ir + r)) ? crow[r * J->ldc + q] : 0.0;
           }
-          micro(kl, J->abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
+          micro(kl, abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
           if (J->nrm && p0 + kl == J->k) {
             distance_tile(J->c, J->ldc, J->nrm, t, ir, iv, jc, jv);
           } else if (J->sym == 2 && p0 + kl == J->k) {
@@ -240,9 +240,72 @@ static void nt_rows(const nt_job *J) {
   }
 }
 
-static void *nt_thread(void *arg) {
-  nt_rows((const nt_job *)arg);
+static void nt_task(void *arg) { nt_rows((const nt_job *)arg); }
+
+/*
+ * A pool of worker threads, started on first use and parked on a condition variable between
+ * calls: starting a thread per call cost more than the work of a 342-row product. One caller at
+ * a time (a second JavaScript thread that finds the pool busy runs its product alone).
+ */
+enum { MAX_THREADS = 8 };
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+} task;
+
+static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_go = PTHREAD_COND_INITIALIZER, pool_done = PTHREAD_COND_INITIALIZER;
+static task pool_tasks[MAX_THREADS];
+static unsigned long pool_gen = 0;
+static int pool_workers = 0, pool_pending = 0;
+
+static unsigned long pool_born[MAX_THREADS]; /* generation current when worker w was created */
+
+static void *pool_main(void *arg) {
+  const int me = (int)(intptr_t)arg;
+  pthread_mutex_lock(&pool_mu);
+  /* Not pool_gen as found now: the job that created this worker may already have bumped it. */
+  unsigned long seen = pool_born[me];
+  for (;;) {
+    while (pool_gen == seen) pthread_cond_wait(&pool_go, &pool_mu);
+    seen = pool_gen;
+    const task t = pool_tasks[me];
+    pthread_mutex_unlock(&pool_mu);
+    if (t.fn) t.fn(t.arg);
+    pthread_mutex_lock(&pool_mu);
+    if (--pool_pending == 0) pthread_cond_signal(&pool_done);
+  }
   return NULL;
+}
+
+/* Run fn(args[t]) for t < T (each args[t] `size` bytes apart): t = 0 here, the rest on the pool. */
+static void run_parallel(void (*fn)(void *), void *args, size_t size, int T) {
+  if (T > 1 && pthread_mutex_trylock(&pool_use) == 0) {
+    pthread_mutex_lock(&pool_mu);
+    while (pool_workers < T - 1 && pool_workers < MAX_THREADS - 1) {
+      pthread_t tid;
+      pool_born[pool_workers + 1] = pool_gen;
+      if (pthread_create(&tid, NULL, pool_main, (void *)(intptr_t)(pool_workers + 1)) != 0) break;
+      pthread_detach(tid);
+      pool_workers++;
+    }
+    const int used = T - 1 < pool_workers ? T - 1 : pool_workers;
+    for (int w = 1; w <= pool_workers; w++)
+      pool_tasks[w] = w <= used ? (task){fn, (char *)args + (size_t)w * size} : (task){NULL, NULL};
+    pool_pending = pool_workers;
+    pool_gen++;
+    pthread_cond_broadcast(&pool_go);
+    pthread_mutex_unlock(&pool_mu);
+    fn(args);
+    for (int t = used + 1; t < T; t++) fn((char *)args + (size_t)t * size); /* threads that would not start */
+    pthread_mutex_lock(&pool_mu);
+    while (pool_pending > 0) pthread_cond_wait(&pool_done, &pool_mu);
+    pthread_mutex_unlock(&pool_mu);
+    pthread_mutex_unlock(&pool_use);
+    return;
+  }
+  for (int t = 0; t < T; t++) fn((char *)args + (size_t)t * size);
 }
 
 /* Row boundaries (multiples of MR) giving each of T threads an equal share of the work. */
@@ -265,7 +328,6 @@ static void split_rows(long m, long jlo, long jhi, int sym, int T, long *bounds)
   for (; t < T; t++) bounds[t] = m;
 }
 
-static _Thread_local double *tl_abuf = NULL;
 static _Thread_local double *tl_bbuf = NULL;
 static _Thread_local size_t tl_bcap = 0;
 
@@ -279,7 +341,6 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
   /* Column blocks small enough that packed B (all k) stays under 8 MB. */
   long nc = (1L << 20) / k;
   nc = nc < NR ? NR : (nc / NR) * NR;
-  if (!tl_abuf && !(tl_abuf = malloc(sizeof(double) * MC * KC))) return 0;
   const long need = ((n < nc ? n : nc) + NR) * k;
   if ((size_t)need > tl_bcap) {
     free(tl_bbuf);
@@ -288,7 +349,7 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
     tl_bcap = (size_t)need;
   }
   if (threads < 1) threads = 1;
-  if (threads > 8) threads = 8;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
   for (long j0 = 0; j0 < n; j0 += nc) {
     const long j1 = j0 + nc < n ? j0 + nc : n;
     const long np = (j1 - j0 + NR - 1) / NR;
@@ -301,27 +362,9 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
     if ((long)T * MR > mrows) T = (int)(mrows / MR) > 0 ? (int)(mrows / MR) : 1;
     long bounds[9];
     split_rows(mrows, j0, j1, sym, T, bounds);
-    nt_job jobs[8];
-    pthread_t tid[8];
-    int started[8] = {0};
-    for (int t = 0; t < T; t++) {
-      jobs[t] = (nt_job){A, tl_bbuf, c, ldc, k, j0, j1, sym, bounds[t], bounds[t + 1], NULL, nrm};
-      if (t == 0) jobs[t].abuf = tl_abuf;
-    }
-    for (int t = 1; t < T; t++) {
-      if (bounds[t] >= bounds[t + 1]) continue;
-      jobs[t].abuf = malloc(sizeof(double) * MC * KC);
-      if (jobs[t].abuf && pthread_create(&tid[t], NULL, nt_thread, &jobs[t]) == 0) started[t] = 1;
-    }
-    nt_rows(&jobs[0]);
-    for (int t = 1; t < T; t++) {
-      if (started[t]) pthread_join(tid[t], NULL);
-      else if (bounds[t] < bounds[t + 1]) {
-        if (!jobs[t].abuf) jobs[t].abuf = tl_abuf; /* could not start: do its rows here */
-        nt_rows(&jobs[t]);
-      }
-      if (jobs[t].abuf && jobs[t].abuf != tl_abuf) free(jobs[t].abuf);
-    }
+    nt_job jobs[MAX_THREADS];
+    for (int t = 0; t < T; t++) jobs[t] = (nt_job){A, tl_bbuf, c, ldc, k, j0, j1, sym, bounds[t], bounds[t + 1], nrm};
+    run_parallel(nt_task, jobs, sizeof(nt_job), T);
   }
   return 1;
 }
@@ -767,12 +810,11 @@ static napi_value js_simd(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* The packing buffers belong to the JavaScript thread that used them: freed when it ends. */
+/* The packed-B buffer belongs to the JavaScript thread that used it: freed when it ends. */
 static void free_thread_buffers(void *arg) {
   (void)arg;
-  free(tl_abuf);
   free(tl_bbuf);
-  tl_abuf = tl_bbuf = NULL;
+  tl_bbuf = NULL;
   tl_bcap = 0;
 }
 
