@@ -15,6 +15,7 @@
  *  - every sum starts from +0.0 and adds terms in the twin's order.
  */
 #include <node_api.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -417,6 +418,16 @@ static void col_standardize(double *x, long n, long d, const int32_t *kept, long
   }
 }
 
+/* out = x − 1·meanᵀ (n × d, row-major); returns Σ out², summed in storage order (svd.ts's centring). */
+MULTIVERSION
+static double center_rows(const double *restrict x, long n, long d, const double *restrict mean, double *restrict out) {
+  for (long i = 0; i < n; i++)
+    for (long j = 0; j < d; j++) out[i * d + j] = x[i * d + j] - mean[j];
+  double ss = 0;
+  for (long t = 0; t < n * d; t++) ss += out[t] * out[t];
+  return ss;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Symmetric eigen (linalg/eigen.ts): tred2 on the row-major working matrix, QL rotations,      */
 /* Householder back-transformation                                                              */
@@ -524,6 +535,175 @@ static void rotate_rows(double *z, long n, long l, long m, const double *cs) {
       ri[k] = cs[2 * i] * zi - cs[2 * i + 1] * zh;
     }
   }
+}
+
+/* eigen.ts's hypot: √(a² + b²) without overflow, its exact operations (not libm's hypot). */
+static inline double js_hypot(double a, double b) {
+  const double x = fabs(a), y = fabs(b);
+  if (x > y) {
+    const double r = y / x;
+    return x * sqrt(1 + r * r);
+  }
+  if (y == 0) return 0;
+  const double r = x / y;
+  return y * sqrt(1 + r * r);
+}
+
+/*
+ * eigen.ts's tql: implicit QL on the tridiagonal (d, e with e[i] coupling i − 1 and i); the
+ * eigenvalues land in d, the rotations are applied to the rows of z (n × n) when z is given.
+ * e is overwritten (it is the caller's scratch copy). Returns −1 when an eigenvalue needs more
+ * than 60 iterations (the caller reports it), else 0.
+ */
+static int tql(double *d, double *e, double *z, long n, double *cs) {
+  double f = 0, tst1 = 0;
+  const double eps = 2.220446049250313e-16; /* 2⁻⁵² */
+  for (long l = 0; l < n; l++) {
+    const double t = fabs(d[l]) + fabs(e[l]);
+    if (t > tst1) tst1 = t;
+    long m = l;
+    while (m < n) {
+      if (fabs(e[m]) <= eps * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      int iter = 0;
+      do {
+        if (++iter > 60) return -1;
+        double g = d[l];
+        double p = (d[l + 1] - g) / (2 * e[l]);
+        double r = js_hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const double dl1 = d[l + 1];
+        double h = g - d[l];
+        for (long i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        double c = 1, c2 = 1, c3 = 1, s = 0, s2 = 0;
+        const double el1 = e[l + 1];
+        for (long i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = js_hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          cs[2 * i] = c;
+          cs[2 * i + 1] = s;
+        }
+        if (z) rotate_rows(z, n, l, m, cs);
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (fabs(e[l]) > eps * tst1);
+    }
+    d[l] = d[l] + f;
+    e[l] = 0;
+  }
+  return 0;
+}
+
+/*
+ * eigen.ts's tridiagInverseIteration for each of the k eigenvalues lam[c] (descending), into row
+ * c of out (k × n): P L U factors of T − λI, four rounds of solve + Gram–Schmidt against the
+ * earlier vectors of the cluster (eigenvalues within gap, nearest first) + normalisation, from
+ * the start vector `start` (JavaScript's Math.sin computed it: libm's may differ in the last bit).
+ * Returns 0, or −1 when its scratch could not be allocated.
+ */
+static int inverse_vectors(const double *diag, const double *off, const double *lam, long k, double *out, long n,
+                           double tnorm, double gap, const double *start) {
+  double *w = malloc(sizeof(double) * (size_t)(5 * n));
+  uint8_t *piv = malloc((size_t)n);
+  if (!w || !piv) {
+    free(w);
+    free(piv);
+    return -1;
+  }
+  double *u0 = w, *u1 = w + n, *u2 = w + 2 * n, *l = w + 3 * n;
+  const double tiny = (tnorm > DBL_TRUE_MIN ? tnorm : DBL_TRUE_MIN) * 2.220446049250313e-16;
+  for (long c = 0; c < k; c++) {
+    const double lambda = lam[c];
+    double *b = out + c * n;
+    for (long i = 0; i < n; i++) {
+      u0[i] = diag[i] - lambda;
+      u1[i] = i + 1 < n ? off[i + 1] : 0;
+      u2[i] = 0;
+    }
+    double sub = n > 1 ? off[1] : 0;
+    for (long i = 0; i < n - 1; i++) {
+      const double nextSub = i + 2 < n ? off[i + 2] : 0;
+      if (fabs(u0[i]) >= fabs(sub)) {
+        piv[i] = 0;
+        if (u0[i] == 0) u0[i] = tiny;
+        const double m = sub / u0[i];
+        l[i] = m;
+        u0[i + 1] -= m * u1[i];
+      } else {
+        piv[i] = 1;
+        const double m = u0[i] / sub;
+        l[i] = m;
+        const double a0 = sub, a1 = u0[i + 1], a2 = u1[i + 1];
+        const double b1 = u1[i], b2 = u2[i];
+        u0[i] = a0;
+        u1[i] = a1;
+        u2[i] = a2;
+        u0[i + 1] = b1 - m * a1;
+        u1[i + 1] = b2 - m * a2;
+      }
+      sub = nextSub;
+    }
+    if (u0[n - 1] == 0) u0[n - 1] = tiny;
+    memcpy(b, start, sizeof(double) * (size_t)n);
+    for (int it = 0; it < 4; it++) {
+      for (long i = 0; i < n - 1; i++) {
+        if (piv[i]) {
+          const double t = b[i];
+          b[i] = b[i + 1];
+          b[i + 1] = t - l[i] * b[i];
+        } else {
+          b[i + 1] -= l[i] * b[i];
+        }
+      }
+      for (long i = n - 1; i >= 0; i--) {
+        double s = b[i];
+        if (i + 1 < n) s -= u1[i] * b[i + 1];
+        if (i + 2 < n) s -= u2[i] * b[i + 2];
+        b[i] = s / u0[i];
+      }
+      for (long p = c - 1; p >= 0 && lam[p] - lambda <= gap; p--) {
+        const double *q = out + p * n;
+        double g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+        long i = 0;
+        for (; i + 3 < n; i += 4) {
+          g0 += q[i] * b[i];
+          g1 += q[i + 1] * b[i + 1];
+          g2 += q[i + 2] * b[i + 2];
+          g3 += q[i + 3] * b[i + 3];
+        }
+        for (; i < n; i++) g0 += q[i] * b[i];
+        const double g = (g0 + g2) + (g1 + g3);
+        for (i = 0; i < n; i++) b[i] -= g * q[i];
+      }
+      double nrm = 0;
+      for (long i = 0; i < n; i++) nrm += b[i] * b[i];
+      nrm = sqrt(nrm);
+      if (!(nrm > 0)) {
+        for (long i = 0; i < n; i++) b[i] = (double)((i * 7919) % 13) - 6;
+        continue;
+      }
+      for (long i = 0; i < n; i++) b[i] /= nrm;
+    }
+  }
+  free(w);
+  free(piv);
+  return 0;
 }
 
 /* x ← P_1 … P_{n−1} x for each of the nv vectors (rows of X, length n): eigen.ts's backTransform. */
@@ -746,6 +926,24 @@ static napi_value js_col_standardize(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* centerRows(x, n, d, mean, out) → Σ out² */
+static napi_value js_center_rows(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  arr x, mean, out;
+  long n, d;
+  if (!get_arr(env, argv[0], &x, "centerRows", 0) || !get_long(env, argv[1], &n, "centerRows", 1) ||
+      !get_long(env, argv[2], &d, "centerRows", 2) || !get_arr(env, argv[3], &mean, "centerRows", 3) ||
+      !get_arr(env, argv[4], &out, "centerRows", 4))
+    return NULL;
+  if (!want(env, &x, napi_float64_array, (size_t)(n * d), "centerRows", 0) ||
+      !want(env, &mean, napi_float64_array, (size_t)d, "centerRows", 3) ||
+      !want(env, &out, napi_float64_array, (size_t)(n * d), "centerRows", 4))
+    return NULL;
+  napi_value r;
+  napi_create_double(env, center_rows(x.data, n, d, mean.data, out.data), &r);
+  return r;
+}
+
 /* tred2(w, d, e, n) */
 static napi_value js_tred2(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -761,24 +959,50 @@ static napi_value js_tred2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* rotateRows(z, n, l, m, cs) */
-static napi_value js_rotate_rows(napi_env env, napi_callback_info info) {
+/* tql(d, e, z | null, n, cs) → 0, or −1 when QL did not converge. e: the shifted copy (e[i − 1] = off[i]). */
+static napi_value js_tql(napi_env env, napi_callback_info info) {
   ARGS(5);
-  arr z, cs;
-  long n, l, m;
-  if (!get_arr(env, argv[0], &z, "rotateRows", 0) || !get_long(env, argv[1], &n, "rotateRows", 1) ||
-      !get_long(env, argv[2], &l, "rotateRows", 2) || !get_long(env, argv[3], &m, "rotateRows", 3) ||
-      !get_arr(env, argv[4], &cs, "rotateRows", 4))
+  arr d, e, z = {NULL, 0, napi_float64_array}, cs;
+  long n;
+  napi_valuetype zt;
+  if (!get_arr(env, argv[0], &d, "tql", 0) || !get_arr(env, argv[1], &e, "tql", 1) ||
+      !get_long(env, argv[3], &n, "tql", 3) || !get_arr(env, argv[4], &cs, "tql", 4))
     return NULL;
-  if (!want(env, &z, napi_float64_array, (size_t)(n * n), "rotateRows", 0) ||
-      !want(env, &cs, napi_float64_array, (size_t)(2 * n), "rotateRows", 4))
+  if (napi_typeof(env, argv[2], &zt) != napi_ok) return NULL;
+  if (zt != napi_null && (!get_arr(env, argv[2], &z, "tql", 2) || !want(env, &z, napi_float64_array, (size_t)(n * n), "tql", 2)))
     return NULL;
-  if (m >= n || l > m) {
-    napi_throw_range_error(env, NULL, "rotateRows: need l <= m < n");
+  if (!want(env, &d, napi_float64_array, (size_t)n, "tql", 0) || !want(env, &e, napi_float64_array, (size_t)n, "tql", 1) ||
+      !want(env, &cs, napi_float64_array, (size_t)(2 * n), "tql", 4))
+    return NULL;
+  napi_value r;
+  napi_create_int32(env, tql(d.data, e.data, zt == napi_null ? NULL : z.data, n, cs.data), &r);
+  return r;
+}
+
+/* inverseVectors(diag, off, lam, out, n, tnorm, gap, start) → 0, or −1 (no memory); k = lam.length. */
+static napi_value js_inverse_vectors(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  arr diag, off, lam, out, start;
+  long n;
+  double tnorm, gap;
+  if (!get_arr(env, argv[0], &diag, "inverseVectors", 0) || !get_arr(env, argv[1], &off, "inverseVectors", 1) ||
+      !get_arr(env, argv[2], &lam, "inverseVectors", 2) || !get_arr(env, argv[3], &out, "inverseVectors", 3) ||
+      !get_long(env, argv[4], &n, "inverseVectors", 4) || !get_arr(env, argv[7], &start, "inverseVectors", 7))
+    return NULL;
+  if (napi_get_value_double(env, argv[5], &tnorm) != napi_ok || napi_get_value_double(env, argv[6], &gap) != napi_ok) {
+    napi_throw_type_error(env, NULL, "inverseVectors: tnorm and gap must be numbers");
     return NULL;
   }
-  rotate_rows(z.data, n, l, m, cs.data);
-  return NULL;
+  const size_t k = lam.len;
+  if (!want(env, &diag, napi_float64_array, (size_t)n, "inverseVectors", 0) ||
+      !want(env, &off, napi_float64_array, (size_t)n, "inverseVectors", 1) ||
+      !want(env, &lam, napi_float64_array, 0, "inverseVectors", 2) ||
+      !want(env, &out, napi_float64_array, k * (size_t)n, "inverseVectors", 3) ||
+      !want(env, &start, napi_float64_array, (size_t)n, "inverseVectors", 7))
+    return NULL;
+  napi_value r;
+  napi_create_int32(env, n > 0 ? inverse_vectors(diag.data, off.data, lam.data, (long)k, out.data, n, tnorm, gap, start.data) : 0, &r);
+  return r;
 }
 
 /* houseApply(house, h, n, X, nv) */
@@ -829,8 +1053,10 @@ NAPI_MODULE_INIT() {
       {"sqdist", js_sqdist},
       {"colMoments", js_col_moments},
       {"colStandardize", js_col_standardize},
+      {"centerRows", js_center_rows},
       {"tred2", js_tred2},
-      {"rotateRows", js_rotate_rows},
+      {"tql", js_tql},
+      {"inverseVectors", js_inverse_vectors},
       {"houseApply", js_house_apply},
       {"simd", js_simd},
   };

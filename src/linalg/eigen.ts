@@ -220,6 +220,12 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Wo
   const e = new Float64Array(n);
   for (let i = 1; i < n; i++) e[i - 1] = eIn[i]!;
   e[n - 1] = 0;
+  const nat = n >= WASM_MIN_N ? native() : null;
+  if (nat) {
+    // The loop below, natively (its rotations of z too).
+    if (nat.tql(d, e, z, n, cs) < 0) throw new Error('symmetricEigen: QL iteration did not converge');
+    return;
+  }
   let f = 0;
   let tst1 = 0;
   const eps = 2 ** -52;
@@ -264,9 +270,7 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Wo
           cs[2 * i + 1] = s;
         }
         if (z) {
-          const nat = n >= WASM_MIN_N ? native() : null;
-          if (nat) nat.rotateRows(z, n, l, m, cs);
-          else if (ws?.at) wasm!.rotate_rows(ws.at.z * 8, n, l, m, ws.at.cs * 8);
+          if (ws?.at) wasm!.rotate_rows(ws.at.z * 8, n, l, m, ws.at.cs * 8);
           else rotateRowsJs(z, n, l, m, cs);
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
@@ -346,6 +350,20 @@ function backTransform(t: Tridiagonal, x: Float64Array, ws: Workspace): void {
   }
 }
 
+/** Inverse iteration's start: deterministic, not orthogonal to any eigenvector in practice. */
+function startVector(n: number): Float64Array {
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) b[i] = 1 + 0.5 * Math.sin(1.7 * i + 0.3);
+  return b;
+}
+
+/** n × k matrix whose column c is row c of Y (k × n). */
+function fromRows(Y: Float64Array, k: number, n: number): Matrix {
+  const V = zeros(n, k);
+  for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) V.data[i * k + c] = Y[c * n + i]!;
+  return V;
+}
+
 /**
  * Eigenvector of the tridiagonal for eigenvalue lambda by inverse iteration with partial pivoting
  * (Gaussian elimination on T − λI). Writes a unit vector into out.
@@ -390,8 +408,7 @@ function tridiagInverseIteration(
     sub = nextSub;
   }
   if (u0[n - 1] === 0) u0[n - 1] = tiny;
-  // Start vector: deterministic, not orthogonal to any eigenvector in practice.
-  for (let i = 0; i < n; i++) b[i] = 1 + 0.5 * Math.sin(1.7 * i + 0.3);
+  b.set(startVector(n));
   for (let it = 0; it < 4; it++) {
     // Forward: apply L⁻¹ with the recorded swaps.
     for (let i = 0; i < n - 1; i++) {
@@ -468,22 +485,24 @@ export function symmetricEigen(A: Matrix, opts: EigenOptions = {}): EigenResult 
   } else {
     let tnorm = 0;
     for (let i = 0; i < n; i++) tnorm = Math.max(tnorm, Math.abs(t.diag[i]!) + Math.abs(t.off[i]!) + (i + 1 < n ? Math.abs(t.off[i + 1]!) : 0));
-    const work = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
-    const tvecs: Float64Array[] = [];
     const gap = 1e-3 * tnorm;
-    for (let c = 0; c < k; c++) {
-      const lam = sorted[c]!;
-      // Orthogonalise against already computed vectors of nearby eigenvalues (a cluster).
-      const ortho: Float64Array[] = [];
-      for (let p = c - 1; p >= 0 && sorted[p]! - lam <= gap; p--) ortho.push(tvecs[p]!);
-      const tv = new Float64Array(n);
-      tridiagInverseIteration(t.diag, t.off, lam, tv, ortho, tnorm, work);
-      tvecs.push(tv);
-      Y.set(tv, c * n);
+    const nat = n >= WASM_MIN_N ? native() : null;
+    // Natively: the loop below, every vector in one call.
+    if (!nat || nat.inverseVectors(t.diag, t.off, sorted.subarray(0, k), Y, n, tnorm, gap, startVector(n)) !== 0) {
+      const work = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
+      const tvecs: Float64Array[] = [];
+      for (let c = 0; c < k; c++) {
+        const lam = sorted[c]!;
+        // Orthogonalise against already computed vectors of nearby eigenvalues (a cluster).
+        const ortho: Float64Array[] = [];
+        for (let p = c - 1; p >= 0 && sorted[p]! - lam <= gap; p--) ortho.push(tvecs[p]!);
+        const tv = new Float64Array(n);
+        tridiagInverseIteration(t.diag, t.off, lam, tv, ortho, tnorm, work);
+        tvecs.push(tv);
+        Y.set(tv, c * n);
+      }
     }
   }
   backTransformRows(t, Y, k, ws);
-  const V = zeros(n, k);
-  for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) V.data[i * k + c] = Y[c * n + i]!;
-  return { values: sorted.subarray(0, opts.valuesOnly ? n : n) as Float64Array, vectors: V };
+  return { values: sorted, vectors: fromRows(Y, k, n) };
 }

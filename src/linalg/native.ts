@@ -22,8 +22,17 @@ export interface NativeKernels {
     mean0: Float64Array, res: Float64Array, ss: Float64Array): void;
   colStandardize(x: Float64Array, n: number, d: number, kept: Int32Array, mean: Float64Array,
     std: Float64Array, out: Float64Array): void;
+  /** svd.ts's centring: out = x − 1·meanᵀ, returning Σ out² in storage order. */
+  centerRows(x: Float64Array, n: number, d: number, mean: Float64Array, out: Float64Array): number;
   tred2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void;
-  rotateRows(z: Float64Array, n: number, l: number, m: number, cs: Float64Array): void;
+  /**
+   * eigen.ts's tridiagInverseIteration for every eigenvalue in lam (descending) into the rows of
+   * out, clusters within gap orthogonalised nearest first, from the start vector; −1: no memory.
+   */
+  inverseVectors(diag: Float64Array, off: Float64Array, lam: Float64Array, out: Float64Array, n: number,
+    tnorm: number, gap: number, start: Float64Array): number;
+  /** eigen.ts's tql (e: its shifted copy, overwritten); −1 when QL did not converge, else 0. */
+  tql(d: Float64Array, e: Float64Array, z: Float64Array | null, n: number, cs: Float64Array): number;
   houseApply(house: Float64Array, h: Float64Array, n: number, X: Float64Array, nv: number): void;
   /** The vector width chosen at load: 'avx512', 'avx2', 'sse2' or 'generic'. */
   simd(): string;

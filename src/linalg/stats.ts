@@ -3,10 +3,19 @@
  * the residual sum) so results agree with numpy's pairwise summation to ~1e-16 relative.
  */
 import type { Matrix, StoredMatrix } from './matrix.js';
+import { native } from './native.js';
 
 export function columnMeans(X: StoredMatrix, out?: Float64Array): Float64Array {
   const n = X.rows, d = X.cols, x = X.data;
   const m = out ?? new Float64Array(d);
+  const nat = native();
+  if (nat && x instanceof Float64Array) {
+    // columnStats' passes 1 and 2 are these two passes (same sums, same order).
+    const sum = new Float64Array(d), mean0 = new Float64Array(d), res = new Float64Array(d), ss = new Float64Array(d);
+    nat.colMoments(x, n, d, sum, new Uint8Array(d), mean0, res, ss);
+    for (let j = 0; j < d; j++) m[j] = mean0[j]! + res[j]! / n;
+    return m;
+  }
   m.fill(0);
   for (let i = 0; i < n; i++) {
     const o = i * d;

@@ -8,6 +8,7 @@ import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
 import { tcrossprod, crossprod, gemm, gemmTN } from './blas.js';
 import { symmetricEigen } from './eigen.js';
 import { centeredCrossprod, centeredProduct } from './centered.js';
+import { native } from './native.js';
 
 export interface SvdResult {
   U: Matrix; // m × k
@@ -33,9 +34,14 @@ export function thinSvdCentered(X: StoredMatrix, mean: ArrayLike<number>, k?: nu
   const r = Math.min(m, n, k ?? Math.min(m, n));
   if (m <= n) {
     const Xc = zeros(m, n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Xc.data[i * n + j] = X.data[i * n + j]! - mean[j]!;
+    const nat = native();
     let ss = 0;
-    for (let t = 0; t < Xc.data.length; t++) ss += Xc.data[t]! * Xc.data[t]!;
+    if (nat && X.data instanceof Float64Array && mean instanceof Float64Array) {
+      ss = nat.centerRows(X.data, m, n, mean, Xc.data); // the loops below, natively
+    } else {
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Xc.data[i * n + j] = X.data[i * n + j]! - mean[j]!;
+      for (let t = 0; t < Xc.data.length; t++) ss += Xc.data[t]! * Xc.data[t]!;
+    }
     return { ...thinSvd(Xc, r), sumSquares: ss };
   }
   const G = centeredCrossprod(X, mean);
