@@ -14,8 +14,10 @@
  * (wasm/kernels.wat) on arrays kept in wasm memory. Each kernel has a JS twin here with exactly
  * the same operations in the same order (dot products as four interleaved partial sums), so
  * PHENOMAP_NO_WASM=1 gives bit-identical results. With the native addon (native.ts) the whole
- * tridiagonalisation runs natively, scalar steps included, and the back-transformation takes all
- * wanted vectors in one call — again the same operations in the same order.
+ * tridiagonalisation, QL (with its rotations) and the inverse iteration run natively, scalar steps
+ * included, and the back-transformation takes all wanted vectors in one call — again the same
+ * operations in the same order (the inverse iteration's start vector, which needs Math.sin, is
+ * computed here and passed in).
  */
 import { type Matrix, zeros } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
