@@ -5,6 +5,8 @@
  * JS, the reference), PHENOMAP_NO_NATIVE=1 (wasm) and neither (native, when the addon was built).
  */
 import { describe, it, expect, vi, beforeAll } from 'vitest';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as fast from '../../src/linalg/index.js';
 import { nativeAvailable } from '../../src/linalg/native.js';
 import { Rng } from '../../src/util/rng.js';
@@ -40,6 +42,19 @@ function randomMatrix(rows: number, cols: number, seed: number): fast.Matrix {
   return m;
 }
 
+/** Run `body` (ESM, with linalg's exports and Rng in scope) in a child Node process with extra env. */
+function runLinalgScript(body: string, env: Record<string, string>): SpawnSyncReturns<string> {
+  const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
+  const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
+  const script = `import * as L from ${JSON.stringify(linalg)};
+    import { Rng } from ${JSON.stringify(rng)};
+    const { tcrossprod, gemmNT, squaredDistances, zeros, linalgBackend } = L;
+    ${body}`;
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28, env: { ...process.env, ...env },
+  });
+}
+
 function expectIdentical(a: Float64Array, b: Float64Array): void {
   expect(a.length).toBe(b.length);
   let diff = 0;
@@ -68,20 +83,11 @@ describe('backend selection', () => {
 
 describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('native micro-kernels', () => {
   it('the AVX2 / plain-C kernel (PHENOMAP_NO_AVX512=1, in a child process) gives the JS results too', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
-    const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
-    const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
-    const script = `
-      import { tcrossprod, gemmNT, squaredDistances, zeros, linalgBackend } from ${JSON.stringify(linalg)};
-      import { Rng } from ${JSON.stringify(rng)};
+    const r = runLinalgScript(`
       const X = zeros(203, 131); new Rng(21).fillNormal(X.data);
       const Y = zeros(77, 131); new Rng(22).fillNormal(Y.data);
       const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X)].map((m) => Array.from(m.data));
-      console.log(JSON.stringify({ simd: linalgBackend().simd, out }));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28, env: { ...process.env, PHENOMAP_NO_AVX512: '1' },
-    });
+      console.log(JSON.stringify({ simd: linalgBackend().simd, out }));`, { PHENOMAP_NO_AVX512: '1' });
     expect(r.status).toBe(0);
     const { simd, out } = JSON.parse(r.stdout) as { simd: string; out: number[][] };
     expect(simd).not.toBe('avx512');
@@ -249,23 +255,14 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
 
 describe.skipIf(process.env.PHENOMAP_NO_WASM === '1')('worker threads for big products', () => {
   it('a process that ran a threaded product exits by itself, with the single-thread result', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
     const { parallelThreads } = await import('../../src/linalg/wasm/threads.js');
-    const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
-    const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
     // 700² × 454 ≈ 2.2e8 and 700 × 330 × 454 ≈ 1.05e8 multiply-adds: above the threading threshold.
-    const script = `
-      import { tcrossprod, gemmNT, zeros } from ${JSON.stringify(linalg)};
-      import { Rng } from ${JSON.stringify(rng)};
+    const run = (threads: string) => runLinalgScript(`
       const X = zeros(700, 454); new Rng(11).fillNormal(X.data);
       const Y = zeros(330, 454); new Rng(12).fillNormal(Y.data);
       const T = tcrossprod(X), G = gemmNT(X, Y);
       let h = 0; for (const v of T.data) h = (h * 31 + v) % 1e9; for (const v of G.data) h = (h * 31 + v) % 1e9;
-      console.log(String(h));`;
-    const run = (threads: string) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8', timeout: 60_000, env: { ...process.env, PHENOMAP_THREADS: threads },
-    });
+      console.log(String(h));`, { PHENOMAP_THREADS: threads });
     const multi = run('2'), single = run('1');
     expect(multi.status).toBe(0); // not killed by the timeout: unref'd workers did not hold it open
     expect(single.status).toBe(0);
