@@ -8,7 +8,7 @@ import { native } from './native.js';
 
 export interface LinalgBackend {
   /**
-   * 'native' (the C addon built at install: products, z-score passes, distances, tridiagonalisation),
+   * 'native' (the C addon built at install: products, distances, z-score passes, the eigensolver),
    * 'wasm-simd' (hand-written f64x2 kernels; PHENOMAP_NO_NATIVE=1 or no addon) or 'js'
    * (PHENOMAP_NO_WASM=1 as well, or no WebAssembly SIMD). Kernels a backend lacks (affinity
    * propagation, Cholesky run as wasm under 'native') fall through to the next one.

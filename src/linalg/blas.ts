@@ -10,8 +10,8 @@
  * The wasm path (wasm/kernels.wat, `nt_tile`) packs A and B into 4-row panels and runs an f64x2
  * 4×4 micro-kernel; every C entry is still the sequential sum over p, so both paths are
  * bit-identical. The native addon (native.ts), when built, takes precedence: the same per-entry
- * sums from a 4×8 AVX2 micro-kernel on the caller's arrays, large products split over POSIX
- * threads. PHENOMAP_NO_NATIVE=1 / PHENOMAP_NO_WASM=1 turn those paths off; PHENOMAP_THREADS=n lets
+ * sums from an 8×8 AVX-512 (or 4×8 AVX2) micro-kernel on the caller's arrays, large products split
+ * over a parked pool of POSIX threads, symmetric ones written mirrored as each tile finishes. PHENOMAP_NO_NATIVE=1 / PHENOMAP_NO_WASM=1 turn those paths off; PHENOMAP_THREADS=n lets
  * large products use n threads (wasm/threads.ts's threadCount).
  */
 import { type FeatureArray, type Matrix, type StoredMatrix, zeros, transpose } from './matrix.js';

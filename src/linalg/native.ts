@@ -8,7 +8,8 @@
  * floating-point operations in the same order, so the backend never changes a result.
  *
  * Native kernels work on the caller's Float64Arrays in place (no copies into a wasm memory) with
- * 256-bit vectors where the CPU has AVX2, and split large products across POSIX threads.
+ * 512-bit vectors where the CPU has AVX-512 (256-bit with AVX2; chosen at load), and split large
+ * products across a parked pool of POSIX threads.
  */
 import { createRequire } from 'node:module';
 
