@@ -45,23 +45,34 @@ async function writeText(path: string, p: Profiles, delim: string, gzip: boolean
   const names = [...p.meta.map((m) => m.name), ...p.features];
   await write(names.map((n) => quoteField(n, delim)).join(delim) + '\n');
   const { rows, cols, data } = p.X;
-  const BLOCK = 256;
+  // String columns repeat few values (MoAs, feature names, plate ids): each is quoted once.
+  const quoted = p.meta.map((m) => (m.kind === 'string' ? new Map<string, string>() : null));
+  const cell = (c: number, i: number): string => {
+    const m = p.meta[c]!;
+    if (m.kind !== 'string') return formatNumber(m.values[i]!);
+    const v = m.values[i];
+    if (v === null || v === undefined) return '';
+    const cache = quoted[c]!;
+    let q = cache.get(v);
+    if (q === undefined) {
+      q = quoteField(v, delim);
+      if (cache.size < 65536) cache.set(v, q);
+    }
+    return q;
+  };
+  const nMeta = p.meta.length;
+  const BLOCK = 1024;
   for (let r0 = 0; r0 < rows; r0 += BLOCK) {
     const r1 = Math.min(rows, r0 + BLOCK);
-    const lines: string[] = [];
+    let chunk = '';
     for (let i = r0; i < r1; i++) {
-      const cells: string[] = [];
-      for (const m of p.meta) {
-        if (m.kind === 'string') {
-          const v = m.values[i];
-          cells.push(v === null || v === undefined ? '' : quoteField(v, delim));
-        } else cells.push(formatNumber(m.values[i]!));
-      }
+      let line = '';
+      for (let c = 0; c < nMeta; c++) line += (c > 0 ? delim : '') + cell(c, i);
       const o = i * cols;
-      for (let j = 0; j < cols; j++) cells.push(formatNumber(data[o + j]!));
-      lines.push(cells.join(delim));
+      for (let j = 0; j < cols; j++) line += (nMeta + j > 0 ? delim : '') + formatNumber(data[o + j]!);
+      chunk += line + '\n';
     }
-    await write(lines.join('\n') + '\n');
+    await write(chunk);
   }
   out.end();
   await finished(file);
