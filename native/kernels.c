@@ -370,6 +370,34 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
   return 1;
 }
 
+/*
+ * Σₚ x[i][p]² for each row, summed in p order from +0. Eight rows at a time: eight independent
+ * add chains instead of one (a single chain waits on the adder's latency at every step).
+ */
+static void row_sq_norms(const void *x, int f32, long n, long k, double *nrm) {
+  long i = 0;
+  if (!f32) {
+    for (; i + 8 <= n; i += 8) {
+      const double *r = (const double *)x + i * k;
+      double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (long p = 0; p < k; p++)
+        for (int q = 0; q < 8; q++) {
+          const double v = r[q * k + p];
+          s[q] += v * v;
+        }
+      for (int q = 0; q < 8; q++) nrm[i + q] = s[q];
+    }
+  }
+  for (; i < n; i++) {
+    double s = 0.0;
+    for (long p = 0; p < k; p++) {
+      const double v = f32 ? (double)((const float *)x)[i * k + p] : ((const double *)x)[i * k + p];
+      s += v * v;
+    }
+    nrm[i] = s;
+  }
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Column passes of z-scoring (linalg/columnStats.ts)                                           */
 /* ------------------------------------------------------------------------------------------ */
@@ -814,34 +842,6 @@ static napi_value js_nt(napi_env env, napi_callback_info info) {
   napi_value r;
   napi_get_boolean(env, ok, &r);
   return r;
-}
-
-/*
- * Σₚ x[i][p]² for each row, summed in p order from +0. Eight rows at a time: eight independent
- * add chains instead of one (a single chain waits on the adder's latency at every step).
- */
-static void row_sq_norms(const void *x, int f32, long n, long k, double *nrm) {
-  long i = 0;
-  if (!f32) {
-    for (; i + 8 <= n; i += 8) {
-      const double *r = (const double *)x + i * k;
-      double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (long p = 0; p < k; p++)
-        for (int q = 0; q < 8; q++) {
-          const double v = r[q * k + p];
-          s[q] += v * v;
-        }
-      for (int q = 0; q < 8; q++) nrm[i + q] = s[q];
-    }
-  }
-  for (; i < n; i++) {
-    double s = 0.0;
-    for (long p = 0; p < k; p++) {
-      const double v = f32 ? (double)((const float *)x)[i * k + p] : ((const double *)x)[i * k + p];
-      s += v * v;
-    }
-    nrm[i] = s;
-  }
 }
 
 /*

@@ -30,7 +30,12 @@ const WASM_PB = 32;
  * Products with at least this many multiply-adds are split across worker threads (~1.5 ms of work:
  * a pooled worker answers in ~0.1 ms, so even the 342-profile Gram matrix gains 2.4× on 2 cores).
  */
-export const PARALLEL_MIN_WORK = 1e7;
+const PARALLEL_MIN_WORK = 1e7;
+
+/** Threads a native product of `work` multiply-adds is split over (1 below PARALLEL_MIN_WORK). */
+export function nativeThreads(work: number): number {
+  return work >= PARALLEL_MIN_WORK ? threadCount() : 1;
+}
 
 function checkInner(a: number, b: number, what: string): void {
   if (a !== b) throw new RangeError(`${what}: inner dimensions differ (${a} vs ${b})`);
@@ -203,7 +208,7 @@ function ntProduct(
 ): void {
   if (m * n * k >= WASM_MIN_WORK) {
     const nat = native();
-    if (nat && nat.nt(a, b, c, m, n, k, ldc, symmetric ? 1 : 0, aT ? 1 : 0, bT ? 1 : 0, m * n * k >= PARALLEL_MIN_WORK ? threadCount() : 1)) return;
+    if (nat && nat.nt(a, b, c, m, n, k, ldc, symmetric ? 1 : 0, aT ? 1 : 0, bT ? 1 : 0, nativeThreads(m * n * k))) return;
   }
   if (wasm && m * n * k >= WASM_MIN_WORK && ntWasm(a, b, c, m, n, k, ldc, symmetric, aT, bT)) return;
   const a2 = aT ? transpose({ rows: k, cols: m, data: a }).data : a;
@@ -256,7 +261,7 @@ function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean)
   const c = C.data;
   const nat = n * n * k >= WASM_MIN_WORK ? native() : null;
   // Natively each finished tile is also written mirrored (sym = 2): no second pass over C.
-  if (nat && nat.nt(x, x, c, n, n, k, n, 2, trans ? 1 : 0, trans ? 1 : 0, n * n * k >= PARALLEL_MIN_WORK ? threadCount() : 1)) return C;
+  if (nat && nat.nt(x, x, c, n, n, k, n, 2, trans ? 1 : 0, trans ? 1 : 0, nativeThreads(n * n * k))) return C;
   ntProduct(x, x, c, n, n, k, n, true, trans, trans);
   // Mirror the upper triangle in 32×32 tiles (a plain column walk misses the cache on every read).
   const T = 32;

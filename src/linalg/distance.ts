@@ -5,8 +5,7 @@
  * self-distance diagonal to exactly 0.
  */
 import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
-import { gemmNT, tcrossprod, tcrossprodUpper, PARALLEL_MIN_WORK } from './blas.js';
-import { threadCount } from './wasm/threads.js';
+import { gemmNT, tcrossprod, tcrossprodUpper, nativeThreads } from './blas.js';
 import { native } from './native.js';
 
 export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Array {
@@ -36,7 +35,7 @@ export function squaredDistances(X: StoredMatrix): Matrix {
   if (nat) {
     // The same entries, fused: each Gram tile becomes distances as soon as it is summed.
     const D = zeros(n, n);
-    if (nat.sqdist(X.data, n, X.cols, D.data, n * n * X.cols >= PARALLEL_MIN_WORK ? threadCount() : 1)) return D;
+    if (nat.sqdist(X.data, n, X.cols, D.data, nativeThreads(n * n * X.cols))) return D;
   }
   const G = tcrossprodUpper(X);
   const g = G.data;
