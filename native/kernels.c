@@ -762,6 +762,131 @@ static void house_apply(const double *restrict house, const double *restrict h, 
   }
 }
 
+/*
+ * Math.log as V8 computes it. V8 does not call the C library's log: it carries its own port of
+ * fdlibm's e_log.c (Sun Microsystems 1993, freely distributable with its notice), and glibc's
+ * table-driven log differs from it in the last bit for some inputs. This is that algorithm — the
+ * reduction x = 2^k·(1 + f), s = f/(2 + f), the degree-14 polynomial in s with fdlibm's minimax
+ * coefficients Lg1…Lg7, and the same order of operations — so the native generator's normals
+ * equal JavaScript's bit for bit (test/linalg/backends.test.ts compares both over the whole range).
+ */
+static inline uint32_t hi_word(double x) {
+  uint64_t b;
+  memcpy(&b, &x, 8);
+  return (uint32_t)(b >> 32);
+}
+static inline uint32_t lo_word(double x) {
+  uint64_t b;
+  memcpy(&b, &x, 8);
+  return (uint32_t)b;
+}
+static inline double with_hi_word(double x, uint32_t hi) {
+  uint64_t b;
+  memcpy(&b, &x, 8);
+  b = ((uint64_t)hi << 32) | (b & 0xffffffffu);
+  memcpy(&x, &b, 8);
+  return x;
+}
+
+static double v8_log(double x) {
+  static const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10,
+                      two54 = 1.80143985094819840000e+16, Lg1 = 6.666666666666735130e-01,
+                      Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
+                      Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01,
+                      Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
+  int32_t hx = (int32_t)hi_word(x);
+  const uint32_t lx = lo_word(x);
+  int32_t k = 0;
+  if (hx < 0x00100000) { /* x < 2^-1022: zero, negative or subnormal */
+    if (((hx & 0x7fffffff) | (int32_t)lx) == 0) return -INFINITY;
+    if (hx < 0) return NAN;
+    k -= 54;
+    x *= two54;
+    hx = (int32_t)hi_word(x);
+  }
+  if (hx >= 0x7ff00000) return x + x; /* +∞ or NaN */
+  k += (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  const int32_t i0 = (hx + 0x95f64) & 0x100000;
+  x = with_hi_word(x, (uint32_t)(hx | (i0 ^ 0x3ff00000))); /* x or x/2 into [√2/2, √2) */
+  k += i0 >> 20;
+  const double f = x - 1.0;
+  if ((0x000fffff & (2 + hx)) < 3) { /* |f| < 2^-20 */
+    if (f == 0.0) {
+      if (k == 0) return 0.0;
+      const double dk = (double)k;
+      return dk * ln2_hi + dk * ln2_lo;
+    }
+    const double R = f * f * (0.5 - 0.33333333333333333 * f);
+    if (k == 0) return f - R;
+    const double dk = (double)k;
+    return dk * ln2_hi - ((R - dk * ln2_lo) - f);
+  }
+  const double s = f / (2.0 + f);
+  const double dk = (double)k;
+  const double z = s * s;
+  int32_t i = hx - 0x6147a;
+  const double w = z * z;
+  const int32_t j = 0x6b851 - hx;
+  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  i |= j;
+  const double R = t2 + t1;
+  /* fdlibm branches four ways here on i > 0 and k == 0; for the generator's uniform s both are
+   * coin flips, so every candidate is computed and one selected (no mispredicted branches). */
+  const double hfsq = 0.5 * f * f;
+  const double a1 = s * (hfsq + R), a2 = s * (f - R);
+  const double r0 = i > 0 ? f - (hfsq - a1) : f - a2;
+  const double rk = i > 0 ? dk * ln2_hi - ((hfsq - (a1 + dk * ln2_lo)) - f) : dk * ln2_hi - ((a2 - dk * ln2_lo) - f);
+  return k == 0 ? r0 : rk;
+}
+
+/*
+ * util/rng.ts's fillNormal: `count` standard normals into out by the Marsaglia polar method from
+ * the xoshiro128** state st (advanced in place), the same draws in the same order; returns the
+ * spare variate when count is odd (NaN otherwise), which the generator keeps for its next draw.
+ */
+static inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+static double fill_normal(uint32_t *st, double *out, long count) {
+  /* Pairs are drawn a block at a time and transformed in a second loop, so the generator's serial
+   * chain and the independent logarithms and square roots each run at their own pace. */
+  enum { BLOCK = 128 };
+  double uvs[3 * BLOCK];
+  uint32_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  uint32_t r[4];
+  double spare = NAN;
+  for (long i = 0; i < count;) {
+    const long want = (count - i + 1) / 2, nb = want < BLOCK ? want : BLOCK;
+    /* Each trial is written to the next slot and kept by advancing p only when accepted
+     * (0 < s < 1): no branch on the coin flip, so the generator's chain never stalls. */
+    for (long p = 0; p < nb;) {
+      for (int q = 0; q < 4; q++) {
+        r[q] = rotl32(s1 * 5u, 7) * 9u;
+        const uint32_t t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl32(s3, 11);
+      }
+      /* 53-bit uniforms as rng.ts builds them: integers below 2^53, so every step is exact. */
+      const double u = 2.0 * (((double)(r[0] >> 5) * 67108864.0 + (double)(r[1] >> 6)) / 9007199254740992.0) - 1.0;
+      const double v = 2.0 * (((double)(r[2] >> 5) * 67108864.0 + (double)(r[3] >> 6)) / 9007199254740992.0) - 1.0;
+      const double s = u * u + v * v;
+      uvs[3 * p] = u;
+      uvs[3 * p + 1] = v;
+      uvs[3 * p + 2] = s;
+      p += (s < 1.0) & (s != 0.0);
+    }
+    for (long p = 0; p < nb; p++) {
+      const double s = uvs[3 * p + 2];
+      const double f = sqrt((-2.0 * v8_log(s)) / s);
+      out[i++] = uvs[3 * p] * f;
+      if (i < count) out[i++] = uvs[3 * p + 1] * f;
+      else spare = uvs[3 * p + 1] * f;
+    }
+  }
+  st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
+  return spare;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* N-API glue                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
@@ -1022,6 +1147,32 @@ static napi_value js_house_apply(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fillNormal(state: Uint32Array(4), out: Float64Array, start, end) → spare (NaN when none) */
+static napi_value js_fill_normal(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  arr st, out;
+  long start, end;
+  if (!get_arr(env, argv[0], &st, "fillNormal", 0) || !get_arr(env, argv[1], &out, "fillNormal", 1) ||
+      !get_long(env, argv[2], &start, "fillNormal", 2) || !get_long(env, argv[3], &end, "fillNormal", 3))
+    return NULL;
+  if (!want(env, &st, napi_uint32_array, 4, "fillNormal", 0) || !want(env, &out, napi_float64_array, (size_t)end, "fillNormal", 1))
+    return NULL;
+  const double spare = end > start ? fill_normal(st.data, (double *)out.data + start, end - start) : NAN;
+  napi_value r;
+  napi_create_double(env, spare, &r);
+  return r;
+}
+
+/* logInPlace(x: Float64Array): x ← Math.log(x) by the kernels' own log (for the tests). */
+static napi_value js_log_in_place(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  arr x;
+  if (!get_arr(env, argv[0], &x, "logInPlace", 0) || !want(env, &x, napi_float64_array, 0, "logInPlace", 0)) return NULL;
+  double *p = x.data;
+  for (size_t i = 0; i < x.len; i++) p[i] = v8_log(p[i]);
+  return NULL;
+}
+
 static napi_value js_simd(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -1058,6 +1209,8 @@ NAPI_MODULE_INIT() {
       {"tql", js_tql},
       {"inverseVectors", js_inverse_vectors},
       {"houseApply", js_house_apply},
+      {"fillNormal", js_fill_normal},
+      {"logInPlace", js_log_in_place},
       {"simd", js_simd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -35,6 +35,14 @@ export interface NativeKernels {
   /** eigen.ts's tql (e: its shifted copy, overwritten); −1 when QL did not converge, else 0. */
   tql(d: Float64Array, e: Float64Array, z: Float64Array | null, n: number, cs: Float64Array): number;
   houseApply(house: Float64Array, h: Float64Array, n: number, X: Float64Array, nv: number): void;
+  /**
+   * util/rng.ts's fillNormal over out[start, end) from the xoshiro128** state (advanced in place);
+   * returns the spare variate when the count is odd, else NaN. Its logarithm is V8's own
+   * (fdlibm's algorithm), so the draws equal JavaScript's bit for bit.
+   */
+  fillNormal(state: Uint32Array, out: Float64Array, start: number, end: number): number;
+  /** x ← log(x) by that logarithm, for the tests that hold it to Math.log. */
+  logInPlace(x: Float64Array): void;
   /** The vector width chosen at load: 'avx512', 'avx2', 'sse2' or 'generic'. */
   simd(): string;
 }

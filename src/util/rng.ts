@@ -1,8 +1,16 @@
+// The native addon is linalg's (the one native module); only its normal generator is used here.
+import { native, type NativeKernels } from '../linalg/native.js';
+
 /**
  * Seeded pseudo-random generator (xoshiro128**, seeded through splitmix32).
  * Every random step in phenomap takes one of these; `Math.random` is never used,
  * so the same seed gives the same output on every machine.
  */
+// Below this many draws the call into the addon costs more than it saves.
+const NATIVE_MIN_DRAWS = 32;
+// fillNormalNative's hand-over of the generator state, shared (JavaScript runs one call at a time).
+const stateScratch = new Uint32Array(4);
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -89,6 +97,8 @@ export class Rng {
       out[i++] = this.spare;
       this.spare = NaN;
     }
+    const nat = end - i >= NATIVE_MIN_DRAWS ? native() : null;
+    if (nat) return this.fillNormalNative(nat, out, i, end);
     let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
     while (i < end) {
       let u: number, v: number, s: number;
@@ -116,6 +126,14 @@ export class Rng {
       else this.spare = v * f;
     }
     this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    return out;
+  }
+
+  /** fillNormal's loop in the native addon (about 3× faster): the same draws, state and spare. */
+  private fillNormalNative(nat: NativeKernels, out: Float64Array, i: number, end: number): Float64Array {
+    stateScratch[0] = this.s0; stateScratch[1] = this.s1; stateScratch[2] = this.s2; stateScratch[3] = this.s3;
+    this.spare = nat.fillNormal(stateScratch, out, i, end);
+    this.s0 = stateScratch[0]!; this.s1 = stateScratch[1]!; this.s2 = stateScratch[2]!; this.s3 = stateScratch[3]!;
     return out;
   }
 

@@ -8,7 +8,7 @@ import { describe, it, expect, vi, beforeAll } from 'vitest';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as fast from '../../src/linalg/index.js';
-import { nativeAvailable } from '../../src/linalg/native.js';
+import { native, nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { Rng } from '../../src/util/rng.js';
 
 type Linalg = typeof fast;
@@ -95,6 +95,55 @@ describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('nat
     const X = randomMatrix(203, 131, 21), Y = randomMatrix(77, 131, 22);
     const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X)];
     for (let t = 0; t < 3; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
+  });
+
+  it('the normal generator draws the JS normals, spare and state included, bit for bit', () => {
+    // Odd and even counts, counts below the native threshold, a spare carried between calls, an
+    // offset start, and a long run (≈ 1.1 M logarithms over the polar method's s ∈ (0, 1)).
+    const cuts = [0, 1, 2, 33, 64, 97, 98, 1000, 1031, 1_500_000, 1_500_010, 2_250_001];
+    const draw = (nativeOn: boolean) => {
+      useNative(nativeOn);
+      try {
+        const r = new Rng(2024);
+        const out = new Float64Array(cuts.at(-1)!);
+        for (let c = 1; c < cuts.length; c++) r.fillNormal(out, cuts[c - 1], cuts[c]);
+        return { out, next: [r.normal(), r.normal(), r.uniform()] };
+      } finally {
+        useNative(true);
+      }
+    };
+    const nat = draw(true), js = draw(false);
+    expectIdentical(nat.out, js.out);
+    expect(nat.next).toEqual(js.next);
+  });
+
+  it("the kernels' logarithm is Math.log bit for bit across the whole double range", () => {
+    const rng = new Rng(5);
+    const bits = new DataView(new ArrayBuffer(8));
+    const x = new Float64Array(400_000);
+    for (let i = 0; i < x.length; i++) {
+      switch (i % 4) {
+        case 0: // any positive double, NaN and ∞ included
+          bits.setUint32(0, rng.nextUint32() & 0x7fffffff);
+          bits.setUint32(4, rng.nextUint32());
+          x[i] = bits.getFloat64(0);
+          break;
+        case 1: // near 1, where fdlibm takes its |f| < 2⁻²⁰ branch
+          x[i] = 1 + (rng.uniform() - 0.5) * 2 ** -rng.int(60);
+          break;
+        case 2: // subnormals to overflow
+          x[i] = rng.uniform() * 2 ** (rng.int(2100) - 1075);
+          break;
+        default: // the generator's own range
+          x[i] = rng.uniform();
+      }
+    }
+    const edge = [0, -0, -1, -Infinity, Infinity, NaN, 1, 2, 0.5, Math.SQRT2, Math.SQRT1_2, Number.MIN_VALUE,
+      2 ** -1022, 2 ** -1022 - Number.MIN_VALUE, Number.MAX_VALUE, 1 + 2 ** -52, 1 - 2 ** -53, 1 + 2 ** -20, 1 - 2 ** -20];
+    const y = Float64Array.from([...x, ...edge]);
+    const want = y.map(Math.log);
+    native()!.logInPlace(y);
+    expectIdentical(y, want);
   });
 });
 
