@@ -17,6 +17,7 @@
 #include <node_api.h>
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -762,6 +763,252 @@ static void house_apply(const double *restrict house, const double *restrict h, 
   }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Affinity propagation                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * One fused sweep over rows of S, R, A (n × n): the twin of fusedPass in
+ * src/cluster/affinityPropagation.ts and of the wasm ap_rows, with the same floating-point
+ * operations in the same order for every entry (so R, A, E, run and the column sums are
+ * bit-identical, up to the sign of exact zeros that no comparison or non-zero sum can see).
+ * flags: 1 availabilities of iteration t from the column sums cs, with E and the run counters;
+ * 2 responsibilities of t + 1; 4 add max(R, 0) (the diagonal: R) of the new responsibilities to
+ * ncs in row order. The row max of A + S is kept per vector lane (max, second max, FIRST argmax)
+ * and per scalar group (the diagonal and the columns past the last full vector, in index order);
+ * the groups merge with the smallest index winning ties, which gives the sequential scan's
+ * (y1, y2, I) exactly. The diagonal is kept out of the lanes by S[i][i] = −∞ for the sweep.
+ */
+typedef long long v4l __attribute__((vector_size(32)));
+
+static inline v4d vmax0(v4d x) { return (v4d)((v4l)x & (v4l)(x > splat(0.0))); } /* 0 < x ? x : 0 */
+static inline v4d vsel(v4l m, v4d a, v4d b) { return (v4d)(((v4l)a & m) | ((v4l)b & ~m)); } /* m ? a : b */
+
+/* The sequential scan's step: v joins (y1, y2, I) at index j (after every smaller index). */
+static inline void scan_push(double v, long j, double *y1, double *y2, long *I) {
+  if (v > *y2) {
+    if (v > *y1) {
+      *y2 = *y1;
+      *y1 = v;
+      *I = j;
+    } else *y2 = v;
+  }
+}
+
+/* Merge group (g1, g2, gI) into (y1, y2, I): the larger max wins, ties to the smaller index. */
+static inline void merge_group(double g1, double g2, long gI, double *y1, double *y2, long *I) {
+  if (g1 > *y1 || (g1 == *y1 && gI < *I)) {
+    *y2 = *y1 < g2 ? g2 : *y1;
+    *y1 = g1;
+    *I = gI;
+  } else if (*y2 < g1) *y2 = g1;
+}
+
+typedef struct {
+  double *S, *R, *A;
+  const double *cs;
+  double *ncs;
+  uint8_t *E;
+  int32_t *run;
+  long n;
+  double d, omd;
+} ap_state;
+
+MULTIVERSION
+static long ap_rows(const ap_state *P, int flags, long r0, long r1) {
+  const long n = P->n, pend = n & ~3L;
+  const double d = P->d, omd = P->omd;
+  const v4d vd = splat(d), vomd = splat(omd);
+  const double *cs = P->cs;
+  double *ncs = P->ncs;
+  long K = 0;
+  for (long i = r0; i < r1; i++) {
+    double *pS = P->S + i * n, *pR = P->R + i * n, *pA = P->A + i * n;
+    const double rii = pR[i];
+    v4d vy1 = splat(-INFINITY), vy2 = splat(-INFINITY);
+    v4l vI = {0, 0, 0, 0}, vj = {0, 1, 2, 3};
+    const v4l four = {4, 4, 4, 4};
+    double s1 = -INFINITY, s2 = -INFINITY; /* the scalar group */
+    long sI = 0;
+    if (flags & 1) {
+      const double sS = pS[i];
+      double aii = pA[i];
+      pS[i] = -INFINITY;
+      for (long j = 0; j < pend; j += 4) {
+        const v4d a = loadu(pA + j) * vd - vmax0(vmax0(loadu(pR + j)) - loadu(cs + j)) * vomd;
+        storeu(pA + j, a);
+        const v4d v = a + loadu(pS + j);
+        const v4l m = (v4l)(v > vy1);
+        vI = (vj & m) | (vI & ~m);
+        const v4d mn = vsel((v4l)(vy1 < v), vy1, v);
+        vy2 = vsel((v4l)(vy2 < mn), mn, vy2);
+        vy1 = vsel((v4l)(vy1 < v), v, vy1);
+        vj += four;
+      }
+      pS[i] = sS;
+      aii = aii * d - (rii - cs[i]) * omd; /* the diagonal: unclipped */
+      pA[i] = aii;
+      if (i < pend) scan_push(aii + sS, i, &s1, &s2, &sI);
+      for (long j = pend; j < n; j++) {
+        if (j == i) {
+          scan_push(aii + sS, i, &s1, &s2, &sI);
+          continue;
+        }
+        const double r = pR[j] > 0 ? pR[j] : 0.0, t = r - cs[j];
+        const double a = pA[j] * d - (t > 0 ? t : 0.0) * omd;
+        pA[j] = a;
+        scan_push(a + pS[j], j, &s1, &s2, &sI);
+      }
+      const uint8_t e = aii + rii > 0;
+      if (e == P->E[i]) P->run[i]++;
+      else {
+        P->E[i] = e;
+        P->run[i] = 1;
+      }
+      K += e;
+    } else if (flags & 2) {
+      for (long j = 0; j < pend; j += 4) {
+        const v4d v = loadu(pA + j) + loadu(pS + j);
+        const v4l m = (v4l)(v > vy1);
+        vI = (vj & m) | (vI & ~m);
+        const v4d mn = vsel((v4l)(vy1 < v), vy1, v);
+        vy2 = vsel((v4l)(vy2 < mn), mn, vy2);
+        vy1 = vsel((v4l)(vy1 < v), v, vy1);
+        vj += four;
+      }
+      for (long j = pend; j < n; j++) scan_push(pA[j] + pS[j], j, &s1, &s2, &sI);
+    }
+    if (!(flags & 2)) continue;
+    double y1 = vy1[0], y2 = vy2[0];
+    long I = vI[0];
+    for (int l = 1; l < 4; l++) merge_group(vy1[l], vy2[l], vI[l], &y1, &y2, &I);
+    merge_group(s1, s2, sI, &y1, &y2, &I);
+    /* R = R·d + (S − y1)·(1−d) over the row, then column I and the diagonal redone from their
+       saved R and column sums (so each gets exactly one, correct, term). */
+    const double rI = pR[I], nI = ncs[I], ni = ncs[i];
+    const v4d vy = splat(y1);
+    if (flags & 4) {
+      for (long j = 0; j < pend; j += 4) {
+        const v4d r = loadu(pR + j) * vd + (loadu(pS + j) - vy) * vomd;
+        storeu(pR + j, r);
+        storeu(ncs + j, loadu(ncs + j) + vmax0(r));
+      }
+    } else {
+      for (long j = 0; j < pend; j += 4) storeu(pR + j, loadu(pR + j) * vd + (loadu(pS + j) - vy) * vomd);
+    }
+    for (long j = pend; j < n; j++) {
+      const double r = pR[j] * d + (pS[j] - y1) * omd;
+      pR[j] = r;
+      if (flags & 4) ncs[j] = ncs[j] + (r > 0 ? r : 0.0);
+    }
+    double r;
+    if (I != i) {
+      r = rI * d + (pS[I] - y2) * omd;
+      pR[I] = r;
+      if (flags & 4) ncs[I] = nI + (r > 0 ? r : 0.0);
+      r = rii * d + (pS[i] - y1) * omd;
+    } else {
+      r = rii * d + (pS[i] - y2) * omd;
+    }
+    pR[i] = r;
+    if (flags & 4) ncs[i] = ni + r;
+  }
+  return K;
+}
+
+/*
+ * ncs[j] += (i ≠ j ? max(R[i][j], 0) : R[j][j]) for rows [r0, r1) in row order, columns [c0, c1):
+ * the column sums of rows the second thread swept, continuing each sum in numpy's row order.
+ */
+MULTIVERSION
+static void ap_colsum(const ap_state *P, long r0, long r1, long c0, long c1) {
+  const long n = P->n, vend = c0 + ((c1 - c0) & ~3L);
+  double *ncs = P->ncs;
+  for (long i = r0; i < r1; i++) {
+    const double *pR = P->R + i * n;
+    const double ni = ncs[i];
+    long j = c0;
+    for (; j < vend; j += 4) storeu(ncs + j, loadu(ncs + j) + vmax0(loadu(pR + j)));
+    for (; j < c1; j++) ncs[j] = ncs[j] + (pR[j] > 0 ? pR[j] : 0.0);
+    if (i >= c0 && i < c1) ncs[i] = ni + pR[i];
+  }
+}
+
+/*
+ * The two-thread split: the calling thread claims row chunks from the top and sums columns as it
+ * goes (so its rows [0, m) are added in order), the pool thread claims from the bottom without;
+ * whoever is faster takes more (the machine is shared: a preempted helper costs one chunk, not
+ * half the pass). Then both add the rows [m, n) to the column sums, split by columns.
+ */
+typedef struct {
+  const ap_state *P;
+  int flags;
+  long cr, nch, front_cap; /* rows per chunk, chunks, most chunks the front may take (tests) */
+  _Atomic long long claims; /* front count in the low 32 bits, back count in the high 32 */
+  long front[2];            /* valid front claims by thread */
+  long K[2];
+  long m, cc, ncc;
+  _Atomic long col_next;
+} ap_split;
+
+typedef struct {
+  ap_split *J;
+  int t;
+} ap_arg;
+
+static void ap_rows_task(void *arg) {
+  const ap_arg *a = arg;
+  ap_split *J = a->J;
+  long K = 0, F = 0;
+  for (;;) {
+    const int front = a->t == 0;
+    if (front && F >= J->front_cap) break;
+    const long long old = atomic_fetch_add(&J->claims, front ? 1LL : (1LL << 32));
+    const long f = (long)(old & 0xffffffffLL), b = (long)(old >> 32);
+    if (f + b >= J->nch) break;
+    const long q = front ? f : J->nch - 1 - b;
+    const long r0 = q * J->cr, r1 = r0 + J->cr < J->P->n ? r0 + J->cr : J->P->n;
+    K += ap_rows(J->P, front ? J->flags : J->flags & 3, r0, r1);
+    if (front) F++;
+  }
+  J->K[a->t] = K;
+  J->front[a->t] = F;
+}
+
+static void ap_colsum_task(void *arg) {
+  const ap_arg *a = arg;
+  ap_split *J = a->J;
+  for (long q = atomic_fetch_add(&J->col_next, 1); q < J->ncc; q = atomic_fetch_add(&J->col_next, 1)) {
+    const long c0 = q * J->cc, c1 = c0 + J->cc < J->P->n ? c0 + J->cc : J->P->n;
+    ap_colsum(J->P, J->m, J->P->n, c0, c1);
+  }
+}
+
+/* One pass over all rows on `threads` threads (1 or 2); front_cap < 0: no cap. Returns K. */
+static long ap_pass(const ap_state *P, int flags, int threads, long front_cap) {
+  const long n = P->n;
+  if (threads < 2 || n < 8) return ap_rows(P, flags, 0, n);
+  ap_split J;
+  J.P = P;
+  J.flags = flags;
+  J.cr = (n + 63) / 64;
+  J.nch = (n + J.cr - 1) / J.cr;
+  J.front_cap = front_cap < 0 ? J.nch : front_cap;
+  atomic_init(&J.claims, 0);
+  J.front[0] = J.front[1] = J.K[0] = J.K[1] = 0;
+  ap_arg args[2] = {{&J, 0}, {&J, 1}};
+  run_parallel(ap_rows_task, args, sizeof(ap_arg), 2);
+  const long K = J.K[0] + J.K[1];
+  J.m = J.front[0] * J.cr < n ? J.front[0] * J.cr : n;
+  if ((flags & 4) && J.m < n) {
+    J.cc = 256;
+    J.ncc = (n + J.cc - 1) / J.cc;
+    atomic_init(&J.col_next, 0);
+    run_parallel(ap_colsum_task, args, sizeof(ap_arg), 2);
+  }
+  return K;
+}
+
 /*
  * Math.log as V8 computes it. V8 does not call the C library's log: it carries its own port of
  * fdlibm's e_log.c (Sun Microsystems 1993, freely distributable with its notice), and glibc's
@@ -1147,6 +1394,41 @@ static napi_value js_house_apply(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * apPass(S, R, A, cs, ncs, E, run, n, d, omd, flags, threads, frontCap) → K: one affinity-
+ * propagation sweep (ap_rows' flags) over all rows; frontCap ≥ 0 caps the calling thread's row
+ * chunks (tests force the split with it), −1 none.
+ */
+static napi_value js_ap_pass(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  arr S, R, A, cs, ncs, E, run;
+  long n, flags, threads;
+  double d, omd;
+  int64_t cap;
+  const char *fn = "apPass";
+  if (!get_arr(env, argv[0], &S, fn, 0) || !get_arr(env, argv[1], &R, fn, 1) || !get_arr(env, argv[2], &A, fn, 2) ||
+      !get_arr(env, argv[3], &cs, fn, 3) || !get_arr(env, argv[4], &ncs, fn, 4) || !get_arr(env, argv[5], &E, fn, 5) ||
+      !get_arr(env, argv[6], &run, fn, 6) || !get_long(env, argv[7], &n, fn, 7))
+    return NULL;
+  if (napi_get_value_double(env, argv[8], &d) != napi_ok || napi_get_value_double(env, argv[9], &omd) != napi_ok ||
+      !get_long(env, argv[10], &flags, fn, 10) || !get_long(env, argv[11], &threads, fn, 11) ||
+      napi_get_value_int64(env, argv[12], &cap) != napi_ok) {
+    napi_throw_type_error(env, NULL, "apPass: arguments 8–12 must be numbers");
+    return NULL;
+  }
+  const size_t nn = (size_t)n * (size_t)n;
+  if (!want(env, &S, napi_float64_array, nn, fn, 0) || !want(env, &R, napi_float64_array, nn, fn, 1) ||
+      !want(env, &A, napi_float64_array, nn, fn, 2) || !want(env, &cs, napi_float64_array, (size_t)n, fn, 3) ||
+      !want(env, &ncs, napi_float64_array, (size_t)n, fn, 4) || !want(env, &E, napi_uint8_array, (size_t)n, fn, 5) ||
+      !want(env, &run, napi_int32_array, (size_t)n, fn, 6))
+    return NULL;
+  const ap_state P = {S.data, R.data, A.data, cs.data, ncs.data, E.data, run.data, n, d, omd};
+  const long K = n > 0 ? ap_pass(&P, (int)flags, (int)threads, (long)cap) : 0;
+  napi_value r;
+  napi_create_int64(env, K, &r);
+  return r;
+}
+
 /* fillNormal(state: Uint32Array(4), out: Float64Array, start, end) → spare (NaN when none) */
 static napi_value js_fill_normal(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -1209,6 +1491,7 @@ NAPI_MODULE_INIT() {
       {"tql", js_tql},
       {"inverseVectors", js_inverse_vectors},
       {"houseApply", js_house_apply},
+      {"apPass", js_ap_pass},
       {"fillNormal", js_fill_normal},
       {"logInPlace", js_log_in_place},
       {"simd", js_simd},

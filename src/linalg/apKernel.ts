@@ -27,6 +27,7 @@
 import type { Worker } from 'node:worker_threads';
 import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
 import { WorkerSlot, awaitReady, spawnKernelWorker } from './wasm/threads.js';
+import { native, type NativeKernels } from './native.js';
 
 export interface ApWorkspace {
   readonly n: number;
@@ -157,7 +158,7 @@ const helper = new WorkerSlot(spawnHelper, helperReady);
  * (the distance matrix). Optional: the first two-thread workspace starts it anyway.
  */
 export function prestartApHelper(): void {
-  helper.prestart();
+  if (!native()) helper.prestart(); // the native pass runs on the addon's own threads
 }
 
 // ---- workspace -----------------------------------------------------------------------------------
@@ -183,9 +184,12 @@ const BLOCK_BYTES = 256 * 1024;
  * cannot start). Valid until the next linalg call (the wasm memory is shared scratch).
  */
 export function apWorkspace(n: number, opts: ApWorkspaceOptions = {}): ApWorkspace | null {
-  if (!wasm || !Number.isInteger(n) || n < 2) return null;
-  const L = layout(n);
+  if (!Number.isInteger(n) || n < 2) return null;
   const mode = opts.mode ?? 'auto';
+  const nat = native();
+  if (nat && (mode === 'auto' || mode === 'native')) return nativeWorkspace(nat, n, opts);
+  if (!wasm || mode === 'native') return null;
+  const L = layout(n);
   if (mode !== 'streamed' && (mode === 'resident' || L.end <= RESIDENT_MAX_BYTES) && wasmReserve(L.end))
     return resident(n, L, opts.threads ?? 1, opts.maxMainChunks ?? Infinity);
   if (mode === 'resident') return null;
@@ -292,10 +296,11 @@ export interface ApWorkspaceOptions {
   /** Streamed mode: use this n² array as S (prepared in place by the caller). */
   externalS?: Float64Array;
   /**
-   * Default 'auto': resident (shared wasm memory) up to 256 MiB, then private (R, A in a wasm
-   * memory of their own, freed after use, S streamed), then streamed (everything on the JS heap).
+   * Default 'auto': native when the addon is built, else resident (shared wasm memory) up to
+   * 256 MiB, then private (R, A in a wasm memory of their own, freed after use, S streamed), then
+   * streamed (everything on the JS heap). An explicit wasm mode skips the native kernels.
    */
-  mode?: 'auto' | 'resident' | 'private' | 'streamed';
+  mode?: 'auto' | 'native' | 'resident' | 'private' | 'streamed';
   /** Streamed mode: rows per block (default: about 256 KiB per matrix). */
   blockRows?: number;
   /**
@@ -304,6 +309,93 @@ export interface ApWorkspaceOptions {
    * phase, deterministic.
    */
   maxMainChunks?: number;
+}
+
+/**
+ * Which passes run on two threads. Passes 0–3 alternate one and two threads, then the faster
+ * (running estimate) is used, with a probe of the other every 8th pass — the machine is shared,
+ * and two threads lose when the second core is busy (the caller then waits for a preempted
+ * helper). Only full passes (availabilities and responsibilities) are timed; the others alternate.
+ */
+function threadChooser() {
+  let fullPasses = 0, est1 = Infinity, est2 = Infinity;
+  return {
+    reset(): void {
+      fullPasses = 0;
+      est1 = est2 = Infinity;
+    },
+    twoThreads(full: boolean): boolean {
+      return !full || fullPasses < 4 ? (fullPasses & 1) === 0 : (fullPasses % 8 === 7) !== (est2 < est1);
+    },
+    record(full: boolean, two: boolean, ms: number): void {
+      if (!full) return;
+      if (two) est2 = est2 === Infinity ? ms : 0.5 * (est2 + ms);
+      else est1 = est1 === Infinity ? ms : 0.5 * (est1 + ms);
+      fullPasses++;
+    },
+  };
+}
+
+/**
+ * Native mode's S, R and A, kept between calls while 3·n² doubles fit in RESIDENT_MAX_BYTES, as
+ * the resident wasm memory is: a fresh 180 MB (n = 2,736) costs ~100 ms of first-touch page
+ * faults on a VM, once per AP call otherwise. Larger workspaces are allocated per call and
+ * left to the garbage collector.
+ */
+let nativeCache: Float64Array | null = null;
+
+/**
+ * Native mode: S, R, A are plain Float64Arrays the addon sweeps in place (S the caller's with
+ * externalS), with the same two-ended two-thread split as resident mode on the addon's POSIX
+ * threads, at any n.
+ */
+function nativeWorkspace(nat: NativeKernels, n: number, opts: ApWorkspaceOptions): ApWorkspace {
+  const nn = n * n;
+  const ownS = !(opts.externalS && opts.externalS.length === nn);
+  let R: Float64Array, A: Float64Array, S: Float64Array;
+  if (3 * nn * 8 <= RESIDENT_MAX_BYTES) {
+    if (!nativeCache || nativeCache.length < 3 * nn) nativeCache = new Float64Array(3 * nn);
+    R = nativeCache.subarray(0, nn);
+    A = nativeCache.subarray(nn, 2 * nn);
+    S = ownS ? nativeCache.subarray(2 * nn, 3 * nn) : opts.externalS!;
+  } else {
+    R = new Float64Array(nn);
+    A = new Float64Array(nn);
+    S = ownS ? new Float64Array(nn) : opts.externalS!;
+  }
+  const cs0 = new Float64Array(n), cs1 = new Float64Array(n);
+  const run = new Int32Array(n);
+  const E = new Uint8Array(n);
+  const threads = (opts.threads ?? 1) > 1 && n >= 8 ? 2 : 1;
+  const frontCap = opts.maxMainChunks ?? -1;
+  const chooser = threadChooser();
+  let cur = 0; // which column-sum vector holds the current responsibilities' sums
+  return {
+    n,
+    S,
+    R,
+    A,
+    E,
+    run,
+    threads,
+    reset() {
+      zeroMessages(R, A, cs0, cs1, run, E);
+      cur = 0;
+      chooser.reset();
+    },
+    pass(doAvail, doResp, damping) {
+      const cs = cur === 0 ? cs0 : cs1, ncs = cur === 0 ? cs1 : cs0;
+      if (doResp) ncs.fill(0);
+      const flags = (doAvail ? 1 : 0) | (doResp ? 6 : 0);
+      const full = doAvail && doResp;
+      const two = threads > 1 && (frontCap >= 0 || chooser.twoThreads(full));
+      const t0 = performance.now();
+      const K = nat.apPass(S, R, A, cs, ncs, E, run, n, damping, 1 - damping, flags, two ? 2 : 1, frontCap);
+      chooser.record(full, two, performance.now() - t0);
+      if (doResp) cur = 1 - cur;
+      return K;
+    },
+  };
 }
 
 function streamed(n: number, externalS?: Float64Array, blockRows?: number): ApWorkspace | null {
@@ -357,7 +449,7 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
   const cc = Math.max(2, 2 * Math.ceil(n / 32));
   const ncc = Math.ceil(n / cc);
 
-  let fullPasses = 0, est1 = Infinity, est2 = Infinity;
+  const chooser = threadChooser();
   const dispatch = (cmd: number) => {
     const c = h!.ctrl;
     c[CMD] = cmd;
@@ -433,8 +525,7 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
     reset() {
       zeroMessages(R, A, cs0, cs1, run, E);
       cur = 0;
-      fullPasses = 0;
-      est1 = est2 = Infinity;
+      chooser.reset();
     },
     pass(doAvail, doResp, damping) {
       const d = damping, omd = 1 - damping;
@@ -445,19 +536,11 @@ function resident(n: number, L: Layout, threads: number, maxMainChunks: number):
       if (!h) {
         K = W.ap_rows(L.S, L.R, L.A, cs, ncs, L.E, L.run, n, d, omd, flags, 0, n);
       } else {
-        // Adaptive: passes 0–3 alternate one and two threads, then the faster (running estimate)
-        // is used, with a probe of the other every 8th pass — the machine is shared, and two
-        // threads lose when the second core is busy (the caller then waits for a preempted worker).
         const full = doAvail && doResp;
-        const use2 = !full || fullPasses < 4 ? (fullPasses & 1) === 0 : (fullPasses % 8 === 7) !== (est2 < est1);
+        const use2 = chooser.twoThreads(full);
         const t0 = performance.now();
         K = use2 ? twoThreads(cs, ncs, flags, d, omd) : W.ap_rows(L.S, L.R, L.A, cs, ncs, L.E, L.run, n, d, omd, flags, 0, n);
-        if (full) {
-          const dt = performance.now() - t0;
-          if (use2) est2 = est2 === Infinity ? dt : 0.5 * (est2 + dt);
-          else est1 = est1 === Infinity ? dt : 0.5 * (est1 + dt);
-          fullPasses++;
-        }
+        chooser.record(full, use2, performance.now() - t0);
       }
       if (doResp) cur = 1 - cur;
       return K;

@@ -36,6 +36,14 @@ export interface NativeKernels {
   tql(d: Float64Array, e: Float64Array, z: Float64Array | null, n: number, cs: Float64Array): number;
   houseApply(house: Float64Array, h: Float64Array, n: number, X: Float64Array, nv: number): void;
   /**
+   * One affinity-propagation sweep over all rows (apKernel.ts's flags: 1 availabilities, 2
+   * responsibilities, 4 their column sums into ncs), the twin of cluster/affinityPropagation.ts's
+   * fusedPass, on 1 or 2 threads; frontCap ≥ 0 caps the calling thread's row chunks (tests).
+   * Returns the number of exemplar candidates.
+   */
+  apPass(S: Float64Array, R: Float64Array, A: Float64Array, cs: Float64Array, ncs: Float64Array, E: Uint8Array,
+    run: Int32Array, n: number, d: number, omd: number, flags: number, threads: number, frontCap: number): number;
+  /**
    * util/rng.ts's fillNormal over out[start, end) from the xoshiro128** state (advanced in place);
    * returns the spare variate when the count is odd, else NaN. Its logarithm is V8's own
    * (fdlibm's algorithm), so the draws equal JavaScript's bit for bit.

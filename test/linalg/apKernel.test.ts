@@ -1,16 +1,18 @@
 /**
- * The wasm affinity-propagation pass (src/linalg/apKernel.ts) against the pure-JS fused pass it
- * mirrors: R, A, E, the run-length counters and K must agree entry for entry after every pass
+ * The wasm and native affinity-propagation passes (src/linalg/apKernel.ts) against the pure-JS
+ * fused pass they mirror: R, A, E, the run-length counters and K must agree entry for entry after every pass
  * (compared with ===, i.e. up to the sign of exact zeros, which no comparison or sum can see), on
  * odd and even n, with exact ties in A + S (integer similarities, no noise) so maxima tied across
  * SIMD lanes occur (then y2 = y1 and every column gets the same update, so which tied index is the
  * argmax cannot show; the merged y1, y2 must still be exact), with the two-thread split (dynamic
- * and forced) and the private and streamed modes (S in blocks of 3 rows, a partial last block).
+ * and forced; wasm worker or the addon's POSIX thread) and the wasm private and streamed modes (S
+ * in blocks of 3 rows, a partial last block).
  */
 import { describe, it, expect } from 'vitest';
 import { apWorkspace } from '../../src/linalg/apKernel.js';
 import { fusedPass } from '../../src/cluster/affinityPropagation.js';
 import { wasm } from '../../src/linalg/wasm/runtime.js';
+import { native } from '../../src/linalg/native.js';
 import { Rng } from '../../src/util/rng.js';
 
 function similarity(n: number, seed: number, ties: boolean): Float64Array {
@@ -27,11 +29,17 @@ function firstMismatch(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return -1;
 }
 
-describe.skipIf(!wasm)('wasm AP pass = JS fusedPass', () => {
+const modes = [
+  ...(wasm ? ([[1, 'resident'], [2, 'resident'], [2, 'split'], [1, 'private'], [1, 'streamed']] as const) : []),
+  ...(native() ? ([[1, 'native'], [2, 'native'], [2, 'native-split']] as const) : []),
+];
+if (!native()) console.warn('[skip] native AP pass: the native kernels are not built or are disabled');
+
+describe.skipIf(modes.length === 0)('wasm and native AP passes = JS fusedPass', () => {
   const cases: [number, boolean, number, string][] = [];
-  for (const n of [2, 3, 5, 8, 33, 64, 101])
+  for (const n of [2, 3, 5, 8, 9, 33, 64, 101, 131])
     for (const ties of [false, true])
-      for (const [threads, mode] of [[1, 'resident'], [2, 'resident'], [2, 'split'], [1, 'private'], [1, 'streamed']] as const)
+      for (const [threads, mode] of modes)
         cases.push([n, ties, threads, mode]);
   it.each(cases)('n = %i, ties %s, %i thread(s), %s', (n, ties, threads, mode) => {
     const damping = ties ? 0.5 : 0.7;
@@ -39,13 +47,14 @@ describe.skipIf(!wasm)('wasm AP pass = JS fusedPass', () => {
     // streamed: blocks of 3 rows (and a partial last block) through the wasm buffer
     // split: the calling thread stops after 1/3 of the row chunks, so the worker's rows and the
     // column-sum phase over them always run (otherwise timing decides who takes which chunk)
+    const split = mode === 'split' || mode === 'native-split';
     const ws = apWorkspace(n, {
       threads,
-      mode: mode === 'split' ? 'resident' : (mode as 'resident' | 'private' | 'streamed'),
+      mode: mode === 'split' ? 'resident' : mode === 'native-split' ? 'native' : (mode as 'native' | 'resident' | 'private' | 'streamed'),
       blockRows: 3,
-      maxMainChunks: mode === 'split' ? Math.floor(Math.ceil(n / Math.ceil(n / 64)) / 3) : undefined,
+      maxMainChunks: split ? Math.floor(Math.ceil(n / Math.ceil(n / 64)) / 3) : undefined,
     })!;
-    if (mode === 'split') expect(ws.threads).toBe(2);
+    if (split && n >= 8) expect(ws.threads).toBe(2);
     expect(ws).not.toBeNull();
     ws.S.set(S0);
     ws.reset();
@@ -83,7 +92,7 @@ describe.skipIf(!wasm)('wasm AP pass = JS fusedPass', () => {
     if (ties && n > 3) expect(sawTieArgmax).toBe(true);
   });
 
-  it('resident beyond the wasm memory cap: null (auto mode then streams); n < 2: null', () => {
+  it.skipIf(!wasm)('resident beyond the wasm memory cap: null (auto mode then streams); n < 2: null', () => {
     expect(apWorkspace(20000, { mode: 'resident' })).toBeNull();
     expect(apWorkspace(1)).toBeNull();
   });
