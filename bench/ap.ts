@@ -9,8 +9,8 @@
  *    the same noise matrix is handed to phenomap, so iteration counts and labels must agree.
  * 3. n = 10,000 synthetic clustered profiles in a child process (copy = false, seeded noise),
  *    reporting peak RSS.
- * The AP kernel's engine (wasm-simd or js; AP has no native kernel) is printed per run;
- * PHENOMAP_NO_WASM=1 benchmarks the JS path.
+ * The AP kernel's engine (native, wasm-simd or js, as linalgBackend() reports it) is printed per run;
+ * PHENOMAP_NO_NATIVE=1 benchmarks the wasm pass, adding PHENOMAP_NO_WASM=1 the JS path.
  * sklearn runs via /usr/bin/python3 (Debian python3-sklearn), S passed as a .npy file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,8 +25,8 @@ import { Rng } from '../src/util/rng.js';
 import { zscore as zscoreColumns } from '../src/preprocess/zscore.js';
 import { stackWithNoise } from './common.js';
 
-// AP's message passing is a wasm kernel whatever linalgBackend() says about the products.
-const engine = linalgBackend().engine === 'js' ? 'js' : 'wasm-simd';
+// AP's message passing runs on the same engine as the products (native addon, else wasm, else JS).
+const engine = linalgBackend().engine;
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const args = process.argv.slice(2);

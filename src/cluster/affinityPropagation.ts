@@ -17,9 +17,10 @@
  *   each exemplar refined to the member with the largest within-cluster column sum of S, then
  *   reassigned; clusters numbered by ascending exemplar row index.
  *
- * Engines: the message passing runs on the wasm SIMD kernel (src/linalg/apKernel.ts, the
- * entry-for-entry twin of `fusedPass` below) whenever WebAssembly is available; the JS code below
- * is the fallback (PHENOMAP_NO_WASM=1, no SIMD) and the reference the kernel is tested against.
+ * Engines: the message passing runs on the native addon's sweep when it is built, else on the
+ * wasm SIMD kernel (src/linalg/apKernel.ts; both entry-for-entry twins of `fusedPass` below); the
+ * JS code below is the last fallback (no addon, PHENOMAP_NO_WASM=1 or no SIMD) and the reference
+ * the kernels are tested against.
  *
  * Speed/memory (why it is written this way): AP is memory-bound. One fused streaming pass per
  * iteration updates the availabilities of iteration t and the responsibilities of iteration t+1
@@ -32,8 +33,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { apWorkspace, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
-import { availableParallelism } from 'node:os';
+import { apWorkspace, linalgBackend, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
 
@@ -55,9 +55,9 @@ export interface AffinityPropagationOptions {
   copy?: boolean;
   /**
    * Threads for the message passing (results are bit-identical for any count). Default: up to 2
-   * (the cores available) when n ≥ 1,000, else 1. The wasm kernel uses at most 2, and only up to
-   * n ≈ 3,300 (its resident workspace); above, it runs on 1. The JS fallback (no WASM SIMD, or
-   * PHENOMAP_NO_WASM=1) is single-threaded.
+   * (the cores available, or PHENOMAP_THREADS) when n ≥ 1,000, else 1. The native sweep uses at
+   * most 2 at any n; the wasm kernel at most 2, and only up to n ≈ 3,300 (its resident
+   * workspace); above, it runs on 1. The JS fallback is single-threaded.
    */
   threads?: number;
   reporter?: Reporter;
@@ -94,7 +94,7 @@ interface Prepared {
   S: Float64Array;
   preference: number;
   warnings: string[];
-  /** The wasm workspace holding S (and R, A) when the wasm kernel runs the message passing. */
+  /** The native or wasm workspace holding S (and R, A) when a kernel runs the message passing. */
   ws?: ApWorkspace;
   /** Set when sklearn's degenerate shortcut applies. */
   degenerate?: { labels: Int32Array; exemplars: Int32Array };
@@ -192,7 +192,8 @@ function resolveThreads(n: number, opts: Pick<AffinityPropagationOptions, 'threa
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new InputError(`affinity propagation: threads must be an integer ≥ 1, got ${opts.threads}`);
     return Math.min(opts.threads, n);
   }
-  return n >= 1000 ? Math.min(2, availableParallelism()) : 1;
+  // PHENOMAP_THREADS=1 (linalgBackend().threads) keeps AP on one thread like the products.
+  return n >= 1000 ? Math.min(2, linalgBackend().threads) : 1;
 }
 
 /** Preference, degenerate check, diagonal and noise — what sklearn does before iterating. */
@@ -255,13 +256,13 @@ function prepare(Sm: Matrix, opts: AffinityPropagationOptions): Prepared {
     return { n, S: src, preference: prefScalar, warnings, degenerate: { labels, exemplars } };
   }
 
-  // The wasm kernel gets S prepared directly in its workspace. With copy = false the documented
-  // in-place semantics hold (S.data holds the prepared S afterwards): the resident workspace
-  // (n ≲ 3,300) then costs one copy into wasm memory; for larger n the workspace streams S.data
-  // itself. Threads (default 2 from n = 1,000) drive the kernel's two-ended row split; the pass
-  // is memory-bound, and two threads only win with the second core free (n = 2,736: 10.5 vs
-  // 14.5 ms; 16–18 ms while another process keeps that core busy), so the workspace measures
-  // both and runs the faster (results are identical either way).
+  // The kernel gets S prepared directly in its workspace. With copy = false the documented
+  // in-place semantics hold (S.data holds the prepared S afterwards): the native workspace sweeps
+  // S.data itself; the wasm resident workspace (n ≲ 3,300) costs one copy into wasm memory, and
+  // for larger n it streams S.data. Threads (default 2 from n = 1,000) drive the kernel's
+  // two-ended row split; the pass is mostly memory-bound, and two threads only win with the
+  // second core free (native at n = 2,736: 8–9.5 vs 11 ms; wasm 11–13 vs 14–15 ms), so the
+  // workspace measures both and runs the faster (results are identical either way).
   const ws = apWorkspace(n, { threads: resolveThreads(n, opts), externalS: opts.copy === false ? src : undefined }) ?? undefined;
   const noise = opts.noise ?? { seed: 0 };
   let N: Float64Array | undefined;
@@ -336,7 +337,7 @@ function iterate(
   const d = damping;
   const omd = 1 - damping;
   if (ws) ws.reset();
-  // The WASM workspace runs the pass (and its two-thread split); without it, one JS thread.
+  // The native or wasm workspace runs the pass (and its two-thread split); without, one JS thread.
   const R = ws ? ws.R : new Float64Array(n * n);
   const A = ws ? ws.A : new Float64Array(n * n);
   let cs = new Float64Array(n); // column sums of Rp for the availability update
@@ -393,8 +394,8 @@ function iterate(
  * next iteration from the just-updated A row, accumulating their Rp column sums into `ncs` in
  * row order. Loops are split around the diagonal (and the argmax column) so the inner loops are
  * branch-free; Math.max(x, 0) differs from numpy's maximum only in the sign of a zero, which
- * never changes a later comparison or non-zero sum. Exported as the reference twin of the wasm
- * kernel (src/linalg/apKernel.ts, tested entry for entry against it).
+ * never changes a later comparison or non-zero sum. Exported as the reference twin of the native
+ * and wasm kernels (src/linalg/apKernel.ts, tested entry for entry against it).
  */
 export function fusedPass(
   S: Float64Array,

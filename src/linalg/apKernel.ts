@@ -1,7 +1,8 @@
 /**
- * Affinity-propagation message passing on the wasm SIMD kernel (`ap_rows` / `ap_colsum` in
- * wasm/kernels.wat), bit-identical to the pure-JS fused pass in src/cluster/affinityPropagation.ts
- * (and so to scikit-learn 1.2): every matrix entry gets the same floating-point operations in the
+ * Affinity-propagation message passing on the native addon's sweep (native/kernels.c `ap_rows` /
+ * `ap_colsum`, when built: S, R, A are plain Float64Arrays swept in place, two threads at any n)
+ * or on the wasm SIMD kernel (`ap_rows` / `ap_colsum` in wasm/kernels.wat), both bit-identical
+ * to the pure-JS fused pass in src/cluster/affinityPropagation.ts (and so to scikit-learn 1.2): every matrix entry gets the same floating-point operations in the
  * same order, column sums are accumulated in row order (numpy's axis-0 order), and the row max /
  * second max / FIRST argmax are merged from the SIMD lanes with the smallest index winning ties.
  *
@@ -21,8 +22,9 @@
  * therefore the same sequence of additions as the single-threaded sweep (bit-identical), at the
  * price of re-reading (n − m)/n of R once per iteration. Whether a pass runs on one or two threads
  * is decided from measured pass times (the machine is shared: with the second core busy, the
- * caller ends up waiting for a preempted worker). The worker is started once per process and
- * parked in Atomics.wait between passes (unref'd: never keeps the process alive).
+ * caller ends up waiting for a preempted worker). The wasm worker is started once per process and
+ * parked in Atomics.wait between passes (unref'd: never keeps the process alive); the native
+ * sweep splits the same way on the addon's parked POSIX thread.
  */
 import type { Worker } from 'node:worker_threads';
 import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
