@@ -2,9 +2,10 @@
  * Affinity-propagation message passing on the native addon's sweep (native/kernels.c `ap_rows` /
  * `ap_colsum`, when built: S, R, A are plain Float64Arrays swept in place, two threads at any n)
  * or on the wasm SIMD kernel (`ap_rows` / `ap_colsum` in wasm/kernels.wat), both bit-identical
- * to the pure-JS fused pass in src/cluster/affinityPropagation.ts (and so to scikit-learn 1.2): every matrix entry gets the same floating-point operations in the
- * same order, column sums are accumulated in row order (numpy's axis-0 order), and the row max /
- * second max / FIRST argmax are merged from the SIMD lanes with the smallest index winning ties.
+ * to the pure-JS fused pass in src/cluster/affinityPropagation.ts (and so to scikit-learn 1.2):
+ * every matrix entry gets the same floating-point operations in the same order, column sums are
+ * accumulated in row order (numpy's axis-0 order), and the row max / second max / FIRST argmax
+ * are merged from the SIMD lanes with the smallest index winning ties.
  *
  * Resident mode (n ≲ 3,300): the n×n matrices S, R, A, the two column-sum vectors and the E /
  * run-length vectors live in the shared wasm memory; `apWorkspace` hands out Float64Array views of

@@ -1,16 +1,16 @@
 // The native addon is linalg's (the one native module); only its normal generator is used here.
 import { native, type NativeKernels } from '../linalg/native.js';
 
-/**
- * Seeded pseudo-random generator (xoshiro128**, seeded through splitmix32).
- * Every random step in phenomap takes one of these; `Math.random` is never used,
- * so the same seed gives the same output on every machine.
- */
 // Below this many draws the call into the addon costs more than it saves.
 const NATIVE_MIN_DRAWS = 32;
 // fillNormalNative's hand-over of the generator state, shared (JavaScript runs one call at a time).
 const stateScratch = new Uint32Array(4);
 
+/**
+ * Seeded pseudo-random generator (xoshiro128**, seeded through splitmix32).
+ * Every random step in phenomap takes one of these; `Math.random` is never used,
+ * so the same seed gives the same output on every machine.
+ */
 export class Rng {
   private s0: number;
   private s1: number;
