@@ -804,6 +804,16 @@ static inline void merge_group(double g1, double g2, long gI, double *y1, double
   } else if (*y2 < g1) *y2 = g1;
 }
 
+/* scan_push for four columns at once, one per lane (vj: their indices, advanced by 4). */
+static inline void lane_push(v4d v, v4d *y1, v4d *y2, v4l *I, v4l *j) {
+  const v4l m = (v4l)(v > *y1);
+  *I = (*j & m) | (*I & ~m);
+  const v4d mn = vsel((v4l)(*y1 < v), *y1, v);
+  *y2 = vsel((v4l)(*y2 < mn), mn, *y2);
+  *y1 = vsel((v4l)(*y1 < v), v, *y1);
+  *j += (v4l){4, 4, 4, 4};
+}
+
 typedef struct {
   double *S, *R, *A;
   const double *cs;
@@ -827,7 +837,6 @@ static long ap_rows(const ap_state *P, int flags, long r0, long r1) {
     const double rii = pR[i];
     v4d vy1 = splat(-INFINITY), vy2 = splat(-INFINITY);
     v4l vI = {0, 0, 0, 0}, vj = {0, 1, 2, 3};
-    const v4l four = {4, 4, 4, 4};
     double s1 = -INFINITY, s2 = -INFINITY; /* the scalar group */
     long sI = 0;
     if (flags & 1) {
@@ -838,12 +847,7 @@ static long ap_rows(const ap_state *P, int flags, long r0, long r1) {
         const v4d a = loadu(pA + j) * vd - vmax0(vmax0(loadu(pR + j)) - loadu(cs + j)) * vomd;
         storeu(pA + j, a);
         const v4d v = a + loadu(pS + j);
-        const v4l m = (v4l)(v > vy1);
-        vI = (vj & m) | (vI & ~m);
-        const v4d mn = vsel((v4l)(vy1 < v), vy1, v);
-        vy2 = vsel((v4l)(vy2 < mn), mn, vy2);
-        vy1 = vsel((v4l)(vy1 < v), v, vy1);
-        vj += four;
+        lane_push(v, &vy1, &vy2, &vI, &vj);
       }
       pS[i] = sS;
       aii = aii * d - (rii - cs[i]) * omd; /* the diagonal: unclipped */
@@ -869,12 +873,7 @@ static long ap_rows(const ap_state *P, int flags, long r0, long r1) {
     } else if (flags & 2) {
       for (long j = 0; j < pend; j += 4) {
         const v4d v = loadu(pA + j) + loadu(pS + j);
-        const v4l m = (v4l)(v > vy1);
-        vI = (vj & m) | (vI & ~m);
-        const v4d mn = vsel((v4l)(vy1 < v), vy1, v);
-        vy2 = vsel((v4l)(vy2 < mn), mn, vy2);
-        vy1 = vsel((v4l)(vy1 < v), v, vy1);
-        vj += four;
+        lane_push(v, &vy1, &vy2, &vI, &vj);
       }
       for (long j = pend; j < n; j++) scan_push(pA[j] + pS[j], j, &s1, &s2, &sI);
     }
@@ -945,7 +944,7 @@ typedef struct {
   int flags;
   long cr, nch, front_cap; /* rows per chunk, chunks, most chunks the front may take (tests) */
   _Atomic long long claims; /* front count in the low 32 bits, back count in the high 32 */
-  long front[2];            /* valid front claims by thread */
+  long front;               /* chunks the calling thread swept: its rows are [0, front · cr) */
   long K[2];
   long m, cc, ncc;
   _Atomic long col_next;
@@ -959,9 +958,9 @@ typedef struct {
 static void ap_rows_task(void *arg) {
   const ap_arg *a = arg;
   ap_split *J = a->J;
+  const int front = a->t == 0;
   long K = 0, F = 0;
   for (;;) {
-    const int front = a->t == 0;
     if (front && F >= J->front_cap) break;
     const long long old = atomic_fetch_add(&J->claims, front ? 1LL : (1LL << 32));
     const long f = (long)(old & 0xffffffffLL), b = (long)(old >> 32);
@@ -972,7 +971,7 @@ static void ap_rows_task(void *arg) {
     if (front) F++;
   }
   J->K[a->t] = K;
-  J->front[a->t] = F;
+  if (front) J->front = F;
 }
 
 static void ap_colsum_task(void *arg) {
@@ -995,11 +994,11 @@ static long ap_pass(const ap_state *P, int flags, int threads, long front_cap) {
   J.nch = (n + J.cr - 1) / J.cr;
   J.front_cap = front_cap < 0 ? J.nch : front_cap;
   atomic_init(&J.claims, 0);
-  J.front[0] = J.front[1] = J.K[0] = J.K[1] = 0;
+  J.front = J.K[0] = J.K[1] = 0;
   ap_arg args[2] = {{&J, 0}, {&J, 1}};
   run_parallel(ap_rows_task, args, sizeof(ap_arg), 2);
   const long K = J.K[0] + J.K[1];
-  J.m = J.front[0] * J.cr < n ? J.front[0] * J.cr : n;
+  J.m = J.front * J.cr < n ? J.front * J.cr : n;
   if ((flags & 4) && J.m < n) {
     J.cc = 256;
     J.ncc = (n + J.cc - 1) / J.cc;
