@@ -13,6 +13,8 @@ export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';
 export * from './io/synthetic.js';
+// cells: single-cell CellProfiler output → merged cells and well profiles
+export * from './cells/index.js';
 // preprocess (pycytominer semantics)
 export * from './preprocess/index.js';
 // represent

@@ -13,10 +13,12 @@ import { register as registerReport } from './report.js';
 import { register as registerEvaluate } from './evaluate.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerSynth } from './synth.js';
+import { register as registerCells } from './cells.js';
 
 /** Every command registers itself here, one line each, in the order shown by --help. */
 export function registerCommands(program: Command): void {
   demo.register(program);
+  registerCells(program);
   run.register(program);
   query.register(program);
   registerInspect(program);

@@ -1,0 +1,139 @@
+/**
+ * Single cells → one profile per well, streamed: a source hands over one well's objects at a
+ * time, they are linked into cells and reduced to the well's medians (or means) at once, so a
+ * plate's cells are never all in memory (peak ≈ one well plus the wells × features result).
+ *
+ * Two definitions, both pycytominer's (db0c469c), both exact:
+ * - default: aggregate the linked cells — `pycytominer.aggregate` applied to
+ *   `SingleCells.merge_single_cells()` (the path pycytominer recommends with CytoTable);
+ * - `perCompartment`: each compartment over all of its own objects, linked or not —
+ *   `SingleCells.aggregate_profiles()`.
+ * `Metadata_Object_Count` is the number of linked cells (default) or of the first compartment's
+ * objects (per compartment, as pycytominer counts); `Metadata_Site_Count` the well's images.
+ * A well with no cell (or, per compartment, with a compartment without objects) yields no
+ * profile — pycytominer's inner joins drop it silently; here it is named in the report.
+ */
+import { subsetColumnStats, subsetScratchLength, type GroupOperation } from '../linalg/groupStats.js';
+import { InputError } from '../util/errors.js';
+import type { Reporter } from '../util/log.js';
+import { silentReporter } from '../util/log.js';
+import { emptyLinkCounts, linkWell, type LinkCounts } from './link.js';
+import type { PlateSchema, PlateSource, WellCells } from './schema.js';
+import { wellLabel } from './schema.js';
+
+export interface AggregateCellsOptions {
+  /** 'median' (default, as pycytominer) or 'mean'. */
+  operation?: GroupOperation;
+  /** Each compartment over all its objects instead of over linked cells. */
+  perCompartment?: boolean;
+  reporter?: Reporter;
+}
+
+export interface DroppedWell {
+  readonly well: string;
+  readonly reason: string;
+}
+
+export interface PlateProfiles {
+  readonly schema: PlateSchema;
+  /** Output feature names, compartments in schema order. */
+  readonly features: string[];
+  /** Kept wells (indices into schema.wells), in well order. */
+  readonly wells: number[];
+  /** wells × features, row-major. */
+  readonly X: Float64Array;
+  readonly objectCount: Float64Array;
+  readonly siteCount: Float64Array;
+  /** Objects read per compartment (after dropping objects without an image). */
+  readonly objects: Record<string, number>;
+  /** Cells formed by linking (default mode). */
+  readonly cells: number;
+  readonly links: LinkCounts;
+  readonly droppedWells: DroppedWell[];
+}
+
+export function featureNames(schema: PlateSchema): string[] {
+  return schema.compartments.flatMap((c) => c.features.map((f) => f.name));
+}
+
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+/** Aggregate every well of one source. */
+export async function aggregatePlate(source: PlateSource, opts: AggregateCellsOptions = {}): Promise<PlateProfiles> {
+  const schema = source.schema;
+  const op = opts.operation ?? 'median';
+  const per = !!opts.perCompartment;
+  const reporter = opts.reporter ?? silentReporter;
+  if (!per && !schema.linking && schema.linkProblem) throw new InputError(schema.linkProblem);
+  const features = featureNames(schema);
+  const nf = features.length;
+  const offsets: number[] = [];
+  let off = 0;
+  for (const c of schema.compartments) {
+    offsets.push(off);
+    off += c.features.length;
+  }
+  const nw = schema.wells.keys.length;
+  const out = new Float64Array(nw * nf);
+  const objectCount = new Float64Array(nw);
+  const kept = new Uint8Array(nw);
+  const objects: Record<string, number> = Object.fromEntries(schema.compartments.map((c) => [c.name, 0]));
+  const links = emptyLinkCounts();
+  const dropped: DroppedWell[] = [];
+  let cells = 0;
+  let scratch = new Float64Array(0);
+  const progress = reporter.progress(`aggregating ${schema.source}`, nw);
+  let done = 0;
+  const reduce = (well: WellCells, ci: number, rows: Int32Array): void => {
+    const c = schema.compartments[ci]!;
+    const need = subsetScratchLength(rows.length, c.features.length);
+    if (scratch.length < need) scratch = new Float64Array(Math.max(need, scratch.length * 2));
+    subsetColumnStats(well.compartments[ci]!.X, c.features.length, rows, op, out, well.well * nf + offsets[ci]!, scratch);
+  };
+  for await (const well of source.wells()) {
+    schema.compartments.forEach((c, ci) => (objects[c.name]! += well.compartments[ci]!.n));
+    if (per) {
+      const empty = schema.compartments.filter((_, ci) => well.compartments[ci]!.n === 0).map((c) => c.name);
+      if (empty.length) {
+        dropped.push({ well: wellLabel(schema.wells, well.well), reason: `no ${empty.join(', ')} objects` });
+      } else {
+        schema.compartments.forEach((_, ci) => reduce(well, ci, identity(well.compartments[ci]!.n)));
+        objectCount[well.well] = well.compartments[0]!.n;
+        kept[well.well] = 1;
+      }
+    } else {
+      const linked = linkWell(schema, well, links);
+      cells += linked.n;
+      if (linked.n === 0) {
+        const n = schema.compartments.map((c, ci) => `${well.compartments[ci]!.n} ${c.name}`).join(', ');
+        dropped.push({ well: wellLabel(schema.wells, well.well), reason: `no linked cells (${n} objects)` });
+      } else {
+        schema.compartments.forEach((_, ci) => reduce(well, ci, linked.rows[ci]!));
+        objectCount[well.well] = linked.n;
+        kept[well.well] = 1;
+      }
+    }
+    progress.tick(++done);
+  }
+  progress.done();
+  const wells: number[] = [];
+  for (let w = 0; w < nw; w++) if (kept[w]) wells.push(w);
+  const X = new Float64Array(wells.length * nf);
+  wells.forEach((w, i) => X.set(out.subarray(w * nf, (w + 1) * nf), i * nf));
+  return {
+    schema,
+    features,
+    wells,
+    X,
+    objectCount: Float64Array.from(wells, (w) => objectCount[w]!),
+    siteCount: Float64Array.from(wells, (w) => (schema.images.imagesUnknown ? NaN : schema.wells.images[w]!.length)),
+    objects,
+    cells,
+    links,
+    droppedWells: dropped,
+  };
+}
