@@ -120,6 +120,9 @@ export async function aggregatePlate(source: PlateSource, opts: AggregateCellsOp
     progress.tick(++done);
   }
   progress.done();
+  if (Object.values(objects).every((n) => n === 0)) {
+    throw new InputError(`${schema.source}: the plate has no cells (${schema.compartments.map((c) => c.table).join(', ')} hold no objects of its images)`);
+  }
   const wells: number[] = [];
   for (let w = 0; w < nw; w++) if (kept[w]) wells.push(w);
   const X = new Float64Array(wells.length * nf);

@@ -15,3 +15,4 @@ export { aggregatePlate, type AggregateCellsOptions, type PlateProfiles, type Dr
 export { aggregateCells, OBJECT_COUNT, SITE_COUNT, type CellsAggregateOptions, type CellsAggregateReport, type SourceReport } from './wellProfiles.js';
 export { mergeCells, type CellsMergeOptions, type CellsMergeReport } from './merge.js';
 export { describeCells, type CellSourceInfo } from './describe.js';
+export { writeSingleCellPlate, measurementNames, type SingleCellSynthOptions, type SingleCellSynthResult } from './synth.js';

@@ -7,13 +7,16 @@
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
+/** Spellings of a missing value (pandas' defaults that CellProfiler exports use). */
+const MISSING = new Set(['', 'NA', 'N/A', 'null', 'NULL', 'None']);
+
 /**
  * The number a text cell stands for: a decimal number, nan, inf/infinity (any case, optional
- * sign), or empty text (missing). Undefined when the text is not a number.
+ * sign), or a missing value (empty, NA, N/A, null, None). Undefined when the text is not a number.
  */
 export function numberFromText(text: string): number | undefined {
   const s = text.trim();
-  if (s === '') return NaN;
+  if (MISSING.has(s)) return NaN;
   if (DECIMAL.test(s)) return Number(s);
   const l = s.toLowerCase();
   const sign = l.startsWith('-') ? -1 : 1;

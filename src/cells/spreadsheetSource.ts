@@ -185,6 +185,64 @@ class SpreadsheetPlate implements PlateSource {
     const nf = plan.featureAt.length;
     const nl = plan.linkAt.length;
     const cols = [plan.imageAt, plan.objectAt, ...plan.linkAt, ...plan.featureAt];
+    const m = cols.length;
+    const ncol = plan.columns.raw.length;
+    const con = this.session.con;
+    const W = this.schema.wells;
+    let orphans = 0;
+    try {
+      const res = await con.stream(lineSplitQuery(files, cols));
+      for (;;) {
+        const chunk = await res.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const n = chunk.rowCount;
+        const names = stringColumn(chunk, 0);
+        const fields = doubleColumn(chunk, 1);
+        const quoted = chunk.getColumnVector(2);
+        const list = chunk.getColumnVector(3) as unknown as ListOfDoubles;
+        const child = list.childVector;
+        if (!allValid(child.validity.data, child.items.length)) throw new BadText();
+        const v = child.items;
+        for (let i = 0; i < n; i++) {
+          if (fields[i] !== ncol) throw new BadText();
+          if (quoted.getItem(i)) throw new Quoted();
+          const at = list.getEntryOffset(i);
+          const folder = folderByFile.get(names[i]!) ?? -1;
+          const im = this.imageOf.get(folder * 2 ** 32 + v[at]!);
+          if (im === undefined) {
+            orphans++;
+            continue;
+          }
+          const w = W.ofImage[im]!;
+          if (!wanted[w]) continue;
+          const rows = buffer(w)[ci]!;
+          rows.reserve(1);
+          const r = rows.n++;
+          rows.image[r] = im;
+          rows.object[r] = v[at + 1]!;
+          for (let l = 0; l < nl; l++) rows.links[l]![r] = v[at + 2 + l]!;
+          rows.X.set(v.subarray(at + 2 + nl, at + m), r * nf);
+        }
+      }
+    } catch (e) {
+      if (e instanceof Quoted) {
+        // A quoted field can hide a comma: this batch takes DuckDB's full CSV parser instead.
+        return this.readBatchQuoted(ci, batch, wanted, buffer);
+      }
+      if (e instanceof InputError) throw e;
+      throw await diagnose(con, files, plan, e);
+    }
+    if (orphans) this.counts.orphanObjects[plan.schema.table] = (this.counts.orphanObjects[plan.schema.table] ?? 0) + orphans;
+  }
+
+  /** The same as readBatch through read_csv with every column typed (slow to start on wide files). */
+  private async readBatchQuoted(ci: number, batch: number[], wanted: Uint8Array, buffer: (w: number) => Rows[]): Promise<void> {
+    const plan = this.plans[ci]!;
+    const files = batch.map((f) => plan.files[f]).filter((f): f is string => f !== null);
+    const folderByFile = new Map(batch.filter((f) => plan.files[f] !== null).map((f) => [plan.files[f]!, f]));
+    const nf = plan.featureAt.length;
+    const nl = plan.linkAt.length;
+    const cols = [plan.imageAt, plan.objectAt, ...plan.linkAt, ...plan.featureAt];
     const select = [...cols.map((i) => `coalesce(c${i}, 'NaN'::DOUBLE)`), 'filename'].join(', ');
     const source = csvSource(files, plan.columns.raw.length, new Set(cols));
     const con = this.session.con;
@@ -199,10 +257,9 @@ class SpreadsheetPlate implements PlateSource {
         const n = chunk.rowCount;
         for (let q = 0; q < cols.length; q++) vecs[q] = doubleColumn(chunk, q);
         const names = stringColumn(chunk, cols.length);
-        const imageNo = vecs[0]!;
         for (let i = 0; i < n; i++) {
           const folder = folderByFile.get(names[i]!) ?? -1;
-          const im = this.imageOf.get(folder * 2 ** 32 + imageNo[i]!);
+          const im = this.imageOf.get(folder * 2 ** 32 + vecs[0]![i]!);
           if (im === undefined) {
             orphans++;
             continue;
@@ -233,6 +290,48 @@ class SpreadsheetPlate implements PlateSource {
   close(): void {
     this.session.close();
   }
+}
+
+/** True when a DuckDB validity mask (null = all valid) marks the first n entries valid. */
+function allValid(mask: unknown, n: number): boolean {
+  if (mask === null || mask === undefined) return true;
+  const words = mask as BigUint64Array;
+  const full = Math.floor(n / 64);
+  for (let w = 0; w < full; w++) if (words[w] !== 0xffffffffffffffffn) return false;
+  const rest = n % 64;
+  if (rest === 0) return true;
+  const m = (1n << BigInt(rest)) - 1n;
+  return (words[full]! & m) === m;
+}
+
+/** Thrown inside readBatch when a row needs the careful path. */
+class BadText extends Error {}
+class Quoted extends Error {}
+
+/** The parts of DuckDB's LIST vector readBatch uses (public in @duckdb/node-api). */
+interface ListOfDoubles {
+  readonly childVector: { readonly items: Float64Array; readonly validity: { readonly data: unknown } };
+  getEntryOffset(i: number): number;
+}
+
+/**
+ * CellProfiler's object CSVs are numbers only, hundreds to thousands of columns. DuckDB's typed
+ * CSV reader spends ~0.2 s setting up each such file before reading a row (measured in
+ * bench/singlecell.ts), which a plate of 10,000 site files cannot afford; read as one text column,
+ * split on commas and cast by DuckDB itself, a file costs what its bytes cost. The wanted fields
+ * come back as one LIST<DOUBLE> per row — flat and row-major in DuckDB's child vector. Empty and
+ * NA-like fields are NaN; any other field that is not a number comes back NULL and sends the
+ * batch to `diagnose`; a line with a quote goes to the typed reader.
+ */
+function lineSplitQuery(files: readonly string[], cols: readonly number[]): string {
+  const pick = cols.map((c) => c + 1).join(', ');
+  return (
+    `SELECT filename, len(p)::DOUBLE, quoted, list_transform(list_select(p, [${pick}]), ` +
+    `x -> CASE WHEN x IN ('', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None') THEN 'NaN'::DOUBLE ELSE TRY_CAST(x AS DOUBLE) END) ` +
+    `FROM (SELECT filename, string_split(rtrim(l, chr(13)), ',') AS p, contains(l, '"') AS quoted ` +
+    `FROM read_csv([${files.map(lit).join(', ')}], columns={'l': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=true, ` +
+    `auto_detect=false, strict_mode=false, filename=true))`
+  );
 }
 
 /** read_csv over several files with positional names: the used columns DOUBLE, the rest text. */
@@ -365,13 +464,30 @@ async function readImages(con: DuckDBConnection, folders: readonly string[], roo
   const all = new Set(header);
   const metaCols = header.map((c) => ({ source: c, name: imageMetadataName(c, all) })).filter((m): m is ColumnRef => m.name !== null);
   if (!header.includes('ImageNumber')) throw new InputError(`${files[0]}: no ImageNumber column`);
-  const src = `read_csv([${files.map(lit).join(', ')}], header=true, all_varchar=true, union_by_name=true, filename=true, delim=',', quote='"', escape='"', nullstr='')`;
-  let rows: unknown[][];
-  try {
-    const r = await con.runAndReadAll(`SELECT filename, ${['ImageNumber', ...metaCols.map((m) => m.source)].map(ident).join(', ')} FROM ${src}`);
-    rows = r.getRowsJS();
-  } catch (e) {
-    throw new InputError(`${files.length === 1 ? files[0] : `${files.length} Image.csv files under ${root}`}: ${duckMessage(e)}`);
+  const wanted = ['ImageNumber', ...metaCols.map((m) => m.source)];
+  let rows: unknown[][] | null = null;
+  if (files.every((f) => headerLine(f) === headerLine(files[0]!))) {
+    // The common case: one header for all sites, no quotes — split lines as for object files.
+    const pick = wanted.map((c) => `p[${header.indexOf(c) + 1}]`).join(', ');
+    const sql =
+      `SELECT filename, len(p) = ${header.length} AND NOT quoted, ${pick} FROM (SELECT filename, string_split(rtrim(l, chr(13)), ',') AS p, ` +
+      `contains(l, '"') AS quoted FROM read_csv([${files.map(lit).join(', ')}], columns={'l': 'VARCHAR'}, delim=chr(1), quote='', escape='', ` +
+      `header=true, auto_detect=false, strict_mode=false, filename=true))`;
+    try {
+      const got = (await con.runAndReadAll(sql)).getRowsJS();
+      if (got.every((r) => r[1] === true)) rows = got.map((r) => [r[0], ...r.slice(2).map((v) => (v === '' ? null : v))]);
+    } catch {
+      rows = null; // the careful reader below names the problem
+    }
+  }
+  if (!rows) {
+    const src = `read_csv([${files.map(lit).join(', ')}], header=true, all_varchar=true, union_by_name=true, filename=true, delim=',', quote='"', escape='"', nullstr='')`;
+    try {
+      const r = await con.runAndReadAll(`SELECT filename, ${wanted.map(ident).join(', ')} FROM ${src}`);
+      rows = r.getRowsJS();
+    } catch (e) {
+      throw new InputError(`${files.length === 1 ? files[0] : `${files.length} Image.csv files under ${root}`}: ${duckMessage(e)}`);
+    }
   }
   const imageOf = new Map<number, number>();
   const tableNumber: string[] = [];
