@@ -14,7 +14,7 @@
  * profile — pycytominer's inner joins drop it silently; here it is named in the report.
  */
 import { subsetColumnStats, subsetScratchLength, type GroupOperation } from '../linalg/groupStats.js';
-import { InputError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { silentReporter } from '../util/log.js';
 import { emptyLinkCounts, linkWell, type LinkCounts } from './link.js';
@@ -69,6 +69,9 @@ export async function aggregatePlate(source: PlateSource, opts: AggregateCellsOp
   const per = !!opts.perCompartment;
   const reporter = opts.reporter ?? silentReporter;
   if (!per && !schema.linking && schema.linkProblem) throw new InputError(schema.linkProblem);
+  if (per && schema.preLinked) {
+    throw new UsageError(`${schema.source}: holds cells already linked, without the objects that formed no cell; --per-compartment needs the object tables (SQLite or CSV folders)`);
+  }
   const features = featureNames(schema);
   const nf = features.length;
   const offsets: number[] = [];

@@ -47,6 +47,10 @@ function walk(dir: string, out: FoundSource[], depth: number): void {
     out.push({ kind: 'folder', path: dir });
     return;
   }
+  const objectCsv = entries.find((e) => e.isFile() && /^(Cells|Cytoplasm|Nuclei)\.csv$/.test(e.name));
+  if (objectCsv) {
+    throw new InputError(`${dir}: has ${objectCsv.name} but no Image.csv, so its objects belong to no known image, plate or well`);
+  }
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isFile()) {

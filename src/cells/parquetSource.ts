@@ -193,7 +193,7 @@ export async function openParquetCells(path: string, opts: ParquetOptions): Prom
     const featureRefs = features.map((c) => ({ source: c.name, name: c.name }));
     const compartment = { name: opts.compartments.join('+'), table: path, objectKey: { source: '', name: '' }, features: featureRefs };
     checkDistinctFeatures(path, [compartment]);
-    const schema: PlateSchema = { source: path, layout: 'parquet', images, wells, compartments: [compartment], linking: null };
+    const schema: PlateSchema = { source: path, layout: 'parquet', images, wells, compartments: [compartment], linking: null, preLinked: true };
     return new ParquetCells(session, path, schema, strataSql, features.map((c) => c.name), wellRows, contiguous);
   } catch (e) {
     session.close();

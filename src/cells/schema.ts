@@ -72,6 +72,8 @@ export interface PlateSchema {
   readonly linking: Linking | null;
   /** Why the compartments cannot be linked into cells, when they cannot. */
   readonly linkProblem?: string;
+  /** Rows are cells already linked (single-cell Parquet): objects that formed no cell are gone. */
+  readonly preLinked?: boolean;
 }
 
 /** One compartment's objects in one well, as a reader delivers them. */

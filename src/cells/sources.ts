@@ -36,7 +36,8 @@ export function resolveSourceOptions(opts: CellSourceOptions): ResolvedSourceOpt
     throw new UsageError(`--layout must be one of ${LAYOUT_NAMES.join(', ')}, got "${String(opts.layout)}"`);
   }
   const compartments = opts.compartments?.length ? [...opts.compartments] : [...DEFAULT_COMPARTMENTS];
-  const dup = compartments.find((c, i) => compartments.indexOf(c) !== i);
+  const lower = compartments.map((c) => c.toLowerCase());
+  const dup = compartments.find((c, i) => lower.indexOf(c.toLowerCase()) !== i);
   if (dup) throw new UsageError(`--compartments names ${dup} twice`);
   for (const c of compartments) if (!/^[A-Za-z][A-Za-z0-9]*$/.test(c)) throw new UsageError(`--compartments: "${c}" is not a CellProfiler object name`);
   const strata = opts.strata?.length ? [...opts.strata] : [...DEFAULT_STRATA];

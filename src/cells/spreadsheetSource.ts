@@ -175,6 +175,20 @@ class SpreadsheetPlate implements PlateSource {
       wanted[w] = 0;
       yield { well: w, compartments: rows.map((r) => r.done()) };
     }
+    if (which === undefined) await this.countUnread(read);
+  }
+
+  /** Objects in folders no image leads to (an Image.csv without rows) are dropped: count them. */
+  private async countUnread(read: Uint8Array): Promise<void> {
+    const unread = this.folders.map((_, f) => f).filter((f) => !read[f]);
+    if (!unread.length) return;
+    for (const plan of this.plans) {
+      const files = unread.map((f) => plan.files[f]).filter((f): f is string => f !== null);
+      if (!files.length) continue;
+      const src = `read_csv([${files.map(lit).join(', ')}], columns={'l': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=true, auto_detect=false, strict_mode=false)`;
+      const n = Number((await this.session.con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${src}`)).getRows()[0]![0]);
+      if (n) this.counts.orphanObjects[plan.schema.table] = (this.counts.orphanObjects[plan.schema.table] ?? 0) + n;
+    }
   }
 
   private async readBatch(ci: number, batch: number[], wanted: Uint8Array, buffer: (w: number) => Rows[]): Promise<void> {

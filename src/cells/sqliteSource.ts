@@ -368,6 +368,7 @@ export function checkDistinctFeatures(where: string, compartments: readonly Comp
   for (const c of compartments) {
     for (const f of c.features) {
       const prev = owner.get(f.name);
+      if (prev === c.table) throw new InputError(`${where}: ${c.table} has the column ${f.name} twice`);
       if (prev !== undefined) throw new InputError(`${where}: feature ${f.name} appears in both ${prev} and ${c.table}`);
       owner.set(f.name, c.table);
     }
