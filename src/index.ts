@@ -9,12 +9,16 @@ export * from './linalg/index.js';
 export * from './io/profiles.js';
 export * from './io/npy.js';
 export * from './io/read.js';
+export * from './io/readMany.js';
+export * from './io/tableWriter.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';
 export * from './io/synthetic.js';
 // cells: single-cell CellProfiler output → merged cells and well profiles
 export * from './cells/index.js';
+// workflow: whole profiling runs from one config file
+export * from './workflow/index.js';
 // preprocess (pycytominer semantics)
 export * from './preprocess/index.js';
 // represent

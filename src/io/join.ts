@@ -10,9 +10,9 @@ import { findMeta, metaStrings, withMeta } from './profiles.js';
 import { tableColumn, type Table } from './read.js';
 import { InputError, UsageError } from '../util/errors.js';
 
-export type KeyKind = 'broad_id' | 'inchikey' | 'inchikey14' | 'name';
+export type KeyKind = 'broad_id' | 'inchikey' | 'inchikey14' | 'name' | 'well';
 
-export const KEY_KINDS: readonly KeyKind[] = ['broad_id', 'inchikey', 'inchikey14', 'name'];
+export const KEY_KINDS: readonly KeyKind[] = ['broad_id', 'inchikey', 'inchikey14', 'name', 'well'];
 
 export interface JoinOptions {
   /** Metadata column of the profiles holding the key. */
@@ -49,6 +49,7 @@ const BROAD_ID = /^BRD-[A-Z]\d{8}/;
  *   values that are not Broad ids are compared whole (e.g. DMSO).
  * - inchikey: the full key, upper case. inchikey14: its first block (14 characters).
  * - name: trimmed, inner whitespace collapsed, case-insensitive.
+ * - well: row letters and column number, `a1`, `A1` and `A01` alike (`A01`); other text as written.
  */
 export function normalizeKey(v: string | null | undefined, kind: KeyKind): string | null {
   if (v === null || v === undefined) return null;
@@ -65,6 +66,10 @@ export function normalizeKey(v: string | null | undefined, kind: KeyKind): strin
       return t.toUpperCase().slice(0, 14);
     case 'name':
       return t.replace(/\s+/g, ' ').toLowerCase();
+    case 'well': {
+      const m = /^([A-Za-z]+)0*(\d+)$/.exec(t);
+      return m ? `${m[1]!.toUpperCase()}${m[2]!.padStart(2, '0')}` : t;
+    }
   }
 }
 

@@ -7,4 +7,5 @@ export * from './correlation.js';
 export * from './featureSelect.js';
 export * from './aggregate.js';
 export * from './consensus.js';
+export * from './annotate.js';
 export { averageRanks, groupRows, groupLabel, type RowGroups } from './stats.js';

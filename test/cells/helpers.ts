@@ -8,7 +8,7 @@ import { readProfiles } from '../../src/io/read.js';
 import type { StoredMatrix } from '../../src/linalg/matrix.js';
 import { repoRoot, sharedPath } from '../helpers/shared.js';
 
-export const fixtures = join(repoRoot, 'test', 'fixtures', 'singlecell');
+export const fixtures = join(repoRoot, 'examples', 'singlecell');
 
 /** A pycytominer reference: bundled in test/fixtures/singlecell, else from ../shared/reference/singlecell. */
 export function reference(name: string): string | undefined {

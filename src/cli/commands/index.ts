@@ -14,15 +14,19 @@ import { register as registerEvaluate } from './evaluate.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerCells } from './cells.js';
+import { register as registerProfile } from './profile.js';
+import { register as registerAnnotate } from './annotate.js';
 
 /** Every command registers itself here, one line each, in the order shown by --help. */
 export function registerCommands(program: Command): void {
   demo.register(program);
   registerCells(program);
+  registerProfile(program);
   run.register(program);
   query.register(program);
   registerInspect(program);
   registerJoin(program);
+  registerAnnotate(program);
   registerRecipe(program);
   registerNormalize(program);
   registerFeatureSelect(program);

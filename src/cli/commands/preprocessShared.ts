@@ -3,10 +3,10 @@
  * the input-reading flags, number parsing, and the printed "dropped with reason" lists.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { Dropped, Profiles } from '../../io/profiles.js';
 import { readProfiles, writeProfiles } from '../../io/read.js';
-import { InputError, UsageError } from '../../util/errors.js';
+import { readFeatureList } from '../../io/featureList.js';
+import { UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
 import { listOption } from '../options.js';
 
@@ -61,24 +61,9 @@ export function droppedLines(title: string, dropped: Dropped[], limit = 25): str
   return lines;
 }
 
-/**
- * A blocklist file: one feature name per line (blank lines and `#` comments skipped); a first
- * line "blocklist" (pycytominer's CSV header) is skipped too.
- */
+/** A blocklist file (see readFeatureList). */
 export function readBlocklist(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${path}: cannot read the blocklist (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const names = text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  if (names[0]?.toLowerCase() === 'blocklist') names.shift();
-  if (names.length === 0) throw new InputError(`${path}: the blocklist is empty`);
-  return names;
+  return readFeatureList(path);
 }
 
 export function printLines(lines: string[]): void {
