@@ -26,6 +26,8 @@ export interface AggregateCellsOptions {
   operation?: GroupOperation;
   /** Each compartment over all its objects instead of over linked cells. */
   perCompartment?: boolean;
+  /** Only these wells (indices into schema.wells): one worker's share; no plate-level checks. */
+  wells?: readonly number[];
   reporter?: Reporter;
 }
 
@@ -50,6 +52,41 @@ export interface PlateProfiles {
   readonly cells: number;
   readonly links: LinkCounts;
   readonly droppedWells: DroppedWell[];
+}
+
+/** A plate without any object is a broken export, not an empty result. */
+export function checkHasObjects(schema: PlateSchema, objects: Record<string, number>): void {
+  if (Object.values(objects).every((n) => n === 0)) {
+    throw new InputError(`${schema.source}: the plate has no cells (${schema.compartments.map((c) => c.table).join(', ')} hold no objects of its images)`);
+  }
+}
+
+/** Per-worker results of one plate, in any order, as one (wells sorted, counts summed). */
+export function mergePlateProfiles(parts: readonly PlateProfiles[]): PlateProfiles {
+  const first = parts[0]!;
+  const nf = first.features.length;
+  const rows = parts.flatMap((p, pi) => p.wells.map((w, i) => ({ w, pi, i }))).sort((a, b) => a.w - b.w);
+  const X = new Float64Array(rows.length * nf);
+  rows.forEach((r, o) => X.set(parts[r.pi]!.X.subarray(r.i * nf, (r.i + 1) * nf), o * nf));
+  const sum = (get: (p: PlateProfiles) => Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const p of parts) for (const [k, v] of Object.entries(get(p))) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const merged: PlateProfiles = {
+    schema: first.schema,
+    features: first.features,
+    wells: rows.map((r) => r.w),
+    X,
+    objectCount: Float64Array.from(rows, (r) => parts[r.pi]!.objectCount[r.i]!),
+    siteCount: Float64Array.from(rows, (r) => parts[r.pi]!.siteCount[r.i]!),
+    objects: sum((p) => p.objects),
+    cells: parts.reduce((a, p) => a + p.cells, 0),
+    links: { noParent: sum((p) => p.links.noParent), missingParent: sum((p) => p.links.missingParent), unlinked: sum((p) => p.links.unlinked) },
+    droppedWells: parts.flatMap((p) => p.droppedWells),
+  };
+  checkHasObjects(first.schema, merged.objects);
+  return merged;
 }
 
 export function featureNames(schema: PlateSchema): string[] {
@@ -97,7 +134,7 @@ export async function aggregatePlate(source: PlateSource, opts: AggregateCellsOp
     if (scratch.length < need) scratch = new Float64Array(Math.max(need, scratch.length * 2));
     subsetColumnStats(well.compartments[ci]!.X, c.features.length, rows, op, out, well.well * nf + offsets[ci]!, scratch);
   };
-  for await (const well of source.wells()) {
+  for await (const well of source.wells(opts.wells)) {
     schema.compartments.forEach((c, ci) => (objects[c.name]! += well.compartments[ci]!.n));
     if (per) {
       const empty = schema.compartments.filter((_, ci) => well.compartments[ci]!.n === 0).map((c) => c.name);
@@ -123,9 +160,7 @@ export async function aggregatePlate(source: PlateSource, opts: AggregateCellsOp
     progress.tick(++done);
   }
   progress.done();
-  if (Object.values(objects).every((n) => n === 0)) {
-    throw new InputError(`${schema.source}: the plate has no cells (${schema.compartments.map((c) => c.table).join(', ')} hold no objects of its images)`);
-  }
+  if (!opts.wells) checkHasObjects(schema, objects);
   const wells: number[] = [];
   for (let w = 0; w < nw; w++) if (kept[w]) wells.push(w);
   const X = new Float64Array(wells.length * nf);

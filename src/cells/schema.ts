@@ -120,6 +120,8 @@ export interface PlateSource {
   wells(which?: readonly number[]): AsyncIterable<WellCells>;
   /** Objects per compartment when known without reading them all (null otherwise). */
   objectCounts(): Record<string, number> | null;
+  /** Objects per well (all compartments) when known before reading (SQLite's key scan). */
+  wellWeights?(): Float64Array;
   close(): void;
 }
 

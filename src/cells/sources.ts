@@ -9,7 +9,9 @@ import { InputError, UsageError } from '../util/errors.js';
 import { findSources } from './files.js';
 import { DEFAULT_COMPARTMENTS, LAYOUTS, LAYOUT_NAMES, type LayoutName } from './layouts.js';
 import { openParquetCells } from './parquetSource.js';
-import type { PlateSource } from './schema.js';
+import type { PlateSource, ReadCounts } from './schema.js';
+import { aggregatePlate, type AggregateCellsOptions, type PlateProfiles } from './aggregate.js';
+import { aggregateSqlitePlate } from './parallel.js';
 import { openSpreadsheetFolders } from './spreadsheetSource.js';
 import { openSqlitePlate } from './sqliteSource.js';
 
@@ -49,6 +51,16 @@ export interface SourcePlan {
   /** The file, or the folders' common parent. */
   readonly label: string;
   open(): Promise<PlateSource>;
+  /** Every well aggregated (a SQLite plate on several threads), with what the reader counted. */
+  aggregate(opts: AggregateCellsOptions & { threads?: number }): Promise<{ agg: PlateProfiles; counts: ReadCounts }>;
+}
+
+function plan(label: string, open: () => Promise<PlateSource>): SourcePlan {
+  return {
+    label,
+    open,
+    aggregate: (opts) => withSource({ open }, async (s) => ({ agg: await aggregatePlate(s, opts), counts: s.counts })),
+  };
 }
 
 /** Every source the arguments name, in argument order (CSV folders pooled per parent folder, last). */
@@ -62,9 +74,14 @@ export function planSources(args: readonly string[], opts: ResolvedSourceOptions
       if (want !== f.kind) throw new InputError(`${f.path}: a ${f.kind === 'folder' ? 'CSV folder' : f.kind} source cannot be read with --layout ${forced.name}`);
     }
     if (f.kind === 'sqlite') {
-      plans.push({ label: f.path, open: async () => openSqlitePlate(f.path, { layout: opts.layout, compartments: opts.compartments, strata: opts.strata }) });
+      const so = { layout: opts.layout, compartments: opts.compartments, strata: opts.strata };
+      plans.push({
+        label: f.path,
+        open: async () => openSqlitePlate(f.path, so),
+        aggregate: (o) => aggregateSqlitePlate(f.path, so, o, o.threads),
+      });
     } else if (f.kind === 'parquet') {
-      plans.push({ label: f.path, open: () => openParquetCells(f.path, { compartments: opts.compartments, strata: opts.strata }) });
+      plans.push(plan(f.path, () => openParquetCells(f.path, { compartments: opts.compartments, strata: opts.strata })));
     }
   }
   // Site folders sit in a folder per plate: each parent folder is one source.
@@ -75,16 +92,13 @@ export function planSources(args: readonly string[], opts: ResolvedSourceOptions
     byParent.set(parent, [...(byParent.get(parent) ?? []), f.path]);
   }
   for (const [parent, folders] of byParent) {
-    plans.push({
-      label: folders.length === 1 ? folders[0]! : `${parent} (${folders.length} CellProfiler CSV folders)`,
-      open: () => openSpreadsheetFolders(folders, { compartments: opts.compartments, strata: opts.strata }),
-    });
+    plans.push(plan(folders.length === 1 ? folders[0]! : `${parent} (${folders.length} CellProfiler CSV folders)`, () => openSpreadsheetFolders(folders, { compartments: opts.compartments, strata: opts.strata })));
   }
   return plans;
 }
 
 /** Open a planned source, run `fn`, close it whatever happens. */
-export async function withSource<T>(plan: SourcePlan, fn: (source: PlateSource) => Promise<T>): Promise<T> {
+export async function withSource<T>(plan: Pick<SourcePlan, 'open'>, fn: (source: PlateSource) => Promise<T>): Promise<T> {
   const source = await plan.open();
   try {
     return await fn(source);

@@ -17,6 +17,7 @@ import { statSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { LAYOUTS, sqliteLayoutFromTables, type Layout, type LayoutName } from './layouts.js';
 import { numberFromText, shown } from './numbers.js';
+import { sqliteExtension } from './sqliteExtension.js';
 import {
   addCount, classifyObjectColumns, emptyCounts, findLinking, groupWells, imageMetadataName, metaColumn, preview,
   type ColumnRef, type CompartmentSchema, type ImageTable, type ObjectRows, type PlateSchema, type PlateSource,
@@ -24,6 +25,15 @@ import {
 } from './schema.js';
 
 type DB = Database.Database;
+
+/** Columns per phenomap_f64 call (SQLite's limit is 1,000 arguments). */
+const PACK = 900;
+
+interface RowReader {
+  readonly stmt: Database.Statement;
+  /** Write the row's features to X[o…], returning how many were numbers stored as text. */
+  decode(row: unknown[], X: Float64Array, o: number): number;
+}
 
 export interface SqliteOptions {
   /** Force a layout instead of detecting it from the tables. */
@@ -69,16 +79,24 @@ function openDb(path: string): DB {
     throw new InputError(`${path}: file not found`);
   }
   if (size === 0) throw new InputError(`${path}: empty file (0 bytes), not a SQLite database`);
+  const ext = sqliteExtension();
   let db: DB;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (e) {
     throw new InputError(`${path}: cannot open as SQLite: ${sqliteMessage(e)}`);
   }
-  guarded(path, 'the table list', () => {
-    db.pragma(`mmap_size = ${MMAP_BYTES}`);
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
-  });
+  try {
+    guarded(path, 'the table list', () => {
+      if (ext) db.loadExtension(ext);
+      // With the extension the whole file is mapped by its VFS; without it SQLite maps what it may.
+      db.pragma(`mmap_size = ${ext ? 0 : MMAP_BYTES}`);
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return db;
 }
 
@@ -109,6 +127,9 @@ class SqlitePlate implements PlateSource {
   /** Per compartment, per well: positions into the key scan (rowid order). */
   private readonly byWell: Int32Array[][];
   private readonly tables: string[];
+
+  /** Rows come packed by the extension's phenomap_f64. */
+  private readonly packed = sqliteExtension() !== null;
 
   constructor(
     private readonly db: DB,
@@ -147,7 +168,10 @@ class SqlitePlate implements PlateSource {
     const linkCols = hub ? this.schema.linking!.parents.map((p) => p.column.source) : [];
     const links = linkCols.map(() => new Float64Array(n));
     const nImageKey = cols.length;
-    let sql = `SELECT rowid, ${[...cols, c.objectKey.source, ...linkCols].map(q).join(', ')} FROM ${q(table)} ORDER BY rowid`;
+    // No ORDER BY: SQLite may then scan a covering index (the profiling recipe's
+    // (TableNumber, ImageNumber, ObjectNumber)) instead of the table's wide rows, 10× less to read;
+    // rows are put in rowid order below.
+    let sql = `SELECT rowid, ${[...cols, c.objectKey.source, ...linkCols].map(q).join(', ')} FROM ${q(table)}`;
     let i = 0;
     let orphans = 0;
     guarded(this.path, `table ${table}`, () => {
@@ -174,7 +198,16 @@ class SqlitePlate implements PlateSource {
     if (i !== n) throw new InputError(`${this.path}: table ${table} changed while it was read (${i} of ${n} rows)`);
     addCount(this.counts.orphanObjects, c.table, orphans);
     sql = '';
-    return { rowid, image, object, links };
+    let sorted = true;
+    for (let r = 1; r < n && sorted; r++) if (rowid[r]! < rowid[r - 1]!) sorted = false;
+    if (sorted) return { rowid, image, object, links };
+    const order = Int32Array.from({ length: n }, (_, r) => r).sort((a, b) => rowid[a]! - rowid[b]!);
+    const take = <T extends Float64Array | Int32Array>(a: T): T => {
+      const out = new (a.constructor as { new (n: number): T })(n);
+      for (let r = 0; r < n; r++) out[r] = a[order[r]!]!;
+      return out;
+    };
+    return { rowid: take(rowid), image: take(image), object: take(object), links: links.map(take) };
   }
 
   private keyNumber(v: unknown, table: string, column: string, rowid: number): number {
@@ -190,19 +223,74 @@ class SqlitePlate implements PlateSource {
 
   async *wells(which?: readonly number[]): AsyncIterable<WellCells> {
     const all = which ?? this.schema.wells.keys.map((_, w) => w);
-    const stmts = this.schema.compartments.map((c, ci) => {
-      const cols = c.features.map((f) => q(f.source));
-      return guarded(this.path, `table ${this.tables[ci]}`, () =>
-        this.db.prepare(`SELECT rowid${cols.length ? ', ' : ''}${cols.join(', ')} FROM ${q(this.tables[ci]!)} WHERE rowid BETWEEN ? AND ?`).raw(true),
-      );
-    });
+    const readers = this.schema.compartments.map((c, ci) => this.rowReader(ci, c));
     for (const w of all) {
-      const compartments: ObjectRows[] = this.schema.compartments.map((c, ci) => this.readRows(ci, c, this.byWell[ci]![w]!, stmts[ci]!));
+      const compartments: ObjectRows[] = this.schema.compartments.map((c, ci) => this.readRows(ci, c, this.byWell[ci]![w]!, readers[ci]!));
       yield { well: w, compartments };
     }
   }
 
-  private readRows(ci: number, c: CompartmentSchema, pos: Int32Array, stmt: Database.Statement): ObjectRows {
+  /**
+   * How one row's features reach X. With the extension, phenomap_f64 packs up to PACK columns
+   * into one BLOB (SQLite allows 1,000 function arguments) and a row is a few memcpys; without
+   * it, one JavaScript value per feature.
+   */
+  private rowReader(ci: number, c: CompartmentSchema): RowReader {
+    const table = this.tables[ci]!;
+    const cols = c.features.map((f) => q(f.source));
+    const nf = cols.length;
+    const packed = this.packed && nf > 0;
+    const groups: [number, number][] = [];
+    for (let a = 0; packed && a < nf; a += PACK) groups.push([a, Math.min(nf, a + PACK)]);
+    const select = packed ? groups.map(([a, b]) => `phenomap_f64(${cols.slice(a, b).join(', ')})`) : cols;
+    const stmt = guarded(this.path, `table ${table}`, () =>
+      this.db.prepare(`SELECT rowid${select.length ? ', ' : ''}${select.join(', ')} FROM ${q(table)} WHERE rowid BETWEEN ? AND ?`).raw(true),
+    );
+    if (!packed) {
+      return {
+        stmt,
+        decode: (row, X, o) => {
+          let text = 0;
+          for (let j = 0; j < nf; j++) {
+            const v = row[j + 1];
+            if (typeof v === 'number') X[o + j] = v;
+            else if (v === null) X[o + j] = NaN;
+            else {
+              X[o + j] = this.cellNumber(v, table, c.features[j]!, row[0] as number);
+              if (typeof v === 'string') text++;
+            }
+          }
+          return text;
+        },
+      };
+    }
+    const bytes = new Uint8Array(8 * 2);
+    const trailer = new Float64Array(bytes.buffer);
+    return {
+      stmt,
+      decode: (row, X, o) => {
+        let text = 0;
+        const target = new Uint8Array(X.buffer, X.byteOffset, X.length * 8);
+        for (let g = 0; g < groups.length; g++) {
+          const [a, b] = groups[g]!;
+          const blob = row[g + 1] as Uint8Array;
+          const k = b - a;
+          // The BLOB's bytes may sit at any offset of a pooled Buffer: copy bytes, not doubles.
+          target.set(blob.subarray(0, 8 * k), 8 * (o + a));
+          bytes.set(blob.subarray(8 * k, 8 * k + 16));
+          text += trailer[0]!;
+          if (trailer[1]! >= 0) {
+            const col = c.features[a + trailer[1]!]!;
+            const v = this.db.prepare(`SELECT ${q(col.source)} FROM ${q(table)} WHERE rowid = ?`).pluck().get(row[0]);
+            this.cellNumber(v, table, col, row[0] as number); // throws, naming the value
+          }
+        }
+        return text;
+      },
+    };
+  }
+
+  private readRows(ci: number, c: CompartmentSchema, pos: Int32Array, reader: RowReader): ObjectRows {
     const k = this.keys[ci]!;
     const n = pos.length;
     const nf = c.features.length;
@@ -225,20 +313,11 @@ class SqlitePlate implements PlateSource {
         let e = r;
         while (e + 1 < n && pos[e + 1] === pos[e]! + 1) e++;
         const from = k.rowid[pos[r]!]!, to = k.rowid[pos[e]!]!;
-        for (const row of stmt.iterate(from, to) as IterableIterator<unknown[]>) {
+        for (const row of reader.stmt.iterate(from, to) as IterableIterator<unknown[]>) {
           if (r > e || row[0] !== k.rowid[pos[r]!]) {
             throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${String(row[0])})`);
           }
-          const o = r * nf;
-          for (let j = 0; j < nf; j++) {
-            const v = row[j + 1];
-            if (typeof v === 'number') X[o + j] = v;
-            else if (v === null) X[o + j] = NaN;
-            else {
-              X[o + j] = this.cellNumber(v, table, c.features[j]!, row[0] as number);
-              if (typeof v === 'string') text++;
-            }
-          }
+          text += reader.decode(row, X, r * nf);
           r++;
         }
         if (r !== e + 1) throw new InputError(`${this.path}: table ${table} changed while it was read (rows ${from}…${to})`);
@@ -256,6 +335,13 @@ class SqlitePlate implements PlateSource {
       throw new InputError(`${this.path}: table ${table}, column ${col.source}, rowid ${rowid}: "${shown(v)}" is not a number`);
     }
     throw new InputError(`${this.path}: table ${table}, column ${col.source}, rowid ${rowid}: a binary value (BLOB) where a number belongs`);
+  }
+
+  /** Objects of every compartment in each well, from the key scan: what a worker's share weighs. */
+  wellWeights(): Float64Array {
+    const w = new Float64Array(this.schema.wells.keys.length);
+    for (const per of this.byWell) per.forEach((rows, i) => (w[i] += rows.length));
+    return w;
   }
 
   objectCounts(): Record<string, number> {

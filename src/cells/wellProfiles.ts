@@ -11,12 +11,14 @@ import { silentReporter } from '../util/log.js';
 import { aggregatePlate, type DroppedWell, type PlateProfiles } from './aggregate.js';
 import type { LinkCounts } from './link.js';
 import { compareKeys, metaColumn, preview } from './schema.js';
-import { planSources, resolveSourceOptions, withSource, type CellSourceOptions } from './sources.js';
+import { planSources, resolveSourceOptions, type CellSourceOptions } from './sources.js';
 
 export interface CellsAggregateOptions extends CellSourceOptions {
   operation?: GroupOperation;
   /** Each compartment over all its own objects (pycytominer's SingleCells.aggregate_profiles). */
   perCompartment?: boolean;
+  /** Threads for a SQLite plate (default: the machine's cores, PHENOMAP_THREADS). */
+  threads?: number;
   reporter?: Reporter;
 }
 
@@ -99,11 +101,8 @@ export async function aggregateCells(args: readonly string[], opts: CellsAggrega
   for (const plan of plans) {
     const t1 = performance.now();
     reporter.info(`reading ${plan.label}`);
-    const p = await withSource(plan, async (source) => {
-      const agg = await aggregatePlate(source, { operation, perCompartment: opts.perCompartment, reporter });
-      reports.push(sourceReport(agg, source, (performance.now() - t1) / 1000));
-      return agg;
-    });
+    const { agg: p, counts } = await plan.aggregate({ operation, perCompartment: opts.perCompartment, reporter, threads: opts.threads });
+    reports.push(sourceReport(p, { counts }, (performance.now() - t1) / 1000));
     if (plates.length) checkSameFeatures(plates[0]!, p);
     plates.push(p);
   }

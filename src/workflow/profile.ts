@@ -12,8 +12,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { aggregatePlate } from '../cells/aggregate.js';
-import { planSources, resolveSourceOptions, withSource } from '../cells/sources.js';
+import { planSources, resolveSourceOptions } from '../cells/sources.js';
 import { stackPlates, sourceWarnings, type SourceReport } from '../cells/wellProfiles.js';
 import type { LayoutName } from '../cells/layouts.js';
 import { readFeatureList } from '../io/featureList.js';
@@ -114,17 +113,14 @@ async function runStaged(config: ProfileConfig, dir: string, reporter: Reporter)
   for (const plan of planSources(config.sources, so)) {
     const t1 = performance.now();
     reporter.info(`profiling ${plan.label}`);
-    const agg = await withSource(plan, async (source) => {
-      const a = await aggregatePlate(source, { operation: config.aggregate.operation, perCompartment: config.aggregate.perCompartment, reporter });
-      const r: SourceReport = {
-        source: a.schema.source, layout: a.schema.layout, images: a.schema.images.n, wells: a.schema.wells.keys.length, profiles: a.wells.length,
-        objects: a.objects, cells: a.cells, links: a.links, textNumbers: { ...source.counts.textNumbers }, orphanObjects: { ...source.counts.orphanObjects },
-        emptyFiles: [...source.counts.emptyFiles], droppedWells: a.droppedWells, seconds: (performance.now() - t1) / 1000,
-      };
-      sources.push(r);
-      warnings.push(...sourceWarnings(r));
-      return a;
-    });
+    const { agg, counts } = await plan.aggregate({ operation: config.aggregate.operation, perCompartment: config.aggregate.perCompartment, reporter });
+    const r: SourceReport = {
+      source: agg.schema.source, layout: agg.schema.layout, images: agg.schema.images.n, wells: agg.schema.wells.keys.length, profiles: agg.wells.length,
+      objects: agg.objects, cells: agg.cells, links: agg.links, textNumbers: { ...counts.textNumbers }, orphanObjects: { ...counts.orphanObjects },
+      emptyFiles: [...counts.emptyFiles], droppedWells: agg.droppedWells, seconds: (performance.now() - t1) / 1000,
+    };
+    sources.push(r);
+    warnings.push(...sourceWarnings(r));
     if (!agg.wells.length) continue;
     const wells = stackPlates([agg], so.strata);
     for (const [plate, rows] of rowsByPlate(wells, plateCol)) {
