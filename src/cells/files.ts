@@ -131,22 +131,23 @@ function existsPath(p: string): boolean {
   }
 }
 
+const headerBuf = Buffer.alloc(1 << 16);
+
 /** The first line of a text file (without its line ending and BOM), reading only as far as it. */
 export function headerLine(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const parts: Buffer[] = [];
-    const buf = Buffer.alloc(1 << 16);
     let pos = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
+      const n = readSync(fd, headerBuf, 0, headerBuf.length, pos);
       if (n <= 0) break;
-      const nl = buf.subarray(0, n).indexOf(10);
+      const nl = headerBuf.subarray(0, n).indexOf(10);
       if (nl >= 0) {
-        parts.push(Buffer.from(buf.subarray(0, nl)));
+        parts.push(Buffer.from(headerBuf.subarray(0, nl)));
         break;
       }
-      parts.push(Buffer.from(buf.subarray(0, n)));
+      parts.push(Buffer.from(headerBuf.subarray(0, n)));
       pos += n;
     }
     return Buffer.concat(parts).toString('utf8').replace(/\r$/, '').replace(/^\uFEFF/, '');

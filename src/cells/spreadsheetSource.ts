@@ -37,6 +37,10 @@ export interface SpreadsheetOptions {
 
 const layout: Layout = LAYOUTS.spreadsheet;
 
+/** A read batch grows to this many folders or bytes of CSV (then ~40 % of that as doubles in memory). */
+const BATCH_FOLDERS = 512;
+const BATCH_BYTES = 256 * 2 ** 20;
+
 interface FileColumns {
   /** Names in the file. */
   readonly raw: string[];
@@ -163,12 +167,22 @@ class SpreadsheetPlate implements PlateSource {
       }
       return b;
     };
-    for (const w of order) {
-      // Read this well's unread folders; objects of later wells found there wait in their buffers.
-      const batch = [...new Set(Array.from(W.images[w]!, (im) => folderOfImage[im]!))].filter((f) => !read[f]).sort((a, b) => a - b);
-      if (batch.length) {
-        for (let ci = 0; ci < this.plans.length; ci++) await this.readBatch(ci, batch, wanted, buffer);
-        for (const f of batch) read[f] = 1;
+    const foldersOf = (w: number) => [...new Set(Array.from(W.images[w]!, (im) => folderOfImage[im]!))].filter((f) => !read[f]);
+    for (let at = 0; at < order.length; at++) {
+      const w = order[at]!;
+      // Read this well's unread folders, and the next wells' too while the batch is small: one
+      // DuckDB query costs tens of milliseconds however little it reads, and a plate has thousands
+      // of sites. Objects of later wells wait in their buffers.
+      const batch = new Set(foldersOf(w));
+      let bytes = 0;
+      for (const f of batch) bytes += this.folderBytes(f);
+      for (let next = at + 1; next < order.length && batch.size > 0 && batch.size < BATCH_FOLDERS && bytes < BATCH_BYTES; next++) {
+        for (const f of foldersOf(order[next]!)) if (!batch.has(f)) (batch.add(f), (bytes += this.folderBytes(f)));
+      }
+      const batchList = [...batch].sort((a, b) => a - b);
+      if (batchList.length) {
+        for (let ci = 0; ci < this.plans.length; ci++) await this.readBatch(ci, batchList, wanted, buffer);
+        for (const f of batchList) read[f] = 1;
       }
       const rows = buffers.get(w) ?? this.plans.map((p) => new Rows(p.featureAt.length, p.linkAt.length));
       buffers.delete(w);
@@ -295,6 +309,16 @@ class SpreadsheetPlate implements PlateSource {
       throw await diagnose(con, files, plan, e);
     }
     if (orphans) this.counts.orphanObjects[plan.schema.table] = (this.counts.orphanObjects[plan.schema.table] ?? 0) + orphans;
+  }
+
+  private sizes: number[] | null = null;
+
+  /** Bytes of a folder's object files (what a batch costs to hold). */
+  private folderBytes(f: number): number {
+    if (!this.sizes) {
+      this.sizes = this.folders.map((_, i) => this.plans.reduce((a, p) => a + (p.files[i] ? statSync(p.files[i]!).size : 0), 0));
+    }
+    return this.sizes[f]!;
   }
 
   objectCounts(): null {
@@ -476,11 +500,13 @@ async function readImages(con: DuckDBConnection, folders: readonly string[], roo
   const folderOf = new Map(files.map((f, i) => [f, i]));
   const header = splitLine(headerLine(files[0]!), ',');
   const all = new Set(header);
+
   const metaCols = header.map((c) => ({ source: c, name: imageMetadataName(c, all) })).filter((m): m is ColumnRef => m.name !== null);
   if (!header.includes('ImageNumber')) throw new InputError(`${files[0]}: no ImageNumber column`);
   const wanted = ['ImageNumber', ...metaCols.map((m) => m.source)];
   let rows: unknown[][] | null = null;
-  if (files.every((f) => headerLine(f) === headerLine(files[0]!))) {
+  const first = headerLine(files[0]!);
+  if (files.every((f, i) => i === 0 || headerLine(f) === first)) {
     // The common case: one header for all sites, no quotes — split lines as for object files.
     const pick = wanted.map((c) => `p[${header.indexOf(c) + 1}]`).join(', ');
     const sql =

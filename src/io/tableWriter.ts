@@ -112,7 +112,23 @@ class TextWriter implements TableWriter {
 
 const CHUNK_ROWS = 2048;
 
+function concatBlocks(blocks: readonly RowBlock[], nm: number, nf: number): RowBlock {
+  const rows = blocks.reduce((a, b) => a + b.rows, 0);
+  const X = new Float64Array(rows * nf);
+  let o = 0;
+  for (const b of blocks) {
+    X.set(b.X.subarray(0, b.rows * nf), o * nf);
+    o += b.rows;
+  }
+  const meta = Array.from({ length: nm }, (_, c) => blocks.flatMap((b) => Array.from(b.meta[c]!).slice(0, b.rows)));
+  return { rows, meta, X };
+}
+
 class ParquetWriter implements TableWriter {
+  /** Rows wait here until a full DuckDB chunk can be appended (per-chunk costs dominate small blocks). */
+  private pending: RowBlock[] = [];
+  private pendingRows = 0;
+
   constructor(
     private readonly path: string,
     private readonly dbPath: string,
@@ -125,6 +141,21 @@ class ParquetWriter implements TableWriter {
   ) {}
 
   async append(b: RowBlock): Promise<void> {
+    this.pending.push(b);
+    this.pendingRows += b.rows;
+    if (this.pendingRows >= CHUNK_ROWS) this.flushPending();
+  }
+
+  private flushPending(): void {
+    if (!this.pendingRows) return;
+    const blocks = this.pending;
+    const b = blocks.length === 1 ? blocks[0]! : concatBlocks(blocks, this.meta.length, this.nf);
+    this.pending = [];
+    this.pendingRows = 0;
+    this.appendBlock(b);
+  }
+
+  private appendBlock(b: RowBlock): void {
     const types = [...this.meta.map((m) => (m.kind === 'number' ? DOUBLE : VARCHAR)), ...Array.from({ length: this.nf }, () => DOUBLE)];
     for (let r0 = 0; r0 < b.rows; r0 += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, b.rows - r0);
@@ -155,12 +186,14 @@ class ParquetWriter implements TableWriter {
   }
 
   async close(): Promise<void> {
+    this.flushPending();
     this.appender.closeSync();
     const tmp = tempName(this.path, '.tmp.parquet');
     try {
       const select = this.names.map((n, i) => `c${i} AS ${ident(n)}`).join(', ');
       await this.con.run(
-        `COPY (SELECT ${select} FROM t) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, ` +
+        // Feature values rarely repeat: trying a dictionary per column chunk only costs (≈ 2× the write).
+        `COPY (SELECT ${select} FROM t) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, DICTIONARY_SIZE_LIMIT 0, ` +
           `KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(this.names))}})`,
       );
       renameSync(tmp, this.path);
