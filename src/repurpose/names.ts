@@ -5,27 +5,12 @@
  * part of a name. Several compounds at one step make the match ambiguous (the candidates are
  * returned, never a silent pick); nothing at all gives the closest names by edit distance.
  */
+import { editDistance } from '../util/editDistance.js';
 
 export type NameMatch =
   | { status: 'found'; compound: string; how: string }
   | { status: 'ambiguous'; candidates: string[]; how: string }
   | { status: 'not-found'; suggestions: string[] };
-
-/** Levenshtein distance (short strings: names). */
-export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = t;
-    }
-  }
-  return prev[b.length]!;
-}
 
 const norm = (s: string) => s.trim().toLowerCase();
 
