@@ -296,7 +296,7 @@ export const REPORT_JS = String.raw`
   function closest(q) {
     return C.compounds.map(function (c) {
       var n = String(c).toLowerCase();
-      return [c, n.indexOf(q) >= 0 || q.indexOf(n) >= 0 ? 0.5 : lev(q, n)];
+      return [c, (q.length >= 3 && n.indexOf(q) >= 0) || (n.length >= 3 && q.indexOf(n) >= 0) ? 0.5 : lev(q, n)];
     }).sort(function (a, b) { return a[1] - b[1] || String(a[0]).localeCompare(String(b[0])); }).slice(0, 5).map(function (x) { return x[0]; });
   }
 

@@ -70,7 +70,9 @@ export class CompoundNames {
   /** The five closest names: containing / contained first, then by edit distance. */
   suggest(q: string, k = 5): string[] {
     const scored: [string, number][] = [];
-    for (const [n, c] of this.byName) scored.push([c, n.includes(q) || q.includes(n) ? 0.5 : editDistance(q, n)]);
+    // Containment counts only for names of 3+ characters (every name contains "a").
+    const contains = (x: string, y: string) => y.length >= 3 && x.includes(y);
+    for (const [n, c] of this.byName) scored.push([c, contains(n, q) || contains(q, n) ? 0.5 : editDistance(q, n)]);
     return scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, k).map(([c]) => c);
   }
 }

@@ -158,7 +158,8 @@ function wellsFromTable(run: RunData, profiles: Profiles, file: string, opts: We
     throw new InputError(`${run.dir}/clusters.csv: its "row" column does not index ${file} (${n} rows)`);
   }
   // Statistics over the rows `run` used: all of them, or the labelled ones (--preset paper).
-  const onLabelled = run.summary.parameters?.normalizeOn === 'labelled';
+  const params = run.summary.parameters;
+  const onLabelled = params?.normalizeOn === 'labelled' || (params?.normalizeOn === undefined && params?.preset === 'paper');
   const basis = onLabelled ? runRows : Int32Array.from({ length: n }, (_, i) => i);
   const mean = new Float64Array(d), m2 = new Float64Array(d);
   for (const i of basis) {
