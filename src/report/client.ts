@@ -40,7 +40,8 @@ figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
 #legend { font-size:12px; max-width:300px; }
 #legend div { display:flex; align-items:center; gap:6px; margin:2px 0; }
 #legend i { width:11px; height:11px; border-radius:50%; display:inline-block; flex:none; }
-#info { font-size:13px; max-width:520px; }
+#info { font-size:13px; max-width:660px; }
+#info .scroll-x { overflow-x:auto; max-width:660px; }
 #info .members { max-height:420px; overflow:auto; }
 #info table { margin-top:6px; }
 .warn { background:#fff4e0; border:1px solid #f0c27b; padding:6px 10px; margin:4px 0; font-size:13px; }
@@ -371,7 +372,7 @@ export const REPORT_JS = String.raw`
         });
         t.appendChild(tr);
       });
-      info.appendChild(t);
+      var sx = el('div', { class: 'scroll-x' }); sx.appendChild(t); info.appendChild(sx);
     }
     var cm = pr.community[i];
     if (cm[0] >= 0) {
