@@ -300,7 +300,7 @@ export function formatRanking(r: RankResult, top: number): string {
   const e = r.expected;
   if (e) {
     out.push(`cross-validated on the training compounds: AUC ${f2(e.model.auc)}${e.cellCount ? ` (cell count alone ${f2(e.cellCount.auc)})` : ''}; base hit rate ${pct(e.baseRate)}`);
-    out.push(`expected in the top ${e.top} (${(100 * e.fraction).toFixed(1)} % of the ranking; enrichment measured at the top ${(100 * e.atFraction).toFixed(0)} % of held-out compounds): ${f2(e.model.enrichment)}× → hit rate ≈ ${pct(e.model.hitRate)}${e.cellCount ? `; cell count alone ${f2(e.cellCount.enrichment)}× → ${pct(e.cellCount.hitRate)}` : ''}`);
+    out.push(`expected in the top ${e.top} (${(100 * e.fraction).toFixed(1)} % of the ranking; enrichment measured at the top ${(100 * e.atFraction).toFixed(0)} % of held-out compounds): ${f2(e.model.enrichment)}× the library's hit rate, ≈ ${pct(e.model.hitRate)} if that is the training one${e.cellCount ? `; cell count alone ${f2(e.cellCount.enrichment)}× (≈ ${pct(e.cellCount.hitRate)})` : ''}`);
   }
   for (const n of r.notes) out.push(`note: ${n}`);
   const rows = r.ranked.slice(0, top).map((c) => [
