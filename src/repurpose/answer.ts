@@ -178,6 +178,8 @@ export interface CompoundIndex {
   readonly isControlRun: Uint8Array;
   readonly labelSep: string;
   readonly targetColumn: string | null;
+  /** Lower-cased compound names of the negative-control wells. */
+  readonly controlNames: Set<string>;
   /** Representation-specific structures, built on first use. */
   space(rep: string): RepresentationIndex;
   context(rep?: string): QueryContext;
@@ -242,10 +244,12 @@ export async function openCompoundIndex(runDir: string, opts: CompoundQueryOptio
   }
   const labelSep = typeof run.summary.parameters?.sep === 'string' ? (run.summary.parameters.sep as string) : '|';
   const targetColumn = run.table.columns.find((c) => TARGET_COLUMN.test(c) && c !== run.labelCol) ?? null;
+  const controlNames = new Set<string>();
+  if (wells.controls) wells.compound.forEach((c, i) => { if (wells.controls!.mask[i] && c) controlNames.add(c.trim().toLowerCase()); });
   const cache = new Map<string, RepresentationIndex>();
   const options = { ...opts, representation: rep };
   const index: CompoundIndex = {
-    run, wells, activity, names, options, runRowsOf, isControlRun, labelSep, targetColumn,
+    run, wells, activity, names, options, runRowsOf, isControlRun, labelSep, targetColumn, controlNames,
     space(r: string): RepresentationIndex {
       let s = cache.get(r);
       if (!s) {
@@ -377,8 +381,7 @@ export function answerCompound(index: CompoundIndex, query: string, opts: { repr
   const k = opts.k ?? index.options.k ?? 10;
   const { run, wells, activity } = index;
   const q = query.trim();
-  const controlName = wells.controls && wells.compound.some((c, i) => wells.controls!.mask[i] && c !== null && c.trim().toLowerCase() === q.toLowerCase());
-  if (controlName) {
+  if (index.controlNames.has(q.toLowerCase()) && !index.runRowsOf.has(q)) {
     return emptyAnswer(query, 'control', `"${q}" names the negative controls (${wells.controls!.count} wells, ${wells.controls!.rule}): they are the reference every activity call is made against, not a treatment.`, rep);
   }
   const m = index.names.match(q);
