@@ -60,6 +60,7 @@ export * from './predict/saved-model.js';
 export { modelReport, formatModelTable, perAssayCsv, rateBaselines } from './predict/report.js';
 // report
 export { writeReport, type ReportOptions, type ReportResult } from './report/html.js';
+export type { CompoundSearchData, RepresentationSearch } from './report/compoundSearch.js';
 export { readRunDir, type RunData } from './io/runDir.js';
 export {
   featureHistogramsFigure, moaFrequencyFigure, embeddingFigure, distanceHeatmapFigure, clusterSizesFigure,
@@ -71,6 +72,8 @@ export { analyse, type AnalysisResult, type AnalyseOptions, type RepresentationR
 export { writeRunOutputs, summarise, type RunSummary, type RepresentationSummary } from './pipeline/outputs.js';
 export { runWorkflow, formatComparisonTable, type RunWorkflowOptions } from './pipeline/run.js';
 export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pipeline/query.js';
+// repurposing answers at compound level (`phenomap query`)
+export * from './repurpose/index.js';
 export { linalgBackend } from './linalg/backend.js';
 // utilities
 export { Rng } from './util/rng.js';

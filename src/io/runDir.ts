@@ -85,6 +85,13 @@ export interface RunData {
   repr(name: string): Matrix | undefined;
 }
 
+/** A CSV written by `run` with its header only (no enriched pair, no CSIF) is an empty table, not an error. */
+function hasDataRows(path: string): boolean {
+  const text = readFileSync(path, 'utf8');
+  const firstBreak = text.indexOf('\n');
+  return firstBreak >= 0 && text.slice(firstBreak + 1).trim().length > 0;
+}
+
 export async function readRunDir(dir: string): Promise<RunData> {
   const summaryPath = join(dir, 'summary.json');
   if (!existsSync(summaryPath)) throw new InputError(`${dir}: not a phenomap run directory (no summary.json)`);
@@ -131,7 +138,7 @@ export async function readRunDir(dir: string): Promise<RunData> {
 
   const enrichment: EnrichmentRecord[] = [];
   const enrPath = join(dir, 'enrichment.csv');
-  if (existsSync(enrPath)) {
+  if (existsSync(enrPath) && hasDataRows(enrPath)) {
     const t = await readTable(enrPath);
     const g = (name: string) => t.values.get(name) ?? new Array<string | null>(t.rows).fill(null);
     const [rep, cl, mo, k, nn, K, N, p, q, sig] = ['representation', 'cluster', 'moa', 'k', 'n', 'K', 'N', 'p', 'q', 'significant'].map(g);
@@ -152,7 +159,7 @@ export async function readRunDir(dir: string): Promise<RunData> {
   }
   const csif: CsifRecord[] = [];
   const csifPath = join(dir, 'csif.csv');
-  if (existsSync(csifPath)) {
+  if (existsSync(csifPath) && hasDataRows(csifPath)) {
     const t = await readTable(csifPath);
     const g = (name: string) => t.values.get(name) ?? new Array<string | null>(t.rows).fill(null);
     const [rep, cl, size, feat, ratio] = ['representation', 'cluster', 'size', 'feature', 'ratio'].map(g);

@@ -9,6 +9,7 @@ import { tableColumn, type Table } from '../io/read.js';
 import { readRunDir } from '../io/runDir.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { editDistance } from '../util/editDistance.js';
 import { REPRESENTATIONS, type Representation } from './params.js';
 import type { Matrix } from '../linalg/index.js';
 
@@ -55,22 +56,6 @@ export interface QueryResult {
 
 function norm(s: string | null | undefined): string {
   return (s ?? '').trim().toLowerCase();
-}
-
-/** Levenshtein distance (small strings; for suggestions). */
-function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = t;
-    }
-  }
-  return prev[b.length]!;
 }
 
 function matchRows(table: Table, columns: string[], drug: string): { column: string; rows: number[] } | null {

@@ -22,3 +22,9 @@ export { buildActivityMatrix, parseActivityValue, type ActivityRecord, type Acti
 export { plantedMacau, type PlantedOptions, type PlantedData } from './synthetic.js';
 export { normalCdf, normalQuantile, normalPdf, truncatedNormalPositive } from './normal.js';
 export type { ActivityModel } from './model.js';
+export {
+  rankLibrary, formatRanking, rankingCsv, crossValidatedExpectation, fitCellCountBaseline, testedCompounds, expectedAtTop, libraryCellCount,
+  EXPECTATION_FRACTIONS, RANKING_CSV_COLUMNS,
+  type RankResult, type RankedCompound, type RankOptions, type ExpectedAtTop, type SavedExpectation, type AssayExpectation,
+  type SavedCellCountBaseline, type ExpectationOptions,
+} from './rank.js';

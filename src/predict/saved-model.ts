@@ -12,6 +12,7 @@ import { Standardizer } from './baselines.js';
 import { Macau, type MacauJSON, type MacauOptions } from './macau.js';
 import { MultitaskNet, type MultitaskNetJSON, type MultitaskNetOptions } from './mlp.js';
 import type { ActivityMatrix } from './sparse.js';
+import type { SavedCellCountBaseline, SavedExpectation } from './rank.js';
 
 export const SAVED_MODEL_FORMAT = 'phenomap-activity-model';
 
@@ -29,6 +30,12 @@ export interface SavedActivityModel {
   /** Free-form provenance (profile file, id column, counts). */
   trainedOn: Record<string, string | number>;
   body: MacauJSON | MultitaskNetJSON;
+  /** Per assay, the training compounds with a label (so `rank` lists the untested ones); see rank.ts. */
+  tested?: Record<string, { active: string[]; inactive: string[] }>;
+  /** The cell-count-only baseline, when the training profiles had a cell-count column. */
+  cellCount?: SavedCellCountBaseline | null;
+  /** Cross-validated AUC and enrichment of the model and the baseline, per assay. */
+  expected?: SavedExpectation | null;
 }
 
 export function trainActivityModel(
@@ -65,6 +72,9 @@ export function parseSavedModel(json: unknown, source = 'model'): SavedActivityM
   const d = m.features?.length ?? 0;
   if (!d || m.standardization?.means.length !== d || m.standardization.scales.length !== d || !m.assays?.length || !m.body) {
     throw new InputError(`${source}: incomplete model (features, standardization, assays or body missing or of the wrong size)`);
+  }
+  if (m.cellCount && (!Array.isArray(m.cellCount.weights) || m.cellCount.weights.length !== m.assays.length)) {
+    throw new InputError(`${source}: the cell-count baseline has ${String(m.cellCount.weights?.length)} assays, the model ${m.assays.length}`);
   }
   return m as SavedActivityModel;
 }

@@ -40,11 +40,16 @@ figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
 #legend { font-size:12px; max-width:300px; }
 #legend div { display:flex; align-items:center; gap:6px; margin:2px 0; }
 #legend i { width:11px; height:11px; border-radius:50%; display:inline-block; flex:none; }
-#info { font-size:13px; max-width:520px; }
+#info { font-size:13px; max-width:660px; }
+#info .scroll-x { overflow-x:auto; max-width:660px; }
 #info .members { max-height:420px; overflow:auto; }
 #info table { margin-top:6px; }
 .warn { background:#fff4e0; border:1px solid #f0c27b; padding:6px 10px; margin:4px 0; font-size:13px; }
 .cand { margin:2px; padding:1px 6px; font-size:12px; }
+.verdict { padding:6px 10px; margin:4px 0; border:1px solid var(--line); background:#fff; font-weight:600; }
+.verdict.active { border-color:#54a24b; background:#eef8ec; }
+.verdict.inactive { border-color:#e45756; background:#fdeeee; }
+#info h4 { margin:10px 0 4px; font-size:13px; }
 `;
 
 export const REPORT_JS = String.raw`
@@ -54,7 +59,7 @@ export const REPORT_JS = String.raw`
   var PAL10 = ['#4c78a8','#f58518','#e45756','#72b7b2','#54a24b','#eeca3b','#b279a2','#ff9da6','#9d755d','#bab0ac'];
   var PAL20 = ['#1f77b4','#aec7e8','#ff7f0e','#ffbb78','#2ca02c','#98df8a','#d62728','#ff9896','#9467bd','#c5b0d5','#8c564b','#c49c94','#e377c2','#f7b6d2','#7f7f7f','#bcbd22','#dbdb8d','#17becf','#9edae5','#393b79'];
   var OTHER = '#c9c9c9';
-  var state = { emb: 0, colour: 'moa', rep: D.reps[D.reps.length - 1], query: '', drug: null, matched: [], community: [], neighbours: [], clusters: [] };
+  var state = { emb: 0, colour: 'moa', rep: D.compounds ? D.compounds.representations[0] : D.reps[D.reps.length - 1], query: '', drug: null, matched: [], community: [], neighbours: [], clusters: [], answer: null };
   window.__phenomap = state;
 
   function el(tag, attrs, text) {
@@ -262,32 +267,66 @@ export const REPORT_JS = String.raw`
   var drugIndex = {};
   D.rows.drug.forEach(function (d, r) { var k = String(d).toLowerCase(); (drugIndex[k] || (drugIndex[k] = [])).push(r); });
   var drugNames = Object.keys(drugIndex);
+  // Compound-level answers (phenomap query), when the report was written with them.
+  var C = D.compounds || null;
+  var cIndex = {}, ctrlNames = {};
+  if (C) {
+    C.compounds.forEach(function (c, i) { cIndex[String(c).toLowerCase()] = i; });
+    C.controlNames.forEach(function (c) { ctrlNames[String(c).toLowerCase()] = true; });
+  }
+  var STATUS = { '1': 'active', '0': 'inactive', '-1': 'not-called' };
 
-  function highlight(drugKey) {
+  function fmtP(x) {
+    if (x === null || x === undefined || !isFinite(x)) return '—';
+    return x < 1e-3 ? x.toExponential(1) : x.toPrecision(2);
+  }
+  function fmt3(x) { return (x === null || x === undefined || !isFinite(x)) ? '—' : x.toFixed(3); }
+  function lev(a, b) {
+    var prev = [], i, j;
+    for (j = 0; j <= b.length; j++) prev[j] = j;
+    for (i = 1; i <= a.length; i++) {
+      var diag = prev[0]; prev[0] = i;
+      for (j = 1; j <= b.length; j++) {
+        var t = prev[j];
+        prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+        diag = t;
+      }
+    }
+    return prev[b.length];
+  }
+  function closest(q) {
+    return C.compounds.map(function (c) {
+      var n = String(c).toLowerCase();
+      return [c, (q.length >= 3 && n.indexOf(q) >= 0) || (n.length >= 3 && q.indexOf(n) >= 0) ? 0.5 : lev(q, n)];
+    }).sort(function (a, b) { return a[1] - b[1] || String(a[0]).localeCompare(String(b[0])); }).slice(0, 5).map(function (x) { return x[0]; });
+  }
+
+  function highlight(drugKey, answerIdx) {
     var rows = drugIndex[drugKey] || [];
     var rep = state.rep, lab = D.clusters[rep], nb = D.neighbours[rep], k = D.neighbourK;
     var cl = {}, comm = [], nbs = {};
     rows.forEach(function (r) { cl[lab[r]] = true; });
     for (var r = 0; r < D.n; r++) if (cl[lab[r]]) comm.push(r);
     var q = {}; rows.forEach(function (r) { q[r] = true; });
-    if (nb) rows.forEach(function (r) { for (var j = 0; j < k; j++) { var s = nb[r * k + j]; if (s >= 0 && !q[s]) nbs[s] = true; } });
+    var pr = C && answerIdx !== undefined ? C.perRep[rep] : null;
+    if (pr) {
+      // The answer's neighbouring compounds: all of their profiles.
+      pr.neighbours[answerIdx].forEach(function (n) {
+        (drugIndex[String(C.compounds[n[0]]).toLowerCase()] || []).forEach(function (s) { if (!q[s]) nbs[s] = true; });
+      });
+    } else if (nb) rows.forEach(function (r) { for (var j = 0; j < k; j++) { var s = nb[r * k + j]; if (s >= 0 && !q[s]) nbs[s] = true; } });
     state.drug = rows.length ? D.rows.drug[rows[0]] : null;
     state.matched = rows; state.community = comm; state.neighbours = Object.keys(nbs).map(Number);
     state.clusters = Object.keys(cl).map(Number);
   }
-  function showInfo(cands) {
-    info.textContent = '';
-    if (cands) {
-      info.appendChild(el('div', null, cands.length + ' drugs match; pick one:'));
-      cands.slice(0, 40).forEach(function (c) {
-        var b = el('button', { class: 'cand' }, D.rows.drug[drugIndex[c][0]]);
-        b.addEventListener('click', function () { searchBox.value = b.textContent; runSearch(b.textContent); });
-        info.appendChild(b);
-      });
-      return;
-    }
-    if (!state.matched.length) { if (state.query) info.appendChild(el('div', { class: 'muted' }, 'No drug named “' + state.query + '”.')); return; }
-    info.appendChild(el('div', null, state.drug + ': ' + state.matched.length + ' profile(s); community (' + state.rep + ' clusters ' + state.clusters.join(', ') + '): ' + state.community.length + ' profiles; ' + state.neighbours.length + ' nearest neighbours (outlined orange).'));
+  function clearHighlight() { state.matched = []; state.community = []; state.neighbours = []; state.clusters = []; state.drug = null; }
+
+  function pickButton(host, name) {
+    var b = el('button', { class: 'cand' }, name);
+    b.addEventListener('click', function () { searchBox.value = name; runSearch(name); });
+    host.appendChild(b);
+  }
+  function memberTable(host) {
     var t = el('table', { class: 'data' }), h = el('tr');
     ['drug', 'MoA', 'dose', 'cluster'].forEach(function (c) { h.appendChild(el('th', null, c)); });
     t.appendChild(h);
@@ -296,20 +335,111 @@ export const REPORT_JS = String.raw`
       [D.rows.drug[r], D.rows.moa[r] || '', D.rows.dose[r] || '', D.clusters[state.rep][r]].forEach(function (v) { tr.appendChild(el('td', null, v)); });
       t.appendChild(tr);
     });
-    var wrap = el('div', { class: 'members' }); wrap.appendChild(t); info.appendChild(wrap);
+    var wrap = el('div', { class: 'members' }); wrap.appendChild(t); host.appendChild(wrap);
+  }
+
+  // The compound answer: verdict first; neighbours and community marked unreliable when inactive.
+  function showAnswer(i) {
+    var act = C.activity[i], status = STATUS[String(act[0])], unreliable = act[0] === 0;
+    var v = el('div', { class: 'verdict ' + status, id: 'answer-verdict' }, C.verdict[i]);
+    info.appendChild(v);
+    var ann = [];
+    if (C.label[i].length) ann.push((C.labelColumn || 'label') + ': ' + C.label[i].join(' | '));
+    if (C.target[i].length) ann.push('target: ' + C.target[i].join(' | '));
+    if (ann.length) info.appendChild(el('div', { class: 'muted' }, ann.join(' · ')));
+    var pr = C.perRep[state.rep];
+    if (!pr) { info.appendChild(el('div', { class: 'muted' }, 'No compound neighbours for the ' + state.rep + ' representation in this report.')); return; }
+    var nbrs = pr.neighbours[i], doses = pr.doses[i];
+    info.appendChild(el('h4', null, (unreliable ? 'UNRELIABLE — ' : '') + 'Nearest compounds (' + state.rep + '; p and percentile against all compound pairs)'));
+    if (!nbrs.length) info.appendChild(el('div', { class: 'muted' }, 'No other compound in this representation.'));
+    else {
+      var t = el('table', { class: 'data', id: 'answer-neighbours' }), h = el('tr');
+      ['#', 'compound', 'similarity', 'percentile', 'p', 'q', 'activity', 'community', 'shared', 'doses'].forEach(function (c) { h.appendChild(el('th', null, c)); });
+      t.appendChild(h);
+      nbrs.forEach(function (n, j) {
+        var tr = el('tr'), other = C.activity[n[0]], name = C.compounds[n[0]];
+        var shared = C.label[n[0]].filter(function (x) { return C.label[i].indexOf(x) >= 0; })
+          .concat(C.target[n[0]].filter(function (x) { return C.target[i].indexOf(x) >= 0; }));
+        var a = STATUS[String(other[0])];
+        var cells = [String(j + 1), null, fmt3(n[1]), n[2].toFixed(1) + '%', fmtP(n[3]), fmtP(n[4]),
+          a === 'active' ? 'active (q ' + fmtP(other[3]) + ')' : a === 'inactive' ? 'INACTIVE (q ' + fmtP(other[3]) + ')' : 'no call',
+          n[5] === 1 ? 'same' : n[5] === 0 ? '' : '—', shared.join(' | '),
+          (doses[j][0] === null && doses[j][1] === null) ? '' : (doses[j][0] === null ? '?' : doses[j][0]) + ' ~ ' + (doses[j][1] === null ? '?' : doses[j][1])];
+        cells.forEach(function (c, col) {
+          var td = el('td', col === 0 || (col >= 2 && col <= 5) ? { class: 'num' } : null);
+          if (col === 1) pickButton(td, name); else td.textContent = c;
+          tr.appendChild(td);
+        });
+        t.appendChild(tr);
+      });
+      var sx = el('div', { class: 'scroll-x' }); sx.appendChild(t); info.appendChild(sx);
+    }
+    var cm = pr.community[i];
+    if (cm[0] >= 0) {
+      var cd = pr.communities[String(cm[0])];
+      var share = cd.profiles ? Math.round(100 * cd.controls / cd.profiles) : 0;
+      info.appendChild(el('h4', null, (unreliable ? 'UNRELIABLE — ' : '') + 'Community ' + cm[0] + ' (' + state.rep + ')'));
+      info.appendChild(el('div', { id: 'answer-community' }, cd.profiles + ' profiles holding ' + cm[1] + ' of its ' + cm[2] + ' wells; ' + cd.controls + ' negative-control wells (' + share + '%)' + (cd.controls * 2 > cd.profiles ? ' — dominated by controls' : '')));
+      var others = cd.compounds.filter(function (x) { return x[0] !== C.compounds[i]; });
+      if (others.length) info.appendChild(el('div', null, 'other compounds: ' + others.slice(0, 15).map(function (x) { return x[0] + ' (' + x[1] + ')'; }).join(', ') + (others.length > 15 ? ', …' : '')));
+      var sig = cd.enrichment.filter(function (e) { return e[5] === 1; });
+      info.appendChild(el('div', null, sig.length ? 'enriched: ' + sig.slice(0, 6).map(function (e) { return e[0] + ' (' + e[1] + '/' + e[2] + ', p ' + fmtP(e[3]) + ', q ' + fmtP(e[4]) + ')'; }).join('; ') : 'no label is significantly enriched in this community'));
+    }
+  }
+
+  function showInfo(view) {
+    info.textContent = '';
+    document.body.setAttribute('data-answer-status', view.kind);
+    if (view.kind === 'candidates') {
+      info.appendChild(el('div', null, view.names.length + ' ' + (C ? 'compounds' : 'drugs') + ' match “' + state.query + '”; pick one:'));
+      view.names.slice(0, 40).forEach(function (c) { pickButton(info, c); });
+      return;
+    }
+    if (view.kind === 'not-found') {
+      info.appendChild(el('div', { class: 'muted' }, '“' + state.query + '” is not a compound of this run' + (view.names.length ? '; closest names:' : '.')));
+      view.names.forEach(function (c) { pickButton(info, c); });
+      return;
+    }
+    if (view.kind === 'control') {
+      info.appendChild(el('div', { class: 'verdict' }, '“' + state.query + '” names the negative controls' + (C.controls ? ' (' + C.controls.wells + ' wells, ' + C.controls.rule + ')' : '') + ': they are the reference every activity call is made against, not a treatment.'));
+      return;
+    }
+    if (view.kind === 'none' || !state.matched.length) return;
+    if (view.kind === 'answer') showAnswer(view.index);
+    var head = el('h4', null, 'Profiles in its communities (' + state.rep + ' clusters ' + state.clusters.join(', ') + '): ' + state.community.length);
+    if (view.kind !== 'answer') info.appendChild(el('div', null, state.drug + ': ' + state.matched.length + ' profile(s); community (' + state.rep + ' clusters ' + state.clusters.join(', ') + '): ' + state.community.length + ' profiles; ' + state.neighbours.length + ' nearest neighbours (outlined orange).'));
+    else info.appendChild(head);
+    memberTable(info);
+  }
+  function answerAt(i) {
+    var name = C.compounds[i];
+    highlight(String(name).toLowerCase(), i);
+    state.answer = { compound: name, status: STATUS[String(C.activity[i][0])], neighbours: (C.perRep[state.rep] ? C.perRep[state.rep].neighbours[i] : []).map(function (n) { return C.compounds[n[0]]; }) };
+    return { kind: 'answer', index: i };
   }
   function runSearch(text) {
     state.query = String(text || '').trim();
-    var key = state.query.toLowerCase(), cands = null;
-    if (!key) { state.matched = []; state.community = []; state.neighbours = []; state.clusters = []; state.drug = null; }
-    else if (drugIndex[key]) highlight(key);
+    state.answer = null;
+    var key = state.query.toLowerCase(), view = { kind: 'none' }, hits;
+    clearHighlight();
+    if (!key) view = { kind: 'none' };
+    else if (C) {
+      if (ctrlNames[key]) { highlight(key); view = { kind: 'control' }; }
+      else if (cIndex[key] !== undefined) view = answerAt(cIndex[key]);
+      else {
+        hits = key.length >= 3 ? C.compounds.filter(function (c) { return String(c).toLowerCase().indexOf(key) >= 0; }) : [];
+        if (hits.length === 1) view = answerAt(cIndex[String(hits[0]).toLowerCase()]);
+        else if (hits.length > 1) view = { kind: 'candidates', names: hits };
+        else view = { kind: 'not-found', names: closest(key) };
+      }
+    } else if (drugIndex[key]) { highlight(key); view = { kind: 'rows' }; }
     else {
-      var hits = drugNames.filter(function (d) { return d.indexOf(key) >= 0; });
-      if (hits.length === 1) highlight(hits[0]);
-      else { state.matched = []; state.community = []; state.neighbours = []; state.clusters = []; state.drug = null; if (hits.length > 1) cands = hits; }
+      hits = drugNames.filter(function (d) { return d.indexOf(key) >= 0; });
+      if (hits.length === 1) { highlight(hits[0]); view = { kind: 'rows' }; }
+      else if (hits.length > 1) view = { kind: 'candidates', names: hits.map(function (d) { return D.rows.drug[drugIndex[d][0]]; }) };
     }
     document.body.setAttribute('data-community-size', String(state.community.length));
-    showInfo(cands); draw();
+    showInfo(view); draw();
   }
   searchBox.addEventListener('input', function () { runSearch(searchBox.value); });
 

@@ -22,6 +22,7 @@ import { writeFigure, type Figure } from './render.js';
 import { readRunDir, type RunData } from '../io/runDir.js';
 import { computeEmbeddings, type Embedding, type EmbeddingMethod, SPACE_LABEL } from './embeddings.js';
 import { REPORT_CSS, REPORT_JS } from './client.js';
+import type { CompoundSearchData } from './compoundSearch.js';
 
 export interface ReportOptions {
   /** MoAs coloured individually in embeddings (others grey). Default 10. */
@@ -43,6 +44,12 @@ export interface ReportOptions {
   rawProfiles?: string;
   /** Inline SVG up to this size, else the PNG as a data URI. Default 250 kB. */
   maxInlineSvg?: number;
+  /**
+   * Compound-level answers for the search box (activity verdict, ranked neighbouring compounds,
+   * community), as src/repurpose's compoundSearchData builds them; without them the search
+   * highlights profiles only.
+   */
+  compounds?: CompoundSearchData;
   reporter?: Reporter;
 }
 
@@ -169,7 +176,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     neighbours[r] = flat;
   }
 
-  const html = buildHtml(run, { figures, embeddings, neighbours, k, topMoas, maxInlineSvg: opts.maxInlineSvg ?? 250_000 });
+  const html = buildHtml(run, { figures, embeddings, neighbours, k, topMoas, maxInlineSvg: opts.maxInlineSvg ?? 250_000, compounds: opts.compounds ?? null });
   const path = join(runDir, 'report.html');
   writeFileAtomic(path, html);
   return { path, figures: written, embeddings: embeddings.map((e) => ({ key: e.key, label: e.label, cached: e.cached })), bytes: Buffer.byteLength(html) };
@@ -289,6 +296,7 @@ interface BuildInput {
   k: number;
   topMoas: number;
   maxInlineSvg: number;
+  compounds: CompoundSearchData | null;
 }
 
 function buildHtml(run: RunData, b: BuildInput): string {
@@ -317,6 +325,7 @@ function buildHtml(run: RunData, b: BuildInput): string {
     },
     csif: { columns: ['representation', 'cluster', 'size', 'feature', 'ratio'], rows: run.csif.map((c) => [c.representation, c.cluster, c.size, c.feature, c.ratio]) },
     evaluation: evaluationTable(run.evaluation),
+    compounds: b.compounds,
   };
 
   const summaryRows = reps
@@ -336,7 +345,7 @@ function buildHtml(run: RunData, b: BuildInput): string {
 <datalist id="drug-list">${[...new Set(run.drug)].slice(0, 5000).map((d) => `<option value="${esc(d)}">`).join('')}</datalist></div>
 <div id="scatter-wrap"><div id="scatter-box"><canvas id="scatter" width="640" height="640"></canvas><div id="tooltip"></div></div>
 <div><div id="legend"></div><div id="info"></div></div></div>
-<p class="muted">Hover a point for its drug, MoA, dose and clusters; click it or type a name to highlight the drug (black ring), its community (blue ring: every profile in the same cluster of the chosen representation) and its ${b.k} nearest neighbours in that representation (orange ring).</p>`
+<p class="muted">Hover a point for its drug, MoA, dose and clusters; click it or type a name to highlight the drug (black ring), its community (blue ring: every profile in the same cluster of the chosen representation) and ${b.compounds ? `its ${b.k} nearest compounds (orange ring: their profiles). Beside the plot: the compound's answer — whether it is active at all (replicate retrieval against the negative controls), its ranked neighbouring compounds with p-values, and its community with that community's enrichment, as \`phenomap query\` gives it` : `its ${b.k} nearest neighbours in that representation (orange ring)`}.</p>`
     : '<p class="muted">No embedding (no repr_*.npy in the run directory).</p>';
 
   return `<!DOCTYPE html>

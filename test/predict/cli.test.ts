@@ -113,41 +113,80 @@ describe('predict train → rank', () => {
   it('round trip: ranks a library whose columns are in another order, by feature name, with Macau sd', async () => {
     const model = join(dir, 'model.json');
     const t = await runCli(['predict', 'train', profilesCsv, '--activity', activityCsv, '--compound-col', 'cpd', '--assay-col', 'target',
-      '--group-col', 'Metadata_compound', '--model', 'macau', '--burnin', '20', '--samples', '40', '--latent', '4', '--out', model, '-q']);
+      '--group-col', 'Metadata_compound', '--model', 'macau', '--burnin', '20', '--samples', '40', '--latent', '4', '--cv-folds', '3', '--out', model, '-q']);
     expect(t.code).toBe(0);
     const saved = JSON.parse(readFileSync(model, 'utf8'));
     expect(saved.features).toEqual(Array.from({ length: nFeat }, (_, f) => `Cells_F${f}`));
     expect(saved.standardization.means.length).toBe(nFeat);
     expect([...saved.assays].sort()).toEqual(['A0', 'A1', 'A2', 'A3']);
+    // What rank needs beside the model: tested compounds, the cell-count baseline, the CV expectation.
+    expect(saved.tested.A0.active.length + saved.tested.A0.inactive.length).toBeGreaterThan(40);
+    expect(saved.tested.A0.active).not.toContain('C0'); // C0 has no A0 cell (c % 7 === a)
+    expect(saved.tested.A0.inactive).not.toContain('C0');
+    expect(saved.cellCount.column).toBe('Metadata_Count_Cells');
+    expect(saved.cellCount.weights).toHaveLength(4);
+    expect(saved.expected.folds).toBe(3);
+    expect(saved.expected.fractions).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5]);
+    const e0 = saved.expected.assays.A0;
+    expect(e0.model.auc).toBeGreaterThan(0.7);
+    expect(e0.cellCount.auc).toBeLessThan(e0.model.auc);
+    expect(e0.baseRate).toBeCloseTo(e0.active / e0.labelled, 12);
     const ranked = join(dir, 'ranked.csv');
     const r = await runCli(['predict', 'rank', libraryCsv, '--model', model, '--assay', 'A0', '--id-col', 'Metadata_compound', '--top', '5', '--out', ranked]);
     expect(r.code).toBe(0);
     const rows = readFileSync(ranked, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('compound,score,sd,rank');
+    expect(rows[0]).toBe('rank,compound,probability,sd,cellcount_probability,cellcount_rank,tested');
     expect(rows.length).toBe(21);
     const parsed = rows.slice(1).map((l) => l.split(','));
-    expect(parsed.map((p) => Number(p[3]))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    const scores = parsed.map((p) => Number(p[1]));
+    expect(parsed.map((p) => Number(p[0]))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const scores = parsed.map((p) => Number(p[2]));
     for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeLessThanOrEqual(scores[i - 1]!);
-    for (const p of parsed) expect(Number(p[2])).toBeGreaterThan(0);
+    for (const p of parsed) expect(Number(p[3])).toBeGreaterThan(0);
+    for (const p of parsed) expect(p[6]).toBe('untested');
+    // The library has no cell-count column: the baseline is said to be missing, not invented.
+    for (const p of parsed) expect(p[4]).toBe('');
+    expect(r.stdout).toMatch(/the library has no "Metadata_Count_Cells" column: no cell-count baseline/);
     // Library compound Nc has the profile of training compound Cc: the top of the A0 ranking
     // should be mostly compounds active in A0 (feature 0 high).
     const lib = readFileSync(libraryCsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     const f0 = new Map(lib.map((l) => [l[0]!, Number(l[nFeat])])); // reversed order: Cells_F0 is last
-    const top5 = parsed.slice(0, 5).map((p) => f0.get(p[0]!)!);
-    const bottom5 = parsed.slice(-5).map((p) => f0.get(p[0]!)!);
+    const top5 = parsed.slice(0, 5).map((p) => f0.get(p[1]!)!);
+    const bottom5 = parsed.slice(-5).map((p) => f0.get(p[1]!)!);
     expect(top5.reduce((a, b) => a + b, 0)).toBeGreaterThan(bottom5.reduce((a, b) => a + b, 0));
-    expect(r.stdout).toContain('sd = Macau posterior sd');
+    expect(r.stdout).toMatch(/^A0: 20 untested compounds ranked by macau/m);
+    expect(r.stdout).toMatch(/cross-validated on the training compounds: AUC 0\.\d\d \(cell count alone 0\.\d\d\); base hit rate/);
+    expect(r.stdout).toMatch(/expected in the top 5 \(25\.0 % of the ranking; enrichment measured at the top 50 % of held-out compounds\): \d+\.\d\d× the library's hit rate, ≈ \d+\.\d % if that is the training one/);
   }, 60_000);
+
+  it('rank on the training table lists only the untested compounds, with the cell-count baseline beside the model', async () => {
+    const model = join(dir, 'model.json'); // from the test above
+    const r = await runCli(['predict', 'rank', profilesCsv, '--model', model, '--assay', 'A1', '--top', '3', '--out', join(dir, 'ranked-train.csv'), '-q']);
+    expect(r.code).toBe(0);
+    // Rows of one compound are averaged; the compounds with an A1 cell are set apart.
+    expect(r.stdout).toMatch(/note: 120 library rows averaged into 60 compounds/);
+    const rows = readFileSync(join(dir, 'ranked-train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const saved = JSON.parse(readFileSync(model, 'utf8'));
+    const tested = new Set([...saved.tested.A1.active, ...saved.tested.A1.inactive]);
+    expect(rows.length).toBe(60 - tested.size);
+    expect(rows.every((p) => !tested.has(p[1]!))).toBe(true);
+    expect(rows.every((p) => Number(p[4]) > 0 && Number(p[4]) < 1 && Number(p[5]) >= 1)).toBe(true);
+    expect(r.stdout).toMatch(new RegExp(`A1: ${60 - tested.size} untested compounds ranked by macau; ${tested.size} compounds already tested in A1 are left out`));
+    const all = await runCli(['predict', 'rank', profilesCsv, '--model', model, '--assay', 'A1', '--include-tested', '--out', join(dir, 'ranked-all.csv'), '-q']);
+    expect(all.code).toBe(0);
+    const allRows = readFileSync(join(dir, 'ranked-all.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(allRows.length).toBe(60);
+    expect(allRows.filter((p) => p[6] !== 'untested').length).toBe(tested.size);
+  }, 30_000);
 
   it('the multitask net round trip has no sd; missing features and unknown assays are named', async () => {
     const model = join(dir, 'mlp.json');
     const t = await runCli(['predict', 'train', profilesCsv, '--label-assays', 'Metadata_labels', '--group-col', 'Metadata_compound',
-      '--model', 'mlp', '--hidden', '8', '--epochs', '20', '--out', model, '-q']);
+      '--model', 'mlp', '--hidden', '8', '--epochs', '20', '--cv-folds', '0', '--out', model, '-q']);
     expect(t.code).toBe(0);
     const r = await runCli(['predict', 'rank', libraryCsv, '--model', model, '--assay', 'L1', '--top', '3', '-q']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/L1: 20 compounds ranked by mlp/);
+    expect(r.stdout).toMatch(/L1: 20 untested compounds ranked by mlp/);
+    expect(r.stdout).toMatch(/no expected enrichment/);
     const bad = await runCli(['predict', 'rank', libraryCsv, '--model', model, '--assay', 'L9', '-q']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no assay "L9"/);

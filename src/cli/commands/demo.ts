@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { join, resolve, dirname } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeProfiles } from '../../io/write.js';
 import { fileURLToPath } from 'node:url';
 import { lincsRecipe } from '../../io/recipes.js';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters } from '../../pipeline/params.js';
-import { queryDrug } from '../../pipeline/query.js';
+import { queryCompounds } from '../../repurpose/answer.js';
+import { formatAnswer } from '../../repurpose/format.js';
 import { terminalReporter } from '../terminal.js';
 import { InputError } from '../../util/errors.js';
 
@@ -37,23 +39,22 @@ export function register(program: Command): void {
       for (const n of recipe.notes) process.stdout.write(`  ${n}\n`);
       const params = presetParameters('paper');
       process.stdout.write(`running the study's workflow (--preset paper): z-score → raw / PCA 50 / ITML (20+20 constraints, seed ${params.seed}) → AP → MoA enrichment → CSIF\n`);
-      const { summary } = await runWorkflow(recipe.profiles, flags.out, params, { reporter });
+      // The joined table is kept beside the outputs and the run made from it, so that later
+      // `phenomap query … --run DIR` calls find the plate's DMSO wells (which the run leaves out).
+      mkdirSync(flags.out, { recursive: true });
+      const joined = join(flags.out, 'profiles.parquet');
+      await writeProfiles(joined, recipe.profiles);
+      const { summary } = await runWorkflow(joined, flags.out, params, { reporter });
       process.stdout.write(`\n${formatComparisonTable(summary)}\n`);
       process.stdout.write(`reference (scikit-learn 1.2.1 / metric-learn 0.7.0 on the same plate): raw 69 clusters / 18 enriched, PCA 68 / 19; ITML ratio 0.327 ± 0.029 over constraint seeds\n`);
-      process.stdout.write(`\nwho shares a community with ${flags.drug}?\n`);
-      const q = await queryDrug(flags.out, flags.drug, { k: 5 });
-      // The highest dose shows the strongest phenotype.
-      const hit = q.hits.reduce((a, b) => (Number(b.dose) > Number(a.dose) ? b : a));
-      for (const [rep, r] of Object.entries(hit.byRepresentation)) {
-        if (!r) continue;
-        const names = [...new Set(r.members.map((m) => m.name))].filter((n) => n !== hit.name);
-        process.stdout.write(`  [${rep}] ${hit.name} @${hit.dose ?? '?'} (${hit.moa}): community ${r.cluster}, ${r.members.length + 1} profiles; other drugs: ${names.slice(0, 8).join(', ') || '(none)'}${names.length > 8 ? ', …' : ''}\n`);
-      }
-      process.stdout.write(`\nwrote ${resolve(flags.out)}/ (summary.json, clusters.csv, enrichment.csv, csif.csv, itml_metric.npy)\n`);
+      process.stdout.write(`\nwhat acts like ${flags.drug}? (activity against the plate's DMSO wells, then the nearest compounds and the community)\n`);
+      const q = await queryCompounds(flags.out, [flags.drug], { k: 5, reporter: terminalReporter({ quiet: true }) });
+      process.stdout.write(`${formatAnswer(q.answers[0]!)}\n`);
+      process.stdout.write(`\nwrote ${resolve(flags.out)}/ (profiles.parquet, summary.json, clusters.csv, enrichment.csv, csif.csv, itml_metric.npy)\n`);
       if (flags.report) {
         process.stdout.write('drawing figures and the report (t-SNE before/after ITML)…\n');
-        const { writeReport } = await import('../../report/html.js');
-        const rep = await writeReport(flags.out, { seed: params.seed, reporter, rawProfiles: plate });
+        const { writeReportWithAnswers } = await import('../../repurpose/report.js');
+        const rep = await writeReportWithAnswers(flags.out, { seed: params.seed, reporter, rawProfiles: plate });
         process.stdout.write(`open ${resolve(rep.path)} in a browser (works offline)\n`);
       }
       process.stdout.write(`next: phenomap query <drug> --run ${flags.out}\n`);

@@ -17,7 +17,10 @@ import {
 } from '../../predict/index.js';
 import { prepareActivityData, type ActivitySource, type PreparedActivity } from '../../predict/prepare.js';
 import { MacauWithStd, assembleOutOfFold, formatModelTable, modelReport, perAssayCsv, rateBaselines } from '../../predict/report.js';
-import { alignFeatures, parseSavedModel, rankOrder, scoreAssayWithModel, trainActivityModel } from '../../predict/saved-model.js';
+import { parseSavedModel, trainActivityModel } from '../../predict/saved-model.js';
+import {
+  crossValidatedExpectation, fitCellCountBaseline, formatRanking, libraryCellCount, rankLibrary, rankingCsv, testedCompounds,
+} from '../../predict/rank.js';
 import type { Matrix } from '../../linalg/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { InputError, UsageError } from '../../util/errors.js';
@@ -354,6 +357,7 @@ interface TrainFlags extends DataFlags, MacauFlags {
   model: 'macau' | 'mlp';
   hidden?: string[];
   epochs: number;
+  cvFolds: number;
   out: string;
 }
 
@@ -369,6 +373,7 @@ function trainAction(program: Command): void {
     .addOption(new Option('--model <kind>', 'model to train').choices(['macau', 'mlp']).default('macau'))
     .option('--hidden <list>', 'multitask net hidden layer sizes (default 512,512)', listOption)
     .option('--epochs <n>', 'multitask net maximum epochs', intOption('--epochs', 1), 200)
+    .option('--cv-folds <k>', 'compound-grouped CV folds whose held-out AUC and enrichment `rank` reports as expected (0: none)', intOption('--cv-folds', 0), 5)
     .requiredOption('-o, --out <model.json>', 'output model file')
     .action(async (file: string | undefined, flags: TrainFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
@@ -377,17 +382,28 @@ function trainAction(program: Command): void {
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--hidden sizes must be positive integers, got "${h}"`);
         return n;
       });
+      if (flags.cvFolds === 1) throw new UsageError('--cv-folds must be 0 (none) or at least 2');
       const d = await prepare(file, flags, reporter);
       const t0 = performance.now();
+      const macauOpts = { numLatent: flags.latent, burnin: flags.burnin, nsamples: flags.samples, seed: flags.seed };
+      const mlpOpts = { hidden, maxEpochs: flags.epochs, seed: flags.seed };
       const model = trainActivityModel(flags.model, d.X, d.features, d.Y, d.assays, {
-        macau: { numLatent: flags.latent, burnin: flags.burnin, nsamples: flags.samples, seed: flags.seed },
-        mlp: { hidden, maxEpochs: flags.epochs, seed: flags.seed },
-        groups: d.groups, threshold: flags.threshold, reporter,
+        macau: macauOpts, mlp: mlpOpts, groups: d.groups, threshold: flags.threshold, reporter,
         trainedOn: {
           profiles: file ?? `recipe ${flags.recipe}`, activity: flags.activity ?? `labels ${flags.labelAssays}`, idCol: flags.idCol ?? flags.groupCol!,
           groupCol: flags.groupCol!, aggregate: (flags.aggregate ?? []).join(','), rows: d.X.rows, compounds: new Set(d.groups).size, cells: d.Y.nnz,
         },
       });
+      model.tested = testedCompounds(d.ids, d.Y, d.assays);
+      model.cellCount = d.cellCount ? fitCellCountBaseline(d.cellCount.X, d.cellCount.name, d.Y) : null;
+      if (flags.cvFolds >= 2) {
+        const nGroups = new Set(d.groups).size;
+        if (nGroups < flags.cvFolds) throw new InputError(`${nGroups} compounds cannot fill ${flags.cvFolds} cross-validation folds (--cv-folds)`);
+        reporter.info(`${flags.cvFolds}-fold cross-validation by ${flags.groupCol} for the expected enrichment`);
+        model.expected = crossValidatedExpectation(flags.model, d.X, d.Y, d.assays, {
+          folds: flags.cvFolds, seed: flags.seed, groups: d.groups, groupedBy: flags.groupCol!, macau: macauOpts, mlp: mlpOpts, reporter,
+        }, d.cellCount?.X ?? null);
+      } else model.expected = null;
       writeFileAtomic(flags.out, JSON.stringify(model) + '\n');
       process.stdout.write(`trained ${flags.model} on ${d.X.rows} rows × ${d.features.length} features, ${d.assays.length} assays, ${d.Y.nnz} cells in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       process.stdout.write(`wrote ${flags.out}\n`);
@@ -401,28 +417,25 @@ interface RankFlags {
   aggregate?: string[];
   top: number;
   out?: string;
+  includeTested?: boolean;
   features?: string[];
   metadata?: string[];
   featurePrefix?: string[];
   quiet?: boolean;
 }
 
-function csvCell(v: string | number): string {
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(8))) : '') : v;
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function rankAction(program: Command): void {
   program
     .command('rank')
-    .description('rank the compounds of an (unscreened) profile library for one assay with a trained model: score, sd (Macau), rank')
+    .description('the untested compounds of a profile library most likely active in one assay: model probability, Macau sd, the cell-count baseline beside it, and the hit-rate enrichment cross-validation expects for the top')
     .argument('<library>', 'profile table of the library')
     .requiredOption('--model <model.json>', 'model written by `phenomap predict train`')
     .requiredOption('--assay <name>', 'assay to rank for')
-    .option('--id-col <column>', 'compound id column of the library (default: the training id column when present)')
-    .option('--aggregate <list>', 'average library rows per combination of these columns first (e.g. the id column)', listOption)
-    .option('--top <n>', 'rows printed', intOption('--top', 0), 50)
-    .option('--out <ranked.csv>', 'write the whole ranking (compound, score, sd, rank)')
+    .option('--id-col <column>', 'compound id column of the library (default: the training id column when present); rows of one compound are averaged')
+    .option('--aggregate <list>', 'average library rows per combination of these columns first (e.g. compound, dose)', listOption)
+    .option('--top <n>', 'rows printed, and the top the expected enrichment is given for', intOption('--top', 1), 50)
+    .option('--include-tested', 'also rank the compounds the model was trained on for this assay (marked with their result)')
+    .option('--out <ranked.csv>', 'write the whole ranking (rank, compound, probability, sd, cellcount_probability, cellcount_rank, tested)')
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
@@ -446,20 +459,11 @@ function rankAction(program: Command): void {
       if (flags.aggregate?.length) profiles = aggregate(profiles, { strata: flags.aggregate, operation: 'mean' }).profiles;
       const trainedId = String(model.trainedOn.idCol ?? '');
       const idCol = flags.idCol ?? (profiles.meta.some((m) => m.name === trainedId) ? trainedId : undefined);
-      const ids = idCol ? metaStrings(profiles, idCol).map((v, i) => v ?? `row ${i + 1}`) : profiles.X.rows ? Array.from({ length: profiles.X.rows }, (_, i) => `row ${i + 1}`) : [];
-      const X = alignFeatures(profiles.X, profiles.features, model.features, file);
-      const { score, sd } = scoreAssayWithModel(model, X, flags.assay);
-      const order = rankOrder(score);
-      const lines = ['compound,score,sd,rank'];
-      order.forEach((i, r) => lines.push([ids[i]!, score[i]!, sd ? sd[i]! : NaN, r + 1].map(csvCell).join(',')));
-      if (flags.out) writeFileAtomic(flags.out, lines.join('\n') + '\n');
-      const top = Math.min(flags.top, order.length);
-      process.stdout.write(`${flags.assay}: ${order.length} compounds ranked by ${model.model}${sd ? ' (sd = Macau posterior sd)' : ''}\n`);
-      process.stdout.write(`${'rank'.padStart(5)}  ${'score'.padStart(7)}  ${'sd'.padStart(7)}  compound\n`);
-      for (let r = 0; r < top; r++) {
-        const i = order[r]!;
-        process.stdout.write(`${String(r + 1).padStart(5)}  ${score[i]!.toFixed(4).padStart(7)}  ${(sd ? sd[i]!.toFixed(4) : '—').padStart(7)}  ${ids[i]}\n`);
-      }
+      const ids = idCol ? metaStrings(profiles, idCol).map((v, i) => v ?? `row ${i + 1}`) : Array.from({ length: profiles.X.rows }, (_, i) => `row ${i + 1}`);
+      const cellCount = model.cellCount ? libraryCellCount(profiles, model.cellCount.column) : null;
+      const r = rankLibrary(model, profiles.X, profiles.features, { assay: flags.assay, ids, cellCount, includeTested: flags.includeTested, top: flags.top }, file);
+      if (flags.out) writeFileAtomic(flags.out, rankingCsv(r));
+      process.stdout.write(`${formatRanking(r, flags.top)}\n`);
       if (flags.out) process.stdout.write(`wrote ${flags.out}\n`);
     });
 }

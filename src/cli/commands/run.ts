@@ -118,8 +118,8 @@ export function register(program: Command): void {
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
       process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);
       if (flags.report) {
-        const { writeReport } = await import('../../report/html.js');
-        const rep = await writeReport(flags.out, { seed: summary.parameters.seed, reporter });
+        const { writeReportWithAnswers } = await import('../../repurpose/report.js');
+        const rep = await writeReportWithAnswers(flags.out, { seed: summary.parameters.seed, reporter });
         process.stdout.write(`wrote ${rep.path}\n`);
       }
     });
