@@ -40,6 +40,9 @@ export * from './evaluate/silhouette.js';
 export * from './evaluate/splits.js';
 export * from './evaluate/nsc.js';
 export * from './evaluate/map.js';
+export * from './evaluate/averagePrecision.js';
+export * from './evaluate/pairs.js';
+export { mapProfiles, type MapProfilesOptions, type MapProfilesResult, type MapProfilesSummary } from './evaluate/retrieval.js';
 export * from './evaluate/replicating.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
