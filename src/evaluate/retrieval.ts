@@ -113,9 +113,6 @@ export function mapProfiles(input: Profiles, opts: MapProfilesOptions): MapProfi
   const ps = specColumns(posSameby);
   const groupBy = opts.groupBy?.length ? opts.groupBy : [...ps.all, ...ps.any];
   if (!groupBy.length) throw new UsageError('--group-by: name the columns whose values form the mAP groups (the positive rule has no sameby column)');
-  for (const c of groupBy) {
-    if (!p.meta.some((m) => m.name === c)) throw new InputError(`${source}: --group-by column "${c}" not found`);
-  }
 
   const r = averagePrecision(p.meta, p.X, {
     pos: { sameby: posSameby, diffby: posDiffby },
@@ -123,6 +120,9 @@ export function mapProfiles(input: Profiles, opts: MapProfilesOptions): MapProfi
     distance, multilabel: opts.multilabel, queries: queryMask, similarityPrecision, source, features: p.features, reporter,
   });
   warnings.push(...r.warnings);
+  for (const c of groupBy) {
+    if (!p.meta.some((m) => m.name === c)) throw new InputError(`${source}: --group-by column "${c}" not found`);
+  }
 
   const ml = opts.multilabel?.column;
   const groupCols = groupBy.map((c) => p.meta.find((m) => m.name === c)!);

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     }
     printLines([
       `aggregate: ${report.operation} of ${report.nRowsIn} rows by ${report.strata.join(' + ')} → ${report.nGroups} profiles × ${out.features.length} features`,
-      `metadata kept: ${report.metadataKept.join(', ')} (+ Metadata_n_rows)`,
+      `metadata kept: ${report.metadataKept.join(', ')} (+ Metadata_Object_Count)`,
       ...(report.metadataDropped.length ? [`metadata dropped (varies within a group): ${report.metadataDropped.join(', ')}`] : []),
       ...(report.missingCells ? [`missing: ${report.missingCells} value(s) where a group had no value (${report.featuresWithMissing.length} feature(s))`] : []),
       `wrote ${flags.out}`,
