@@ -20,7 +20,7 @@ export function register(program: Command): void {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
     const { profiles: out, report } = aggregate(profiles, { strata: flags.strata, operation: flags.operation, reporter });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;

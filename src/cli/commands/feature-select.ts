@@ -74,7 +74,7 @@ export function register(program: Command): void {
       inPlace: true, // the table read here is ours: keep the selected features in its own storage
       reporter,
     });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;
