@@ -10,7 +10,7 @@ export * from './io/profiles.js';
 export * from './io/npy.js';
 export * from './io/read.js';
 export * from './io/readMany.js';
-export * from './io/tableWriter.js';
+export { openTableWriter, type TableWriter, type RowBlock, type ColumnSpec as TableColumnSpec } from './io/tableWriter.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';
@@ -46,6 +46,9 @@ export * from './evaluate/silhouette.js';
 export * from './evaluate/splits.js';
 export * from './evaluate/nsc.js';
 export * from './evaluate/map.js';
+export * from './evaluate/averagePrecision.js';
+export * from './evaluate/pairs.js';
+export { mapProfiles, type MapProfilesOptions, type MapProfilesResult, type MapProfilesSummary } from './evaluate/retrieval.js';
 export * from './evaluate/replicating.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,

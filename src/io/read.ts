@@ -24,6 +24,7 @@ import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedR
 
 export { writeProfiles } from './write.js';
 import { PARQUET_NAMES_KEY } from './write.js';
+import { interchangeFormat, readInterchange } from './interchange.js';
 
 export const DEFAULT_FEATURE_PREFIXES: readonly string[] = ['Cells_', 'Cytoplasm_', 'Nuclei_'];
 
@@ -412,6 +413,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   const t0 = performance.now();
   const reporter = opts.reporter ?? silentReporter;
   const bytes = checkReadable(path);
+  if (interchangeFormat(path)) return readInterchangeProfiles(path, bytes, t0);
   const kind = fileKind(path);
   if (bytes === 0) throw new InputError(`${path}: empty file`);
   const label = `reading ${basename(path)}`;
@@ -524,6 +526,29 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
     seconds: (performance.now() - t0) / 1000,
   };
   return { profiles, report };
+}
+
+/** GCT and h5ad (interchange.ts) carry their own feature/metadata split: the table as stored. */
+async function readInterchangeProfiles(path: string, bytes: number, t0: number): Promise<ReadResult> {
+  const profiles = await readInterchange(path);
+  let total = 0;
+  const perFeature: Record<string, number> = {};
+  const { rows, cols, data } = profiles.X;
+  for (let j = 0; j < cols; j++) {
+    let c = 0;
+    for (let i = 0; i < rows; i++) if (data[i * cols + j] !== data[i * cols + j]) c++;
+    if (c) (perFeature[profiles.features[j]!] = c), (total += c);
+  }
+  const report: IngestReport = {
+    file: path, format: fileKindOrText(path), gzip: false, rows, features: cols, metadataColumns: profiles.meta.map((m) => m.name),
+    nanCounts: { perFeature, total, rowsWithNaN: countRowsWithNaN(data, rows, cols) }, droppedRows: [], droppedFeatures: [],
+    bytes, seconds: (performance.now() - t0) / 1000,
+  };
+  return { profiles, report };
+}
+
+function fileKindOrText(path: string): TableFormat {
+  return interchangeFormat(path)!;
 }
 
 function countRowsWithNaN(X: FeatureArray, rows: number, cols: number): number {

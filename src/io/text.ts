@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { basename } from 'node:path';
 import { InputError } from '../util/errors.js';
 
-export type TableFormat = 'csv' | 'tsv' | 'txt' | 'parquet';
+export type TableFormat = 'csv' | 'tsv' | 'txt' | 'parquet' | 'gct' | 'h5ad';
 
 export interface FileKind {
   readonly format: TableFormat;

@@ -15,6 +15,7 @@ import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
 import { ident, lit, withDuck } from './duck.js';
 import { InputError } from '../util/errors.js';
+import { interchangeFormat, writeInterchange } from './interchange.js';
 
 function quoteField(s: string, delim: string): string {
   if (s === '') return '""';
@@ -108,9 +109,21 @@ async function writeParquet(path: string, p: Profiles): Promise<void> {
   }
 }
 
-/** Write profiles to CSV, CSV.gz, TSV, TSV.gz or Parquet, by the file's extension. */
-export async function writeProfiles(path: string, profiles: Profiles): Promise<void> {
-  const kind = fileKind(path);
+/** Formats a profile table can be written in (`--format`). */
+export type OutputFormat = 'csv' | 'tsv' | 'parquet' | 'gct' | 'h5ad';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'tsv', 'parquet', 'gct', 'h5ad'];
+
+/**
+ * Write profiles as CSV, CSV.gz, TSV, TSV.gz, Parquet, GCT or h5ad: by `format` when given,
+ * else by the file's extension.
+ */
+export async function writeProfiles(path: string, profiles: Profiles, format?: OutputFormat): Promise<void> {
+  const ix = format === 'gct' || format === 'h5ad' ? format : format ? null : interchangeFormat(path);
+  if (ix) {
+    await writeInterchange(path, profiles, ix);
+    return;
+  }
+  const kind = format ? { format, gzip: format !== 'parquet' && path.toLowerCase().endsWith('.gz') } : fileKind(path);
   const names = new Set<string>();
   for (const n of [...profiles.meta.map((m) => m.name), ...profiles.features]) {
     if (names.has(n)) throw new InputError(`${path}: cannot write two columns named "${n}"`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { MetaColumn, Profiles } from '../io/profiles.js';
 import { writeProfiles } from '../io/write.js';
+import type { Matrix } from '../linalg/matrix.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { zeros, linalgBackend, type LinalgBackend } from '../linalg/index.js';
@@ -167,6 +168,18 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
     { name: 'q', kind: 'number', values: Float64Array.from(enr, (e) => e.q) },
     { name: 'significant', kind: 'string', values: enr.map((e) => String(e.significant)) },
   ], enr.length));
+
+  // Morpheus: the profiles with their communities and each community's enriched MoAs as column annotations.
+  const gctMeta = [...cols];
+  for (const r of reps) {
+    const byCluster = new Map<number, { moa: string; p: number }[]>();
+    for (const e of r.enrichment.rows) if (e.significant) (byCluster.get(e.cluster) ?? byCluster.set(e.cluster, []).get(e.cluster)!).push({ moa: e.moa, p: e.p });
+    gctMeta.push({
+      name: `enriched_moa_${r.name}`, kind: 'string',
+      values: Array.from(r.ap.labels, (c) => (byCluster.get(c) ?? []).sort((a, b) => a.p - b.p).map((e) => e.moa).join('|') || null),
+    });
+  }
+  await writeProfiles(join(dir, 'communities.gct'), { features: res.profiles.features, X: res.profiles.X as Matrix, meta: gctMeta });
 
   const cs = reps.flatMap((r) => r.csif.perCluster.flatMap((c) => c.features.map((f) => ({ rep: r.name, cluster: c.cluster, size: c.size, ...f }))));
   await writeProfiles(join(dir, 'csif.csv'), table([

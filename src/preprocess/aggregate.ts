@@ -21,7 +21,7 @@ export type AggregateOperation = 'mean' | 'median';
 export interface AggregateOptions {
   strata: string[];
   operation?: AggregateOperation;
-  /** Name of the added count column (default 'Metadata_n_rows'). */
+  /** Name of the added count column (default 'Metadata_Object_Count', pycytominer's name for it). */
   countColumn?: string;
   reporter?: Reporter;
 }
@@ -138,7 +138,7 @@ export function aggregate(profiles: Profiles, opts: AggregateOptions): { profile
       }
     }
   }
-  const countColumn = opts.countColumn ?? 'Metadata_n_rows';
+  const countColumn = opts.countColumn ?? 'Metadata_Object_Count';
   const { meta, kept, dropped } = groupMetadata(profiles, groups, countColumn);
   const featuresWithMissing = profiles.features.filter((_, j) => missing[j]);
   const warnings: string[] = [];

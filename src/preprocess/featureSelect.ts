@@ -19,11 +19,15 @@
  *   sort leaves them unspecified).
  * - blocklist: drop the listed features that are present.
  * - drop_outliers: drop a feature whose max or min absolute value exceeds `outlierCutoff` (500).
+ * - noise_removal: drop a feature whose mean within-perturbation standard deviation exceeds
+ *   `noiseRemovalStdevCutoff` (0.8): population std (ddof 0, NaN skipped) of the feature within
+ *   each group of `noiseRemovalPerturbGroups` (a metadata column; rows with a missing group are
+ *   left out, as pandas' groupby does), then the mean over groups — pycytominer's noise_removal.
  *
  * Every removed feature is reported with its reason; kept + removed = input.
  */
 import type { Dropped, Profiles } from '../io/profiles.js';
-import { withFeatures } from '../io/profiles.js';
+import { cellString, getMeta, withFeatures } from '../io/profiles.js';
 import { compactColsInPlace, takeCols, takeRows } from '../linalg/matrix.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { InputError, UsageError } from '../util/errors.js';
@@ -39,7 +43,8 @@ export type FeatureSelectOperation =
   | 'min_variance'
   | 'correlation_threshold'
   | 'blocklist'
-  | 'drop_outliers';
+  | 'drop_outliers'
+  | 'noise_removal';
 
 export const FEATURE_SELECT_OPERATIONS: readonly FeatureSelectOperation[] = [
   'drop_na_columns',
@@ -48,6 +53,7 @@ export const FEATURE_SELECT_OPERATIONS: readonly FeatureSelectOperation[] = [
   'correlation_threshold',
   'blocklist',
   'drop_outliers',
+  'noise_removal',
 ];
 
 /** What runs when no operations are given. */
@@ -68,6 +74,10 @@ export interface FeatureSelectOptions {
   corrMethod?: CorrelationMethod;
   blocklist?: string[];
   outlierCutoff?: number;
+  /** noise_removal: metadata column naming each row's perturbation. */
+  noiseRemovalPerturbGroups?: string;
+  /** noise_removal: largest mean within-group standard deviation kept (default 0.8). */
+  noiseRemovalStdevCutoff?: number;
   /** Rows used for the statistics: 'all' (default) or a metadata query. */
   samples?: 'all' | Query | string;
   /**
@@ -269,6 +279,39 @@ function dropOutliers(cutoff: number): Decide {
   };
 }
 
+/** pycytominer's noise_removal on the statistics rows; `group[r]` is row r's group code (−1: none). */
+function noiseRemoval(group: Int32Array, nGroups: number, cutoff: number): Decide {
+  return (S) => {
+    const { rows: n, cols: d, data } = S;
+    const out = new Map<number, string>();
+    const cnt = new Float64Array(nGroups), mean = new Float64Array(nGroups), m2 = new Float64Array(nGroups);
+    for (let j = 0; j < d; j++) {
+      cnt.fill(0);
+      mean.fill(0);
+      m2.fill(0);
+      // Welford per group (stable, as pandas' grouped variance).
+      for (let i = 0; i < n; i++) {
+        const g = group[i]!;
+        const v = data[i * d + j]!;
+        if (g < 0 || v !== v) continue;
+        const c = ++cnt[g]!;
+        const delta = v - mean[g]!;
+        mean[g] += delta / c;
+        m2[g] += delta * (v - mean[g]!);
+      }
+      let sum = 0, k = 0;
+      for (let g = 0; g < nGroups; g++) {
+        if (cnt[g]! === 0) continue;
+        sum += Math.sqrt(m2[g]! / cnt[g]!);
+        k++;
+      }
+      const m = k ? sum / k : NaN;
+      if (m > cutoff) out.set(j, `mean within-perturbation standard deviation ${fmt(m)} > ${fmt(cutoff)} (${k} groups)`);
+    }
+    return out;
+  };
+}
+
 export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {}): { profiles: Profiles; report: FeatureSelectReport } {
   const reporter = opts.reporter ?? silentReporter;
   const src = profiles.source ?? 'profiles';
@@ -292,12 +335,30 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
   if (corrMethod !== 'pearson' && corrMethod !== 'spearman') {
     throw new UsageError(`feature-select: correlation method must be pearson or spearman, got "${String(corrMethod)}"`);
   }
+  if (ops.includes('noise_removal') && !opts.noiseRemovalPerturbGroups) {
+    throw new UsageError('feature-select: noise_removal needs the perturbation column (--noise-removal-perturb-groups)');
+  }
+  const noiseCutoff = opts.noiseRemovalStdevCutoff ?? 0.8;
+  if (!(noiseCutoff >= 0)) throw new UsageError(`feature-select: the noise_removal cutoff must be ≥ 0, got ${noiseCutoff}`);
   if (ops.includes('blocklist') && !opts.blocklist) {
     throw new UsageError('feature-select: the blocklist operation needs a blocklist (a list of feature names)');
   }
 
   const rows = sampleRows(profiles, opts.samples);
   if (rows.length === 0) throw new InputError(`${src}: no rows to select features on`);
+  let groupCodes = new Int32Array(0), nGroups = 0;
+  if (ops.includes('noise_removal')) {
+    const col = getMeta(profiles, opts.noiseRemovalPerturbGroups!);
+    const index = new Map<string, number>();
+    groupCodes = Int32Array.from(rows, (i) => {
+      const v = cellString(col, i);
+      if (v === null) return -1;
+      let c = index.get(v);
+      if (c === undefined) index.set(v, (c = index.size));
+      return c;
+    });
+    nGroups = index.size;
+  }
   // The statistics table: sample rows only; columns narrowed as operations remove features —
   // in place when the table is ours (a sample copy, or the whole table with inPlace), else copied.
   const allRows = rows.length === profiles.X.rows;
@@ -321,7 +382,9 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
               ? correlationThreshold(corrThreshold, corrMethod)
               : op === 'blocklist'
                 ? blocklistOp(opts.blocklist ?? [])
-                : dropOutliers(outlierCutoff);
+                : op === 'noise_removal'
+                  ? noiseRemoval(groupCodes, nGroups, noiseCutoff)
+                  : dropOutliers(outlierCutoff);
     if (alive.length !== sCols.length) {
       const at = new Map(sCols.map((j, c) => [j, c]));
       const pos = alive.map((j) => at.get(j)!);

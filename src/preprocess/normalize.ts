@@ -13,6 +13,14 @@
  *   MAD divides by ε exactly as pycytominer does (huge values that `drop_outliers` removes
  *   later); the feature is listed in `zeroScale` and a warning is added.
  * - spherize: see spherize.ts (ZCA on the reference rows, ε = 1e-6).
+ * - inverse_normal: rank-based inverse normal transform — pycytominer's InverseNormalTransform,
+ *   i.e. sklearn QuantileTransformer(output_distribution='normal', n_quantiles = min(1000,
+ *   reference rows)): per feature the reference quantiles at linspace(0, 1, n_quantiles) (numpy
+ *   linear percentiles, made non-decreasing), each value mapped to its quantile rank (the mean of
+ *   the upward and downward interpolations, so tied values get the middle rank), values within
+ *   1e-7 of the extremes to 0 / 1, then Φ⁻¹, clipped to Φ⁻¹(1e-7 − 2⁻⁵²) and its mirror.
+ *   Deterministic: sklearn draws a random subsample of 10,000 reference rows when there are
+ *   more (random_state None in pycytominer), phenomap uses them all.
  *
  * Missing values (NaN) are skipped when fitting (pandas/sklearn) and stay missing in the output;
  * their count is reported. A feature whose statistics are undefined in some stratum (no value
@@ -28,10 +36,10 @@ import { silentReporter } from '../util/log.js';
 import type { Query } from './query.js';
 import { parseQuery, queryRows } from './query.js';
 import { applySpherize, fitSpherize, type SpherizeMethod } from './spherize.js';
-import { gatherSorted, groupLabel, groupRows, madAround, medianSorted, quantileSorted } from './stats.js';
+import { gatherSorted, groupLabel, groupRows, madAround, medianSorted, normalQuantile, quantileSorted } from './stats.js';
 
-export type NormalizeMethod = 'standardize' | 'robustize' | 'mad_robustize' | 'spherize';
-export const NORMALIZE_METHODS: readonly NormalizeMethod[] = ['standardize', 'robustize', 'mad_robustize', 'spherize'];
+export type NormalizeMethod = 'standardize' | 'robustize' | 'mad_robustize' | 'spherize' | 'inverse_normal';
+export const NORMALIZE_METHODS: readonly NormalizeMethod[] = ['standardize', 'robustize', 'mad_robustize', 'spherize', 'inverse_normal'];
 
 export interface NormalizeOptions {
   method: NormalizeMethod;
@@ -44,6 +52,8 @@ export interface NormalizeOptions {
   spherizeEpsilon?: number;
   spherizeMethod?: SpherizeMethod;
   spherizeCenter?: boolean;
+  /** inverse_normal: number of quantile landmarks (default 1000, capped at the reference rows). */
+  inverseNormalQuantiles?: number;
   /**
    * Write the result over profiles.X (dropped features compacted away) instead of a new matrix,
    * so a large table is held once; profiles.X must not be used afterwards. Ignored by spherize,
@@ -169,6 +179,74 @@ function fitCenterScale(X: Matrix, ref: Int32Array, method: Exclude<NormalizeMet
   return { center, scale, undefinedStat, zero };
 }
 
+const BOUNDS_THRESHOLD = 1e-7;
+const CLIP = normalQuantile(BOUNDS_THRESHOLD - EPS);
+
+/** numpy.interp(x, xp, fp) for increasing (possibly repeated) xp, as numpy's C loop computes it. */
+function interp(x: number, xp: Float64Array, fp: Float64Array, n: number): number {
+  if (x < xp[0]!) return fp[0]!;
+  if (x > xp[n - 1]!) return fp[n - 1]!;
+  if (x === xp[n - 1]) return fp[n - 1]!;
+  let lo = 0, hi = n; // first index with xp > x
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xp[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  const j = lo - 1;
+  if (xp[j] === x) return fp[j]!;
+  const slope = (fp[j + 1]! - fp[j]!) / (xp[j + 1]! - xp[j]!);
+  let r = slope * (x - xp[j]!) + fp[j]!;
+  if (r !== r) {
+    r = slope * (x - xp[j + 1]!) + fp[j + 1]!;
+    if (r !== r && fp[j] === fp[j + 1]) r = fp[j]!;
+  }
+  return r;
+}
+
+/**
+ * Fit and apply the inverse normal transform of one stratum: quantiles from the reference rows,
+ * every row of the stratum transformed. Returns the features with no reference value.
+ */
+function inverseNormalStratum(X: Matrix, out: Float64Array, ref: Int32Array, rows: ArrayLike<number>, nQuantiles: number): Uint8Array {
+  const { cols: d, data } = X;
+  const nq = Math.max(1, Math.min(nQuantiles, ref.length));
+  const refs = new Float64Array(nq);
+  for (let k = 0; k < nq; k++) refs[k] = nq > 1 ? k * (1 / (nq - 1)) : 0;
+  if (nq > 1) refs[nq - 1] = 1;
+  const negRefsRev = new Float64Array(nq);
+  for (let k = 0; k < nq; k++) negRefsRev[k] = -refs[nq - 1 - k]!;
+  const buf = new Float64Array(ref.length);
+  const qs = new Float64Array(nq), negQsRev = new Float64Array(nq);
+  const undefinedStat = new Uint8Array(d);
+  for (let j = 0; j < d; j++) {
+    const k = gatherSorted(data, d, j, ref, buf);
+    if (k === 0) {
+      undefinedStat[j] = 1;
+      continue;
+    }
+    // np.nanpercentile(col, refs * 100): the percentile goes through ×100 and ÷100 as numpy does.
+    for (let t = 0; t < nq; t++) qs[t] = quantileSorted(buf, k, (refs[t]! * 100) / 100);
+    for (let t = 1; t < nq; t++) if (qs[t]! < qs[t - 1]!) qs[t] = qs[t - 1]!;
+    for (let t = 0; t < nq; t++) negQsRev[t] = -qs[nq - 1 - t]!;
+    const lo = qs[0]!, hi = qs[nq - 1]!;
+    for (let r = 0; r < rows.length; r++) {
+      const o = rows[r]! * d + j;
+      const x = data[o]!;
+      if (x !== x) {
+        out[o] = NaN;
+        continue;
+      }
+      let u = 0.5 * (interp(x, qs, refs, nq) - interp(-x, negQsRev, negRefsRev, nq));
+      if (x + BOUNDS_THRESHOLD > hi) u = 1;
+      if (x - BOUNDS_THRESHOLD < lo) u = 0;
+      const z = normalQuantile(u);
+      out[o] = z < CLIP ? CLIP : z > -CLIP ? -CLIP : z;
+    }
+  }
+  return undefinedStat;
+}
+
 function featureHasInfinity(X: Matrix): Uint8Array {
   const { rows: n, cols: d, data } = X;
   const inf = new Uint8Array(d);
@@ -211,6 +289,7 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
   const inf = featureHasInfinity(X);
   for (let j = 0; j < d; j++) if (inf[j]) dropReason.set(j, 'has an infinite value');
 
+  let subsampleNote = false;
   const strata: StratumReport[] = [];
   const zeroScale: { feature: string; stratum: string }[] = [];
   // Strata are disjoint and each one's statistics come from its own rows, read before its rows
@@ -234,6 +313,16 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
       );
     }
     if (method === 'spherize') continue; // handled below, after feature drops are known
+    if (method === 'inverse_normal') {
+      const nq = opts.inverseNormalQuantiles ?? 1000;
+      if (!(Number.isInteger(nq) && nq >= 1)) throw new UsageError(`normalize: inverseNormalQuantiles must be a positive integer, got ${nq}`);
+      const undef = inverseNormalStratum(X, od, ref, rows, nq);
+      for (let j = 0; j < d; j++) {
+        if (undef[j] && !dropReason.has(j)) dropReason.set(j, `no value among the ${ref.length} reference row(s) of ${label}`);
+      }
+      if (ref.length > 10000) subsampleNote = true;
+      continue;
+    }
     const fit = fitCenterScale(X, ref, method, opts.madEpsilon ?? 1e-18);
     const { center, scale } = fit;
     for (let j = 0; j < d; j++) {
@@ -294,6 +383,7 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
     const feats = new Set(zeroScale.map((z) => z.feature));
     warnings.push(`${feats.size} feature(s) had ${what} in at least one stratum (e.g. ${[...feats].slice(0, 3).join(', ')})`);
   }
+  if (subsampleNote) warnings.push('inverse_normal: a stratum has more than 10,000 reference rows; phenomap uses them all where sklearn would draw a random subsample of 10,000');
   if (missingCells) warnings.push(`${missingCells} missing input value(s) were skipped when fitting and stay missing`);
   for (const w of warnings) reporter.warn(w);
   return {

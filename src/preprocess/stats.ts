@@ -131,3 +131,70 @@ export function groupRows(p: Profiles, columns: string[]): RowGroups {
   }
   return { columns: [...columns], keys, rows: members.map((m) => Int32Array.from(m)), missingKeyGroups };
 }
+
+const SQRT2PI = Math.sqrt(2 * Math.PI);
+
+/**
+ * Standard normal upper tail Q(x) = 1 − Φ(x) to ~1e-15 relative: for |x| < 3 from
+ * Φ(x) = 1/2 + φ(x)·(x + x³/3 + x⁵/(3·5) + …) (positive terms, no cancellation in the series),
+ * beyond from the Laplace continued fraction of Mills' ratio (modified Lentz).
+ */
+export function normalUpperTail(x: number): number {
+  if (x !== x) return NaN;
+  if (x < 0) return 1 - normalUpperTail(-x);
+  const pdf = Math.exp(-0.5 * x * x) / SQRT2PI;
+  if (x < 3) {
+    let term = x, sum = x;
+    for (let k = 3; term > 1e-17 * sum; k += 2) {
+      term *= (x * x) / k;
+      sum += term;
+    }
+    return 0.5 - pdf * sum;
+  }
+  // Q(x) = φ(x) / (x + 1/(x + 2/(x + 3/(x + …))))
+  const tiny = 1e-300;
+  let f = x, C = x, D = 0;
+  for (let k = 1; k < 500; k++) {
+    D = x + k * D;
+    C = x + k / C;
+    if (Math.abs(D) < tiny) D = tiny;
+    if (Math.abs(C) < tiny) C = tiny;
+    D = 1 / D;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return pdf / f;
+}
+
+/**
+ * Standard normal quantile Φ⁻¹(p) (scipy.stats.norm.ppf): Acklam's rational approximation
+ * (relative error < 1.2e-9) refined by one Halley step on the accurate tail above, so the result
+ * is good to ~1e-15. As scipy's ndtri, p above 1 − e⁻² is mirrored through 1 − p.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p >= 0 && p <= 1)) return NaN;
+  if (p === 0) return -Infinity;
+  if (p === 1) return Infinity;
+  if (p > 1 - Math.exp(-2)) return -normalQuantile(1 - p);
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  let x: number;
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  } else {
+    const q = p - 0.5, r = q * q;
+    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  }
+  // Halley: e = Φ(x) − p, on the side where Φ(x) is small enough to be exact.
+  for (let it = 0; it < 2; it++) {
+    const e = (x < 0 ? normalUpperTail(-x) : 1 - normalUpperTail(x)) - p;
+    const u = e * SQRT2PI * Math.exp(0.5 * x * x);
+    x -= u / (1 + 0.5 * x * u);
+  }
+  return x;
+}

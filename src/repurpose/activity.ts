@@ -4,7 +4,7 @@
  * negative-control wells (negatives) by cosine similarity; AP per well, mAP per compound, a
  * permutation p-value from random rankings of the same shape and Benjamini–Hochberg q-values over
  * every compound that can be called. The AP, null and BH are src/evaluate/map.ts's
- * (`queryAveragePrecision`, `meanAveragePrecision`); this module only chooses the wells.
+ * (`activityQueries`, `meanAveragePrecision`); this module only chooses the wells.
  *
  * All doses of a compound are its replicates (the compound-level call the question needs; on the
  * LINCS plate, one well per dose, there is no other choice). Where a dose column exists the same
@@ -14,8 +14,8 @@
  * A compound with one well has no positive to retrieve: it gets no call (said so), and is left
  * out of the BH family. Wells with a missing value are left out and counted.
  */
-import { type Matrix, gemmNT, normalizeRows, takeRows } from '../linalg/index.js';
-import { meanAveragePrecision, queryAveragePrecision, type ApQuery, type MapGroup } from '../evaluate/map.js';
+import { type Matrix, takeRows } from '../linalg/index.js';
+import { activityQueries, meanAveragePrecision, type ApQuery, type MapGroup } from '../evaluate/map.js';
 import { Rng } from '../util/rng.js';
 import type { WellProfiles } from './wells.js';
 
@@ -82,25 +82,26 @@ function fromGroup(g: MapGroup, replicates: number, controls: number, threshold:
   return { status: active ? 'active' : 'inactive', active, map: g.mAP, p: g.pValue, q: g.qValue, baseline: g.baseline, replicates, controls };
 }
 
-/** AP queries of every well of every group (≥ 2 wells) against the control wells. */
-function groupQueries(U: Matrix, groups: Map<string, number[]>, ctrl: number[]): ApQuery[] {
-  const C = takeRows(U, ctrl);
-  const out: ApQuery[] = [];
-  for (const [g, rows] of groups) {
-    if (rows.length < 2) continue;
-    const R = takeRows(U, rows);
-    const self = gemmNT(R, R), vsCtrl = gemmNT(R, C);
-    const r = rows.length, m = r + ctrl.length;
-    const sims = new Float64Array(m), rel = new Int8Array(m);
-    rel.fill(0, r);
-    for (let a = 0; a < r; a++) {
-      sims.set(self.data.subarray(a * r, (a + 1) * r), 0);
-      sims.set(vsCtrl.data.subarray(a * ctrl.length, (a + 1) * ctrl.length), r);
-      for (let b = 0; b < r; b++) rel[b] = b === a ? -1 : 1;
-      out.push({ group: g, query: String(rows[a]), ...queryAveragePrecision(sims, rel) });
+/** AP queries of every well of every group (≥ 2 wells) against the control wells (map.ts's activity preset). */
+function groupQueries(X: Matrix, groups: Map<string, number[]>, ctrl: number[]): ApQuery[] {
+  const rows: number[] = [];
+  const group: (string | null)[] = [];
+  const isControl: boolean[] = [];
+  for (const [g, rs] of groups) {
+    if (rs.length < 2) continue;
+    for (const r of rs) {
+      rows.push(r);
+      group.push(g);
+      isControl.push(false);
     }
   }
-  return out;
+  if (!rows.length) return [];
+  for (const c of ctrl) {
+    rows.push(c);
+    group.push(null);
+    isControl.push(true);
+  }
+  return activityQueries(takeRows(X, rows), group, isControl).map((q) => ({ ...q, query: String(rows[Number(q.query)]) }));
 }
 
 /** Activity calls for every compound of the wells (see the file header). */
@@ -156,9 +157,8 @@ export function compoundActivity(w: WellProfiles, opts: ActivityOptions = {}): A
       nullSize, threshold, noControlsReason: reason,
     };
   }
-  const U = normalizeRows(w.X);
   const mapOpts = { nullSize, seed, threshold };
-  const compoundMap = meanAveragePrecision(groupQueries(U, byCompound, ctrl), mapOpts);
+  const compoundMap = meanAveragePrecision(groupQueries(w.X, byCompound, ctrl), mapOpts);
   const groupOf = new Map(compoundMap.groups.map((g) => [g.group, g]));
   let active = 0;
   for (const [c, rows] of byCompound) {
@@ -172,7 +172,7 @@ export function compoundActivity(w: WellProfiles, opts: ActivityOptions = {}): A
     }
   }
   if (hasDoses) {
-    const treatMap = meanAveragePrecision(groupQueries(U, byTreatment, ctrl), mapOpts);
+    const treatMap = meanAveragePrecision(groupQueries(w.X, byTreatment, ctrl), mapOpts);
     const tOf = new Map(treatMap.groups.map((g) => [g.group, g]));
     for (const [t, rows] of byTreatment) {
       const c = t.slice(0, t.indexOf('\u0000'));

@@ -26,7 +26,7 @@ const p = makeProfiles(
 describe('aggregate', () => {
   it('mean per stratum in order of first appearance, NaN skipped, constant metadata kept', () => {
     const r = aggregate(p, { strata: ['Metadata_Well'], operation: 'mean' });
-    expect(r.profiles.meta.map((m) => m.name)).toEqual(['Metadata_Well', 'Metadata_Plate', 'Metadata_broad_sample', 'Metadata_n_rows']);
+    expect(r.profiles.meta.map((m) => m.name)).toEqual(['Metadata_Well', 'Metadata_Plate', 'Metadata_broad_sample', 'Metadata_Object_Count']);
     expect(r.profiles.meta[0]!.values).toEqual(['B02', 'A01']);
     expect(Array.from(r.profiles.meta[3]!.values as Float64Array)).toEqual([2, 3]);
     expect(col(r.profiles, 'Cells_a')).toEqual([2, 112 / 3]);

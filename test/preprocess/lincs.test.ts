@@ -110,7 +110,7 @@ describe('LINCS plate SQ00015054', () => {
   it('aggregate by compound and MODZ consensus by compound run on the plate', () => {
     const a = aggregate(plate, { strata: ['Metadata_broad_sample'], operation: 'mean' });
     expect(a.report.nGroups).toBe(59);
-    const n = a.profiles.meta.find((m) => m.name === 'Metadata_n_rows')!.values as Float64Array;
+    const n = a.profiles.meta.find((m) => m.name === 'Metadata_Object_Count')!.values as Float64Array;
     expect(n.reduce((s, v) => s + v, 0)).toBe(384);
     const c = consensus(plate, { strata: ['Metadata_broad_sample'], method: 'modz' });
     expect(c.report.nGroups).toBe(59);

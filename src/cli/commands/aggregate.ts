@@ -20,14 +20,14 @@ export function register(program: Command): void {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
     const { profiles: out, report } = aggregate(profiles, { strata: flags.strata, operation: flags.operation, reporter });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;
     }
     printLines([
       `aggregate: ${report.operation} of ${report.nRowsIn} rows by ${report.strata.join(' + ')} → ${report.nGroups} profiles × ${out.features.length} features`,
-      `metadata kept: ${report.metadataKept.join(', ')} (+ Metadata_n_rows)`,
+      `metadata kept: ${report.metadataKept.join(', ')} (+ Metadata_Object_Count)`,
       ...(report.metadataDropped.length ? [`metadata dropped (varies within a group): ${report.metadataDropped.join(', ')}`] : []),
       ...(report.missingCells ? [`missing: ${report.missingCells} value(s) where a group had no value (${report.featuresWithMissing.length} feature(s))`] : []),
       `wrote ${flags.out}`,

@@ -35,7 +35,7 @@ export function register(program: Command): void {
       modzFeatures: flags.modzFeatures,
       reporter,
     });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;

@@ -22,6 +22,8 @@ interface FeatureSelectFlags extends ReadFlags {
   corrMethod: CorrelationMethod;
   blocklist?: string;
   outlierCutoff: string;
+  noiseRemovalPerturbGroups?: string;
+  noiseRemovalStdevCutoff: string;
 }
 
 export function register(program: Command): void {
@@ -43,7 +45,9 @@ export function register(program: Command): void {
     .option('--corr-threshold <r>', 'correlation_threshold: pairs correlated above this lose one member', '0.9')
     .addOption(new Option('--corr-method <method>', 'correlation_threshold: correlation').choices(['pearson', 'spearman']).default('pearson'))
     .option('--blocklist <file>', 'blocklist file, one feature name per line (adds the blocklist operation)')
-    .option('--outlier-cutoff <x>', 'drop_outliers: drop features with a value beyond ± this', '500');
+    .option('--outlier-cutoff <x>', 'drop_outliers: drop features with a value beyond ± this', '500')
+    .option('--noise-removal-perturb-groups <column>', 'noise_removal: metadata column naming each perturbation (adds the operation)')
+    .option('--noise-removal-stdev-cutoff <x>', 'noise_removal: drop features whose mean within-perturbation std exceeds this', '0.8');
   addIoOptions(cmd).action(async (file: string, flags: FeatureSelectFlags) => {
     const ops = (flags.operations ?? [...DEFAULT_FEATURE_SELECT_OPERATIONS]) as FeatureSelectOperation[];
     for (const op of ops) {
@@ -51,6 +55,7 @@ export function register(program: Command): void {
     }
     const blocklist = flags.blocklist ? readBlocklist(flags.blocklist) : undefined;
     if (blocklist && !ops.includes('blocklist')) ops.push('blocklist');
+    if (flags.noiseRemovalPerturbGroups && !ops.includes('noise_removal')) ops.push('noise_removal');
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
     const { profiles: out, report } = featureSelect(profiles, {
@@ -64,10 +69,12 @@ export function register(program: Command): void {
       corrMethod: flags.corrMethod,
       blocklist,
       outlierCutoff: numberFlag('--outlier-cutoff', flags.outlierCutoff),
+      noiseRemovalPerturbGroups: flags.noiseRemovalPerturbGroups,
+      noiseRemovalStdevCutoff: numberFlag('--noise-removal-stdev-cutoff', flags.noiseRemovalStdevCutoff),
       inPlace: true, // the table read here is ours: keep the selected features in its own storage
       reporter,
     });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;

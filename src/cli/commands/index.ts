@@ -11,6 +11,7 @@ import { register as registerAggregate } from './aggregate.js';
 import { register as registerConsensus } from './consensus.js';
 import { register as registerReport } from './report.js';
 import { register as registerEvaluate } from './evaluate.js';
+import { register as registerMap } from './map.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerCells } from './cells.js';
@@ -34,6 +35,7 @@ export function registerCommands(program: Command): void {
   registerConsensus(program);
   registerReport(program);
   registerEvaluate(program);
+  registerMap(program);
   registerPredict(program);
   registerSynth(program);
 }

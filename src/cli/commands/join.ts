@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { readProfiles, readTable, writeProfiles } from '../../io/read.js';
+import { readProfiles, readTable } from '../../io/read.js';
+import { writeProfiles, type OutputFormat } from '../../io/write.js';
+import { formatOption } from './preprocessShared.js';
 import { joinAnnotations, KEY_KINDS, type KeyKind } from '../../io/join.js';
 import { terminalReporter } from '../terminal.js';
 import { listOption } from '../options.js';
@@ -9,6 +11,7 @@ interface JoinFlags {
   tableKey: string;
   keyKind: KeyKind;
   out: string;
+  format?: OutputFormat;
   columns?: string[];
   prefix: string;
   features?: string[];
@@ -31,6 +34,7 @@ export function register(program: Command): void {
     .option('--features <patterns...>', 'feature columns of the profiles (names or globs)', listOption)
     .option('--metadata <patterns...>', 'columns of the profiles forced to metadata', listOption)
     .option('-q, --quiet', 'no progress or messages on stderr')
+    .addOption(formatOption())
     .action(async (profilesFile: string, annotationsFile: string, flags: JoinFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const { profiles } = await readProfiles(profilesFile, { features: flags.features, metadata: flags.metadata, reporter });
@@ -42,7 +46,7 @@ export function register(program: Command): void {
         columns: flags.columns,
         prefix: flags.prefix,
       });
-      await writeProfiles(flags.out, j.profiles);
+      await writeProfiles(flags.out, j.profiles, flags.format);
       const n = profiles.X.rows;
       const lines = [
         `matched: ${j.matched}/${n} rows (${flags.keyKind} key ${flags.profileKey} ↔ ${flags.tableKey})`,

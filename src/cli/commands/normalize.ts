@@ -13,6 +13,7 @@ interface NormalizeFlags extends ReadFlags {
   spherizeMethod: SpherizeMethod;
   spherizeEpsilon?: string;
   spherizeCenter: boolean;
+  inverseNormalQuantiles: string;
 }
 
 export function register(program: Command): void {
@@ -26,7 +27,8 @@ export function register(program: Command): void {
     .option('--mad-epsilon <x>', 'added to 1.4826·MAD (mad_robustize)', '1e-18')
     .addOption(new Option('--spherize-method <method>', 'sphering flavour').choices(['ZCA', 'ZCA-cor', 'PCA', 'PCA-cor']).default('ZCA'))
     .option('--spherize-epsilon <x>', 'added to the singular values (spherize)', '1e-6')
-    .option('--no-spherize-center', 'do not centre before sphering (ZCA/PCA only)');
+    .option('--no-spherize-center', 'do not centre before sphering (ZCA/PCA only)')
+    .option('--inverse-normal-quantiles <n>', 'inverse_normal: quantile landmarks (capped at the reference rows)', '1000');
   addIoOptions(cmd).action(async (file: string, flags: NormalizeFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
@@ -38,10 +40,11 @@ export function register(program: Command): void {
       spherizeMethod: flags.spherizeMethod,
       spherizeEpsilon: numberFlag('--spherize-epsilon', flags.spherizeEpsilon),
       spherizeCenter: flags.spherizeCenter,
+      inverseNormalQuantiles: numberFlag('--inverse-normal-quantiles', flags.inverseNormalQuantiles),
       inPlace: true, // the table read here is ours: normalise it in its own storage
       reporter,
     });
-    await writeOutput(flags.out, out);
+    await writeOutput(flags.out, out, flags.format);
     if (flags.json) {
       printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
       return;

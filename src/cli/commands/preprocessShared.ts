@@ -2,10 +2,11 @@
  * What the four preprocessing commands (normalize, feature-select, aggregate, consensus) share:
  * the input-reading flags, number parsing, and the printed "dropped with reason" lists.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Dropped, Profiles } from '../../io/profiles.js';
-import { readProfiles, writeProfiles } from '../../io/read.js';
+import { readProfiles } from '../../io/read.js';
 import { readFeatureList } from '../../io/featureList.js';
+import { writeProfiles, OUTPUT_FORMATS, type OutputFormat } from '../../io/write.js';
 import { UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
 import { listOption } from '../options.js';
@@ -17,12 +18,19 @@ export interface ReadFlags {
   featurePrefix?: string[];
   json?: boolean;
   quiet?: boolean;
+  format?: OutputFormat;
+}
+
+/** --format: the output's format whatever its name (default: by its extension). */
+export function formatOption(): Option {
+  return new Option('--format <format>', 'output format (default: by the file extension); gct opens in Morpheus, h5ad in scanpy').choices([...OUTPUT_FORMATS]);
 }
 
 /** The flags every preprocessing command has: --out, input column overrides, --json, --quiet. */
 export function addIoOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet by extension)')
+    .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet, .gct, .h5ad by extension, or --format)')
+    .addOption(formatOption())
     .option('--features <patterns...>', 'feature columns of the input (names or globs, comma-separated allowed); overrides detection', listOption)
     .option('--metadata <patterns...>', 'input columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
@@ -40,8 +48,8 @@ export async function readInput(file: string, flags: ReadFlags, reporter: Report
   return profiles;
 }
 
-export async function writeOutput(file: string, profiles: Profiles): Promise<void> {
-  await writeProfiles(file, profiles);
+export async function writeOutput(file: string, profiles: Profiles, format?: OutputFormat): Promise<void> {
+  await writeProfiles(file, profiles, format);
 }
 
 /** A number flag; anything else is a UsageError naming the flag. */

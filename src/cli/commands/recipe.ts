@@ -1,12 +1,14 @@
 import { Argument, Option, type Command } from 'commander';
 import { join } from 'node:path';
-import { writeProfiles } from '../../io/read.js';
+import { writeProfiles, type OutputFormat } from '../../io/write.js';
+import { formatOption } from './preprocessShared.js';
 import { bbbc021Recipe, cellInjuryRecipe, CELL_INJURY_FILES, lincsRecipe, LINCS_FILES, type RecipeResult } from '../../io/recipes.js';
 import { terminalReporter } from '../terminal.js';
 
 interface RecipeFlags {
   data: string;
   out: string;
+  format?: OutputFormat;
   subset: 'well' | 'plate';
   quiet?: boolean;
 }
@@ -20,13 +22,14 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet)')
     .addOption(new Option('--subset <which>', 'cell-injury: well or plate hold-out file').choices(['well', 'plate']).default('well'))
     .option('-q, --quiet', 'no progress or messages on stderr')
+    .addOption(formatOption())
     .action(async (name: string, flags: RecipeFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       let r: RecipeResult;
       if (name === 'bbbc021') r = await bbbc021Recipe(flags.data, reporter);
       else if (name === 'lincs') r = await lincsRecipe(join(flags.data, LINCS_FILES.plate), join(flags.data, LINCS_FILES.annotations), reporter);
       else r = await cellInjuryRecipe(join(flags.data, CELL_INJURY_FILES[flags.subset]), reporter);
-      await writeProfiles(flags.out, r.profiles);
+      await writeProfiles(flags.out, r.profiles, flags.format);
       const w = Math.max(...Object.keys(r.counts).map((k) => k.length));
       const lines = [...r.notes, ...Object.entries(r.counts).map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), `wrote ${flags.out}`];
       process.stdout.write(lines.join('\n') + '\n');

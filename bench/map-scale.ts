@@ -1,0 +1,156 @@
+/**
+ * `phenomap map` against copairs, side by side in one run: synthetic profile tables of 10,000 and
+ * 100,000 profiles × 1,000 features (5 % DMSO controls, compounds with 4 replicates, 40 MoAs),
+ * two pairing rules — replicate retrieval against controls (copairs' activity recipe: compound +
+ * reference index) and MoA consistency on treated profiles (same MoA, other compound) — null
+ * 1,000 per shape. Each size and rule alternates phenomap and copairs (--repeats times), each in
+ * its own process, and prints wall time, peak RSS and the ratio of medians. copairs
+ * (v0.4.4, commit b65bf1d: pandas pair matching) runs under a memory cap and a time limit; a run
+ * that exceeds either is reported as such.
+ *
+ *   flock /tmp/phenomap-heavy.lock npx tsx bench/map-scale.ts --copairs DIR/src [--sizes 10000,100000]
+ *        [--rules replicate,moa] [--repeats 3] [--copairs-timeout 1800] [--copairs-mem-gb 14] [--scratch DIR]
+ *
+ * The child mode (`--child FEATURES.npy META.csv RULE`) is phenomap's side.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readNpy, writeNpy } from '../src/io/npy.js';
+import { readTable } from '../src/io/read.js';
+import type { MetaColumn } from '../src/io/profiles.js';
+import { averagePrecision, referenceIndexColumn } from '../src/evaluate/averagePrecision.js';
+import { apQueries, meanAveragePrecision } from '../src/evaluate/map.js';
+import { takeRows } from '../src/linalg/matrix.js';
+import { Rng } from '../src/util/rng.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : def;
+};
+
+async function child(featPath: string, metaPath: string, rule: string): Promise<void> {
+  const npy = readNpy(featPath);
+  const X = { rows: npy.shape[0]!, cols: npy.shape[1]!, data: npy.data as Float64Array };
+  const t = await readTable(metaPath);
+  const compound = t.values.get('Metadata_compound')!, moa = t.values.get('Metadata_moa')!;
+  const t0 = performance.now();
+  let mean: number, aps: number;
+  if (rule === 'replicate') {
+    const meta: MetaColumn[] = [
+      { name: 'Metadata_compound', kind: 'string', values: compound },
+      referenceIndexColumn('Metadata_reference_index', compound.map((c) => c === 'DMSO')),
+    ];
+    const r = ['Metadata_compound', 'Metadata_reference_index'];
+    const ap = averagePrecision(meta, X, { pos: { sameby: r }, neg: { diffby: r } });
+    const m = meanAveragePrecision(apQueries(ap, (i) => compound[i]!), { nullSize: 1000, seed: 0 });
+    mean = m.meanMap;
+    aps = ap.ap.length;
+  } else {
+    const keep = compound.flatMap((c, i) => (c === 'DMSO' ? [] : [i]));
+    const meta: MetaColumn[] = [
+      { name: 'Metadata_compound', kind: 'string', values: keep.map((i) => compound[i]!) },
+      { name: 'Metadata_moa', kind: 'string', values: keep.map((i) => moa[i]!) },
+    ];
+    const ap = averagePrecision(meta, takeRows(X, keep), {
+      pos: { sameby: ['Metadata_moa'], diffby: ['Metadata_compound'] }, neg: { diffby: ['Metadata_moa', 'Metadata_compound'] },
+    });
+    const m = meanAveragePrecision(apQueries(ap, (i) => meta[1]!.values[i] as string), { nullSize: 1000, seed: 0 });
+    mean = m.meanMap;
+    aps = ap.ap.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ seconds, maxrss_gb: process.resourceUsage().maxRSS / 2 ** 20, mean_map: mean, aps }));
+}
+
+function makeData(n: number, d: number, dir: string): { feats: string; meta: string } {
+  const feats = join(dir, `map_${n}x${d}.npy`), meta = join(dir, `map_${n}x${d}.csv`);
+  if (existsSync(feats) && existsSync(meta)) return { feats, meta };
+  const rng = new Rng(0);
+  const nCtl = Math.round(n * 0.05), reps = 4, nMoa = 40;
+  const nCmp = Math.floor((n - nCtl) / reps);
+  const moaCentre = new Float64Array(nMoa * d);
+  rng.fillNormal(moaCentre);
+  const X = new Float64Array(n * d);
+  const lines = ['Metadata_compound,Metadata_moa'];
+  const cmpCentre = new Float64Array(d);
+  let i = 0;
+  for (; i < nCtl; i++) {
+    rng.fillNormal(X, i * d, (i + 1) * d);
+    lines.push('DMSO,control');
+  }
+  for (let c = 0; c < nCmp; c++) {
+    const m = c % nMoa;
+    rng.fillNormal(cmpCentre);
+    for (let r = 0; r < reps && i < n; r++, i++) {
+      rng.fillNormal(X, i * d, (i + 1) * d);
+      for (let j = 0; j < d; j++) X[i * d + j] = X[i * d + j]! + 0.08 * moaCentre[m * d + j]! + 0.12 * cmpCentre[j]!;
+      lines.push(`C${c},MoA${m}`);
+    }
+  }
+  for (; i < n; i++) {
+    rng.fillNormal(X, i * d, (i + 1) * d);
+    lines.push('DMSO,control');
+  }
+  writeNpy(feats, { data: X, shape: [n, d] });
+  writeFileSync(meta, lines.join('\n') + '\n');
+  return { feats, meta };
+}
+
+interface Run { seconds: number; maxrss_gb: number; mean_map: number; aps: number }
+
+function runChild(cmd: string, args: string[], timeoutS: number, env: NodeJS.ProcessEnv = process.env): Run | string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutS * 1000, env, maxBuffer: 1 << 26 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `did not finish in ${timeoutS} s`;
+  if (r.status !== 0) {
+    const tail = (r.stderr || '').trim().split('\n').filter((l) => !/it\/s|s\/it/.test(l)).slice(-1)[0] ?? '';
+    return `failed (exit ${r.status ?? r.signal}): ${tail.slice(0, 160)}`;
+  }
+  const line = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(line) as Run;
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+
+async function mainBench(): Promise<void> {
+  const copairs = arg('--copairs', '');
+  if (!copairs) throw new Error('--copairs <copairs checkout>/src is required');
+  const sizes = arg('--sizes', '10000,100000').split(',').map(Number);
+  const rules = arg('--rules', 'replicate,moa').split(',');
+  const repeats = Number(arg('--repeats', '3'));
+  const timeoutS = Number(arg('--copairs-timeout', '1800'));
+  const memGb = Number(arg('--copairs-mem-gb', '14'));
+  const scratch = arg('--scratch', join(tmpdir(), 'phenomap-map-bench'));
+  mkdirSync(scratch, { recursive: true });
+  const d = Number(arg('--features', '1000'));
+  console.log(`map-scale: ${d} features, null 1000, ${repeats} alternating repeats; copairs at ${copairs} (memory cap ${memGb} GB, ${timeoutS} s)`);
+  for (const n of sizes) {
+    const { feats, meta } = makeData(n, d, scratch);
+    for (const rule of rules) {
+      const ours: Run[] = [], theirs: (Run | string)[] = [];
+      for (let k = 0; k < repeats; k++) {
+        const o = runChild(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', feats, meta, rule], 7200);
+        if (typeof o === 'string') throw new Error(`phenomap ${rule} at ${n}: ${o}`);
+        ours.push(o);
+        // After the first copairs failure (memory or time), it is not retried.
+        if (typeof theirs[0] === 'string') continue;
+        theirs.push(runChild('prlimit', [`--as=${Math.round(memGb * 2 ** 30)}`, '/usr/bin/python3', join(new URL('.', import.meta.url).pathname, 'copairs/run_copairs.py'), feats, meta, rule, '1000'], timeoutS,
+          { ...process.env, PYTHONPATH: copairs, HOME: scratch, OMP_NUM_THREADS: '2' }));
+      }
+      const ot = ours.map((r) => r.seconds);
+      const line = [`n=${n} ${rule}: phenomap ${ot.map((s) => s.toFixed(2)).join(' / ')} s (median ${median(ot).toFixed(2)}), peak ${Math.max(...ours.map((r) => r.maxrss_gb)).toFixed(2)} GB, mean mAP ${ours[0]!.mean_map.toFixed(4)}, ${ours[0]!.aps} APs`];
+      const ok = theirs.filter((r): r is Run => typeof r !== 'string');
+      if (ok.length) {
+        const ct = ok.map((r) => r.seconds);
+        line.push(`copairs ${ct.map((s) => s.toFixed(2)).join(' / ')} s (median ${median(ct).toFixed(2)}), peak ${Math.max(...ok.map((r) => r.maxrss_gb)).toFixed(2)} GB, mean mAP ${ok[0]!.mean_map.toFixed(4)}, ${ok[0]!.aps} APs`);
+        line.push(`speed-up ${(median(ct) / median(ot)).toFixed(1)}× (ratio of medians; phenomap spread ${(Math.min(...ot)).toFixed(2)}–${Math.max(...ot).toFixed(2)} s)`);
+      } else line.push(`copairs ${theirs[0]}`);
+      console.log(line.join('\n  '));
+    }
+  }
+}
+
+if (argv[0] === '--child') await child(argv[1]!, argv[2]!, argv[3]!);
+else await mainBench();
