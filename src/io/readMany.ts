@@ -31,7 +31,7 @@ export interface ProfileInput {
   readonly partition: Record<string, string>;
 }
 
-const TABLE = /\.(parquet|pq|csv|csv\.gz|tsv|tsv\.gz|txt|txt\.gz)$/i;
+const TABLE = /\.(parquet|pq|csv|csv\.gz|tsv|tsv\.gz|txt|txt\.gz|gct|h5ad)$/i;
 const GLOB = /[*?[\]{}]/;
 
 function isDir(p: string): boolean {

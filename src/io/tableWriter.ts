@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { DuckDBDataChunk, DOUBLE, VARCHAR, DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBDoubleVector } from '@duckdb/node-api';
 import { fileKind } from './text.js';
 import { ident, lit } from './duck.js';
-import { PARQUET_NAMES_KEY } from './write.js';
+import { formatNumber, PARQUET_NAMES_KEY, quoteField } from './write.js';
 import { InputError } from '../util/errors.js';
 
 export interface ColumnSpec {
@@ -39,19 +39,6 @@ export interface TableWriter {
 
 function tempName(path: string, suffix: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${suffix}`);
-}
-
-function quoteField(s: string, delim: string): string {
-  if (s === '') return '""';
-  if (s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') || s !== s.trim()) return `"${s.replace(/"/g, '""')}"`;
-  return s;
-}
-
-function formatNumber(v: number): string {
-  if (v !== v) return '';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return String(v);
 }
 
 class TextWriter implements TableWriter {

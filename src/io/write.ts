@@ -17,7 +17,8 @@ import { ident, lit, withDuck } from './duck.js';
 import { InputError } from '../util/errors.js';
 import { interchangeFormat, writeInterchange } from './interchange.js';
 
-function quoteField(s: string, delim: string): string {
+/** A text field as CSV/TSV needs it: quoted when it holds the delimiter, a quote, a line break or edge spaces. */
+export function quoteField(s: string, delim: string): string {
   if (s === '') return '""';
   if (s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') || s !== s.trim()) {
     return `"${s.replace(/"/g, '""')}"`;
@@ -25,7 +26,8 @@ function quoteField(s: string, delim: string): string {
   return s;
 }
 
-function formatNumber(v: number): string {
+/** A number as phenomap writes it: shortest round-trip form; NaN empty; ±inf spelled out. */
+export function formatNumber(v: number): string {
   if (v !== v) return '';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';

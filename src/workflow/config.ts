@@ -66,6 +66,7 @@ export const ProfileConfigSchema = z
         method: z.enum(NORMALIZE_METHODS as unknown as [string, ...string[]]).default('mad_robustize'),
         samples: nonEmpty.default('all').describe('reference rows: "all" or a query such as "Metadata_broad_sample == \'DMSO\'"'),
         madEpsilon: z.number().nonnegative().optional(),
+        inverseNormalQuantiles: z.number().int().min(2).optional(),
       })
       .strict()
       .optional(),
@@ -81,6 +82,8 @@ export const ProfileConfigSchema = z
         corrMethod: z.enum(['pearson', 'spearman']).optional(),
         blocklist: nonEmpty.optional().describe('file of feature names, one per line'),
         outlierCutoff: z.number().positive().optional(),
+        noiseRemovalPerturbGroups: nonEmpty.optional().describe('noise_removal: metadata column naming each well\'s perturbation'),
+        noiseRemovalStdevCutoff: z.number().positive().optional(),
       })
       .strict()
       .optional(),
@@ -116,6 +119,9 @@ export function checkProfileConfig(raw: unknown, where: string, baseDir: string)
   }
   if (c.featureSelect?.operations.includes('blocklist') && !c.featureSelect.blocklist) {
     throw new InputError(`${where}: featureSelect.operations has blocklist but featureSelect.blocklist names no file`);
+  }
+  if (c.featureSelect?.operations.includes('noise_removal') && !c.featureSelect.noiseRemovalPerturbGroups) {
+    throw new InputError(`${where}: featureSelect.operations has noise_removal but featureSelect.noiseRemovalPerturbGroups names no column`);
   }
   return {
     ...c,

@@ -163,7 +163,10 @@ async function runStaged(config: ProfileConfig, dir: string, reporter: Reporter)
       let normalization: PlateStep['normalization'];
       if (config.normalize) {
         const steps = new CollectingReporter();
-        const n = normalize(p, { method: config.normalize.method as NormalizeMethod, samples: config.normalize.samples, madEpsilon: config.normalize.madEpsilon, reporter: steps });
+        const n = normalize(p, {
+          method: config.normalize.method as NormalizeMethod, samples: config.normalize.samples, madEpsilon: config.normalize.madEpsilon,
+          inverseNormalQuantiles: config.normalize.inverseNormalQuantiles, reporter: steps,
+        });
         warnings.push(...steps.warnings.map((w) => `plate ${plate}: ${w}`));
         p = n.profiles;
         normalization = { referenceRows: n.report.strata[0]?.nReference ?? 0, featuresOut: n.report.featuresOut, droppedFeatures: n.report.droppedFeatures.length };
@@ -187,6 +190,7 @@ async function runStaged(config: ProfileConfig, dir: string, reporter: Reporter)
       operations: f.operations as FeatureSelectOperation[], samples: f.samples, naCutoff: f.naCutoff, freqCut: f.freqCut, uniqueCut: f.uniqueCut,
       minVariance: f.minVariance, corrThreshold: f.corrThreshold, corrMethod: f.corrMethod as CorrelationMethod | undefined,
       blocklist: f.blocklist ? readFeatureList(f.blocklist) : undefined, outlierCutoff: f.outlierCutoff,
+      noiseRemovalPerturbGroups: f.noiseRemovalPerturbGroups, noiseRemovalStdevCutoff: f.noiseRemovalStdevCutoff,
     });
     selected = r.profiles;
     fsReport = r.report;
