@@ -29,7 +29,7 @@ export interface RepresentationSummary {
 
 export interface RunSummary {
   phenomap?: string;
-  inputs?: { file?: string; rowsInFile?: number; labelCol?: string; idCol?: string; idCols?: string[]; doseCol?: string | null };
+  inputs?: { file?: string; files?: string[]; rowsInFile?: number; labelCol?: string; idCol?: string; idCols?: string[]; doseCol?: string | null };
   parameters?: Record<string, unknown>;
   n?: number;
   d?: number;

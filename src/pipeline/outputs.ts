@@ -43,7 +43,10 @@ export interface RepresentationSummary {
 export interface RunSummary {
   phenomap: string;
   inputs: {
+    /** The input table (the first one when several were stacked; see files). */
     file: string | null;
+    /** Every input table, in the order stacked (absent for runs on profiles passed in memory). */
+    files?: string[];
     rowsInFile: number;
     labelCol: string;
     idCols: string[];
@@ -70,7 +73,9 @@ export interface RunSummary {
 
 const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
 
-export function summarise(res: AnalysisResult, file: string | null): RunSummary {
+export function summarise(res: AnalysisResult, input: string | readonly string[] | null): RunSummary {
+  const files = input === null ? null : typeof input === 'string' ? [input] : [...input];
+  const file = files?.[0] ?? null;
   const metaNames = new Set(res.profiles.meta.map((c) => c.name));
   const reps: RunSummary['representations'] = {};
   for (const [name, r] of Object.entries(res.representations) as [Representation, NonNullable<AnalysisResult['representations']['raw']>][]) {
@@ -103,6 +108,7 @@ export function summarise(res: AnalysisResult, file: string | null): RunSummary 
     phenomap: PHENOMAP_VERSION,
     inputs: {
       file,
+      ...(files ? { files } : {}),
       rowsInFile: res.rowsInInput,
       labelCol: res.params.labelCol,
       idCols: res.params.idCols.filter((c) => metaNames.has(c)),
@@ -133,7 +139,7 @@ export interface WriteOptions {
   saveDistances?: boolean;
 }
 
-export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | null, opts: WriteOptions = {}): Promise<RunSummary> {
+export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | readonly string[] | null, opts: WriteOptions = {}): Promise<RunSummary> {
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
   const n = res.profiles.X.rows;

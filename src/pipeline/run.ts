@@ -2,7 +2,7 @@
  * `phenomap run`: read a profile table, run the study's workflow, write the outputs.
  */
 import { resolve } from 'node:path';
-import { readProfiles, type ReadOptions } from '../io/read.js';
+import { readProfileTables, type ReadManyOptions } from '../io/readMany.js';
 import type { Profiles } from '../io/profiles.js';
 import { prestartThreads, type StoredMatrix } from '../linalg/index.js';
 import { type Reporter, silentReporter } from '../util/log.js';
@@ -12,7 +12,7 @@ import { StageClock } from './stageClock.js';
 import type { RunParameters } from './params.js';
 
 export interface RunWorkflowOptions {
-  read?: ReadOptions;
+  read?: ReadManyOptions;
   reporter?: Reporter;
   saveDistances?: boolean;
 }
@@ -23,26 +23,28 @@ export interface RunWorkflowResult {
 }
 
 /**
- * Run on a file (or already loaded profiles) and write everything into outDir. A table read here
- * is z-scored in its own storage (held once); profiles passed in are left untouched.
+ * Run on a file — or several, stacked (files, globs, a partitioned dataset's folder) — or on
+ * already loaded profiles, and write everything into outDir. A table read here is z-scored in its
+ * own storage (held once); profiles passed in are left untouched.
  */
 export async function runWorkflow(
-  input: string | Profiles<StoredMatrix>, outDir: string, params: RunParameters, opts: RunWorkflowOptions = {},
+  input: string | readonly string[] | Profiles<StoredMatrix>, outDir: string, params: RunParameters, opts: RunWorkflowOptions = {},
 ): Promise<RunWorkflowResult> {
   const reporter = opts.reporter ?? silentReporter;
   const t0 = performance.now();
   let profiles: Profiles<StoredMatrix>;
-  let file: string | null = null;
+  let file: string[] | null = null;
   const clock = new StageClock();
-  if (typeof input === 'string') {
+  if (typeof input === 'string' || Array.isArray(input)) {
+    const inputs: readonly string[] = typeof input === 'string' ? [input] : input;
     prestartThreads(); // the kernel workers boot while the file is read
-    file = resolve(input);
-    const r = await clock.timeAsync('load', () => readProfiles(input, { ...opts.read, reporter }));
+    const r = await clock.timeAsync('load', () => readProfileTables(inputs, { ...opts.read, reporter }));
+    file = r.tables.map((t) => resolve(t.file));
     profiles = r.profiles;
-    reporter.info(`read ${r.report.rows} rows × ${r.report.features} features (${r.report.metadataColumns.length} metadata columns) from ${input}`);
+    reporter.info(`read ${r.report.rows} rows × ${r.report.features} features (${r.report.metadataColumns.length} metadata columns) from ${r.report.file}`);
     for (const d of r.report.droppedFeatures) reporter.warn(`feature ${d.name} dropped at ingest: ${d.reason}`);
   } else {
-    profiles = input;
+    profiles = input as Profiles<StoredMatrix>;
   }
   const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null, clock });
   const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances });

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Matrix } from '../linalg/matrix.js';
-import { readProfiles } from '../io/read.js';
+import { readProfileTables } from '../io/readMany.js';
 import { knnSquared, type Knn } from '../embed/tsne.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { silentReporter, type Reporter } from '../util/log.js';
@@ -185,13 +185,15 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
 // ---------------------------------------------------------------------------------------------
 
 async function rawFeatureValues(run: RunData, override: string | undefined, reporter: Reporter): Promise<{ values: Matrix } | undefined> {
-  const file = override ?? run.summary.inputs?.file;
-  if (!file || !existsSync(file)) {
-    reporter.warn(`report: raw profiles ${file ? `"${file}" not found` : 'not recorded in summary.json'}; histograms skipped`);
+  const files = override ? [override] : run.summary.inputs?.files ?? (run.summary.inputs?.file ? [run.summary.inputs.file] : []);
+  const file = files.join(', ');
+  const missing = files.find((f) => !existsSync(f));
+  if (!files.length || missing) {
+    reporter.warn(`report: raw profiles ${missing ? `"${missing}" not found` : 'not recorded in summary.json'}; histograms skipped`);
     return undefined;
   }
   try {
-    const { profiles } = await readProfiles(file);
+    const { profiles } = await readProfileTables(files);
     const rowCol = run.table.values.get('row');
     const featIdx = run.features.map((f) => profiles.features.indexOf(f));
     if (featIdx.some((j) => j < 0)) throw new Error('the feature names of the run are not all in the raw file');

@@ -18,7 +18,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { type Matrix, zeros } from '../linalg/index.js';
-import { readProfiles } from '../io/read.js';
+import { readProfileTables } from '../io/readMany.js';
 import { type MetaColumn, type Profiles, cellString, findMeta } from '../io/profiles.js';
 import type { RunData } from '../io/runDir.js';
 import { queryRows } from '../preprocess/query.js';
@@ -227,13 +227,14 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
     if (inRun) return fromRun(inRun);
   }
   if (opts.profiles && typeof opts.profiles !== 'string') return wellsFromTable(run, opts.profiles, opts.profiles.source ?? 'the given profiles', opts);
-  const recorded = run.summary.inputs?.file;
-  const file = opts.profiles ?? (typeof recorded === 'string' ? recorded : undefined);
-  if (file) {
-    const path = isAbsolute(file) ? file : resolve(file);
-    if (existsSync(path)) {
-      reporter.info(`reading the wells (with their negative controls) from ${path}`);
-      return wellsFromTable(run, (await readProfiles(path)).profiles, path, opts);
+  const recorded = run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
+  const files = opts.profiles ? [opts.profiles] : recorded;
+  const file = files?.join(', ');
+  if (files?.length) {
+    const paths = files.map((f) => (isAbsolute(f) ? f : resolve(f)));
+    if (paths.every((p) => existsSync(p))) {
+      reporter.info(`reading the wells (with their negative controls) from ${paths.join(', ')}`);
+      return wellsFromTable(run, (await readProfileTables(paths)).profiles, paths.join(', '), opts);
     }
     if (opts.profiles) throw new InputError(`${opts.profiles}: file not found`);
   }

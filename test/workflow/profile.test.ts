@@ -175,3 +175,30 @@ describe('phenomap profile CONFIG', () => {
     void copyFileSync;
   });
 });
+
+describe('downstream commands take several tables', () => {
+  it('run, normalize and inspect on two halves (a glob, a folder) equal the whole', async () => {
+    const whole = join(repoRoot, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');
+    const { profiles } = await readProfiles(whole);
+    const { subsetRows } = await import('../../src/io/profiles.js');
+    const half = 200;
+    const parts = join(dir, 'halves');
+    await writeProfiles(join(parts, 'part1.parquet'), subsetRows(profiles, Int32Array.from({ length: half }, (_, i) => i)));
+    await writeProfiles(join(parts, 'part2.parquet'), subsetRows(profiles, Int32Array.from({ length: profiles.X.rows - half }, (_, i) => half + i)));
+    const a = await runCli(['run', whole, '--label-col', 'Metadata_moa', '--representations', 'raw', '-o', join(dir, 'runA'), '-q']);
+    const b = await runCli(['run', join(parts, 'part*.parquet'), '--label-col', 'Metadata_moa', '--representations', 'raw', '-o', join(dir, 'runB'), '-q']);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const sa = JSON.parse(readFileSync(join(dir, 'runA', 'summary.json'), 'utf8'));
+    const sb = JSON.parse(readFileSync(join(dir, 'runB', 'summary.json'), 'utf8'));
+    expect(sb.representations.raw.clusters).toBe(sa.representations.raw.clusters);
+    expect(sb.representations.raw.enrichedClusters).toBe(sa.representations.raw.enrichedClusters);
+    expect(sb.inputs.files).toHaveLength(2);
+    const n = await runCli(['normalize', parts, '-o', join(dir, 'norm.parquet'), '-q']);
+    expect(n.code).toBe(0);
+    const normed = (await readProfiles(join(dir, 'norm.parquet'))).profiles;
+    expect(Array.from(normed.X.data)).toEqual(Array.from(normalize(profiles, { method: 'standardize' }).profiles.X.data));
+    const i = await runCli(['inspect', join(parts, 'part1.parquet'), join(parts, 'part2.parquet'), '--json', '-q']);
+    expect(JSON.parse(i.stdout).rows).toBe(profiles.X.rows);
+  });
+});

@@ -13,10 +13,10 @@ export function register(program: Command): void {
   const cmd = program
     .command('aggregate')
     .description('one profile per stratum (e.g. plate + well, or compound + dose): mean or median of its rows')
-    .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
+    .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet); several files, a glob or a folder are stacked')
     .requiredOption('--strata <columns...>', 'metadata columns defining the groups (comma-separated allowed)', listOption)
     .addOption(new Option('--operation <op>', 'how rows are combined').choices(['mean', 'median']).default('mean'));
-  addIoOptions(cmd).action(async (file: string, flags: AggregateFlags) => {
+  addIoOptions(cmd).action(async (file: string[], flags: AggregateFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
     const { profiles: out, report } = aggregate(profiles, { strata: flags.strata, operation: flags.operation, reporter });

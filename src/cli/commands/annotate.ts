@@ -23,7 +23,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('annotate')
     .description('add each well\'s plate-map columns (profiling recipe: barcode_platemap.csv + platemap/<name>.txt) and, optionally, compound metadata; wells without an entry are kept and counted')
-    .argument('<profiles>', 'well profiles (e.g. from cells aggregate)')
+    .argument('<profiles...>', 'well profiles (e.g. from cells aggregate); several files, a glob or a folder are stacked')
     .option('--barcode-platemap <file>', 'barcode_platemap.csv: Assay_Plate_Barcode → Plate_Map_Name')
     .option('--platemap-dir <dir>', 'folder of <Plate_Map_Name>.txt (default: platemap/ beside the barcode file)')
     .option('--platemap <file>', 'one plate map for every plate (instead of --barcode-platemap)')
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--profile-key <column>', 'with --compounds: profiles\' key column (e.g. Metadata_broad_sample)')
     .option('--table-key <column>', 'with --compounds: the table\'s key column (e.g. broad_sample)')
     .addOption(new Option('--key-kind <kind>', 'with --compounds: how keys compare').choices([...KEY_KINDS]).default('name'));
-  addIoOptions(cmd).action(async (file: string, flags: AnnotateFlags) => {
+  addIoOptions(cmd).action(async (file: string[], flags: AnnotateFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     let profiles = await readInput(file, flags, reporter);
     const lines: string[] = [];

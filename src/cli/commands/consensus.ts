@@ -16,13 +16,13 @@ export function register(program: Command): void {
   const cmd = program
     .command('consensus')
     .description('one consensus profile per group of replicates: median, or MODZ (Spearman-weighted, as pycytominer)')
-    .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
+    .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet); several files, a glob or a folder are stacked')
     .requiredOption('--strata <columns...>', 'metadata columns identifying replicates (e.g. Metadata_broad_sample,Metadata_mmoles_per_liter)', listOption)
     .addOption(new Option('--method <method>', 'consensus method').choices(['median', 'modz']).default('median'))
     .option('--min-weight <w>', 'MODZ: smallest replicate weight before normalising', '0.01')
     .option('--precision <decimals>', 'MODZ: decimals the weights are rounded to (pycytominer: 4; "none" to keep all)', '4')
     .option('--modz-features <names...>', 'MODZ: features the replicate correlations use (default all)', listOption);
-  addIoOptions(cmd).action(async (file: string, flags: ConsensusFlags) => {
+  addIoOptions(cmd).action(async (file: string[], flags: ConsensusFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const precision = flags.precision === 'none' ? null : numberFlag('--precision', flags.precision);
     const minWeight = numberFlag('--min-weight', flags.minWeight);

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readProfiles } from '../../io/read.js';
+import { readProfileTables } from '../../io/readMany.js';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
 import type { Profiles } from '../../io/profiles.js';
 import {
@@ -86,7 +86,7 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description('held-out evaluation by compound: NSC/NSCB 1-NN MoA accuracy, MoA-consistency and activity mAP for raw, PCA, ITML and LDA; writes DIR/summary.json, folds.csv, per_label.csv')
-    .argument('[profiles]', 'profile table (CSV, CSV.gz, TSV or Parquet); omit with --recipe')
+    .argument('[profiles...]', 'profile table (CSV, CSV.gz, TSV, Parquet; several files, a glob or a folder are stacked); omit with --recipe')
     .option('--label-col <column>', 'MoA label column (default Metadata_moa, or the recipe\'s)')
     .option('--group-col <column>', 'compound column: splits never separate its rows (required without --recipe)')
     .option('--dose-col <column>', 'concentration column: treatment = compound + dose')
@@ -110,9 +110,9 @@ export function register(program: Command): void {
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('-q, --quiet', 'print only the result table and warnings')
-    .action(async (file: string | undefined, flags: EvaluateFlags) => {
+    .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
-      if (!!file === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
+      if ((file.length > 0) === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
       let profiles: Profiles;
       const defaults = flags.recipe ? RECIPE_COLUMNS[flags.recipe]! : undefined;
       if (flags.recipe) {
@@ -121,7 +121,7 @@ export function register(program: Command): void {
         else if (flags.recipe === 'lincs') profiles = (await lincsRecipe(join(flags.data, LINCS_FILES.plate), join(flags.data, LINCS_FILES.annotations), reporter)).profiles;
         else profiles = (await cellInjuryRecipe(join(flags.data, CELL_INJURY_FILES.well), reporter)).profiles;
       } else {
-        profiles = (await readProfiles(file!, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
+        profiles = (await readProfileTables(file, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
       }
       const groupCol = flags.groupCol ?? defaults?.group;
       if (!groupCol) throw new UsageError('--group-col <compound column> is required: splits are by compound');

@@ -30,7 +30,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('feature-select')
     .description('drop uninformative features (pycytominer semantics); every removed feature is reported with its reason')
-    .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
+    .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet); several files, a glob or a folder are stacked')
     .option(
       '--operations <ops...>',
       `operations in order (${FEATURE_SELECT_OPERATIONS.join(', ')}); default ${DEFAULT_FEATURE_SELECT_OPERATIONS.join(',')}` +
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--outlier-cutoff <x>', 'drop_outliers: drop features with a value beyond ± this', '500')
     .option('--noise-removal-perturb-groups <column>', 'noise_removal: metadata column naming each perturbation (adds the operation)')
     .option('--noise-removal-stdev-cutoff <x>', 'noise_removal: drop features whose mean within-perturbation std exceeds this', '0.8');
-  addIoOptions(cmd).action(async (file: string, flags: FeatureSelectFlags) => {
+  addIoOptions(cmd).action(async (file: string[], flags: FeatureSelectFlags) => {
     const ops = (flags.operations ?? [...DEFAULT_FEATURE_SELECT_OPERATIONS]) as FeatureSelectOperation[];
     for (const op of ops) {
       if (!FEATURE_SELECT_OPERATIONS.includes(op)) throw new UsageError(`--operations: unknown operation "${op}" (choose ${FEATURE_SELECT_OPERATIONS.join(', ')})`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readProfiles } from '../../io/read.js';
+import { readProfileTables } from '../../io/readMany.js';
 import { cellString, getMeta } from '../../io/profiles.js';
 import { terminalReporter } from '../terminal.js';
 import { listOption } from '../options.js';
@@ -28,7 +28,7 @@ export function register(program: Command): void {
   program
     .command('inspect')
     .description('read a profile table (CSV, CSV.gz, TSV, Parquet) and print rows, features, metadata, label and NaN counts')
-    .argument('<file>', 'profile table')
+    .argument('<files...>', 'profile table (several files, a glob or a folder are stacked)')
     .option('--label-col <column>', 'metadata column whose value counts are shown')
     .option('--top <n>', 'how many labels to show', '15')
     .option('--features <patterns...>', 'feature columns (names or globs, comma-separated allowed); overrides detection', listOption)
@@ -36,9 +36,9 @@ export function register(program: Command): void {
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--json', 'print one JSON object instead of text')
     .option('-q, --quiet', 'no progress or messages on stderr')
-    .action(async (file: string, flags: InspectFlags) => {
+    .action(async (file: string[], flags: InspectFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
-      const { profiles, report } = await readProfiles(file, {
+      const { profiles, report } = await readProfileTables(file, {
         features: flags.features,
         metadata: flags.metadata,
         featurePrefixes: flags.featurePrefix,

@@ -45,7 +45,7 @@ export function register(program: Command): void {
   program
     .command('map')
     .description('mean average precision for any pairing rule (copairs semantics): AP per profile, mAP per group with p-values')
-    .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet, GCT, h5ad)')
+    .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet, GCT, h5ad); several files, a glob or a folder are stacked')
     .requiredOption('-o, --out <dir>', 'output folder: ap.<format>, map.<format>, summary.json')
     .option('--pos-sameby <columns...>', 'positive pairs share the values of all these columns', listOption)
     .option('--pos-sameby-any <columns...>', 'positive pairs share the value of at least one of these (two or more) columns', listOption)
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress or messages on stderr')
-    .action(async (file: string, flags: MapFlags) => {
+    .action(async (file: string[], flags: MapFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
       const posSameby = spec(flags.posSameby, flags.posSamebyAny), posDiffby = spec(flags.posDiffby, flags.posDiffbyAny);
       const negSameby = spec(flags.negSameby, flags.negSamebyAny), negDiffby = spec(flags.negDiffby, flags.negDiffbyAny);

@@ -20,7 +20,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('normalize')
     .description('normalise features relative to all rows or to control rows (pycytominer semantics), optionally per plate')
-    .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
+    .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet); several files, a glob or a folder are stacked')
     .addOption(new Option('-m, --method <method>', 'normalisation').choices([...NORMALIZE_METHODS]).default('standardize'))
     .option('--samples <query>', 'reference rows: "all" or a metadata query, e.g. "Metadata_pert_type == control"', 'all')
     .option('--strata <columns...>', 'normalise each combination of these metadata columns separately (e.g. Metadata_Plate)', listOption)
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--spherize-epsilon <x>', 'added to the singular values (spherize)', '1e-6')
     .option('--no-spherize-center', 'do not centre before sphering (ZCA/PCA only)')
     .option('--inverse-normal-quantiles <n>', 'inverse_normal: quantile landmarks (capped at the reference rows)', '1000');
-  addIoOptions(cmd).action(async (file: string, flags: NormalizeFlags) => {
+  addIoOptions(cmd).action(async (file: string[], flags: NormalizeFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const profiles = await readInput(file, flags, reporter);
     const { profiles: out, report } = normalize(profiles, {

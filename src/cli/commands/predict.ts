@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readActivityRecords, readMatrixMarketActivity } from '../../io/activity.js';
-import { readProfiles } from '../../io/read.js';
+import { readProfileTables } from '../../io/readMany.js';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
 import { metaStrings, type Profiles } from '../../io/profiles.js';
 import { aggregate } from '../../preprocess/aggregate.js';
@@ -119,18 +119,18 @@ function addMacauOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed (folds, samplers, net initialisation)', intOption('--seed', 0), 0);
 }
 
-async function loadProfiles(file: string | undefined, flags: DataFlags, reporter: Reporter): Promise<Profiles> {
-  if (!!file === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
+async function loadProfiles(file: string[], flags: DataFlags, reporter: Reporter): Promise<Profiles> {
+  if ((file.length > 0) === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
   if (flags.recipe) {
     if (!flags.data) throw new UsageError('--recipe needs --data <dir>');
     if (flags.recipe === 'bbbc021') return (await bbbc021Recipe(flags.data, reporter)).profiles;
     if (flags.recipe === 'lincs') return (await lincsRecipe(join(flags.data, LINCS_FILES.plate), join(flags.data, LINCS_FILES.annotations), reporter)).profiles;
     return (await cellInjuryRecipe(join(flags.data, CELL_INJURY_FILES.well), reporter)).profiles;
   }
-  return (await readProfiles(file!, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
+  return (await readProfileTables(file, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
 }
 
-async function prepare(file: string | undefined, flags: DataFlags, reporter: Reporter): Promise<PreparedActivity> {
+async function prepare(file: string[], flags: DataFlags, reporter: Reporter): Promise<PreparedActivity> {
   if (!!flags.activity === !!flags.labelAssays) throw new UsageError('give either --activity FILE or --label-assays COLUMN');
   if (!flags.groupCol) throw new UsageError('--group-col <compound column> is required (folds and positives are per compound)');
   if ((flags.rows || flags.cols) && !flags.activity) throw new UsageError('--rows/--cols index a MatrixMarket --activity file');
@@ -185,7 +185,7 @@ function evaluateAction(program: Command): void {
   const cmd = program
     .command('evaluate')
     .description('compound-grouped cross-validation of activity models; writes DIR/summary.json and DIR/per_assay.csv')
-    .argument('[profiles]', 'profile table (CSV, CSV.gz, TSV or Parquet); omit with --recipe');
+    .argument('[profiles...]', 'profile table (CSV, CSV.gz, TSV, Parquet; several are stacked); omit with --recipe');
   addProfileOptions(cmd);
   addActivityOptions(cmd);
   addMacauOptions(cmd);
@@ -199,7 +199,7 @@ function evaluateAction(program: Command): void {
     .option('--epochs <n>', 'multitask net maximum epochs (early stopping on a validation split)', intOption('--epochs', 1), 200)
     .option('--knn-k <k>', 'neighbours of the kNN baseline', intOption('--knn-k', 1), 5)
     .requiredOption('-o, --out <dir>', 'output directory')
-    .action(async (file: string | undefined, flags: EvaluateFlags) => {
+    .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const models = (flags.models?.length ? flags.models : [...MODEL_NAMES]).map((m) => {
         if (!MODEL_NAMES.includes(m as ModelName)) throw new UsageError(`unknown model "${m}" (choose from ${MODEL_NAMES.join(', ')})`);
@@ -365,7 +365,7 @@ function trainAction(program: Command): void {
   const cmd = program
     .command('train')
     .description('train Macau or the multitask net on profiles + activity; writes one model JSON (features, standardisation, assays, model)')
-    .argument('[profiles]', 'profile table; omit with --recipe');
+    .argument('[profiles...]', 'profile table (several are stacked); omit with --recipe');
   addProfileOptions(cmd);
   addActivityOptions(cmd);
   addMacauOptions(cmd);
@@ -375,7 +375,7 @@ function trainAction(program: Command): void {
     .option('--epochs <n>', 'multitask net maximum epochs', intOption('--epochs', 1), 200)
     .option('--cv-folds <k>', 'compound-grouped CV folds whose held-out AUC and enrichment `rank` reports as expected (0: none)', intOption('--cv-folds', 0), 5)
     .requiredOption('-o, --out <model.json>', 'output model file')
-    .action(async (file: string | undefined, flags: TrainFlags) => {
+    .action(async (file: string[], flags: TrainFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const hidden = (flags.hidden ?? ['512', '512']).map((h) => {
         const n = Number(h);
@@ -390,7 +390,7 @@ function trainAction(program: Command): void {
       const model = trainActivityModel(flags.model, d.X, d.features, d.Y, d.assays, {
         macau: macauOpts, mlp: mlpOpts, groups: d.groups, threshold: flags.threshold, reporter,
         trainedOn: {
-          profiles: file ?? `recipe ${flags.recipe}`, activity: flags.activity ?? `labels ${flags.labelAssays}`, idCol: flags.idCol ?? flags.groupCol!,
+          profiles: file.length ? file.join(', ') : `recipe ${flags.recipe}`, activity: flags.activity ?? `labels ${flags.labelAssays}`, idCol: flags.idCol ?? flags.groupCol!,
           groupCol: flags.groupCol!, aggregate: (flags.aggregate ?? []).join(','), rows: d.X.rows, compounds: new Set(d.groups).size, cells: d.Y.nnz,
         },
       });
@@ -428,7 +428,7 @@ function rankAction(program: Command): void {
   program
     .command('rank')
     .description('the untested compounds of a profile library most likely active in one assay: model probability, Macau sd, the cell-count baseline beside it, and the hit-rate enrichment cross-validation expects for the top')
-    .argument('<library>', 'profile table of the library')
+    .argument('<library...>', 'profile table of the library (several are stacked)')
     .requiredOption('--model <model.json>', 'model written by `phenomap predict train`')
     .requiredOption('--assay <name>', 'assay to rank for')
     .option('--id-col <column>', 'compound id column of the library (default: the training id column when present); rows of one compound are averaged')
@@ -440,7 +440,7 @@ function rankAction(program: Command): void {
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('-q, --quiet', 'print only results and warnings')
-    .action(async (file: string, flags: RankFlags) => {
+    .action(async (file: string[], flags: RankFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       let text: string;
       try {
@@ -455,13 +455,13 @@ function rankAction(program: Command): void {
         throw new InputError(`${flags.model}: not valid JSON`);
       }
       const model = parseSavedModel(parsed, flags.model);
-      let profiles = (await readProfiles(file, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
+      let profiles = (await readProfileTables(file, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
       if (flags.aggregate?.length) profiles = aggregate(profiles, { strata: flags.aggregate, operation: 'mean' }).profiles;
       const trainedId = String(model.trainedOn.idCol ?? '');
       const idCol = flags.idCol ?? (profiles.meta.some((m) => m.name === trainedId) ? trainedId : undefined);
       const ids = idCol ? metaStrings(profiles, idCol).map((v, i) => v ?? `row ${i + 1}`) : Array.from({ length: profiles.X.rows }, (_, i) => `row ${i + 1}`);
       const cellCount = model.cellCount ? libraryCellCount(profiles, model.cellCount.column) : null;
-      const r = rankLibrary(model, profiles.X, profiles.features, { assay: flags.assay, ids, cellCount, includeTested: flags.includeTested, top: flags.top }, file);
+      const r = rankLibrary(model, profiles.X, profiles.features, { assay: flags.assay, ids, cellCount, includeTested: flags.includeTested, top: flags.top }, file.join(', '));
       if (flags.out) writeFileAtomic(flags.out, rankingCsv(r));
       process.stdout.write(`${formatRanking(r, flags.top)}\n`);
       if (flags.out) process.stdout.write(`wrote ${flags.out}\n`);

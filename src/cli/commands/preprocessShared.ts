@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { Dropped, Profiles } from '../../io/profiles.js';
-import { readProfiles } from '../../io/read.js';
+import { readProfileTables, type FeatureJoin } from '../../io/readMany.js';
 import { readFeatureList } from '../../io/featureList.js';
 import { writeProfiles, OUTPUT_FORMATS, type OutputFormat } from '../../io/write.js';
 import { UsageError } from '../../util/errors.js';
@@ -16,6 +16,7 @@ export interface ReadFlags {
   features?: string[];
   metadata?: string[];
   featurePrefix?: string[];
+  featureJoin?: FeatureJoin;
   json?: boolean;
   quiet?: boolean;
   format?: OutputFormat;
@@ -34,15 +35,25 @@ export function addIoOptions(cmd: Command): Command {
     .option('--features <patterns...>', 'feature columns of the input (names or globs, comma-separated allowed); overrides detection', listOption)
     .option('--metadata <patterns...>', 'input columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
+    .addOption(featureJoinOption())
     .option('--json', 'print the report as one JSON object instead of text')
     .option('-q, --quiet', 'no progress or messages on stderr');
 }
 
-export async function readInput(file: string, flags: ReadFlags, reporter: Reporter): Promise<Profiles> {
-  const { profiles } = await readProfiles(file, {
+/** How several input tables with different features combine (default: they must agree). */
+export function featureJoinOption(): Option {
+  return new Option('--feature-join <how>', 'several input tables with different features: keep the shared ones (intersection) or all (union, missing = NaN)')
+    .choices(['same', 'intersection', 'union'])
+    .default('same');
+}
+
+/** Several tables (files, globs, folders of a partitioned dataset) are read and stacked as one. */
+export async function readInput(files: string | readonly string[], flags: ReadFlags, reporter: Reporter): Promise<Profiles> {
+  const { profiles } = await readProfileTables(typeof files === 'string' ? [files] : files, {
     features: flags.features,
     metadata: flags.metadata,
     featurePrefixes: flags.featurePrefix,
+    featureJoin: flags.featureJoin,
     reporter,
   });
   return profiles;

@@ -5,6 +5,8 @@ import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_R
 import { terminalReporter } from '../terminal.js';
 import { intOption, numberOption, listOption } from '../options.js';
 import { UsageError } from '../../util/errors.js';
+import type { FeatureJoin } from '../../io/readMany.js';
+import { featureJoinOption } from './preprocessShared.js';
 
 export interface RunFlags {
   labelCol: string;
@@ -102,17 +104,18 @@ export function register(program: Command): void {
     program
       .command('run')
       .description('z-score → raw / PCA / ITML → distances → affinity propagation → MoA enrichment → CSIF; writes DIR/summary.json, clusters.csv, enrichment.csv, csif.csv')
-      .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV or Parquet)')
+      .argument('<profiles...>', 'profile table (CSV, CSV.gz, TSV, Parquet); several files, a glob or a folder are stacked')
       .requiredOption('-o, --out <dir>', 'output directory'),
   )
     .option('--save-distances', 'also write the Euclidean distance matrices (distances_<rep>.npy)')
     .option('--report', 'also write DIR/report.html (figures, tables, interactive embedding)')
-    .action(async (file: string, flags: RunFlags & { report?: boolean }) => {
+    .addOption(featureJoinOption())
+    .action(async (file: string[], flags: RunFlags & { report?: boolean; featureJoin?: FeatureJoin }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const params = parametersFromFlags(flags);
       const { summary } = await runWorkflow(file, flags.out, params, {
         reporter, saveDistances: flags.saveDistances,
-        read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64' },
+        read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64', featureJoin: flags.featureJoin },
       });
       process.stdout.write(`${formatComparisonTable(summary)}\n`);
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
