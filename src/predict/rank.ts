@@ -26,33 +26,8 @@ import type { ActivityMatrix } from './sparse.js';
 /** Fractions of a ranking at which the expected enrichment is kept. */
 export const EXPECTATION_FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5] as const;
 
-export interface SavedCellCountBaseline {
-  /** Column of the cell count (a feature or numeric metadata column). */
-  column: string;
-  mean: number;
-  scale: number;
-  /** Per assay (model order): [weight on the standardised count, intercept]. */
-  weights: [number, number][];
-}
-
-export interface AssayExpectation {
-  /** Compounds' rows with a label in the assay, active among them. */
-  labelled: number;
-  active: number;
-  baseRate: number;
-  /** Out-of-fold AUC and enrichment factors (at EXPECTATION_FRACTIONS); null when not scorable. */
-  model: { auc: number | null; enrichment: (number | null)[] };
-  cellCount: { auc: number | null; enrichment: (number | null)[] } | null;
-}
-
-export interface SavedExpectation {
-  folds: number;
-  seed: number;
-  groupedBy: string;
-  fractions: number[];
-  /** Keyed by assay name. */
-  assays: Record<string, AssayExpectation>;
-}
+import type { SavedCellCountBaseline, AssayExpectation, SavedExpectation } from './saved-model.js';
+export type { SavedCellCountBaseline, AssayExpectation, SavedExpectation };
 
 /** Per assay, the compounds with an observed cell: active and inactive ones. */
 export function testedCompounds(ids: readonly string[], Y: ActivityMatrix, assays: readonly string[], threshold = 0.5): Record<string, { active: string[]; inactive: string[] }> {

@@ -12,11 +12,39 @@ import { Standardizer } from './baselines.js';
 import { Macau, type MacauJSON, type MacauOptions } from './macau.js';
 import { MultitaskNet, type MultitaskNetJSON, type MultitaskNetOptions } from './mlp.js';
 import type { ActivityMatrix } from './sparse.js';
-import type { SavedCellCountBaseline, SavedExpectation } from './rank.js';
 
 export const SAVED_MODEL_FORMAT = 'phenomap-activity-model';
 
 export type SavedModelKind = 'macau' | 'mlp';
+
+/** The cell-count-only baseline stored with a model (predict/rank.ts fits it). */
+export interface SavedCellCountBaseline {
+  /** Column of the cell count (a feature or numeric metadata column). */
+  column: string;
+  mean: number;
+  scale: number;
+  /** Per assay (model order): [weight on the standardised count, intercept]. */
+  weights: [number, number][];
+}
+
+export interface AssayExpectation {
+  /** Compounds' rows with a label in the assay, active among them. */
+  labelled: number;
+  active: number;
+  baseRate: number;
+  /** Out-of-fold AUC and enrichment factors (at EXPECTATION_FRACTIONS); null when not scorable. */
+  model: { auc: number | null; enrichment: (number | null)[] };
+  cellCount: { auc: number | null; enrichment: (number | null)[] } | null;
+}
+
+export interface SavedExpectation {
+  folds: number;
+  seed: number;
+  groupedBy: string;
+  fractions: number[];
+  /** Keyed by assay name. */
+  assays: Record<string, AssayExpectation>;
+}
 
 export interface SavedActivityModel {
   format: typeof SAVED_MODEL_FORMAT;
