@@ -119,7 +119,7 @@ export interface WellOptions {
    * The run's input table (default summary.inputs.file) when the run directory holds no controls:
    * a path, or the Profiles the run was made from (library use, e.g. a recipe's table).
    */
-  profiles?: string | Profiles;
+  profiles?: string | readonly string[] | Profiles;
   reporter?: Reporter;
 }
 
@@ -226,9 +226,10 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
     }
     if (inRun) return fromRun(inRun);
   }
-  if (opts.profiles && typeof opts.profiles !== 'string') return wellsFromTable(run, opts.profiles, opts.profiles.source ?? 'the given profiles', opts);
+  const given = typeof opts.profiles === 'string' ? [opts.profiles] : Array.isArray(opts.profiles) ? (opts.profiles as readonly string[]) : undefined;
+  if (opts.profiles && !given) return wellsFromTable(run, opts.profiles as Profiles, (opts.profiles as Profiles).source ?? 'the given profiles', opts);
   const recorded = run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
-  const files = opts.profiles ? [opts.profiles] : recorded;
+  const files = given?.length ? given : recorded;
   const file = files?.join(', ');
   if (files?.length) {
     const paths = files.map((f) => (isAbsolute(f) ? f : resolve(f)));
@@ -236,7 +237,7 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
       reporter.info(`reading the wells (with their negative controls) from ${paths.join(', ')}`);
       return wellsFromTable(run, (await readProfileTables(paths)).profiles, paths.join(', '), opts);
     }
-    if (opts.profiles) throw new InputError(`${opts.profiles}: file not found`);
+    if (given?.length) throw new InputError(`${paths.find((p) => !existsSync(p))}: file not found`);
   }
   if (!runRaw) throw new InputError(`${run.dir}: no repr_raw.npy and no readable input table: the wells cannot be compared`);
   const why = file

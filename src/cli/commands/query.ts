@@ -42,7 +42,7 @@ interface QueryFlags {
   neighbours: number;
   representation?: string;
   controls?: string;
-  profiles?: string;
+  profiles?: string[];
   consensus: 'median' | 'modz';
   compoundProfile: CompoundProfile;
   nullSize: number;
@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('-k, --neighbours <k>', 'neighbouring compounds to list', intOption('--neighbours', 1), 10)
     .option('--representation <name>', 'representation ranking the neighbours and giving the community (raw, pca, itml; default raw)')
     .option('--controls <query>', 'negative-control wells, e.g. "Metadata_pert_type == control" (default: detected)')
-    .option('--profiles <table>', "the run's input table, for the control wells when the run left them out (default: the table recorded in summary.json)")
+    .option('--profiles <tables...>', "the run's input table, for the control wells when the run left them out (default: the table recorded in summary.json)")
     .addOption(new Option('--consensus <method>', 'replicate wells → treatment profile').choices(['median', 'modz']).default('median'))
     .addOption(new Option('--compound-profile <how>', 'best-dose: compounds as similar as their closest doses; pooled: one profile per compound').choices([...COMPOUND_PROFILES]).default('best-dose'))
     .option('--null-size <n>', 'null samples of the activity mAP p-values', intOption('--null-size', 1), 10_000)

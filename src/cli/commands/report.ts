@@ -14,7 +14,7 @@ interface ReportFlags {
   force?: boolean;
   quiet?: boolean;
   controls?: string;
-  profiles?: string;
+  profiles?: string[];
   representation?: string;
 }
 
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option('--neighbours <k>', 'nearest compounds the search lists and highlights', intOption('--neighbours', 1), 10)
     .option('--representation <name>', 'representation of the search box\'s first answer (as `query --representation`; default raw)')
     .option('--controls <query>', 'negative-control wells for the activity calls (as `query --controls`; default: detected)')
-    .option('--profiles <table>', "the run's input table, for control wells the run left out (as `query --profiles`)")
+    .option('--profiles <tables...>', "the run's input table, for control wells the run left out (as `query --profiles`)")
     .option('--force', 'recompute cached embeddings (embedding_*.npy)')
     .option('-q, --quiet', 'print only warnings and the report path')
     .action(async (f: ReportFlags) => {
