@@ -23,7 +23,7 @@ import { headerLine } from './files.js';
 import { LAYOUTS, type Layout } from './layouts.js';
 import { numberFromText, shown } from './numbers.js';
 import {
-  classifyObjectColumns, emptyCounts, findLinking, groupWells, imageMetadataName, metaColumn, preview, withoutLinks,
+  classifyObjectColumns, emptyCounts, findLinking, groupWells, imageMetadataName, metaColumn, withoutLinks,
   type ColumnRef, type CompartmentSchema, type ImageTable, type ObjectRows, type PlateSchema, type PlateSource,
   type ReadCounts, type WellCells,
 } from './schema.js';
@@ -205,18 +205,36 @@ class SpreadsheetPlate implements PlateSource {
     }
   }
 
+  /**
+   * Route one object to its well's buffer: v[at] is its ImageNumber, then the object number, the
+   * hub's links and the features. False when its image is not in the image table (an orphan).
+   */
+  private place(ci: number, folder: number, v: Float64Array, at: number, wanted: Uint8Array, buffer: (w: number) => Rows[]): boolean {
+    const plan = this.plans[ci]!;
+    const nl = plan.linkAt.length;
+    const nf = plan.featureAt.length;
+    const im = this.imageOf.get(folder * 2 ** 32 + v[at]!);
+    if (im === undefined) return false;
+    const w = this.schema.wells.ofImage[im]!;
+    if (!wanted[w]) return true;
+    const rows = buffer(w)[ci]!;
+    rows.reserve(1);
+    const r = rows.n++;
+    rows.image[r] = im;
+    rows.object[r] = v[at + 1]!;
+    for (let l = 0; l < nl; l++) rows.links[l]![r] = v[at + 2 + l]!;
+    rows.X.set(v.subarray(at + 2 + nl, at + 2 + nl + nf), r * nf);
+    return true;
+  }
+
   private async readBatch(ci: number, batch: number[], wanted: Uint8Array, buffer: (w: number) => Rows[]): Promise<void> {
     const plan = this.plans[ci]!;
     const files = batch.map((f) => plan.files[f]).filter((f): f is string => f !== null);
     if (!files.length) return;
     const folderByFile = new Map(batch.filter((f) => plan.files[f] !== null).map((f) => [plan.files[f]!, f]));
-    const nf = plan.featureAt.length;
-    const nl = plan.linkAt.length;
     const cols = [plan.imageAt, plan.objectAt, ...plan.linkAt, ...plan.featureAt];
-    const m = cols.length;
     const ncol = plan.columns.raw.length;
     const con = this.session.con;
-    const W = this.schema.wells;
     let orphans = 0;
     try {
       const res = await con.stream(lineSplitQuery(files, cols));
@@ -234,22 +252,7 @@ class SpreadsheetPlate implements PlateSource {
         for (let i = 0; i < n; i++) {
           if (fields[i] !== ncol) throw new BadText();
           if (quoted.getItem(i)) throw new Quoted();
-          const at = list.getEntryOffset(i);
-          const folder = folderByFile.get(names[i]!) ?? -1;
-          const im = this.imageOf.get(folder * 2 ** 32 + v[at]!);
-          if (im === undefined) {
-            orphans++;
-            continue;
-          }
-          const w = W.ofImage[im]!;
-          if (!wanted[w]) continue;
-          const rows = buffer(w)[ci]!;
-          rows.reserve(1);
-          const r = rows.n++;
-          rows.image[r] = im;
-          rows.object[r] = v[at + 1]!;
-          for (let l = 0; l < nl; l++) rows.links[l]![r] = v[at + 2 + l]!;
-          rows.X.set(v.subarray(at + 2 + nl, at + m), r * nf);
+          if (!this.place(ci, folderByFile.get(names[i]!) ?? -1, v, list.getEntryOffset(i), wanted, buffer)) orphans++;
         }
       }
     } catch (e) {
@@ -268,17 +271,15 @@ class SpreadsheetPlate implements PlateSource {
     const plan = this.plans[ci]!;
     const files = batch.map((f) => plan.files[f]).filter((f): f is string => f !== null);
     const folderByFile = new Map(batch.filter((f) => plan.files[f] !== null).map((f) => [plan.files[f]!, f]));
-    const nf = plan.featureAt.length;
-    const nl = plan.linkAt.length;
     const cols = [plan.imageAt, plan.objectAt, ...plan.linkAt, ...plan.featureAt];
     const select = [...cols.map((i) => `coalesce(c${i}, 'NaN'::DOUBLE)`), 'filename'].join(', ');
     const source = csvSource(files, plan.columns.raw.length, new Set(cols));
     const con = this.session.con;
-    const W = this.schema.wells;
     let orphans = 0;
     try {
       const res = await con.stream(`SELECT ${select} FROM ${source}`);
       const vecs: Float64Array[] = new Array(cols.length);
+      const row = new Float64Array(cols.length);
       for (;;) {
         const chunk = await res.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
@@ -286,22 +287,8 @@ class SpreadsheetPlate implements PlateSource {
         for (let q = 0; q < cols.length; q++) vecs[q] = doubleColumn(chunk, q);
         const names = stringColumn(chunk, cols.length);
         for (let i = 0; i < n; i++) {
-          const folder = folderByFile.get(names[i]!) ?? -1;
-          const im = this.imageOf.get(folder * 2 ** 32 + vecs[0]![i]!);
-          if (im === undefined) {
-            orphans++;
-            continue;
-          }
-          const w = W.ofImage[im]!;
-          if (!wanted[w]) continue;
-          const rows = buffer(w)[ci]!;
-          rows.reserve(1);
-          const r = rows.n++;
-          rows.image[r] = im;
-          rows.object[r] = vecs[1]![i]!;
-          for (let l = 0; l < nl; l++) rows.links[l]![r] = vecs[2 + l]![i]!;
-          const o = r * nf;
-          for (let j = 0; j < nf; j++) rows.X[o + j] = vecs[2 + nl + j]![i]!;
+          for (let q = 0; q < cols.length; q++) row[q] = vecs[q]![i]!;
+          if (!this.place(ci, folderByFile.get(names[i]!) ?? -1, row, 0, wanted, buffer)) orphans++;
         }
       }
     } catch (e) {

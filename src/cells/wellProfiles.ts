@@ -8,7 +8,7 @@ import type { GroupOperation } from '../linalg/groupStats.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { silentReporter } from '../util/log.js';
-import { aggregatePlate, type DroppedWell, type PlateProfiles } from './aggregate.js';
+import type { DroppedWell, PlateProfiles } from './aggregate.js';
 import type { LinkCounts } from './link.js';
 import { compareKeys, metaColumn, preview } from './schema.js';
 import { planSources, resolveSourceOptions, type CellSourceOptions } from './sources.js';
