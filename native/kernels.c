@@ -1454,6 +1454,128 @@ static napi_value js_log_in_place(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * groupStats.ts's subsetColumnStats: per-column median (selection) or compensated mean over a
+ * subset of rows — aggregating a well's cells. The same transposition into a column-major scratch
+ * block, the same quickselect with median-of-three pivots, the same Neumaier sum in row order as
+ * the JavaScript twin, so every value is bit-identical.
+ */
+#define GS_BLOCK 64
+
+static double gs_select(double *a, long lo, long hi, long t) {
+  while (hi > lo) {
+    if (hi - lo < 16) {
+      for (long i = lo + 1; i <= hi; i++) {
+        double v = a[i];
+        long j = i - 1;
+        while (j >= lo && a[j] > v) {
+          a[j + 1] = a[j];
+          j--;
+        }
+        a[j + 1] = v;
+      }
+      return a[t];
+    }
+    long mid = (lo + hi) >> 1;
+    double x = a[lo], y = a[mid], z = a[hi], tmp;
+    if (x > y) tmp = x, x = y, y = tmp;
+    if (y > z) tmp = y, y = z, z = tmp;
+    if (x > y) tmp = x, x = y, y = tmp;
+    double pivot = y;
+    long i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (t <= j) hi = j;
+    else if (t >= i) lo = i;
+    else return a[t];
+  }
+  return a[t];
+}
+
+static double gs_median(double *a, long from, long n) {
+  long k = from;
+  for (long i = from; i < from + n; i++) {
+    double v = a[i];
+    if (v == v) a[k++] = v;
+  }
+  long len = k - from;
+  if (len == 0) return NAN;
+  long h = from + (len >> 1);
+  double upper = gs_select(a, from, k - 1, h);
+  if (len & 1) return upper;
+  double lower = -INFINITY;
+  for (long i = from; i < h; i++) if (a[i] > lower) lower = a[i];
+  return (lower + upper) / 2;
+}
+
+static double gs_mean(const double *a, long from, long n) {
+  double s = 0, c = 0;
+  long k = 0;
+  int finite = 1;
+  for (long i = from; i < from + n; i++) {
+    double v = a[i];
+    if (v != v) continue;
+    k++;
+    if (v - v != 0) finite = 0;
+    double t = s + v;
+    c += fabs(s) >= fabs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  if (k == 0) return NAN;
+  return (finite && isfinite(s) ? s + c : s) / (double)k;
+}
+
+/* subsetStats(X, cols, rows, op (0 median, 1 mean), out, outOffset, scratch) */
+static napi_value js_subset_stats(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  arr x, rows, out, scratch;
+  long cols, op, off;
+  if (!get_arr(env, argv[0], &x, "subsetStats", 0) || !get_long(env, argv[1], &cols, "subsetStats", 1) ||
+      !get_arr(env, argv[2], &rows, "subsetStats", 2) || !get_long(env, argv[3], &op, "subsetStats", 3) ||
+      !get_arr(env, argv[4], &out, "subsetStats", 4) || !get_long(env, argv[5], &off, "subsetStats", 5) ||
+      !get_arr(env, argv[6], &scratch, "subsetStats", 6))
+    return NULL;
+  const long m = (long)rows.len;
+  const long w0 = cols < GS_BLOCK ? cols : GS_BLOCK;
+  if (!want(env, &x, napi_float64_array, 0, "subsetStats", 0) || !want(env, &rows, napi_int32_array, 0, "subsetStats", 2) ||
+      !want(env, &out, napi_float64_array, 0, "subsetStats", 4) || !want(env, &scratch, napi_float64_array, 0, "subsetStats", 6))
+    return NULL;
+  if (cols < 0 || off < 0 || (size_t)(off + cols) > out.len || scratch.len < (size_t)(m * w0)) {
+    napi_throw_range_error(env, NULL, "subsetStats: output or scratch too small");
+    return NULL;
+  }
+  const int32_t *r = (const int32_t *)rows.data;
+  for (long i = 0; i < m; i++) {
+    if (r[i] < 0 || (size_t)(r[i] + 1) * (size_t)cols > x.len) {
+      napi_throw_range_error(env, NULL, "subsetStats: a row index is outside the block");
+      return NULL;
+    }
+  }
+  double *X = x.data, *o = out.data, *sc = scratch.data;
+  if (m == 0) {
+    for (long j = 0; j < cols; j++) o[off + j] = NAN;
+    return NULL;
+  }
+  for (long j0 = 0; j0 < cols; j0 += GS_BLOCK) {
+    long w = cols - j0 < GS_BLOCK ? cols - j0 : GS_BLOCK;
+    for (long i = 0; i < m; i++) {
+      const double *src = X + (size_t)r[i] * (size_t)cols + j0;
+      for (long q = 0; q < w; q++) sc[q * m + i] = src[q];
+    }
+    for (long q = 0; q < w; q++) o[off + j0 + q] = op == 0 ? gs_median(sc, q * m, m) : gs_mean(sc, q * m, m);
+  }
+  return NULL;
+}
+
 static napi_value js_simd(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -1493,6 +1615,7 @@ NAPI_MODULE_INIT() {
       {"apPass", js_ap_pass},
       {"fillNormal", js_fill_normal},
       {"logInPlace", js_log_in_place},
+      {"subsetStats", js_subset_stats},
       {"simd", js_simd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

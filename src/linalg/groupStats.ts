@@ -10,7 +10,10 @@
  * The selected rows are first transposed, a block of columns at a time, into a column-major
  * scratch buffer, so every column's values are contiguous; the median is then found by
  * selection (Hoare's quickselect, median-of-three pivots) in O(m) per column instead of a sort.
+ * The native addon has the same loops in C (native/kernels.c `subsetStats`, bit-identical:
+ * selection is exact and the sums run in the same order); this file is its JavaScript twin.
  */
+import { native } from './native.js';
 
 export type GroupOperation = 'median' | 'mean';
 
@@ -22,6 +25,21 @@ const COL_BLOCK = 64;
  * `scratch` needs rows.length × min(cols, 64) values; it is overwritten.
  */
 export function subsetColumnStats(
+  X: Float64Array,
+  cols: number,
+  rows: Int32Array,
+  op: GroupOperation,
+  out: Float64Array,
+  outOffset: number,
+  scratch: Float64Array,
+): void {
+  const nat = native();
+  if (nat) return nat.subsetStats(X, cols, rows, op === 'median' ? 0 : 1, out, outOffset, scratch);
+  subsetColumnStatsJs(X, cols, rows, op, out, outOffset, scratch);
+}
+
+/** The JavaScript twin of the native kernel (also the path without the addon). */
+export function subsetColumnStatsJs(
   X: Float64Array,
   cols: number,
   rows: Int32Array,

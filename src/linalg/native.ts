@@ -51,6 +51,8 @@ export interface NativeKernels {
   fillNormal(state: Uint32Array, out: Float64Array, start: number, end: number): number;
   /** x ← log(x) by that logarithm, for the tests that hold it to Math.log. */
   logInPlace(x: Float64Array): void;
+  /** groupStats.ts's subsetColumnStats (op 0 median, 1 mean), bit-identical to it. */
+  subsetStats(x: Float64Array, cols: number, rows: Int32Array, op: number, out: Float64Array, outOffset: number, scratch: Float64Array): void;
   /** The vector width chosen at load: 'avx512', 'avx2', 'sse2' or 'generic'. */
   simd(): string;
 }
