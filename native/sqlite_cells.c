@@ -2,12 +2,13 @@
  * phenomap's SQLite extension, loaded into better-sqlite3's own SQLite (sqlite3ext.h API), for
  * reading CellProfiler databases of any size at the speed of SQLite's record decoder.
  *
- * 1. A VFS shim, "phenomap-mmap", registered as the default VFS. For a main database opened
- *    read-only it maps the whole file once and serves the pager's page fetches (xFetch) and reads
- *    (xRead) from that mapping. Why: SQLite caps its own mapping at SQLITE_MAX_MMAP_SIZE (2 GiB in
- *    better-sqlite3's build); past it, this SQLite reads every value on an overflow page with its
- *    own pread (a 500-column row spans several 4 KiB pages), ≈ 2 µs a value instead of ≈ 0.1 µs
- *    (bench/singlecell.ts). Every other file, and every write, goes to the real VFS untouched.
+ * 1. A VFS shim, "phenomap-whole-pages", registered as the default VFS, that reports the real
+ *    file without SQLITE_IOCAP_SUBPAGE_READ. Why: with that capability this SQLite (3.53) reads a
+ *    value lying on an overflow page straight from the file with a pread of just its bytes — one
+ *    system call per value, since a 500-column CellProfiler row spans several 4 KiB pages: ≈ 2 µs a
+ *    value, 17× slower than through the page cache (bench/singlecell.ts, the strace in its notes).
+ *    Without it SQLite reads overflow pages whole through its cache, as older SQLite did. Nothing
+ *    else changes; SQLite's own memory mapping, capped at 2 GiB in this build, is not needed.
  *
  * 2. phenomap_f64(x1, …, xk): the row's values as one BLOB of k little-endian doubles followed by
  *    two more: the number of values stored as text that were read as numbers, and the 0-based
@@ -19,109 +20,71 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------
- * The VFS shim
+ * The VFS shim: the real VFS's files, one capability less.
  */
 
-typedef struct MapFile {
+typedef struct ShimFile {
   sqlite3_file base;
-  const unsigned char *map; /* whole file, read-only; NULL when mapping failed */
-  sqlite3_int64 size;
-  sqlite3_file *real;       /* the real VFS's file, allocated right after this struct */
-} MapFile;
+  sqlite3_file *real; /* the real VFS's file, allocated right after this struct */
+} ShimFile;
 
 static sqlite3_vfs shim;
 static sqlite3_vfs *realVfs;
 
-#define REAL(f) (((MapFile *)(f))->real)
+#define REAL(f) (((ShimFile *)(f))->real)
 
-static int mfClose(sqlite3_file *f) {
-  MapFile *m = (MapFile *)f;
-  if (m->map) munmap((void *)m->map, (size_t)m->size);
-  m->map = NULL;
-  return m->real->pMethods->xClose(m->real);
+static int sfClose(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int sfRead(sqlite3_file *f, void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
+static int sfWrite(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xWrite(REAL(f), b, n, o); }
+static int sfTruncate(sqlite3_file *f, sqlite3_int64 s) { return REAL(f)->pMethods->xTruncate(REAL(f), s); }
+static int sfSync(sqlite3_file *f, int fl) { return REAL(f)->pMethods->xSync(REAL(f), fl); }
+static int sfFileSize(sqlite3_file *f, sqlite3_int64 *s) { return REAL(f)->pMethods->xFileSize(REAL(f), s); }
+static int sfLock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
+static int sfUnlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+static int sfCheckReservedLock(sqlite3_file *f, int *r) { return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r); }
+static int sfFileControl(sqlite3_file *f, int op, void *a) { return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
+static int sfSectorSize(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
+static int sfDeviceCharacteristics(sqlite3_file *f) {
+  return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)) & ~SQLITE_IOCAP_SUBPAGE_READ;
 }
-
-static int mfRead(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off) {
-  MapFile *m = (MapFile *)f;
-  if (m->map && off >= 0 && off + amt <= m->size) {
-    memcpy(buf, m->map + off, (size_t)amt);
+static int sfShmMap(sqlite3_file *f, int i, int sz, int e, void volatile **p) { return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, e, p); }
+static int sfShmLock(sqlite3_file *f, int o, int n, int fl) { return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
+static void sfShmBarrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
+static int sfShmUnmap(sqlite3_file *f, int d) { return REAL(f)->pMethods->xShmUnmap(REAL(f), d); }
+static int sfFetch(sqlite3_file *f, sqlite3_int64 o, int n, void **pp) {
+  if (REAL(f)->pMethods->iVersion < 3) {
+    *pp = NULL;
     return SQLITE_OK;
   }
-  return m->real->pMethods->xRead(m->real, buf, amt, off);
+  return REAL(f)->pMethods->xFetch(REAL(f), o, n, pp);
+}
+static int sfUnfetch(sqlite3_file *f, sqlite3_int64 o, void *p) {
+  return REAL(f)->pMethods->iVersion < 3 ? SQLITE_OK : REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
 }
 
-static int mfWrite(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xWrite(REAL(f), b, n, o); }
-static int mfTruncate(sqlite3_file *f, sqlite3_int64 s) { return REAL(f)->pMethods->xTruncate(REAL(f), s); }
-static int mfSync(sqlite3_file *f, int fl) { return REAL(f)->pMethods->xSync(REAL(f), fl); }
-static int mfFileSize(sqlite3_file *f, sqlite3_int64 *s) { return REAL(f)->pMethods->xFileSize(REAL(f), s); }
-static int mfLock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
-static int mfUnlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
-static int mfCheckReservedLock(sqlite3_file *f, int *r) { return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r); }
-static int mfFileControl(sqlite3_file *f, int op, void *a) { return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
-static int mfSectorSize(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
-static int mfDeviceCharacteristics(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
-static int mfShmMap(sqlite3_file *f, int i, int sz, int e, void volatile **p) { return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, e, p); }
-static int mfShmLock(sqlite3_file *f, int o, int n, int fl) { return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
-static void mfShmBarrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
-static int mfShmUnmap(sqlite3_file *f, int d) { return REAL(f)->pMethods->xShmUnmap(REAL(f), d); }
-
-static int mfFetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp) {
-  MapFile *m = (MapFile *)f;
-  if (m->map && off >= 0 && off + amt <= m->size) {
-    *pp = (void *)(m->map + off);
-    return SQLITE_OK;
-  }
-  *pp = NULL;
-  return SQLITE_OK; /* SQLite reads the page the ordinary way */
-}
-
-static int mfUnfetch(sqlite3_file *f, sqlite3_int64 off, void *p) {
-  (void)f;
-  (void)off;
-  (void)p;
-  return SQLITE_OK; /* pages stay mapped until the file closes */
-}
-
-static const sqlite3_io_methods mapMethods = {
-  3, mfClose, mfRead, mfWrite, mfTruncate, mfSync, mfFileSize, mfLock, mfUnlock, mfCheckReservedLock,
-  mfFileControl, mfSectorSize, mfDeviceCharacteristics, mfShmMap, mfShmLock, mfShmBarrier, mfShmUnmap,
-  mfFetch, mfUnfetch,
+static const sqlite3_io_methods shimMethods = {
+  3, sfClose, sfRead, sfWrite, sfTruncate, sfSync, sfFileSize, sfLock, sfUnlock, sfCheckReservedLock,
+  sfFileControl, sfSectorSize, sfDeviceCharacteristics, sfShmMap, sfShmLock, sfShmBarrier, sfShmUnmap,
+  sfFetch, sfUnfetch,
 };
 
 static int shimOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *outFlags) {
   (void)vfs;
-  int ro = (flags & SQLITE_OPEN_READONLY) && (flags & SQLITE_OPEN_MAIN_DB) && name != NULL;
-  if (!ro) return realVfs->xOpen(realVfs, name, f, flags, outFlags); /* not ours: the real file as is */
-  MapFile *m = (MapFile *)f;
-  memset(m, 0, sizeof(MapFile));
-  m->real = (sqlite3_file *)&m[1];
-  int rc = realVfs->xOpen(realVfs, name, m->real, flags, outFlags);
-  if (rc != SQLITE_OK) return rc;
-  m->base.pMethods = &mapMethods;
-  int fd = open(name, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    struct stat st;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
-      void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-      if (p != MAP_FAILED) {
-        m->map = (const unsigned char *)p;
-        m->size = (sqlite3_int64)st.st_size;
-      }
-    }
-    close(fd);
-  }
-  return SQLITE_OK;
+  /* Only main databases are wrapped; journals, temp files and the rest are the real VFS's own. */
+  if (!(flags & SQLITE_OPEN_MAIN_DB)) return realVfs->xOpen(realVfs, name, f, flags, outFlags);
+  ShimFile *s = (ShimFile *)f;
+  memset(s, 0, sizeof(ShimFile));
+  s->real = (sqlite3_file *)&s[1];
+  int rc = realVfs->xOpen(realVfs, name, s->real, flags, outFlags);
+  if (rc == SQLITE_OK) s->base.pMethods = &shimMethods;
+  return rc;
 }
 
 static int shimDelete(sqlite3_vfs *v, const char *n, int s) { return realVfs->xDelete(realVfs, n, s); }
@@ -146,9 +109,9 @@ static void registerShimOnce(void) {
   if (!realVfs || realVfs->iVersion < 2) return;
   memset(&shim, 0, sizeof(shim));
   shim.iVersion = 2;
-  shim.szOsFile = (int)sizeof(MapFile) + realVfs->szOsFile;
+  shim.szOsFile = (int)sizeof(ShimFile) + realVfs->szOsFile;
   shim.mxPathname = realVfs->mxPathname;
-  shim.zName = "phenomap-mmap";
+  shim.zName = "phenomap-whole-pages";
   shim.xOpen = shimOpen;
   shim.xDelete = shimDelete;
   shim.xAccess = shimAccess;

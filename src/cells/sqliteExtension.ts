@@ -1,9 +1,10 @@
 /**
  * phenomap's SQLite extension (native/sqlite_cells.c, built by `npm ci` beside the numeric
- * kernels): a VFS that maps a read-only database whole (this SQLite build reads each value on an
- * overflow page with its own pread past its 2 GiB mapping) and `phenomap_f64(…)`, one BLOB of
- * doubles per row. Optional: without it (no compiler, PHENOMAP_NO_NATIVE=1) the reader takes
- * better-sqlite3's values one by one — the same numbers, slower.
+ * kernels): a VFS under which SQLite reads overflow pages whole through its cache (this SQLite
+ * build otherwise reads each value on an overflow page with its own pread) and `phenomap_f64(…)`,
+ * one BLOB of doubles per row. Optional: without it (no compiler, PHENOMAP_NO_NATIVE=1) the reader
+ * takes better-sqlite3's values one by one — the same numbers, slower, and much slower past the
+ * first 2 GiB of a file.
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';

@@ -8,9 +8,10 @@
  * fetched as runs of consecutive rowids (`rowid BETWEEN a AND b`, a b-tree seek), so at most one
  * well's objects are in memory and the file's row order does not matter.
  *
- * The database is memory-mapped where SQLite allows it: a 500-column row spills over several
- * 4 KiB pages, and without the mapping this SQLite build reads every overflow value with its
- * own pread (≈ 2 µs a value instead of ≈ 0.1 µs; measured in bench/singlecell.ts).
+ * A 500-column row spills over several 4 KiB pages, and this SQLite build reads each value on an
+ * overflow page with its own pread (≈ 2 µs a value instead of ≈ 0.1 µs); phenomap's extension
+ * (sqliteExtension.ts) makes it read whole pages through its cache. Without the extension SQLite's
+ * own memory mapping avoids the cost for the first 2 GiB of a file.
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
@@ -89,7 +90,8 @@ function openDb(path: string): DB {
   try {
     guarded(path, 'the table list', () => {
       if (ext) db.loadExtension(ext);
-      // With the extension the whole file is mapped by its VFS; without it SQLite maps what it may.
+      // With the extension, pages come whole through SQLite's cache (no mapping: a mapped 14 GB
+      // plate would count towards the process's resident memory); without it SQLite maps what it may.
       db.pragma(`mmap_size = ${ext ? 0 : MMAP_BYTES}`);
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     });
