@@ -28,16 +28,20 @@ export function shareWells(weights: Float64Array, parts: number): number[][] {
   return shares.filter((s) => s.length > 0);
 }
 
-function workerUrl(): { url: URL; execArgv: string[] } {
-  // Under tsx / vitest this module is TypeScript, and so is its worker.
-  const ts = import.meta.url.endsWith('.ts');
-  return { url: new URL(ts ? './plateWorker.ts' : './plateWorker.js', import.meta.url), execArgv: ts ? ['--import', 'tsx'] : [] };
+/**
+ * The worker: compiled JavaScript beside this module, or — under tsx / vitest, where this module
+ * is TypeScript — a small script that registers tsx's loader in the worker and imports the .ts.
+ */
+function spawnWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./plateWorker.js', import.meta.url), { workerData });
+  const target = new URL('./plateWorker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 function runWorker(path: string, source: SqliteOptions, aggregate: Omit<AggregateCellsOptions, 'reporter'>, wells: number[]): Promise<{ part: Omit<PlateProfiles, 'schema'>; textNumbers: Record<string, number> }> {
-  const { url, execArgv } = workerUrl();
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: { path, source, aggregate, wells }, execArgv });
+    const w = spawnWorker({ path, source, aggregate, wells });
     w.once('message', (m: { ok: boolean; part?: Omit<PlateProfiles, 'schema'>; textNumbers?: Record<string, number>; name?: string; message?: string }) => {
       if (m.ok) resolve({ part: m.part!, textNumbers: m.textNumbers! });
       else reject(m.name === 'InputError' ? new InputError(m.message!) : m.name === 'UsageError' ? new UsageError(m.message!) : new Error(m.message));

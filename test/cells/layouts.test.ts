@@ -126,3 +126,19 @@ describe('several plates in one call', () => {
     expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^Metadata_Plate,Metadata_Well,Metadata_Object_Count,Metadata_Site_Count,Cells_/);
   });
 });
+
+describe('a SQLite plate on several threads', () => {
+  it('gives the numbers of one thread (wells shared out between worker threads)', async () => {
+    const p = join(dir, 'threads.sqlite');
+    await writeSingleCellPlate(p, { layout: 'cellprofiler-sqlite', cells: 2400, features: 10, wells: 48, sites: 2, seed: 5 });
+    const one = await aggregateCells([p], { threads: 1 });
+    const two = await aggregateCells([p], { threads: 2 });
+    const three = await aggregateCells([p], { threads: 3, perCompartment: true });
+    const oneP = await aggregateCells([p], { threads: 1, perCompartment: true });
+    expect(two.profiles.X.rows).toBe(48);
+    expect(Array.from(two.profiles.X.data)).toEqual(Array.from(one.profiles.X.data));
+    expect(Array.from(three.profiles.X.data)).toEqual(Array.from(oneP.profiles.X.data));
+    expect(two.report.sources[0]!.objects).toEqual(one.report.sources[0]!.objects);
+    expect(two.report.sources[0]!.links).toEqual(one.report.sources[0]!.links);
+  });
+});
