@@ -7,6 +7,7 @@
  * exists. For large runs the page stays light: compact JSON arrays, a canvas scatter, a
  * block-averaged heatmap as PNG, paginated tables, neighbours precomputed (top-k per row).
  */
+import { esc } from './escape.js';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Matrix } from '../linalg/matrix.js';
@@ -228,10 +229,6 @@ function clusterSizes(labels: Int32Array): number[] {
   const m = new Map<number, number>();
   for (const l of labels) m.set(l, (m.get(l) ?? 0) + 1);
   return [...m.values()];
-}
-
-function esc(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 function num(v: unknown, digits = 3): string {

@@ -7,13 +7,15 @@
  *
  * Every per-plate step writes its table (`plates/<plate>/<plate>_{aggregated,annotated,
  * normalized}.parquet`), the inputs of the global steps and of the cluster workflow built on
- * this. The run is staged in a sibling folder and replaces `output` whole only when complete, so
+ * this; `profile_report.json` and an offline page, `profile_report.html` (plate layouts of cells
+ * per well, feature selection, warnings). The run is staged in a sibling folder and replaces `output` whole only when complete, so
  * an interrupted run leaves the previous output (or nothing), never a mixture.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { planSources, resolveSourceOptions } from '../cells/sources.js';
-import { stackPlates, sourceWarnings, type SourceReport } from '../cells/wellProfiles.js';
+import { OBJECT_COUNT, stackPlates, sourceWarnings, type SourceReport } from '../cells/wellProfiles.js';
+import { writeProfilePage } from '../report/profileReport.js';
 import type { LayoutName } from '../cells/layouts.js';
 import { readFeatureList } from '../io/featureList.js';
 import { joinAnnotations, type KeyKind } from '../io/join.js';
@@ -35,6 +37,8 @@ export interface PlateStep {
   readonly source: string;
   readonly wells: number;
   readonly cells: number;
+  /** Cells of each well (by the well column), for the plate-layout picture. */
+  readonly cellsPerWell: Record<string, number>;
   readonly annotation?: { matched: number; unmatched: number; columns: string[] };
   readonly normalization?: { referenceRows: number; featuresOut: number; droppedFeatures: number };
   readonly files: Record<string, string>;
@@ -85,6 +89,24 @@ export async function runProfile(config: ProfileConfig, opts: { reporter?: Repor
       seconds: (performance.now() - t0) / 1000,
     };
     writeFileSync(join(staging, 'profile_report.json'), JSON.stringify({ ...report, config }, null, 2));
+    await writeProfilePage(join(staging, 'profile_report.html'), {
+      title: `phenomap profile: ${report.plates.length} plate(s)`,
+      plates: report.plates.map((p) => ({
+        plate: p.plate, source: p.source, wells: p.wells, cells: p.cells,
+        annotated: p.annotation ? `${p.annotation.matched} of ${p.annotation.matched + p.annotation.unmatched}` : undefined,
+        reference: p.normalization?.referenceRows,
+      })),
+      cellsPerWell: report.plates.map((p) => ({ plate: p.plate, cells: p.cellsPerWell })),
+      featureSelection: report.featureSelect?.operations ?? null,
+      features: report.featureSelect ? { in: report.featureSelect.featuresIn, out: report.featureSelect.kept } : null,
+      outputs: [
+        { what: 'profiles (partitioned by plate)', path: report.profiles.dataset },
+        ...(report.consensus ? [{ what: 'consensus', path: report.consensus.file }] : []),
+        { what: 'per-plate tables', path: join(out, 'plates') },
+        { what: 'report (JSON)', path: join(out, 'profile_report.json') },
+      ],
+      warnings: report.warnings,
+    });
     // Swap the finished run into place.
     const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
     if (existsSync(out)) renameSync(out, old);
@@ -131,7 +153,11 @@ async function runStaged(config: ProfileConfig, dir: string, reporter: Reporter)
       const stem = join(folder, plateFolderName(plate));
       const files: Record<string, string> = {};
       let p = subsetRows(wells, rows);
-      const cells = Array.from(rows, (i) => (wells.meta.find((m) => m.name === 'Metadata_Object_Count')!.values as Float64Array)[i]!).reduce((a, b) => a + b, 0);
+      const counts = wells.meta.find((m) => m.name === OBJECT_COUNT)!.values as Float64Array;
+      const wellNames = metaStrings(wells, config.annotate?.wellColumn ?? 'Metadata_Well');
+      const cellsPerWell: Record<string, number> = {};
+      for (const i of rows) cellsPerWell[wellNames[i] ?? `row ${i}`] = counts[i]!;
+      const cells = Array.from(rows, (i) => counts[i]!).reduce((a, b) => a + b, 0);
       files.aggregated = `${stem}_aggregated.parquet`;
       await writeProfiles(files.aggregated, p);
       let annotation: PlateStep['annotation'];
@@ -174,7 +200,7 @@ async function runStaged(config: ProfileConfig, dir: string, reporter: Reporter)
         files.normalized = `${stem}_normalized.parquet`;
         await writeProfiles(files.normalized, p);
       }
-      plates.push({ plate, source: plan.label, wells: p.X.rows, cells, annotation, normalization, files });
+      plates.push({ plate, source: plan.label, wells: p.X.rows, cells, cellsPerWell, annotation, normalization, files });
     }
   }
   if (!plates.length) throw new InputError(`${config.sources.join(', ')}: no plate gave any well profile`);

@@ -150,6 +150,10 @@ describe('phenomap profile CONFIG', () => {
     expect(r.plates.map((p: { plate: string; normalization: { referenceRows: number } }) => [p.plate, p.normalization.referenceRows])).toEqual([['P1', 2], ['P2', 2], ['P3', 2]]);
     expect(r.profiles.files.map((f: string) => f.replace(/.*profiles\//, ''))).toEqual(['Metadata_Plate=P1/profiles.parquet', 'Metadata_Plate=P2/profiles.parquet', 'Metadata_Plate=P3/profiles.parquet']);
     expect(r.consensus.nGroups).toBe(3);
+    expect(Object.keys(r.plates[0].cellsPerWell)).toEqual(['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
+    const page = readFileSync(join(dir, 'out', 'profile_report.html'), 'utf8');
+    expect(page).toContain('<svg');
+    expect(page).toMatch(/<td>P3<\/td><td>[^<]*P3\.sqlite<\/td><td>6<\/td><td>600<\/td><td>6 of 6<\/td><td>2<\/td>/);
     // DMSO wells sit at the centre of their own plate after per-plate robust normalisation
     const p1 = (await readProfiles(r.plates[0].files.normalized)).profiles;
     const j = 0;
