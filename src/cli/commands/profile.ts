@@ -30,7 +30,7 @@ export function register(program: Command): void {
         r.featureSelect ? `feature selection: ${r.featureSelect.featuresIn} → ${r.featureSelect.kept} features (${r.featureSelect.operations.map((o) => `${o.operation} −${o.removed}`).join(', ')})` : 'feature selection: none',
         `profiles: ${r.profiles.rows} wells × ${r.profiles.features} features → ${r.profiles.dataset} (${r.profiles.files.length} partition(s))`,
         ...(r.consensus ? [`consensus (${r.consensus.method} by ${r.consensus.strata.join(' + ')}): ${r.consensus.nGroups} profiles → ${r.consensus.file}`] : []),
-        `report: ${r.output}/profile_report.json`,
+        `report: ${r.output}/profile_report.html (and .json)`,
       ]);
     });
 }
