@@ -53,7 +53,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--alpha <p>', 'significance level of the enrichment test', numberOption('--alpha', 0, 1))
     .option('--csif-threshold <x>', 'within/overall variance ratio below which a feature is a CSIF', numberOption('--csif-threshold', 0))
     .option('--csif-min-size <n>', 'smallest community evaluated for CSIFs', intOption('--csif-min-size', 2))
-    .option('--no-ap-retry', 'do not retry a non-converged AP with higher damping')
+    .option('--no-ap-retry', 'keep the AP damping fixed (by default an oscillating AP continues from its messages with damping 0.7, then 0.9)')
     .addOption(new Option('--clustering <method>', `dense AP, sparse AP or Louvain on the k-NN graph; auto = dense up to ${DENSE_MAX_ROWS} rows`).choices([...CLUSTERING_METHODS]))
     .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
     .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
