@@ -31,6 +31,8 @@ export interface RunParameters {
   knn: number;
   /** 'auto': exact up to 20,000 rows, else HNSW. */
   knnMethod: 'auto' | 'exact' | 'hnsw';
+  /** HNSW on ≥ 256 columns: build the index on 64 principal components, re-rank exactly (default true). */
+  knnProjection: boolean;
   /** Louvain resolution γ. */
   louvainResolution: number;
   /** Sparse AP: fraction of points allowed to be still changing when convergence is declared. */
@@ -62,6 +64,7 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     clustering: 'auto',
     knn: 50,
     knnMethod: 'auto',
+    knnProjection: true,
     louvainResolution: 1,
     sparseApTolerance: 1e-3,
     minMoa: 5,

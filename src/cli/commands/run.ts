@@ -26,6 +26,7 @@ export interface RunFlags {
   clustering?: ClusteringMethod;
   knn?: number;
   knnMethod?: 'auto' | 'exact' | 'hnsw';
+  knnProjection: boolean;
   resolution?: number;
   sparseApTolerance?: number;
   saveDistances?: boolean;
@@ -56,6 +57,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--no-ap-retry', 'keep the AP damping fixed (by default an oscillating AP continues from its messages with damping 0.7, then 0.9)')
     .addOption(new Option('--clustering <method>', `dense AP, sparse AP or Louvain on the k-NN graph; auto = dense up to ${DENSE_MAX_ROWS} rows`).choices([...CLUSTERING_METHODS]))
     .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
+    .option('--no-knn-projection', 'HNSW on all dimensions (default: on 64 principal components for ≥ 256 columns, candidates re-ranked exactly, widened if recall@k < 0.95)')
     .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
     .option('--resolution <g>', 'Louvain resolution (larger: more communities)', numberOption('--resolution', 0))
     .option('--sparse-ap-tolerance <f>', 'sparse AP: fraction of points still changing allowed at convergence (0 = sklearn rule; default 0.001)', numberOption('--sparse-ap-tolerance', 0, 0.5))
@@ -88,6 +90,7 @@ export function parametersFromFlags(f: RunFlags): RunParameters {
   if (f.clustering) p.clustering = f.clustering;
   if (f.knn !== undefined) p.knn = f.knn;
   if (f.knnMethod) p.knnMethod = f.knnMethod;
+  p.knnProjection = f.knnProjection;
   if (f.sparseApTolerance !== undefined) p.sparseApTolerance = f.sparseApTolerance;
   if (f.resolution !== undefined) {
     if (f.resolution === 0) throw new UsageError('--resolution must be > 0');
