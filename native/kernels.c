@@ -437,6 +437,73 @@ static void row_sq_norms(const void *x, int f32, long n, long k, double *nrm) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* k-NN candidates: exact squared distances (cluster/knnGraph.ts finish)                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  const void *x;
+  int f32;
+  long d, stride, r0, r1;
+  const int32_t *cand;
+  double *out;
+} cand_job;
+
+/*
+ * For each row i in [r0, r1) and slot t: out[i·stride + t] = Σ_c (x_i[c] − x_j[c])² with
+ * j = cand[i·stride + t] (slots with j < 0 are left alone), summed in c order from +0 in float64
+ * (float32 storage widened), as finish's loop. Four candidates at a time: four independent chains
+ * over the same x_i values.
+ */
+static void cand_rows(const cand_job *J) {
+  const long d = J->d;
+  for (long i = J->r0; i < J->r1; i++) {
+    const int32_t *ci = J->cand + i * J->stride;
+    double *oi = J->out + i * J->stride;
+    long t = 0;
+    int32_t js[4];
+    long ts[4];
+    int q = 0;
+    for (; t <= J->stride; t++) {
+      if (t < J->stride) {
+        if (ci[t] < 0) continue;
+        js[q] = ci[t];
+        ts[q++] = t;
+        if (q < 4) continue;
+      }
+      if (q == 0) break;
+      double s[4] = {0.0, 0.0, 0.0, 0.0};
+      if (J->f32) {
+        const float *xi = (const float *)J->x + i * d;
+        const float *xj[4];
+        for (int u = 0; u < 4; u++) xj[u] = (const float *)J->x + (long)js[u < q ? u : 0] * d;
+        for (long c = 0; c < d; c++) {
+          const double a = (double)xi[c];
+          for (int u = 0; u < 4; u++) {
+            const double z = a - (double)xj[u][c];
+            s[u] += z * z;
+          }
+        }
+      } else {
+        const double *xi = (const double *)J->x + i * d;
+        const double *xj[4];
+        for (int u = 0; u < 4; u++) xj[u] = (const double *)J->x + (long)js[u < q ? u : 0] * d;
+        for (long c = 0; c < d; c++) {
+          const double a = xi[c];
+          for (int u = 0; u < 4; u++) {
+            const double z = a - xj[u][c];
+            s[u] += z * z;
+          }
+        }
+      }
+      for (int u = 0; u < q; u++) oi[ts[u]] = s[u];
+      q = 0;
+    }
+  }
+}
+
+static void cand_task(void *arg) { cand_rows((const cand_job *)arg); }
+
+/* ------------------------------------------------------------------------------------------ */
 /* Column passes of z-scoring (linalg/columnStats.ts)                                           */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1503,6 +1570,38 @@ static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* candDistances(x, n, d, cand, stride, out, threads): finish's exact candidate distances. */
+static napi_value js_cand_distances(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  arr x, cand, out;
+  long n, d, stride, threads;
+  if (!get_arr(env, argv[0], &x, "candDistances", 0) || !get_long(env, argv[1], &n, "candDistances", 1) ||
+      !get_long(env, argv[2], &d, "candDistances", 2) || !get_arr(env, argv[3], &cand, "candDistances", 3) ||
+      !get_long(env, argv[4], &stride, "candDistances", 4) || !get_arr(env, argv[5], &out, "candDistances", 5) ||
+      !get_long(env, argv[6], &threads, "candDistances", 6))
+    return NULL;
+  if (!f64_or_f32(&x) || x.len < (size_t)(n * d)) {
+    napi_throw_range_error(env, NULL, "candDistances: x must be a float64 or float32 array of n×d values");
+    return NULL;
+  }
+  if (!want(env, &cand, napi_int32_array, (size_t)(n * stride), "candDistances", 3) ||
+      !want(env, &out, napi_float64_array, (size_t)(n * stride), "candDistances", 5))
+    return NULL;
+  const int32_t *cd = cand.data;
+  for (size_t t = 0; t < (size_t)(n * stride); t++)
+    if (cd[t] >= n) {
+      napi_throw_range_error(env, NULL, "candDistances: a candidate index is out of range");
+      return NULL;
+    }
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  if (T > n) T = n > 0 ? (int)n : 1;
+  cand_job jobs[MAX_THREADS];
+  for (int t = 0; t < T; t++)
+    jobs[t] = (cand_job){x.data, x.type == napi_float32_array, d, stride, n * t / T, n * (t + 1) / T, cd, (double *)out.data};
+  run_parallel(cand_task, jobs, sizeof(cand_job), T);
+  return NULL;
+}
+
 static napi_value js_simd(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -1544,6 +1643,7 @@ NAPI_MODULE_INIT() {
       {"logInPlace", js_log_in_place},
       {"simd", js_simd},
       {"adviseHuge", js_advise_huge},
+      {"candDistances", js_cand_distances},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

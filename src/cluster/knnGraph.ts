@@ -26,6 +26,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { type FeatureArray, type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
+import { native } from '../linalg/native.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { PCA } from '../represent/pca.js';
@@ -196,28 +197,37 @@ function finish(X: StoredMatrix, k: number, cand: Int32Array, stride = k): KnnGr
   const indptr = new Int32Array(n + 1);
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const order: number[] = [];
-  const dist = new Float64Array(stride);
-  for (let i = 0; i < n; i++) {
-    const o = i * stride, oi = i * d;
-    order.length = 0;
-    for (let t = 0; t < stride; t++) {
-      const j = cand[o + t]!;
-      if (j < 0) continue;
-      const oj = j * d;
-      let s = 0;
-      for (let c = 0; c < d; c++) {
-        const z = x[oi + c]! - x[oj + c]!;
-        s += z * z;
+  // Every candidate's Σ (x_i − x_j)² in column order: natively on all cores when the addon is
+  // built (n·stride·d reads of scattered rows: 10¹⁰ at 10⁵ × 100 × 1,000), else the same loop here.
+  const all = new Float64Array(n * stride);
+  const nat = native();
+  if (nat) nat.candDistances(x, n, d, cand, stride, all, Math.min(2, availableParallelism()));
+  else {
+    for (let i = 0; i < n; i++) {
+      const o = i * stride, oi = i * d;
+      for (let t = 0; t < stride; t++) {
+        const j = cand[o + t]!;
+        if (j < 0) continue;
+        const oj = j * d;
+        let s = 0;
+        for (let c = 0; c < d; c++) {
+          const z = x[oi + c]! - x[oj + c]!;
+          s += z * z;
+        }
+        all[o + t] = s;
       }
-      dist[t] = s;
-      order.push(t);
     }
+  }
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * stride;
+    order.length = 0;
+    for (let t = 0; t < stride; t++) if (cand[o + t]! >= 0) order.push(t);
     if (order.length < k) throw new Error(`k-NN: only ${order.length} candidates for row ${i}`);
-    order.sort((a, b) => dist[a]! - dist[b]! || cand[o + a]! - cand[o + b]!);
+    order.sort((a, b) => all[o + a]! - all[o + b]! || cand[o + a]! - cand[o + b]!);
     for (let t = 0; t < k; t++) {
       indices[i * k + t] = cand[o + order[t]!]!;
-      distances[i * k + t] = dist[order[t]!]!;
+      distances[i * k + t] = all[o + order[t]!]!;
     }
     indptr[i + 1] = (i + 1) * k;
   }

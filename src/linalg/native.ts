@@ -53,6 +53,11 @@ export interface NativeKernels {
   logInPlace(x: Float64Array): void;
   /** The vector width chosen at load: 'avx512', 'avx2', 'sse2' or 'generic'. */
   simd(): string;
+  /**
+   * cluster/knnGraph.ts's candidate distances: out[i·stride + t] = Σ_c (x_i[c] − x_j[c])² for
+   * j = cand[i·stride + t] ≥ 0 (other slots untouched), in c order, on `threads` threads.
+   */
+  candDistances(x: Float64Array | Float32Array, n: number, d: number, cand: Int32Array, stride: number, out: Float64Array, threads: number): void;
   /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of a typed array (a hint only). */
   adviseHuge(x: Float64Array | Float32Array | Int32Array | Uint8Array): void;
 }

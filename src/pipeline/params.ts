@@ -64,7 +64,7 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     clustering: 'auto',
     knn: 50,
     knnMethod: 'auto',
-    knnProjection: true,
+    knnProjection: false,
     louvainResolution: 1,
     sparseApTolerance: 1e-3,
     minMoa: 5,

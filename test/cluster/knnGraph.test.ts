@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exactKnn, hnswKnn, knnGraph, knnRecall, knnToSimilarity, sampledRecall } from '../../src/cluster/knnGraph.js';
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
+import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 
 function randomMatrix(n: number, d: number, seed: number, clusters = 0): Matrix {
   const rng = new Rng(seed);
@@ -136,6 +137,18 @@ describe('projected HNSW k-NN graph', () => {
         for (let c = 0; c < 300; c++) s += (X.data[i * 300 + c]! - X.data[j * 300 + c]!) ** 2;
         expect(G.distances[p]).toBe(s);
         if (p > G.indptr[i]!) expect(G.distances[p]!).toBeGreaterThanOrEqual(G.distances[p - 1]!);
+      }
+    }
+    // the candidates' exact distances: native kernel and JavaScript loop agree bit for bit (float64 and float32 rows)
+    if (nativeAvailable) {
+      const X32 = { rows: X.rows, cols: X.cols, data: Float32Array.from(X.data) };
+      for (const M of [X, X32]) {
+        const a = hnswKnn(M, 10, { hnsw: { seed: 1, projectDims: 16, candidates: 23 } });
+        useNative(false);
+        const b = hnswKnn(M, 10, { hnsw: { seed: 1, projectDims: 16, candidates: 23 } });
+        useNative(true);
+        expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+        expect(Array.from(a.distances)).toEqual(Array.from(b.distances));
       }
     }
     // too few dimensions for the data's structure: the recall measure shows it
