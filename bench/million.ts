@@ -8,6 +8,7 @@
  *
  *   npm run build && flock /tmp/phenomap-heavy.lock npx tsx bench/million.ts \
  *       [--sizes 10000,100000,1000000] [--features 1000] [--scratch DIR] [--plot-only] [--keep-tables]
+ *       [--run-args "--knn-projection 256 --knn-min-recall 0"]
  *
  * Tables are written to --scratch (default ../scratch/million) as synth_<n>x<d>.parquet with the
  * scale bench's rule (moas = max(20, n/250), plates = ⌈n/384⌉, seed 0) unless already there, and
@@ -25,6 +26,8 @@ const sizes = arg('--sizes', '10000,100000,1000000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
 const scratch = arg('--scratch', join(root, '..', 'scratch', 'million'));
 const resultsFile = join(root, 'docs', 'scaling-raw.json');
+/** More `run` flags for every size (e.g. "--knn-projection 256 --knn-min-recall 0"), recorded with the results. */
+const extra = arg('--run-args', '').split(' ').filter(Boolean);
 const STAGES = ['load', 'zscore', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
 
 interface Point {
@@ -37,6 +40,7 @@ interface Point {
   knn: { method: string; recall?: number; projectedDims?: number; seconds: number };
   ap: { iterations: number; converged: boolean; clusters: number };
   measured: string;
+  runArgs: string;
 }
 
 const results: Record<string, Point> = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
@@ -54,7 +58,7 @@ if (!hasFlag('--plot-only')) {
     rmSync(out, { recursive: true, force: true });
     const t0 = performance.now();
     const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
-      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
     const wall = (performance.now() - t0) / 1000;
     if (r.status !== 0) {
       console.log(`n = ${n}: run failed\n${(r.stderr ?? '').split('\n').slice(-15).join('\n')}`);
@@ -70,6 +74,7 @@ if (!hasFlag('--plot-only')) {
       knn: { method: rep.clustering?.knn?.method, recall: rep.clustering?.knn?.recall, projectedDims: rep.clustering?.knn?.projectedDims, seconds: rep.clustering?.knn?.seconds },
       ap: { iterations: rep.apIterations, converged: rep.apConverged, clusters: rep.clusters },
       measured: new Date().toISOString().slice(0, 10),
+      runArgs: extra.join(' '),
     };
     writeFileSync(resultsFile, JSON.stringify(results, null, 1) + '\n');
     rmSync(out, { recursive: true, force: true });

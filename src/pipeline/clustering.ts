@@ -17,9 +17,6 @@ import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louva
 import type { Reporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type RunParameters } from './params.js';
 
-const PROJECT_MIN_DIMS = 256;
-const PROJECT_DIMS = 64;
-const MIN_RECALL = 0.95;
 import type { StageClock } from './stageClock.js';
 
 export interface ClusteringInfo {
@@ -76,10 +73,10 @@ export function clusterRepresentation(
   }
   const knnMethod = chooseKnnMethod(params, coords);
   const t0 = performance.now();
-  // HNSW over 1,000-dimensional rows spends its time in distance evaluations: from PROJECT_MIN_DIMS
-  // columns on, the index is built on PROJECT_DIMS principal components and the candidates are
-  // re-ranked exactly; if the measured recall@k is below MIN_RECALL the projection is widened.
-  let projectDims = knnMethod === 'hnsw' && params.knnProjection && coords.cols >= PROJECT_MIN_DIMS ? PROJECT_DIMS : 0;
+  // HNSW over 1,000-dimensional rows spends its time in distance evaluations: with --knn-projection
+  // the index is built on that many principal components and the candidates are re-ranked exactly;
+  // while the measured recall@k is below knnMinRecall the projection is widened.
+  let projectDims = knnMethod === 'hnsw' && params.knnProjection > 0 && 2 * params.knnProjection <= coords.cols ? params.knnProjection : 0;
   const build = () => clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed, projectDims }, reporter }));
   let G: KnnGraph = build();
   let recall: number | undefined;
@@ -89,9 +86,9 @@ export function clusterRepresentation(
       recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
       reporter.info(`${name}: HNSW${projectDims ? ` (on ${projectDims} principal components)` : ''} recall@${G.k} = ${recall.toFixed(3)} on 200 sampled rows`);
       tries.push({ dims: projectDims || coords.cols, recall });
-      if (!projectDims || recall >= MIN_RECALL) break;
+      if (!projectDims || recall >= params.knnMinRecall) break;
       projectDims = 2 * projectDims * 2 <= coords.cols ? 2 * projectDims : 0;
-      reporter.warn(`${name}: recall ${recall.toFixed(3)} < ${MIN_RECALL}: rebuilding the k-NN graph ${projectDims ? `on ${projectDims} principal components` : 'on all dimensions'}`);
+      reporter.warn(`${name}: recall ${recall.toFixed(3)} < ${params.knnMinRecall}: rebuilding the k-NN graph ${projectDims ? `on ${projectDims} principal components` : 'on all dimensions'}`);
       G = build();
     }
   }
