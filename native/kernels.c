@@ -24,6 +24,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define MULTIVERSION __attribute__((target_clones("avx2", "default")))
@@ -38,12 +41,35 @@ static inline v4d loadu(const double *p) { return *(const v4du *)p; }
 static inline void storeu(double *p, v4d v) { *(v4du *)p = v; }
 static inline v4d splat(double x) { return (v4d){x, x, x, x}; }
 
+/*
+ * Ask for transparent huge pages over the 2 MiB-aligned interior of a large array before its first
+ * touch (numpy does the same for its large allocations). On this VM a fresh 4 KiB page costs
+ * ≈ 13 µs to fault in (a 60 MB product's output: ≈ 200 ms, five times the arithmetic); a 2 MiB
+ * page costs about as much as 4 KiB ones did for 8 KiB. Only a hint: pages already touched, or a
+ * kernel without THP, leave everything as it was, and values never depend on it.
+ */
+static void advise_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t H = (uintptr_t)1 << 21;
+  if (bytes < 2 * H) return;
+  const uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), b = ((uintptr_t)p + bytes) & ~(H - 1);
+  if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* C = A·Bᵀ                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* MR: rows per micro-tile (4 with AVX2 / plain C, 8 with AVX-512; see pick_micro); NR: columns. */
-enum { MR_MAX = 8, NR = 8, KC = 256, MC = 48 };
+/*
+ * MR: rows per micro-tile (4 with AVX2 / plain C, 8 with AVX-512; see pick_micro); NR: columns.
+ * KC = 512 keeps a product with k ≤ 512 in one k chunk (no partial sums written to C and read
+ * back); an MC = 96-row A block (384 KB) stays in L2 while the NR = 16-column B panels stream by.
+ */
+enum { MR_MAX = 8, NR = 16, KC = 512, MC = 96 };
 
 typedef struct {
   const void *src;
@@ -85,52 +111,63 @@ static void pack(const operand *o, long r0, long r1, long p0, int kl, int w, dou
   }
 }
 
-/* One 4×NR tile of C over kl steps; acc: continue the sums already in t (a later k chunk). */
+/*
+ * One 4×NR tile of C over kl steps, as two 4×8 halves one after the other (16 ymm registers
+ * hold one half's accumulators, not the whole tile's); acc: continue the sums already in t.
+ */
 MULTIVERSION
-static void micro4(int kl, const double *restrict ap, const double *restrict bp, double *restrict t, int acc) {
-  v4d c00, c01, c10, c11, c20, c21, c30, c31;
-  if (acc) {
-    c00 = loadu(t + 0); c01 = loadu(t + 4); c10 = loadu(t + 8); c11 = loadu(t + 12);
-    c20 = loadu(t + 16); c21 = loadu(t + 20); c30 = loadu(t + 24); c31 = loadu(t + 28);
-  } else {
-    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0.0);
+static void micro4(int kl, const double *restrict ap0, const double *restrict bp0, double *restrict t0, int acc) {
+  for (int half = 0; half < NR / 8; half++) {
+    const double *ap = ap0, *bp = bp0 + 8 * half;
+    double *t = t0 + 8 * half;
+    v4d c00, c01, c10, c11, c20, c21, c30, c31;
+    if (acc) {
+      c00 = loadu(t); c01 = loadu(t + 4); c10 = loadu(t + NR); c11 = loadu(t + NR + 4);
+      c20 = loadu(t + 2 * NR); c21 = loadu(t + 2 * NR + 4); c30 = loadu(t + 3 * NR); c31 = loadu(t + 3 * NR + 4);
+    } else {
+      c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0.0);
+    }
+    for (int p = 0; p < kl; p++) {
+      const v4d b0 = loadu(bp), b1 = loadu(bp + 4);
+      v4d a = splat(ap[0]);
+      c00 += a * b0; c01 += a * b1;
+      a = splat(ap[1]);
+      c10 += a * b0; c11 += a * b1;
+      a = splat(ap[2]);
+      c20 += a * b0; c21 += a * b1;
+      a = splat(ap[3]);
+      c30 += a * b0; c31 += a * b1;
+      ap += 4;
+      bp += NR;
+    }
+    storeu(t, c00); storeu(t + 4, c01); storeu(t + NR, c10); storeu(t + NR + 4, c11);
+    storeu(t + 2 * NR, c20); storeu(t + 2 * NR + 4, c21); storeu(t + 3 * NR, c30); storeu(t + 3 * NR + 4, c31);
   }
-  for (int p = 0; p < kl; p++) {
-    const v4d b0 = loadu(bp), b1 = loadu(bp + 4);
-    v4d a = splat(ap[0]);
-    c00 += a * b0; c01 += a * b1;
-    a = splat(ap[1]);
-    c10 += a * b0; c11 += a * b1;
-    a = splat(ap[2]);
-    c20 += a * b0; c21 += a * b1;
-    a = splat(ap[3]);
-    c30 += a * b0; c31 += a * b1;
-    ap += 4;
-    bp += NR;
-  }
-  storeu(t + 0, c00); storeu(t + 4, c01); storeu(t + 8, c10); storeu(t + 12, c11);
-  storeu(t + 16, c20); storeu(t + 20, c21); storeu(t + 24, c30); storeu(t + 28, c31);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 typedef double v8d __attribute__((vector_size(64)));
 typedef double v8du __attribute__((vector_size(64), aligned(8)));
 
-/* 8×NR with one 512-bit register per row: the same sums, a third of the instructions of micro4. */
+/* 8×NR with two 512-bit registers per row (16 accumulators of the 32 registers). */
 __attribute__((target("avx512f")))
 static void micro8(int kl, const double *restrict ap, const double *restrict bp, double *restrict t, int acc) {
-  v8d c[8];
-  for (int r = 0; r < 8; r++) c[r] = acc ? *(const v8du *)(t + r * NR) : (v8d){0, 0, 0, 0, 0, 0, 0, 0};
+  v8d c[8][NR / 8];
+  for (int r = 0; r < 8; r++)
+    for (int h = 0; h < NR / 8; h++) c[r][h] = acc ? *(const v8du *)(t + r * NR + 8 * h) : (v8d){0, 0, 0, 0, 0, 0, 0, 0};
   for (int p = 0; p < kl; p++) {
-    const v8d b = *(const v8du *)bp;
+    v8d b[NR / 8];
+    for (int h = 0; h < NR / 8; h++) b[h] = *(const v8du *)(bp + 8 * h);
     for (int r = 0; r < 8; r++) {
       const double x = ap[r];
-      c[r] += (v8d){x, x, x, x, x, x, x, x} * b;
+      const v8d a = (v8d){x, x, x, x, x, x, x, x};
+      for (int h = 0; h < NR / 8; h++) c[r][h] += a * b[h];
     }
     ap += 8;
     bp += NR;
   }
-  for (int r = 0; r < 8; r++) *(v8du *)(t + r * NR) = c[r];
+  for (int r = 0; r < 8; r++)
+    for (int h = 0; h < NR / 8; h++) *(v8du *)(t + r * NR + 8 * h) = c[r][h];
 }
 #endif
 
@@ -199,7 +236,7 @@ static void distance_tile(double *c, long n, const double *nrm, const double *t,
 static void nt_rows(const nt_job *J) {
   const long np = (J->j1 - J->j0 + NR - 1) / NR;
   double t[MR_MAX * NR];
-  double abuf[MC * KC] __attribute__((aligned(64))); /* 96 KB: the packed A block, kept in L2 */
+  double abuf[MC * KC] __attribute__((aligned(64))); /* 384 KB: the packed A block, kept in L2 */
   for (long ic = J->i0; ic < J->i1; ic += MC) {
     const long ie = ic + MC < J->i1 ? ic + MC : J->i1;
     for (long p0 = 0; p0 < J->k; p0 += KC) {
@@ -398,6 +435,73 @@ static void row_sq_norms(const void *x, int f32, long n, long k, double *nrm) {
     nrm[i] = s;
   }
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* k-NN candidates: exact squared distances (cluster/knnGraph.ts finish)                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  const void *x;
+  int f32;
+  long d, stride, r0, r1;
+  const int32_t *cand;
+  double *out;
+} cand_job;
+
+/*
+ * For each row i in [r0, r1) and slot t: out[i·stride + t] = Σ_c (x_i[c] − x_j[c])² with
+ * j = cand[i·stride + t] (slots with j < 0 are left alone), summed in c order from +0 in float64
+ * (float32 storage widened), as finish's loop. Four candidates at a time: four independent chains
+ * over the same x_i values.
+ */
+static void cand_rows(const cand_job *J) {
+  const long d = J->d;
+  for (long i = J->r0; i < J->r1; i++) {
+    const int32_t *ci = J->cand + i * J->stride;
+    double *oi = J->out + i * J->stride;
+    long t = 0;
+    int32_t js[4];
+    long ts[4];
+    int q = 0;
+    for (; t <= J->stride; t++) {
+      if (t < J->stride) {
+        if (ci[t] < 0) continue;
+        js[q] = ci[t];
+        ts[q++] = t;
+        if (q < 4) continue;
+      }
+      if (q == 0) break;
+      double s[4] = {0.0, 0.0, 0.0, 0.0};
+      if (J->f32) {
+        const float *xi = (const float *)J->x + i * d;
+        const float *xj[4];
+        for (int u = 0; u < 4; u++) xj[u] = (const float *)J->x + (long)js[u < q ? u : 0] * d;
+        for (long c = 0; c < d; c++) {
+          const double a = (double)xi[c];
+          for (int u = 0; u < 4; u++) {
+            const double z = a - (double)xj[u][c];
+            s[u] += z * z;
+          }
+        }
+      } else {
+        const double *xi = (const double *)J->x + i * d;
+        const double *xj[4];
+        for (int u = 0; u < 4; u++) xj[u] = (const double *)J->x + (long)js[u < q ? u : 0] * d;
+        for (long c = 0; c < d; c++) {
+          const double a = xi[c];
+          for (int u = 0; u < 4; u++) {
+            const double z = a - xj[u][c];
+            s[u] += z * z;
+          }
+        }
+      }
+      for (int u = 0; u < q; u++) oi[ts[u]] = s[u];
+      q = 0;
+    }
+  }
+}
+
+static void cand_task(void *arg) { cand_rows((const cand_job *)arg); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Column passes of z-scoring (linalg/columnStats.ts)                                           */
@@ -1207,6 +1311,7 @@ static napi_value js_nt(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (m > 0 && !want(env, &c, napi_float64_array, (size_t)((m - 1) * ldc + n), "nt", 2)) return NULL;
+  if (m > 0) advise_huge(c.data, sizeof(double) * (size_t)((m - 1) * ldc + n));
   operand A = {a.data, a.type == napi_float32_array, (int)aT, aT ? (int)m : (int)k};
   operand B = {b.data, b.type == napi_float32_array, (int)bT, bT ? (int)n : (int)k};
   int ok = nt_compute(A, B, (double *)c.data, m, n, k, ldc, (int)sym, (int)threads, NULL);
@@ -1234,6 +1339,7 @@ static napi_value js_sqdist(napi_env env, napi_callback_info info) {
   }
   if (!want(env, &out, napi_float64_array, (size_t)(n * n), "sqdist", 3)) return NULL;
   const int f32 = x.type == napi_float32_array;
+  advise_huge(out.data, sizeof(double) * (size_t)(n * n));
   double *nrm = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
   int ok = nrm != NULL;
   if (ok) {
@@ -1576,6 +1682,48 @@ static napi_value js_subset_stats(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adviseHuge(x: TypedArray): the huge-page hint for a large array not yet touched (AP's R and A). */
+static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  arr x;
+  if (!get_arr(env, argv[0], &x, "adviseHuge", 0)) return NULL;
+  const size_t width = x.type == napi_float64_array ? 8 : x.type == napi_float32_array || x.type == napi_int32_array ? 4 : 1;
+  advise_huge(x.data, x.len * width);
+  return NULL;
+}
+
+/* candDistances(x, n, d, cand, stride, out, threads): finish's exact candidate distances. */
+static napi_value js_cand_distances(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  arr x, cand, out;
+  long n, d, stride, threads;
+  if (!get_arr(env, argv[0], &x, "candDistances", 0) || !get_long(env, argv[1], &n, "candDistances", 1) ||
+      !get_long(env, argv[2], &d, "candDistances", 2) || !get_arr(env, argv[3], &cand, "candDistances", 3) ||
+      !get_long(env, argv[4], &stride, "candDistances", 4) || !get_arr(env, argv[5], &out, "candDistances", 5) ||
+      !get_long(env, argv[6], &threads, "candDistances", 6))
+    return NULL;
+  if (!f64_or_f32(&x) || x.len < (size_t)(n * d)) {
+    napi_throw_range_error(env, NULL, "candDistances: x must be a float64 or float32 array of n×d values");
+    return NULL;
+  }
+  if (!want(env, &cand, napi_int32_array, (size_t)(n * stride), "candDistances", 3) ||
+      !want(env, &out, napi_float64_array, (size_t)(n * stride), "candDistances", 5))
+    return NULL;
+  const int32_t *cd = cand.data;
+  for (size_t t = 0; t < (size_t)(n * stride); t++)
+    if (cd[t] >= n) {
+      napi_throw_range_error(env, NULL, "candDistances: a candidate index is out of range");
+      return NULL;
+    }
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  if (T > n) T = n > 0 ? (int)n : 1;
+  cand_job jobs[MAX_THREADS];
+  for (int t = 0; t < T; t++)
+    jobs[t] = (cand_job){x.data, x.type == napi_float32_array, d, stride, n * t / T, n * (t + 1) / T, cd, (double *)out.data};
+  run_parallel(cand_task, jobs, sizeof(cand_job), T);
+  return NULL;
+}
+
 static napi_value js_simd(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -1617,6 +1765,8 @@ NAPI_MODULE_INIT() {
       {"logInPlace", js_log_in_place},
       {"subsetStats", js_subset_stats},
       {"simd", js_simd},
+      {"adviseHuge", js_advise_huge},
+      {"candDistances", js_cand_distances},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -28,6 +28,7 @@ export * from './represent/lda.js';
 // cluster and enrich
 export * from './cluster/affinityPropagation.js';
 export * from './cluster/sparseAffinityPropagation.js';
+export { type AdaptiveDampingOptions, type DampingAttempt } from './cluster/apShared.js';
 export {
   knnGraph, exactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected,
   type KnnGraph, type HnswOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,

@@ -35,7 +35,9 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { apWorkspace, linalgBackend, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
+import {
+  DampingController, prepareAndAdapt, validateApParams, warnUnconverged, type AdaptiveDampingOptions, type DampingAttempt,
+} from './apShared.js';
 
 export interface AffinityPropagationOptions {
   /** Scalar or per-point preference (diagonal of S). Default: median of all n² entries of S. */
@@ -323,19 +325,19 @@ interface IterationOutcome {
 /**
  * The message-passing loop on a prepared S (preference and noise applied). Allocates R and A only.
  * Pass structure: pass 0 computes the responsibilities of iteration 0 (A = 0); pass t+1 computes
- * the availabilities of iteration t and, in the same row sweep, the responsibilities of t+1.
+ * the availabilities of iteration t and, in the same row sweep, the responsibilities of t+1. The
+ * controller sets the damping of each pass (a single damping: sklearn's loop; several: adaptive,
+ * continuing from the current messages when the damping changes) and when to stop.
  */
 function iterate(
   S: Float64Array,
   n: number,
-  damping: number,
+  ctl: DampingController,
   maxIter: number,
   convIter: number,
   reporter: Reporter,
   ws?: ApWorkspace,
 ): IterationOutcome {
-  const d = damping;
-  const omd = 1 - damping;
   if (ws) ws.reset();
   // The native or wasm workspace runs the pass (and its two-thread split); without, one JS thread.
   const R = ws ? ws.R : new Float64Array(n * n);
@@ -344,14 +346,16 @@ function iterate(
   let ncs = new Float64Array(n); // column sums being accumulated for the next one
   const E = ws ? ws.E : new Uint8Array(n);
   const run = ws ? ws.run : new Int32Array(n);
-  const trace = new Int32Array(maxIter);
+  const trace: number[] = [];
   const progress = reporter.progress('affinity propagation', maxIter);
+  const adaptive = ctl.adaptive;
 
   // One fused sweep per iteration.
   const pass = (doAvail: boolean, doResp: boolean): number => {
-    if (ws) return ws.pass(doAvail, doResp, damping);
+    const d = ctl.damping;
+    if (ws) return ws.pass(doAvail, doResp, d);
     if (doResp) ncs.fill(0);
-    const K = fusedPass(S, R, A, cs, ncs, E, run, n, d, omd, doAvail, doResp);
+    const K = fusedPass(S, R, A, cs, ncs, E, run, n, d, 1 - d, doAvail, doResp);
     if (doResp) {
       const t = cs;
       cs = ncs;
@@ -361,31 +365,34 @@ function iterate(
   };
   let it = 0;
   let converged = false;
-  {
-    pass(false, true);
-    for (; it < maxIter; it++) {
-      // The responsibilities of it+1 are computed in the same sweep; wasted only on the last one.
-      const K = pass(true, it < maxIter - 1);
-      trace[it] = K;
-      progress.tick(it + 1);
-      if (it >= convIter && K > 0) {
-        let stable = true;
-        for (let i = 0; i < n; i++) {
-          if (run[i]! < convIter) {
-            stable = false;
-            break;
-          }
-        }
-        if (stable) {
-          converged = true;
+  let K = 0;
+  pass(false, true);
+  for (; ; it++) {
+    // The responsibilities of it+1 are computed in the same sweep; wasted only on the last one.
+    K = pass(true, !ctl.lastIteration(it));
+    trace.push(K);
+    progress.tick(it + 1);
+    if (it >= convIter && K > 0) {
+      let stable = true;
+      for (let i = 0; i < n; i++) {
+        if (run[i]! < convIter) {
+          stable = false;
           break;
         }
       }
+      if (stable) {
+        converged = true;
+        break;
+      }
     }
+    let changed = 0;
+    if (adaptive) for (let i = 0; i < n; i++) changed += run[i] === 1 ? 1 : 0;
+    if (ctl.after(it, K, changed) === 'stop') break;
   }
-  const nIter = converged ? it + 1 : maxIter;
-  progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${maxIter} iterations`);
-  return { E: Uint8Array.from(E), nIter, converged, trace: trace.slice(0, nIter) };
+  const nIter = it + 1;
+  ctl.finish(nIter, K, converged);
+  progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${nIter} iterations`);
+  return { E: Uint8Array.from(E), nIter, converged, trace: Int32Array.from(trace) };
 }
 
 /**
@@ -565,8 +572,9 @@ function assignLabels(S: Float64Array, n: number, E: Uint8Array): { labels: Int3
   return { labels, exemplars: centres };
 }
 
-function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOptions, prepareMs: number): AffinityPropagationResult {
+function runPrepared(p: Prepared, ctl: DampingController, opts: AffinityPropagationOptions, prepareMs: number): AffinityPropagationRetryResult {
   const warnings = [...p.warnings];
+  const damping = ctl.damping;
   const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
   if (p.degenerate) {
     return {
@@ -579,30 +587,33 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
       warnings,
       exemplarTrace: new Int32Array(0),
       timings,
+      attempts: [{ damping, converged: true, nIter: 0, clusters: p.degenerate.exemplars.length, startIteration: 0, ended: 'converged' }],
     };
   }
   const maxIter = opts.maxIter ?? 200;
   const reporter = opts.reporter ?? silentReporter;
   let t0 = performance.now();
-  const out = iterate(p.S, p.n, damping, maxIter, opts.convergenceIter ?? 15, reporter, p.ws);
+  const out = iterate(p.S, p.n, ctl, maxIter, opts.convergenceIter ?? 15, reporter, p.ws);
   timings.iterateMs = performance.now() - t0;
+  const attempts = ctl.attempts;
   let K = 0;
   for (let i = 0; i < p.n; i++) K += out.E[i]!;
   if (K === 0) {
-    warnUnconverged(warnings, reporter, damping, maxIter, false, 0);
+    warnUnconverged(warnings, reporter, ctl.damping, out.nIter, false, 0);
     return {
       labels: new Int32Array(p.n).fill(-1),
       exemplars: new Int32Array(0),
       nIter: out.nIter,
       converged: false,
       preference: p.preference,
-      damping,
+      damping: ctl.damping,
       warnings,
       exemplarTrace: out.trace,
       timings,
+      attempts,
     };
   }
-  warnUnconverged(warnings, reporter, damping, maxIter, out.converged, K);
+  warnUnconverged(warnings, reporter, ctl.damping, out.nIter, out.converged, K);
   t0 = performance.now();
   const { labels, exemplars } = assignLabels(p.S, p.n, out.E);
   timings.labelsMs = performance.now() - t0;
@@ -612,10 +623,11 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
     nIter: out.nIter,
     converged: out.converged,
     preference: p.preference,
-    damping,
+    damping: ctl.damping,
     warnings,
     exemplarTrace: out.trace,
     timings,
+    attempts,
   };
 }
 
@@ -623,22 +635,24 @@ function runPrepared(p: Prepared, damping: number, opts: AffinityPropagationOpti
 export function affinityPropagation(S: Matrix, opts: AffinityPropagationOptions = {}): AffinityPropagationResult {
   const t0 = performance.now();
   const p = prepare(S, opts);
-  return runPrepared(p, opts.damping ?? 0.5, opts, performance.now() - t0);
+  const { attempts: _, ...res } = runPrepared(p, new DampingController([opts.damping ?? 0.5], opts.maxIter ?? 200), opts, performance.now() - t0);
+  return res;
 }
 
 /**
- * Affinity propagation retried with higher damping (default 0.5 → 0.7 → 0.9) until it converges.
- * The prepared S (preference + noise) is identical for every damping, so each attempt equals a
- * fresh sklearn call with that damping and the same noise; it is prepared once (one copy of S).
+ * Affinity propagation with adaptive damping (default 0.5 → 0.7 → 0.9): a run still oscillating
+ * after `oscillationCheck` iterations (default 100), or not converged after maxIter, continues
+ * from its current messages with the next damping (see apShared.ts). Where the first damping
+ * converges within the check, the result is exactly `affinityPropagation`'s (sklearn's).
  */
 export function affinityPropagationWithRetry(
   S: Matrix,
-  opts: AffinityPropagationOptions & { dampings?: number[] } = {},
+  opts: AffinityPropagationOptions & AdaptiveDampingOptions & { dampings?: number[] } = {},
 ): AffinityPropagationRetryResult {
-  return prepareOnceAndRetry(
+  return prepareAndAdapt(
     opts,
     (d) => validateParams({ ...opts, damping: d }),
     (d) => prepare(S, { ...opts, damping: d }),
-    (p, d, ms) => runPrepared(p, d, { ...opts, reporter: silentReporter }, ms),
+    (p, ctl, ms) => runPrepared(p, ctl, { ...opts, reporter: silentReporter }, ms),
   );
 }

@@ -1,8 +1,16 @@
 /**
  * What the dense and the sparse affinity propagation share: parameter checks, the
- * non-convergence warning, and retrying with higher damping (0.5 → 0.7 → 0.9 by default) until
- * it converges. Oscillation between near-duplicate points is
- * the usual cause of non-convergence and more damping is the standard cure (Frey & Dueck 2007).
+ * non-convergence warning, and adaptive damping (0.5 → 0.7 → 0.9 by default) for runs that
+ * oscillate. Oscillation between near-duplicate points is the usual cause of non-convergence and
+ * more damping is the standard cure (Frey & Dueck 2007). Instead of restarting from zero messages
+ * at each damping, a run that is still oscillating after `oscillationCheck` iterations continues
+ * from its current messages with the next damping — the adaptive-damping step of Wang, Zhang, Li,
+ * Zhang & Guo, "Adaptive affinity propagation clustering" (Acta Automatica Sinica 33(12), 2007;
+ * arXiv:0805.1096), who detect oscillation from the exemplar count over a window of iterations and
+ * raise the damping without restarting. The detection rule is ours: the exemplar set changed in at
+ * least half of the last `window` iterations (a run about to converge has stopped changing).
+ * A first attempt that converges within `oscillationCheck` iterations never sees a check, so its
+ * labels and iteration count are exactly a plain call's (sklearn's).
  */
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
@@ -10,8 +18,16 @@ import { type Reporter, silentReporter } from '../util/log.js';
 export interface DampingAttempt {
   damping: number;
   converged: boolean;
+  /** Iterations run with this damping. */
   nIter: number;
+  /** Exemplar candidates when this damping ended. */
   clusters: number;
+  /** The run's iteration count when this damping took over (0 for the first one). */
+  startIteration: number;
+  /** Why it ended: convergence, oscillation detected (continued with the next damping), or maxIter. */
+  ended: 'converged' | 'oscillating' | 'max-iter';
+  /** Exemplar count range over the last `window` iterations before an oscillation switch. */
+  exemplarRange?: [number, number];
 }
 
 interface ApOutcome {
@@ -23,6 +39,20 @@ interface ApOutcome {
   timings: { prepareMs: number; iterateMs: number; labelsMs: number };
 }
 
+/** Adaptive damping: when a damping's attempt is judged to oscillate, and over which window. */
+export interface AdaptiveDampingOptions {
+  /**
+   * Iterations the first damping runs before an oscillation check may end it (default 100). Runs
+   * converging earlier are untouched; 0 or ≥ maxIter turns early detection off (a damping then
+   * gets maxIter iterations and the next one continues from its messages).
+   */
+  oscillationCheck?: number;
+  /** Iterations each later damping runs before its own check (default 60). */
+  laterCheck?: number;
+  /** Window of the churn test (default 40). */
+  window?: number;
+}
+
 /** The dampings to try: the requested one, then 0.7 and 0.9 when larger. */
 export function dampingSchedule(damping: number | undefined, given?: number[]): number[] {
   const d = given ?? [damping ?? 0.5, 0.7, 0.9].filter((x, i, a) => i === 0 || x > a[0]!);
@@ -31,64 +61,122 @@ export function dampingSchedule(damping: number | undefined, given?: number[]): 
 }
 
 /**
- * Run `attempt(damping, index)` for each damping until one converges (the last is kept either
- * way); report each retry, and return the last result with the attempts, the retry messages in
- * front of its warnings, and timings summed over the attempts.
+ * Drives the damping of one message-passing run. After each iteration the loop reports the
+ * exemplar count K and how many points changed exemplar status; `after` answers whether to go on
+ * (possibly with a new `damping`) or stop (the last damping's maxIter is spent). `lastIteration`
+ * tells the loop that the coming iteration is the final one (its responsibilities are not needed).
  */
-export function retryWithDamping<R extends ApOutcome>(
-  dampings: number[], maxIter: number, reporter: Reporter = silentReporter,
-  attempt: (damping: number, index: number) => R,
-): R & { attempts: DampingAttempt[] } {
-  const attempts: DampingAttempt[] = [];
-  const carried: string[] = [];
-  let res: R | undefined;
-  let iterateMs = 0, labelsMs = 0, prepareMs = 0;
-  for (let a = 0; a < dampings.length; a++) {
-    const d = dampings[a]!;
-    res = attempt(d, a);
-    prepareMs += res.timings.prepareMs;
-    iterateMs += res.timings.iterateMs;
-    labelsMs += res.timings.labelsMs;
-    attempts.push({ damping: d, converged: res.converged, nIter: res.nIter, clusters: res.exemplars.length });
-    if (res.converged || a === dampings.length - 1) break;
-    const msg = `AP did not converge with damping ${d} in ${maxIter} iterations; retrying with ${dampings[a + 1]}`;
-    carried.push(msg);
-    reporter.warn(msg);
+export class DampingController {
+  readonly attempts: DampingAttempt[] = [];
+  /** Messages for the reporter and warnings, in order. */
+  readonly notes: string[] = [];
+  damping: number;
+  private stage = 0;
+  private stageStart = 0;
+  private readonly kRing: Int32Array;
+  private readonly changedRing: Int32Array;
+  private readonly checkFirst: number;
+  private readonly checkLater: number;
+  private readonly window: number;
+
+  constructor(private readonly dampings: number[], private readonly maxIter: number, opts: AdaptiveDampingOptions = {}) {
+    this.damping = dampings[0]!;
+    this.window = opts.window ?? 40;
+    const first = opts.oscillationCheck ?? 100;
+    this.checkFirst = first <= 0 ? Infinity : first;
+    this.checkLater = opts.laterCheck ?? 60;
+    if (!(this.window >= 1) || !Number.isInteger(this.window)) throw new InputError(`affinity propagation: oscillation window must be an integer ≥ 1, got ${this.window}`);
+    this.kRing = new Int32Array(this.window);
+    this.changedRing = new Int32Array(this.window);
   }
-  const last = res!;
-  if (!last.converged) {
-    for (const w of last.warnings) reporter.warn(w);
-  } else if (attempts.length > 1) {
-    const msg = `AP converged with damping ${last.damping} after ${last.nIter} iterations`;
-    carried.push(msg);
-    reporter.info(msg);
+
+  /** Whether more than one damping may be used (the loop then counts exemplar changes). */
+  get adaptive(): boolean {
+    return this.dampings.length > 1;
   }
-  return {
-    ...last,
-    warnings: [...carried, ...last.warnings.filter((w) => !carried.includes(w))],
-    attempts,
-    timings: { prepareMs, iterateMs, labelsMs },
-  };
+
+  /** Whether iteration `it` (0-based over the whole run) will be the run's last. */
+  lastIteration(it: number): boolean {
+    return this.stage === this.dampings.length - 1 && it - this.stageStart === this.maxIter - 1;
+  }
+
+  /** After iteration `it` (not converged): 'go' on (this.damping may have changed) or 'stop'. */
+  after(it: number, K: number, changed: number): 'go' | 'stop' {
+    const s = it - this.stageStart + 1; // iterations done with this damping
+    const slot = s % this.window;
+    this.kRing[slot] = K;
+    this.changedRing[slot] = changed;
+    const hasNext = this.stage < this.dampings.length - 1;
+    if (s >= this.maxIter) {
+      if (!hasNext) return 'stop';
+      this.escalate(it, K, 'max-iter');
+      return 'go';
+    }
+    const check = this.stage === 0 ? this.checkFirst : this.checkLater;
+    if (hasNext && s >= check && s >= this.window) {
+      let churn = 0, lo = Infinity, hi = -Infinity;
+      for (let w = 0; w < this.window; w++) {
+        if (this.changedRing[w]! > 0) churn++;
+        lo = Math.min(lo, this.kRing[w]!);
+        hi = Math.max(hi, this.kRing[w]!);
+      }
+      if (2 * churn >= this.window) {
+        this.escalate(it, K, 'oscillating', [lo, hi]);
+        return 'go';
+      }
+    }
+    return 'go';
+  }
+
+  /** Close the attempt list when the loop ends at iteration count `nIter`. */
+  finish(nIter: number, K: number, converged: boolean): void {
+    this.attempts.push({
+      damping: this.damping, converged, nIter: nIter - this.stageStart, clusters: K, startIteration: this.stageStart,
+      ended: converged ? 'converged' : 'max-iter',
+    });
+    if (converged && this.stage > 0) {
+      const parts = this.attempts.map((a) => `${a.nIter} at ${a.damping}`).join(', ');
+      this.notes.push(`AP converged with damping ${this.damping} after ${nIter} iterations in all (${parts})`);
+    }
+  }
+
+  private escalate(it: number, K: number, why: 'oscillating' | 'max-iter', range?: [number, number]): void {
+    const next = this.dampings[this.stage + 1]!;
+    const n = it + 1 - this.stageStart;
+    this.attempts.push({ damping: this.damping, converged: false, nIter: n, clusters: K, startIteration: this.stageStart, ended: why, exemplarRange: range });
+    this.notes.push(why === 'oscillating'
+      ? `AP oscillated with damping ${this.damping} (not converged after ${n} iterations, exemplar count between ${range![0]} and ${range![1]} over the last ${this.window}); continuing from the current messages with damping ${next}`
+      : `AP did not converge with damping ${this.damping} in ${n} iterations; continuing from the current messages with damping ${next}`);
+    this.stage++;
+    this.stageStart = it + 1;
+    this.damping = next;
+    this.kRing.fill(0);
+    this.changedRing.fill(0);
+  }
 }
 
 /**
- * The dense and the sparse AP's `…WithRetry`: check every damping of the schedule, prepare S once
- * (preference and noise do not depend on the damping, so each attempt equals a fresh call with
- * that damping and the same noise), then `retryWithDamping`. The preparation time is charged to
- * the first attempt.
+ * The dense and the sparse AP's `…WithRetry`: check every damping of the schedule, prepare S once,
+ * then one run whose damping adapts (see DampingController); its notes go to the reporter and in
+ * front of the warnings.
  */
-export function prepareOnceAndRetry<P, R extends ApOutcome>(
-  opts: { damping?: number; dampings?: number[]; maxIter?: number; reporter?: Reporter },
+export function prepareAndAdapt<P, R extends ApOutcome & { attempts: DampingAttempt[] }>(
+  opts: { damping?: number; dampings?: number[]; maxIter?: number; reporter?: Reporter } & AdaptiveDampingOptions,
   validate: (damping: number) => void,
   prepare: (firstDamping: number) => P,
-  run: (prepared: P, damping: number, prepareMs: number) => R,
-): R & { attempts: DampingAttempt[] } {
+  run: (prepared: P, controller: DampingController, prepareMs: number) => R,
+): R {
   const dampings = dampingSchedule(opts.damping, opts.dampings);
   for (const d of dampings) validate(d);
+  const reporter = opts.reporter ?? silentReporter;
   const t0 = performance.now();
   const prepared = prepare(dampings[0]!);
   const prepareMs = performance.now() - t0;
-  return retryWithDamping(dampings, opts.maxIter ?? 200, opts.reporter, (d, a) => run(prepared, d, a === 0 ? prepareMs : 0));
+  const ctl = new DampingController(dampings, opts.maxIter ?? 200, opts);
+  const res = run(prepared, ctl, prepareMs);
+  for (const m of ctl.notes) (m.startsWith('AP converged') ? reporter.info(m) : reporter.warn(m));
+  if (!res.converged) for (const w of res.warnings) reporter.warn(w);
+  return { ...res, warnings: [...ctl.notes, ...res.warnings.filter((w) => !ctl.notes.includes(w))] };
 }
 
 /** Parameter checks shared by the dense and the sparse AP (`what` names the caller in errors). */

@@ -34,7 +34,9 @@ import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { prepareOnceAndRetry, validateApParams, warnUnconverged, type DampingAttempt } from './apShared.js';
+import {
+  DampingController, prepareAndAdapt, validateApParams, warnUnconverged, type AdaptiveDampingOptions, type DampingAttempt,
+} from './apShared.js';
 
 /** A similarity graph in CSR form (larger = more similar). The diagonal, if stored, is ignored. */
 export interface SparseSimilarity {
@@ -264,18 +266,19 @@ interface IterationOutcome {
 }
 
 /** The dense fused pass (affinityPropagation.ts) over the stored entries of each row. */
-function iterate(P: Prepared, damping: number, maxIter: number, convIter: number, reporter: Reporter, tolerance: number): IterationOutcome {
+function iterate(P: Prepared, ctl: DampingController, maxIter: number, convIter: number, reporter: Reporter, tolerance: number): IterationOutcome {
   const { n, indptr, indices, S, diag } = P;
   const nnz = S.length;
-  const d = damping, omd = 1 - damping;
+  let d = ctl.damping, omd = 1 - d;
   const R = new Float64Array(nnz);
   const A = new Float64Array(nnz);
   let cs = new Float64Array(n);
   let ncs = new Float64Array(n);
   const E = new Uint8Array(n);
   const run = new Int32Array(n);
-  const trace = new Int32Array(maxIter);
+  const trace: number[] = [];
   const progress = reporter.progress('sparse affinity propagation', maxIter);
+  const adaptive = ctl.adaptive;
 
   const pass = (doAvail: boolean, doResp: boolean): number => {
     if (doResp) ncs.fill(0);
@@ -373,10 +376,11 @@ function iterate(P: Prepared, damping: number, maxIter: number, convIter: number
   let converged = false;
   const allowed = Math.floor(tolerance * n);
   let unstable = n;
+  let K = 0;
   pass(false, true);
-  for (; it < maxIter; it++) {
-    const K = pass(true, it < maxIter - 1);
-    trace[it] = K;
+  for (; ; it++) {
+    K = pass(true, !ctl.lastIteration(it));
+    trace.push(K);
     progress.tick(it + 1);
     if (it >= convIter && K > 0) {
       unstable = 0;
@@ -388,14 +392,20 @@ function iterate(P: Prepared, damping: number, maxIter: number, convIter: number
         break;
       }
     }
+    let changed = 0;
+    if (adaptive) for (let i = 0; i < n; i++) changed += run[i] === 1 ? 1 : 0;
+    if (ctl.after(it, K, changed) === 'stop') break;
+    d = ctl.damping;
+    omd = 1 - d;
   }
   if (!converged) {
     unstable = 0;
     for (let i = 0; i < n; i++) if (run[i]! < convIter) unstable++;
   }
-  const nIter = converged ? it + 1 : maxIter;
-  progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${maxIter} iterations`);
-  return { E, nIter, converged, trace: trace.slice(0, nIter), unstable };
+  const nIter = it + 1;
+  ctl.finish(nIter, K, converged);
+  progress.done(converged ? `converged after ${nIter} iterations` : `did not converge in ${nIter} iterations`);
+  return { E, nIter, converged, trace: Int32Array.from(trace), unstable };
 }
 
 /** Position of column j in row i (binary search), or −1. */
@@ -544,51 +554,55 @@ function assignLabels(P: Prepared, E: Uint8Array, warnings: string[]): { labels:
   return { labels, exemplars: centres };
 }
 
-function runPrepared(P: Prepared, damping: number, opts: SparseAffinityPropagationOptions, prepareMs: number): SparseAffinityPropagationResult {
+function runPrepared(P: Prepared, ctl: DampingController, opts: SparseAffinityPropagationOptions, prepareMs: number): SparseAffinityPropagationRetryResult {
   const warnings = [...P.warnings];
   const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
-  const base = { preference: P.preference, damping, nnz: P.S.length, complete: P.complete, unstable: 0 };
+  const base = { preference: P.preference, damping: ctl.damping, nnz: P.S.length, complete: P.complete, unstable: 0 };
   if (P.degenerate) {
-    return { ...base, labels: P.degenerate.labels, exemplars: P.degenerate.exemplars, nIter: 0, converged: true, warnings, exemplarTrace: new Int32Array(0), timings };
+    const attempts: DampingAttempt[] = [{ damping: ctl.damping, converged: true, nIter: 0, clusters: P.degenerate.exemplars.length, startIteration: 0, ended: 'converged' }];
+    return { ...base, labels: P.degenerate.labels, exemplars: P.degenerate.exemplars, nIter: 0, converged: true, warnings, exemplarTrace: new Int32Array(0), timings, attempts };
   }
   const maxIter = opts.maxIter ?? 200;
   const reporter = opts.reporter ?? silentReporter;
   let t0 = performance.now();
   const tol = opts.convergenceTolerance ?? 0;
   if (!(tol >= 0 && tol < 1)) throw new InputError(`sparse affinity propagation: convergenceTolerance must be in [0, 1), got ${tol}`);
-  const out = iterate(P, damping, maxIter, opts.convergenceIter ?? 15, reporter, tol);
+  const out = iterate(P, ctl, maxIter, opts.convergenceIter ?? 15, reporter, tol);
   base.unstable = out.unstable;
+  base.damping = ctl.damping;
+  const attempts = ctl.attempts;
   timings.iterateMs = performance.now() - t0;
   let K = 0;
   for (let i = 0; i < P.n; i++) K += out.E[i]!;
   if (K === 0) {
-    warnUnconverged(warnings, reporter, damping, maxIter, false, 0);
-    return { ...base, labels: new Int32Array(P.n).fill(-1), exemplars: new Int32Array(0), nIter: out.nIter, converged: false, warnings, exemplarTrace: out.trace, timings };
+    warnUnconverged(warnings, reporter, ctl.damping, out.nIter, false, 0);
+    return { ...base, labels: new Int32Array(P.n).fill(-1), exemplars: new Int32Array(0), nIter: out.nIter, converged: false, warnings, exemplarTrace: out.trace, timings, attempts };
   }
-  warnUnconverged(warnings, reporter, damping, maxIter, out.converged, K);
+  warnUnconverged(warnings, reporter, ctl.damping, out.nIter, out.converged, K);
   t0 = performance.now();
   const { labels, exemplars } = assignLabels(P, out.E, warnings);
   timings.labelsMs = performance.now() - t0;
-  return { ...base, labels, exemplars, nIter: out.nIter, converged: out.converged, warnings, exemplarTrace: out.trace, timings };
+  return { ...base, labels, exemplars, nIter: out.nIter, converged: out.converged, warnings, exemplarTrace: out.trace, timings, attempts };
 }
 
 /** Affinity propagation with messages on the graph's edges only (see the module comment). */
 export function sparseAffinityPropagation(G: SparseSimilarity, opts: SparseAffinityPropagationOptions = {}): SparseAffinityPropagationResult {
   const t0 = performance.now();
   const P = prepare(G, opts);
-  return runPrepared(P, opts.damping ?? 0.5, opts, performance.now() - t0);
+  const { attempts: _, ...res } = runPrepared(P, new DampingController([opts.damping ?? 0.5], opts.maxIter ?? 200), opts, performance.now() - t0);
+  return res;
 }
 
-/** As `affinityPropagationWithRetry`: damping 0.5 → 0.7 → 0.9 on the same prepared S until convergence. */
+/** As `affinityPropagationWithRetry`: adaptive damping 0.5 → 0.7 → 0.9, continuing from the current messages. */
 export function sparseAffinityPropagationWithRetry(
   G: SparseSimilarity,
-  opts: SparseAffinityPropagationOptions & { dampings?: number[] } = {},
+  opts: SparseAffinityPropagationOptions & AdaptiveDampingOptions & { dampings?: number[] } = {},
 ): SparseAffinityPropagationRetryResult {
-  return prepareOnceAndRetry(
+  return prepareAndAdapt(
     opts,
     (d) => validateParams({ ...opts, damping: d }),
     (d) => prepare(G, { ...opts, damping: d }),
-    (P, d, ms) => runPrepared(P, d, { ...opts, reporter: silentReporter }, ms),
+    (P, ctl, ms) => runPrepared(P, ctl, { ...opts, reporter: silentReporter }, ms),
   );
 }
 

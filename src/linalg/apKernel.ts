@@ -30,7 +30,7 @@
 import type { Worker } from 'node:worker_threads';
 import { wasm, wasmF64, wasmMemory, wasmModule, wasmPrivateInstance, wasmReserve } from './wasm/runtime.js';
 import { WorkerSlot, awaitReady, spawnKernelWorker } from './wasm/threads.js';
-import { native, type NativeKernels } from './native.js';
+import { hugeFloat64, native, type NativeKernels } from './native.js';
 
 export interface ApWorkspace {
   readonly n: number;
@@ -357,14 +357,14 @@ function nativeWorkspace(nat: NativeKernels, n: number, opts: ApWorkspaceOptions
   const ownS = !(opts.externalS && opts.externalS.length === nn);
   let R: Float64Array, A: Float64Array, S: Float64Array;
   if (3 * nn * 8 <= RESIDENT_MAX_BYTES) {
-    if (!nativeCache || nativeCache.length < 3 * nn) nativeCache = new Float64Array(3 * nn);
+    if (!nativeCache || nativeCache.length < 3 * nn) nativeCache = hugeFloat64(3 * nn);
     R = nativeCache.subarray(0, nn);
     A = nativeCache.subarray(nn, 2 * nn);
     S = ownS ? nativeCache.subarray(2 * nn, 3 * nn) : opts.externalS!;
   } else {
-    R = new Float64Array(nn);
-    A = new Float64Array(nn);
-    S = ownS ? new Float64Array(nn) : opts.externalS!;
+    R = hugeFloat64(nn);
+    A = hugeFloat64(nn);
+    S = ownS ? hugeFloat64(nn) : opts.externalS!;
   }
   const cs0 = new Float64Array(n), cs1 = new Float64Array(n);
   const run = new Int32Array(n);

@@ -7,6 +7,8 @@
  * read it widen each value to float64 on load and accumulate in float64, so only the stored
  * values are rounded (to ~6e-8 relative), never a sum.
  */
+import { hugeFloat64 } from './native.js';
+
 export type FeatureArray = Float64Array | Float32Array;
 
 export interface StoredMatrix {
@@ -50,7 +52,7 @@ export function asFloat64(m: StoredMatrix): Matrix {
 }
 
 export function zeros(rows: number, cols: number): Matrix {
-  return { rows, cols, data: new Float64Array(rows * cols) };
+  return { rows, cols, data: hugeFloat64(rows * cols) };
 }
 
 export function fromData(rows: number, cols: number, data: Float64Array): Matrix {

@@ -16,13 +16,20 @@ import { knnGraph, knnToSimilarity, sampledRecall, type KnnGraph } from '../clus
 import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louvain.js';
 import type { Reporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type RunParameters } from './params.js';
+
 import type { StageClock } from './stageClock.js';
 
 export interface ClusteringInfo {
   method: 'dense' | 'sparse-ap' | 'louvain';
   /** Why: 'requested' or the auto rule. */
   reason: string;
-  knn?: { k: number; method: 'exact' | 'hnsw'; edges: number; recall?: number; seconds: number };
+  knn?: {
+    k: number; method: 'exact' | 'hnsw'; edges: number; recall?: number; seconds: number;
+    /** HNSW built on this many principal components (candidates re-ranked in all dimensions). */
+    projectedDims?: number;
+    /** Every build when the first one's recall was below 0.95: dimensions used and recall. */
+    attempts?: { dims: number; recall: number }[];
+  };
   louvain?: { resolution: number; communities: number; modularity: number; levels: number };
   /** Sparse AP: sampled-median preference, convergence tolerance, points still changing, stored entries. */
   sparseAp?: { preference: number; convergenceTolerance: number; unstable: number; nnz: number };
@@ -66,12 +73,29 @@ export function clusterRepresentation(
   }
   const knnMethod = chooseKnnMethod(params, coords);
   const t0 = performance.now();
-  const G: KnnGraph = clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed }, reporter }));
-  const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
+  // HNSW over 1,000-dimensional rows spends its time in distance evaluations: with --knn-projection
+  // the index is built on that many principal components and the candidates are re-ranked exactly;
+  // while the measured recall@k is below knnMinRecall the projection is widened.
+  let projectDims = knnMethod === 'hnsw' && params.knnProjection > 0 && 2 * params.knnProjection <= coords.cols ? params.knnProjection : 0;
+  const build = () => clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed, projectDims }, reporter }));
+  let G: KnnGraph = build();
+  let recall: number | undefined;
+  const tries: { dims: number; recall: number }[] = [];
   if (knnMethod === 'hnsw') {
-    knnInfo.recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
-    reporter.info(`${name}: HNSW recall@${G.k} = ${knnInfo.recall.toFixed(3)} on 200 sampled rows`);
+    for (;;) {
+      recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
+      reporter.info(`${name}: HNSW${projectDims ? ` (on ${projectDims} principal components)` : ''} recall@${G.k} = ${recall.toFixed(3)} on 200 sampled rows`);
+      tries.push({ dims: projectDims || coords.cols, recall });
+      if (!projectDims || recall >= params.knnMinRecall) break;
+      projectDims = 2 * projectDims * 2 <= coords.cols ? 2 * projectDims : 0;
+      reporter.warn(`${name}: recall ${recall.toFixed(3)} < ${params.knnMinRecall}: rebuilding the k-NN graph ${projectDims ? `on ${projectDims} principal components` : 'on all dimensions'}`);
+      G = build();
+    }
   }
+  const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
+  if (recall !== undefined) knnInfo.recall = recall;
+  if (G.projectedDims) knnInfo.projectedDims = G.projectedDims;
+  if (tries.length > 1) knnInfo.attempts = tries;
   if (method === 'sparse-ap') {
     const ap = clock.time('ap', () => {
       const preference = sampledSimilarityMedian(coords, 200_000, params.seed);

@@ -31,6 +31,10 @@ export interface RunParameters {
   knn: number;
   /** 'auto': exact up to 20,000 rows, else HNSW. */
   knnMethod: 'auto' | 'exact' | 'hnsw';
+  /** HNSW on this many principal components, candidates re-ranked exactly (0 = all dimensions, the default). */
+  knnProjection: number;
+  /** With a projection: widen it (×2, up to all dimensions) while the measured recall@k is below this. */
+  knnMinRecall: number;
   /** Louvain resolution γ. */
   louvainResolution: number;
   /** Sparse AP: fraction of points allowed to be still changing when convergence is declared. */
@@ -62,6 +66,8 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     clustering: 'auto',
     knn: 50,
     knnMethod: 'auto',
+    knnProjection: 0,
+    knnMinRecall: 0.95,
     louvainResolution: 1,
     sparseApTolerance: 1e-3,
     minMoa: 5,

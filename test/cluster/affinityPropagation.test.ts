@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy, readNpyMatrix } from '../../src/io/npy.js';
-import { affinityPropagation, affinityPropagationWithRetry } from '../../src/cluster/affinityPropagation.js';
+import { affinityPropagation, affinityPropagationWithRetry, fusedPass } from '../../src/cluster/affinityPropagation.js';
 import { fromRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { medianNoCopy as median, kthSmallest } from '../../src/linalg/select.js';
 import { Rng } from '../../src/util/rng.js';
@@ -142,27 +142,86 @@ describe('affinityPropagation — hand cases', () => {
   });
 });
 
-describe('affinityPropagationWithRetry', () => {
-  it('retries 0.5 → 0.7 → 0.9 and reports each attempt', () => {
-    const sq = negSqDist([[0, 0], [0, 1], [1, 0], [1, 1]]);
-    const res = affinityPropagationWithRetry(sq, { noise: 'none', preference: -1 });
-    expect(res.attempts.map((a) => a.damping)).toEqual([0.5, 0.7, 0.9]);
-    expect(res.attempts.every((a) => !a.converged)).toBe(true);
-    expect(res.warnings[0]).toBe('AP did not converge with damping 0.5 in 200 iterations; retrying with 0.7');
-    expect(res.warnings[1]).toBe('AP did not converge with damping 0.7 in 200 iterations; retrying with 0.9');
-    expect(res.damping).toBe(0.9);
-  });
-  it('stops at the first damping that converges, with the same result as a direct call', () => {
-    const S = readNpyMatrix(join(FIX, 'ap_S_pca.npy'));
-    const noise = readNpyMatrix(join(FIX, 'ap_noise_seed0.npy'));
+/**
+ * The message passing written out with the JS reference pass: `schedule` lists (damping,
+ * iterations) stages, each continuing from the previous one's messages; sklearn's convergence rule
+ * over the whole run. Returns the exemplar-count trace.
+ */
+function referenceSchedule(Sp: Float64Array, n: number, schedule: [number, number][], convIter = 15) {
+  const R = new Float64Array(n * n), A = new Float64Array(n * n);
+  let cs = new Float64Array(n), ncs = new Float64Array(n);
+  const E = new Uint8Array(n), run = new Int32Array(n);
+  const pass = (d: number, doAvail: boolean) => {
+    ncs.fill(0);
+    const K = fusedPass(Sp, R, A, cs, ncs, E, run, n, d, 1 - d, doAvail, true);
+    [cs, ncs] = [ncs, cs];
+    return K;
+  };
+  const trace: number[] = [];
+  pass(schedule[0]![0], false);
+  let it = 0;
+  for (const [d, iters] of schedule) {
+    for (let s = 0; s < iters; s++, it++) {
+      const K = pass(d, true);
+      trace.push(K);
+      if (it >= convIter && K > 0 && run.every((r) => r >= convIter)) return { trace, nIter: it + 1, converged: true };
+    }
+  }
+  return { trace, nIter: it, converged: false };
+}
+
+describe('affinityPropagationWithRetry (adaptive damping)', () => {
+  const S = readNpyMatrix(join(FIX, 'ap_S_pca.npy'));
+  const noise = readNpyMatrix(join(FIX, 'ap_noise_seed0.npy'));
+  // S with sklearn's preference and noise applied (copy: false leaves the prepared S in place).
+  const Sp = { ...S, data: S.data.slice() };
+  affinityPropagation(Sp, { noise, copy: false, maxIter: 1 });
+
+  it('a first attempt converging before the oscillation check is exactly the plain (sklearn) call', () => {
     const res = affinityPropagationWithRetry(S, { noise });
-    expect(res.attempts.length).toBe(1);
+    const direct = affinityPropagation(S, { noise });
+    expect(res.attempts).toEqual([{ damping: 0.5, converged: true, nIter: 29, clusters: 68, startIteration: 0, ended: 'converged' }]);
     expect(res.nIter).toBe(29);
-    // a too-small maxIter forces the retry path; each attempt equals a direct call with that damping
-    const r2 = affinityPropagationWithRetry(S, { noise, maxIter: 20 });
-    const direct = affinityPropagation(S, { noise, maxIter: 20, damping: 0.9 });
-    expect(Array.from(r2.labels)).toEqual(Array.from(direct.labels));
-    expect(r2.attempts.length).toBe(3);
+    expect(Array.from(res.labels)).toEqual(Array.from(direct.labels));
+    expect(Array.from(res.exemplarTrace)).toEqual(Array.from(direct.exemplarTrace));
+    expect(res.warnings).toEqual([]);
+  });
+  it('after maxIter without convergence, continues from the current messages with the next damping', () => {
+    const res = affinityPropagationWithRetry(S, { noise, maxIter: 20, dampings: [0.5, 0.7] });
+    const ref = referenceSchedule(Sp.data, S.rows, [[0.5, 20], [0.7, 20]]);
+    expect(res.attempts.map((a) => [a.damping, a.nIter, a.startIteration, a.ended])).toEqual([[0.5, 20, 0, 'max-iter'], [0.7, ref.nIter - 20, 20, 'converged']]);
+    expect(Array.from(res.exemplarTrace)).toEqual(ref.trace);
+    expect(res.converged).toBe(true);
+    expect(res.damping).toBe(0.7);
+    expect(res.warnings[0]).toBe('AP did not converge with damping 0.5 in 20 iterations; continuing from the current messages with damping 0.7');
+    expect(res.warnings[1]).toMatch(/^AP converged with damping 0\.7 after \d+ iterations in all \(20 at 0\.5, \d+ at 0\.7\)$/);
+  });
+  it('detects oscillation (exemplar set still changing) after the check and switches early', () => {
+    const res = affinityPropagationWithRetry(S, { noise, oscillationCheck: 10, window: 10 });
+    const first = res.attempts[0]!;
+    expect(first.ended).toBe('oscillating');
+    expect(first.nIter).toBe(10);
+    const lo = Math.min(...Array.from(res.exemplarTrace.subarray(0, 10))), hi = Math.max(...Array.from(res.exemplarTrace.subarray(0, 10)));
+    expect(first.exemplarRange).toEqual([lo, hi]);
+    const ref = referenceSchedule(Sp.data, S.rows, [[0.5, 10], [0.7, 200]]);
+    expect(Array.from(res.exemplarTrace)).toEqual(ref.trace);
+    expect(res.nIter).toBe(ref.nIter);
+    expect(res.warnings[0]).toBe(`AP oscillated with damping 0.5 (not converged after 10 iterations, exemplar count between ${lo} and ${hi} over the last 10); continuing from the current messages with damping 0.7`);
+  });
+  it('gives up after the last damping, reporting every stage', () => {
+    const sq = negSqDist([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    const res = affinityPropagationWithRetry(sq, { noise: 'none', preference: -1, maxIter: 30 });
+    expect(res.attempts.map((a) => [a.damping, a.startIteration, a.ended])).toEqual([[0.5, 0, 'max-iter'], [0.7, 30, 'max-iter'], [0.9, 60, 'max-iter']]);
+    expect(res.converged).toBe(false);
+    expect(res.nIter).toBe(90);
+    expect(res.damping).toBe(0.9);
+    expect(res.warnings[0]).toBe('AP did not converge with damping 0.5 in 30 iterations; continuing from the current messages with damping 0.7');
+  });
+  it('one damping (no retry) is the plain call', () => {
+    const res = affinityPropagationWithRetry(S, { noise, maxIter: 20, dampings: [0.5] });
+    const direct = affinityPropagation(S, { noise, maxIter: 20 });
+    expect(Array.from(res.labels)).toEqual(Array.from(direct.labels));
+    expect(res.attempts).toHaveLength(1);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exactKnn, hnswKnn, knnGraph, knnRecall, knnToSimilarity, sampledRecall } from '../../src/cluster/knnGraph.js';
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
+import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 
 function randomMatrix(n: number, d: number, seed: number, clusters = 0): Matrix {
   const rng = new Rng(seed);
@@ -102,6 +103,58 @@ describe('HNSW k-NN graph', () => {
     const exact = exactKnn(X, 10);
     const weak = hnswKnn(X, 10, { hnsw: { m: 2, efConstruction: 10, efSearch: 11, seed: 0 } });
     expect(knnRecall(weak, exact)).toBeLessThan(0.9);
+  });
+});
+
+describe('projected HNSW k-NN graph', () => {
+  /** n points around 20 centres that span an 8-dimensional subspace of d dimensions, plus noise. */
+  function lowRank(n: number, d: number, seed: number, noise: number): Matrix {
+    const rng = new Rng(seed);
+    const W = Array.from({ length: 8 }, () => Array.from({ length: d }, () => rng.normal()));
+    const C = Array.from({ length: 20 }, () => Array.from({ length: 8 }, () => rng.normal() * 3));
+    const X = zeros(n, d);
+    for (let i = 0; i < n; i++) {
+      const z = C[i % 20]!.map((v) => v + rng.normal());
+      for (let j = 0; j < d; j++) {
+        let s = 0;
+        for (let l = 0; l < 8; l++) s += z[l]! * W[l]![j]!;
+        X.data[i * d + j] = s + noise * rng.normal();
+      }
+    }
+    return X;
+  }
+  it('index on 16 principal components, candidates re-ranked by their exact distance in all 300 dimensions', () => {
+    const X = lowRank(1500, 300, 5, 0.3);
+    const exact = exactKnn(X, 10);
+    const G = hnswKnn(X, 10, { hnsw: { seed: 1, projectDims: 16 } });
+    expect(G.projectedDims).toBe(16);
+    expect(knnRecall(G, exact)).toBeGreaterThanOrEqual(0.95);
+    // every kept distance is the direct float64 sum in the full space, ascending per row
+    for (let i = 0; i < 1500; i += 37) {
+      for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
+        const j = G.indices[p]!;
+        let s = 0;
+        for (let c = 0; c < 300; c++) s += (X.data[i * 300 + c]! - X.data[j * 300 + c]!) ** 2;
+        expect(G.distances[p]).toBe(s);
+        if (p > G.indptr[i]!) expect(G.distances[p]!).toBeGreaterThanOrEqual(G.distances[p - 1]!);
+      }
+    }
+    // the candidates' exact distances: native kernel and JavaScript loop agree bit for bit (float64 and float32 rows)
+    if (nativeAvailable) {
+      const X32 = { rows: X.rows, cols: X.cols, data: Float32Array.from(X.data) };
+      for (const M of [X, X32]) {
+        const a = hnswKnn(M, 10, { hnsw: { seed: 1, projectDims: 16, candidates: 23 } });
+        useNative(false);
+        const b = hnswKnn(M, 10, { hnsw: { seed: 1, projectDims: 16, candidates: 23 } });
+        useNative(true);
+        expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+        expect(Array.from(a.distances)).toEqual(Array.from(b.distances));
+      }
+    }
+    // too few dimensions for the data's structure: the recall measure shows it
+    const iso = randomMatrix(1500, 300, 6);
+    const weak = hnswKnn(iso, 10, { hnsw: { seed: 1, projectDims: 4 } });
+    expect(sampledRecall(iso, weak, 200, 1)).toBeLessThan(0.5);
   });
 });
 

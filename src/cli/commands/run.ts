@@ -28,6 +28,8 @@ export interface RunFlags {
   clustering?: ClusteringMethod;
   knn?: number;
   knnMethod?: 'auto' | 'exact' | 'hnsw';
+  knnProjection?: number;
+  knnMinRecall?: number;
   resolution?: number;
   sparseApTolerance?: number;
   saveDistances?: boolean;
@@ -55,9 +57,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('--alpha <p>', 'significance level of the enrichment test', numberOption('--alpha', 0, 1))
     .option('--csif-threshold <x>', 'within/overall variance ratio below which a feature is a CSIF', numberOption('--csif-threshold', 0))
     .option('--csif-min-size <n>', 'smallest community evaluated for CSIFs', intOption('--csif-min-size', 2))
-    .option('--no-ap-retry', 'do not retry a non-converged AP with higher damping')
+    .option('--no-ap-retry', 'keep the AP damping fixed (by default an oscillating AP continues from its messages with damping 0.7, then 0.9)')
     .addOption(new Option('--clustering <method>', `dense AP, sparse AP or Louvain on the k-NN graph; auto = dense up to ${DENSE_MAX_ROWS} rows`).choices([...CLUSTERING_METHODS]))
     .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
+    .option('--knn-projection <dims>', 'HNSW on this many principal components (for coordinates with at least twice as many columns), candidates re-ranked by their exact distance; 0 = all dimensions (default)', intOption('--knn-projection', 0))
+    .option('--knn-min-recall <r>', 'with --knn-projection: rebuild on twice the components while the measured recall@k is below r (default 0.95; 0 = never)', numberOption('--knn-min-recall', 0, 1))
     .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
     .option('--resolution <g>', 'Louvain resolution (larger: more communities)', numberOption('--resolution', 0))
     .option('--sparse-ap-tolerance <f>', 'sparse AP: fraction of points still changing allowed at convergence (0 = sklearn rule; default 0.001)', numberOption('--sparse-ap-tolerance', 0, 0.5))
@@ -90,6 +94,8 @@ export function parametersFromFlags(f: RunFlags): RunParameters {
   if (f.clustering) p.clustering = f.clustering;
   if (f.knn !== undefined) p.knn = f.knn;
   if (f.knnMethod) p.knnMethod = f.knnMethod;
+  if (f.knnProjection !== undefined) p.knnProjection = f.knnProjection;
+  if (f.knnMinRecall !== undefined) p.knnMinRecall = f.knnMinRecall;
   if (f.sparseApTolerance !== undefined) p.sparseApTolerance = f.sparseApTolerance;
   if (f.resolution !== undefined) {
     if (f.resolution === 0) throw new UsageError('--resolution must be > 0');
