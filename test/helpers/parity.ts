@@ -23,6 +23,8 @@ export interface ParityRecord {
   max: number;
   /** Values compared. */
   n: number;
+  /** Where the largest difference is, when the test knows. */
+  worst?: string;
 }
 
 export function recordParity(rec: ParityRecord): void {
