@@ -12,6 +12,7 @@ import { aggregateCells, mergeCells } from '../../src/cells/index.js';
 import { readProfiles } from '../../src/io/read.js';
 import { describeShared, sharedPath } from '../helpers/shared.js';
 import { compareByName, fixtures, readReference, reference } from './helpers.js';
+import { recordParity } from '../helpers/parity.js';
 
 const TOL = 1e-9;
 const STRATA = ['Metadata_Plate', 'Metadata_Well'];
@@ -20,6 +21,7 @@ async function checkAggregate(source: string, ref: string, opts: { operation: 'm
   const { profiles, report } = await aggregateCells([source], opts);
   const expected = await readReference(reference(ref)!);
   const c = compareByName(profiles, expected, STRATA, expected.meta.some((m) => m.name === 'Image_Metadata_Plate') ? ['Image_Metadata_Plate', 'Image_Metadata_Well'] : STRATA);
+  recordParity({ what: `cells aggregate ${ref}`, kind: 'rel', max: c.maxRel, n: c.rows * c.features, worst: c.worst });
   expect(c.maxRel, c.worst).toBeLessThanOrEqual(TOL);
   if (objectCounts) expect(Array.from(profiles.meta.find((m) => m.name === 'Metadata_Object_Count')!.values as Float64Array)).toEqual(objectCounts);
   return report;
@@ -53,6 +55,7 @@ describe('cells aggregate: bundled cytominer-database SQLite equals pycytominer'
       const { profiles } = await readProfiles(out);
       const ref = await readReference(reference('cell_health_SQ00014613_single_cells.csv.gz')!);
       const c = compareByName(profiles, ref, ['Metadata_ImageNumber', 'Metadata_ObjectNumber_cytoplasm'], ['Metadata_ImageNumber', 'Metadata_ObjectNumber_cytoplasm']);
+      recordParity({ what: 'cells merge cell_health_SQ00014613_single_cells.csv.gz', kind: 'rel', max: c.maxRel, n: c.rows * c.features, worst: c.worst });
       expect(c.maxRel, c.worst).toBeLessThanOrEqual(TOL);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -83,6 +86,7 @@ describeShared('cells aggregate: ExportToDatabase SQLite (NF1) equals pycytomine
       const { profiles } = await readProfiles(out);
       const ref = await readReference(sharedPath('reference/singlecell/nf1_schwann_single_cells.csv.gz')!);
       const c = compareByName(profiles, ref, ['Metadata_ImageNumber', 'Metadata_ObjectNumber_cytoplasm'], ['Metadata_ImageNumber', 'Metadata_ObjectNumber_cytoplasm']);
+      recordParity({ what: 'cells merge nf1_schwann_single_cells.csv.gz', kind: 'rel', max: c.maxRel, n: c.rows * c.features, worst: c.worst });
       expect(c.maxRel, c.worst).toBeLessThanOrEqual(TOL);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { metaStrings } from '../../src/io/profiles.js';
 import { zscoreProfiles } from '../../src/preprocess/zscore.js';
 import { takeRows } from '../../src/linalg/matrix.js';
 import { repoRoot, describeShared, sharedPath } from '../helpers/shared.js';
+import { MaxDiff, recordParity } from '../helpers/parity.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/copairs', name), 'utf8'));
 
@@ -31,7 +32,8 @@ function mcTolerance(p: number, n1: number, n2: number): number {
 
 interface ApFixture { average_precision: (number | null)[]; n_pos_pairs: number[]; n_total_pairs: number[] }
 
-function expectSameAps(r: ReturnType<typeof averagePrecision>, f: ApFixture, rows: number[] = f.n_pos_pairs.map((_, i) => i)): void {
+function expectSameAps(r: ReturnType<typeof averagePrecision>, f: ApFixture, what: string, rows: number[] = f.n_pos_pairs.map((_, i) => i)): void {
+  const diff = new MaxDiff();
   const at = new Map<number, number>();
   r.row.forEach((i, t) => at.set(i, t));
   let compared = 0;
@@ -45,10 +47,11 @@ function expectSameAps(r: ReturnType<typeof averagePrecision>, f: ApFixture, row
     expect(t, `row ${row}`).toBeDefined();
     expect(r.nPos[t!]).toBe(f.n_pos_pairs[k]);
     expect(r.nTotal[t!]).toBe(f.n_total_pairs[k]);
-    expect(Math.abs(r.ap[t!]! - ap!)).toBeLessThanOrEqual(1e-12);
+    expect(diff.add(r.ap[t!]!, ap!)).toBeLessThanOrEqual(1e-12);
     compared++;
   });
   expect(compared).toBeGreaterThan(0);
+  recordParity({ what: `AP: ${what}`, kind: 'abs', max: diff.max, n: diff.n });
 }
 
 describe('copairs parity: synthetic rules with exact ties', () => {
@@ -62,7 +65,7 @@ describe('copairs parity: synthetic rules with exact ties', () => {
         neg: { sameby: c.neg_sameby, diffby: c.neg_diffby },
         distance: c.distance.replace('_', '-') as SimilarityName,
       });
-      expectSameAps(r, c as unknown as ApFixture);
+      expectSameAps(r, c as unknown as ApFixture, `synthetic ${c.name}`);
     });
   }
 
@@ -89,13 +92,15 @@ describe('copairs parity: synthetic rules with exact ties', () => {
     const ours = new Map<string, number>();
     r.row.forEach((i, t) => ours.set(key(m.meta.plate[i], m.meta.well[i], r.labels![r.label[t]!]!), t));
     expect(ours.size).toBe(m.average_precision.length);
+    const diff = new MaxDiff();
     m.average_precision.forEach((ap: number, k: number) => {
       const t = ours.get(key(m.plate[k], m.well[k], m.label[k]))!;
       expect(t).toBeDefined();
       expect(r.nPos[t]).toBe(m.n_pos_pairs[k]);
       expect(r.nTotal[t]).toBe(m.n_total_pairs[k]);
-      expect(Math.abs(r.ap[t]! - ap)).toBeLessThanOrEqual(1e-12);
+      expect(diff.add(r.ap[t]!, ap)).toBeLessThanOrEqual(1e-12);
     });
+    recordParity({ what: 'AP: synthetic multilabel', kind: 'abs', max: diff.max, n: diff.n });
   });
 });
 
@@ -111,32 +116,39 @@ describe("copairs parity: the README examples on the bundled LINCS plate", () =>
     const rule = ['Metadata_broad_sample', 'Metadata_reference_index'];
     const r = averagePrecision([...profiles.meta, ref], profiles.X, { pos: { sameby: rule }, neg: { diffby: rule } });
     const treated = sample.flatMap((s, i) => (s === 'DMSO' ? [] : [i]));
-    expectSameAps(r, f.activity.ap, treated);
+    expectSameAps(r, f.activity.ap, 'LINCS plate, activity (README example)', treated);
     // Per-profile p-values (copairs' map.p_values, null 10,000).
     const nulls = new ApNulls(10000, 0);
     const at = new Map<number, number>();
     r.row.forEach((i, t) => at.set(i, t));
+    const pd = new MaxDiff();
     treated.forEach((row, k) => {
       const p = f.activity.ap.p_value_null10000[k];
       if (p === null || Number.isNaN(p)) return;
       const t = at.get(row)!;
       const ours = nulls.pValue(r.ap[t]!, r.nPos[t]!, r.nTotal[t]!);
-      expect(Math.abs(ours - p)).toBeLessThanOrEqual(mcTolerance(p, 10000, 10000));
+      expect(pd.add(ours, p)).toBeLessThanOrEqual(mcTolerance(p, 10000, 10000));
     });
+    recordParity({ what: 'per-profile p-value (null 10,000 each side): LINCS plate, activity', kind: 'abs', max: pd.max, n: pd.n });
     const m = meanAveragePrecision(apQueries(r, (i) => sample[i]!), { nullSize: 1_000_000, seed: 0 });
     const byGroup = new Map(m.groups.map((g) => [g.group, g]));
     const fm = f.activity.map;
     expect(m.groups.length).toBe(fm.Metadata_broad_sample.length);
-    let agree = 0;
+    let agree = 0, differ = 0;
+    const md = new MaxDiff(), mp = new MaxDiff();
     fm.Metadata_broad_sample.forEach((s: string, k: number) => {
       const g = byGroup.get(s)!;
-      expect(Math.abs(g.mAP - fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
-      expect(Math.abs(g.pValue - fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], 1e6, 1e6));
+      expect(md.add(g.mAP, fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
+      expect(mp.add(g.pValue, fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], 1e6, 1e6));
       // The significant set agrees, except where q is within Monte-Carlo error of the threshold.
+      if (g.retrieved !== fm.below_corrected_p[k]) differ++;
       if (g.retrieved === fm.below_corrected_p[k] || Math.abs(fm.corrected_p_value[k] - 0.05) < mcTolerance(0.05, 1e6, 1e6) * 4) agree++;
       else console.log(s, g.qValue, fm.corrected_p_value[k]);
     });
     expect(agree).toBe(fm.Metadata_broad_sample.length);
+    recordParity({ what: 'mAP: LINCS plate, activity per compound', kind: 'abs', max: md.max, n: md.n });
+    recordParity({ what: 'mAP p-value (null 10⁶ each side): LINCS plate, activity', kind: 'abs', max: mp.max, n: mp.n });
+    recordParity({ what: 'below_corrected_p disagreements: LINCS plate, activity', kind: 'count', max: differ, n: m.groups.length });
   });
 
   it('phenotypic consistency: multilabel targets of the active compounds (medians per compound)', async () => {
@@ -169,21 +181,26 @@ describe("copairs parity: the README examples on the bundled LINCS plate", () =>
     const ours = new Map<string, number>();
     r.row.forEach((i, t) => ours.set(`${keys[i]}/${r.labels![r.label[t]!]}`, t));
     expect(ours.size).toBe(fa.average_precision.length);
+    const ad = new MaxDiff();
     fa.average_precision.forEach((ap: number, k: number) => {
       const t = ours.get(`${fa.Metadata_broad_sample[k]}/${fa.Metadata_target[k]}`)!;
       expect(r.nPos[t]).toBe(fa.n_pos_pairs[k]);
       expect(r.nTotal[t]).toBe(fa.n_total_pairs[k]);
-      expect(Math.abs(r.ap[t]! - ap)).toBeLessThanOrEqual(1e-12);
+      expect(ad.add(r.ap[t]!, ap)).toBeLessThanOrEqual(1e-12);
     });
+    recordParity({ what: 'AP: LINCS plate, multilabel target consistency (README example)', kind: 'abs', max: ad.max, n: ad.n });
     const m = meanAveragePrecision(apQueries(r, (_, l) => r.labels![l]!), { nullSize: 1_000_000, seed: 0 });
     const fm = f.consistency.map;
     const byGroup = new Map(m.groups.map((g) => [g.group, g]));
+    const md = new MaxDiff(), mp = new MaxDiff();
     fm.Metadata_target.forEach((t: string, k: number) => {
       const g = byGroup.get(t)!;
-      expect(Math.abs(g.mAP - fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
-      expect(Math.abs(g.pValue - fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], 1e6, 1e6));
+      expect(md.add(g.mAP, fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
+      expect(mp.add(g.pValue, fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], 1e6, 1e6));
       expect(g.retrieved).toBe(fm.below_corrected_p[k]);
     });
+    recordParity({ what: 'mAP: LINCS plate, multilabel target consistency', kind: 'abs', max: md.max, n: md.n });
+    recordParity({ what: 'mAP p-value (null 10⁶ each side): LINCS plate, target consistency', kind: 'abs', max: mp.max, n: mp.n });
   });
 });
 
@@ -202,17 +219,20 @@ describeShared('copairs parity: injury-type consistency on cell-injury wells (is
       pos: { sameby: ['Metadata_injury_type'], diffby: ['Metadata_compound'] },
       neg: { diffby: ['Metadata_injury_type', 'Metadata_compound'] },
     });
-    expectSameAps(r, f.ap);
+    expectSameAps(r, f.ap, 'cell-injury wells, injury-type consistency');
     const qs = apQueries(r, (i) => meta[1]!.values[i] as string);
     const m = meanAveragePrecision(qs, { nullSize: f.null_size, seed: 0 });
     const fm = f.map;
     const byGroup = new Map(m.groups.map((g) => [g.group, g]));
+    const md = new MaxDiff(), mp = new MaxDiff();
     fm.Metadata_injury_type.forEach((t: string, k: number) => {
       const g = byGroup.get(t)!;
-      expect(Math.abs(g.mAP - fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
-      expect(Math.abs(g.pValue - fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], f.null_size, f.null_size));
+      expect(md.add(g.mAP, fm.mean_average_precision[k])).toBeLessThanOrEqual(1e-12);
+      expect(mp.add(g.pValue, fm.p_value[k])).toBeLessThanOrEqual(mcTolerance(fm.p_value[k], f.null_size, f.null_size));
       expect(g.retrieved, t).toBe(fm.below_corrected_p[k]);
     });
+    recordParity({ what: 'mAP: cell-injury wells, injury-type consistency', kind: 'abs', max: md.max, n: md.n });
+    recordParity({ what: `mAP p-value (null ${f.null_size} each side): cell-injury injury types`, kind: 'abs', max: mp.max, n: mp.n });
     expect(fm.below_corrected_p.filter(Boolean).length).toBe(6);
     const sorted = meanAveragePrecision(qs, { nullSize: f.null_size, seed: 0, nullRule: 'sorted' });
     expect(sorted.groups.filter((g) => g.retrieved).length).toBeLessThan(6);

@@ -14,6 +14,7 @@ import { aggregate } from '../../src/preprocess/aggregate.js';
 import { normalQuantile, normalUpperTail } from '../../src/preprocess/stats.js';
 import { metaStrings } from '../../src/io/profiles.js';
 import { repoRoot } from '../helpers/shared.js';
+import { MaxDiff, recordParity } from '../helpers/parity.js';
 
 const dir = join(repoRoot, 'test/fixtures/pycytominer');
 const f = JSON.parse(readFileSync(join(dir, 'issue23.json'), 'utf8'));
@@ -44,6 +45,7 @@ describe('pycytominer parity: inverse_normal, noise_removal, Metadata_Object_Cou
         worst = Math.max(worst, Math.abs(out.X.data[i * out.X.cols + j]! - v) / Math.max(1, Math.abs(v)));
       }));
       expect(worst).toBeLessThan(1e-9);
+      recordParity({ what: `normalize inverse_normal (${key}): LINCS plate, 24 features`, kind: 'scaled', max: worst, n: want.length * want[0]!.length });
     });
   }
 
@@ -51,6 +53,9 @@ describe('pycytominer parity: inverse_normal, noise_removal, Metadata_Object_Cou
     it(`feature_select noise_removal, cutoff ${cutoff}: the same features removed`, async () => {
       const { profiles } = await readProfiles(plate);
       const { report } = featureSelect(profiles, { operations: ['noise_removal'], noiseRemovalPerturbGroups: 'Metadata_broad_sample', noiseRemovalStdevCutoff: cutoff });
+      const ours = new Set(report.removed.map((d) => d.name)), theirs = new Set<string>(f[`noise_removal_${cutoff}`]);
+      const differ = [...ours].filter((x) => !theirs.has(x)).length + [...theirs].filter((x) => !ours.has(x)).length;
+      recordParity({ what: `feature_select noise_removal (cutoff ${cutoff}): LINCS plate, features removed differently`, kind: 'count', max: differ, n: profiles.features.length });
       expect(report.removed.map((d) => d.name).sort()).toEqual(f[`noise_removal_${cutoff}`]);
     });
   }
@@ -68,11 +73,16 @@ describe('pycytominer parity: inverse_normal, noise_removal, Metadata_Object_Cou
     const want: string[][] = f.aggregate_object_count.rows;
     expect(f.aggregate_object_count.columns).toContain('Metadata_Object_Count');
     expect(out.X.rows).toBe(want.length);
+    const diff = new MaxDiff();
     for (const [p, w, c, x, y] of want) {
       const i = plateCol.findIndex((v, k) => v === p && well[k] === w);
       expect(count[i]).toBe(String(Number(c)));
+      diff.add(out.X.data[i * 2]!, Number(x));
+      diff.add(out.X.data[i * 2 + 1]!, Number(y));
       expect(out.X.data[i * 2]!).toBeCloseTo(Number(x), 12);
       expect(out.X.data[i * 2 + 1]!).toBeCloseTo(Number(y), 12);
     }
+    // pycytominer's values went through str(): repr of a float64, exact on reading back.
+    recordParity({ what: 'aggregate median + Metadata_Object_Count: 60 synthetic cells, 6 wells (counts equal)', kind: 'abs', max: diff.max, n: diff.n });
   });
 });
