@@ -2,9 +2,10 @@
  * Reading CellProfiler-style profile tables (CSV, CSV.gz, TSV(.gz), TXT(.gz), Parquet) into
  * Profiles: one contiguous row-major Float64Array of features plus typed metadata columns.
  *
- * The parsing is DuckDB's (read_csv / read_parquet); phenomap streams its result chunks
- * straight into a matrix allocated once, so a 100,000 × 1,000 table costs about its raw
- * float64 size (800 MB) plus DuckDB's bounded buffers — never one JS value per cell.
+ * Delimited text is parsed by phenomap's own streamed reader (delimited.ts), Parquet by DuckDB
+ * (read_parquet, its result chunks streamed in groups of columns); either way the values go
+ * straight into a matrix allocated once, so a 100,000 × 1,000 table costs about its raw float64
+ * size (800 MB) plus bounded buffers — never one JS value per cell.
  *
  * Features vs metadata (pycytominer's convention): numeric columns whose names start with a
  * CellProfiler compartment prefix (Cells_, Cytoplasm_, Nuclei_, plus user prefixes) are
@@ -19,8 +20,11 @@ import type { FeatureArray, Matrix, Precision, StoredMatrix } from '../linalg/ma
 import { allocFeatures } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { duckMessage, doubleColumn, ident, isNumericType, lit, stringColumn, withDuck } from './duck.js';
-import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type FileKind, type TableFormat } from './text.js';
+import {
+  type MemoryLimit, duckMessage, duckScanBytes, duckThreads, doubleColumn, ident, isNumericType, isOutOfMemory, lit, memoryLimit, outOfMemoryError, stringColumn, withDuck, withDuckOn,
+} from './duck.js';
+import { readDelimited } from './delimited.js';
+import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat } from './text.js';
 
 export { writeProfiles } from './write.js';
 import { PARQUET_NAMES_KEY } from './write.js';
@@ -40,6 +44,12 @@ export interface ReadOptions {
    * naming its column and row. Default 'float64'.
    */
   precision?: Precision;
+  /**
+   * Memory the read may use (a size such as "4GB", or bytes): DuckDB's limit for Parquet and the
+   * ceiling for the matrix of a text table. Default: `--memory`, PHENOMAP_DUCKDB_MEMORY, else 60 %
+   * of the memory available (duck.ts, memoryLimit).
+   */
+  memoryLimit?: string | number;
   reporter?: Reporter;
 }
 
@@ -123,23 +133,6 @@ function assignRoles(path: string, names: string[], opts: ReadOptions): Role[] {
   });
 }
 
-function csvSource(path: string, kind: FileKind, delim: string, columns: Column[]): string {
-  const struct = `{${columns.map((c) => `${lit(c.sql)}: ${lit(c.type)}`).join(', ')}}`;
-  const opts = [
-    'header=true',
-    'auto_detect=false',
-    `columns=${struct}`,
-    `delim=${lit(delim)}`,
-    `quote='"'`,
-    `escape='"'`,
-    'strict_mode=true',
-    'null_padding=false',
-    `nullstr=['', 'NA', 'NaN', 'nan']`,
-    `compression=${kind.gzip ? "'gzip'" : "'none'"}`,
-  ];
-  return `read_csv(${lit(path)}, ${opts.join(', ')})`;
-}
-
 const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** A text metadata column whose every present value is a decimal number becomes numeric. */
@@ -156,9 +149,12 @@ function numericIfAllNumbers(col: MetaColumn): MetaColumn {
 }
 
 async function describe(con: DuckDBConnection, source: string): Promise<Column[]> {
-  const r = await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-  const rows = r.getRowObjectsJS();
-  return rows.map((o) => ({ name: String(o['column_name']), sql: String(o['column_name']), type: String(o['column_type']) }));
+  // The names and types of an empty result, in column order. (DESCRIBE returns one row per
+  // column, and beyond 2,048 columns a session that does not preserve insertion order may
+  // return those rows out of order.)
+  const r = await con.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`);
+  const types = r.columnTypes();
+  return r.columnNames().map((name, i) => ({ name, sql: name, type: types[i]!.toString() }));
 }
 
 /**
@@ -184,20 +180,6 @@ async function originalParquetNames(con: DuckDBConnection, path: string, columns
   const leaves = rows.slice(1).filter((x) => !x[1]).map((x) => String(x[0]));
   if (leaves.length !== columns.length || rows.length - 1 !== leaves.length) return columns;
   return columns.map((c, i) => ({ ...c, name: leaves[i]! }));
-}
-
-interface Conversion {
-  line: number;
-  column: string;
-  value: string;
-}
-
-function parseConversion(e: unknown): Conversion | null {
-  const m = e instanceof Error ? e.message : String(e);
-  const line = /CSV Error on Line: (\d+)/.exec(m);
-  const col = /converting column "((?:[^"]|"")*)"\. Could not convert string "((?:[^"]|"")*)"/.exec(m);
-  if (!line || !col) return null;
-  return { line: Number(line[1]), column: col[1]!, value: col[2]! };
 }
 
 function nonNumeric(path: string, column: string, row: number, value: string): InputError {
@@ -240,6 +222,18 @@ const COPY_BLOCK = 64;
 /** Feature columns per Parquet pass (see streamInto). */
 const PARQUET_COLUMN_GROUP = 200;
 
+/**
+ * Feature columns per Parquet pass. Each pass costs a fixed part that grows with the file's
+ * width (DuckDB re-reads the footer and binds the columns: ~2 s per query on a 50,000-column
+ * file), and memory in proportion to its columns (a row group of up to 16,384 values per column
+ * and thread in flight, plus the vectors): as many columns per pass as a quarter of the memory
+ * limit holds, at least PARQUET_COLUMN_GROUP.
+ */
+function parquetGroup(nf: number, memory: MemoryLimit): number {
+  const perColumn = duckThreads() * (16384 * 8 + 2048 * 40);
+  return Math.max(1, Math.min(nf, Math.max(PARQUET_COLUMN_GROUP, Math.floor(memory.bytes / 4 / perColumn))));
+}
+
 /** phenomap's own consistency failures (exit 1), as opposed to DuckDB refusing the input. */
 function isInternal(e: unknown): boolean {
   return e instanceof Error && e.message.startsWith('internal:');
@@ -272,12 +266,13 @@ async function streamInto(
   rowNumbers = false,
   precision: Precision = 'float64',
   file = '',
+  columnGroup = PARQUET_COLUMN_GROUP,
 ): Promise<Loaded> {
   const feats = p.columns.filter((_, i) => p.roles[i] === 'feature');
   const metas = p.columns.map((c, i) => ({ c, role: p.roles[i]! })).filter((m) => m.role !== 'feature');
   const nf = feats.length;
   const nm = metas.length;
-  const group = rowNumbers ? PARQUET_COLUMN_GROUP : Math.max(1, nf);
+  const group = rowNumbers ? columnGroup : Math.max(1, nf);
   const f32 = precision === 'float32';
   const X = allocFeatures(precision, capacity * nf);
   const nan = new Int32Array(nf);
@@ -421,7 +416,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   let textBytes: number | undefined;
 
   if (kind.format === 'parquet') {
-    ({ loaded, plan_ } = await withDuck(async (con) => {
+    ({ loaded, plan_ } = await withDuck(async (con, session) => {
       const source = `read_parquet(${lit(path)})`;
       const numbered = `read_parquet(${lit(path)}, file_row_number = true)`;
       let columns: Column[];
@@ -432,6 +427,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
         const c = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${source}`);
         count = Number(c.getRows()[0]![0]);
       } catch (e) {
+        if (isOutOfMemory(e)) throw outOfMemoryError(path, 'open this Parquet file', session.memory, duckScanBytes(PARQUET_COLUMN_GROUP, duckThreads()));
         throw new InputError(`${path}: not a readable Parquet file (${duckMessage(e)})`);
       }
       if (count === 0) throw new InputError(`${path}: no data rows (header only)`);
@@ -445,44 +441,46 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
         if (bad) throw nonNumeric(path, columns[i]!.name, bad.row, bad.value);
       }
       try {
-        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true, opts.precision, path);
+        // Rows are placed by their file row number, so the scan may deliver them in any order.
+        await con.run('SET preserve_insertion_order = false');
+        const nf = pl.roles.filter((r) => r === 'feature').length;
+        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true, opts.precision, path, parquetGroup(nf, session.memory));
         if (loaded.rows !== count) throw new InputError(`${path}: read ${loaded.rows} of ${count} rows`);
         return { loaded, plan_: pl };
       } catch (e) {
         if (isInternal(e) || e instanceof InputError) throw e;
+        if (isOutOfMemory(e)) {
+          const nf = pl.roles.filter((r) => r === 'feature').length;
+          const group = parquetGroup(nf, session.memory) + pl.roles.length - nf;
+          throw outOfMemoryError(path, 'read this Parquet file', session.memory, duckScanBytes(group, duckThreads()));
+        }
         throw new InputError(`${path}: ${duckMessage(e)}`);
       }
-    }, { preserveOrder: false }));
+    }, { memoryLimit: opts.memoryLimit }));
   } else {
-    const scan = await scanText(path, kind.gzip);
-    textBytes = scan.bytes;
-    if (scan.bytes === 0 || scan.header.trim() === '') throw new InputError(`${path}: empty file`);
-    const delim = delimiterFor(kind, scan.header);
-    const names = splitLine(scan.header, delim);
-    checkDuplicateNames(path, names);
-    const roles = assignRoles(path, names, opts);
-    if (!roles.includes('feature')) plan(path, names.map((n) => ({ name: n, sql: n, type: 'VARCHAR' })), roles); // throws: no features
-    if (scan.lines <= 1) throw new InputError(`${path}: no data rows (header only)`);
-    // Every column type is given (features DOUBLE, the rest text), so DuckDB's sniffer never
-    // runs: it costs seconds on a wide file and types a column of "inf"/"nan" as DATE. Text in
-    // a feature column makes DuckDB stop at that line; metadata types are decided afterwards.
-    const columns: Column[] = names.map((n, i) => ({ name: n, sql: `c${i}`, type: roles[i] === 'feature' ? 'DOUBLE' : 'VARCHAR' }));
-    const source = csvSource(path, kind, delim, columns);
-    ({ loaded, plan_ } = await withDuck(async (con) => {
-      const pl = plan(path, columns, roles);
-      try {
-        return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label, false, opts.precision, path), plan_: pl };
-      } catch (e) {
-        if (isInternal(e) || e instanceof InputError) throw e;
-        const conv = parseConversion(e);
-        const ci = conv ? columns.findIndex((c) => c.sql === conv.column) : -1;
-        if (conv && ci >= 0 && roles[ci] === 'feature') throw nonNumeric(path, names[ci]!, conv.line - 1, conv.value);
-        const rag = await findRaggedRow(path, kind.gzip, delim);
-        if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);
-        throw new InputError(`${path}: ${duckMessage(e)}`);
-      }
-    }));
-    loaded.meta = loaded.meta.map(numericIfAllNumbers);
+    const t = await readDelimited(path, {
+      delimiter: (header) => delimiterFor(kind, header),
+      gzip: kind.gzip,
+      bytes,
+      precision: opts.precision ?? 'float64',
+      memory: memoryLimit(opts.memoryLimit),
+      reporter,
+      label,
+      roles: (names) => {
+        checkDuplicateNames(path, names);
+        const roles = assignRoles(path, names, opts);
+        // Features are DOUBLE, everything else text whose type is decided once read.
+        return plan(path, names.map((n, i) => ({ name: n, sql: n, type: roles[i] === 'feature' ? 'DOUBLE' : 'VARCHAR' })), roles).roles.map((r) => r === 'feature');
+      },
+    });
+    textBytes = t.textBytes;
+    const columns: Column[] = t.names.map((n, i) => ({ name: n, sql: n, type: t.isFeature[i] ? 'DOUBLE' : 'VARCHAR' }));
+    plan_ = { columns, roles: t.isFeature.map((f) => (f ? 'feature' : 'str')) };
+    const metaNames = t.names.filter((_, i) => !t.isFeature[i]);
+    loaded = {
+      rows: t.rows, X: t.X, nan: t.nan, rowsWithNaN: t.rowsWithNaN,
+      meta: metaNames.map((name, m) => numericIfAllNumbers({ name, kind: 'string', values: t.meta[m]! })),
+    };
   }
 
   if (loaded.rows === 0) throw new InputError(`${path}: no data rows (header only)`);
@@ -583,7 +581,7 @@ export async function readTable(path: string): Promise<Table> {
       `read_csv(${lit(path)}, header=true, delim=${lit(delim)}, quote='"', escape='"', strict_mode=true, ` +
       `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"})`;
   }
-  return withDuck(async (con) => {
+  return withDuckOn(path, 'read this table', names?.length ?? 0, async (con) => {
     try {
       const columns = await describe(con, source);
       if (names && columns.length !== names.length) throw new Error('column count mismatch');
@@ -608,7 +606,7 @@ export async function readTable(path: string): Promise<Table> {
       }
       return { source: path, columns: columns.map((c) => c.name), rows, values: new Map(columns.map((c, j) => [c.name, vals[j]!])) };
     } catch (e) {
-      if (e instanceof InputError) throw e;
+      if (e instanceof InputError || isOutOfMemory(e)) throw e;
       if (kind.format !== 'parquet') {
         const rag = await findRaggedRow(path, kind.gzip, delim);
         if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);

@@ -32,7 +32,7 @@ import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
-import { ident, lit, withDuck } from './duck.js';
+import { ident, lit, withDuckOn } from './duck.js';
 import { PARQUET_NAMES_KEY } from './write.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 
@@ -305,7 +305,7 @@ export async function writeSynthetic(path: string, o: SyntheticOptions, reporter
       const cols = [...SYNTHETIC_META.map((m) => [m, 'VARCHAR'] as const), ...pl.names.map((f) => [f, 'DOUBLE'] as const)];
       const struct = `{${cols.map(([n, t]) => `${lit(n)}: ${lit(t)}`).join(', ')}}`;
       const select = cols.map(([n]) => ident(n)).join(', ');
-      await withDuck(async (con) => {
+      await withDuckOn(path, 'write this Parquet file', cols.length, async (con) => {
         await con.run(
           `COPY (SELECT ${select} FROM read_csv(${lit(csv)}, header=true, delim=',', auto_detect=false, nullstr='', columns=${struct})) ` +
             `TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(cols.map(([n]) => n)))}})`,

@@ -13,7 +13,7 @@ import { finished } from 'node:stream/promises';
 import type { Profiles } from './profiles.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
-import { ident, lit, withDuck } from './duck.js';
+import { ident, lit, withDuckOn } from './duck.js';
 import { InputError } from '../util/errors.js';
 
 function quoteField(s: string, delim: string): string {
@@ -100,7 +100,7 @@ async function writeParquet(path: string, p: Profiles): Promise<void> {
       `read_csv(${lit(csv)}, header=true, delim=',', quote='"', escape='"', auto_detect=false, ` +
       `nullstr='', columns=${struct})`;
     const select = cols.map(([n], i) => `c${i} AS ${ident(n)}`).join(', ');
-    await withDuck(async (con) => {
+    await withDuckOn(path, 'write this Parquet file', cols.length, async (con) => {
       await con.run(`COPY (SELECT ${select} FROM ${src}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(cols.map(([n]) => n)))}})`);
     });
   } finally {

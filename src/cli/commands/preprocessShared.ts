@@ -8,7 +8,7 @@ import type { Dropped, Profiles } from '../../io/profiles.js';
 import { readProfiles, writeProfiles } from '../../io/read.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
-import { listOption } from '../options.js';
+import { addMemoryOption, listOption } from '../options.js';
 
 export interface ReadFlags {
   out: string;
@@ -21,7 +21,7 @@ export interface ReadFlags {
 
 /** The flags every preprocessing command has: --out, input column overrides, --json, --quiet. */
 export function addIoOptions(cmd: Command): Command {
-  return cmd
+  return addMemoryOption(cmd)
     .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet by extension)')
     .option('--features <patterns...>', 'feature columns of the input (names or globs, comma-separated allowed); overrides detection', listOption)
     .option('--metadata <patterns...>', 'input columns forced to metadata (names or globs)', listOption)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeSynthetic } from '../../io/synthetic.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, numberOption } from '../options.js';
+import { addMemoryOption, intOption, numberOption } from '../options.js';
 
 interface SynthFlags {
   rows: number;
@@ -17,8 +17,8 @@ interface SynthFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('synth')
+  addMemoryOption(program
+    .command('synth'))
     .description('write a synthetic Cell Painting profile table (MoA clusters, replicate noise, plate effects, DMSO controls) for benchmarks and tests')
     .requiredOption('--rows <n>', 'rows (wells)', intOption('--rows', 1))
     .requiredOption('--features <d>', 'feature columns', intOption('--features', 2))
