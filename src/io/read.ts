@@ -21,9 +21,13 @@ import { allocFeatures } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import {
-  type MemoryLimit, duckMessage, duckScanBytes, duckThreads, doubleColumn, ident, isNumericType, isOutOfMemory, lit, memoryLimit, outOfMemoryError, stringColumn, withDuck, withDuckOn,
+  type MemoryLimit, formatBytes, memoryAdvice, duckMessage, duckScanBytes, duckThreads, doubleColumn, ident, isNumericType, isOutOfMemory, lit, memoryLimit, outOfMemoryError, stringColumn, withDuck, withDuckOn,
 } from './duck.js';
 import { readDelimited } from './delimited.js';
+import { parseDecimalText } from './decimal.js';
+import { type ColumnValues, type ParquetLeaf, type ParquetMeta, ParquetUnsupported, PQ, decodeColumnChunk, parquetUnsupported, readChunk, readParquetMeta } from './parquet.js';
+import { ThriftError } from './thrift.js';
+import { closeSync, openSync } from 'node:fs';
 import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat } from './text.js';
 
 export { writeProfiles } from './write.js';
@@ -400,6 +404,130 @@ function dropAllNaN(X: FeatureArray, rows: number, names: string[], nan: Int32Ar
   return { X: X.subarray(0, rows * nk), keep, dropped };
 }
 
+/** dst[base + i·ld + q] = block[q·n + i] for i < n, q < w. */
+function transposeInto<A extends Float64Array | Float32Array>(block: Float64Array, n: number, w: number, dst: A, base: number, ld: number): void {
+  for (let i = 0; i < n; i++) {
+    const o = base + i * ld;
+    for (let q = 0; q < w; q++) dst[o + q] = block[q * n + i]!;
+  }
+}
+
+/**
+ * Parquet through phenomap's own reader (parquet.ts): every column chunk decoded once, feature
+ * columns in batches written row-major into the matrix (a block transpose, not one strided write
+ * per value), metadata columns concatenated over the row groups.
+ */
+function readParquetOwn(path: string, meta: ParquetMeta, opts: ReadOptions, reporter: Reporter, label: string): { loaded: Loaded; plan_: Plan } {
+  const leaves = meta.leaves;
+  let names = leaves.map((l) => l.name);
+  const stored = meta.kv.get(PARQUET_NAMES_KEY);
+  if (stored !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(stored);
+      if (Array.isArray(parsed) && parsed.length === names.length && parsed.every((n) => typeof n === 'string')) names = parsed as string[];
+    } catch {
+      // the schema's names stand
+    }
+  }
+  const rows = meta.numRows;
+  if (rows === 0) throw new InputError(`${path}: no data rows (header only)`);
+  checkDuplicateNames(path, names);
+  const textual = (l: ParquetLeaf) => l.physical === PQ.BYTE_ARRAY || l.physical === PQ.BOOLEAN;
+  const columns: Column[] = leaves.map((l, i) => ({ name: names[i]!, sql: l.name, type: textual(l) ? 'VARCHAR' : 'DOUBLE' }));
+  const roles = assignRoles(path, names, opts);
+  const pl = plan(path, columns, roles);
+  const precision = opts.precision ?? 'float64';
+  const f32 = precision === 'float32';
+  const featIdx: number[] = [], metaIdx: number[] = [];
+  pl.roles.forEach((r, i) => (r === 'feature' ? featIdx : metaIdx).push(i));
+  const nf = featIdx.length;
+  const memory = memoryLimit(opts.memoryLimit);
+  const need = rows * nf * (f32 ? 4 : 8);
+  if (need > memory.bytes) {
+    throw new InputError(
+      `${path}: the table (${rows.toLocaleString('en-US')} rows × ${nf.toLocaleString('en-US')} features, ${precision}) needs about ${formatBytes(need)}` +
+        `${f32 ? '' : ' (half with --float32)'}, and ${memoryAdvice(memory, need + 256e6)}`,
+    );
+  }
+  const X = allocFeatures(precision, rows * nf);
+  const nan = new Int32Array(nf);
+  const rowBad = new Uint8Array(rows);
+  const metaVals: (Float64Array | (string | null)[])[] = metaIdx.map((i) => (pl.roles[i] === 'num' ? new Float64Array(rows) : new Array<string | null>(rows).fill(null)));
+  const fd = openSync(path, 'r');
+  const progress = reporter.progress(label, rows * meta.leaves.length);
+  const BATCH = 64;
+  let done = 0;
+  try {
+    let r0 = 0;
+    for (const rg of meta.rowGroups) {
+      const n = rg.numRows;
+      const decode = (c: number): ColumnValues => {
+        try {
+          return decodeColumnChunk(leaves[c]!, rg.chunks[c]!, readChunk(fd, rg.chunks[c]!), n);
+        } catch (e) {
+          if (e instanceof ThriftError) throw new InputError(`${path}: not a readable Parquet file (column ${names[c]}: ${e.message})`);
+          throw e;
+        }
+      };
+      metaIdx.forEach((c, m) => {
+        const v = decode(c);
+        const dst = metaVals[m]!;
+        if (dst instanceof Float64Array) dst.set(v.values as Float64Array, r0);
+        else for (let i = 0; i < n; i++) dst[r0 + i] = (v.values as (string | null)[])[i]!;
+      });
+      const block = new Float64Array(BATCH * n);
+      for (let b0 = 0; b0 < nf; b0 += BATCH) {
+        const b1 = Math.min(nf, b0 + BATCH), w = b1 - b0;
+        for (let q = 0; q < w; q++) {
+          const c = featIdx[b0 + q]!;
+          const v = decode(c);
+          if (v.kind === 'number') block.set(v.values, q * n);
+          else {
+            const t = v.values;
+            for (let i = 0; i < n; i++) {
+              const s = t[i];
+              const x = s === null || s === undefined ? NaN : parseDecimalText(s);
+              if (x === undefined) throw nonNumeric(path, names[c]!, r0 + i + 1, s!);
+              block[q * n + i] = x;
+            }
+          }
+        }
+        // Missing values and float32 range, column by column (contiguous in the block) …
+        for (let q = 0; q < w; q++) {
+          const o = q * n;
+          let miss = 0;
+          for (let i = 0; i < n; i++) {
+            const v = block[o + i]!;
+            if (v !== v) {
+              miss++;
+              rowBad[r0 + i] = 1;
+            } else if (f32 && (v > F32_MAX || v < -F32_MAX) && v - v === 0) {
+              throw new InputError(`${path}: column ${names[featIdx[b0 + q]!]}, data row ${r0 + i + 1}: ${v} does not fit float32 storage (largest ±3.4e38); read with float64`);
+            }
+          }
+          nan[b0 + q]! += miss;
+        }
+        // … then the column-major block into row-major rows of X (one loop per storage type).
+        if (X instanceof Float64Array) transposeInto(block, n, w, X, r0 * nf + b0, nf);
+        else transposeInto(block, n, w, X, r0 * nf + b0, nf);
+        done += w * n;
+        progress.tick(done);
+      }
+      r0 += n;
+    }
+  } finally {
+    closeSync(fd);
+    progress.done();
+  }
+  let rowsWithNaN = 0;
+  for (let i = 0; i < rows; i++) rowsWithNaN += rowBad[i]!;
+  const metaCols: MetaColumn[] = metaIdx.map((c, m) => {
+    const v = metaVals[m]!;
+    return v instanceof Float64Array ? { name: names[c]!, kind: 'number', values: v } : { name: names[c]!, kind: 'string', values: v };
+  });
+  return { loaded: { rows, X, nan, rowsWithNaN, meta: metaCols }, plan_: pl };
+}
+
 /** Read a profile table. Bad input raises an InputError naming the file, column or row. */
 export async function readProfiles(path: string, opts?: ReadOptions & { precision?: 'float64' }): Promise<ReadResult>;
 export async function readProfiles(path: string, opts: ReadOptions): Promise<ReadResult<StoredMatrix>>;
@@ -415,7 +543,19 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   let plan_: Plan;
   let textBytes: number | undefined;
 
-  if (kind.format === 'parquet') {
+  const pqMeta = kind.format === 'parquet' ? readParquetMeta(path) : null;
+  const pqWhy = pqMeta ? parquetUnsupported(pqMeta) : null;
+  let own: { loaded: Loaded; plan_: Plan } | null = null;
+  if (pqMeta && pqWhy === null) {
+    try {
+      own = readParquetOwn(path, pqMeta, opts, reporter, label);
+    } catch (e) {
+      if (!(e instanceof ParquetUnsupported)) throw e;
+      reporter.info(`${basename(path)}: read through DuckDB (${e.message})`);
+    }
+  } else if (pqWhy) reporter.info(`${basename(path)}: read through DuckDB (${pqWhy})`);
+  if (own) ({ loaded, plan_ } = own);
+  else if (kind.format === 'parquet') {
     ({ loaded, plan_ } = await withDuck(async (con, session) => {
       const source = `read_parquet(${lit(path)})`;
       const numbered = `read_parquet(${lit(path)}, file_row_number = true)`;

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readProfiles, readTable, writeProfiles } from '../../src/io/read.js';
-import { memoryLimit, openDuck, parseMemorySize, setMemoryLimit } from '../../src/io/duck.js';
+import { lit, memoryLimit, openDuck, parseMemorySize, setMemoryLimit, withDuck } from '../../src/io/duck.js';
 import { InputError, UsageError } from '../../src/util/errors.js';
 import { zeros } from '../../src/linalg/index.js';
 import { describeShared, sharedPath } from '../helpers/shared.js';
@@ -95,7 +95,10 @@ describe('wide tables: 50,000 columns, memory limits, the spill folder', () => {
     const X = zeros(rows, cols);
     for (let t = 0; t < X.data.length; t++) X.data[t] = Math.sin(t);
     const f = join(dir, 'wide.parquet');
-    await writeProfiles(f, { features: Array.from({ length: cols }, (_, j) => `Cells_f${j}`), X, meta: [{ name: 'Metadata_id', kind: 'string', values: Array.from({ length: rows }, (_, i) => `r${i}`) }] });
+    const f0 = join(dir, 'wide0.parquet');
+    await writeProfiles(f0, { features: Array.from({ length: cols }, (_, j) => `Cells_f${j}`), X, meta: [{ name: 'Metadata_id', kind: 'string', values: Array.from({ length: rows }, (_, i) => `r${i}`) }] });
+    // ZSTD (not in Node 20's zlib): this one goes through DuckDB.
+    await withDuck((con) => con.run(`COPY (SELECT * FROM read_parquet(${lit(f0)})) TO ${lit(f)} (FORMAT parquet, COMPRESSION zstd)`), { memoryLimit: '1GB' });
     const msg = await inputError(readProfiles(f, { memoryLimit: 8e6 }));
     expect(msg).toMatch(/wide\.parquet: not enough memory for DuckDB to open this Parquet file: it needs about [\d.]+ MB, and the memory limit is 8\.0 MB/);
     expect(msg).toMatch(/--memory \d+MB/);
