@@ -9,6 +9,7 @@ export * from './linalg/index.js';
 export * from './io/profiles.js';
 export * from './io/npy.js';
 export * from './io/read.js';
+export { setMemoryLimit, memoryLimit, parseMemorySize, type MemoryLimit, type MemorySource } from './io/duck.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';
