@@ -1,7 +1,7 @@
 /**
  * How close is PCA's randomized solver to the exact one? Principal angles between the
  * 50-component subspaces of the exact solver and of phenomap's randomized block Krylov solver
- * (q = 1, 2, 3 iterations), beside scikit-learn's default PCA(50) (randomized_svd, 7 power
+ * (q = 1, 2 — the default — and 3 iterations, 10 oversamples), beside scikit-learn's default PCA(50) (randomized_svd, 7 power
  * iterations) against its exact solver — on the real tables (LINCS plate, BBBC021, cell injury,
  * the JUMP single cells of one plate) and, with --wide, the synthetic 7,680 × 5,792 table.
  *
@@ -40,7 +40,7 @@ for (const [name, load] of tables) {
   const tExact = (performance.now() - t0) / 1000;
   const evExact = exact.explainedVarianceRatio!.reduce((a, b) => a + b, 0);
   console.log(`${name} | ${Z.rows} × ${Z.cols} | phenomap exact | 0 | 0 | 0 | ${tExact.toFixed(3)}`);
-  for (const [q, os] of [[1, 10], [2, 0], [2, 5], [2, 10], [3, 0], [3, 10]] as const) {
+  for (const [q, os] of [[1, 10], [2, 10], [3, 10]] as const) {
     t0 = performance.now();
     const r = new PCA({ nComponents: kk, solver: 'randomized', iterations: q, oversamples: os }).fit(Z);
     const t = (performance.now() - t0) / 1000;
