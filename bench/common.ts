@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
-import { columnStd, zeros, type Matrix } from '../src/linalg/index.js';
+import { columnStd, gemmNT, symmetricEigen, tcrossprod, zeros, type Matrix } from '../src/linalg/index.js';
 import { Rng } from '../src/util/rng.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,3 +45,11 @@ export function scaledProfiles(p: Profiles, k: number, labelCol = 'Metadata_moa'
   const rows = Array.from({ length: base.X.rows * k }, (_, r) => r % base.X.rows);
   return { features: base.features, X: stackWithNoise(base.X, k, seed), meta: subsetRows(base, rows).meta, source: `${p.source} ×${k}` };
 }
+
+/** Principal angles (degrees, ascending) between the row spaces of A and B (orthonormal rows). */
+export function principalAnglesDeg(A: Matrix, B: Matrix): number[] {
+  const M = gemmNT(A, B);
+  const { values } = symmetricEigen(tcrossprod(M));
+  return Array.from(values, (v) => (Math.acos(Math.min(1, Math.sqrt(Math.max(v, 0)))) * 180) / Math.PI).sort((a, b) => a - b);
+}
+

@@ -11,6 +11,7 @@ export * from './io/npy.js';
 export * from './io/read.js';
 export * from './io/readMany.js';
 export { openTableWriter, type TableWriter, type RowBlock, type ColumnSpec as TableColumnSpec } from './io/tableWriter.js';
+export { setMemoryLimit, memoryLimit, parseMemorySize, type MemoryLimit, type MemorySource } from './io/duck.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerCommands } from './commands/index.js';
+import { setMemoryLimit } from '../io/duck.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -13,7 +14,12 @@ export function buildProgram(): Command {
     .description('Drug image phenotype communities, MoA enrichment and activity prediction from morphological profiles')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // --memory (on the commands that read or write tables) holds for the whole command.
+    .hook('preAction', (_program, action) => {
+      const memory = action.opts()['memory'] as string | undefined;
+      setMemoryLimit(memory);
+    });
   registerCommands(program);
   return program;
 }

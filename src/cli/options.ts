@@ -1,5 +1,6 @@
 /** Shared flag parsing for commands: numbers and lists with errors that name the flag. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseMemorySize } from '../io/duck.js';
 
 export function intOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {
@@ -20,4 +21,20 @@ export function numberOption(name: string, lo = -Infinity, hi = Infinity): (v: s
 /** Comma-separated list, repeatable flag. */
 export function listOption(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** `--memory <size>`: validated here, applied process-wide by main.ts before the command runs. */
+export function addMemoryOption(cmd: Command): Command {
+  return cmd.option(
+    '--memory <size>',
+    'memory for reading and writing tables (DuckDB and the feature matrix), e.g. 4GB; default 60 % of the memory available, or PHENOMAP_DUCKDB_MEMORY',
+    (v: string) => {
+      try {
+        parseMemorySize(v, '--memory');
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+      return v;
+    },
+  );
 }

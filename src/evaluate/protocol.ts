@@ -22,11 +22,11 @@
  * The study's in-sample enrichment ratio (ITML trained on the same labels it is scored on) is
  * reported separately and labelled as in-sample.
  */
-import { type Matrix, takeRows, zeros } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, allocLike, asFloat64, takeRows } from '../linalg/index.js';
 import { type Profiles, metaStrings, withFeatures, subsetRows } from '../io/profiles.js';
-import { zscoreProfiles } from '../preprocess/zscore.js';
+import { zscore } from '../preprocess/zscore.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
-import { PCA } from '../represent/pca.js';
+import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
 import { Lda, type LdaOptions } from '../represent/lda.js';
 import { analyse } from '../pipeline/analyse.js';
@@ -105,6 +105,8 @@ export interface EvaluateOptions {
   inSample?: boolean;
   /** Data-level retrieval on the normalised profiles (no learning): activity and consistency mAP, percent replicating. Default true. */
   dataLevel?: boolean;
+  /** PCA solver of every PCA step (see represent/pca.ts). Default 'auto'. */
+  pcaSolver?: PcaSolver;
   reporter?: Reporter;
 }
 
@@ -176,17 +178,26 @@ function summarise(values: number[]): MetricSummary {
   return { mean, sd, min: n ? Math.min(...v) : NaN, max: n ? Math.max(...v) : NaN, values };
 }
 
-/** Apply the chosen label-free normalisation to all rows; drops features left non-finite. */
-export function normaliseForEvaluation(p: Profiles, choice: NormalizationChoice): { profiles: Profiles; notes: string[] } {
+/**
+ * Apply the chosen label-free normalisation to all rows; drops features left non-finite. The
+ * z-score keeps the table's storage precision (a float32 table stays float32); the pycytominer
+ * methods work in float64.
+ */
+export function normaliseForEvaluation(p: Profiles, choice: NormalizationChoice): { profiles: Profiles; notes: string[] };
+export function normaliseForEvaluation(p: Profiles<StoredMatrix>, choice: NormalizationChoice): { profiles: Profiles<StoredMatrix>; notes: string[] };
+export function normaliseForEvaluation(p: Profiles<StoredMatrix>, choice: NormalizationChoice): { profiles: Profiles<StoredMatrix>; notes: string[] } {
   const notes: string[] = [];
-  let out: Profiles;
+  let out: Profiles<StoredMatrix>;
   if (choice === 'none') out = p;
   else if (choice === 'zscore') {
-    const z = zscoreProfiles(p);
-    if (z.report.dropped.length) notes.push(`z-score dropped ${z.report.dropped.length} feature(s) (missing values or zero variance)`);
-    out = z.profiles;
+    if (p.X.rows < 2) throw new InputError(`${p.source ?? 'profiles'}: z-scoring needs at least 2 rows, have ${p.X.rows}`);
+    const z = zscore(p.X);
+    if (!z.kept.length) throw new InputError(`${p.source ?? 'profiles'}: every feature has a non-finite value or zero variance; nothing left to z-score`);
+    if (z.dropped.length) notes.push(`z-score dropped ${z.dropped.length} feature(s) (missing values or zero variance)`);
+    out = { features: z.kept.map((j) => p.features[j]!), X: z.Z, meta: p.meta, source: p.source };
   } else {
-    const r = normalize(p, { method: choice.method, samples: choice.samples ?? 'all', strata: choice.strata });
+    const wide: Profiles = { ...p, X: asFloat64(p.X) };
+    const r = normalize(wide, { method: choice.method, samples: choice.samples ?? 'all', strata: choice.strata });
     notes.push(`normalised (${choice.method}, reference ${choice.samples ?? 'all rows'}${choice.strata?.length ? `, per ${choice.strata.join('+')}` : ''})`);
     out = r.profiles;
   }
@@ -200,16 +211,18 @@ export function normaliseForEvaluation(p: Profiles, choice: NormalizationChoice)
   for (let j = 0; j < d; j++) if (!bad[j]) keep.push(j);
   if (keep.length < d) {
     notes.push(`${d - keep.length} feature(s) dropped after normalisation (non-finite or |value| > 1e6)`);
-    const X = zeros(n, keep.length);
-    for (let i = 0; i < n; i++) for (let t = 0; t < keep.length; t++) X.data[i * keep.length + t] = data[i * d + keep[t]!]!;
-    out = withFeatures(out, X, keep.map((j) => out.features[j]!));
+    const k = keep.length;
+    const X = allocLike(data, n * k);
+    for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) X[i * k + t] = data[i * d + keep[t]!]!;
+    out = { features: keep.map((j) => out.features[j]!), X: { rows: n, cols: k, data: X }, meta: out.meta, source: out.source };
   }
   if (!keep.length) throw new InputError(`${p.source ?? 'profiles'}: no feature left after normalisation`);
   return { profiles: out, notes };
 }
 
 interface FittedTransform {
-  transform(X: Matrix): Matrix;
+  /** The representation of X's rows (raw: X itself, in its storage precision). */
+  transform(X: StoredMatrix): StoredMatrix;
   warnings: string[];
 }
 
@@ -217,18 +230,20 @@ interface FittedTransform {
  * Fit one representation on the given training rows (indices into X) with their labels.
  * Exported so tests can check that held-out rows never influence a fit.
  */
-export function fitRepresentation(spec: RepresentationSpec, X: Matrix, fitRows: ArrayLike<number>, labels: readonly string[], seed: number): FittedTransform {
+export function fitRepresentation(
+  spec: RepresentationSpec, X: StoredMatrix, fitRows: ArrayLike<number>, labels: readonly string[], seed: number, pcaSolver: PcaSolver = 'auto',
+): FittedTransform {
   const warnings: string[] = [];
   if (spec.kind === 'raw') return { transform: (Y) => Y, warnings };
-  let Xf = takeRows(X, fitRows);
+  let Xf: StoredMatrix = takeRows(X, fitRows);
   let pre: PCA | undefined;
   if (spec.pca !== undefined) {
     const k = spec.pca >= 1 ? Math.min(spec.pca, Xf.rows, Xf.cols) : spec.pca;
     if (k !== spec.pca) warnings.push(`${spec.name}: PCA capped at ${k} components`);
-    pre = new PCA({ nComponents: k });
+    pre = new PCA({ nComponents: k, solver: pcaSolver, seed });
     Xf = pre.fitTransform(Xf);
   }
-  const prep = (Y: Matrix) => (pre ? pre.transform(Y) : Y);
+  const prep = (Y: StoredMatrix): StoredMatrix => (pre ? pre.transform(Y) : Y);
   if (spec.kind === 'pca') {
     if (!pre) throw new UsageError(`${spec.name}: a PCA representation needs a component count`);
     return { transform: prep, warnings };
@@ -245,7 +260,7 @@ export function fitRepresentation(spec: RepresentationSpec, X: Matrix, fitRows: 
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
 
-export function evaluate(input: Profiles, opts: EvaluateOptions): EvaluationResult {
+export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): EvaluationResult {
   const reporter = opts.reporter ?? silentReporter;
   const split = opts.split ?? 'loco';
   const seeds = [...(opts.seeds ?? [0])];
@@ -282,7 +297,11 @@ export function evaluate(input: Profiles, opts: EvaluateOptions): EvaluationResu
       if (compounds[i]) controlGroups.add(compounds[i]!);
     }
   }
-  const allTreatments = buildTreatments(p.X, keys, { controlLabels: controls });
+  // The metrics work in float64: a float32 table is widened once, on first need (the learners
+  // and the z-score keep its storage).
+  let wide: Matrix | undefined;
+  const X64 = (): Matrix => (wide ??= asFloat64(p.X));
+  const allTreatments = buildTreatments(X64(), keys, { controlLabels: controls });
   if (allTreatments.X.rows < 3) throw new InputError(`${p.source ?? 'profiles'}: only ${allTreatments.X.rows} labelled non-control treatments`);
   const nCompounds = new Set(allTreatments.compound).size;
   notes.push(`${allTreatments.X.rows} labelled non-control treatments of ${nCompounds} compounds; labels ${controls.join(', ')} and unlabelled rows are excluded as queries and candidates`);
@@ -334,13 +353,14 @@ export function evaluate(input: Profiles, opts: EvaluateOptions): EvaluationResu
         }
         let model: FittedTransform;
         if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
-          const tr = buildTreatments(p.X, keys, { rows: fitRows, controlLabels: controls });
-          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed);
+          const tr = buildTreatments(X64(), keys, { rows: fitRows, controlLabels: controls });
+          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver);
         } else {
-          model = fitRepresentation(spec, p.X, fitRows, fitLabels, seed);
+          model = fitRepresentation(spec, p.X, fitRows, fitLabels, seed, opts.pcaSolver);
         }
         for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
-        const Y = model.transform(p.X);
+        const out = model.transform(p.X);
+        const Y = out === p.X ? X64() : asFloat64(out);
         const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
         const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
         const rec: FoldRecord = {
@@ -416,13 +436,13 @@ export function evaluate(input: Profiles, opts: EvaluateOptions): EvaluationResu
     const tGroup = compounds.map((c, i) => (c !== null && !isCtlRow(i) ? `${c}@${keys.dose ? (keys.dose[i] ?? '') : ''}` : null));
     let activity: MapResult | undefined;
     if (controlRows.length) {
-      activity = meanAveragePrecision(activityQueries(p.X, tGroup, Array.from({ length: n }, (_, i) => isCtlRow(i))), { nullSize, seed });
+      activity = meanAveragePrecision(activityQueries(X64(), tGroup, Array.from({ length: n }, (_, i) => isCtlRow(i))), { nullSize, seed });
     }
     const names = allTreatments.compound.map((c, t) => `${c}@${allTreatments.dose[t]}`);
     const consistency = meanAveragePrecision(
       consistencyQueries({ X: allTreatments.X, labels: allTreatments.label, compounds: allTreatments.compound, names }), { nullSize, seed },
     );
-    dataLevel = { activity, consistency, percentReplicating: percentReplicating(p.X, tGroup, { seed, nullSize }) };
+    dataLevel = { activity, consistency, percentReplicating: percentReplicating(X64(), tGroup, { seed, nullSize }) };
   }
 
   let inSample: EvaluationResult['inSample'];

@@ -16,6 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { MetaColumn, Profiles } from './profiles.js';
+import type { StoredMatrix } from '../linalg/matrix.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 
@@ -45,7 +46,7 @@ function metaText(c: MetaColumn, i: number): string {
 }
 
 /** GCT 1.3 text of the profiles (features as rows, profiles as columns). */
-export function gctText(p: Profiles): string {
+export function gctText(p: Profiles<StoredMatrix>): string {
   const { rows: n, cols: d, data } = p.X;
   const lines: string[] = ['#1.3', `${d}\t${n}\t1\t${p.meta.length}`];
   const ids = Array.from({ length: n }, (_, i) => `SAMPLE_${i}`);
@@ -64,7 +65,7 @@ export function gctText(p: Profiles): string {
   return lines.join('\n') + '\n';
 }
 
-export async function writeGct(path: string, p: Profiles): Promise<void> {
+export async function writeGct(path: string, p: Profiles<StoredMatrix>): Promise<void> {
   const text = gctText(p);
   await withAtomicPath(path, (tmp) => writeFileSync(tmp, text));
 }
@@ -148,7 +149,7 @@ const attrs = (obj: { create_attribute: (name: string, value: string) => unknown
 };
 
 /** AnnData .h5ad: X float32 (profiles × features), obs = metadata, var = feature names. */
-export async function writeH5ad(path: string, p: Profiles): Promise<void> {
+export async function writeH5ad(path: string, p: Profiles<StoredMatrix>): Promise<void> {
   const mod = await h5wasm();
   const { rows: n, cols: d } = p.X;
   await withAtomicPath(path, (tmp) => {
@@ -233,7 +234,7 @@ export async function readH5ad(path: string): Promise<Profiles> {
 }
 
 /** Write profiles as GCT or h5ad. */
-export async function writeInterchange(path: string, p: Profiles, format: InterchangeFormat): Promise<void> {
+export async function writeInterchange(path: string, p: Profiles<StoredMatrix>, format: InterchangeFormat): Promise<void> {
   if (format === 'gct') await writeGct(path, p);
   else await writeH5ad(path, p);
 }

@@ -2,9 +2,10 @@
  * Reading CellProfiler-style profile tables (CSV, CSV.gz, TSV(.gz), TXT(.gz), Parquet) into
  * Profiles: one contiguous row-major Float64Array of features plus typed metadata columns.
  *
- * The parsing is DuckDB's (read_csv / read_parquet); phenomap streams its result chunks
- * straight into a matrix allocated once, so a 100,000 × 1,000 table costs about its raw
- * float64 size (800 MB) plus DuckDB's bounded buffers — never one JS value per cell.
+ * Delimited text is parsed by phenomap's own streamed reader (delimited.ts), Parquet by DuckDB
+ * (read_parquet, its result chunks streamed in groups of columns); either way the values go
+ * straight into a matrix allocated once, so a 100,000 × 1,000 table costs about its raw float64
+ * size (800 MB) plus bounded buffers — never one JS value per cell.
  *
  * Features vs metadata (pycytominer's convention): numeric columns whose names start with a
  * CellProfiler compartment prefix (Cells_, Cytoplasm_, Nuclei_, plus user prefixes) are
@@ -19,8 +20,15 @@ import type { FeatureArray, Matrix, Precision, StoredMatrix } from '../linalg/ma
 import { allocFeatures } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { duckMessage, doubleColumn, ident, isNumericType, lit, stringColumn, withDuck } from './duck.js';
-import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type FileKind, type TableFormat } from './text.js';
+import {
+  type MemoryLimit, formatBytes, memoryAdvice, duckMessage, duckScanBytes, duckThreads, doubleColumn, ident, isNumericType, isOutOfMemory, lit, memoryLimit, outOfMemoryError, stringColumn, withDuck, withDuckOn,
+} from './duck.js';
+import { readDelimited } from './delimited.js';
+import { parseDecimalText } from './decimal.js';
+import { type ColumnValues, type ParquetLeaf, type ParquetMeta, ParquetUnsupported, PQ, decodeColumnChunk, parquetUnsupported, readChunk, readParquetMeta } from './parquet.js';
+import { ThriftError } from './thrift.js';
+import { closeSync, openSync } from 'node:fs';
+import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat } from './text.js';
 
 export { writeProfiles } from './write.js';
 import { PARQUET_NAMES_KEY } from './write.js';
@@ -41,6 +49,12 @@ export interface ReadOptions {
    * naming its column and row. Default 'float64'.
    */
   precision?: Precision;
+  /**
+   * Memory the read may use (a size such as "4GB", or bytes): DuckDB's limit for Parquet and the
+   * ceiling for the matrix of a text table. Default: `--memory`, PHENOMAP_DUCKDB_MEMORY, else 60 %
+   * of the memory available (duck.ts, memoryLimit).
+   */
+  memoryLimit?: string | number;
   reporter?: Reporter;
 }
 
@@ -124,23 +138,6 @@ function assignRoles(path: string, names: string[], opts: ReadOptions): Role[] {
   });
 }
 
-function csvSource(path: string, kind: FileKind, delim: string, columns: Column[]): string {
-  const struct = `{${columns.map((c) => `${lit(c.sql)}: ${lit(c.type)}`).join(', ')}}`;
-  const opts = [
-    'header=true',
-    'auto_detect=false',
-    `columns=${struct}`,
-    `delim=${lit(delim)}`,
-    `quote='"'`,
-    `escape='"'`,
-    'strict_mode=true',
-    'null_padding=false',
-    `nullstr=['', 'NA', 'NaN', 'nan']`,
-    `compression=${kind.gzip ? "'gzip'" : "'none'"}`,
-  ];
-  return `read_csv(${lit(path)}, ${opts.join(', ')})`;
-}
-
 const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** A text metadata column whose every present value is a decimal number becomes numeric. */
@@ -157,9 +154,12 @@ function numericIfAllNumbers(col: MetaColumn): MetaColumn {
 }
 
 async function describe(con: DuckDBConnection, source: string): Promise<Column[]> {
-  const r = await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-  const rows = r.getRowObjectsJS();
-  return rows.map((o) => ({ name: String(o['column_name']), sql: String(o['column_name']), type: String(o['column_type']) }));
+  // The names and types of an empty result, in column order. (DESCRIBE returns one row per
+  // column, and beyond 2,048 columns a session that does not preserve insertion order may
+  // return those rows out of order.)
+  const r = await con.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`);
+  const types = r.columnTypes();
+  return r.columnNames().map((name, i) => ({ name, sql: name, type: types[i]!.toString() }));
 }
 
 /**
@@ -185,20 +185,6 @@ async function originalParquetNames(con: DuckDBConnection, path: string, columns
   const leaves = rows.slice(1).filter((x) => !x[1]).map((x) => String(x[0]));
   if (leaves.length !== columns.length || rows.length - 1 !== leaves.length) return columns;
   return columns.map((c, i) => ({ ...c, name: leaves[i]! }));
-}
-
-interface Conversion {
-  line: number;
-  column: string;
-  value: string;
-}
-
-function parseConversion(e: unknown): Conversion | null {
-  const m = e instanceof Error ? e.message : String(e);
-  const line = /CSV Error on Line: (\d+)/.exec(m);
-  const col = /converting column "((?:[^"]|"")*)"\. Could not convert string "((?:[^"]|"")*)"/.exec(m);
-  if (!line || !col) return null;
-  return { line: Number(line[1]), column: col[1]!, value: col[2]! };
 }
 
 function nonNumeric(path: string, column: string, row: number, value: string): InputError {
@@ -241,6 +227,18 @@ const COPY_BLOCK = 64;
 /** Feature columns per Parquet pass (see streamInto). */
 const PARQUET_COLUMN_GROUP = 200;
 
+/**
+ * Feature columns per Parquet pass. Each pass costs a fixed part that grows with the file's
+ * width (DuckDB re-reads the footer and binds the columns: ~2 s per query on a 50,000-column
+ * file), and memory in proportion to its columns (a row group of up to 16,384 values per column
+ * and thread in flight, plus the vectors): as many columns per pass as a quarter of the memory
+ * limit holds, at least PARQUET_COLUMN_GROUP.
+ */
+function parquetGroup(nf: number, memory: MemoryLimit): number {
+  const perColumn = duckThreads() * (16384 * 8 + 2048 * 40);
+  return Math.max(1, Math.min(nf, Math.max(PARQUET_COLUMN_GROUP, Math.floor(memory.bytes / 4 / perColumn))));
+}
+
 /** phenomap's own consistency failures (exit 1), as opposed to DuckDB refusing the input. */
 function isInternal(e: unknown): boolean {
   return e instanceof Error && e.message.startsWith('internal:');
@@ -273,12 +271,13 @@ async function streamInto(
   rowNumbers = false,
   precision: Precision = 'float64',
   file = '',
+  columnGroup = PARQUET_COLUMN_GROUP,
 ): Promise<Loaded> {
   const feats = p.columns.filter((_, i) => p.roles[i] === 'feature');
   const metas = p.columns.map((c, i) => ({ c, role: p.roles[i]! })).filter((m) => m.role !== 'feature');
   const nf = feats.length;
   const nm = metas.length;
-  const group = rowNumbers ? PARQUET_COLUMN_GROUP : Math.max(1, nf);
+  const group = rowNumbers ? columnGroup : Math.max(1, nf);
   const f32 = precision === 'float32';
   const X = allocFeatures(precision, capacity * nf);
   const nan = new Int32Array(nf);
@@ -406,6 +405,130 @@ function dropAllNaN(X: FeatureArray, rows: number, names: string[], nan: Int32Ar
   return { X: X.subarray(0, rows * nk), keep, dropped };
 }
 
+/** dst[base + i·ld + q] = block[q·n + i] for i < n, q < w. */
+function transposeInto<A extends Float64Array | Float32Array>(block: Float64Array, n: number, w: number, dst: A, base: number, ld: number): void {
+  for (let i = 0; i < n; i++) {
+    const o = base + i * ld;
+    for (let q = 0; q < w; q++) dst[o + q] = block[q * n + i]!;
+  }
+}
+
+/**
+ * Parquet through phenomap's own reader (parquet.ts): every column chunk decoded once, feature
+ * columns in batches written row-major into the matrix (a block transpose, not one strided write
+ * per value), metadata columns concatenated over the row groups.
+ */
+function readParquetOwn(path: string, meta: ParquetMeta, opts: ReadOptions, reporter: Reporter, label: string): { loaded: Loaded; plan_: Plan } {
+  const leaves = meta.leaves;
+  let names = leaves.map((l) => l.name);
+  const stored = meta.kv.get(PARQUET_NAMES_KEY);
+  if (stored !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(stored);
+      if (Array.isArray(parsed) && parsed.length === names.length && parsed.every((n) => typeof n === 'string')) names = parsed as string[];
+    } catch {
+      // the schema's names stand
+    }
+  }
+  const rows = meta.numRows;
+  if (rows === 0) throw new InputError(`${path}: no data rows (header only)`);
+  checkDuplicateNames(path, names);
+  const textual = (l: ParquetLeaf) => l.physical === PQ.BYTE_ARRAY || l.physical === PQ.BOOLEAN;
+  const columns: Column[] = leaves.map((l, i) => ({ name: names[i]!, sql: l.name, type: textual(l) ? 'VARCHAR' : 'DOUBLE' }));
+  const roles = assignRoles(path, names, opts);
+  const pl = plan(path, columns, roles);
+  const precision = opts.precision ?? 'float64';
+  const f32 = precision === 'float32';
+  const featIdx: number[] = [], metaIdx: number[] = [];
+  pl.roles.forEach((r, i) => (r === 'feature' ? featIdx : metaIdx).push(i));
+  const nf = featIdx.length;
+  const memory = memoryLimit(opts.memoryLimit);
+  const need = rows * nf * (f32 ? 4 : 8);
+  if (need > memory.bytes) {
+    throw new InputError(
+      `${path}: the table (${rows.toLocaleString('en-US')} rows × ${nf.toLocaleString('en-US')} features, ${precision}) needs about ${formatBytes(need)}` +
+        `${f32 ? '' : ' (half with --float32)'}, and ${memoryAdvice(memory, need + 256e6)}`,
+    );
+  }
+  const X = allocFeatures(precision, rows * nf);
+  const nan = new Int32Array(nf);
+  const rowBad = new Uint8Array(rows);
+  const metaVals: (Float64Array | (string | null)[])[] = metaIdx.map((i) => (pl.roles[i] === 'num' ? new Float64Array(rows) : new Array<string | null>(rows).fill(null)));
+  const fd = openSync(path, 'r');
+  const progress = reporter.progress(label, rows * meta.leaves.length);
+  const BATCH = 64;
+  let done = 0;
+  try {
+    let r0 = 0;
+    for (const rg of meta.rowGroups) {
+      const n = rg.numRows;
+      const decode = (c: number): ColumnValues => {
+        try {
+          return decodeColumnChunk(leaves[c]!, rg.chunks[c]!, readChunk(fd, rg.chunks[c]!), n);
+        } catch (e) {
+          if (e instanceof ThriftError) throw new InputError(`${path}: not a readable Parquet file (column ${names[c]}: ${e.message})`);
+          throw e;
+        }
+      };
+      metaIdx.forEach((c, m) => {
+        const v = decode(c);
+        const dst = metaVals[m]!;
+        if (dst instanceof Float64Array) dst.set(v.values as Float64Array, r0);
+        else for (let i = 0; i < n; i++) dst[r0 + i] = (v.values as (string | null)[])[i]!;
+      });
+      const block = new Float64Array(BATCH * n);
+      for (let b0 = 0; b0 < nf; b0 += BATCH) {
+        const b1 = Math.min(nf, b0 + BATCH), w = b1 - b0;
+        for (let q = 0; q < w; q++) {
+          const c = featIdx[b0 + q]!;
+          const v = decode(c);
+          if (v.kind === 'number') block.set(v.values, q * n);
+          else {
+            const t = v.values;
+            for (let i = 0; i < n; i++) {
+              const s = t[i];
+              const x = s === null || s === undefined ? NaN : parseDecimalText(s);
+              if (x === undefined) throw nonNumeric(path, names[c]!, r0 + i + 1, s!);
+              block[q * n + i] = x;
+            }
+          }
+        }
+        // Missing values and float32 range, column by column (contiguous in the block) …
+        for (let q = 0; q < w; q++) {
+          const o = q * n;
+          let miss = 0;
+          for (let i = 0; i < n; i++) {
+            const v = block[o + i]!;
+            if (v !== v) {
+              miss++;
+              rowBad[r0 + i] = 1;
+            } else if (f32 && (v > F32_MAX || v < -F32_MAX) && v - v === 0) {
+              throw new InputError(`${path}: column ${names[featIdx[b0 + q]!]}, data row ${r0 + i + 1}: ${v} does not fit float32 storage (largest ±3.4e38); read with float64`);
+            }
+          }
+          nan[b0 + q]! += miss;
+        }
+        // … then the column-major block into row-major rows of X (one loop per storage type).
+        if (X instanceof Float64Array) transposeInto(block, n, w, X, r0 * nf + b0, nf);
+        else transposeInto(block, n, w, X, r0 * nf + b0, nf);
+        done += w * n;
+        progress.tick(done);
+      }
+      r0 += n;
+    }
+  } finally {
+    closeSync(fd);
+    progress.done();
+  }
+  let rowsWithNaN = 0;
+  for (let i = 0; i < rows; i++) rowsWithNaN += rowBad[i]!;
+  const metaCols: MetaColumn[] = metaIdx.map((c, m) => {
+    const v = metaVals[m]!;
+    return v instanceof Float64Array ? { name: names[c]!, kind: 'number', values: v } : { name: names[c]!, kind: 'string', values: v };
+  });
+  return { loaded: { rows, X, nan, rowsWithNaN, meta: metaCols }, plan_: pl };
+}
+
 /** Read a profile table. Bad input raises an InputError naming the file, column or row. */
 export async function readProfiles(path: string, opts?: ReadOptions & { precision?: 'float64' }): Promise<ReadResult>;
 export async function readProfiles(path: string, opts: ReadOptions): Promise<ReadResult<StoredMatrix>>;
@@ -422,8 +545,20 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   let plan_: Plan;
   let textBytes: number | undefined;
 
-  if (kind.format === 'parquet') {
-    ({ loaded, plan_ } = await withDuck(async (con) => {
+  const pqMeta = kind.format === 'parquet' ? readParquetMeta(path) : null;
+  const pqWhy = pqMeta ? parquetUnsupported(pqMeta) : null;
+  let own: { loaded: Loaded; plan_: Plan } | null = null;
+  if (pqMeta && pqWhy === null) {
+    try {
+      own = readParquetOwn(path, pqMeta, opts, reporter, label);
+    } catch (e) {
+      if (!(e instanceof ParquetUnsupported)) throw e;
+      reporter.info(`${basename(path)}: read through DuckDB (${e.message})`);
+    }
+  } else if (pqWhy) reporter.info(`${basename(path)}: read through DuckDB (${pqWhy})`);
+  if (own) ({ loaded, plan_ } = own);
+  else if (kind.format === 'parquet') {
+    ({ loaded, plan_ } = await withDuck(async (con, session) => {
       const source = `read_parquet(${lit(path)})`;
       const numbered = `read_parquet(${lit(path)}, file_row_number = true)`;
       let columns: Column[];
@@ -434,6 +569,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
         const c = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${source}`);
         count = Number(c.getRows()[0]![0]);
       } catch (e) {
+        if (isOutOfMemory(e)) throw outOfMemoryError(path, 'open this Parquet file', session.memory, duckScanBytes(PARQUET_COLUMN_GROUP, duckThreads()));
         throw new InputError(`${path}: not a readable Parquet file (${duckMessage(e)})`);
       }
       if (count === 0) throw new InputError(`${path}: no data rows (header only)`);
@@ -447,44 +583,46 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
         if (bad) throw nonNumeric(path, columns[i]!.name, bad.row, bad.value);
       }
       try {
-        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true, opts.precision, path);
+        // Rows are placed by their file row number, so the scan may deliver them in any order.
+        await con.run('SET preserve_insertion_order = false');
+        const nf = pl.roles.filter((r) => r === 'feature').length;
+        const loaded = await streamInto(con, numbered, pl, count, reporter, label, true, opts.precision, path, parquetGroup(nf, session.memory));
         if (loaded.rows !== count) throw new InputError(`${path}: read ${loaded.rows} of ${count} rows`);
         return { loaded, plan_: pl };
       } catch (e) {
         if (isInternal(e) || e instanceof InputError) throw e;
+        if (isOutOfMemory(e)) {
+          const nf = pl.roles.filter((r) => r === 'feature').length;
+          const group = parquetGroup(nf, session.memory) + pl.roles.length - nf;
+          throw outOfMemoryError(path, 'read this Parquet file', session.memory, duckScanBytes(group, duckThreads()));
+        }
         throw new InputError(`${path}: ${duckMessage(e)}`);
       }
-    }, { preserveOrder: false }));
+    }, { memoryLimit: opts.memoryLimit }));
   } else {
-    const scan = await scanText(path, kind.gzip);
-    textBytes = scan.bytes;
-    if (scan.bytes === 0 || scan.header.trim() === '') throw new InputError(`${path}: empty file`);
-    const delim = delimiterFor(kind, scan.header);
-    const names = splitLine(scan.header, delim);
-    checkDuplicateNames(path, names);
-    const roles = assignRoles(path, names, opts);
-    if (!roles.includes('feature')) plan(path, names.map((n) => ({ name: n, sql: n, type: 'VARCHAR' })), roles); // throws: no features
-    if (scan.lines <= 1) throw new InputError(`${path}: no data rows (header only)`);
-    // Every column type is given (features DOUBLE, the rest text), so DuckDB's sniffer never
-    // runs: it costs seconds on a wide file and types a column of "inf"/"nan" as DATE. Text in
-    // a feature column makes DuckDB stop at that line; metadata types are decided afterwards.
-    const columns: Column[] = names.map((n, i) => ({ name: n, sql: `c${i}`, type: roles[i] === 'feature' ? 'DOUBLE' : 'VARCHAR' }));
-    const source = csvSource(path, kind, delim, columns);
-    ({ loaded, plan_ } = await withDuck(async (con) => {
-      const pl = plan(path, columns, roles);
-      try {
-        return { loaded: await streamInto(con, source, pl, scan.lines - 1, reporter, label, false, opts.precision, path), plan_: pl };
-      } catch (e) {
-        if (isInternal(e) || e instanceof InputError) throw e;
-        const conv = parseConversion(e);
-        const ci = conv ? columns.findIndex((c) => c.sql === conv.column) : -1;
-        if (conv && ci >= 0 && roles[ci] === 'feature') throw nonNumeric(path, names[ci]!, conv.line - 1, conv.value);
-        const rag = await findRaggedRow(path, kind.gzip, delim);
-        if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);
-        throw new InputError(`${path}: ${duckMessage(e)}`);
-      }
-    }));
-    loaded.meta = loaded.meta.map(numericIfAllNumbers);
+    const t = await readDelimited(path, {
+      delimiter: (header) => delimiterFor(kind, header),
+      gzip: kind.gzip,
+      bytes,
+      precision: opts.precision ?? 'float64',
+      memory: memoryLimit(opts.memoryLimit),
+      reporter,
+      label,
+      roles: (names) => {
+        checkDuplicateNames(path, names);
+        const roles = assignRoles(path, names, opts);
+        // Features are DOUBLE, everything else text whose type is decided once read.
+        return plan(path, names.map((n, i) => ({ name: n, sql: n, type: roles[i] === 'feature' ? 'DOUBLE' : 'VARCHAR' })), roles).roles.map((r) => r === 'feature');
+      },
+    });
+    textBytes = t.textBytes;
+    const columns: Column[] = t.names.map((n, i) => ({ name: n, sql: n, type: t.isFeature[i] ? 'DOUBLE' : 'VARCHAR' }));
+    plan_ = { columns, roles: t.isFeature.map((f) => (f ? 'feature' : 'str')) };
+    const metaNames = t.names.filter((_, i) => !t.isFeature[i]);
+    loaded = {
+      rows: t.rows, X: t.X, nan: t.nan, rowsWithNaN: t.rowsWithNaN,
+      meta: metaNames.map((name, m) => numericIfAllNumbers({ name, kind: 'string', values: t.meta[m]! })),
+    };
   }
 
   if (loaded.rows === 0) throw new InputError(`${path}: no data rows (header only)`);
@@ -608,7 +746,7 @@ export async function readTable(path: string): Promise<Table> {
       `read_csv(${lit(path)}, header=true, delim=${lit(delim)}, quote='"', escape='"', strict_mode=true, ` +
       `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"})`;
   }
-  return withDuck(async (con) => {
+  return withDuckOn(path, 'read this table', names?.length ?? 0, async (con) => {
     try {
       const columns = await describe(con, source);
       if (names && columns.length !== names.length) throw new Error('column count mismatch');
@@ -633,7 +771,7 @@ export async function readTable(path: string): Promise<Table> {
       }
       return { source: path, columns: columns.map((c) => c.name), rows, values: new Map(columns.map((c, j) => [c.name, vals[j]!])) };
     } catch (e) {
-      if (e instanceof InputError) throw e;
+      if (e instanceof InputError || isOutOfMemory(e)) throw e;
       if (kind.format !== 'parquet') {
         const rag = await findRaggedRow(path, kind.gzip, delim);
         if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);

@@ -20,10 +20,10 @@
  * Metadata_pert_type (trt | control), then D features named Compartment_Measure_Channel_….
  *
  * Rows are generated and written in blocks: memory is O(block · D + compounds · L), never the
- * whole table. CSV/CSV.gz/TSV are streamed; Parquet goes through a streamed temporary CSV and
- * DuckDB's COPY.
+ * whole table (Parquet: one row group of ~64 MB at a time). CSV/CSV.gz/TSV are streamed; Parquet
+ * is written by parquet.ts.
  */
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
@@ -32,7 +32,7 @@ import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
-import { ident, lit, withDuck } from './duck.js';
+import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import { PARQUET_NAMES_KEY } from './write.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 
@@ -290,6 +290,38 @@ async function writeText(path: string, o: SyntheticOptions, pl: Plan, delim: str
   await finished(file);
 }
 
+/** Parquet: row groups of about 64 MB (parquet.ts), values rounded as the text is. */
+function writeParquetSynthetic(path: string, o: SyntheticOptions, pl: Plan, reporter: Reporter): void {
+  const D = o.features, digits = o.digits ?? 6;
+  const cols: WriterColumn[] = [...SYNTHETIC_META.map((m) => ({ name: m, kind: 'text' as const })), ...pl.names.map((f) => ({ name: f, kind: 'double' as const }))];
+  const w = new ParquetWriter(path, cols, [[PARQUET_NAMES_KEY, JSON.stringify(cols.map((c) => c.name))]]);
+  const G = rowGroupRows(cols.length);
+  const progress = reporter.progress('synthetic rows', o.rows);
+  try {
+    const buf = new Float64Array(Math.min(G, o.rows) * D);
+    const col = new Float64Array(Math.min(G, o.rows));
+    for (let r0 = 0; r0 < o.rows; r0 += G) {
+      const r1 = Math.min(o.rows, r0 + G), n = r1 - r0;
+      fillRows(pl, D, o.seed ?? 0, r0, r1, buf);
+      for (let t = 0; t < n * D; t++) buf[t] = Number(buf[t]!.toPrecision(digits));
+      const meta = metaColumns(pl, r0, r1);
+      w.writeRowGroup(n, (c) => {
+        if (c < SYNTHETIC_META.length) return meta[SYNTHETIC_META[c]!];
+        const j = c - SYNTHETIC_META.length;
+        for (let i = 0; i < n; i++) col[i] = buf[i * D + j]!;
+        return col.subarray(0, n);
+      });
+      progress.tick(r1);
+    }
+    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
+  } finally {
+    progress.done();
+  }
+}
+
 /** Write a synthetic table to CSV / CSV.gz / TSV(.gz) / Parquet (by extension), streamed and atomically. */
 export async function writeSynthetic(path: string, o: SyntheticOptions, reporter: Reporter = silentReporter): Promise<{ rows: number; features: number; compounds: number; controls: number }> {
   const pl = plan(o);
@@ -299,21 +331,7 @@ export async function writeSynthetic(path: string, o: SyntheticOptions, reporter
       await writeText(tmp, o, pl, kind.format === 'tsv' ? '\t' : ',', kind.gzip, reporter);
       return;
     }
-    const csv = `${tmp}.csv`;
-    try {
-      await writeText(csv, o, pl, ',', false, reporter);
-      const cols = [...SYNTHETIC_META.map((m) => [m, 'VARCHAR'] as const), ...pl.names.map((f) => [f, 'DOUBLE'] as const)];
-      const struct = `{${cols.map(([n, t]) => `${lit(n)}: ${lit(t)}`).join(', ')}}`;
-      const select = cols.map(([n]) => ident(n)).join(', ');
-      await withDuck(async (con) => {
-        await con.run(
-          `COPY (SELECT ${select} FROM read_csv(${lit(csv)}, header=true, delim=',', auto_detect=false, nullstr='', columns=${struct})) ` +
-            `TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(cols.map(([n]) => n)))}})`,
-        );
-      });
-    } finally {
-      rmSync(csv, { force: true });
-    }
+    writeParquetSynthetic(tmp, o, pl, reporter);
   });
   let controls = 0;
   for (let i = 0; i < o.rows; i++) if (pl.rowCompound[i]! < 0) controls++;

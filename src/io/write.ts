@@ -1,11 +1,12 @@
 /**
  * Writing Profiles as CSV, CSV.gz, TSV(.gz) or Parquet (chosen by extension): metadata columns
  * first, then features, as pycytominer writes them. Text is streamed row block by row block
- * (numbers in JS's shortest round-trip form, so a write → read cycle is exact); Parquet goes
- * through DuckDB's COPY from such a text file. Everything lands under a temporary name and is
+ * (numbers in JS's shortest round-trip form, so a write → read cycle is exact); Parquet is
+ * written by phenomap's own writer (parquet.ts: row groups of ~64 MB, one column at a time, so a
+ * 7,680 × 5,792 table takes seconds and no more memory than the table). Everything lands under a temporary name and is
  * renamed when complete (withAtomicPath): a failed write leaves no partial file.
  */
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
@@ -13,7 +14,8 @@ import { finished } from 'node:stream/promises';
 import type { Profiles } from './profiles.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
-import { ident, lit, withDuck } from './duck.js';
+import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
+import type { StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { interchangeFormat, writeInterchange } from './interchange.js';
 
@@ -34,7 +36,7 @@ export function formatNumber(v: number): string {
   return String(v);
 }
 
-async function writeText(path: string, p: Profiles, delim: string, gzip: boolean): Promise<void> {
+async function writeText(path: string, p: Profiles<StoredMatrix>, delim: string, gzip: boolean): Promise<void> {
   const file = createWriteStream(path);
   let out: Writable = file;
   if (gzip) {
@@ -88,26 +90,33 @@ async function writeText(path: string, p: Profiles, delim: string, gzip: boolean
  */
 export const PARQUET_NAMES_KEY = 'phenomap:columns';
 
-async function writeParquet(path: string, p: Profiles): Promise<void> {
-  const csv = `${path}.csv`;
+function writeParquet(path: string, p: Profiles<StoredMatrix>): void {
+  const cols: WriterColumn[] = [
+    ...p.meta.map((m) => ({ name: m.name, kind: m.kind === 'number' ? ('double' as const) : ('text' as const) })),
+    ...p.features.map((f) => ({ name: f, kind: 'double' as const })),
+  ];
+  const w = new ParquetWriter(path, cols, [[PARQUET_NAMES_KEY, JSON.stringify(cols.map((c) => c.name))]]);
   try {
-    await writeText(csv, p, ',', false);
-    const cols = [
-      ...p.meta.map((m) => [m.name, m.kind === 'number' ? 'DOUBLE' : 'VARCHAR'] as const),
-      ...p.features.map((f) => [f, 'DOUBLE'] as const),
-    ];
-    // Positional names in DuckDB (its identifiers are case-insensitive; LINCS has names that
-    // differ only by case), aliased back to the real names in the Parquet schema.
-    const struct = `{${cols.map(([, t], i) => `'c${i}': ${lit(t)}`).join(', ')}}`;
-    const src =
-      `read_csv(${lit(csv)}, header=true, delim=',', quote='"', escape='"', auto_detect=false, ` +
-      `nullstr='', columns=${struct})`;
-    const select = cols.map(([n], i) => `c${i} AS ${ident(n)}`).join(', ');
-    await withDuck(async (con) => {
-      await con.run(`COPY (SELECT ${select} FROM ${src}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(cols.map(([n]) => n)))}})`);
-    });
-  } finally {
-    rmSync(csv, { force: true });
+    const { rows, cols: d, data } = p.X;
+    const nm = p.meta.length;
+    const G = rowGroupRows(cols.length);
+    const col = new Float64Array(Math.min(G, Math.max(1, rows)));
+    for (let r0 = 0; r0 < rows; r0 += G) {
+      const n = Math.min(G, rows - r0);
+      w.writeRowGroup(n, (c) => {
+        if (c < nm) {
+          const m = p.meta[c]!;
+          return m.kind === 'number' ? m.values.subarray(r0, r0 + n) : m.values.slice(r0, r0 + n);
+        }
+        const j = c - nm;
+        for (let i = 0; i < n; i++) col[i] = data[(r0 + i) * d + j]!;
+        return col.subarray(0, n);
+      });
+    }
+    w.close();
+  } catch (e) {
+    w.abort();
+    throw e;
   }
 }
 
@@ -119,7 +128,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'tsv', 'parquet',
  * Write profiles as CSV, CSV.gz, TSV, TSV.gz, Parquet, GCT or h5ad: by `format` when given,
  * else by the file's extension.
  */
-export async function writeProfiles(path: string, profiles: Profiles, format?: OutputFormat): Promise<void> {
+export async function writeProfiles(path: string, profiles: Profiles<StoredMatrix>, format?: OutputFormat): Promise<void> {
   const ix = format === 'gct' || format === 'h5ad' ? format : format ? null : interchangeFormat(path);
   if (ix) {
     await writeInterchange(path, profiles, ix);
@@ -132,7 +141,7 @@ export async function writeProfiles(path: string, profiles: Profiles, format?: O
     names.add(n);
   }
   await withAtomicPath(path, async (tmp) => {
-    if (kind.format === 'parquet') await writeParquet(tmp, profiles);
+    if (kind.format === 'parquet') writeParquet(tmp, profiles);
     else await writeText(tmp, profiles, kind.format === 'tsv' ? '\t' : ',', kind.gzip);
   });
 }

@@ -153,7 +153,7 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
           warn(`PCA: ${k} components requested but only ${maxK} possible; using ${maxK}`);
           k = maxK;
         }
-        const pca = new PCA({ nComponents: k });
+        const pca = new PCA({ nComponents: k, solver: params.pcaSolver, seed: params.seed });
         const P = pca.fitTransform(Z);
         result.pcaExplained = pca.explainedVarianceRatio!.reduce((a, b) => a + b, 0);
         return P;

@@ -4,6 +4,7 @@
  * PCA 50; z-score over the labelled rows only, as the reference run did).
  */
 import type { ItmlBounds } from '../represent/itml.js';
+import type { PcaSolver } from '../represent/pca.js';
 import { UsageError } from '../util/errors.js';
 
 export type Representation = 'raw' | 'pca' | 'itml';
@@ -24,6 +25,8 @@ export interface RunParameters {
   normalizeOn: 'labelled' | 'all';
   /** PCA components (integer) or variance fraction. */
   pca: number;
+  /** PCA solver: 'auto' (randomized for large tables), 'full' (exact) or 'randomized'. */
+  pcaSolver: PcaSolver;
   itml: { numConstraints: number; maxIter: number; tol: number; gamma: number; bounds: ItmlBounds };
   ap: { damping: number; maxIter: number; convergenceIter: number; retry: boolean };
   clustering: ClusteringMethod;
@@ -61,6 +64,7 @@ export function presetParameters(preset: 'paper' | 'default', labelCol = 'Metada
     seed: 0,
     normalizeOn: 'all',
     pca: 50,
+    pcaSolver: 'auto',
     itml: { numConstraints: 20, maxIter: 1000, tol: 1e-3, gamma: 1, bounds: 'squared' },
     ap: { damping: 0.5, maxIter: 200, convergenceIter: 15, retry: true },
     clustering: 'auto',

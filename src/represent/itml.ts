@@ -8,13 +8,21 @@
  * divergence. Each projection is a rank-one update M ← M + β(Mv)(Mv)ᵀ: O(d²), never M·vvᵀ·M.
  * transform(X) = X·Lᵀ with M = LᵀL (L upper triangular: the transposed lower Cholesky factor).
  *
+ * Full width. Every update direction lies in the span of the m constraint difference vectors, so
+ * M = M0 + Wᵀ·C·W with an m × m matrix C (the low-rank form used when m ≤ d). Above
+ * ITML_DENSE_MAX_FEATURES features (the whole CellProfiler space: d = 5,792 makes M 268 MB and its
+ * Cholesky factor O(d³)) M is kept in that factored form: `transform` multiplies by the symmetric
+ * square root I + P·diag(√(1+λ) − 1)·Pᵀ (O(n·d·m), the same distances as X·Lᵀ), and `metric` /
+ * `components` are formed only when read. Up to that width, and always with a prior, the dense M
+ * and metric-learn's Cholesky transform are kept (the study's exact coordinates).
+ *
  * Bounds: `metric-learn` (compat) takes the 5th/95th percentiles of UNSQUARED Euclidean distances
  * among the rows in the pairs while the projections compare them with SQUARED Mahalanobis
  * distances — a unit mismatch kept only to reproduce the study; `squared` (default) uses squared
  * distances on both sides, as Davis et al.'s reference implementation does.
  */
 import {
-  type Matrix, type StoredMatrix, allocLike, zeros, identity, cholesky, NotPositiveDefiniteError, squaredDistances, takeRows,
+  type Matrix, type StoredMatrix, allocFeatures, zeros, identity, cholesky, choleskyBlocked, NotPositiveDefiniteError, squaredDistances, takeRows,
   percentileSorted, gemm, gemmNT, gemmTN, symmetricEigen, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -44,8 +52,16 @@ export interface ItmlOptions {
   seed?: number;
   /** Update form: 'auto' (default), 'lowrank' (O(m²) per projection) or 'dense' (O(d²)). */
   algorithm?: 'auto' | 'lowrank' | 'dense';
+  /**
+   * How M is held after a low-rank fit: 'auto' (default: factored above ITML_DENSE_MAX_FEATURES
+   * features), 'dense' (d × d, transform = X·Lᵀ as metric-learn) or 'factored' (see the header).
+   */
+  metricForm?: 'auto' | 'dense' | 'factored';
   reporter?: Reporter;
 }
+
+/** Widest table for which 'auto' forms the dense d × d metric and its Cholesky factor. */
+export const ITML_DENSE_MAX_FEATURES = 2000;
 
 export class Itml {
   readonly numConstraints: number;
@@ -57,12 +73,14 @@ export class Itml {
   readonly seed: number;
   /** 'auto' picks the O(m²)-per-projection low-rank form when constraints ≤ features. */
   readonly algorithm: 'auto' | 'lowrank' | 'dense';
+  readonly metricForm: 'auto' | 'dense' | 'factored';
   private readonly reporter: Reporter;
-
-  /** Learned Mahalanobis matrix M (d × d). */
-  metric?: Matrix;
-  /** L (upper triangular), M = LᵀL. */
-  components?: Matrix;
+  private denseMetric?: Matrix;
+  private cholComponents?: Matrix;
+  /** Features of the fitted metric. */
+  private dim = 0;
+  /** The symmetric square root's factors (factored form), computed on first use. */
+  private sqrtFactors?: { P: Matrix; s: Float64Array };
   constraints: PairConstraint[] = [];
   bounds: [number, number] = [NaN, NaN];
   /** Number of full sweeps over the constraints. */
@@ -88,9 +106,32 @@ export class Itml {
     this.prior = opts.prior;
     this.seed = opts.seed ?? 0;
     this.algorithm = opts.algorithm ?? 'auto';
+    this.metricForm = opts.metricForm ?? 'auto';
     this.reporter = opts.reporter ?? silentReporter;
     if (!(this.gamma > 0)) throw new InputError(`ITML: gamma must be > 0, got ${this.gamma}`);
     if (!(this.tol > 0)) throw new InputError(`ITML: tol must be > 0, got ${this.tol}`);
+  }
+
+  /** Whether M is held factored (M = I + Wᵀ·C·W, see the file header). */
+  get factored(): boolean {
+    return this.denseMetric === undefined && this.lowRankFactors !== undefined;
+  }
+
+  /** Learned Mahalanobis matrix M (d × d); formed on first read when held factored. */
+  get metric(): Matrix | undefined {
+    if (!this.denseMetric && this.lowRankFactors) {
+      const { W, C } = this.lowRankFactors;
+      const M = identity(this.dim);
+      addLowRank(M.data, this.dim, W, C.data, W.rows);
+      return M;
+    }
+    return this.denseMetric;
+  }
+
+  /** L (upper triangular), M = LᵀL (metric-learn's components_); formed on first read when held factored. */
+  get components(): Matrix | undefined {
+    if (!this.cholComponents && this.lowRankFactors) this.cholComponents = componentsFromMetric(this.metric!, this.warnings);
+    return this.cholComponents;
   }
 
   /**
@@ -118,8 +159,11 @@ export class Itml {
     }
     this.constraints = [...pos, ...neg];
     this.bounds = this.computeBounds(X, this.constraints);
-    const M = this.prior ? checkPrior(this.prior, d) : identity(d);
-    const m = M.data;
+    this.denseMetric = undefined;
+    this.cholComponents = undefined;
+    this.lowRankFactors = undefined;
+    this.sqrtFactors = undefined;
+    this.dim = d;
     const nPos = pos.length, nC = this.constraints.length;
     // Difference vectors, one row each.
     const V = zeros(nC, d);
@@ -138,16 +182,19 @@ export class Itml {
     // needs only O(m²) work: Mv_c = W·w with w = e_c + C·K_c, p = (K·w)_c, C ← C + β·w·wᵀ.
     // When m > d the dense O(d²) rank-one update of M is cheaper and is used instead.
     const lowRank = this.algorithm === 'lowrank' || (this.algorithm === 'auto' && nC <= d);
+    const factored = lowRank && !this.prior && (this.metricForm === 'factored' || (this.metricForm === 'auto' && d > ITML_DENSE_MAX_FEATURES));
+    // The dense M exists from the start for the dense update, at the end for a dense low-rank fit.
+    const M = factored ? undefined : this.prior ? checkPrior(this.prior, d) : lowRank ? undefined : identity(d);
     const v = V.data;
     let W: Matrix | undefined, K: Matrix | undefined, C: Float64Array | undefined;
     let Mv = new Float64Array(lowRank ? nC : d);
     let MvNext = new Float64Array(lowRank ? nC : d);
     if (lowRank) {
-      W = this.prior ? gemmNT(V, M) : { rows: nC, cols: d, data: V.data.slice() }; // rows are (M0·v_c)ᵀ
+      W = this.prior ? gemmNT(V, M!) : { rows: nC, cols: d, data: V.data.slice() }; // rows are (M0·v_c)ᵀ
       K = gemmNT(V, W); // m × m, K[c, c'] = v_cᵀ·M0·v_c'
       C = new Float64Array(nC * nC);
     } else {
-      updatePass(m, d, Mv, 0, null, 0, v, 0);
+      updatePass(M!.data, d, Mv, 0, null, 0, v, 0);
     }
     const w = new Float64Array(nC);
     const progress = this.reporter.progress('ITML sweeps', this.maxIter);
@@ -197,7 +244,7 @@ export class Itml {
         } else {
           // One fused pass: update row i of M and, while it is in cache, multiply it by the next
           // constraint's vector — M is read once per projection instead of twice.
-          updatePass(m, d, MvNext, beta, Mv, beta === 0 ? 0 : 1, v, ((c + 1) % nC) * d);
+          updatePass(M!.data, d, MvNext, beta, Mv, beta === 0 ? 0 : 1, v, ((c + 1) % nC) * d);
           const t = Mv;
           Mv = MvNext;
           MvNext = t;
@@ -223,28 +270,38 @@ export class Itml {
     }
     this.nSweeps = Math.min(sweep + 1, this.maxIter);
     progress.done();
-    if (lowRank) addLowRank(m, d, W!, C!, nC);
-    this.lowRankFactors = lowRank && !this.prior ? { W: W!, C: { rows: nC, cols: nC, data: C! } } : undefined;
     if (!this.converged) {
       this.warnings.push(`ITML did not converge in ${this.maxIter} sweeps (last criterion ${this.convTrace.at(-1)?.toExponential(3)} ≥ tol ${this.tol})`);
     }
-    for (let i = 0; i < m.length; i++) {
-      if (!Number.isFinite(m[i]!)) throw new InputError('ITML numerical breakdown: the learned metric has non-finite entries');
-    }
     this.lambda = lambda;
-    this.metric = M;
-    this.components = componentsFromMetric(M, this.warnings);
+    this.lowRankFactors = lowRank && !this.prior ? { W: W!, C: { rows: nC, cols: nC, data: C! } } : undefined;
+    if (factored) {
+      for (let i = 0; i < C!.length; i++) {
+        if (!Number.isFinite(C![i]!)) throw new InputError('ITML numerical breakdown: the learned metric has non-finite entries');
+      }
+    } else {
+      let Md = M;
+      if (lowRank) {
+        Md = Md ?? identity(d);
+        addLowRank(Md.data, d, W!, C!, nC);
+      }
+      const m = Md!.data;
+      for (let i = 0; i < m.length; i++) {
+        if (!Number.isFinite(m[i]!)) throw new InputError('ITML numerical breakdown: the learned metric has non-finite entries');
+      }
+      this.denseMetric = Md;
+      this.cholComponents = componentsFromMetric(Md!, this.warnings);
+    }
     for (const w of this.warnings) this.reporter.warn(w);
     return this;
   }
 
   /** X·Lᵀ: Euclidean distances of the result are the learned Mahalanobis distances. */
   transform(X: StoredMatrix): Matrix {
-    if (!this.components) throw new Error('Itml.transform called before fit');
-    if (X.cols !== this.components.cols) {
-      throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${this.components.cols}`);
-    }
-    return gemmNT(X, this.components);
+    if (!this.cholComponents && !this.lowRankFactors) throw new Error('Itml.transform called before fit');
+    if (X.cols !== this.dim) throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${this.dim}`);
+    if (this.factored) return this.sqrtTransform(X, 'float64') as Matrix;
+    return gemmNT(X, this.components!);
   }
 
   /**
@@ -257,17 +314,21 @@ export class Itml {
    * no n × d float64 temporary exists beside it.
    */
   transformLowRank<M extends StoredMatrix>(X: M): M {
-    if (!this.components) throw new Error('Itml.transformLowRank called before fit');
+    if (!this.cholComponents && !this.lowRankFactors) throw new Error('Itml.transformLowRank called before fit');
     if (!this.lowRankFactors) return this.transform(X) as StoredMatrix as M;
-    const d = this.components.cols;
-    if (X.cols !== d) throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${d}`);
-    const { W, C } = this.lowRankFactors;
+    if (X.cols !== this.dim) throw new InputError(`ITML.transform: data has ${X.cols} features, the metric was learned on ${this.dim}`);
+    return this.sqrtTransform(X, X.data instanceof Float32Array ? 'float32' : 'float64') as StoredMatrix as M;
+  }
+
+  /** P (d × r) and s with M^{1/2} = I + P·diag(s)·Pᵀ, from the factors (see transformLowRank). */
+  private squareRoot(): { P: Matrix; s: Float64Array } {
+    if (this.sqrtFactors) return this.sqrtFactors;
+    const { W, C } = this.lowRankFactors!;
     const m = W.rows;
     const g = symmetricEigen(gemmNT(W, W)); // W·Wᵀ = V·Σ²·Vᵀ
     const tol = Math.max(g.values[0]!, 0) * 1e-12 * m;
     let r = 0;
     while (r < m && g.values[r]! > tol) r++;
-    if (r === 0) return { rows: X.rows, cols: d, data: X.data.slice() } as StoredMatrix as M;
     // Vr·Σ⁻¹ (m × r) and Q = Wᵀ·Vr·Σ⁻¹ (d × r)
     const VS = zeros(m, r), SV = zeros(m, r);
     for (let a = 0; a < m; a++) {
@@ -285,12 +346,24 @@ export class Itml {
     const s = new Float64Array(r);
     for (let k = 0; k < r; k++) {
       const lam = 1 + e.values[k]!;
-      if (!(lam > 0)) throw new InputError('ITML: the learned metric is not positive definite; use transform()');
+      if (!(lam > 0)) throw new InputError('ITML: the learned metric is not positive definite; use transform() with metricForm "dense"');
       s[k] = Math.sqrt(lam) - 1;
     }
-    // out = X + (X·P·diag(s))·Pᵀ, a block of rows at a time.
+    this.sqrtFactors = { P, s };
+    return this.sqrtFactors;
+  }
+
+  /**
+   * X·M^{1/2} = X + (X·P·diag(s))·Pᵀ, a block of rows at a time, into storage of the given
+   * precision (so no n × d float64 temporary exists beside a float32 result).
+   */
+  private sqrtTransform(X: StoredMatrix, precision: 'float32' | 'float64'): StoredMatrix {
+    const d = this.dim;
+    const { P, s } = this.squareRoot();
+    const r = s.length;
     const n = X.rows, x = X.data;
-    const o = allocLike(x, n * d);
+    if (r === 0) return { rows: n, cols: d, data: precision === 'float32' ? Float32Array.from(x) : Float64Array.from(x) };
+    const o = allocFeatures(precision, n * d);
     const rowsPer = Math.max(1, Math.min(n, 2048));
     const XPb = zeros(rowsPer, r), Yb = zeros(rowsPer, d);
     for (let i0 = 0; i0 < n; i0 += rowsPer) {
@@ -304,7 +377,7 @@ export class Itml {
       const base = i0 * d, y = Y.data;
       for (let t = 0; t < bn * d; t++) o[base + t] = x[base + t]! + y[t]!;
     }
-    return { rows: n, cols: d, data: o } as StoredMatrix as M;
+    return { rows: n, cols: d, data: o };
   }
 
   private computeBounds(X: StoredMatrix, constraints: PairConstraint[]): [number, number] {
@@ -426,7 +499,8 @@ function checkPrior(P: Matrix, d: number): Matrix {
  */
 export function componentsFromMetric(M: Matrix, warnings: string[] = []): Matrix {
   try {
-    return transpose(cholesky(M));
+    // Blocked above 512 features (the same factor to rounding; unblocked, bit for bit, below).
+    return transpose(choleskyBlocked(M));
   } catch (e) {
     if (!(e instanceof NotPositiveDefiniteError)) throw e;
     warnings.push('ITML: learned metric is only positive semi-definite; components taken from its eigendecomposition');

@@ -6,12 +6,23 @@
  * fit(X, labels): pooled within-class scatter Sw = Σ_i (x_i − μ_{c(i)})(x_i − μ_{c(i)})ᵀ / (n − K),
  * shrunk towards a scaled identity, Sw_s = (1 − α)·Sw + α·(tr Sw / d)·I, with α given or chosen by
  * Ledoit–Wolf on the within-class residuals (computed on residuals scaled to unit variance and
- * scaled back, as sklearn's `_cov(X, 'auto')`). Whitening W = Sw_s^(−1/2) (symmetric
- * eigendecomposition) makes within-class variation isotropic, so Euclidean/cosine geometry after
+ * scaled back, as sklearn's `_cov(X, 'auto')`). Whitening W = Sw_s^(−1/2) (the symmetric inverse
+ * square root) makes within-class variation isotropic, so Euclidean/cosine geometry after
  * `transform` discounts the directions in which replicates and same-class compounds vary.
- * With `nComponents` = k the whitened space is further projected on the k leading eigenvectors
- * of the whitened between-class scatter (k ≤ K − 1): classical LDA's discriminant directions,
- * scaled so the within-class covariance is the identity (sklearn's `scalings_` up to sign/order).
+ * With `nComponents` = k the data are instead projected on the k leading discriminant directions
+ * (k ≤ K − 1): the generalized eigenvectors of Sb·v = λ·Sw_s·v (Sb the between-class scatter of
+ * the class means, weighted by class size), scaled so that vᵀ·Sw_s·v = 1 — sklearn's `scalings_`,
+ * each sign fixed so that its largest entry is positive.
+ *
+ * Two forms with the same results (tests: to 1e-8 on BBBC021 and the LINCS plate):
+ * - direct: the d × d matrix Sw_s, O(d³) — its eigendecomposition for the whitening (and for a
+ *   projection whose eigenvalues might be floored), otherwise a Cholesky solve;
+ * - span (when the n labelled rows are fewer than the d features): Sw is zero outside the span of
+ *   the n within-class residuals, so Sw_s = α·μ·I there and everything reduces to n × n matrices,
+ *   O(n²·d). The projection solves Sw_s·Z = Bᵀ by the Woodbury identity
+ *   Sw_s⁻¹ = (αμ)⁻¹·(I − Rᵀ·(c·I + R·Rᵀ)⁻¹·R), c = αμ(n − K)/(1 − α) (one n × n Cholesky), then
+ *   takes the K × K eigenproblem B·Sw_s⁻¹·Bᵀ; the whitening takes the eigendecomposition of R·Rᵀ.
+ * 'auto' picks the span form when n < d.
  *
  * Differences from sklearn, on purpose: the within-class scatter is pooled before shrinkage
  * (sklearn shrinks each class covariance and weights them by priors); without `nComponents` the
@@ -20,9 +31,13 @@
  * the uniform learner interface and unused).
  */
 import {
-  type Matrix, zeros, crossprod, symmetricEigen, gemm, gemmTN,
+  type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, symmetricEigen, gemm, gemmNT, gemmTN, choleskyBlocked, choleskySolveBlocked, centeredProduct,
+  NotPositiveDefiniteError, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
+
+export type LdaSolver = 'auto' | 'direct' | 'span';
+export const LDA_SOLVERS: readonly LdaSolver[] = ['auto', 'direct', 'span'];
 
 export interface LdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -33,7 +48,19 @@ export interface LdaOptions {
   center?: boolean;
   /** Eigenvalues of Sw_s below this fraction of the largest are floored to it. Default 1e-10. */
   eigenFloor?: number;
+  /** 'auto' (default: span when labelled rows < features), 'direct' (d × d) or 'span' (n × n). */
+  solver?: LdaSolver;
   seed?: number;
+}
+
+/**
+ * Sw_s^(−1/2) in the span form: outside·I + Qᵀ·diag(scale − outside)·Q, Q (r × d) orthonormal
+ * rows spanning the residuals.
+ */
+export interface SpanWhitening {
+  readonly Q: Matrix;
+  readonly scale: Float64Array;
+  readonly outside: number;
 }
 
 export class Lda {
@@ -41,27 +68,37 @@ export class Lda {
   readonly nComponentsRequested?: number;
   readonly center: boolean;
   readonly eigenFloor: number;
+  readonly solverRequested: LdaSolver;
   /** Training mean (of the labelled rows). */
   mean?: Float64Array;
-  /** d × k projection; transform(X) = (X − mean)·scalings. */
+  /**
+   * transform(X) = (X − mean)·scalings: d × k with nComponents, else the d × d whitening (direct
+   * form only; the span form keeps `whitening`).
+   */
   scalings?: Matrix;
+  /** The span form's whitening factors (no nComponents). */
+  whitening?: SpanWhitening;
   classes: string[] = [];
   /** The α actually used. */
   shrinkage = NaN;
   /** Between-class eigenvalues of the kept directions (when nComponents is set). */
   explainedVariance?: Float64Array;
+  /** The form the last fit used. */
+  solver?: 'direct' | 'span';
 
   constructor(opts: LdaOptions = {}) {
     this.shrinkageOpt = opts.shrinkage ?? 'auto';
     this.nComponentsRequested = opts.nComponents;
     this.center = opts.center ?? true;
     this.eigenFloor = opts.eigenFloor ?? 1e-10;
+    this.solverRequested = opts.solver ?? 'auto';
     if (typeof this.shrinkageOpt === 'number' && !(this.shrinkageOpt >= 0 && this.shrinkageOpt <= 1)) {
       throw new InputError(`LDA: shrinkage must be in [0, 1] or 'auto', got ${this.shrinkageOpt}`);
     }
+    if (!LDA_SOLVERS.includes(this.solverRequested)) throw new InputError(`LDA: solver must be one of ${LDA_SOLVERS.join(', ')}, got "${this.solverRequested}"`);
   }
 
-  fit(X: Matrix, labels: readonly (string | null)[]): this {
+  fit(X: StoredMatrix, labels: readonly (string | null)[]): this {
     if (labels.length !== X.rows) throw new InputError(`LDA: ${labels.length} labels for ${X.rows} rows`);
     const d = X.cols, x = X.data;
     const classIndex = new Map<string, number>();
@@ -76,6 +113,10 @@ export class Lda {
     const K = classIndex.size, n = rows.length;
     if (K < 2) throw new InputError(`LDA needs at least 2 classes, got ${K}`);
     if (n <= K) throw new InputError(`LDA needs more labelled rows (${n}) than classes (${K})`);
+    const k = this.nComponentsRequested;
+    if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= K - 1)) {
+      throw new InputError(`LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
+    }
     for (let r = 0; r < n; r++) {
       const o = rows[r]! * d;
       for (let j = 0; j < d; j++) if (!Number.isFinite(x[o + j]!)) throw new InputError(`LDA: non-finite value at row ${rows[r]! + 1}, column ${j + 1}`);
@@ -97,64 +138,200 @@ export class Lda {
     // Within-class residuals.
     const R = zeros(n, d);
     const rd = R.data;
+    let ss = 0;
     for (let r = 0; r < n; r++) {
       const o = rows[r]! * d, mo = cls[r]! * d, ro = r * d;
-      for (let j = 0; j < d; j++) rd[ro + j] = x[o + j]! - means[mo + j]!;
+      for (let j = 0; j < d; j++) {
+        const v = x[o + j]! - means[mo + j]!;
+        rd[ro + j] = v;
+        ss += v * v;
+      }
     }
-    const Sw = crossprod(R);
-    const sw = Sw.data;
     const dof = n - K;
-    for (let i = 0; i < sw.length; i++) sw[i] /= dof;
     const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R) : this.shrinkageOpt;
     this.shrinkage = alpha;
-    let tr = 0;
-    for (let j = 0; j < d; j++) tr += sw[j * d + j]!;
-    const mu = tr / d;
-    for (let i = 0; i < sw.length; i++) sw[i] *= 1 - alpha;
-    for (let j = 0; j < d; j++) sw[j * d + j] += alpha * mu;
+    const mu = ss / dof / d;
+    // Class-mean offsets weighted by √(n_c / n): Sb = Bᵀ·B.
+    const B = zeros(K, d);
+    for (let c = 0; c < K; c++) {
+      const f = Math.sqrt(counts[c]! / n);
+      for (let j = 0; j < d; j++) B.data[c * d + j] = f * (means[c * d + j]! - mean[j]!);
+    }
+    const span = this.solverRequested === 'span' || (this.solverRequested === 'auto' && n < d);
+    this.solver = span ? 'span' : 'direct';
+    this.scalings = undefined;
+    this.whitening = undefined;
+    this.explainedVariance = undefined;
+    if (!span) this.fitDirect(R, B, alpha, mu, dof, k);
+    else this.fitSpan(R, B, alpha, mu, dof, k);
+    this.mean = mean;
+    return this;
+  }
+
+  /** Eigendecomposition of the d × d Sw_s. */
+  private fitDirect(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined): void {
+    const d = R.cols;
+    const Sw = crossprod(R);
+    const sw = Sw.data;
+    for (let i = 0; i < sw.length; i++) sw[i] = (sw[i]! / dof) * (1 - alpha);
+    let trace = 0;
+    for (let j = 0; j < d; j++) {
+      sw[j * d + j] += alpha * mu;
+      trace += sw[j * d + j]!;
+    }
+    const b = alpha * mu;
+    if (k !== undefined && b > 0 && b >= this.eigenFloor * trace) {
+      // No eigenvalue can fall under the floor (all are ≥ α·μ, the largest ≤ the trace): the
+      // projection needs only Sw_s⁻¹·Bᵀ, from a Cholesky factor (d³/3) instead of the d × d
+      // eigendecomposition.
+      let L: Matrix;
+      try {
+        L = choleskyBlocked(Sw);
+      } catch (e) {
+        if (e instanceof NotPositiveDefiniteError) throw new InputError(`LDA: the shrunk within-class scatter is not positive definite (${e.message})`);
+        throw e;
+      }
+      this.project(B, transpose(choleskySolveBlocked(L, transpose(B))), k);
+      return;
+    }
     const { values, vectors } = symmetricEigen(Sw);
     const floor = Math.max(values[0]! * this.eigenFloor, Number.MIN_VALUE);
-    // W = V·Λ^(−1/2): columns scaled.
+    // V·Λ^(−1/2): whitened coordinates in the eigenbasis.
     const W = zeros(d, d);
     const v = vectors.data, w = W.data;
     for (let c = 0; c < d; c++) {
       const s = 1 / Math.sqrt(Math.max(values[c]!, floor));
       for (let j = 0; j < d; j++) w[j * d + c] = v[j * d + c]! * s;
     }
-    let scalings = W;
-    const k = this.nComponentsRequested;
-    if (k !== undefined) {
-      if (!(Number.isInteger(k) && k >= 1 && k <= K - 1)) throw new InputError(`LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
-      // Whitened class-mean offsets, weighted by √(n_c / n): Sb_w = Bᵀ·B.
-      const B = zeros(K, d);
-      for (let c = 0; c < K; c++) {
-        const f = Math.sqrt(counts[c]! / n);
-        for (let j = 0; j < d; j++) B.data[c * d + j] = f * (means[c * d + j]! - mean[j]!);
-      }
-      const Bw = gemm(B, W); // K × d
-      const Sb = gemmTN(Bw, Bw);
-      const eb = symmetricEigen(Sb, { k });
-      scalings = gemm(W, eb.vectors); // d × k
-      this.explainedVariance = eb.values.slice(0, k);
+    if (k === undefined) {
+      // The symmetric Sw_s^(−1/2) = V·Λ^(−1/2)·Vᵀ: no dependence on the eigenbasis chosen within
+      // a repeated eigenvalue (α·μ is one whenever n < d).
+      this.scalings = gemmNT(W, vectors);
+      return;
     }
-    this.mean = mean;
-    this.scalings = scalings;
-    return this;
+    const Bw = gemm(B, W); // K × d
+    const eb = symmetricEigen(gemmTN(Bw, Bw), { k });
+    this.scalings = flipColumns(gemm(W, eb.vectors)); // d × k
+    this.explainedVariance = eb.values.slice(0, k);
   }
 
-  transform(X: Matrix): Matrix {
-    if (!this.scalings || !this.mean) throw new Error('Lda.transform called before fit');
+  /** The n × n form (see the file header). */
+  private fitSpan(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined): void {
+    const n = R.rows, d = R.cols, K = B.rows;
+    const a = (1 - alpha) / dof; // Sw_s = a·RᵀR + b·I
+    const b = alpha * mu;
+    const G = tcrossprod(R); // n × n
+    let trG = 0;
+    for (let i = 0; i < n; i++) trG += G.data[i * n + i]!;
+    // The direct form floors Sw_s's eigenvalues at eigenFloor·λ_max; λ_max ≤ a·tr(RRᵀ) + b, so when
+    // b clears that bound no eigenvalue is floored and the Woodbury solve is exact.
+    if (k !== undefined && b > 0 && b >= this.eigenFloor * (a * trG + b)) {
+      let Zt: Matrix; // Sw_s⁻¹·Bᵀ, as rows (K × d)
+      if (a === 0) {
+        Zt = zeros(K, d);
+        for (let t = 0; t < K * d; t++) Zt.data[t] = B.data[t]! / b;
+      } else {
+        const c = b / a;
+        for (let i = 0; i < n; i++) G.data[i * n + i] += c;
+        let L: Matrix;
+        try {
+          L = choleskyBlocked(G);
+        } catch (e) {
+          if (e instanceof NotPositiveDefiniteError) throw new InputError(`LDA: the shrunk within-class scatter is not positive definite (${e.message})`);
+          throw e;
+        }
+        const S = choleskySolveBlocked(L, gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
+        const RtS = gemmTN(S, R); // K × d = Sᵀ·R
+        Zt = zeros(K, d);
+        for (let t = 0; t < K * d; t++) Zt.data[t] = (B.data[t]! - RtS.data[t]!) / b;
+      }
+      this.project(B, Zt, k);
+      return;
+    }
+    // Eigendecomposition of R·Rᵀ = U·Λ·Uᵀ: Q = Λ^(−1/2)·Uᵀ·R spans the residuals, where Sw_s has
+    // eigenvalues a·λ + b; elsewhere b.
+    const e = symmetricEigen(G);
+    const tol = Math.max(e.values[0]!, 0) * 1e-12 * n;
+    let r = 0;
+    while (r < n && e.values[r]! > tol) r++;
+    const Ur = zeros(n, r);
+    for (let i = 0; i < n; i++) for (let c = 0; c < r; c++) Ur.data[i * r + c] = e.vectors.data[i * n + c]!;
+    const Q = gemmTN(Ur, R); // r × d
+    for (let c = 0; c < r; c++) {
+      const inv = 1 / Math.sqrt(e.values[c]!);
+      for (let j = 0; j < d; j++) Q.data[c * d + j] *= inv;
+    }
+    const top = Math.max(r > 0 ? a * e.values[0]! + b : b, b);
+    const floor = Math.max(top * this.eigenFloor, Number.MIN_VALUE);
+    const scale = new Float64Array(r);
+    for (let c = 0; c < r; c++) scale[c] = 1 / Math.sqrt(Math.max(a * e.values[c]! + b, floor));
+    const outside = r < d ? 1 / Math.sqrt(Math.max(b, floor)) : 0;
+    if (k === undefined) {
+      this.whitening = { Q, scale, outside };
+      return;
+    }
+    // Sw_s⁻¹·Bᵀ as rows: outside²·B + (B·Qᵀ)·diag(scale² − outside²)·Q.
+    const BQ = gemmNT(B, Q); // K × r
+    for (let t = 0; t < K; t++) for (let c = 0; c < r; c++) BQ.data[t * r + c] *= scale[c]! * scale[c]! - outside * outside;
+    const Zt = gemm(BQ, Q);
+    for (let t = 0; t < K * d; t++) Zt.data[t] += outside * outside * B.data[t]!;
+    this.project(B, Zt, k);
+  }
+
+  /**
+   * Discriminant directions from Z = Sw_s⁻¹·Bᵀ (given as rows Zt): eigenpairs (λ, y) of the K × K
+   * B·Sw_s⁻¹·Bᵀ give v = Z·y/√λ, for which vᵀ·Sw_s·v = 1.
+   */
+  private project(B: Matrix, Zt: Matrix, k: number): void {
+    const K = B.rows, d = B.cols;
+    const M = gemmNT(B, Zt);
+    for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) M.data[i * K + j] = M.data[j * K + i] = 0.5 * (M.data[i * K + j]! + M.data[j * K + i]!);
+    const eb = symmetricEigen(M, { k });
+    const V = gemmTN(Zt, eb.vectors); // d × k
+    for (let c = 0; c < k; c++) {
+      const inv = eb.values[c]! > 0 ? 1 / Math.sqrt(eb.values[c]!) : 0;
+      for (let j = 0; j < d; j++) V.data[j * k + c] *= inv;
+    }
+    this.scalings = flipColumns(V);
+    this.explainedVariance = eb.values.slice(0, k);
+  }
+
+  transform(X: StoredMatrix): Matrix {
+    if ((!this.scalings && !this.whitening) || !this.mean) throw new Error('Lda.transform called before fit');
     const d = this.mean.length;
     if (X.cols !== d) throw new InputError(`LDA.transform: data has ${X.cols} features, the model was fitted on ${d}`);
-    if (!this.center) return gemm(X, this.scalings);
-    const Xc = zeros(X.rows, d);
-    const x = X.data, o = Xc.data, m = this.mean;
+    const mean = this.center ? this.mean : new Float64Array(d);
+    // Centred row blocks on the fly (linalg/centered.ts): no n × d copy of X.
+    if (this.scalings) return centeredProduct(X, mean, this.scalings);
+    const { Q, scale, outside } = this.whitening!;
+    const r = Q.rows;
+    const T = centeredProduct(X, mean, transpose(Q)); // N × r
+    for (let i = 0; i < X.rows; i++) for (let c = 0; c < r; c++) T.data[i * r + c] *= scale[c]! - outside;
+    const Y = gemm(T, Q);
+    const x = X.data, y = Y.data;
     for (let i = 0; i < X.rows; i++) {
-      const r = i * d;
-      for (let j = 0; j < d; j++) o[r + j] = x[r + j]! - m[j]!;
+      const o = i * d;
+      for (let j = 0; j < d; j++) y[o + j] += outside * (x[o + j]! - mean[j]!);
     }
-    return gemm(Xc, this.scalings);
+    return Y;
   }
+}
+
+/** Each column's sign fixed so that its largest-magnitude entry is positive (svd_flip's rule). */
+function flipColumns(V: Matrix): Matrix {
+  const { rows, cols, data } = V;
+  for (let c = 0; c < cols; c++) {
+    let best = -1, bi = 0;
+    for (let i = 0; i < rows; i++) {
+      const a = Math.abs(data[i * cols + c]!);
+      if (a > best) {
+        best = a;
+        bi = i;
+      }
+    }
+    if (data[bi * cols + c]! < 0) for (let i = 0; i < rows; i++) data[i * cols + c] = -data[i * cols + c]!;
+  }
+  return V;
 }
 
 /**
@@ -203,7 +380,8 @@ export function ledoitWolfShrinkage(X: Matrix): number {
   let traceSum = 0;
   for (let j = 0; j < d; j++) traceSum += traceCols[j]! / n;
   const mu = traceSum / d;
-  const G = crossprod(X);
+  // ‖XᵀX‖²_F = ‖X·Xᵀ‖²_F (both are Σ of squared inner products): the smaller Gram matrix.
+  const G = n < d ? tcrossprod(X) : crossprod(X);
   let delta_ = 0;
   for (let i = 0; i < G.data.length; i++) delta_ += G.data[i]! * G.data[i]!;
   delta_ /= n * n;

@@ -1,22 +1,50 @@
 /**
- * Principal component analysis, scikit-learn semantics (PCA with svd_solver='full'):
- * centre by the column means, thin SVD, signs fixed by svd_flip's U-based rule (the entry of
- * largest |U| in each component is positive), coordinates = U·S, explained variance S²/(n−1).
- * `nComponents` may be an integer or a variance fraction in (0, 1): the smallest k whose
- * cumulative explained-variance ratio exceeds the fraction (sklearn's searchsorted 'right' + 1).
+ * Principal component analysis, scikit-learn semantics (PCA, scikit-learn 1.2): centre by the
+ * column means, SVD, signs fixed by svd_flip's U-based rule (the entry of largest |U| in each
+ * component is positive), coordinates = U·S, explained variance S²/(n−1). `nComponents` may be an
+ * integer or a variance fraction in (0, 1): the smallest k whose cumulative explained-variance
+ * ratio exceeds the fraction (sklearn's searchsorted 'right' + 1).
+ *
+ * Solvers. 'full' is exact (svd_solver='full': the thin SVD through the eigendecomposition of the
+ * smaller Gram matrix, linalg/svd.ts). 'randomized' is the seeded randomized block Krylov method
+ * of linalg/truncated.ts (Halko et al. 2011; Musco & Musco 2015), whose cost grows as n·d·k
+ * instead of min(n, d)²·max(n, d). 'auto' chooses as sklearn's svd_solver='auto' does —
+ * randomized for an integer k < 0.8·min(n, d), exact otherwise — except where phenomap's exact
+ * solver is cheap: it works on the min(n, d)² Gram matrix, which below min(n, d) = 1,000 costs
+ * less than the randomized products, so small or narrow tables (the LINCS plate, BBBC021, a
+ * 384 × 5,792 plate) stay exact.
  */
 import {
-  type Matrix, type StoredMatrix, zeros, columnMeans, thinSvdCentered, gemmNT, centeredProduct, transpose,
+  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, centeredProduct, transpose, truncatedSvdCentered,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
+
+export type PcaSolver = 'auto' | 'full' | 'randomized';
+export const PCA_SOLVERS: readonly PcaSolver[] = ['auto', 'full', 'randomized'];
+/** 'auto' takes the randomized solver only above this min(rows, features) (see the file header). */
+export const PCA_RANDOMIZED_MIN_DIM = 1000;
 
 export interface PcaOptions {
   /** Integer number of components, or a fraction of variance in (0, 1). Default: min(n, d). */
   nComponents?: number;
+  /** 'auto' (default), 'full' (exact) or 'randomized' (integer nComponents only). */
+  solver?: PcaSolver;
+  /** Randomized solver: power (Krylov) iterations. Default 2. */
+  iterations?: number;
+  /** Randomized solver: columns beyond k in each block. Default 10. */
+  oversamples?: number;
+  /** Randomized solver: seed of the start block. Default 0. */
+  seed?: number;
 }
 
 export class PCA {
   readonly nComponentsRequested: number | undefined;
+  readonly solverRequested: PcaSolver;
+  readonly iterations: number;
+  readonly oversamples: number;
+  readonly seed: number;
+  /** The solver the last fit used. */
+  solver?: 'full' | 'randomized';
   mean?: Float64Array;
   /** k × d, rows are principal axes. */
   components?: Matrix;
@@ -28,6 +56,26 @@ export class PCA {
 
   constructor(opts: PcaOptions = {}) {
     this.nComponentsRequested = opts.nComponents;
+    this.solverRequested = opts.solver ?? 'auto';
+    this.iterations = opts.iterations ?? 2;
+    this.oversamples = opts.oversamples ?? 10;
+    this.seed = opts.seed ?? 0;
+    if (!PCA_SOLVERS.includes(this.solverRequested)) throw new InputError(`PCA: solver must be one of ${PCA_SOLVERS.join(', ')}, got "${this.solverRequested}"`);
+    if (!(Number.isInteger(this.iterations) && this.iterations >= 0)) throw new InputError(`PCA: iterations must be an integer ≥ 0, got ${this.iterations}`);
+    if (!(Number.isInteger(this.oversamples) && this.oversamples >= 0)) throw new InputError(`PCA: oversamples must be an integer ≥ 0, got ${this.oversamples}`);
+  }
+
+  /** The solver a fit on an n × d table would use. */
+  chooseSolver(n: number, d: number): 'full' | 'randomized' {
+    const req = this.nComponentsRequested;
+    const integer = req !== undefined && req >= 1;
+    if (this.solverRequested === 'full') return 'full';
+    if (this.solverRequested === 'randomized') {
+      if (!integer) throw new InputError(`PCA: the randomized solver needs an integer number of components, got ${req ?? 'none (all)'}`);
+      return 'randomized';
+    }
+    const m = Math.min(n, d);
+    return integer && req! < 0.8 * m && m > PCA_RANDOMIZED_MIN_DIM ? 'randomized' : 'full';
   }
 
   fit(X: StoredMatrix): this {
@@ -35,9 +83,18 @@ export class PCA {
     return this;
   }
 
-  /** Fit and return the training coordinates U·S (no second product with the data). */
+  /**
+   * Fit and return the training coordinates: U·S for the exact solver (no second product with the
+   * data, as sklearn); for the randomized one (X − mean)·Vᵀ, i.e. `transform` — its U·S is the
+   * projection on the Krylov space and differs from X·Vᵀ by the approximation's residual, which
+   * would make training and held-out coordinates disagree.
+   */
   fitTransform(X: StoredMatrix): Matrix {
     this.fitInternal(X);
+    if (this.solver === 'randomized') {
+      this.lastU = undefined;
+      return this.transform(X);
+    }
     const U = this.lastU!;
     const k = this.nComponents, r = U.cols;
     const out = zeros(X.rows, k);
@@ -68,16 +125,30 @@ export class PCA {
         throw new InputError(`PCA: n_components=${req} must be an integer ≤ min(rows, features) = ${maxK}`);
       }
     }
-    const mean = columnMeans(X);
+    const solver = this.chooseSolver(n, d);
+    // The randomized path also needs the total variance: both from one pass over X.
+    const moments = solver === 'randomized' ? columnMoments(X) : undefined;
+    const mean = moments ? moments.mean0.map((m, j) => m + moments.res[j]! / n) : columnMeans(X);
     // All singular values are needed for the variance ratio; vectors only for the kept ones.
     const fraction = req !== undefined && req < 1;
     const kWanted = req === undefined ? maxK : fraction ? maxK : req;
-    // Centred SVD: a tall X is centred block by block, never copied whole.
-    const { U, s, Vt, sumSquares } = thinSvdCentered(X, mean, kWanted);
-    const total = sumSquares / (n - 1);
+    let U: Matrix, s: Float64Array, Vt: Matrix, total: number;
+    if (solver === 'randomized') {
+      // Centred SVD of X itself (no copy): products with X plus rank-one corrections.
+      ({ U, s, Vt } = truncatedSvdCentered(X, mean, kWanted, { iterations: this.iterations, oversamples: this.oversamples, seed: this.seed }));
+      // Σ (x − mean)² per column = Σ (x − mean0)² − res²/n, from the moments' one pass.
+      let ss = 0;
+      for (let j = 0; j < d; j++) ss += moments!.ss[j]! - (moments!.res[j]! * moments!.res[j]!) / n;
+      total = ss / (n - 1);
+    } else {
+      // Centred SVD: a tall X is centred block by block, never copied whole.
+      const r = thinSvdCentered(X, mean, kWanted);
+      ({ U, s, Vt } = r);
+      total = r.sumSquares / (n - 1);
+    }
     const ev = new Float64Array(s.length);
     for (let c = 0; c < s.length; c++) ev[c] = (s[c]! * s[c]!) / (n - 1);
-    let k = kWanted;
+    let k = Math.min(kWanted, s.length);
     if (fraction) {
       let cum = 0;
       k = s.length;
@@ -113,6 +184,7 @@ export class PCA {
     this.singularValues = s.slice(0, k);
     this.explainedVariance = ev.slice(0, k);
     this.explainedVarianceRatio = ev.slice(0, k).map((v) => v / total);
+    this.solver = solver;
     this.lastU = U;
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readProfileTables } from '../../io/readMany.js';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
 import type { Profiles } from '../../io/profiles.js';
+import type { StoredMatrix } from '../../linalg/matrix.js';
 import {
   evaluate, formatEvaluationTable, parseRepresentationList, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
 } from '../../evaluate/protocol.js';
@@ -12,7 +13,8 @@ import type { NormalizeMethod } from '../../preprocess/normalize.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, listOption } from '../options.js';
+import { addMemoryOption, intOption, listOption } from '../options.js';
+import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 
 interface EvaluateFlags {
   labelCol?: string;
@@ -37,6 +39,8 @@ interface EvaluateFlags {
   features?: string[];
   metadata?: string[];
   featurePrefix?: string[];
+  float32?: boolean;
+  pcaSolver?: PcaSolver;
   quiet?: boolean;
 }
 
@@ -83,8 +87,8 @@ function perLabelCsv(r: EvaluationResult): string {
 }
 
 export function register(program: Command): void {
-  program
-    .command('evaluate')
+  addMemoryOption(program
+    .command('evaluate'))
     .description('held-out evaluation by compound: NSC/NSCB 1-NN MoA accuracy, MoA-consistency and activity mAP for raw, PCA, ITML and LDA; writes DIR/summary.json, folds.csv, per_label.csv')
     .argument('[profiles...]', 'profile table (CSV, CSV.gz, TSV, Parquet; several files, a glob or a folder are stacked); omit with --recipe')
     .option('--label-col <column>', 'MoA label column (default Metadata_moa, or the recipe\'s)')
@@ -109,11 +113,13 @@ export function register(program: Command): void {
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
+    .option('--float32', 'hold the feature table as float32 (half the memory; every sum still float64)')
+    .addOption(new Option('--pca-solver <solver>', 'solver of every PCA step: exact (full), randomized, or auto').choices([...PCA_SOLVERS]).default('auto'))
     .option('-q, --quiet', 'print only the result table and warnings')
     .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       if ((file.length > 0) === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
-      let profiles: Profiles;
+      let profiles: Profiles<StoredMatrix>;
       const defaults = flags.recipe ? RECIPE_COLUMNS[flags.recipe]! : undefined;
       if (flags.recipe) {
         if (!flags.data) throw new UsageError('--recipe needs --data <dir>');
@@ -121,7 +127,9 @@ export function register(program: Command): void {
         else if (flags.recipe === 'lincs') profiles = (await lincsRecipe(join(flags.data, LINCS_FILES.plate), join(flags.data, LINCS_FILES.annotations), reporter)).profiles;
         else profiles = (await cellInjuryRecipe(join(flags.data, CELL_INJURY_FILES.well), reporter)).profiles;
       } else {
-        profiles = (await readProfileTables(file, { reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix })).profiles;
+        profiles = (await readProfileTables(file, {
+          reporter, features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64',
+        })).profiles;
       }
       const groupCol = flags.groupCol ?? defaults?.group;
       if (!groupCol) throw new UsageError('--group-col <compound column> is required: splits are by compound');
@@ -151,6 +159,7 @@ export function register(program: Command): void {
         nullSize: flags.nullSize,
         inSample: flags.inSample,
         dataLevel: flags.dataLevel,
+        pcaSolver: flags.pcaSolver,
         reporter,
       });
       mkdirSync(flags.out, { recursive: true });

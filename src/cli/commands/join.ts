@@ -4,7 +4,7 @@ import { writeProfiles, type OutputFormat } from '../../io/write.js';
 import { formatOption } from './preprocessShared.js';
 import { joinAnnotations, KEY_KINDS, type KeyKind } from '../../io/join.js';
 import { terminalReporter } from '../terminal.js';
-import { listOption } from '../options.js';
+import { addMemoryOption, listOption } from '../options.js';
 
 interface JoinFlags {
   profileKey: string;
@@ -20,8 +20,8 @@ interface JoinFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('join')
+  addMemoryOption(program
+    .command('join'))
     .description('add annotation columns to profiles by an explicit key (left join; unmatched rows are kept and counted)')
     .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
     .argument('<annotations>', 'annotation table (CSV, TSV, Parquet)')

@@ -4,6 +4,7 @@ import { writeProfiles, type OutputFormat } from '../../io/write.js';
 import { formatOption } from './preprocessShared.js';
 import { bbbc021Recipe, cellInjuryRecipe, CELL_INJURY_FILES, lincsRecipe, LINCS_FILES, type RecipeResult } from '../../io/recipes.js';
 import { terminalReporter } from '../terminal.js';
+import { addMemoryOption } from '../options.js';
 
 interface RecipeFlags {
   data: string;
@@ -14,8 +15,8 @@ interface RecipeFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('recipe')
+  addMemoryOption(program
+    .command('recipe'))
     .description('build a labelled profile table from the public data sets (../shared/data layout) and write it')
     .addArgument(new Argument('<name>', 'which data set').choices(['bbbc021', 'lincs', 'cell-injury']))
     .requiredOption('--data <dir>', 'folder holding bbbc021/, lincs/, cell-injury/, annotations/')

@@ -3,7 +3,8 @@ import { Option } from 'commander';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_ROWS, type ClusteringMethod, type RunParameters } from '../../pipeline/params.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, numberOption, listOption } from '../options.js';
+import { addMemoryOption, intOption, numberOption, listOption } from '../options.js';
+import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 import { UsageError } from '../../util/errors.js';
 import type { FeatureJoin } from '../../io/readMany.js';
 import { featureJoinOption } from './preprocessShared.js';
@@ -38,15 +39,18 @@ export interface RunFlags {
   metadata?: string[];
   featurePrefix?: string[];
   float32?: boolean;
+  pcaSolver?: PcaSolver;
+  memory?: string;
   quiet?: boolean;
 }
 
 export function addRunOptions(cmd: Command): Command {
-  return cmd
+  return addMemoryOption(cmd)
     .option('--label-col <column>', 'metadata column with the MoA label', 'Metadata_moa')
     .addOption(new Option('--preset <name>', 'parameter preset: paper = the source study').choices(['paper', 'default']).default('default'))
     .option('--seed <n>', 'seed for ITML constraints and AP tie-breaking noise', intOption('--seed'))
     .option('--pca <k>', 'PCA components (integer) or variance fraction in (0, 1)', numberOption('--pca', 0))
+    .addOption(new Option('--pca-solver <solver>', 'PCA solver: exact (full), randomized block Krylov, or auto (randomized for k < 0.8·min(n, d) when min(n, d) > 1,000)').choices([...PCA_SOLVERS]))
     .option('--constraints <n>', 'ITML similar (and dissimilar) pairs to sample', intOption('--constraints', 1))
     .addOption(new Option('--itml-bounds <mode>', 'ITML bounds: squared distances, or metric-learn (unsquared, compat)').choices(['squared', 'metric-learn']))
     .option('--itml-max-iter <n>', 'ITML maximum sweeps', intOption('--itml-max-iter', 1))
@@ -80,6 +84,7 @@ export function parametersFromFlags(f: RunFlags): RunParameters {
     if (f.pca === 0) throw new UsageError('--pca must be > 0');
     p.pca = f.pca;
   }
+  if (f.pcaSolver) p.pcaSolver = f.pcaSolver;
   if (f.constraints !== undefined) p.itml.numConstraints = f.constraints;
   if (f.itmlBounds) p.itml.bounds = f.itmlBounds;
   if (f.itmlMaxIter !== undefined) p.itml.maxIter = f.itmlMaxIter;

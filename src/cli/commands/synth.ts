@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeSynthetic } from '../../io/synthetic.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, numberOption } from '../options.js';
+import { addMemoryOption, intOption, numberOption } from '../options.js';
 import { Option } from 'commander';
 import { writeSingleCellPlate, LAYOUT_NAMES, type LayoutName } from '../../cells/index.js';
 import { UsageError } from '../../util/errors.js';
@@ -27,8 +27,8 @@ interface SynthFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('synth')
+  addMemoryOption(program
+    .command('synth'))
     .description('write a synthetic Cell Painting profile table (MoA clusters, replicate noise, plate effects, DMSO controls), or with --single-cell a CellProfiler-shaped single-cell plate, for benchmarks and tests')
     .option('--rows <n>', 'rows (wells) of the profile table', intOption('--rows', 1))
     .requiredOption('--features <d>', 'feature columns (with --single-cell: per compartment)', intOption('--features', 1))

@@ -1,0 +1,108 @@
+/**
+ * Cholesky factorisation and solves for large matrices, blocked so that the O(n³) work runs in
+ * the gemm kernels (native threads / wasm) rather than in cholesky.ts's row-by-row loops: the
+ * right-looking block algorithm of LAPACK's dpotrf (Anderson et al., LAPACK Users' Guide §3.4),
+ * with cholesky.ts factoring each diagonal block. Results agree with cholesky.ts to rounding,
+ * not bit for bit (the sums run in another order). Used by the span form of LDA, whose n × n
+ * systems reach a few thousand rows.
+ */
+import { type Matrix, zeros } from './matrix.js';
+import { cholesky, NotPositiveDefiniteError } from './cholesky.js';
+import { gemm, gemmNT, gemmTN, tcrossprod } from './blas.js';
+
+/** Below this order the unblocked factorisation is as fast. */
+const BLOCKED_MIN_N = 512;
+
+/** Copy rows [r0, r1) × columns [c0, c1) of the n × n row-major a into a new matrix. */
+function block(a: Float64Array, n: number, r0: number, r1: number, c0: number, c1: number): Matrix {
+  const m = zeros(r1 - r0, c1 - c0);
+  const w = c1 - c0;
+  for (let i = r0; i < r1; i++) m.data.set(a.subarray(i * n + c0, i * n + c1), (i - r0) * w);
+  return m;
+}
+
+/** Inverse of a small lower-triangular matrix (forward substitution on the identity). */
+export function lowerInverse(L: Matrix): Matrix {
+  const t = L.rows, l = L.data;
+  const M = zeros(t, t), m = M.data;
+  for (let c = 0; c < t; c++) {
+    m[c * t + c] = 1 / l[c * t + c]!;
+    for (let i = c + 1; i < t; i++) {
+      let s = 0;
+      for (let k = c; k < i; k++) s += l[i * t + k]! * m[k * t + c]!;
+      m[i * t + c] = -s / l[i * t + i]!;
+    }
+  }
+  return M;
+}
+
+/**
+ * Lower Cholesky factor L of a symmetric positive-definite A (only its lower triangle is read);
+ * entries above L's diagonal are zero. Throws NotPositiveDefiniteError with the global pivot index.
+ */
+export function choleskyBlocked(A: Matrix, nb = 256): Matrix {
+  const n = A.rows;
+  if (A.cols !== n) throw new RangeError(`choleskyBlocked: matrix is ${A.rows}×${A.cols}, not square`);
+  if (n < BLOCKED_MIN_N) return cholesky(A);
+  const a = A.data.slice();
+  for (let k0 = 0; k0 < n; k0 += nb) {
+    const k1 = Math.min(n, k0 + nb), b = k1 - k0;
+    let L11: Matrix;
+    try {
+      L11 = cholesky(block(a, n, k0, k1, k0, k1));
+    } catch (e) {
+      if (e instanceof NotPositiveDefiniteError) throw new NotPositiveDefiniteError(k0 + e.pivot, e.value);
+      throw e;
+    }
+    for (let i = 0; i < b; i++) {
+      const ro = (k0 + i) * n + k0;
+      for (let j = 0; j < b; j++) a[ro + j] = j <= i ? L11.data[i * b + j]! : 0;
+    }
+    if (k1 === n) break;
+    // L21 = A21·L11⁻ᵀ, then the trailing A22 −= L21·L21ᵀ (lower triangle only is needed).
+    const L21 = gemmNT(block(a, n, k1, n, k0, k1), lowerInverse(L11));
+    const m = n - k1;
+    for (let i = 0; i < m; i++) a.set(L21.data.subarray(i * b, (i + 1) * b), (k1 + i) * n + k0);
+    const U = tcrossprod(L21);
+    for (let i = 0; i < m; i++) {
+      const ro = (k1 + i) * n + k1, uo = i * m;
+      for (let j = 0; j <= i; j++) a[ro + j] -= U.data[uo + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
+  return { rows: n, cols: n, data: a };
+}
+
+/** Solve A·X = B (B: n × m) from A's lower Cholesky factor L, by blocks of rows. */
+export function choleskySolveBlocked(L: Matrix, B: Matrix, nb = 256): Matrix {
+  const n = L.rows, m = B.cols;
+  if (B.rows !== n) throw new RangeError(`choleskySolveBlocked: B has ${B.rows} rows, L is ${n}×${n}`);
+  const l = L.data;
+  const X = zeros(n, m);
+  X.data.set(B.data);
+  const x = X.data;
+  const inverses: Matrix[] = [];
+  // Forward: Y_i = L_ii⁻¹·(B_i − L_i,<i·Y_<i).
+  for (let k0 = 0; k0 < n; k0 += nb) {
+    const k1 = Math.min(n, k0 + nb), b = k1 - k0;
+    const Xi: Matrix = { rows: b, cols: m, data: x.subarray(k0 * m, k1 * m) };
+    if (k0 > 0) {
+      const P = gemm(block(l, n, k0, k1, 0, k0), { rows: k0, cols: m, data: x.subarray(0, k0 * m) });
+      for (let t = 0; t < b * m; t++) Xi.data[t] -= P.data[t]!;
+    }
+    const inv = lowerInverse(block(l, n, k0, k1, k0, k1));
+    inverses.push(inv);
+    Xi.data.set(gemm(inv, Xi).data);
+  }
+  // Backward: X_i = L_iiᵀ⁻¹·(Y_i − L_>i,iᵀ·X_>i).
+  for (let k0 = Math.floor((n - 1) / nb) * nb; k0 >= 0; k0 -= nb) {
+    const k1 = Math.min(n, k0 + nb), b = k1 - k0;
+    const Xi: Matrix = { rows: b, cols: m, data: x.subarray(k0 * m, k1 * m) };
+    if (k1 < n) {
+      const P = gemmTN(block(l, n, k1, n, k0, k1), { rows: n - k1, cols: m, data: x.subarray(k1 * m, n * m) });
+      for (let t = 0; t < b * m; t++) Xi.data[t] -= P.data[t]!;
+    }
+    Xi.data.set(gemmTN(inverses[k0 / nb]!, Xi).data);
+  }
+  return X;
+}
