@@ -19,6 +19,8 @@ export * from './preprocess/index.js';
 export * from './represent/pca.js';
 export * from './represent/itml.js';
 export * from './represent/lda.js';
+// batch-effect correction (sphering to controls, ComBat, Harmony)
+export * from './batch/index.js';
 // cluster and enrich
 export * from './cluster/affinityPropagation.js';
 export * from './cluster/sparseAffinityPropagation.js';
