@@ -240,24 +240,23 @@ export function applyCombat(model: CombatModel, X: StoredMatrix, batch: readonly
       byLevel.set(u, estimateBatch(u, momentsOf(X, rows, false), model.grandMean, model.varPooled, kept, model.options));
     }
   }
+  // x* = σ(s − γ*)/δ* + α with s = (x − α)/σ, folded into x* = a·x + c per batch and feature.
   const out = zeros(X.rows, d);
   const x = X.data, y = out.data;
-  const sd = model.varPooled.map(Math.sqrt);
-  const per = design.levels.map((l) => byLevel.get(l)!);
-  const shift = per.map((b) => Float64Array.from({ length: d }, (_, j) => (model.adjusted[j] ? b.gammaStar[j]! : 0)));
-  const scale = per.map((b) => Float64Array.from({ length: d }, (_, j) => (model.adjusted[j] ? Math.sqrt(b.deltaStar[j]!) : 1)));
-  const g = model.grandMean, adj = model.adjusted;
-  for (let i = 0; i < X.rows; i++) {
-    const k = design.codes[i]!, o = i * d, sh = shift[k]!, sc = scale[k]!;
+  const L = design.levels.length;
+  const a = new Float64Array(L * d).fill(1), c = new Float64Array(L * d);
+  design.levels.forEach((l, k) => {
+    const b = byLevel.get(l)!;
     for (let j = 0; j < d; j++) {
-      const v = x[o + j]!;
-      if (!adj[j]) {
-        y[o + j] = v;
-        continue;
-      }
-      const s = (v - g[j]!) / sd[j]!;
-      y[o + j] = ((s - sh[j]!) / sc[j]!) * sd[j]! + g[j]!;
+      if (!model.adjusted[j]) continue;
+      const sd = Math.sqrt(model.varPooled[j]!), dl = Math.sqrt(b.deltaStar[j]!), g = model.grandMean[j]!;
+      a[k * d + j] = 1 / dl;
+      c[k * d + j] = g - (g + b.gammaStar[j]! * sd) / dl;
     }
+  });
+  for (let i = 0; i < X.rows; i++) {
+    const o = i * d, ko = design.codes[i]! * d;
+    for (let j = 0; j < d; j++) y[o + j] = x[o + j]! * a[ko + j]! + c[ko + j]!;
   }
   return out;
 }

@@ -39,7 +39,7 @@
  *   each cluster's ridge system for the query batches carries N_k and C_k on its intercept, so a
  *   new batch's terms are estimated against the reference's corrected positions.
  */
-import { type Matrix, type StoredMatrix, gemm, gemmNT, gemmTN, zeros } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, columnMoments, gemm, gemmNT, gemmTN, standardizeColumns, zeros } from '../linalg/index.js';
 import { PCA } from '../represent/pca.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -146,15 +146,89 @@ function normaliseRowsInto(src: Float64Array, dst: Float64Array, n: number, d: n
   }
 }
 
-/** Row-wise softmax of −dist/σ (max subtracted first), written into out. */
-function softAssign(dist: Float64Array, out: Float64Array, n: number, K: number, sigma: number): void {
+/**
+ * Row-wise softmax of −dist/σ (max subtracted first), written into out; `logNorm[i]` receives
+ * log(out_ik) + dist_ik/σ, so that log out_ik is known without a logarithm per entry.
+ */
+function softAssign(dist: Float64Array, out: Float64Array, n: number, K: number, sigma: number, logNorm?: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const o = i * K;
     let mx = -Infinity;
-    for (let k = 0; k < K; k++) mx = Math.max(mx, -dist[o + k]! / sigma);
+    for (let k = 0; k < K; k++) {
+      const v = -dist[o + k]! / sigma;
+      out[o + k] = v;
+      if (v > mx) mx = v;
+    }
     let s = 0;
-    for (let k = 0; k < K; k++) s += out[o + k] = Math.exp(-dist[o + k]! / sigma - mx);
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(out[o + k]! - mx);
+      out[o + k] = e;
+      s += e;
+    }
     for (let k = 0; k < K; k++) out[o + k] /= s;
+    if (logNorm) logNorm[i] = -mx - Math.log(s);
+  }
+}
+
+interface BlockWork {
+  Rd: Float64Array; Sd: Float64Array; Dd: Float64Array; codes: Int32Array; O: Float64Array; E: Float64Array;
+  P: Float64Array; logP: Float64Array; blockSum: Float64Array; Pr: Float64Array; theta: Float64Array;
+  rowEnt: Float64Array; logNorm: Float64Array; N: number; K: number; B: number; nBlocks: number; invSigma: number;
+}
+
+/**
+ * harmonypy's `update_R` after the scaled distances: the rows in random blocks, each block taken
+ * out of O and E, its responsibilities recomputed with the diversity penalty ((E + 1)/(O + 1))^θ,
+ * and put back; also keeps each row's Σ R log R (see rowEnt in harmonyIterate).
+ */
+function updateBlocks(w: BlockWork, order: Int32Array): void {
+  const { Rd, Sd, Dd, codes, O, E, P, logP, blockSum, Pr, theta, rowEnt, logNorm, N, K, B, nBlocks, invSigma } = w;
+  const base = Math.floor(N / nBlocks), extra = N % nBlocks;
+  let start = 0;
+  for (let bk = 0; bk < nBlocks; bk++) {
+    const size = base + (bk < extra ? 1 : 0);
+    if (size === 0) continue;
+    const end = start + size;
+    // Within a block every row is updated from the same E and O: walking its rows in memory
+    // order changes only the summation order of the block's totals, and saves cache misses.
+    order.subarray(start, end).sort();
+    blockSum.fill(0);
+    for (let t = start; t < end; t++) {
+      const i = order[t]!, ro = i * K, bo = codes[i]! * K;
+      for (let k = 0; k < K; k++) {
+        const r = Rd[ro + k]!;
+        blockSum[k] += r;
+        O[bo + k] -= r;
+      }
+    }
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] -= blockSum[k]! * Pr[b]!;
+    for (let t = 0; t < K * B; t++) {
+      const ratio = (E[t]! + 1) / (O[t]! + 1), th = theta[(t / K) | 0]!;
+      P[t] = Math.pow(ratio, th);
+      logP[t] = th * Math.log(ratio);
+    }
+    blockSum.fill(0);
+    for (let t = start; t < end; t++) {
+      const i = order[t]!, ro = i * K, bo = codes[i]! * K;
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const x = Sd[ro + k]! * P[bo + k]!;
+        Rd[ro + k] = x;
+        s += x;
+      }
+      let a = 0, tot = 0;
+      for (let k = 0; k < K; k++) {
+        const v = Rd[ro + k]! / s;
+        Rd[ro + k] = v;
+        blockSum[k] += v;
+        O[bo + k] += v;
+        a += v * (logP[bo + k]! - Dd[ro + k]! * invSigma);
+        tot += v;
+      }
+      rowEnt[i] = a + (logNorm[i]! - Math.log(s)) * tot;
+    }
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k]! * Pr[b]!;
+    start = end;
   }
 }
 
@@ -237,75 +311,65 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
 
   const dist = cosineDistances(Zcos, Y);
   const R = zeros(N, K);
-  softAssign(dist.data, R.data, N, K, o.sigma);
+  // Σ_k R_ik·log R_ik per row, kept up to date as R changes: log R_ik is −dist_ik/σ plus a row
+  // constant (and θ·log((E+1)/(O+1)) after an update), so the entropy needs no N × K logarithms.
+  const rowEnt = new Float64Array(N);
+  const logNorm = new Float64Array(N);
+  softAssign(dist.data, R.data, N, K, o.sigma, logNorm);
+  for (let i = 0; i < N; i++) {
+    const ro = i * K;
+    let a = 0, t = 0;
+    for (let k = 0; k < K; k++) {
+      const r = R.data[ro + k]!;
+      a -= (r * dist.data[ro + k]!) / o.sigma;
+      t += r;
+    }
+    rowEnt[i] = a + logNorm[i]! * t;
+  }
+  // E (expected) and O (observed) cluster × batch masses, stored batch-major (b·K + k).
   const E = new Float64Array(K * B), O = new Float64Array(K * B);
   const colSum = new Float64Array(K);
   for (let i = 0; i < N; i++) {
     const ro = i * K, b = codes[i]!;
     for (let k = 0; k < K; k++) {
       colSum[k] += R.data[ro + k]!;
-      O[k * B + b] += R.data[ro + k]!;
+      O[b * K + k] += R.data[ro + k]!;
     }
   }
-  for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] = colSum[k]! * Pr[b]!;
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] = colSum[k]! * Pr[b]!;
 
+  // harmonypy's objective: Σ R⊙dist + σ·Σ R log R + σ·Σ_ik R_ik·θ_b(i)·log((O+1)/(E+1))_k,b(i); the last
+  // term summed per (cluster, batch) through fresh column sums of R.
+  const Ofresh = new Float64Array(K * B);
   const objectiveOf = (): number => {
     let km = 0, ent = 0, cross = 0;
-    const logRatio = new Float64Array(K * B);
-    for (let t = 0; t < K * B; t++) logRatio[t] = Math.log((O[t]! + 1) / (E[t]! + 1));
+    Ofresh.fill(0);
     for (let i = 0; i < N; i++) {
-      const ro = i * K, b = codes[i]!;
+      const ro = i * K, bo = codes[i]!;
       for (let k = 0; k < K; k++) {
         const r = R.data[ro + k]!;
         km += r * dist.data[ro + k]!;
-        if (r > 0) ent += o.sigma * r * Math.log(r);
-        cross += o.sigma * r * theta[b]! * logRatio[k * B + b]!;
+        Ofresh[bo * K + k] += r;
       }
+      ent += rowEnt[i]!;
     }
-    return km + ent + cross;
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) cross += theta[b]! * Math.log((O[b * K + k]! + 1) / (E[b * K + k]! + 1)) * Ofresh[b * K + k]!;
+    return km + o.sigma * ent + o.sigma * cross;
   };
 
   const objKmeans: number[] = [objectiveOf()];
   const objective: number[] = [objKmeans[0]!];
   const nBlocks = Math.ceil(1 / o.blockSize);
   const scale = zeros(N, K);
-  const P = new Float64Array(K * B);
+  const P = new Float64Array(K * B), logP = new Float64Array(K * B);
   const blockSum = new Float64Array(K);
 
+  const Rd = R.data, Sd = scale.data, Dd = dist.data, invSigma = 1 / o.sigma;
+  const ws: BlockWork = { Rd, Sd, Dd, codes, O, E, P, logP, blockSum, Pr, theta, rowEnt, logNorm, N, K, B, nBlocks, invSigma };
   const updateR = (): void => {
-    softAssign(dist.data, scale.data, N, K, o.sigma);
+    softAssign(Dd, Sd, N, K, o.sigma, logNorm);
     // harmonypy exponentiates without normalising; the row normalisation below cancels the difference.
-    const order = gens.blocks.permutation(N);
-    const base = Math.floor(N / nBlocks), extra = N % nBlocks;
-    let start = 0;
-    for (let bk = 0; bk < nBlocks; bk++) {
-      const size = base + (bk < extra ? 1 : 0);
-      if (size === 0) continue;
-      const end = start + size;
-      blockSum.fill(0);
-      for (let t = start; t < end; t++) {
-        const i = order[t]!, ro = i * K, b = codes[i]!;
-        for (let k = 0; k < K; k++) {
-          blockSum[k] += R.data[ro + k]!;
-          O[k * B + b] -= R.data[ro + k]!;
-        }
-      }
-      for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] -= blockSum[k]! * Pr[b]!;
-      for (let t = 0; t < K * B; t++) P[t] = Math.pow((E[t]! + 1) / (O[t]! + 1), theta[t % B]!);
-      blockSum.fill(0);
-      for (let t = start; t < end; t++) {
-        const i = order[t]!, ro = i * K, b = codes[i]!;
-        let s = 0;
-        for (let k = 0; k < K; k++) s += R.data[ro + k] = scale.data[ro + k]! * P[k * B + b]!;
-        for (let k = 0; k < K; k++) {
-          const v = (R.data[ro + k]! /= s);
-          blockSum[k] += v;
-          O[k * B + b] += v;
-        }
-      }
-      for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) E[k * B + b] += blockSum[k]! * Pr[b]!;
-      start = end;
-    }
+    updateBlocks(ws, gens.blocks.permutation(N));
   };
 
   // Per-batch copies of the uncorrected embedding, for the correction's products.
@@ -317,6 +381,11 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   const corrected = zeros(N, dims);
   corrected.data.set(Z.data);
   const W = new Float64Array(K * B * dims);
+  // Buffers of the correction step, reused every round (fresh N × K arrays cost page faults).
+  const Rb = blocks.byBatch.map((rows) => zeros(rows.length, K));
+  const Sbuf = new Float64Array(Math.max(...blocks.byBatch.map((r) => r.length)) * dims);
+  const oKB = new Float64Array(K * B);
+  const rKB = new Float64Array(K * B * dims);
   const kmeansRounds: number[] = [];
   let iterations = 0, converged = false;
   for (let it = 1; it <= o.maxIter; it++) {
@@ -343,17 +412,12 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     kmeansRounds.push(i);
     objective.push(objKmeans[objKmeans.length - 1]!);
     // Mixture-of-experts ridge correction, from the uncorrected embedding.
-    const oKB = new Float64Array(K * B);
-    const rKB = new Float64Array(K * B * dims);
-    const Rb = blocks.byBatch.map((rows) => {
-      const M = zeros(rows.length, K);
-      rows.forEach((r, t) => M.data.set(R.data.subarray(r * K, (r + 1) * K), t * K));
-      return M;
-    });
+    oKB.fill(0);
     for (let b = 0; b < B; b++) {
-      const T = gemmTN(Rb[b]!, Zb[b]!); // K × dims
-      const Rm = Rb[b]!.data;
-      for (let t = 0; t < Rb[b]!.rows; t++) for (let k = 0; k < K; k++) oKB[k * B + b] += Rm[t * K + k]!;
+      const rows = blocks.byBatch[b]!, Rm = Rb[b]!;
+      for (let t = 0; t < rows.length; t++) Rm.data.set(R.data.subarray(rows[t]! * K, (rows[t]! + 1) * K), t * K);
+      const T = gemmTN(Rm, Zb[b]!); // K × dims
+      for (let t = 0; t < rows.length; t++) for (let k = 0; k < K; k++) oKB[k * B + b] += Rm.data[t * K + k]!;
       for (let k = 0; k < K; k++) rKB.set(T.data.subarray(k * dims, (k + 1) * dims), (k * B + b) * dims);
     }
     const r0 = new Float64Array(dims);
@@ -365,8 +429,8 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     for (let b = 0; b < B; b++) {
       const Wb = zeros(K, dims);
       for (let k = 0; k < K; k++) Wb.data.set(W.subarray((k * B + b) * dims, (k * B + b + 1) * dims), k * dims);
-      const S = gemm(Rb[b]!, Wb);
       const rows = blocks.byBatch[b]!;
+      const S = gemm(Rb[b]!, Wb, { rows: rows.length, cols: dims, data: Sbuf.subarray(0, rows.length * dims) });
       for (let t = 0; t < rows.length; t++) {
         const i = rows[t]!;
         for (let j = 0; j < dims; j++) corrected.data[i * dims + j] = Z.data[i * dims + j]! - S.data[t * dims + j]!;
@@ -415,12 +479,9 @@ const METHOD = 'Harmony';
 
 /** The embedding of profile rows under a fitted model's standardisation and PCA. */
 function embed(model: Pick<HarmonyModel, 'center' | 'scale' | 'pcaMean' | 'components'>, X: StoredMatrix): { Xs: Matrix; Z: Matrix } {
-  const n = X.rows, d = X.cols, x = X.data;
+  const n = X.rows, d = X.cols;
   const Xs = zeros(n, d);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) Xs.data[o + j] = (x[o + j]! - model.center[j]!) / model.scale[j]!;
-  }
+  standardizeColumns(X, Int32Array.from({ length: d }, (_, j) => j), model.center, model.scale, Xs.data);
   if (!model.components) return { Xs, Z: Xs };
   const pca = Object.assign(new PCA(), { mean: model.pcaMean!, components: model.components });
   return { Xs, Z: pca.transform(Xs) };
@@ -462,24 +523,23 @@ export function fitTransformHarmony(
   requireSeveralBatches(design, ctx);
   requireReferenceRows(design, METHOD, 'a batch of one row cannot be told apart from its own batch effect', ctx);
   requireFinite(X, METHOD, ctx);
-  const n = X.rows, d = X.cols, x = X.data;
+  const n = X.rows, d = X.cols;
   const center = new Float64Array(d), scale = new Float64Array(d).fill(1);
   const constant: string[] = [];
   if (o.standardize) {
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) center[j] += x[i * d + j]!;
-    for (let j = 0; j < d; j++) center[j] /= n;
-    const ss = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) ss[j] += (x[i * d + j]! - center[j]!) ** 2;
+    // The z-score kernels' two passes (sum, then residual moments about the first mean).
+    const m = columnMoments(X);
     for (let j = 0; j < d; j++) {
-      const s = Math.sqrt(ss[j]! / n);
-      if (s > 0) scale[j] = s;
+      center[j] = m.mean0[j]! + m.res[j]! / n;
+      const v = (m.ss[j]! - (m.res[j]! * m.res[j]!) / n) / n;
+      if (m.varies[j] && v > 0) scale[j] = Math.sqrt(v);
       else constant.push(ctx.features?.[j] ?? `#${j + 1}`);
     }
   }
   const dims = o.nComponents === 0 ? d : Math.min(o.nComponents, n - 1, d);
   let pcaMean: Float64Array | undefined, components: Matrix | undefined;
   const Xs = zeros(n, d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) Xs.data[i * d + j] = (x[i * d + j]! - center[j]!) / scale[j]!;
+  standardizeColumns(X, Int32Array.from({ length: d }, (_, j) => j), center, scale, Xs.data);
   let Z: Matrix = Xs;
   if (o.nComponents !== 0) {
     const pca = new PCA({ nComponents: dims });

@@ -24,27 +24,12 @@ export interface KmeansResult {
   iterations: number;
 }
 
-/** Squared distances of every row of X to every centre (n × k), clamped at 0. */
-function distancesToCenters(X: Matrix, xNorm: Float64Array, C: Matrix): Matrix {
-  const D = gemmNT(X, C);
-  const cNorm = rowSquaredNorms(C);
-  const k = C.rows, d = D.data;
-  for (let i = 0; i < X.rows; i++) {
-    const o = i * k;
-    for (let c = 0; c < k; c++) {
-      const v = xNorm[i]! + cNorm[c]! - 2 * d[o + c]!;
-      d[o + c] = v > 0 ? v : 0;
-    }
-  }
-  return D;
-}
-
-/** Squared distances of every row of X to the given rows of X (n × m), through one product. */
-function distancesToRows(X: Matrix, xNorm: Float64Array, idx: Int32Array): Matrix {
+/** Squared distances of every row of X to the given rows of X (n × m) into `out`, through one product. */
+function distancesToRows(X: Matrix, xNorm: Float64Array, idx: Int32Array, out: Float64Array): Matrix {
   const d = X.cols, m = idx.length;
   const C = zeros(m, d);
   for (let t = 0; t < m; t++) C.data.set(X.data.subarray(idx[t]! * d, (idx[t]! + 1) * d), t * d);
-  const D = gemmNT(X, C);
+  const D = gemmNT(X, C, { rows: X.rows, cols: m, data: out.subarray(0, X.rows * m) });
   for (let i = 0; i < X.rows; i++) {
     for (let t = 0; t < m; t++) {
       const v = xNorm[i]! + xNorm[idx[t]!]! - 2 * D.data[i * m + t]!;
@@ -55,12 +40,13 @@ function distancesToRows(X: Matrix, xNorm: Float64Array, idx: Int32Array): Matri
 }
 
 /** Greedy k-means++ seeding: k row indices of X. */
-export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquaredNorms(X)): Int32Array {
+export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquaredNorms(X), scratch?: Float64Array): Int32Array {
   const n = X.rows;
   const trials = 2 + Math.floor(Math.log(k));
+  const buf = scratch && scratch.length >= n * trials ? scratch : new Float64Array(n * trials);
   const chosen = new Int32Array(k);
   chosen[0] = rng.int(n);
-  const closest = distancesToRows(X, xNorm, chosen.subarray(0, 1)).data.slice();
+  const closest = distancesToRows(X, xNorm, chosen.subarray(0, 1), buf).data.slice();
   const cum = new Float64Array(n);
   const cand = new Int32Array(trials);
   const candDist = new Float64Array(n);
@@ -78,7 +64,7 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquare
       }
       cand[t] = lo;
     }
-    const D = distancesToRows(X, xNorm, cand);
+    const D = distancesToRows(X, xNorm, cand, buf);
     let best = -1, bestPot = Infinity;
     for (let t = 0; t < trials; t++) {
       let s = 0;
@@ -95,25 +81,45 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquare
   return chosen;
 }
 
-/** Lloyd iterations from the given centres. */
-export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number): KmeansResult {
+/**
+ * Nearest centre of every row: labels and squared distances. The row's own norm does not change
+ * which centre is nearest, so the argmin runs on ‖c‖² − 2·x·c straight from the product.
+ */
+function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Matrix, labels: Int32Array, dist: Float64Array): number {
+  gemmNT(X, C, dots);
+  const cNorm = rowSquaredNorms(C);
+  const n = X.rows, k = C.rows, d = dots.data;
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * k;
+    let best = 0, bv = Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = cNorm[c]! - 2 * d[o + c]!;
+      if (v < bv) {
+        bv = v;
+        best = c;
+      }
+    }
+    if (labels[i] !== best) changed++;
+    labels[i] = best;
+    const sq = xNorm[i]! + bv;
+    dist[i] = sq > 0 ? sq : 0;
+  }
+  return changed;
+}
+
+/** Lloyd iterations from the given centres (`scratch`: an n × k buffer to reuse). */
+export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, scratch?: Matrix, xNorm = rowSquaredNorms(X)): KmeansResult {
   const n = X.rows, d = X.cols, k = init.rows, x = X.data;
-  const xNorm = rowSquaredNorms(X);
+  const dots = scratch && scratch.rows === n && scratch.cols === k ? scratch : zeros(n, k);
   let C = zeros(k, d);
   C.data.set(init.data);
   const labels = new Int32Array(n).fill(-1);
-  let iterations = 0;
+  const dist = new Float64Array(n);
   const counts = new Float64Array(k);
+  let iterations = 0;
   for (; iterations < maxIter; iterations++) {
-    const D = distancesToCenters(X, xNorm, C);
-    let changed = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0, bv = Infinity;
-      const o = i * k;
-      for (let c = 0; c < k; c++) if (D.data[o + c]! < bv) [bv, best] = [D.data[o + c]!, c];
-      if (labels[i] !== best) changed++;
-      labels[i] = best;
-    }
+    const changed = assign(X, xNorm, C, dots, labels, dist);
     const next = zeros(k, d);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
@@ -128,9 +134,14 @@ export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number):
       }
       // Empty cluster: the row farthest from its own centre starts it again.
       let far = 0, fv = -1;
-      for (let i = 0; i < n; i++) if (D.data[i * k + labels[i]!]! > fv) [fv, far] = [D.data[i * k + labels[i]!]!, i];
+      for (let i = 0; i < n; i++) {
+        if (dist[i]! > fv) {
+          fv = dist[i]!;
+          far = i;
+        }
+      }
       next.data.set(x.subarray(far * d, (far + 1) * d), c * d);
-      D.data[far * k + labels[far]!] = -1;
+      dist[far] = -1;
     }
     let shift = 0;
     for (let t = 0; t < k * d; t++) shift += (next.data[t]! - C.data[t]!) ** 2;
@@ -141,14 +152,9 @@ export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number):
       break;
     }
   }
-  const D = distancesToCenters(X, xNorm, C);
+  assign(X, xNorm, C, dots, labels, dist);
   let inertia = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0, bv = Infinity;
-    for (let c = 0; c < k; c++) if (D.data[i * k + c]! < bv) [bv, best] = [D.data[i * k + c]!, c];
-    labels[i] = best;
-    inertia += bv;
-  }
+  for (let i = 0; i < n; i++) inertia += dist[i]!;
   return { centers: C, labels, inertia, iterations };
 }
 
@@ -169,12 +175,14 @@ export function kmeans(X: Matrix, k: number, rng: Rng, opts: KmeansOptions = {})
   const tolAbs = (tol * vsum) / d;
   let best: KmeansResult | undefined;
   const xNorm = rowSquaredNorms(X);
+  const scratch = new Float64Array(n * (2 + Math.floor(Math.log(k))));
+  const D = zeros(n, k);
   for (let r = 0; r < nInit; r++) {
-    const seeds = kmeansPlusPlus(X, k, rng, xNorm);
+    const seeds = kmeansPlusPlus(X, k, rng, xNorm, scratch);
     const init = zeros(k, d);
     for (let c = 0; c < k; c++) init.data.set(X.data.subarray(seeds[c]! * d, (seeds[c]! + 1) * d), c * d);
-    const res = lloyd(X, init, maxIter, tolAbs);
-    if (!best || res.inertia < best.inertia) best = res;
+    const res = lloyd(X, init, maxIter, tolAbs, D, xNorm);
+    if (!best || res.inertia < best.inertia) best = { ...res, labels: res.labels.slice() };
   }
   return best!;
 }

@@ -159,6 +159,23 @@ describe('correctProfiles (the library call behind --correct)', () => {
   });
 });
 
+it('rows outside fitRows never influence the fitted rows (what leave-batch-out relies on)', () => {
+  const profiles: Profiles = {
+    features: Array.from({ length: 10 }, (_, j) => `f${j}`), X: P.X,
+    meta: [{ name: 'b', kind: 'string', values: P.batch }, { name: 'c', kind: 'string', values: P.compound }],
+  };
+  const fitRows = Int32Array.from({ length: 80 }, (_, i) => i);
+  const X2 = { ...P.X, data: P.X.data.slice() };
+  for (let t = 80 * 10; t < X2.data.length; t++) X2.data[t] = X2.data[t]! * 3 + 1; // batch B3 changed
+  for (const method of CORRECTION_NAMES) {
+    const run = (X: Matrix) => correctProfiles({ ...profiles, X }, {
+      method, batchCol: 'b', controls: { column: 'c', values: ['DMSO'] }, fitRows, options: OPTS[method],
+    }).profiles.X;
+    const a = run(P.X), b = run(X2);
+    expect(Buffer.from(a.data.buffer, 0, 80 * 10 * 8).equals(Buffer.from(b.data.buffer, 0, 80 * 10 * 8))).toBe(true);
+  }
+});
+
 it('the registry is the one list of names', () => {
   expect(CORRECTION_NAMES).toEqual(['sphere', 'combat', 'harmony']);
   for (const n of CORRECTION_NAMES) expect(CORRECTIONS[n].name).toBe(n);
