@@ -46,8 +46,16 @@ export * from './evaluate/replicating.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
   BUILTIN_REPRESENTATIONS, METRICS,
-  type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary,
+  type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary, type EvaluationCorrection,
 } from './evaluate/protocol.js';
+export {
+  batchMixing, batchBiology, graphConnectivity, lisi, silhouetteBatch, clusterAgreement, cosineKnn,
+  type Mixing, type Biology, type ClusterAgreement, type MixingOptions, type BiologyKeys,
+} from './evaluate/batchMetrics.js';
+export {
+  compareCorrections, formatCorrectionTable, correctionRecords, judgeMatrix, runWithCorrection,
+  type CompareOptions, type CorrectionComparison, type CorrectionRow, type CorrectionChoice, type BatchMetricsFile,
+} from './evaluate/batchProtocol.js';
 // predict (activity prediction)
 export * from './predict/index.js';
 export * from './predict/label-assays.js';
@@ -65,7 +73,7 @@ export {
 export * from './pipeline/params.js';
 export { analyse, type AnalysisResult, type AnalyseOptions, type RepresentationResult } from './pipeline/analyse.js';
 export { writeRunOutputs, summarise, type RunSummary, type RepresentationSummary } from './pipeline/outputs.js';
-export { runWorkflow, formatComparisonTable, type RunWorkflowOptions } from './pipeline/run.js';
+export { runWorkflow, formatComparisonTable, type RunWorkflowOptions, type RunCorrection } from './pipeline/run.js';
 export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pipeline/query.js';
 export { linalgBackend } from './linalg/backend.js';
 // utilities

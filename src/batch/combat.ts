@@ -195,7 +195,13 @@ export function fitCombatFromStatistics(stats: BatchMoments, opts: CombatOptions
   };
 }
 
-/** Fit ComBat on X (rows) with a batch value per row. */
+/**
+ * Fit ComBat on X (rows) with a batch value per row.
+ *
+ * @example
+ * const model = fitCombat(X, plateOfRow);              // per-batch location/scale, EB-shrunk
+ * const corrected = applyCombat(model, X, plateOfRow);  // = sva::ComBat(t(X), plateOfRow)
+ */
 export function fitCombat(X: StoredMatrix, batch: readonly (string | null)[], opts: CombatOptions = {}, ctx: BatchContext = {}): CombatModel {
   resolve(opts);
   requireBatchLength(X.rows, batch, METHOD);

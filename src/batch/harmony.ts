@@ -134,6 +134,8 @@ export interface HarmonyState {
   readonly kmeansRounds: number[];
   readonly iterations: number;
   readonly converged: boolean;
+  /** Seconds spent in the k-means start, the soft k-means rounds and the corrections. */
+  readonly seconds: { kmeans: number; cluster: number; correct: number };
 }
 
 function normaliseRowsInto(src: Float64Array, dst: Float64Array, n: number, d: number): void {
@@ -171,19 +173,25 @@ function softAssign(dist: Float64Array, out: Float64Array, n: number, K: number,
 }
 
 interface BlockWork {
-  Rd: Float64Array; Sd: Float64Array; Dd: Float64Array; codes: Int32Array; O: Float64Array; E: Float64Array;
+  Rd: Float64Array; Dd: Float64Array; codes: Int32Array; O: Float64Array; E: Float64Array;
   P: Float64Array; logP: Float64Array; blockSum: Float64Array; Pr: Float64Array; theta: Float64Array;
-  rowEnt: Float64Array; logNorm: Float64Array; N: number; K: number; B: number; nBlocks: number; invSigma: number;
+  rowEnt: Float64Array; rowKm: Float64Array; Ofresh: Float64Array; logits: Float64Array;
+  N: number; K: number; B: number; nBlocks: number; sigma: number;
 }
 
 /**
- * harmonypy's `update_R` after the scaled distances: the rows in random blocks, each block taken
- * out of O and E, its responsibilities recomputed with the diversity penalty ((E + 1)/(O + 1))^θ,
- * and put back; also keeps each row's Σ R log R (see rowEnt in harmonyIterate).
+ * One soft k-means update of R, as harmonypy's `update_R`: the rows in random blocks, each block
+ * taken out of O and E, its responsibilities recomputed as exp(−dist/σ − max)·((E + 1)/(O + 1))^θ
+ * normalised per row, and put back. The same pass keeps, per row, Σ R log R (log R is the row's
+ * logits plus θ·log((E+1)/(O+1)) minus its log normaliser: no logarithm per entry) and Σ R⊙dist,
+ * and the column sums of the new R per batch — everything the objective needs.
  */
 function updateBlocks(w: BlockWork, order: Int32Array): void {
-  const { Rd, Sd, Dd, codes, O, E, P, logP, blockSum, Pr, theta, rowEnt, logNorm, N, K, B, nBlocks, invSigma } = w;
+  const { Rd, Dd, codes, O, E, P, logP, blockSum, Pr, theta, rowEnt, rowKm, Ofresh, logits, N, K, B, nBlocks, sigma } = w;
+  // Products with reciprocals instead of a division per entry (within an ulp of harmonypy's).
+  const negInvSigma = -1 / sigma;
   const base = Math.floor(N / nBlocks), extra = N % nBlocks;
+  Ofresh.fill(0);
   let start = 0;
   for (let bk = 0; bk < nBlocks; bk++) {
     const size = base + (bk < extra ? 1 : 0);
@@ -210,22 +218,32 @@ function updateBlocks(w: BlockWork, order: Int32Array): void {
     blockSum.fill(0);
     for (let t = start; t < end; t++) {
       const i = order[t]!, ro = i * K, bo = codes[i]! * K;
+      let mx = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = Dd[ro + k]! * negInvSigma;
+        logits[k] = v;
+        if (v > mx) mx = v;
+      }
       let s = 0;
       for (let k = 0; k < K; k++) {
-        const x = Sd[ro + k]! * P[bo + k]!;
+        const x = Math.exp(logits[k]! - mx) * P[bo + k]!;
         Rd[ro + k] = x;
         s += x;
       }
-      let a = 0, tot = 0;
+      let a = 0, km = 0, tot = 0;
+      const inv = 1 / s;
       for (let k = 0; k < K; k++) {
-        const v = Rd[ro + k]! / s;
+        const v = Rd[ro + k]! * inv;
         Rd[ro + k] = v;
         blockSum[k] += v;
         O[bo + k] += v;
-        a += v * (logP[bo + k]! - Dd[ro + k]! * invSigma);
+        Ofresh[bo + k] += v;
+        a += v * (logits[k]! + logP[bo + k]!);
+        km += v * Dd[ro + k]!;
         tot += v;
       }
-      rowEnt[i] = a + (logNorm[i]! - Math.log(s)) * tot;
+      rowEnt[i] = a - (mx + Math.log(s)) * tot;
+      rowKm[i] = km;
     }
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k]! * Pr[b]!;
     start = end;
@@ -281,6 +299,7 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   const K = o.nClusters ?? Math.max(2, Math.min(Math.round(N / 30), 100));
   if (K > N) throw new InputError(`harmony: ${K} clusters for ${N} rows; set nClusters ≤ ${N}`);
   const gens = harmonyGenerators(o.seed);
+  const seconds = { kmeans: 0, cluster: 0, correct: 0 };
   const Zcos = zeros(N, dims);
   normaliseRowsInto(Z.data, Zcos.data, N, dims);
   for (let t = 0; t < Zcos.data.length; t++) {
@@ -292,7 +311,9 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     Y = zeros(K, dims);
     normaliseRowsInto(init.data, Y.data, K, dims);
   } else {
+    const t0 = performance.now();
     const km = kmeans(Zcos, K, gens.kmeans, { nInit: o.nInit, maxIter: o.kmeansMaxIter });
+    seconds.kmeans = (performance.now() - t0) / 1000;
     Y = zeros(K, dims);
     normaliseRowsInto(km.centers.data, Y.data, K, dims);
   }
@@ -338,19 +359,24 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   }
   for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] = colSum[k]! * Pr[b]!;
 
-  // harmonypy's objective: Σ R⊙dist + σ·Σ R log R + σ·Σ_ik R_ik·θ_b(i)·log((O+1)/(E+1))_k,b(i); the last
-  // term summed per (cluster, batch) through fresh column sums of R.
+  // harmonypy's objective: Σ R⊙dist + σ·Σ R log R + σ·Σ_ik R_ik·θ_b(i)·log((O+1)/(E+1))_k,b(i); the
+  // first two per row (rowKm, rowEnt), the last per (batch, cluster) through column sums of R.
   const Ofresh = new Float64Array(K * B);
+  const rowKm = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const ro = i * K, bo = codes[i]! * K;
+    let km = 0;
+    for (let k = 0; k < K; k++) {
+      const r = R.data[ro + k]!;
+      km += r * dist.data[ro + k]!;
+      Ofresh[bo + k] += r;
+    }
+    rowKm[i] = km;
+  }
   const objectiveOf = (): number => {
     let km = 0, ent = 0, cross = 0;
-    Ofresh.fill(0);
     for (let i = 0; i < N; i++) {
-      const ro = i * K, bo = codes[i]!;
-      for (let k = 0; k < K; k++) {
-        const r = R.data[ro + k]!;
-        km += r * dist.data[ro + k]!;
-        Ofresh[bo * K + k] += r;
-      }
+      km += rowKm[i]!;
       ent += rowEnt[i]!;
     }
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) cross += theta[b]! * Math.log((O[b * K + k]! + 1) / (E[b * K + k]! + 1)) * Ofresh[b * K + k]!;
@@ -360,17 +386,11 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   const objKmeans: number[] = [objectiveOf()];
   const objective: number[] = [objKmeans[0]!];
   const nBlocks = Math.ceil(1 / o.blockSize);
-  const scale = zeros(N, K);
-  const P = new Float64Array(K * B), logP = new Float64Array(K * B);
-  const blockSum = new Float64Array(K);
-
-  const Rd = R.data, Sd = scale.data, Dd = dist.data, invSigma = 1 / o.sigma;
-  const ws: BlockWork = { Rd, Sd, Dd, codes, O, E, P, logP, blockSum, Pr, theta, rowEnt, logNorm, N, K, B, nBlocks, invSigma };
-  const updateR = (): void => {
-    softAssign(Dd, Sd, N, K, o.sigma, logNorm);
-    // harmonypy exponentiates without normalising; the row normalisation below cancels the difference.
-    updateBlocks(ws, gens.blocks.permutation(N));
+  const ws: BlockWork = {
+    Rd: R.data, Dd: dist.data, codes, O, E, P: new Float64Array(K * B), logP: new Float64Array(K * B), blockSum: new Float64Array(K), Pr, theta,
+    rowEnt, rowKm, Ofresh, logits: new Float64Array(K), N, K, B, nBlocks, sigma: o.sigma,
   };
+  const updateR = (): void => updateBlocks(ws, gens.blocks.permutation(N));
 
   // Per-batch copies of the uncorrected embedding, for the correction's products.
   const Zb = blocks.byBatch.map((rows) => {
@@ -389,6 +409,7 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   const kmeansRounds: number[] = [];
   let iterations = 0, converged = false;
   for (let it = 1; it <= o.maxIter; it++) {
+    const tc = performance.now();
     let i = 0;
     for (; i < o.maxIterKmeans; i++) {
       const Yraw = gemmTN(R, Zcos);
@@ -411,6 +432,8 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     }
     kmeansRounds.push(i);
     objective.push(objKmeans[objKmeans.length - 1]!);
+    const tm = performance.now();
+    seconds.cluster += (tm - tc) / 1000;
     // Mixture-of-experts ridge correction, from the uncorrected embedding.
     oKB.fill(0);
     for (let b = 0; b < B; b++) {
@@ -437,6 +460,7 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
       }
     }
     normaliseRowsInto(corrected.data, Zcos.data, N, dims);
+    seconds.correct += (performance.now() - tm) / 1000;
     iterations = it;
     const L = objective.length;
     if ((objective[L - 2]! - objective[L - 1]!) / Math.abs(objective[L - 2]!) < o.epsilonHarmony) {
@@ -444,7 +468,7 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
       break;
     }
   }
-  return { corrected, centroids: Y, initialCentroids, R, W, objective, kmeansRounds, iterations, converged };
+  return { corrected, centroids: Y, initialCentroids, R, W, objective, kmeansRounds, iterations, converged, seconds };
 }
 
 export interface HarmonyModel {
@@ -473,6 +497,8 @@ export interface HarmonyModel {
   readonly converged: boolean;
   /** Features with zero variance on the fitted rows (kept, not scaled). */
   readonly constantFeatures: readonly string[];
+  /** Seconds per step of the fit (standardise, PCA, k-means start, soft k-means, corrections, output). */
+  readonly seconds: Readonly<Record<string, number>>;
 }
 
 const METHOD = 'Harmony';
@@ -513,6 +539,10 @@ function output(model: Pick<HarmonyModel, 'center' | 'scale' | 'components' | 'o
 /**
  * Standardise → PCA → Harmony on the rows of X, returning the fitted model and the corrected rows
  * (features, or the embedding with `output: 'embedding'`).
+ *
+ * @example
+ * const { model, corrected } = fitTransformHarmony(X, plateOfRow, { seed: 0 });
+ * const newPlate = mapHarmony(model, Xnew, plateOfNewRows, { unseen: 'estimate' }); // Symphony-style
  */
 export function fitTransformHarmony(
   X: StoredMatrix, batch: readonly (string | null)[], opts: HarmonyOptions = {}, ctx: BatchContext = {},
@@ -524,6 +554,7 @@ export function fitTransformHarmony(
   requireReferenceRows(design, METHOD, 'a batch of one row cannot be told apart from its own batch effect', ctx);
   requireFinite(X, METHOD, ctx);
   const n = X.rows, d = X.cols;
+  const t0 = performance.now();
   const center = new Float64Array(d), scale = new Float64Array(d).fill(1);
   const constant: string[] = [];
   if (o.standardize) {
@@ -541,13 +572,16 @@ export function fitTransformHarmony(
   const Xs = zeros(n, d);
   standardizeColumns(X, Int32Array.from({ length: d }, (_, j) => j), center, scale, Xs.data);
   let Z: Matrix = Xs;
+  const t1 = performance.now();
   if (o.nComponents !== 0) {
     const pca = new PCA({ nComponents: dims });
     Z = pca.fitTransform(Xs);
     pcaMean = pca.mean!;
     components = pca.components!;
   }
+  const t2 = performance.now();
   const state = harmonyIterate(Z, design.codes, design.levels.length, o);
+  const t3 = performance.now();
   const K = state.centroids.rows;
   const Nr = new Float64Array(K);
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) Nr[k] += state.R.data[i * K + k]!;
@@ -557,9 +591,14 @@ export function fitTransformHarmony(
     outputFeatures: o.output === 'features' ? (ctx.features ? [...ctx.features] : []) : Array.from({ length: Z.cols }, (_, k) => `harmony_${k + 1}`),
     levels: design.levels, center, scale, pcaMean, components, centroids: state.centroids, initialCentroids: state.initialCentroids,
     W: state.W, Nr, C, objective: state.objective, kmeansRounds: state.kmeansRounds, iterations: state.iterations, converged: state.converged,
-    constantFeatures: constant,
+    constantFeatures: constant, seconds: {},
   };
   const corrected = output(model, Xs, Z, state.corrected);
+  const sec = (a: number, b: number) => (b - a) / 1000;
+  Object.assign(model.seconds, {
+    standardize: sec(t0, t1), pca: sec(t1, t2), kmeans: state.seconds.kmeans, cluster: state.seconds.cluster,
+    correct: state.seconds.correct, output: sec(t3, performance.now()),
+  });
   return { model, corrected, state };
 }
 

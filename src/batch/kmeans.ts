@@ -81,37 +81,44 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquare
   return chosen;
 }
 
+/** Rows per product block of the assignment: the block's dots stay in cache for the argmin. */
+const ASSIGN_BLOCK = 2048;
+
 /**
  * Nearest centre of every row: labels and squared distances. The row's own norm does not change
- * which centre is nearest, so the argmin runs on ‖c‖² − 2·x·c straight from the product.
+ * which centre is nearest, so the argmin runs on ‖c‖² − 2·x·c straight from the product, block
+ * by block (`dots`: an ASSIGN_BLOCK × k scratch).
  */
-function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Matrix, labels: Int32Array, dist: Float64Array): number {
-  gemmNT(X, C, dots);
+function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, labels: Int32Array, dist: Float64Array): number {
   const cNorm = rowSquaredNorms(C);
-  const n = X.rows, k = C.rows, d = dots.data;
+  const n = X.rows, k = C.rows, dcol = X.cols;
   let changed = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * k;
-    let best = 0, bv = Infinity;
-    for (let c = 0; c < k; c++) {
-      const v = cNorm[c]! - 2 * d[o + c]!;
-      if (v < bv) {
-        bv = v;
-        best = c;
+  for (let i0 = 0; i0 < n; i0 += ASSIGN_BLOCK) {
+    const i1 = Math.min(n, i0 + ASSIGN_BLOCK);
+    const D = gemmNT({ rows: i1 - i0, cols: dcol, data: X.data.subarray(i0 * dcol, i1 * dcol) }, C, { rows: i1 - i0, cols: k, data: dots.subarray(0, (i1 - i0) * k) }).data;
+    for (let i = i0; i < i1; i++) {
+      const o = (i - i0) * k;
+      let best = 0, bv = Infinity;
+      for (let c = 0; c < k; c++) {
+        const v = cNorm[c]! - 2 * D[o + c]!;
+        if (v < bv) {
+          bv = v;
+          best = c;
+        }
       }
+      if (labels[i] !== best) changed++;
+      labels[i] = best;
+      const sq = xNorm[i]! + bv;
+      dist[i] = sq > 0 ? sq : 0;
     }
-    if (labels[i] !== best) changed++;
-    labels[i] = best;
-    const sq = xNorm[i]! + bv;
-    dist[i] = sq > 0 ? sq : 0;
   }
   return changed;
 }
 
-/** Lloyd iterations from the given centres (`scratch`: an n × k buffer to reuse). */
-export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, scratch?: Matrix, xNorm = rowSquaredNorms(X)): KmeansResult {
+/** Lloyd iterations from the given centres. */
+export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, xNorm = rowSquaredNorms(X)): KmeansResult {
   const n = X.rows, d = X.cols, k = init.rows, x = X.data;
-  const dots = scratch && scratch.rows === n && scratch.cols === k ? scratch : zeros(n, k);
+  const dots = new Float64Array(Math.min(n, ASSIGN_BLOCK) * k);
   let C = zeros(k, d);
   C.data.set(init.data);
   const labels = new Int32Array(n).fill(-1);
@@ -176,12 +183,11 @@ export function kmeans(X: Matrix, k: number, rng: Rng, opts: KmeansOptions = {})
   let best: KmeansResult | undefined;
   const xNorm = rowSquaredNorms(X);
   const scratch = new Float64Array(n * (2 + Math.floor(Math.log(k))));
-  const D = zeros(n, k);
   for (let r = 0; r < nInit; r++) {
     const seeds = kmeansPlusPlus(X, k, rng, xNorm, scratch);
     const init = zeros(k, d);
     for (let c = 0; c < k; c++) init.data.set(X.data.subarray(seeds[c]! * d, (seeds[c]! + 1) * d), c * d);
-    const res = lloyd(X, init, maxIter, tolAbs, D, xNorm);
+    const res = lloyd(X, init, maxIter, tolAbs, xNorm);
     if (!best || res.inertia < best.inertia) best = { ...res, labels: res.labels.slice() };
   }
   return best!;

@@ -76,6 +76,17 @@ export function batchColumn(p: Profiles<StoredMatrix>, batchCol: string): (strin
   return metaStrings(p, batchCol);
 }
 
+/**
+ * Correct the batch effects of a profile table.
+ *
+ * @example
+ * const { profiles } = await readProfiles('plates.parquet');
+ * const r = correctProfiles(profiles, {
+ *   method: 'sphere', batchCol: 'Metadata_Plate', controls: { column: 'Metadata_pert_type', values: ['control'] },
+ * });
+ * await writeProfiles('plates_sphered.parquet', r.profiles);   // same metadata, corrected features
+ * saveModel('sphere_model.json', r.model);                       // the fitted model is an output too
+ */
 export function correctProfiles(p: Profiles<StoredMatrix>, opts: CorrectProfilesOptions): CorrectionResult {
   const reporter = opts.reporter ?? silentReporter;
   if (!CORRECTION_NAMES.includes(opts.method)) throw new UsageError(`unknown correction "${opts.method}" (choose from ${CORRECTION_NAMES.join(', ')})`);
@@ -125,7 +136,8 @@ export function correctProfiles(p: Profiles<StoredMatrix>, opts: CorrectProfiles
   }
   if (model.kind === 'sphere') notes.push(`sphering (${model.options.scope}): covariance shrinkage α = ${model.shrinkage.map((a) => a.toFixed(3)).join(', ')}${model.options.shrinkage === 'auto' ? ' (Ledoit–Wolf)' : ''}; control scatter rank ${model.rank.join(', ')} of ${p.features.length}`);
   if (model.kind === 'harmony') {
-    notes.push(`Harmony: ${model.options.nClusters} clusters on ${model.components ? `${model.components.rows} principal components` : 'the features'}, ${model.iterations} round(s), ${model.converged ? 'converged' : 'NOT converged (raise maxIter)'}`);
+    notes.push(`Harmony: ${model.options.nClusters} clusters on ${model.components ? `${model.components.rows} principal components` : 'the features'}, ${model.iterations} round(s), ${model.converged ? 'converged' : 'NOT converged (raise maxIter)'}; ` +
+      `seconds ${Object.entries(model.seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
     if (model.constantFeatures.length) notes.push(`Harmony: ${model.constantFeatures.length} constant feature(s) not scaled`);
   }
   for (const note of notes) reporter.info(note);

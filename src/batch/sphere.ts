@@ -196,7 +196,13 @@ export function fitSphereFromStatistics(stats: BatchMoments, opts: SphereOptions
   };
 }
 
-/** Fit on rows X with a batch value and a control flag per row. */
+/**
+ * Fit on rows X with a batch value and a control flag per row.
+ *
+ * @example
+ * const model = fitSphere(X, plateOfRow, isDmso);        // pooled ZCA, Ledoit–Wolf shrinkage
+ * const sphered = applySphere(model, X, plateOfRow);     // controls: mean 0 per plate, ≈ identity covariance
+ */
 export function fitSphere(
   X: StoredMatrix, batch: readonly (string | null)[], isControl: ArrayLike<boolean | number>, opts: SphereOptions = {}, ctx: BatchContext = {},
 ): SphereModel {
