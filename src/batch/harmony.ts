@@ -19,6 +19,8 @@
  * - The starting centroids come from phenomap's own seeded k-means++ (kmeans.ts; scikit-learn's
  *   KMeans in harmonypy) and the block orders from phenomap's seeded generator (numpy's global
  *   generator in harmonypy): same seed, same output; `initialCentroids` is stored in the model.
+ *   Above 20,000 rows (`kmeansSample`) that k-means runs on a seeded sample of 20,000 rows
+ *   (harmonypy: all rows); it only seeds the soft k-means, which then uses every row.
  * - harmonypy divides each row by its largest coordinate before the cosine normalisation; a
  *   positive rescale of a row changes nothing after it, so phenomap normalises directly (this
  *   differs only for a row whose coordinates are all negative, where harmonypy flips its sign).
@@ -72,6 +74,12 @@ export interface HarmonyOptions {
   epsilonHarmony?: number;
   /** k-means restarts for the starting centroids. Default 10. */
   nInit?: number;
+  /**
+   * Rows the starting k-means runs on: all rows up to this many, a seeded sample of this many
+   * above (0 = always all rows). Default 20,000. The start only seeds the soft k-means, which then
+   * runs on every row.
+   */
+  kmeansSample?: number;
   /** Lloyd iterations per restart. Default 25. */
   kmeansMaxIter?: number;
   /** Seed of the k-means start and the block orders. Default 0. */
@@ -93,6 +101,7 @@ export const HARMONY_CONSTRAINTS: Constraints<HarmonyOptions> = {
   epsilonCluster: { kind: 'number', min: 0 },
   epsilonHarmony: { kind: 'number', min: 0 },
   nInit: { kind: 'number', min: 1, integer: true },
+  kmeansSample: { kind: 'number', min: 0, integer: true },
   kmeansMaxIter: { kind: 'number', min: 1, integer: true },
   seed: { kind: 'number', min: 0, integer: true },
   output: { kind: 'enum', values: ['features', 'embedding'] },
@@ -105,7 +114,7 @@ function resolve(opts: HarmonyOptions): Resolved {
   return {
     nComponents: opts.nComponents ?? 50, standardize: opts.standardize ?? true, nClusters: opts.nClusters, theta: opts.theta ?? 2, lambda: opts.lambda ?? 1,
     sigma: opts.sigma ?? 0.1, blockSize: opts.blockSize ?? 0.05, maxIter: opts.maxIter ?? 10, maxIterKmeans: opts.maxIterKmeans ?? 20,
-    epsilonCluster: opts.epsilonCluster ?? 1e-5, epsilonHarmony: opts.epsilonHarmony ?? 1e-4, nInit: opts.nInit ?? 10,
+    epsilonCluster: opts.epsilonCluster ?? 1e-5, epsilonHarmony: opts.epsilonHarmony ?? 1e-4, nInit: opts.nInit ?? 10, kmeansSample: opts.kmeansSample ?? 20_000,
     kmeansMaxIter: opts.kmeansMaxIter ?? 25, seed: opts.seed ?? 0, output: opts.output ?? 'features',
   };
 }
@@ -312,7 +321,14 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     normaliseRowsInto(init.data, Y.data, K, dims);
   } else {
     const t0 = performance.now();
-    const km = kmeans(Zcos, K, gens.kmeans, { nInit: o.nInit, maxIter: o.kmeansMaxIter });
+    let start = Zcos;
+    if (o.kmeansSample > 0 && N > o.kmeansSample) {
+      const pick = gens.kmeans.permutation(N).subarray(0, o.kmeansSample).sort();
+      start = zeros(pick.length, dims);
+      pick.forEach((i, r) => start.data.set(Zcos.data.subarray(i * dims, (i + 1) * dims), r * dims));
+    }
+    if (K > start.rows) throw new InputError(`harmony: ${K} clusters for a k-means start on ${start.rows} rows; raise kmeansSample or lower nClusters`);
+    const km = kmeans(start, K, gens.kmeans, { nInit: o.nInit, maxIter: o.kmeansMaxIter });
     seconds.kmeans = (performance.now() - t0) / 1000;
     Y = zeros(K, dims);
     normaliseRowsInto(km.centers.data, Y.data, K, dims);
