@@ -26,6 +26,8 @@ export * from './preprocess/index.js';
 export * from './represent/pca.js';
 export * from './represent/itml.js';
 export * from './represent/lda.js';
+// batch-effect correction (sphering to controls, ComBat, Harmony)
+export * from './batch/index.js';
 // cluster and enrich
 export * from './cluster/affinityPropagation.js';
 export * from './cluster/sparseAffinityPropagation.js';
@@ -55,8 +57,16 @@ export * from './evaluate/replicating.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
   BUILTIN_REPRESENTATIONS, METRICS,
-  type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary,
+  type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary, type EvaluationCorrection,
 } from './evaluate/protocol.js';
+export {
+  batchMixing, batchBiology, graphConnectivity, lisi, silhouetteBatch, clusterAgreement, cosineKnn,
+  type Mixing, type Biology, type ClusterAgreement, type MixingOptions, type BiologyKeys,
+} from './evaluate/batchMetrics.js';
+export {
+  compareCorrections, formatCorrectionTable, correctionRecords, judgeMatrix, runWithCorrection,
+  type CompareOptions, type CorrectionComparison, type CorrectionRow, type CorrectionChoice, type BatchMetricsFile,
+} from './evaluate/batchProtocol.js';
 // predict (activity prediction)
 export * from './predict/index.js';
 export * from './predict/label-assays.js';
@@ -75,7 +85,7 @@ export {
 export * from './pipeline/params.js';
 export { analyse, type AnalysisResult, type AnalyseOptions, type RepresentationResult } from './pipeline/analyse.js';
 export { writeRunOutputs, summarise, type RunSummary, type RepresentationSummary } from './pipeline/outputs.js';
-export { runWorkflow, formatComparisonTable, type RunWorkflowOptions } from './pipeline/run.js';
+export { runWorkflow, formatComparisonTable, type RunWorkflowOptions, type RunCorrection } from './pipeline/run.js';
 export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pipeline/query.js';
 // repurposing answers at compound level (`phenomap query`)
 export * from './repurpose/index.js';

@@ -26,3 +26,36 @@ export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): n
   if (max === expected) return 1;
   return (index - expected) / (max - expected);
 }
+
+/**
+ * Normalised mutual information between two partitions, scikit-learn's
+ * normalized_mutual_info_score with the arithmetic-mean normaliser: I(a; b) / ((H(a) + H(b)) / 2),
+ * natural logarithms; 1 when both partitions are a single cluster (as sklearn).
+ */
+export function normalizedMutualInfo(a: ArrayLike<number | string>, b: ArrayLike<number | string>): number {
+  const n = a.length;
+  if (b.length !== n) throw new RangeError(`normalizedMutualInfo: ${n} vs ${b.length} labels`);
+  const code = (x: ArrayLike<number | string>) => {
+    const m = new Map<number | string, number>();
+    return { codes: Int32Array.from({ length: n }, (_, i) => m.get(x[i]!) ?? (m.set(x[i]!, m.size), m.size - 1)), k: () => m.size };
+  };
+  const A = code(a), B = code(b);
+  const ka = A.k(), kb = B.k();
+  if (n === 0 || (ka === 1 && kb === 1)) return 1;
+  const na = new Float64Array(ka), nb = new Float64Array(kb), nab = new Float64Array(ka * kb);
+  for (let i = 0; i < n; i++) {
+    na[A.codes[i]!]++;
+    nb[B.codes[i]!]++;
+    nab[A.codes[i]! * kb + B.codes[i]!]++;
+  }
+  const entropy = (c: Float64Array) => c.reduce((h, v) => (v > 0 ? h - (v / n) * Math.log(v / n) : h), 0);
+  let mi = 0;
+  for (let x = 0; x < ka; x++) {
+    for (let y = 0; y < kb; y++) {
+      const v = nab[x * kb + y]!;
+      if (v > 0) mi += (v / n) * Math.log((n * v) / (na[x]! * nb[y]!));
+    }
+  }
+  const denom = (entropy(na) + entropy(nb)) / 2;
+  return denom > 0 ? Math.max(0, mi) / denom : 1;
+}

@@ -19,8 +19,13 @@
  * are never held out — so no held-out label or held-out compound influences it except, for the
  * global z-score, through label-free feature means/variances (as in Ljosa et al. 2013's setup).
  *
+ * Batch correction (`correction`, src/batch) comes after the normalisation and, being label-free,
+ * is fitted once on all rows like it — except under `leave-batch-out` (splits.ts), where it is
+ * refitted in every fold on the training batches only and the held-out batch is placed on that
+ * fit as a new batch, so that no learned step (correction, PCA, ITML, LDA) has seen it.
+ *
  * The study's in-sample enrichment ratio (ITML trained on the same labels it is scored on) is
- * reported separately and labelled as in-sample.
+ * reported separately and labelled as in-sample (on the uncorrected profiles).
  */
 import { type Matrix, type StoredMatrix, allocLike, asFloat64, takeRows } from '../linalg/index.js';
 import { type Profiles, metaStrings, withFeatures, subsetRows } from '../io/profiles.js';
@@ -29,11 +34,13 @@ import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
 import { Lda, type LdaOptions } from '../represent/lda.js';
+import { correctProfiles } from '../batch/profiles.js';
+import type { CorrectionName } from '../batch/registry.js';
 import { analyse } from '../pipeline/analyse.js';
 import { presetParameters } from '../pipeline/params.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { makeSplits, type Fold, type SplitKind } from './splits.js';
+import { batchesWithoutQueries, makeSplits, type Fold, type SplitKind } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { percentReplicating, type ReplicatingResult } from './replicating.js';
@@ -107,7 +114,21 @@ export interface EvaluateOptions {
   dataLevel?: boolean;
   /** PCA solver of every PCA step (see represent/pca.ts). Default 'auto'. */
   pcaSolver?: PcaSolver;
+  /**
+   * A batch correction (needs `batchCol`; sphering uses the control rows) applied after the
+   * normalisation. It uses no label, so with compound splits it is fitted once on all rows, as
+   * the normalisation is; with `leave-batch-out` it is fitted per fold on the training rows only
+   * and the held-out batch is placed as a new batch (see src/batch).
+   */
+  correction?: EvaluationCorrection;
   reporter?: Reporter;
+}
+
+export interface EvaluationCorrection {
+  method: CorrectionName;
+  options?: Record<string, unknown>;
+  /** Column whose values the correction treats as batches (default: `batchCol`, e.g. correct per plate, judge NSCB per week). */
+  batchCol?: string;
 }
 
 export interface MetricSummary {
@@ -148,6 +169,7 @@ export interface EvaluationResult {
   options: {
     labelCol: string; groupCol: string; doseCol?: string; batchCol?: string; controlLabels: string[];
     split: SplitKind; folds: number; seeds: number[]; normalization: NormalizationChoice; nullSize: number;
+    correction?: EvaluationCorrection;
   };
   rows: number;
   features: number;
@@ -272,8 +294,11 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
   const isCtl = (l: string | null) => l !== null && controls.some((c) => c.toUpperCase() === l.toUpperCase());
 
   const norm = normaliseForEvaluation(input, normalization);
-  const p = norm.profiles;
+  let p = norm.profiles;
   const notes = [...norm.notes];
+  if ((opts.correction || split === 'leave-batch-out') && !opts.batchCol) {
+    throw new UsageError(opts.correction ? `--correct ${opts.correction.method} needs --batch-col` : 'split leave-batch-out needs --batch-col');
+  }
   const n = p.X.rows;
   const labelsAll = metaStrings(p, opts.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
   const compounds = metaStrings(p, opts.groupCol);
@@ -297,6 +322,32 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
       if (compounds[i]) controlGroups.add(compounds[i]!);
     }
   }
+  const controlFlag = Uint8Array.from({ length: n }, (_, i) => (isCtlRow(i) ? 1 : 0));
+  const uncorrected = p;
+  const correct = (fitRows?: Int32Array) => correctProfiles(uncorrected, {
+    method: opts.correction!.method, batchCol: opts.correction!.batchCol ?? opts.batchCol!, controls: controlFlag, options: opts.correction!.options, fitRows,
+  });
+  if (opts.correction) {
+    // Label-free: fitted on every row once (per fold as well under leave-batch-out, below).
+    const c = correct();
+    p = c.profiles;
+    notes.push(`batch correction ${c.report.method} on ${c.report.batchCol} (${c.report.batches.length} batches)${split === 'leave-batch-out' ? '; refitted per fold on the training batches, the held-out batch placed as new' : ', fitted on all rows (label-free)'}`);
+    notes.push(...c.report.notes);
+  }
+  // Per-fold corrections under leave-batch-out, kept while they fit in 512 MB.
+  const foldCorrected = new Map<string, StoredMatrix>();
+  let cachedBytes = 0;
+  const foldMatrix = (fold: Fold): StoredMatrix => {
+    if (!opts.correction || split !== 'leave-batch-out') return p.X;
+    const hit = foldCorrected.get(fold.name);
+    if (hit) return hit;
+    const X = correct(fold.train).profiles.X;
+    if (cachedBytes + X.data.byteLength <= 512 << 20) {
+      foldCorrected.set(fold.name, X);
+      cachedBytes += X.data.byteLength;
+    }
+    return X;
+  };
   // The metrics work in float64: a float32 table is widened once, on first need (the learners
   // and the z-score keep its storage).
   let wide: Matrix | undefined;
@@ -313,8 +364,15 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     const key = split === 'kfold' ? seed : 0;
     let f = foldsBySeed.get(key);
     if (!f) {
-      f = makeSplits({ kind: split, groups: splitGroups, labels: labelsAll, folds: opts.folds, seed: key, controlGroups: [...controlGroups] });
+      const so = { kind: split, groups: splitGroups, labels: labelsAll, folds: opts.folds, seed: key, controlGroups: [...controlGroups], batches: keys.batch };
+      f = makeSplits(so);
       foldsBySeed.set(key, f);
+      if (split === 'leave-batch-out' && foldsBySeed.size === 1) {
+        const empty = batchesWithoutQueries(so);
+        if (empty.length) notes.push(`leave-batch-out: batch ${empty.join(', ')} has no labelled non-control rows, so it is not held out (no queries)`);
+        const excluded = f.reduce((a, fo) => a + (fo.excludedFromTraining ?? 0), 0);
+        notes.push(`leave-batch-out: ${f.length} folds; compounds of the held-out batch are left out of training too (${excluded} rows over all folds on neither side)`);
+      }
     }
     return f;
   };
@@ -342,6 +400,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
       const consQ: ApQuery[] = [], actQ: ApQuery[] = [];
       folds.forEach((fold, fi) => {
         const tf = performance.now();
+        const Xf = foldMatrix(fold);
         const fitRows: number[] = [];
         const fitLabels: string[] = [];
         for (const i of fold.train) {
@@ -353,13 +412,13 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         }
         let model: FittedTransform;
         if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
-          const tr = buildTreatments(X64(), keys, { rows: fitRows, controlLabels: controls });
+          const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
           model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver);
         } else {
-          model = fitRepresentation(spec, p.X, fitRows, fitLabels, seed, opts.pcaSolver);
+          model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver);
         }
         for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
-        const out = model.transform(p.X);
+        const out = model.transform(Xf);
         const Y = out === p.X ? X64() : asFloat64(out);
         const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
         const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
@@ -467,7 +526,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
   return {
     options: {
       labelCol: opts.labelCol, groupCol: opts.groupCol, doseCol: opts.doseCol, batchCol: opts.batchCol, controlLabels: controls,
-      split, folds: foldsFor(seeds[0] ?? 0).length, seeds, normalization, nullSize,
+      split, folds: foldsFor(seeds[0] ?? 0).length, seeds, normalization, nullSize, correction: opts.correction,
     },
     rows: n,
     features: p.features.length,

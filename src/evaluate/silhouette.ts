@@ -1,14 +1,23 @@
 /**
- * Mean silhouette coefficient with Euclidean distances (Rousseeuw 1987; scikit-learn
- * `silhouette_score` semantics): for row i, a = mean distance to the other members of its
- * cluster, b = smallest mean distance to another cluster, s = (b − a) / max(a, b); s = 0 for a
- * row alone in its cluster. Needs 2 ≤ #labels ≤ n − 1. Distances are computed in row blocks.
+ * Mean silhouette coefficient (Rousseeuw 1987; scikit-learn `silhouette_score` semantics): for
+ * row i, a = mean distance to the other members of its cluster, b = smallest mean distance to
+ * another cluster, s = (b − a) / max(a, b); s = 0 for a row alone in its cluster. Needs
+ * 2 ≤ #labels ≤ n − 1. Distances are Euclidean (default) or cosine (1 − cos, scikit-learn's
+ * metric='cosine', as the batch-silhouette of scib / Arevalo et al. 2024 uses); computed in row
+ * blocks.
  */
 import type { Matrix } from '../linalg/matrix.js';
-import { squaredDistancesBetween } from '../linalg/index.js';
+import { normalizeRows, squaredDistancesBetween } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 
-export function silhouetteSamples(X: Matrix, labels: ArrayLike<number | string>): Float64Array {
+export interface SilhouetteOptions {
+  metric?: 'euclidean' | 'cosine';
+}
+
+export function silhouetteSamples(Xin: Matrix, labels: ArrayLike<number | string>, opts: SilhouetteOptions = {}): Float64Array {
+  const cosine = opts.metric === 'cosine';
+  // ‖x̂ − ŷ‖² = 2(1 − cos): on unit rows the cosine distance is half the squared distance.
+  const X = cosine ? normalizeRows(Xin) : Xin;
   const n = X.rows;
   if (labels.length !== n) throw new InputError(`silhouette: ${labels.length} labels for ${n} rows`);
   const codes = new Int32Array(n);
@@ -35,7 +44,7 @@ export function silhouetteSamples(X: Matrix, labels: ArrayLike<number | string>)
       const off = (i - r0) * n;
       for (let j = 0; j < n; j++) {
         const v = D[off + j]!;
-        sums[codes[j]!]! += v > 0 && j !== i ? Math.sqrt(v) : 0;
+        sums[codes[j]!]! += v > 0 && j !== i ? (cosine ? v / 2 : Math.sqrt(v)) : 0;
       }
       const ci = codes[i]!;
       if (sizes[ci]! <= 1) {
@@ -52,8 +61,8 @@ export function silhouetteSamples(X: Matrix, labels: ArrayLike<number | string>)
   return out;
 }
 
-export function silhouette(X: Matrix, labels: ArrayLike<number | string>): number {
-  const s = silhouetteSamples(X, labels);
+export function silhouette(X: Matrix, labels: ArrayLike<number | string>, opts: SilhouetteOptions = {}): number {
+  const s = silhouetteSamples(X, labels, opts);
   let t = 0;
   for (let i = 0; i < s.length; i++) t += s[i]!;
   return t / s.length;

@@ -9,15 +9,23 @@
  *   StratifiedGroupKFold aims for, with a simpler and deterministic assignment).
  * - `leave-moa-out`: one fold per label; every group carrying that label is held out
  *   ("does the metric generalise to mechanisms it never saw").
+ * - `leave-batch-out`: one fold per batch (plate, week, source, microscope): every row of that
+ *   batch — controls included — is held out, so nothing learned (a metric, a correction's reference)
+ *   sees the batch; and the groups (compounds) of the batch are held out as well: their rows in
+ *   other batches are on neither side (`excludedFromTraining` counts them), so a held-out compound
+ *   is never learned from either. Rows without a batch always train. Batches without any
+ *   eligible group give no fold (`batchesWithoutQueries`). ("Does what was learned on some
+ *   batches transfer to a batch it never saw?")
  *
- * Control groups (e.g. DMSO) and rows without a group are never held out: they stay on the
- * training side, where only label-free steps (normalisation) or nothing at all use them.
+ * Control groups (e.g. DMSO) and rows without a group are never held out (except with their whole
+ * batch in leave-batch-out): they stay on the training side, where only label-free steps
+ * (normalisation) or nothing at all use them.
  */
 import { InputError, UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
-export type SplitKind = 'loco' | 'kfold' | 'leave-moa-out';
-export const SPLIT_KINDS: readonly SplitKind[] = ['loco', 'kfold', 'leave-moa-out'];
+export type SplitKind = 'loco' | 'kfold' | 'leave-moa-out' | 'leave-batch-out';
+export const SPLIT_KINDS: readonly SplitKind[] = ['loco', 'kfold', 'leave-moa-out', 'leave-batch-out'];
 
 export interface Fold {
   /** "loco:taxol", "kfold:2/5", "leave-moa-out:Actin disruptors". */
@@ -28,6 +36,10 @@ export interface Fold {
   readonly test: Int32Array;
   /** Groups (compounds) held out in this fold. */
   readonly heldOutGroups: string[];
+  /** leave-batch-out: the batch held out. */
+  readonly heldOutBatch?: string;
+  /** leave-batch-out: rows of held-out groups in other batches, on neither side. */
+  readonly excludedFromTraining?: number;
 }
 
 export interface SplitOptions {
@@ -41,6 +53,21 @@ export interface SplitOptions {
   /** Number of folds for `kfold` (default 5; capped at the number of groups). */
   folds?: number;
   seed?: number;
+  /** Batch of every row; needed for `leave-batch-out`. */
+  batches?: readonly (string | null)[];
+}
+
+/** Batches of a leave-batch-out split that hold no eligible group (so no queries): not folds. */
+export function batchesWithoutQueries(opts: SplitOptions): string[] {
+  const controls = new Set(opts.controlGroups ?? []);
+  const all = new Set<string>(), withGroups = new Set<string>();
+  opts.batches?.forEach((b, i) => {
+    if (b === null || b === undefined) return;
+    all.add(b);
+    const g = opts.groups[i];
+    if (g !== null && g !== undefined && !controls.has(g)) withGroups.add(b);
+  });
+  return [...all].filter((b) => !withGroups.has(b)).sort();
 }
 
 /** The label of a group: its most frequent non-null label (ties: first seen). */
@@ -89,6 +116,7 @@ export function makeSplits(opts: SplitOptions): Fold[] {
   };
 
   if (kind === 'loco') return eligible.map((g) => foldFrom(`loco:${g}`, [g]));
+  if (kind === 'leave-batch-out') return leaveBatchOut(opts, rowsOf);
 
   if (!opts.labels) throw new UsageError(`split "${kind}" needs labels`);
   const gl = groupLabels(groups, opts.labels);
@@ -128,4 +156,36 @@ export function makeSplits(opts: SplitOptions): Fold[] {
     }
   }
   return assign.map((held, f) => foldFrom(`kfold:${f + 1}/${k}`, held.sort()));
+}
+
+function leaveBatchOut(opts: SplitOptions, rowsOf: Map<string, number[]>): Fold[] {
+  const { batches, groups } = opts;
+  if (!batches) throw new UsageError('split "leave-batch-out" needs a batch column (--batch-col)');
+  const n = groups.length;
+  if (batches.length !== n) throw new InputError(`splits: ${batches.length} batch values for ${n} rows`);
+  const byBatch = new Map<string, Set<string>>();
+  for (const [g, rows] of rowsOf) {
+    for (const i of rows) {
+      const b = batches[i];
+      if (b === null || b === undefined) continue;
+      let s = byBatch.get(b);
+      if (!s) byBatch.set(b, (s = new Set()));
+      s.add(g);
+    }
+  }
+  const levels = [...new Set(batches.filter((b): b is string => b !== null && b !== undefined))].sort();
+  if (levels.length < 2) throw new InputError(`leave-batch-out needs at least 2 batches, found ${levels.length}${levels.length ? ` ("${levels[0]}")` : ''}`);
+  if (byBatch.size < 1) throw new InputError('leave-batch-out: no batch holds a non-control group to hold out');
+  return levels.filter((b) => byBatch.has(b)).map((b) => {
+    const held = [...byBatch.get(b)!].sort();
+    const heldSet = new Set(held);
+    const train: number[] = [], test: number[] = [];
+    let excluded = 0;
+    for (let i = 0; i < n; i++) {
+      if (batches[i] === b) test.push(i);
+      else if (groups[i] !== null && groups[i] !== undefined && heldSet.has(groups[i]!)) excluded++;
+      else train.push(i);
+    }
+    return { name: `leave-batch-out:${b}`, train: Int32Array.from(train), test: Int32Array.from(test), heldOutGroups: held, heldOutBatch: b, excludedFromTraining: excluded };
+  });
 }

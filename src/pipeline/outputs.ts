@@ -15,6 +15,7 @@ import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
 import type { ClusteringInfo } from './clustering.js';
 import { peakRssNowMB } from './stageClock.js';
+import type { CorrectionReport } from '../batch/profiles.js';
 
 export const PHENOMAP_VERSION = '0.1.0';
 
@@ -69,9 +70,12 @@ export interface RunSummary {
   /** Process peak RSS (MB) when each stage ended, in stage order: the jump shows which stage set the peak. */
   peakRssMB: Record<string, number>;
   warnings: string[];
+  /** `run --correct`: what the batch correction did (src/batch) and the files it wrote. */
+  batchCorrection?: CorrectionReport & { files: string[] };
 }
 
-const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
+/** Columns recognised as the dose (concentration) of a treatment, in order of preference. */
+export const DOSE_COLS = ['Metadata_mmoles_per_liter', 'Metadata_dose_recode', 'Metadata_concentration', 'Compound Concentration (microMolar)', 'Image_Metadata_Concentration'];
 
 export function summarise(res: AnalysisResult, input: string | readonly string[] | null): RunSummary {
   const files = input === null ? null : typeof input === 'string' ? [input] : [...input];
@@ -137,6 +141,7 @@ function table(columns: MetaColumn[], rows: number): Profiles {
 
 export interface WriteOptions {
   saveDistances?: boolean;
+  batchCorrection?: RunSummary['batchCorrection'];
 }
 
 export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | readonly string[] | null, opts: WriteOptions = {}): Promise<RunSummary> {
@@ -210,6 +215,7 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
   }
   writeFileAtomic(join(dir, 'features.txt'), res.profiles.features.join('\n') + '\n');
   const summary = summarise(res, file);
+  if (opts.batchCorrection) summary.batchCorrection = opts.batchCorrection;
   summary.timings.write = (performance.now() - t0) / 1000;
   summary.peakRssMB.write = peakRssNowMB();
   writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');

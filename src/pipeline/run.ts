@@ -1,7 +1,8 @@
 /**
- * `phenomap run`: read a profile table, run the study's workflow, write the outputs.
+ * `phenomap run`: read a profile table, optionally correct batch effects (src/batch), run the
+ * study's workflow, write the outputs.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readProfileTables, type ReadManyOptions } from '../io/readMany.js';
 import type { Profiles } from '../io/profiles.js';
 import { prestartThreads, type StoredMatrix } from '../linalg/index.js';
@@ -10,17 +11,39 @@ import { analyse, type AnalysisResult } from './analyse.js';
 import { writeRunOutputs, type RunSummary } from './outputs.js';
 import { StageClock } from './stageClock.js';
 import type { RunParameters } from './params.js';
+import { correctProfiles, type CorrectionResult } from '../batch/profiles.js';
+import type { CorrectionName } from '../batch/registry.js';
+import { saveModel } from '../batch/persist.js';
+import { queryRows } from '../preprocess/query.js';
+import { writeProfiles } from '../io/write.js';
+import { UsageError } from '../util/errors.js';
+
+/** A batch correction before the workflow (the table's features are replaced by the corrected ones). */
+export interface RunCorrection {
+  method: CorrectionName;
+  batchCol: string;
+  /** Negative-control rows as a metadata query, e.g. "Metadata_compound == DMSO" (sphering needs it). */
+  controls?: string;
+  options?: Record<string, unknown>;
+}
 
 export interface RunWorkflowOptions {
   read?: ReadManyOptions;
   reporter?: Reporter;
   saveDistances?: boolean;
+  correct?: RunCorrection;
 }
 
 export interface RunWorkflowResult {
   summary: RunSummary;
   analysis: AnalysisResult;
+  /** With `correct`: the table before correction and the correction (corrected table, model, report). */
+  correction?: { uncorrected: Profiles<StoredMatrix>; result: CorrectionResult };
 }
+
+/** Files a corrected run writes besides the usual ones. */
+export const CORRECTED_PROFILES = 'corrected.parquet';
+export const BATCH_MODEL = 'batch_model.json';
 
 /**
  * Run on a file — or several, stacked (files, globs, a partitioned dataset's folder) — or on
@@ -46,10 +69,33 @@ export async function runWorkflow(
   } else {
     profiles = input as Profiles<StoredMatrix>;
   }
-  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: file !== null, clock });
-  const summary = await writeRunOutputs(outDir, analysis, file, { saveDistances: opts.saveDistances });
+  let correction: RunWorkflowResult['correction'];
+  let owned = file !== null;
+  if (opts.correct) {
+    const c = opts.correct;
+    const controls = c.controls ? queryRows(profiles as Profiles, c.controls) : undefined;
+    if (!controls && c.method === 'sphere') throw new UsageError('--correct sphere needs --controls <query> (e.g. "Metadata_compound == DMSO")');
+    let flags: Uint8Array | undefined;
+    if (controls) {
+      flags = new Uint8Array(profiles.X.rows);
+      for (const i of controls) flags[i] = 1;
+    }
+    const result = clock.time('batch', () => correctProfiles(profiles, { method: c.method, batchCol: c.batchCol, controls: flags, options: c.options, reporter }));
+    reporter.info(`batch correction ${c.method} on ${c.batchCol}: ${result.report.batches.length} batches, ${result.report.seconds.toFixed(2)} s`);
+    await writeProfiles(join(outDir, CORRECTED_PROFILES), result.profiles);
+    saveModel(join(outDir, BATCH_MODEL), result.model);
+    correction = { uncorrected: profiles, result };
+    profiles = result.profiles;
+    // The corrected table is ours: the workflow may z-score it in place; the input stays intact.
+    owned = true;
+  }
+  const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: owned, clock });
+  const summary = await writeRunOutputs(outDir, analysis, file, {
+    saveDistances: opts.saveDistances,
+    batchCorrection: correction && { ...correction.result.report, files: [CORRECTED_PROFILES, BATCH_MODEL] },
+  });
   summary.timings.total = (performance.now() - t0) / 1000;
-  return { summary, analysis };
+  return { summary, analysis, correction };
 }
 
 /** The study's comparison table, one line per representation. */

@@ -39,10 +39,12 @@ export interface EmbeddingOptions {
   force?: boolean;
   /** Precomputed kNN of all rows per representation (reused by t-SNE when all rows are embedded). */
   knn?: Record<string, Knn>;
+  /** Representations to embed (default raw and itml, else pca). */
+  spaces?: string[];
   reporter?: Reporter;
 }
 
-export const SPACE_LABEL: Record<string, string> = { raw: 'before ITML', itml: 'after ITML', pca: 'PCA' };
+export const SPACE_LABEL: Record<string, string> = { raw: 'before ITML', itml: 'after ITML', pca: 'PCA', uncorrected: 'before batch correction' };
 const METHOD_LABEL: Record<EmbeddingMethod, string> = { tsne: 't-SNE', umap: 'UMAP' };
 
 export function embeddingRows(run: RunData, subset: 'all' | 'top-moas', topMoas: number): Int32Array {
@@ -60,8 +62,8 @@ export function computeEmbeddings(run: RunData, opts: EmbeddingOptions = {}): Em
   const k = opts.topMoas ?? 10;
   const reporter = opts.reporter ?? silentReporter;
   const rows = embeddingRows(run, subset, k);
-  const spaces = ['raw', 'itml'].filter((s) => run.repr(s));
-  if (spaces.length === 0 && run.repr('pca')) spaces.push('pca');
+  const spaces = (opts.spaces ?? ['raw', 'itml']).filter((s) => run.repr(s));
+  if (!opts.spaces && spaces.length === 0 && run.repr('pca')) spaces.push('pca');
   const out: Embedding[] = [];
   if (rows.length < 5) {
     reporter.warn(`embedding: only ${rows.length} rows to embed; skipped`);

@@ -9,9 +9,11 @@
  */
 import { esc } from './escape.js';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Matrix } from '../linalg/matrix.js';
 import { readProfileTables } from '../io/readMany.js';
+import { readProfiles } from '../io/read.js';
+import { InputError } from '../util/errors.js';
 import { knnSquared, type Knn } from '../embed/tsne.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { silentReporter, type Reporter } from '../util/log.js';
@@ -64,7 +66,27 @@ export interface ReportResult {
 interface FigureEntry {
   fig: Figure;
   caption: string;
-  section: 'overview' | 'embedding' | 'clusters' | 'enrichment';
+  section: 'overview' | 'embedding' | 'clusters' | 'enrichment' | 'batch';
+}
+
+/** What `run --correct` wrote for the report: batch_metrics.json (evaluate/batchProtocol.ts). */
+interface BatchMetricsView {
+  batchCol: string;
+  method: string;
+  rows: number;
+  sampled: boolean;
+  before: { mixing: Record<string, unknown>; biology: Record<string, unknown> & { cluster?: Record<string, unknown> } };
+  after: { mixing: Record<string, unknown>; biology: Record<string, unknown> & { cluster?: Record<string, unknown> } };
+}
+
+function readBatchMetrics(runDir: string): BatchMetricsView | undefined {
+  const path = join(runDir, 'batch_metrics.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as BatchMetricsView;
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
@@ -127,6 +149,22 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     );
   }
 
+  // Batch correction (run --correct): the same rows embedded before and after, coloured by batch.
+  const batch = readBatchMetrics(runDir);
+  const batchValues = batch ? run.table.values.get(batch.batchCol) : undefined;
+  if (batch && batchValues && run.repr('uncorrected')) {
+    const before = computeEmbeddings(run, { methods: ['tsne'], seed, subset: 'all', spaces: ['uncorrected'], force: opts.force, reporter });
+    const after = embeddings.find((e) => e.space === 'raw' && e.method === 'tsne' && e.rows.length === run.n)
+      ?? computeEmbeddings(run, { methods: ['tsne'], seed, subset: 'all', spaces: ['raw'], force: opts.force, knn, reporter })[0];
+    const colour = Array.from({ length: run.n }, (_, i) => batchValues[i] ?? 'missing');
+    for (const [e, when] of [[before[0], 'before'], [after, 'after']] as const) {
+      if (!e) continue;
+      await tryFig('batch', `t-SNE of the analysed profiles ${when} ${batch.method}, coloured by ${batch.batchCol}.`, () =>
+        embeddingFigure({ name: `batch_tsne_${when}`, title: `${when} ${batch.method} — ${batch.batchCol}`, coords: e.coords, colour, colourTitle: batch.batchCol, axisTitle: 't-SNE' }),
+      );
+    }
+  }
+
   // Clusters: heatmaps, sizes, AP convergence.
   for (const r of run.reps) {
     const X = run.repr(r);
@@ -177,7 +215,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     neighbours[r] = flat;
   }
 
-  const html = buildHtml(run, { figures, embeddings, neighbours, k, topMoas, maxInlineSvg: opts.maxInlineSvg ?? 250_000, compounds: opts.compounds ?? null });
+  const html = buildHtml(run, { figures, embeddings, neighbours, k, topMoas, maxInlineSvg: opts.maxInlineSvg ?? 250_000, compounds: opts.compounds ?? null, batch });
   const path = join(runDir, 'report.html');
   writeFileAtomic(path, html);
   return { path, figures: written, embeddings: embeddings.map((e) => ({ key: e.key, label: e.label, cached: e.cached })), bytes: Buffer.byteLength(html) };
@@ -296,6 +334,29 @@ interface BuildInput {
   topMoas: number;
   maxInlineSvg: number;
   compounds: CompoundSearchData | null;
+  batch?: BatchMetricsView;
+}
+
+const BATCH_ROWS: [string, string, string][] = [
+  ['mixing', 'graphConnectivity', 'graph connectivity (higher: each label\'s wells stay connected)'],
+  ['mixing', 'ilisi', 'iLISI, scaled (higher: batches mixed in every neighbourhood)'],
+  ['mixing', 'silhouetteBatch', 'batch silhouette, 1 − |s| (higher: better mixed)'],
+  ['mixing', 'otherBatchShare', 'share of 24 nearest neighbours from another batch'],
+  ['mixing', 'otherBatchShareExpected', '… with perfectly mixed batches'],
+  ['biology', 'replicateMap', 'replicate mAP (treatment wells vs controls)'],
+  ['biology', 'moaMap', 'MoA mAP (treatments, other compounds)'],
+  ['biology', 'nsc', 'NSC (1-NN MoA, other compounds)'],
+  ['biology', 'nscb', 'NSCB (… and other batches)'],
+  ['cluster', 'ari', 'cluster agreement with labels, ARI'],
+  ['cluster', 'nmi', 'cluster agreement with labels, NMI'],
+];
+
+function batchTable(b: BatchMetricsView): string {
+  const get = (side: BatchMetricsView['before'], group: string, key: string): unknown =>
+    group === 'cluster' ? side.biology.cluster?.[key] : (side as unknown as Record<string, Record<string, unknown>>)[group]?.[key];
+  const rows = BATCH_ROWS.map(([g, k, label]) => `<tr><td>${esc(label)}</td><td class="num">${num(get(b.before, g, k))}</td><td class="num">${num(get(b.after, g, k))}</td></tr>`).join('');
+  return `<p class="muted">${esc(b.method)} on ${esc(b.batchCol)}; metrics on ${b.sampled ? `a seeded sample of ${b.rows}` : `all ${b.rows}`} rows of the table (mixing on labelled non-control wells; cosine), as Arevalo et al. 2024 define them.</p>
+<table class="data" id="batch-table"><thead><tr><th>metric</th><th>before</th><th>after</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function buildHtml(run: RunData, b: BuildInput): string {
@@ -356,7 +417,7 @@ function buildHtml(run: RunData, b: BuildInput): string {
 </head><body data-ready="0">
 <header><h1>${title}</h1>
 <div class="meta">${run.n} profiles × ${num(s.d ?? run.features.length)} features · label ${esc(run.labelCol || '—')} · drug names from ${esc(run.drugCol)}${run.doseCol ? ` · dose ${esc(run.doseCol)}` : ''} · phenomap ${esc(s.phenomap ?? '')}${s.parameters?.preset ? ` · preset ${esc(s.parameters.preset)}` : ''} · seed ${num(s.parameters?.seed)}</div></header>
-<nav><a href="#summary">Summary</a><a href="#explore">Explore</a><a href="#overview">Data</a><a href="#embeddings">Embeddings</a><a href="#clusters">Clusters</a><a href="#enrichment">Enrichment &amp; CSIF</a>${data.evaluation ? '<a href="#evaluation">Evaluation</a>' : ''}</nav>
+<nav><a href="#summary">Summary</a><a href="#explore">Explore</a><a href="#overview">Data</a><a href="#embeddings">Embeddings</a>${b.batch ? '<a href="#batch">Batch correction</a>' : ''}<a href="#clusters">Clusters</a><a href="#enrichment">Enrichment &amp; CSIF</a>${data.evaluation ? '<a href="#evaluation">Evaluation</a>' : ''}</nav>
 <main>
 <section id="summary"><h2>Summary per representation</h2>
 <table class="data" id="summary-table"><thead><tr><th>representation</th><th>clusters</th><th>enriched clusters</th><th>enrichment ratio</th><th>AP iterations</th><th>converged</th><th>dim</th><th>CSIF clusters</th><th>CSIFs</th></tr></thead><tbody>${summaryRows}</tbody></table>
@@ -364,6 +425,7 @@ ${warnings}</section>
 <section id="explore"><h2>Explore the embedding</h2>${embOptions}</section>
 <section id="overview"><h2>Data</h2><div class="figs">${secFigs('overview')}</div></section>
 <section id="embeddings"><h2>Embeddings (${esc(b.embeddings.map((e) => SPACE_LABEL[e.space] ?? e.space).filter((v, i, a) => a.indexOf(v) === i).join(' / '))})</h2><div class="figs">${secFigs('embedding')}</div></section>
+${b.batch ? `<section id="batch"><h2>Batch correction</h2><div class="figs">${secFigs('batch')}</div>${batchTable(b.batch)}</section>` : ''}
 <section id="clusters"><h2>Clusters</h2><div class="figs">${secFigs('clusters')}</div></section>
 <section id="enrichment"><h2>MoA enrichment and community-specific image features</h2><div class="figs">${secFigs('enrichment')}</div>
 <h3>Enrichment table</h3><div id="enrichment-table"></div>

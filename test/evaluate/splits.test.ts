@@ -133,3 +133,40 @@ describe('learners see only training rows', () => {
     expect(proj.cols).toBe(2);
   });
 });
+
+describe('leave-batch-out', () => {
+  // Compounds c0..c5 in batches: c0,c1 → b1; c2 → b1 and b2 (spans two); c3,c4 → b2; c5 → b3; DMSO everywhere.
+  const rows: [string, string | null, string][] = [
+    ['c0', 'm0', 'b1'], ['c0', 'm0', 'b1'], ['c1', 'm1', 'b1'], ['c2', 'm0', 'b1'], ['c2', 'm0', 'b2'],
+    ['c3', 'm1', 'b2'], ['c4', 'm0', 'b2'], ['c5', 'm1', 'b3'], ['DMSO', 'DMSO', 'b1'], ['DMSO', 'DMSO', 'b2'], ['DMSO', 'DMSO', 'b3'],
+    ['DMSO', 'DMSO', 'b4'],
+  ];
+  const groups = rows.map((r) => r[0]), labels = rows.map((r) => r[1]), batches = rows.map((r) => r[2]);
+
+  it('holds out every row of one batch, and its compounds\' rows elsewhere sit on neither side', () => {
+    const folds = makeSplits({ kind: 'leave-batch-out', groups, labels, batches, controlGroups: ['DMSO'] });
+    expect(folds.map((f) => f.name)).toEqual(['leave-batch-out:b1', 'leave-batch-out:b2', 'leave-batch-out:b3']);
+    const b1 = folds[0]!;
+    expect(Array.from(b1.test)).toEqual([0, 1, 2, 3, 8]);
+    expect(b1.heldOutGroups).toEqual(['c0', 'c1', 'c2']);
+    // c2's row in b2 (row 4) is on neither side.
+    expect(Array.from(b1.train)).toEqual([5, 6, 7, 9, 10, 11]);
+    expect(b1.excludedFromTraining).toBe(1);
+    for (const f of folds) {
+      const trainBatches = new Set(Array.from(f.train, (i) => batches[i]));
+      expect(trainBatches.has(f.heldOutBatch!)).toBe(false);
+      const trainGroups = new Set(Array.from(f.train, (i) => groups[i]));
+      for (const g of f.heldOutGroups) expect(trainGroups.has(g)).toBe(false);
+    }
+  });
+
+  it('names what it cannot do: no batch column, a single batch', () => {
+    expect(() => makeSplits({ kind: 'leave-batch-out', groups, labels, controlGroups: ['DMSO'] })).toThrow(/needs a batch column \(--batch-col\)/);
+    expect(() => makeSplits({ kind: 'leave-batch-out', groups, labels, batches: batches.map(() => 'P1'), controlGroups: ['DMSO'] })).toThrow(/at least 2 batches, found 1 \("P1"\)/);
+  });
+
+  it('batches holding only controls are listed, not folds', async () => {
+    const { batchesWithoutQueries } = await import('../../src/evaluate/splits.js');
+    expect(batchesWithoutQueries({ kind: 'leave-batch-out', groups, labels, batches, controlGroups: ['DMSO'] })).toEqual(['b4']);
+  });
+});

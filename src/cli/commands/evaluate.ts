@@ -9,6 +9,9 @@ import {
   evaluate, formatEvaluationTable, parseRepresentationList, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
 } from '../../evaluate/protocol.js';
 import { SPLIT_KINDS, type SplitKind } from '../../evaluate/splits.js';
+import { compareCorrections, correctionRecords, formatCorrectionTable, type CorrectionChoice } from '../../evaluate/batchProtocol.js';
+import { CORRECTION_NAMES, parseCorrectionOptions, type CorrectionName } from '../../batch/registry.js';
+import { writeProfiles } from '../../io/write.js';
 import type { NormalizeMethod } from '../../preprocess/normalize.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
@@ -41,6 +44,10 @@ interface EvaluateFlags {
   featurePrefix?: string[];
   float32?: boolean;
   pcaSolver?: PcaSolver;
+  correct?: string[];
+  correctOpt?: string[];
+  correctBatchCol?: string;
+  saveCorrected?: boolean;
   quiet?: boolean;
 }
 
@@ -94,7 +101,7 @@ export function register(program: Command): void {
     .option('--label-col <column>', 'MoA label column (default Metadata_moa, or the recipe\'s)')
     .option('--group-col <column>', 'compound column: splits never separate its rows (required without --recipe)')
     .option('--dose-col <column>', 'concentration column: treatment = compound + dose')
-    .option('--batch-col <column>', 'batch column for NSCB (BBBC021: Metadata_batch = WeekN)')
+    .option('--batch-col <column>', 'batch column for NSCB, --correct and --split leave-batch-out (BBBC021: Metadata_batch = WeekN)')
     .option('--control-label <list>', 'labels/compounds that are controls (default DMSO)', listOption)
     .addOption(new Option('--split <kind>', 'compound-grouped split').choices([...SPLIT_KINDS]).default('loco'))
     .option('--folds <k>', 'folds for --split kfold', intOption('--folds', 2), 5)
@@ -115,6 +122,10 @@ export function register(program: Command): void {
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--float32', 'hold the feature table as float32 (half the memory; every sum still float64)')
     .addOption(new Option('--pca-solver <solver>', 'solver of every PCA step: exact (full), randomized, or auto').choices([...PCA_SOLVERS]).default('auto'))
+    .option('--correct <list>', `batch corrections to compare with none (needs --batch-col): ${CORRECTION_NAMES.join(', ')}; controls = the --control-label rows`, listOption)
+    .option('--correct-opt <list>', 'correction options, method.key=value (e.g. harmony.nClusters=50,sphere.shrinkage=0.1)', listOption)
+    .option('--correct-batch-col <column>', 'column the corrections treat as batches (default --batch-col; e.g. correct per plate, judge NSCB per week)')
+    .option('--save-corrected', 'also write each corrected table (DIR/corrected_<method>.parquet)')
     .option('-q, --quiet', 'print only the result table and warnings')
     .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
@@ -144,7 +155,7 @@ export function register(program: Command): void {
         if (!METRICS.includes(m as MetricName)) throw new UsageError(`unknown metric "${m}" (choose from ${METRICS.join(', ')})`);
         return m as MetricName;
       });
-      const result = evaluate(profiles, {
+      const base = {
         labelCol: flags.labelCol ?? defaults?.label ?? 'Metadata_moa',
         groupCol,
         doseCol: flags.doseCol ?? defaults?.dose,
@@ -161,8 +172,42 @@ export function register(program: Command): void {
         dataLevel: flags.dataLevel,
         pcaSolver: flags.pcaSolver,
         reporter,
-      });
+      };
       mkdirSync(flags.out, { recursive: true });
+      const corrections = (flags.correct ?? []).filter((c) => c !== 'none');
+      if (flags.correctOpt?.length && !corrections.length) throw new UsageError('--correct-opt needs --correct');
+      if (corrections.length) {
+        for (const c of corrections) {
+          if (!CORRECTION_NAMES.includes(c as CorrectionName)) throw new UsageError(`--correct: unknown correction "${c}" (choose from none, ${CORRECTION_NAMES.join(', ')})`);
+        }
+        if (!base.batchCol) throw new UsageError('--correct needs --batch-col <column>');
+        const cmp = compareCorrections(profiles, {
+          ...base, corrections: corrections as CorrectionChoice[], correctionBatchCol: flags.correctBatchCol,
+          correctionOptions: parseCorrectionOptions(flags.correctOpt ?? [], corrections as CorrectionName[]), keepCorrected: flags.saveCorrected,
+        });
+        const records = correctionRecords(cmp);
+        const summary = {
+          batchCol: cmp.batchCol, correctionBatchCol: cmp.correctionBatchCol, batchCorrections: records,
+          notes: Object.fromEntries(cmp.rows.map((r) => [r.correction, r.notes])),
+          mixing: Object.fromEntries(cmp.rows.map((r) => [r.correction, r.mixing])),
+          evaluations: Object.fromEntries(Object.entries(cmp.evaluations).map(([k, e]) => [k, { ...e, representations: e.representations.map((s) => ({ name: s.name, metrics: s.metrics, warnings: s.warnings })), folds: undefined }])),
+        };
+        writeFileAtomic(join(flags.out, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+        const head = Object.keys(records[0]!);
+        writeFileAtomic(join(flags.out, 'batch.csv'), [head.join(','), ...records.map((r) => head.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n');
+        const written = ['summary.json', 'batch.csv'];
+        for (const r of cmp.rows) {
+          if (!r.profiles || r.correction === 'none') continue;
+          await writeProfiles(join(flags.out, `corrected_${r.correction}.parquet`), r.profiles);
+          written.push(`corrected_${r.correction}.parquet`);
+        }
+        process.stdout.write(`${formatCorrectionTable(cmp)}\n`);
+        for (const r of cmp.rows) for (const note of r.notes) process.stdout.write(`note (${r.correction}): ${note}\n`);
+        for (const note of cmp.evaluations.none?.notes ?? []) process.stdout.write(`note: ${note}\n`);
+        process.stdout.write(`wrote ${flags.out}/${written.join(', ')}\n`);
+        return;
+      }
+      const result = evaluate(profiles, base);
       const summary = {
         ...result,
         // Per-prediction lists are bulky; per-label tallies and AP groups stay.

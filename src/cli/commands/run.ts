@@ -8,6 +8,7 @@ import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 import { UsageError } from '../../util/errors.js';
 import type { FeatureJoin } from '../../io/readMany.js';
 import { featureJoinOption } from './preprocessShared.js';
+import { CORRECTION_NAMES, parseCorrectionOptions, type CorrectionName } from '../../batch/registry.js';
 
 export interface RunFlags {
   labelCol: string;
@@ -41,6 +42,10 @@ export interface RunFlags {
   float32?: boolean;
   pcaSolver?: PcaSolver;
   memory?: string;
+  batchCol?: string;
+  correct?: CorrectionName;
+  controls?: string;
+  correctOpt?: string[];
   quiet?: boolean;
 }
 
@@ -119,15 +124,38 @@ export function register(program: Command): void {
       .requiredOption('-o, --out <dir>', 'output directory'),
   )
     .option('--save-distances', 'also write the Euclidean distance matrices (distances_<rep>.npy)')
+    .option('--batch-col <column>', 'batch column (plate, batch, source, microscope) for --correct')
+    .addOption(new Option('--correct <method>', 'correct batch effects before the workflow; writes corrected.parquet, batch_model.json, batch_metrics.json (before / after)').choices([...CORRECTION_NAMES]))
+    .option('--controls <query>', 'negative-control rows for --correct (sphere needs them), e.g. "Metadata_compound == DMSO"')
+    .option('--correct-opt <list>', 'options of the correction, key=value (e.g. nClusters=50,theta=1)', listOption)
     .option('--report', 'also write DIR/report.html (figures, tables, interactive embedding)')
     .addOption(featureJoinOption())
     .action(async (file: string[], flags: RunFlags & { report?: boolean; featureJoin?: FeatureJoin }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const params = parametersFromFlags(flags);
-      const { summary } = await runWorkflow(file, flags.out, params, {
+      const common = {
         reporter, saveDistances: flags.saveDistances,
-        read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64', featureJoin: flags.featureJoin },
-      });
+        read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64', featureJoin: flags.featureJoin } as const,
+      };
+      if ((flags.batchCol || flags.controls || flags.correctOpt?.length) && !flags.correct) throw new UsageError('--batch-col, --controls and --correct-opt go with --correct <method>');
+      let summary;
+      if (flags.correct) {
+        if (!flags.batchCol) throw new UsageError('--correct needs --batch-col <column>');
+        const { runWithCorrection } = await import('../../evaluate/batchProtocol.js');
+        const options = parseCorrectionOptions(flags.correctOpt ?? [], [flags.correct])[flags.correct];
+        const r = await runWithCorrection(file, flags.out, params, { ...common, correct: { method: flags.correct, batchCol: flags.batchCol, controls: flags.controls, options } });
+        summary = r.summary;
+        const rep = r.correction!.result.report;
+        process.stdout.write(`batch correction ${rep.method} on ${rep.batchCol}: ${rep.batches.length} batches, ${rep.rows} rows, ${rep.seconds.toFixed(2)} s\n`);
+        for (const note of rep.notes) process.stdout.write(`note: ${note}\n`);
+        if (r.metrics) {
+          const m = r.metrics, f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
+          process.stdout.write(`batch metrics${m.sampled ? ` (seeded sample of ${m.rows} rows)` : ''}: iLISI ${f(m.before.mixing.ilisi)} → ${f(m.after.mixing.ilisi)}, graph connectivity ${f(m.before.mixing.graphConnectivity)} → ${f(m.after.mixing.graphConnectivity)}, ` +
+            `batch silhouette ${f(m.before.mixing.silhouetteBatch)} → ${f(m.after.mixing.silhouetteBatch)}, NSC ${f(m.before.biology.nsc)} → ${f(m.after.biology.nsc)}, MoA mAP ${f(m.before.biology.moaMap)} → ${f(m.after.biology.moaMap)}\n`);
+        }
+      } else {
+        summary = (await runWorkflow(file, flags.out, params, common)).summary;
+      }
       process.stdout.write(`${formatComparisonTable(summary)}\n`);
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
       process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);

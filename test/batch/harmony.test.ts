@@ -1,0 +1,73 @@
+/** Harmony beyond parity: the sampled k-means start, and mapping rows onto a fitted reference. */
+import { describe, expect, it } from 'vitest';
+import { fitTransformHarmony, mapHarmony } from '../../src/batch/harmony.js';
+import { takeRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
+import { Rng } from '../../src/util/rng.js';
+
+/** Three well separated groups in 6-D; every batch holds all groups, shifted by its own offset. */
+function groups(perGroupBatch: number, batches: string[], shift: number, seed = 4): { X: Matrix; batch: string[]; group: number[] } {
+  const rng = new Rng(seed);
+  const centres = [[6, 0, 0, 0, 0, 0], [0, 6, 0, 0, 0, 0], [0, 0, 6, 0, 0, 0]];
+  const rows: number[][] = [], batch: string[] = [], group: number[] = [];
+  batches.forEach((b, bi) => {
+    const off = [0, 0, 0, shift * (bi + 1), -shift * bi, shift];
+    for (let g = 0; g < 3; g++) {
+      for (let t = 0; t < perGroupBatch; t++) {
+        rows.push(centres[g]!.map((c, j) => c + off[j]! + 0.5 * rng.normal()));
+        batch.push(b);
+        group.push(g);
+      }
+    }
+  });
+  const X = zeros(rows.length, 6);
+  rows.forEach((r, i) => X.data.set(r, i * 6));
+  return { X, batch, group };
+}
+
+/** Mean distance between a batch's group centroid and the other batches' centroid of that group. */
+function batchGap(Y: Matrix, batch: string[], group: number[], b: string): number {
+  let gap = 0;
+  for (let g = 0; g < 3; g++) {
+    const mean = (pred: (i: number) => boolean) => {
+      const m = new Float64Array(Y.cols);
+      let n = 0;
+      for (let i = 0; i < Y.rows; i++) if (group[i] === g && pred(i)) { n++; for (let j = 0; j < Y.cols; j++) m[j] += Y.data[i * Y.cols + j]!; }
+      return m.map((v) => v / n);
+    };
+    const a = mean((i) => batch[i] === b), o = mean((i) => batch[i] !== b);
+    gap += Math.hypot(...a.map((v, j) => v - o[j]!));
+  }
+  return gap / 3;
+}
+
+describe('Harmony', () => {
+  it('corrects a planted batch offset and maps an unseen batch onto the reference (Symphony)', () => {
+    const { X, batch, group } = groups(30, ['b1', 'b2', 'b3', 'b4'], 1.5);
+    const ref = batch.flatMap((b, i) => (b !== 'b4' ? [i] : []));
+    const opts = { nComponents: 0, standardize: false, nClusters: 6, seed: 0 } as const;
+    const { model, corrected } = fitTransformHarmony(takeRows(X, ref), ref.map((i) => batch[i]!), opts);
+    const refB = ref.map((i) => batch[i]!), refG = ref.map((i) => group[i]!);
+    expect(batchGap(corrected, refB, refG, 'b3')).toBeLessThan(0.5 * batchGap(takeRows(X, ref), refB, refG, 'b3'));
+    const mapped = mapHarmony(model, X, batch, { unseen: 'estimate' });
+    expect(batchGap(mapped, batch, group, 'b4')).toBeLessThan(0.5 * batchGap(X, batch, group, 'b4'));
+    // The groups (the biology) stay apart after the correction.
+    const centroid = (g: number) => {
+      const m = new Float64Array(6);
+      let n = 0;
+      for (let i = 0; i < mapped.rows; i++) if (group[i] === g) { n++; for (let j = 0; j < 6; j++) m[j] += mapped.data[i * 6 + j]!; }
+      return m.map((v) => v / n);
+    };
+    const [c0, c1] = [centroid(0), centroid(1)];
+    expect(Math.hypot(...c0.map((v, j) => v - c1[j]!))).toBeGreaterThan(6);
+  });
+
+  it('a k-means start on a seeded sample of the rows: deterministic, and refused when K exceeds it', () => {
+    const { X, batch } = groups(40, ['b1', 'b2'], 1);
+    const opts = { nComponents: 0, standardize: false, nClusters: 6, seed: 3, kmeansSample: 100 };
+    const a = fitTransformHarmony(X, batch, opts), b = fitTransformHarmony(X, batch, opts);
+    expect(Buffer.from(a.corrected.data.buffer).equals(Buffer.from(b.corrected.data.buffer))).toBe(true);
+    const full = fitTransformHarmony(X, batch, { ...opts, kmeansSample: 0 });
+    expect(full.model.initialCentroids.data).not.toEqual(a.model.initialCentroids.data);
+    expect(() => fitTransformHarmony(X, batch, { ...opts, kmeansSample: 5 })).toThrow(/6 clusters for a k-means start on 5 rows/);
+  });
+});
