@@ -27,7 +27,7 @@ live() {
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
-cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+cmdline() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
 
 # The recorded pid of daemon $1 if that process is still that daemon of this STATE.
 daemon_pid() {
@@ -69,7 +69,7 @@ job_pids() {
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
 		[ "$pid" = "$$" ] && continue
-		env=$(tr '\0' '\n' <"$d/environ" 2>/dev/null) || continue
+		env=$(tr '\0' '\n' 2>/dev/null <"$d/environ") || continue
 		env=$'\n'$env$'\n'
 		[[ $env == *$'\n'"SLURM_CONF=$CONF"$'\n'* ]] || continue
 		if [[ $(cmdline "$pid") == slurmstepd* || $env == *$'\n'SLURM_JOB_ID=* ]]; then

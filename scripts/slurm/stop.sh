@@ -21,7 +21,7 @@ paths
 was=""
 for d in munged slurmctld slurmd; do [ -n "$(daemon_pid "$d")" ] && was="$was $d"; done
 if stop_cluster; then
-	say "${was:+stopped$was}${was:-nothing was running}"
+	if [ -n "$was" ]; then say "stopped$was"; else say "nothing was running"; fi
 	exit 0
 fi
 fail "processes of the cluster in $STATE are still running"

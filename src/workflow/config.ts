@@ -124,6 +124,8 @@ export const ProfileConfigSchema = z
         mergeFanIn: z.number().int().min(2).default(64).describe('partial statistics merged per merge job (a tree above that)'),
         command: z.array(nonEmpty).min(1).optional().describe('how jobs run phenomap, e.g. ["/usr/bin/node", "/opt/phenomap/bin/phenomap.js"]; default: this installation'),
         jobs: z.number().int().min(1).default(100).describe('Slurm jobs in flight at once'),
+        platesPerJob: z.number().int().min(1).default(1).describe('Slurm: plate jobs bundled into one submission (Snakemake group components)'),
+        appliesPerJob: z.number().int().min(1).default(50).describe('Slurm: per-plate feature-subset jobs bundled into one submission'),
         latencyWait: z.number().int().min(0).default(30).describe('seconds to wait for outputs to appear on a shared file system'),
         resources: z
           .partialRecord(
@@ -134,7 +136,7 @@ export const ProfileConfigSchema = z
           .describe('per rule: threads, memMb (Slurm --mem), runtimeMin (Slurm --time)'),
       })
       .strict()
-      .default({ mergeFanIn: 64, jobs: 100, latencyWait: 30, resources: {} }),
+      .default({ mergeFanIn: 64, jobs: 100, platesPerJob: 1, appliesPerJob: 50, latencyWait: 30, resources: {} }),
   })
   .strict();
 

@@ -5,8 +5,9 @@
  *
  *   plate        per plate: single cells → aggregated → annotated → normalised tables, and the
  *                plate's partial feature statistics (plates/<id>/…)
- *   merge_stats  partial statistics merged, `mergeFanIn` at a time, up a tree to stats/all.stats
- *   select       feature selection from the merged statistics → selection.json
+ *   merge_stats  partial statistics merged, `mergeFanIn` at a time, up a tree (only above
+ *                mergeFanIn plates: the last merge is the select job's own first step)
+ *   select       the last merge (→ stats/all.stats), then feature selection → selection.json
  *   apply        per plate: the selected features → profiles/<plateColumn>=<plate>/profiles.parquet
  *   consensus    replicate wells → consensus.parquet
  *   knn_shard    per shard: every profile's k nearest among the shard's rows → knn/shard_<s>.knn
@@ -63,7 +64,10 @@ export interface WorkflowPlan {
   readonly plates: PlatePlan[];
   /** Partial statistics the plate jobs compute, or why feature selection reads the tables instead. */
   readonly stats: { readonly exact: true; readonly spec: FeatureStatsSpec } | { readonly exact: false; readonly reason: string };
+  /** Merge jobs below the root (none up to mergeFanIn plates). */
   readonly merge: MergeNode[];
+  /** What the select job merges first: the plates' partials, or the top merge jobs' outputs. */
+  readonly mergeRoot: string[];
   readonly cluster: { readonly table: 'consensus' | 'profiles'; readonly shards: number } | null;
 }
 
@@ -165,7 +169,10 @@ export function statsPlan(config: ProfileConfig): WorkflowPlan['stats'] {
   return featureStatsSpec(o);
 }
 
-/** The merge tree: leaves are the plates' partials, `fanIn` per node, root stats/all.stats. */
+/**
+ * The merge tree: leaves are the plates' partials, at most `fanIn` inputs per node; the last
+ * node (id 'all', output stats/all.stats) is the root, which the select job merges itself.
+ */
 export function mergeTree(leaves: readonly string[], fanIn: number): MergeNode[] {
   const nodes: MergeNode[] = [];
   let level = [...leaves];
@@ -189,12 +196,14 @@ export function buildPlan(config: ProfileConfig, plates: PlatePlan[]): WorkflowP
   const stats = statsPlan(config);
   const leaves = plates.map((p) => plateFiles(config, p).stats);
   const c = config.cluster;
+  const tree = stats.exact ? mergeTree(leaves, config.workflow.mergeFanIn) : [];
   return {
     version: 1,
     config,
     plates,
     stats,
-    merge: stats.exact ? mergeTree(leaves, config.workflow.mergeFanIn) : [],
+    merge: tree.slice(0, -1),
+    mergeRoot: tree.length ? tree[tree.length - 1]!.inputs : [],
     cluster: c ? { table: c.on ?? (config.consensus ? 'consensus' : 'profiles'), shards: c.shards } : null,
   };
 }
@@ -217,6 +226,7 @@ export function profileFile(p: Pick<PlatePlan, 'partition'>): string {
 }
 
 export const SELECTION_FILE = 'selection.json';
+export const MERGED_STATS = 'stats/all.stats';
 export const CONSENSUS_FILES = { table: 'consensus.parquet', report: 'consensus.json' };
 export const CLUSTER_FILES = { clusters: 'clusters.csv', report: 'cluster_report.json', enrichment: 'enrichment.csv' };
 export const REPORT_FILE = 'profile_report.json';
@@ -250,8 +260,11 @@ export function planJobs(plan: WorkflowPlan): Job[] {
   for (const m of plan.merge) {
     jobs.push({ rule: 'merge_stats', id: `merge_stats/${m.id}`, inputs: m.inputs, outputs: [m.output], args: ['workflow', 'merge-stats', ...P, '--out', m.output, ...m.inputs] });
   }
-  const selectInputs = plan.stats.exact ? [plan.merge[plan.merge.length - 1]!.output] : plan.plates.map((p) => plateFiles(cfg, p).last);
-  jobs.push({ rule: 'select', id: 'select', inputs: selectInputs, outputs: [SELECTION_FILE], args: ['workflow', 'select', ...P, '--out', SELECTION_FILE, ...selectInputs] });
+  const selectInputs = plan.stats.exact ? plan.mergeRoot : plan.plates.map((p) => plateFiles(cfg, p).last);
+  jobs.push({
+    rule: 'select', id: 'select', inputs: selectInputs, outputs: plan.stats.exact ? [SELECTION_FILE, MERGED_STATS] : [SELECTION_FILE],
+    args: ['workflow', 'select', ...P, '--out', SELECTION_FILE, ...(plan.stats.exact ? ['--merged', MERGED_STATS] : []), ...selectInputs],
+  });
   for (const p of plan.plates) {
     const table = plateFiles(cfg, p).last;
     jobs.push({

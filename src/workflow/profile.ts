@@ -33,7 +33,7 @@ export async function runJob(plan: WorkflowPlan, root: string, job: Job, opts: {
       mergeStatsStep(plan, root, job.inputs, job.outputs[0]!);
       return;
     case 'select':
-      await selectStep(plan, root, job.inputs, job.outputs[0]!);
+      await selectStep(plan, root, job.inputs, job.outputs[0]!, job.outputs[1]);
       return;
     case 'apply':
       await applyStep(root, job.inputs[0]!, job.inputs[1]!, job.outputs[0]!);

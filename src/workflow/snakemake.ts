@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { ProfileConfig } from './config.js';
-import { CLUSTER_FILES, CONSENSUS_FILES, PLAN_FILE, REPORT_FILE, SELECTION_FILE, knnBlockFile, knnShardFile, plateFiles, type RuleName, type WorkflowPlan } from './plan.js';
+import { CLUSTER_FILES, CONSENSUS_FILES, MERGED_STATS, PLAN_FILE, REPORT_FILE, SELECTION_FILE, knnBlockFile, knnShardFile, plateFiles, type RuleName, type WorkflowPlan } from './plan.js';
 
 /** Default threads, memory (MB) and time limit (minutes) per rule; the config overrides them. */
 export const DEFAULT_RESOURCES: Record<RuleName, { threads: number; memMb: number; runtimeMin: number }> = {
@@ -144,6 +144,8 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
   );
   if (plan.stats.exact) {
     L.push(
+      `ROOT = PLAN["mergeRoot"]`,
+      ``,
       `rule merge_stats:`,
       `    input:`,
       `        lambda wc: MERGE[wc.node]["inputs"],`,
@@ -158,24 +160,28 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
       ``,
       `rule select:`,
       `    input:`,
-      `        "stats/all.stats",`,
+      `        ROOT,`,
+      `    output:`,
+      `        ${py(SELECTION_FILE)},`,
+      `        ${py(MERGED_STATS)},`,
     );
   } else {
     L.push(
       `rule select:`,
       `    input:`,
       `        [${py(plateFiles(cfg, { id: '{0}' }).last)}.format(p["id"]) for p in PLAN["plates"]],`,
+      `    output:`,
+      `        ${py(SELECTION_FILE)},`,
     );
   }
+  const merged = plan.stats.exact ? ` --merged ${MERGED_STATS}` : '';
   L.push(
-    `    output:`,
-    `        ${py(SELECTION_FILE)},`,
     `    log:`,
     `        "logs/select.log",`,
     ...params('select'),
     ...res('select'),
     `    shell:`,
-    `        ${py(`${cmd} workflow select --plan ${PLAN_FILE} --out {output:q} {input:q} > {log:q} 2>&1`)}`,
+    `        ${py(`${cmd} workflow select --plan ${PLAN_FILE} --out ${SELECTION_FILE}${merged} {input:q} > {log:q} 2>&1`)}`,
     ``,
     `rule apply:`,
     `    input:`,
@@ -356,6 +362,9 @@ export function writeWorkflow(plan: WorkflowPlan, opts: { command?: string[]; co
     'cluster-cancel: scancel',
     `jobs: ${cfg.workflow.jobs}`,
     'max-status-checks-per-second: 5',
+    '# many small jobs share a submission: plate jobs platesPerJob at a time, the per-plate subsets appliesPerJob',
+    'groups: [plate=plates, apply=applies]',
+    `group-components: [plates=${cfg.workflow.platesPerJob}, applies=${cfg.workflow.appliesPerJob}]`,
     ...common,
   ].join('\n') + '\n');
   return { dir, files, command };

@@ -34,7 +34,7 @@ import { featureSelect, type FeatureSelectOperation, type FeatureSelectOptions, 
 import { decodeFeatureStats, encodeFeatureStats, featureStats, mergeFeatureStats, selectFromFeatureStats } from '../preprocess/featureStats.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { InputError, isUserError } from '../util/errors.js';
+import { InputError, UsageError, isUserError } from '../util/errors.js';
 import { CollectingReporter, silentReporter, type Reporter } from '../util/log.js';
 import type { ProfileConfig } from './config.js';
 import { knnShard, knnShardHeader, mergeKnnShardFiles, readKnnGraph, shardRange, writeKnnBlock, writeKnnShard, type KnnShardMethod } from './knnShards.js';
@@ -270,14 +270,18 @@ export function mergeStatsStep(plan: WorkflowPlan, root: string, inputs: readonl
   writeFileAtomic(resolve(root, out), encodeFeatureStats(merged));
 }
 
-/** Feature selection once the partials are merged (or, where that is not exact, from the plates' tables). */
-export async function selectStep(plan: WorkflowPlan, root: string, inputs: readonly string[], out: string): Promise<Selection> {
+/**
+ * The last merge of the partial statistics (written to `merged`), then feature selection from
+ * them — or, where that is not exact, from every plate's table (`inputs` are then the tables).
+ */
+export async function selectStep(plan: WorkflowPlan, root: string, inputs: readonly string[], out: string, merged?: string): Promise<Selection> {
   const cfg = plan.config;
   const opts = fsOptions(cfg);
   let sel: Selection;
   if (plan.stats.exact) {
-    if (inputs.length !== 1) throw new InputError(`select: one merged statistics file expected, got ${inputs.length}`);
-    const S = decodeFeatureStats(readFileSync(resolve(root, inputs[0]!)), inputs[0]!);
+    if (!merged) throw new UsageError('select: name the merged statistics file (--merged)');
+    mergeStatsStep(plan, root, inputs, merged);
+    const S = decodeFeatureStats(readFileSync(resolve(root, merged)), merged);
     const report = opts ? selectFromFeatureStats(S, opts) : null;
     sel = { features: report?.keptFeatures ?? S.features, featureSelect: report, joinDropped: S.joinDropped ?? [], mode: 'partial statistics', rows: S.n };
   } else {

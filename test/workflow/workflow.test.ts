@@ -60,8 +60,8 @@ describe('the workflow plan run job by job (no Snakemake)', () => {
     const plan = await planProfile({ ...config, output: out });
     writeWorkflow(plan);
     const jobs = planJobs(plan);
-    // 3 plates, merge tree (P1+P2, P3) → all, select, 3 applies, consensus, 2 shards, 2 merges, cluster, report
-    expect(jobs.map((j) => j.rule)).toEqual(['plate', 'plate', 'plate', 'merge_stats', 'merge_stats', 'merge_stats', 'select', 'apply', 'apply', 'apply', 'consensus', 'knn_shard', 'knn_shard', 'knn_merge', 'knn_merge', 'cluster', 'report']);
+    // 3 plates, merge tree (P1+P2, P3) → the select job merges the two, 3 applies, consensus, 2 shards, 2 merges, cluster, report
+    expect(jobs.map((j) => j.rule)).toEqual(['plate', 'plate', 'plate', 'merge_stats', 'merge_stats', 'select', 'apply', 'apply', 'apply', 'consensus', 'knn_shard', 'knn_shard', 'knn_merge', 'knn_merge', 'cluster', 'report']);
     for (const job of jobs) {
       const args = job.args.map((x) => (x === 'plan.json' ? join(out, 'plan.json') : x));
       const r = await runCli(job.rule === 'plate' ? [...args, '-q'] : args);

@@ -49,7 +49,7 @@ export function register(program: Command): void {
       else {
         printLines([
           `workflow: ${plan.plates.length} plate(s), ${jobs.length} jobs (${[...byRule].map(([r, n]) => `${r} ${n}`).join(', ')}) → ${written.dir}`,
-          plan.stats.exact ? `feature selection from merged partial statistics (${plan.merge.length} merge job(s))` : `feature selection reads every plate's table: ${plan.stats.reason}`,
+          plan.stats.exact ? `feature selection from merged partial statistics (${plan.merge.length} merge job(s) before the select job's own merge)` : `feature selection reads every plate's table: ${plan.stats.reason}`,
           ...plan.plates.filter((p) => p.unreadable).map((p) => `warning: ${p.source} could not be read (${p.unreadable}); its job (plate ${p.id}) will fail, the other plates run`),
           `run it: cd ${written.dir} && snakemake --profile snakemake/local   (or snakemake/slurm)`,
         ]);
@@ -86,13 +86,14 @@ export function register(program: Command): void {
     });
 
   w.command('select')
-    .description(`job: feature selection from the merged statistics (or every plate's table where that is not exact) → selection.json (${RUN_FOLDER})`)
-    .argument('<inputs...>', 'the merged statistics (or the plates\' tables)')
+    .description(`job: the last merge of the partial feature statistics, then feature selection (or, where that is not exact, selection from every plate's table) → selection.json (${RUN_FOLDER})`)
+    .argument('<inputs...>', 'partial statistics, merged in this order (or the plates\' tables)')
     .requiredOption('--plan <file>', 'plan.json of the run')
     .requiredOption('--out <file>', 'selection.json')
-    .action(async (inputs: string[], flags: { plan: string; out: string }) => {
+    .option('--merged <file>', 'the merged statistics (stats/all.stats)')
+    .action(async (inputs: string[], flags: { plan: string; out: string; merged?: string }) => {
       const { plan, root } = planAt(flags.plan);
-      const s = await selectStep(plan, root, inputs, flags.out);
+      const s = await selectStep(plan, root, inputs, flags.out, flags.merged);
       printLines([`selected ${s.features.length} feature(s) from ${s.featureSelect?.featuresIn ?? s.features.length} (${s.mode}) → ${flags.out}`]);
     });
 
