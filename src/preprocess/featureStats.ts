@@ -9,7 +9,10 @@
  * - variance_threshold: every distinct value with its count, per feature (sorted; −0 counted as
  *   0, as the in-memory run's === comparison does). Exact distinct counts and top-two frequencies
  *   need the values themselves: this part is as large as the distinct values of the part (at most
- *   its rows × features), the one partial that is not O(features²);
+ *   its rows × features), the one partial that is not O(features²). It is therefore NOT merged up
+ *   the tree (a merged histogram of continuous features grows like the table): the plates' value
+ *   counts are reduced feature by feature at the end (`frequencyCountsFromFiles`: one feature
+ *   block's values of every plate in memory at a time, then sorted — exact, bounded memory);
  * - correlation_threshold (Pearson): the centred cross-products of the columns complete in the
  *   part (packed lower triangle, d(d+1)/2 numbers), plus, for every pair involving a column with
  *   missing values, the pairwise-complete (n, means, M2s, cross-product, min/max) — pandas'
@@ -17,8 +20,8 @@
  * - noise_removal: count, mean and M2 per (perturbation group, feature).
  *
  * Merging two partials is Chan, Golub & LeVeque's pairwise update (1979): with δ = μ_B − μ_A,
- * M2 = M2_A + M2_B + δ² n_A n_B / n and C_jk = C_A + C_B + δ_j δ_k n_A n_B / n; value counts add;
- * min/max combine. The merge is exact in real arithmetic and associative; in floating point the
+ * M2 = M2_A + M2_B + δ² n_A n_B / n and C_jk = C_A + C_B + δ_j δ_k n_A n_B / n; min/max combine
+ * (value counts are reduced separately, above). The merge is exact in real arithmetic and associative; in floating point the
  * result depends (at the 1e-16 level) on the merge order, so the workflow fixes it (plates in plan
  * order, the same tree on one machine and on a cluster).
  *
@@ -34,7 +37,7 @@ import type { Profiles } from '../io/profiles.js';
 import { cellString, getMeta } from '../io/profiles.js';
 import { crossprod } from '../linalg/blas.js';
 import { InputError } from '../util/errors.js';
-import { packArrays, unpackArrays, type PackedArray } from '../util/packed.js';
+import { packArrays, packedLayout, readPackedSlice, unpackArrays, type PackedArray } from '../util/packed.js';
 import {
   correlationDecisions, frequencyDecision, naDecision, noiseDecision, outlierDecision, resolveFeatureSelectOptions, runOperations, varianceDecision,
   type FeatureSelectOptions, type FeatureSelectReport, type ResolvedFeatureSelectOptions,
@@ -81,7 +84,10 @@ export interface FeatureStats {
   /** NaN where the feature has no value. */
   readonly min: Float64Array;
   readonly max: Float64Array;
-  /** variance_threshold: feature j's distinct values are values[offsets[j] .. offsets[j+1]), ascending. */
+  /**
+   * variance_threshold, in one plate's partial only (merges drop it): feature j's distinct values
+   * are values[offsets[j] .. offsets[j+1]), ascending, with their counts.
+   */
   readonly values?: { readonly offsets: Float64Array; readonly values: Float64Array; readonly counts: Float64Array };
   /**
    * correlation_threshold: C[j(j+1)/2 + k] (j ≥ k) is the centred cross-product of two columns
@@ -293,8 +299,8 @@ export function mergeTwo(A: FeatureStats, B: FeatureStats): FeatureStats {
   }
   const source = `${A.source}, ${B.source}`;
   const joinDropped = A.joinDropped || B.joinDropped ? [...(A.joinDropped ?? []), ...(B.joinDropped ?? [])] : undefined;
-  if (B.n === 0) return { ...A, source, joinDropped };
-  if (A.n === 0) return { ...B, source, joinDropped };
+  if (B.n === 0) return { ...A, source, joinDropped, values: undefined };
+  if (A.n === 0) return { ...B, source, joinDropped, values: undefined };
   const n = A.n + B.n;
   const count = new Float64Array(d), mean = new Float64Array(d), m2 = new Float64Array(d), min = new Float64Array(d), max = new Float64Array(d);
   for (let j = 0; j < d; j++) {
@@ -303,31 +309,6 @@ export function mergeTwo(A: FeatureStats, B: FeatureStats): FeatureStats {
     max[j] = nanMax(A.max[j]!, B.max[j]!);
   }
   const out: { -readonly [K in keyof FeatureStats]: FeatureStats[K] } = { spec: A.spec, features: A.features, source, n, count, mean, m2, min, max, joinDropped };
-
-  if (A.spec.frequency) {
-    const a = A.values!, b = B.values!;
-    const offsets = new Float64Array(d + 1);
-    const vals = new Float64Array(a.values.length + b.values.length), cnts = new Float64Array(vals.length);
-    let o = 0;
-    for (let j = 0; j < d; j++) {
-      let p = a.offsets[j]!, q = b.offsets[j]!;
-      const pe = a.offsets[j + 1]!, qe = b.offsets[j + 1]!;
-      while (p < pe || q < qe) {
-        if (q >= qe || (p < pe && a.values[p]! < b.values[q]!)) {
-          vals[o] = a.values[p]!;
-          cnts[o++] = a.counts[p++]!;
-        } else if (p >= pe || b.values[q]! < a.values[p]!) {
-          vals[o] = b.values[q]!;
-          cnts[o++] = b.counts[q++]!;
-        } else {
-          vals[o] = a.values[p]!;
-          cnts[o++] = a.counts[p++]! + b.counts[q++]!;
-        }
-      }
-      offsets[j + 1] = o;
-    }
-    out.values = { offsets, values: vals.slice(0, o), counts: cnts.slice(0, o) };
-  }
 
   if (A.spec.correlation) {
     const C = new Float64Array((d * (d + 1)) / 2);
@@ -492,16 +473,123 @@ function correlationOf(S: FeatureStats, lookup: Map<number, number>, a: number, 
   return r > 1 ? 1 : r < -1 ? -1 : r;
 }
 
+/** variance_threshold's statistics per feature: the two largest counts of one value and the number of distinct values. */
+export interface FrequencyCounts {
+  readonly features: string[];
+  readonly first: Float64Array;
+  readonly second: Float64Array;
+  readonly distinct: Float64Array;
+}
+
+/** The counts of one feature from every plate's (value, count) lists: expanded, sorted, counted by runs. */
+function countRuns(lists: { values: ArrayLike<number>; counts: ArrayLike<number> }[], buf: Float64Array): [number, number, number] {
+  let k = 0;
+  for (const l of lists) {
+    for (let p = 0; p < l.values.length; p++) {
+      const v = l.values[p]!;
+      for (let c = l.counts[p]!; c > 0; c--) buf[k++] = v;
+    }
+  }
+  const s = buf.subarray(0, k).sort();
+  let first = 0, second = 0, distinct = 0, i = 0;
+  while (i < k) {
+    let e = i + 1;
+    while (e < k && s[e] === s[i]) e++;
+    const c = e - i;
+    distinct++;
+    if (c > first) {
+      second = first;
+      first = c;
+    } else if (c > second) second = c;
+    i = e;
+  }
+  return [first, second, distinct];
+}
+
+/** Value counts of `features` over the plates' partials in memory (each must carry its values). */
+export function frequencyCounts(leaves: readonly FeatureStats[], features: readonly string[]): FrequencyCounts {
+  const d = features.length;
+  const first = new Float64Array(d), second = new Float64Array(d), distinct = new Float64Array(d);
+  const index = leaves.map((L) => {
+    if (!L.values) throw new InputError(`${L.source}: its feature statistics carry no value counts (variance_threshold)`);
+    return new Map(L.features.map((f, j) => [f, j]));
+  });
+  let buf = new Float64Array(0);
+  features.forEach((f, t) => {
+    const lists = leaves.map((L, li) => {
+      const j = index[li]!.get(f);
+      if (j === undefined) throw new InputError(`${L.source}: has no feature ${f}`);
+      const a = L.values!.offsets[j]!, b = L.values!.offsets[j + 1]!;
+      return { values: L.values!.values.subarray(a, b), counts: L.values!.counts.subarray(a, b), n: L.count[j]! };
+    });
+    const need = lists.reduce((x, l) => x + l.n, 0);
+    if (buf.length < need) buf = new Float64Array(need);
+    [first[t], second[t], distinct[t]] = countRuns(lists, buf);
+  });
+  return { features: [...features], first, second, distinct };
+}
+
+/**
+ * Value counts of `features` read from the plates' partial statistics files, a block of features
+ * at a time (about `maxBytes` of values in memory, default 256 MB): exact, and bounded in memory
+ * however many plates there are. Reads every plate's value counts once.
+ */
+export function frequencyCountsFromFiles(files: readonly string[], features: readonly string[], opts: { maxBytes?: number } = {}): FrequencyCounts {
+  const d = features.length;
+  const first = new Float64Array(d), second = new Float64Array(d), distinct = new Float64Array(d);
+  const leaves = files.map((path) => {
+    const l = packedLayout<StatsHeader>(path, 'feature-stats');
+    if (!l.header.spec.frequency || !l.offsets.vOffsets) throw new InputError(`${path}: its feature statistics carry no value counts (variance_threshold); rerun the plate job`);
+    const offsets = readPackedSlice(path, l.offsets.vOffsets, 0, l.offsets.vOffsets.length) as Float64Array;
+    const count = readPackedSlice(path, l.offsets.count!, 0, l.offsets.count!.length) as Float64Array;
+    return { path, l, offsets, count, index: new Map(l.header.features.map((f, j) => [f, j])) };
+  });
+  const rows = leaves.reduce((a, L) => a + L.l.header.n, 0);
+  const block = Math.max(1, Math.floor((opts.maxBytes ?? 256 * 2 ** 20) / (16 * Math.max(1, rows))));
+  let buf = new Float64Array(0);
+  for (let t0 = 0; t0 < d; t0 += block) {
+    const t1 = Math.min(d, t0 + block);
+    // per plate: one read covering the block's features
+    const slices = leaves.map((L) => {
+      const js = features.slice(t0, t1).map((f) => {
+        const j = L.index.get(f);
+        if (j === undefined) throw new InputError(`${L.path}: has no feature ${f}`);
+        return j;
+      });
+      const lo = Math.min(...js.map((j) => L.offsets[j]!)), hi = Math.max(...js.map((j) => L.offsets[j + 1]!));
+      return {
+        js, lo,
+        values: readPackedSlice(L.path, L.l.offsets.vValues!, lo, hi) as Float64Array,
+        counts: readPackedSlice(L.path, L.l.offsets.vCounts!, lo, hi) as Float64Array,
+      };
+    });
+    for (let t = t0; t < t1; t++) {
+      const lists = leaves.map((L, li) => {
+        const sl = slices[li]!, j = sl.js[t - t0]!;
+        const a = L.offsets[j]! - sl.lo, b = L.offsets[j + 1]! - sl.lo;
+        return { values: sl.values.subarray(a, b), counts: sl.counts.subarray(a, b), n: L.count[j]! };
+      });
+      const need = lists.reduce((x, l) => x + l.n, 0);
+      if (buf.length < need) buf = new Float64Array(need);
+      [first[t], second[t], distinct[t]] = countRuns(lists, buf);
+    }
+  }
+  return { features: [...features], first, second, distinct };
+}
+
 /**
  * Feature selection from (merged) statistics: the same operations, order, rules and report as
  * `featureSelect` (whose `samples` the partials already applied).
  */
-export function selectFromFeatureStats(S: FeatureStats, opts: Omit<FeatureSelectOptions, 'samples' | 'inPlace' | 'reporter'> = {}): FeatureSelectReport {
+export function selectFromFeatureStats(
+  S: FeatureStats, opts: Omit<FeatureSelectOptions, 'samples' | 'inPlace' | 'reporter'> = {}, freq?: FrequencyCounts,
+): FeatureSelectReport {
   const o = resolveFeatureSelectOptions(opts);
   const plan = featureStatsSpec(o);
   if (!plan.exact) throw new InputError(`${S.source}: feature selection cannot run from partial statistics: ${plan.reason}`);
   const need = plan.spec;
-  if ((need.frequency && !S.values) || (need.correlation && !S.corr) || (need.groups && (!S.groups || S.spec.groups !== need.groups))) {
+  if (need.frequency && !freq && S.values) freq = frequencyCounts([S], S.features);
+  if ((need.frequency && !freq) || (need.correlation && !S.corr) || (need.groups && (!S.groups || S.spec.groups !== need.groups))) {
     throw new InputError(`${S.source}: these feature statistics were computed for other feature-selection operations (${JSON.stringify(S.spec)}); recompute them for ${o.operations.join(', ')}`);
   }
   if (S.n === 0) throw new InputError(`${S.source}: no rows to select features on`);
@@ -521,17 +609,11 @@ export function selectFromFeatureStats(S: FeatureStats, opts: Omit<FeatureSelect
         alive.forEach((j, c) => put(c, outlierDecision(S.max[j]!, S.min[j]!, o.outlierCutoff)));
         break;
       case 'variance_threshold': {
-        const { offsets, counts } = S.values!;
+        const at = new Map(freq!.features.map((f, i) => [f, i]));
         alive.forEach((j, c) => {
-          let first = 0, second = 0;
-          for (let p = offsets[j]!; p < offsets[j + 1]!; p++) {
-            const k = counts[p]!;
-            if (k > first) {
-              second = first;
-              first = k;
-            } else if (k > second) second = k;
-          }
-          put(c, frequencyDecision(first, second, offsets[j + 1]! - offsets[j]!, n, o.freqCut, o.uniqueCut));
+          const i = at.get(S.features[j]!);
+          if (i === undefined) throw new InputError(`${S.source}: no value counts for feature ${S.features[j]}`);
+          put(c, frequencyDecision(freq!.first[i]!, freq!.second[i]!, freq!.distinct[i]!, n, o.freqCut, o.uniqueCut));
         });
         break;
       }
@@ -599,7 +681,7 @@ export function decodeFeatureStats(buf: Uint8Array, where: string): FeatureStats
   return {
     spec: h.spec, features: h.features, source: h.source, n: h.n, ...(h.joinDropped ? { joinDropped: h.joinDropped } : {}),
     count: f64('count'), mean: f64('mean'), m2: f64('m2'), min: f64('min'), max: f64('max'),
-    ...(h.spec.frequency ? { values: { offsets: f64('vOffsets'), values: f64('vValues'), counts: f64('vCounts') } } : {}),
+    ...(a.vOffsets ? { values: { offsets: f64('vOffsets'), values: f64('vValues'), counts: f64('vCounts') } } : {}),
     ...(h.spec.correlation ? { corr: { C: f64('cC'), pairKeys: f64('cKeys'), pairStats: f64('cStats') } } : {}),
     ...(h.spec.groups ? { groups: { names: h.groupNames ?? [], count: f64('gCount'), mean: f64('gMean'), m2: f64('gM2') } } : {}),
   };

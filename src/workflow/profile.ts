@@ -32,9 +32,11 @@ export async function runJob(plan: WorkflowPlan, root: string, job: Job, opts: {
     case 'merge_stats':
       mergeStatsStep(plan, root, job.inputs, job.outputs[0]!);
       return;
-    case 'select':
-      await selectStep(plan, root, job.inputs, job.outputs[0]!, job.outputs[1]);
+    case 'select': {
+      const merge = plan.stats.exact ? plan.mergeRoot : job.inputs;
+      await selectStep(plan, root, merge, job.outputs[0]!, job.outputs[1]);
       return;
+    }
     case 'apply':
       await applyStep(root, job.inputs[0]!, job.inputs[1]!, job.outputs[0]!);
       return;

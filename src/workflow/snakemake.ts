@@ -160,7 +160,8 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
       ``,
       `rule select:`,
       `    input:`,
-      `        ROOT,`,
+      `        merge=ROOT,`,
+      ...(plan.stats.spec.frequency ? [`        counts=[${py(plateFiles(cfg, { id: '{0}' }).stats)}.format(p["id"]) for p in PLAN["plates"]],`] : []),
       `    output:`,
       `        ${py(SELECTION_FILE)},`,
       `        ${py(MERGED_STATS)},`,
@@ -169,7 +170,7 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
     L.push(
       `rule select:`,
       `    input:`,
-      `        [${py(plateFiles(cfg, { id: '{0}' }).last)}.format(p["id"]) for p in PLAN["plates"]],`,
+      `        merge=[${py(plateFiles(cfg, { id: '{0}' }).last)}.format(p["id"]) for p in PLAN["plates"]],`,
       `    output:`,
       `        ${py(SELECTION_FILE)},`,
     );
@@ -181,7 +182,7 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
     ...params('select'),
     ...res('select'),
     `    shell:`,
-    `        ${py(`${cmd} workflow select --plan ${PLAN_FILE} --out ${SELECTION_FILE}${merged} {input:q} > {log:q} 2>&1`)}`,
+    `        ${py(`${cmd} workflow select --plan ${PLAN_FILE} --out ${SELECTION_FILE}${merged} {input.merge:q} > {log:q} 2>&1`)}`,
     ``,
     `rule apply:`,
     `    input:`,

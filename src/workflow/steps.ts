@@ -31,7 +31,7 @@ import { annotatePlatemap } from '../preprocess/annotate.js';
 import { consensus } from '../preprocess/consensus.js';
 import type { CorrelationMethod } from '../preprocess/correlation.js';
 import { featureSelect, type FeatureSelectOperation, type FeatureSelectOptions, type FeatureSelectReport } from '../preprocess/featureSelect.js';
-import { decodeFeatureStats, encodeFeatureStats, featureStats, mergeFeatureStats, selectFromFeatureStats } from '../preprocess/featureStats.js';
+import { decodeFeatureStats, encodeFeatureStats, featureStats, frequencyCountsFromFiles, mergeFeatureStats, selectFromFeatureStats } from '../preprocess/featureStats.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, UsageError, isUserError } from '../util/errors.js';
@@ -272,7 +272,9 @@ export function mergeStatsStep(plan: WorkflowPlan, root: string, inputs: readonl
 
 /**
  * The last merge of the partial statistics (written to `merged`), then feature selection from
- * them — or, where that is not exact, from every plate's table (`inputs` are then the tables).
+ * them — with variance_threshold's value counts read from every plate's partial (the plan's
+ * plates/<id>/<id>_stats.bin) — or, where that is not exact, from every plate's table (`inputs`
+ * are then the tables).
  */
 export async function selectStep(plan: WorkflowPlan, root: string, inputs: readonly string[], out: string, merged?: string): Promise<Selection> {
   const cfg = plan.config;
@@ -282,7 +284,9 @@ export async function selectStep(plan: WorkflowPlan, root: string, inputs: reado
     if (!merged) throw new UsageError('select: name the merged statistics file (--merged)');
     mergeStatsStep(plan, root, inputs, merged);
     const S = decodeFeatureStats(readFileSync(resolve(root, merged)), merged);
-    const report = opts ? selectFromFeatureStats(S, opts) : null;
+    // variance_threshold: the plates' value counts, reduced feature block by feature block.
+    const freq = plan.stats.spec.frequency ? frequencyCountsFromFiles(plan.plates.map((p) => resolve(root, plateFiles(cfg, p).stats)), S.features) : undefined;
+    const report = opts ? selectFromFeatureStats(S, opts, freq) : null;
     sel = { features: report?.keptFeatures ?? S.features, featureSelect: report, joinDropped: S.joinDropped ?? [], mode: 'partial statistics', rows: S.n };
   } else {
     const all = await readProfileTables(inputs.map((f) => resolve(root, f)), { metadata: ['Metadata_*'], featureJoin: cfg.featureJoin });

@@ -10,13 +10,18 @@ import type { Profiles } from '../../src/io/profiles.js';
 import { subsetRows } from '../../src/io/profiles.js';
 import { featureSelect, type FeatureSelectOptions } from '../../src/preprocess/featureSelect.js';
 import {
-  decodeFeatureStats, encodeFeatureStats, featureStats, featureStatsSpec, mergeFeatureStats, selectFromFeatureStats, type FeatureStats, type FeatureStatsSpec,
+  decodeFeatureStats, encodeFeatureStats, featureStats, featureStatsSpec, frequencyCounts, frequencyCountsFromFiles, mergeFeatureStats, selectFromFeatureStats,
+  type FeatureStats, type FeatureStatsSpec,
 } from '../../src/preprocess/featureStats.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveFeatureSelectOptions } from '../../src/preprocess/featureSelect.js';
 import { Rng } from '../../src/util/rng.js';
 import { examplePath } from '../helpers/shared.js';
 
 let whole: Profiles;
+const tmp = mkdtempSync(join(tmpdir(), 'phenomap-stats-'));
 let parts: Profiles[];
 const spec: FeatureStatsSpec = { frequency: true, correlation: true, groups: 'Metadata_group' };
 
@@ -62,9 +67,6 @@ function expectClose(a: FeatureStats, b: FeatureStats, tol = 1e-12): void {
   expect(a.n).toBe(b.n);
   expect(Array.from(a.count)).toEqual(Array.from(b.count));
   for (const k of ['mean', 'm2', 'min', 'max'] as const) expect(firstOff(a[k], b[k], tol), k).toBeNull();
-  expect(Array.from(a.values!.offsets)).toEqual(Array.from(b.values!.offsets));
-  expect(Array.from(a.values!.values)).toEqual(Array.from(b.values!.values));
-  expect(Array.from(a.values!.counts)).toEqual(Array.from(b.values!.counts));
   // Cross-products are sums of squares: compare relative to the diagonal's scale.
   expect(firstOff(a.corr!.C, b.corr!.C, tol, Math.max(...Array.from(b.m2))), 'cross-products').toBeNull();
   expect(Array.from(a.corr!.pairKeys)).toEqual(Array.from(b.corr!.pairKeys));
@@ -89,6 +91,25 @@ describe('partial feature statistics', () => {
     const none = featureStats(whole, { spec, samples: "Metadata_group == 'nobody'" });
     expect(none.n).toBe(0);
     expectClose(mergeFeatureStats([none, ...ps]), all);
+    // value counts are not merged up the tree (they grow like the table); reduced from the plates' partials instead
+    expect(mergeFeatureStats(ps).values).toBeUndefined();
+    const want = frequencyCounts([all], all.features);
+    const got = frequencyCounts([none, ...ps], all.features);
+    expect(Array.from(got.first)).toEqual(Array.from(want.first));
+    expect(Array.from(got.second)).toEqual(Array.from(want.second));
+    expect(Array.from(got.distinct)).toEqual(Array.from(want.distinct));
+    expect(Math.min(...Array.from(want.distinct))).toBeLessThan(10); // the discrete features are there
+    // from files, a few features at a time (tiny memory budget), in another feature order
+    const files = [none, ...ps].map((p, k) => {
+      const f = join(tmp, `part${k}.stats`);
+      writeFileSync(f, encodeFeatureStats(p));
+      return f;
+    });
+    const order = [...all.features].reverse();
+    const fromFiles = frequencyCountsFromFiles(files, order, { maxBytes: 20_000 });
+    expect(Array.from(fromFiles.distinct).reverse()).toEqual(Array.from(want.distinct));
+    expect(Array.from(fromFiles.first).reverse()).toEqual(Array.from(want.first));
+    expect(Array.from(fromFiles.second).reverse()).toEqual(Array.from(want.second));
   });
 
   it('bytes round-trip bit for bit; a damaged file is named', () => {
@@ -127,8 +148,9 @@ describe('partial feature statistics', () => {
       // block a feature that the operations before the blocklist keep
       const survivor = () => featureSelect(whole, { ...opts, operations: opts.operations!.slice(0, opts.operations!.indexOf('blocklist')), blocklist: undefined }).report.keptFeatures[0]!;
       const o2 = opts.blocklist ? { ...opts, blocklist: opts.blocklist.map((f) => (f === 'BLOCKED' ? survivor() : f)) } : opts;
-      const merged = mergeFeatureStats(parts.map((p, k) => featureStats(p, { spec: plan.spec, source: `part ${k}` })));
-      const fromStats = selectFromFeatureStats(merged, o2);
+      const leaves = parts.map((p, k) => featureStats(p, { spec: plan.spec, source: `part ${k}` }));
+      const merged = mergeFeatureStats(leaves);
+      const fromStats = selectFromFeatureStats(merged, o2, plan.spec.frequency ? frequencyCounts(leaves, merged.features) : undefined);
       const inMemory = featureSelect(whole, o2).report;
       expect(fromStats.keptFeatures).toEqual(inMemory.keptFeatures);
       expect(fromStats.removed.map((r) => r.name)).toEqual(inMemory.removed.map((r) => r.name));
@@ -144,8 +166,10 @@ describe('partial feature statistics', () => {
     const opts: FeatureSelectOptions = { operations: ['variance_threshold', 'correlation_threshold'], corrThreshold: 0.5, samples: "Metadata_group != 'g3'" };
     const plan = featureStatsSpec(resolveFeatureSelectOptions(opts));
     if (!plan.exact) throw new Error('expected an exact plan');
-    const merged = mergeFeatureStats(parts.map((p) => featureStats(p, { spec: plan.spec, samples: opts.samples })));
-    expect(selectFromFeatureStats(merged, opts).keptFeatures).toEqual(featureSelect(whole, opts).report.keptFeatures);
+    const leaves = parts.map((p) => featureStats(p, { spec: plan.spec, samples: opts.samples }));
+    const merged = mergeFeatureStats(leaves);
+    expect(selectFromFeatureStats(merged, opts, frequencyCounts(leaves, merged.features)).keptFeatures).toEqual(featureSelect(whole, opts).report.keptFeatures);
+    expect(() => selectFromFeatureStats(merged, opts)).toThrow(/computed for other feature-selection operations/);
   });
 
   it('Spearman correlation is refused as not distributable, with the reason', () => {
