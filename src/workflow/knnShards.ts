@@ -14,11 +14,9 @@
  * and Louvain take.
  */
 import hnswlib from 'hnswlib-node';
-import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { KnnGraph } from '../cluster/knnGraph.js';
 import { gemmNT, rowSquaredNorms, type Matrix } from '../linalg/index.js';
-import { tempPathFor } from '../util/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { packArrays, packedLayout, readPackedSlice } from '../util/packed.js';
 
@@ -187,15 +185,7 @@ export interface ShardHeader {
 /** Write a shard's candidates (atomically). */
 export function writeKnnShard(path: string, r: KnnShardResult): void {
   const header: ShardHeader = { n: r.n, k: r.k, shard: r.shard, shards: r.shards, lo: r.lo, hi: r.hi, method: r.method };
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
-  try {
-    writeFileSync(tmp, packArrays('knn-shard', header, { ids: r.ids, dist: r.dist }));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, packArrays('knn-shard', header, { ids: r.ids, dist: r.dist }));
 }
 
 /** What a shard file says about itself (n, k, which shard of how many). */
@@ -247,15 +237,7 @@ export function mergeKnnShardFiles(paths: readonly string[], from: number, to: n
 
 /** Write a merged block (atomically). */
 export function writeKnnBlock(path: string, b: { n: number; k: number; from: number; to: number; ids: Int32Array; dist: Float64Array }): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
-  try {
-    writeFileSync(tmp, packArrays('knn-block', { n: b.n, k: b.k, from: b.from, to: b.to }, { ids: b.ids, dist: b.dist }));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, packArrays('knn-block', { n: b.n, k: b.k, from: b.from, to: b.to }, { ids: b.ids, dist: b.dist }));
 }
 
 /** The whole graph from its merged blocks (which must cover every row once). */
