@@ -50,14 +50,17 @@ export function resolveSourceOptions(opts: CellSourceOptions): ResolvedSourceOpt
 export interface SourcePlan {
   /** The file, or the folders' common parent. */
   readonly label: string;
+  /** The file, or the folders: planSources(paths) plans this source again (a workflow job does). */
+  readonly paths: readonly string[];
   open(): Promise<PlateSource>;
   /** Every well aggregated (a SQLite plate on several threads), with what the reader counted. */
   aggregate(opts: AggregateCellsOptions & { threads?: number }): Promise<{ agg: PlateProfiles; counts: ReadCounts }>;
 }
 
-function plan(label: string, open: () => Promise<PlateSource>): SourcePlan {
+function plan(label: string, paths: readonly string[], open: () => Promise<PlateSource>): SourcePlan {
   return {
     label,
+    paths,
     open,
     aggregate: (opts) => withSource({ open }, async (s) => ({ agg: await aggregatePlate(s, opts), counts: s.counts })),
   };
@@ -77,11 +80,12 @@ export function planSources(args: readonly string[], opts: ResolvedSourceOptions
       const so = { layout: opts.layout, compartments: opts.compartments, strata: opts.strata };
       plans.push({
         label: f.path,
+        paths: [f.path],
         open: async () => openSqlitePlate(f.path, so),
         aggregate: (o) => aggregateSqlitePlate(f.path, so, o, o.threads),
       });
     } else if (f.kind === 'parquet') {
-      plans.push(plan(f.path, () => openParquetCells(f.path, { compartments: opts.compartments, strata: opts.strata })));
+      plans.push(plan(f.path, [f.path], () => openParquetCells(f.path, { compartments: opts.compartments, strata: opts.strata })));
     }
   }
   // Site folders sit in a folder per plate: each parent folder is one source.
@@ -92,7 +96,7 @@ export function planSources(args: readonly string[], opts: ResolvedSourceOptions
     byParent.set(parent, [...(byParent.get(parent) ?? []), f.path]);
   }
   for (const [parent, folders] of byParent) {
-    plans.push(plan(folders.length === 1 ? folders[0]! : `${parent} (${folders.length} CellProfiler CSV folders)`, () => openSpreadsheetFolders(folders, { compartments: opts.compartments, strata: opts.strata })));
+    plans.push(plan(folders.length === 1 ? folders[0]! : `${parent} (${folders.length} CellProfiler CSV folders)`, folders, () => openSpreadsheetFolders(folders, { compartments: opts.compartments, strata: opts.strata })));
   }
   return plans;
 }

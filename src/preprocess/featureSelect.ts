@@ -131,6 +131,12 @@ function columnValues(S: Matrix, j: number, buf: Float64Array): number {
 
 type Decide = (S: Matrix, names: string[]) => Map<number, string>;
 
+/** drop_na_columns' rule for one feature: `missing` of `n` rows are missing. */
+export function naDecision(missing: number, n: number, cutoff: number): string | null {
+  const p = missing / n;
+  return p > cutoff ? `missing in ${missing} of ${n} rows (${fmt(100 * p)}% > ${fmt(100 * cutoff)}%)` : null;
+}
+
 function dropNa(cutoff: number): Decide {
   return (S) => {
     const { rows: n, cols: d, data } = S;
@@ -141,11 +147,25 @@ function dropNa(cutoff: number): Decide {
     }
     const out = new Map<number, string>();
     for (let j = 0; j < d; j++) {
-      const p = cnt[j]! / n;
-      if (p > cutoff) out.set(j, `missing in ${cnt[j]} of ${n} rows (${fmt(100 * p)}% > ${fmt(100 * cutoff)}%)`);
+      const r = naDecision(cnt[j]!, n, cutoff);
+      if (r) out.set(j, r);
     }
     return out;
   };
+}
+
+/**
+ * variance_threshold's rule for one feature from its value counts: the two largest counts of one
+ * value, the number of distinct values (NaN not counted) and the number of rows.
+ */
+export function frequencyDecision(first: number, second: number, distinct: number, n: number, freqCut: number, uniqueCut: number): string | null {
+  const reasons: string[] = [];
+  if (distinct < 2) reasons.push(distinct === 0 ? 'no values' : 'a single distinct value');
+  else if (second / first < freqCut) {
+    reasons.push(`frequency ratio ${fmt(second / first)} < ${fmt(freqCut)} (second most common value ${second}×, most common ${first}×)`);
+  }
+  if (distinct / n < uniqueCut) reasons.push(`${distinct} distinct value(s) in ${n} rows (ratio ${fmt(distinct / n)} < ${fmt(uniqueCut)})`);
+  return reasons.length ? `near-zero variance: ${reasons.join('; ')}` : null;
 }
 
 function frequencyThreshold(freqCut: number, uniqueCut: number): Decide {
@@ -170,16 +190,17 @@ function frequencyThreshold(freqCut: number, uniqueCut: number): Decide {
         } else if (c > second) second = c;
         i = e;
       }
-      const reasons: string[] = [];
-      if (distinct < 2) reasons.push(distinct === 0 ? 'no values' : 'a single distinct value');
-      else if (second / first < freqCut) {
-        reasons.push(`frequency ratio ${fmt(second / first)} < ${fmt(freqCut)} (second most common value ${second}×, most common ${first}×)`);
-      }
-      if (distinct / n < uniqueCut) reasons.push(`${distinct} distinct value(s) in ${n} rows (ratio ${fmt(distinct / n)} < ${fmt(uniqueCut)})`);
-      if (reasons.length) out.set(j, `near-zero variance: ${reasons.join('; ')}`);
+      const r = frequencyDecision(first, second, distinct, n, freqCut, uniqueCut);
+      if (r) out.set(j, r);
     }
     return out;
   };
+}
+
+/** min_variance's rule for one feature: `count` values with population variance `variance`. */
+export function varianceDecision(count: number, variance: number, minVar: number): string | null {
+  if (count === 0) return 'variance undefined (no values)';
+  return variance < minVar ? `variance ${fmt(variance)} < ${fmt(minVar)}` : null;
 }
 
 function minVarianceOp(minVar: number): Decide {
@@ -190,7 +211,7 @@ function minVarianceOp(minVar: number): Decide {
     for (let j = 0; j < d; j++) {
       const k = columnValues(S, j, buf);
       if (k === 0) {
-        out.set(j, 'variance undefined (no values)');
+        out.set(j, varianceDecision(0, NaN, minVar)!);
         continue;
       }
       let m = 0;
@@ -201,49 +222,53 @@ function minVarianceOp(minVar: number): Decide {
       m += c / k;
       let ss = 0;
       for (let i = 0; i < k; i++) ss += (buf[i]! - m) ** 2;
-      const v = ss / k;
-      if (v < minVar) out.set(j, `variance ${fmt(v)} < ${fmt(minVar)}`);
+      const r = varianceDecision(k, ss / k, minVar);
+      if (r) out.set(j, r);
     }
     return out;
   };
 }
 
+/**
+ * correlation_threshold's rule on a d × d correlation matrix C (row-major; NaN where undefined):
+ * the features to drop, each with its reason.
+ */
+export function correlationDecisions(C: Float64Array, d: number, names: readonly string[], threshold: number, method: CorrelationMethod): Map<number, string> {
+  // Σ|C| per feature (NaN skipped, diagonal included), then each feature's rank in ascending order.
+  const sum = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let t = 0;
+    const o = j * d;
+    for (let k = 0; k < d; k++) {
+      const v = C[o + k]!;
+      if (v === v) t += Math.abs(v);
+    }
+    sum[j] = t;
+  }
+  const order = Array.from({ length: d }, (_, j) => j).sort((a, b) => sum[a]! - sum[b]! || a - b);
+  const pos = new Int32Array(d);
+  order.forEach((j, p) => (pos[j] = p));
+  const best = new Map<number, { r: number; partner: number }>();
+  for (let a = 1; a < d; a++) {
+    const o = a * d;
+    for (let b = 0; b < a; b++) {
+      const r = C[o + b]!;
+      if (!(r > threshold)) continue;
+      const drop = pos[a]! > pos[b]! ? a : b;
+      const partner = drop === a ? b : a;
+      const prev = best.get(drop);
+      if (!prev || r > prev.r) best.set(drop, { r, partner });
+    }
+  }
+  const out = new Map<number, string>();
+  for (const [j, { r, partner }] of best) {
+    out.set(j, `${method} correlation ${fmt(r)} > ${fmt(threshold)} with ${names[partner]} (the pair member with the larger total |correlation|)`);
+  }
+  return out;
+}
+
 function correlationThreshold(threshold: number, method: CorrelationMethod): Decide {
-  return (S, names) => {
-    const d = S.cols;
-    const C = columnCorrelation(S, method).data;
-    // Σ|C| per feature (NaN skipped, diagonal included), then each feature's rank in ascending order.
-    const sum = new Float64Array(d);
-    for (let j = 0; j < d; j++) {
-      let t = 0;
-      const o = j * d;
-      for (let k = 0; k < d; k++) {
-        const v = C[o + k]!;
-        if (v === v) t += Math.abs(v);
-      }
-      sum[j] = t;
-    }
-    const order = Array.from({ length: d }, (_, j) => j).sort((a, b) => sum[a]! - sum[b]! || a - b);
-    const pos = new Int32Array(d);
-    order.forEach((j, p) => (pos[j] = p));
-    const best = new Map<number, { r: number; partner: number }>();
-    for (let a = 1; a < d; a++) {
-      const o = a * d;
-      for (let b = 0; b < a; b++) {
-        const r = C[o + b]!;
-        if (!(r > threshold)) continue;
-        const drop = pos[a]! > pos[b]! ? a : b;
-        const partner = drop === a ? b : a;
-        const prev = best.get(drop);
-        if (!prev || r > prev.r) best.set(drop, { r, partner });
-      }
-    }
-    const out = new Map<number, string>();
-    for (const [j, { r, partner }] of best) {
-      out.set(j, `${method} correlation ${fmt(r)} > ${fmt(threshold)} with ${names[partner]} (the pair member with the larger total |correlation|)`);
-    }
-    return out;
-  };
+  return (S, names) => correlationDecisions(columnCorrelation(S, method).data, S.cols, names, threshold, method);
 }
 
 function blocklistOp(list: string[]): Decide {
@@ -255,6 +280,12 @@ function blocklistOp(list: string[]): Decide {
     });
     return out;
   };
+}
+
+/** drop_outliers' rule for one feature from its largest and smallest value (NaN: no values). */
+export function outlierDecision(max: number, min: number, cutoff: number): string | null {
+  const big = Math.max(Math.abs(max), Math.abs(min));
+  return big > cutoff ? `max |value| ${fmt(big)} > ${fmt(cutoff)}` : null;
 }
 
 function dropOutliers(cutoff: number): Decide {
@@ -272,11 +303,27 @@ function dropOutliers(cutoff: number): Decide {
     }
     const out = new Map<number, string>();
     for (let j = 0; j < d; j++) {
-      const big = Math.max(Math.abs(mx[j]!), Math.abs(mn[j]!));
-      if (big > cutoff) out.set(j, `max |value| ${fmt(big)} > ${fmt(cutoff)}`);
+      const r = outlierDecision(mx[j]!, mn[j]!, cutoff);
+      if (r) out.set(j, r);
     }
     return out;
   };
+}
+
+/**
+ * noise_removal's rule for one feature from its per-group counts and centred sums of squares:
+ * the mean over groups with values of the population standard deviation.
+ */
+export function noiseDecision(cnt: ArrayLike<number>, m2: ArrayLike<number>, nGroups: number, cutoff: number, stride = 1, offset = 0): string | null {
+  let sum = 0, k = 0;
+  for (let g = 0; g < nGroups; g++) {
+    const c = cnt[g * stride + offset]!;
+    if (c === 0) continue;
+    sum += Math.sqrt(m2[g * stride + offset]! / c);
+    k++;
+  }
+  const m = k ? sum / k : NaN;
+  return m > cutoff ? `mean within-perturbation standard deviation ${fmt(m)} > ${fmt(cutoff)} (${k} groups)` : null;
 }
 
 /** pycytominer's noise_removal on the statistics rows; `group[r]` is row r's group code (−1: none). */
@@ -299,22 +346,29 @@ function noiseRemoval(group: Int32Array, nGroups: number, cutoff: number): Decid
         mean[g] += delta / c;
         m2[g] += delta * (v - mean[g]!);
       }
-      let sum = 0, k = 0;
-      for (let g = 0; g < nGroups; g++) {
-        if (cnt[g]! === 0) continue;
-        sum += Math.sqrt(m2[g]! / cnt[g]!);
-        k++;
-      }
-      const m = k ? sum / k : NaN;
-      if (m > cutoff) out.set(j, `mean within-perturbation standard deviation ${fmt(m)} > ${fmt(cutoff)} (${k} groups)`);
+      const r = noiseDecision(cnt, m2, nGroups, cutoff);
+      if (r) out.set(j, r);
     }
     return out;
   };
 }
 
-export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {}): { profiles: Profiles; report: FeatureSelectReport } {
-  const reporter = opts.reporter ?? silentReporter;
-  const src = profiles.source ?? 'profiles';
+/** The options with their defaults, checked once (bad values are UsageErrors naming them). */
+export interface ResolvedFeatureSelectOptions {
+  readonly operations: FeatureSelectOperation[];
+  readonly naCutoff: number;
+  readonly freqCut: number;
+  readonly uniqueCut: number;
+  readonly minVariance: number;
+  readonly corrThreshold: number;
+  readonly corrMethod: CorrelationMethod;
+  readonly outlierCutoff: number;
+  readonly noiseRemovalPerturbGroups?: string;
+  readonly noiseRemovalStdevCutoff: number;
+  readonly blocklist: string[];
+}
+
+export function resolveFeatureSelectOptions(opts: FeatureSelectOptions = {}): ResolvedFeatureSelectOptions {
   const ops: FeatureSelectOperation[] = [...(opts.operations ?? DEFAULT_FEATURE_SELECT_OPERATIONS)];
   for (const op of ops) {
     if (!FEATURE_SELECT_OPERATIONS.includes(op)) {
@@ -322,33 +376,78 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
     }
   }
   if (opts.minVariance !== undefined && !ops.includes('min_variance')) ops.unshift('min_variance');
-  const naCutoff = opts.naCutoff ?? 0.05;
-  const freqCut = opts.freqCut ?? 0.05;
-  const uniqueCut = opts.uniqueCut ?? 0.01;
-  const corrThreshold = opts.corrThreshold ?? 0.9;
-  const corrMethod = opts.corrMethod ?? 'pearson';
-  const outlierCutoff = opts.outlierCutoff ?? 500;
-  checkFraction('naCutoff', naCutoff);
-  checkFraction('freqCut', freqCut);
-  checkFraction('uniqueCut', uniqueCut);
-  checkFraction('corrThreshold', corrThreshold);
-  if (corrMethod !== 'pearson' && corrMethod !== 'spearman') {
-    throw new UsageError(`feature-select: correlation method must be pearson or spearman, got "${String(corrMethod)}"`);
+  const r: ResolvedFeatureSelectOptions = {
+    operations: ops,
+    naCutoff: opts.naCutoff ?? 0.05,
+    freqCut: opts.freqCut ?? 0.05,
+    uniqueCut: opts.uniqueCut ?? 0.01,
+    minVariance: opts.minVariance ?? 1e-6,
+    corrThreshold: opts.corrThreshold ?? 0.9,
+    corrMethod: opts.corrMethod ?? 'pearson',
+    outlierCutoff: opts.outlierCutoff ?? 500,
+    noiseRemovalPerturbGroups: opts.noiseRemovalPerturbGroups,
+    noiseRemovalStdevCutoff: opts.noiseRemovalStdevCutoff ?? 0.8,
+    blocklist: opts.blocklist ?? [],
+  };
+  checkFraction('naCutoff', r.naCutoff);
+  checkFraction('freqCut', r.freqCut);
+  checkFraction('uniqueCut', r.uniqueCut);
+  checkFraction('corrThreshold', r.corrThreshold);
+  if (r.corrMethod !== 'pearson' && r.corrMethod !== 'spearman') {
+    throw new UsageError(`feature-select: correlation method must be pearson or spearman, got "${String(r.corrMethod)}"`);
   }
   if (ops.includes('noise_removal') && !opts.noiseRemovalPerturbGroups) {
     throw new UsageError('feature-select: noise_removal needs the perturbation column (--noise-removal-perturb-groups)');
   }
-  const noiseCutoff = opts.noiseRemovalStdevCutoff ?? 0.8;
-  if (!(noiseCutoff >= 0)) throw new UsageError(`feature-select: the noise_removal cutoff must be ≥ 0, got ${noiseCutoff}`);
+  if (!(r.noiseRemovalStdevCutoff >= 0)) throw new UsageError(`feature-select: the noise_removal cutoff must be ≥ 0, got ${r.noiseRemovalStdevCutoff}`);
   if (ops.includes('blocklist') && !opts.blocklist) {
     throw new UsageError('feature-select: the blocklist operation needs a blocklist (a list of feature names)');
   }
+  return r;
+}
 
+/**
+ * The operations in order over the features still alive: `decide(op, alive)` returns, for
+ * positions in `alive`, the features the operation removes with their reasons. Shared by the
+ * in-memory selection and the selection from merged partial statistics (featureStats.ts).
+ */
+export function runOperations(
+  features: readonly string[], o: ResolvedFeatureSelectOptions, src: string,
+  decide: (op: FeatureSelectOperation, alive: readonly number[], names: string[]) => Map<number, string>,
+): { alive: number[]; removed: Dropped[]; operations: OperationReport[]; warnings: string[] } {
+  let alive: number[] = features.map((_, j) => j);
+  const removed: Dropped[] = [];
+  const operations: OperationReport[] = [];
+  const warnings: string[] = [];
+  for (const op of o.operations) {
+    const names = alive.map((j) => features[j]!);
+    const out = alive.length === 0 ? new Map<number, string>() : op === 'blocklist' ? blocklistOp(o.blocklist)(EMPTY, names) : decide(op, alive, names);
+    const gone = [...out.keys()].sort((a, b) => a - b);
+    for (const c of gone) removed.push({ kind: 'feature', name: names[c]!, reason: `${op}: ${out.get(c)}` });
+    operations.push({ operation: op, featuresIn: alive.length, removed: gone.length });
+    if (op === 'blocklist') {
+      const present = new Set(features);
+      const absent = o.blocklist.filter((f) => !present.has(f)).length;
+      if (absent) warnings.push(`${absent} blocklist entr${absent === 1 ? 'y is' : 'ies are'} not a feature of ${src}`);
+    }
+    const goneSet = new Set(gone);
+    alive = alive.filter((_, c) => !goneSet.has(c));
+  }
+  if (alive.length === 0) throw new InputError(`${src}: feature selection removed every feature (${removed.length}); loosen the thresholds`);
+  return { alive, removed, operations, warnings };
+}
+
+const EMPTY: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
+
+export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {}): { profiles: Profiles; report: FeatureSelectReport } {
+  const reporter = opts.reporter ?? silentReporter;
+  const src = profiles.source ?? 'profiles';
+  const o = resolveFeatureSelectOptions(opts);
   const rows = sampleRows(profiles, opts.samples);
   if (rows.length === 0) throw new InputError(`${src}: no rows to select features on`);
   let groupCodes = new Int32Array(0), nGroups = 0;
-  if (ops.includes('noise_removal')) {
-    const col = getMeta(profiles, opts.noiseRemovalPerturbGroups!);
+  if (o.operations.includes('noise_removal')) {
+    const col = getMeta(profiles, o.noiseRemovalPerturbGroups!);
     const index = new Map<string, number>();
     groupCodes = Int32Array.from(rows, (i) => {
       const v = cellString(col, i);
@@ -365,47 +464,30 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
   let S = allRows ? profiles.X : takeRows(profiles.X, rows);
   const narrowInPlace = !allRows || !!opts.inPlace;
   let sCols: number[] = profiles.features.map((_, j) => j); // feature index of each column of S
-  let alive: number[] = sCols;
-  const removed: Dropped[] = [];
-  const opReports: OperationReport[] = [];
-  const warnings: string[] = [];
 
-  for (const op of ops) {
+  const sel = runOperations(profiles.features, o, src, (op, alive, names) => {
     const decide: Decide =
       op === 'drop_na_columns'
-        ? dropNa(naCutoff)
+        ? dropNa(o.naCutoff)
         : op === 'variance_threshold'
-          ? frequencyThreshold(freqCut, uniqueCut)
+          ? frequencyThreshold(o.freqCut, o.uniqueCut)
           : op === 'min_variance'
-            ? minVarianceOp(opts.minVariance ?? 1e-6)
+            ? minVarianceOp(o.minVariance)
             : op === 'correlation_threshold'
-              ? correlationThreshold(corrThreshold, corrMethod)
-              : op === 'blocklist'
-                ? blocklistOp(opts.blocklist ?? [])
-                : op === 'noise_removal'
-                  ? noiseRemoval(groupCodes, nGroups, noiseCutoff)
-                  : dropOutliers(outlierCutoff);
+              ? correlationThreshold(o.corrThreshold, o.corrMethod)
+              : op === 'noise_removal'
+                ? noiseRemoval(groupCodes, nGroups, o.noiseRemovalStdevCutoff)
+                : dropOutliers(o.outlierCutoff);
     if (alive.length !== sCols.length) {
       const at = new Map(sCols.map((j, c) => [j, c]));
       const pos = alive.map((j) => at.get(j)!);
       S = narrowInPlace ? compactColsInPlace(S, pos) : takeCols(S, pos);
-      sCols = alive;
+      sCols = [...alive];
     }
-    const names = alive.map((j) => profiles.features[j]!);
-    const out = alive.length === 0 ? new Map<number, string>() : decide(S, names);
-    const gone = [...out.keys()].sort((a, b) => a - b);
-    for (const c of gone) removed.push({ kind: 'feature', name: names[c]!, reason: `${op}: ${out.get(c)}` });
-    opReports.push({ operation: op, featuresIn: alive.length, removed: gone.length });
-    if (op === 'blocklist') {
-      const present = new Set(profiles.features);
-      const absent = (opts.blocklist ?? []).filter((f) => !present.has(f)).length;
-      if (absent) warnings.push(`${absent} blocklist entr${absent === 1 ? 'y is' : 'ies are'} not a feature of ${src}`);
-    }
-    const goneSet = new Set(gone);
-    alive = alive.filter((_, c) => !goneSet.has(c));
-  }
-  if (alive.length === 0) throw new InputError(`${src}: feature selection removed every feature (${removed.length}); loosen the thresholds`);
-  for (const w of warnings) reporter.warn(w);
+    return decide(S, names);
+  });
+  const alive = sel.alive;
+  for (const w of sel.warnings) reporter.warn(w);
   const keptFeatures = alive.map((j) => profiles.features[j]!);
   let X: Matrix;
   if (alive.length === profiles.features.length) X = profiles.X;
@@ -420,10 +502,10 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
       featuresIn: profiles.features.length,
       kept: alive.length,
       keptFeatures,
-      removed,
-      operations: opReports,
+      removed: sel.removed,
+      operations: sel.operations,
       nSamples: rows.length,
-      warnings,
+      warnings: sel.warnings,
     },
   };
 }

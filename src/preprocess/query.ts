@@ -179,9 +179,10 @@ export function distinctPreview(col: MetaColumn, limit = 8): string {
 
 /**
  * Row indices (ascending) matching the query. Unknown column → InputError listing the columns;
- * no matching row → InputError naming the query and showing the values the columns do hold.
+ * no matching row → InputError naming the query and showing the values the columns do hold
+ * (unless `allowEmpty`: one part of the rows, such as a plate, may hold none of them).
  */
-export function queryRows(profiles: Profiles, query: Query | string): Int32Array {
+export function queryRows(profiles: Profiles, query: Query | string, opts: { allowEmpty?: boolean } = {}): Int32Array {
   const q = typeof query === 'string' ? parseQuery(query) : query;
   const n = profiles.X.rows;
   const src = profiles.source ?? 'profiles';
@@ -198,7 +199,7 @@ export function queryRows(profiles: Profiles, query: Query | string): Int32Array
   }
   let count = 0;
   for (let i = 0; i < n; i++) count += all[i]!;
-  if (count === 0) {
+  if (count === 0 && !opts.allowEmpty) {
     const hints = q.conditions.map((c) => `${c.column} has ${distinctPreview(findMeta(profiles, c.column)!)}`);
     throw new InputError(`${src}: query "${q.text}" matches no row of ${n} (${hints.join('; ')})`);
   }
@@ -208,11 +209,11 @@ export function queryRows(profiles: Profiles, query: Query | string): Int32Array
 }
 
 /** Normalise a `samples` option: 'all' (or undefined) → every row; otherwise the query's rows. */
-export function sampleRows(profiles: Profiles, samples: 'all' | Query | string | undefined): Int32Array {
+export function sampleRows(profiles: Profiles, samples: 'all' | Query | string | undefined, opts: { allowEmpty?: boolean } = {}): Int32Array {
   if (samples === undefined || samples === 'all') {
     const out = new Int32Array(profiles.X.rows);
     for (let i = 0; i < out.length; i++) out[i] = i;
     return out;
   }
-  return queryRows(profiles, samples);
+  return queryRows(profiles, samples, opts);
 }

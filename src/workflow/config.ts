@@ -23,6 +23,10 @@ export const ProfileConfigSchema = z
     output: nonEmpty.describe('output folder, replaced whole when the run completes'),
     /** Single-cell sources: SQLite files, Parquet files, CellProfiler CSV folders, folders of them, globs. */
     sources: z.array(nonEmpty).min(1).describe('single-cell sources (as for `phenomap cells aggregate`)'),
+    /** Only these plates (values of cells.plateColumn); each must be in one of the sources. */
+    plates: z.array(nonEmpty).min(1).optional().describe('profile only these plates; a plate no source holds is an error'),
+    /** How plates with different features combine across plates: refused, or their shared features. */
+    featureJoin: z.enum(['same', 'intersection']).default('same').describe('plates measuring different features: "same" refuses them, "intersection" keeps the shared ones (each dropped feature listed)'),
     cells: z
       .object({
         layout: z.enum(['auto', ...LAYOUT_NAMES]).default('auto'),
@@ -91,6 +95,48 @@ export const ProfileConfigSchema = z
       .object({ strata: columns, method: z.enum(['median', 'modz']).default('median') })
       .strict()
       .optional(),
+    cluster: z
+      .object({
+        on: z.enum(['consensus', 'profiles']).optional().describe('table to cluster; default consensus when configured, else the well profiles'),
+        method: z.enum(['sparse-ap', 'louvain']).default('sparse-ap'),
+        k: z.number().int().min(1).default(20).describe('neighbours per profile in the k-NN graph'),
+        knn: z.enum(['auto', 'exact', 'hnsw']).default('auto').describe('auto: exact up to 20,000 rows, HNSW above'),
+        shards: z.number().int().min(1).default(2).describe('k-NN index shards (one job each; each queries every profile)'),
+        seed: z.number().int().min(0).default(0),
+        hnsw: z
+          .object({ m: z.number().int().min(2).default(16), efConstruction: z.number().int().min(1).default(100), efSearch: z.number().int().min(1).optional() })
+          .strict()
+          .default({ m: 16, efConstruction: 100 }),
+        damping: z.number().min(0.5).lt(1).default(0.5),
+        maxIter: z.number().int().min(1).default(200),
+        convergenceIter: z.number().int().min(1).default(15),
+        convergenceTolerance: z.number().min(0).max(1).default(1e-3).describe('sparse AP: fraction of points still changing when convergence is declared'),
+        preferencePairs: z.number().int().min(1).default(200000).describe('sparse AP preference: median of −d² over this many seeded random pairs'),
+        resolution: z.number().positive().default(1).describe('Louvain resolution'),
+        labelColumn: nonEmpty.optional().describe('metadata column (e.g. MoA) whose enrichment in the clusters is tested'),
+        minLabel: z.number().int().min(1).default(5).describe('enrichment: labels carried by fewer rows are not tested'),
+        alpha: z.number().gt(0).lt(1).default(0.01).describe('enrichment: significance level'),
+      })
+      .strict()
+      .optional(),
+    workflow: z
+      .object({
+        mergeFanIn: z.number().int().min(2).default(64).describe('partial statistics merged per merge job (a tree above that)'),
+        command: z.array(nonEmpty).min(1).optional().describe('how jobs run phenomap, e.g. ["/usr/bin/node", "/opt/phenomap/bin/phenomap.js"]; default: this installation'),
+        jobs: z.number().int().min(1).default(100).describe('Slurm jobs in flight at once'),
+        platesPerJob: z.number().int().min(1).default(1).describe('Slurm: plate jobs bundled into one submission (Snakemake group components)'),
+        appliesPerJob: z.number().int().min(1).default(50).describe('Slurm: per-plate feature-subset jobs bundled into one submission'),
+        latencyWait: z.number().int().min(0).default(30).describe('seconds to wait for outputs to appear on a shared file system'),
+        resources: z
+          .partialRecord(
+            z.enum(['plate', 'merge_stats', 'select', 'apply', 'consensus', 'knn_shard', 'knn_merge', 'cluster', 'report']),
+            z.object({ threads: z.number().int().min(1).optional(), memMb: z.number().int().min(1).optional(), runtimeMin: z.number().int().min(1).optional() }).strict(),
+          )
+          .default({})
+          .describe('per rule: threads, memMb (Slurm --mem), runtimeMin (Slurm --time)'),
+      })
+      .strict()
+      .default({ mergeFanIn: 64, jobs: 100, platesPerJob: 1, appliesPerJob: 50, latencyWait: 30, resources: {} }),
   })
   .strict();
 
@@ -122,6 +168,10 @@ export function checkProfileConfig(raw: unknown, where: string, baseDir: string)
   }
   if (c.featureSelect?.operations.includes('noise_removal') && !c.featureSelect.noiseRemovalPerturbGroups) {
     throw new InputError(`${where}: featureSelect.operations has noise_removal but featureSelect.noiseRemovalPerturbGroups names no column`);
+  }
+  if (c.cluster?.on === 'consensus' && !c.consensus) throw new InputError(`${where}: cluster.on is consensus but there is no consensus section`);
+  if (c.plates && new Set(c.plates).size !== c.plates.length) {
+    throw new InputError(`${where}: plates names ${c.plates.find((p, i) => c.plates!.indexOf(p) !== i)} twice`);
   }
   return {
     ...c,

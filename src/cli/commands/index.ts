@@ -16,6 +16,7 @@ import { register as registerPredict } from './predict.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerCells } from './cells.js';
 import { register as registerProfile } from './profile.js';
+import { register as registerWorkflow } from './workflow.js';
 import { register as registerAnnotate } from './annotate.js';
 
 /** Every command registers itself here, one line each, in the order shown by --help. */
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   demo.register(program);
   registerCells(program);
   registerProfile(program);
+  registerWorkflow(program);
   run.register(program);
   query.register(program);
   registerInspect(program);

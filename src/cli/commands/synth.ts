@@ -16,6 +16,7 @@ interface SynthFlags {
   sites: number;
   extraNuclei: number;
   index: boolean;
+  plate: string;
   moas: number;
   plates: number;
   out: string;
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--sites <n>', 'single-cell: images per well', intOption('--sites', 1), 9)
     .option('--extra-nuclei <f>', 'single-cell: unlinked nuclei as a fraction of cells', numberOption('--extra-nuclei', 0, 1), 0.02)
     .option('--no-index', 'single-cell SQLite: skip the profiling recipe\'s indexes')
+    .option('--plate <name>', 'single-cell: the plate\'s name (Metadata_Plate)', 'SYNTH0001')
     .option('--moas <k>', 'mechanisms of action', intOption('--moas', 1), 50)
     .option('--plates <p>', 'plates (each gets DMSO controls and its own additive effect)', intOption('--plates', 1), 10)
     .requiredOption('-o, --out <file>', 'output table: .csv, .csv.gz, .tsv(.gz) or .parquet')
@@ -53,7 +55,7 @@ export function register(program: Command): void {
       if (f.singleCell) {
         if (f.cells === undefined) throw new UsageError('--single-cell needs --cells');
         const r = await writeSingleCellPlate(f.out, {
-          layout: f.layout, cells: f.cells, features: f.features, wells: f.wells, sites: f.sites, seed: f.seed, extraNuclei: f.extraNuclei, index: f.index,
+          layout: f.layout, cells: f.cells, features: f.features, wells: f.wells, sites: f.sites, seed: f.seed, extraNuclei: f.extraNuclei, index: f.index, plate: f.plate,
         }, reporter);
         process.stdout.write(`wrote ${f.out} [${r.layout}]: ${r.cells} cells (+ ${r.nuclei - r.cells} unlinked nuclei) in ${r.images} images of ${r.wells} wells × ${r.features} features per compartment, ${(r.bytes / 2 ** 20).toFixed(1)} MiB in ${r.seconds.toFixed(1)} s\n`);
         return;
