@@ -1,7 +1,7 @@
 /**
  * Writing a table block by block, for outputs too large to hold (a plate's merged single cells:
  * 10⁶ rows × 1,500 features is 12 GB): CSV, CSV.gz, TSV(.gz) as text streamed to disk, Parquet
- * through a DuckDB table on disk (rows appended a vector at a time, then one COPY). Either way the
+ * row group by row group (io/parquet.ts). Either way the
  * file appears under its name only when complete; an aborted writer leaves nothing behind.
  */
 import { createWriteStream, renameSync, rmSync, mkdirSync } from 'node:fs';
@@ -10,9 +10,8 @@ import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
-import { DuckDBDataChunk, DOUBLE, VARCHAR, DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBDoubleVector } from '@duckdb/node-api';
 import { fileKind } from './text.js';
-import { ident, lit } from './duck.js';
+import { ParquetWriter as PqWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import { formatNumber, PARQUET_NAMES_KEY, quoteField } from './write.js';
 import { InputError } from '../util/errors.js';
 
@@ -97,119 +96,98 @@ class TextWriter implements TableWriter {
   }
 }
 
-const CHUNK_ROWS = 2048;
-
-function concatBlocks(blocks: readonly RowBlock[], nm: number, nf: number): RowBlock {
-  const rows = blocks.reduce((a, b) => a + b.rows, 0);
-  const X = new Float64Array(rows * nf);
-  let o = 0;
-  for (const b of blocks) {
-    X.set(b.X.subarray(0, b.rows * nf), o * nf);
-    o += b.rows;
-  }
-  const meta = Array.from({ length: nm }, (_, c) => blocks.flatMap((b) => Array.from(b.meta[c]!).slice(0, b.rows)));
-  return { rows, meta, X };
-}
-
-class ParquetWriter implements TableWriter {
-  /** Rows wait here until a full DuckDB chunk can be appended (per-chunk costs dominate small blocks). */
-  private pending: RowBlock[] = [];
-  private pendingRows = 0;
+/**
+ * Parquet written row group by row group with phenomap's own writer (parquet.ts): one group of
+ * about 64 MB is buffered column by column, written, and forgotten, so memory stays bounded
+ * whatever the table's length. (Through DuckDB — a table on disk, then COPY — its buffer cache
+ * grew with the table: 9.5 GB for 200,000 cells × 1,500 features.)
+ */
+class ParquetTableWriter implements TableWriter {
+  private readonly w: PqWriter;
+  private readonly groupRows: number;
+  private readonly numCols: Float64Array[];
+  private readonly textCols: (string | null)[][];
+  private filled = 0;
 
   constructor(
     private readonly path: string,
-    private readonly dbPath: string,
-    private readonly instance: DuckDBInstance,
-    private readonly con: DuckDBConnection,
-    private readonly appender: DuckDBAppender,
+    private readonly tmp: string,
     private readonly meta: readonly ColumnSpec[],
     private readonly nf: number,
-    private readonly names: readonly string[],
-  ) {}
+    names: readonly string[],
+    groupRows?: number,
+  ) {
+    const cols: WriterColumn[] = names.map((name, i) => ({ name, kind: i < meta.length && meta[i]!.kind === 'string' ? 'text' : 'double' }));
+    this.groupRows = groupRows ?? rowGroupRows(cols.length);
+    this.numCols = cols.map((c) => (c.kind === 'double' ? new Float64Array(this.groupRows) : new Float64Array(0)));
+    this.textCols = cols.map((c) => (c.kind === 'text' ? new Array<string | null>(this.groupRows).fill(null) : []));
+    this.w = new PqWriter(tmp, cols, [[PARQUET_NAMES_KEY, JSON.stringify(names)]]);
+  }
 
   async append(b: RowBlock): Promise<void> {
-    this.pending.push(b);
-    this.pendingRows += b.rows;
-    if (this.pendingRows >= CHUNK_ROWS) this.flushPending();
-  }
-
-  private flushPending(): void {
-    if (!this.pendingRows) return;
-    const blocks = this.pending;
-    const b = blocks.length === 1 ? blocks[0]! : concatBlocks(blocks, this.meta.length, this.nf);
-    this.pending = [];
-    this.pendingRows = 0;
-    this.appendBlock(b);
-  }
-
-  private appendBlock(b: RowBlock): void {
-    const types = [...this.meta.map((m) => (m.kind === 'number' ? DOUBLE : VARCHAR)), ...Array.from({ length: this.nf }, () => DOUBLE)];
-    for (let r0 = 0; r0 < b.rows; r0 += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, b.rows - r0);
-      const chunk = DuckDBDataChunk.create(types, n);
-      for (let c = 0; c < this.meta.length; c++) {
+    const nm = this.meta.length, nf = this.nf, G = this.groupRows;
+    for (let r0 = 0; r0 < b.rows;) {
+      const take = Math.min(G - this.filled, b.rows - r0);
+      const at = this.filled;
+      for (let c = 0; c < nm; c++) {
         const src = b.meta[c]!;
-        const vals: (string | number | null)[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = src[r0 + i];
-          vals[i] = v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v;
-        }
-        chunk.setColumnValues(c, vals);
-      }
-      for (let j = 0; j < this.nf; j++) {
-        const vec = chunk.getColumnVector(this.meta.length + j) as DuckDBDoubleVector;
-        // As doubleColumn (duck.ts) reads it: the vector's own Float64Array, private in the
-        // typings, written whole and flushed once instead of one setItem call per cell.
-        const items = (vec as unknown as { items?: unknown }).items;
-        if (items instanceof Float64Array && items.length >= n) {
-          for (let i = 0; i < n; i++) items[i] = b.X[(r0 + i) * this.nf + j]!;
+        if (this.meta[c]!.kind === 'string') {
+          const dst = this.textCols[c]!;
+          for (let i = 0; i < take; i++) {
+            const v = src[r0 + i];
+            dst[at + i] = v === null || v === undefined ? null : typeof v === 'number' ? (Number.isNaN(v) ? null : String(v)) : v;
+          }
         } else {
-          for (let i = 0; i < n; i++) vec.setItem(i, b.X[(r0 + i) * this.nf + j]!);
+          const dst = this.numCols[c]!;
+          for (let i = 0; i < take; i++) {
+            const v = src[r0 + i];
+            dst[at + i] = v === null || v === undefined ? NaN : typeof v === 'number' ? v : Number(v);
+          }
         }
-        vec.flush();
       }
-      this.appender.appendDataChunk(chunk);
+      // Row-major block → column buffers; the rows are read in order, each column written strided.
+      const X = b.X;
+      for (let i = 0; i < take; i++) {
+        const o = (r0 + i) * nf;
+        for (let j = 0; j < nf; j++) this.numCols[nm + j]![at + i] = X[o + j]!;
+      }
+      this.filled += take;
+      r0 += take;
+      if (this.filled === G) this.flush();
     }
   }
 
+  private flush(): void {
+    const n = this.filled;
+    if (!n) return;
+    this.w.writeRowGroup(n, (c) => (c < this.meta.length && this.meta[c]!.kind === 'string' ? this.textCols[c]!.slice(0, n) : this.numCols[c]!.subarray(0, n)));
+    this.filled = 0;
+  }
+
   async close(): Promise<void> {
-    this.flushPending();
-    this.appender.closeSync();
-    const tmp = tempName(this.path, '.tmp.parquet');
     try {
-      const select = this.names.map((n, i) => `c${i} AS ${ident(n)}`).join(', ');
-      await this.con.run(
-        // Feature values rarely repeat: trying a dictionary per column chunk only costs (≈ 2× the write).
-        `COPY (SELECT ${select} FROM t) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, DICTIONARY_SIZE_LIMIT 0, ` +
-          `KV_METADATA {${lit(PARQUET_NAMES_KEY)}: ${lit(JSON.stringify(this.names))}})`,
-      );
-      renameSync(tmp, this.path);
+      this.flush();
+      this.w.close();
+      renameSync(this.tmp, this.path);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      rmSync(this.tmp, { force: true });
       throw e;
-    } finally {
-      this.con.closeSync();
-      this.instance.closeSync();
-      rmSync(this.dbPath, { force: true });
-      rmSync(`${this.dbPath}.wal`, { force: true });
     }
   }
 
   async abort(): Promise<void> {
-    try {
-      this.appender.closeSync();
-    } catch {
-      // already failed; removing the files is what matters
-    }
-    this.con.closeSync();
-    this.instance.closeSync();
-    rmSync(this.dbPath, { force: true });
-    rmSync(`${this.dbPath}.wal`, { force: true });
+    this.w.abort();
+    rmSync(this.tmp, { force: true });
   }
 }
 
+export interface TableWriterOptions {
+  /** Parquet rows per row group (default: about 64 MB of values). */
+  readonly rowGroupRows?: number;
+}
+
 /** Open a writer for `path` (format by extension). Column names must be distinct. */
-export async function openTableWriter(path: string, meta: readonly ColumnSpec[], features: readonly string[]): Promise<TableWriter> {
+export async function openTableWriter(path: string, meta: readonly ColumnSpec[], features: readonly string[], opts: TableWriterOptions = {}): Promise<TableWriter> {
   const kind = fileKind(path);
   const names = [...meta.map((m) => m.name), ...features];
   const seen = new Set<string>();
@@ -221,19 +199,5 @@ export async function openTableWriter(path: string, meta: readonly ColumnSpec[],
   if (kind.format !== 'parquet') {
     return new TextWriter(path, tempName(path, '.tmp'), meta, features.length, kind.format === 'tsv' ? '\t' : ',', kind.gzip, names);
   }
-  // Positional names inside DuckDB (its identifiers ignore case); the real names return in COPY.
-  const dbPath = tempName(path, '.tmp.duckdb');
-  const instance = await DuckDBInstance.create(dbPath, { threads: '2', preserve_insertion_order: 'true' });
-  const con = await instance.connect();
-  try {
-    const cols = names.map((_, i) => `c${i} ${i < meta.length && meta[i]!.kind === 'string' ? 'VARCHAR' : 'DOUBLE'}`);
-    await con.run(`CREATE TABLE t (${cols.join(', ')})`);
-    const appender = await con.createAppender('t');
-    return new ParquetWriter(path, dbPath, instance, con, appender, meta, features.length, names);
-  } catch (e) {
-    con.closeSync();
-    instance.closeSync();
-    rmSync(dbPath, { force: true });
-    throw e;
-  }
+  return new ParquetTableWriter(path, tempName(path, '.tmp.parquet'), meta, features.length, names, opts.rowGroupRows);
 }

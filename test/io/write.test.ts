@@ -6,6 +6,7 @@ import type { Profiles } from '../../src/io/profiles.js';
 import { examplePath } from '../helpers/shared.js';
 import { tempDir } from './helpers.js';
 import { withDuck } from '../../src/io/duck.js';
+import { openTableWriter } from '../../src/io/tableWriter.js';
 
 function sample(): Profiles {
   const rows = 5;
@@ -100,6 +101,58 @@ describe('writeProfiles → readProfiles round trip', () => {
     const p = sample();
     const bad: Profiles = { ...p, features: ['Cells_a', 'Cells_a', 'Cytoplasm_c'] };
     await expect(writeProfiles(join(dir, 'x.csv'), bad)).rejects.toThrow(/two columns named "Cells_a"/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('openTableWriter (streamed blocks)', () => {
+  it('Parquet: blocks of any size across row groups read back exactly, NaN and missing text as null', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'cells.parquet');
+    const nf = 3;
+    const w = await openTableWriter(path, [{ name: 'Metadata_Well', kind: 'string' }, { name: 'Metadata_ImageNumber', kind: 'number' }], ['Cells_a', 'Cells_b', 'Nuclei_c'], { rowGroupRows: 7 });
+    let r = 0;
+    // Block sizes that straddle, fill and skip whole groups of 7.
+    for (const n of [1, 6, 7, 20, 3, 0, 9]) {
+      const X = new Float64Array(n * nf);
+      for (let i = 0; i < n; i++) for (let j = 0; j < nf; j++) X[i * nf + j] = (r + i) % 11 === 5 && j === 1 ? NaN : (r + i) * 10 + j + 0.1;
+      const well = Array.from({ length: n }, (_, i) => ((r + i) % 13 === 4 ? null : `W${r + i}`));
+      const image = Float64Array.from({ length: n }, (_, i) => ((r + i) % 17 === 3 ? NaN : r + i));
+      await w.append({ rows: n, meta: [well, image], X });
+      r += n;
+    }
+    expect(readdirSync(dir).length).toBe(1); // the temporary file only
+    await w.close();
+    expect(readdirSync(dir)).toEqual(['cells.parquet']);
+    const { profiles } = await readProfiles(path);
+    expect(profiles.X.rows).toBe(r);
+    expect(profiles.features).toEqual(['Cells_a', 'Cells_b', 'Nuclei_c']);
+    const wellCol = profiles.meta.find((m) => m.name === 'Metadata_Well')!;
+    const imgCol = profiles.meta.find((m) => m.name === 'Metadata_ImageNumber')!;
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < nf; j++) {
+        const want = i % 11 === 5 && j === 1 ? NaN : i * 10 + j + 0.1;
+        expect(profiles.X.data[i * nf + j]).toBe(want);
+      }
+      expect(wellCol.values[i] ?? null).toBe(i % 13 === 4 ? null : `W${i}`);
+      expect(imgCol.values[i]).toBe(i % 17 === 3 ? NaN : i);
+    }
+    // DuckDB reads the same file: seven groups of 7 and one of 4.
+    await withDuck(async (con) => {
+      const groups = await con.runAndReadAll(`SELECT count(DISTINCT row_group_id) AS g FROM parquet_metadata('${path}')`);
+      expect(Number(groups.getRowObjects()[0]!.g)).toBe(Math.ceil(r / 7));
+      const sum = await con.runAndReadAll(`SELECT count(*) AS n, count("Cells_b") AS b FROM '${path}'`);
+      const row = sum.getRowObjects()[0]!;
+      expect(Number(row.n)).toBe(r);
+      expect(Number(row.b)).toBe(r - Array.from({ length: r }, (_, i) => i).filter((i) => i % 11 === 5).length);
+    });
+  });
+
+  it('an aborted Parquet writer leaves nothing', async () => {
+    const dir = tempDir();
+    const w = await openTableWriter(join(dir, 'x.parquet'), [], ['Cells_a'], { rowGroupRows: 2 });
+    await w.append({ rows: 5, meta: [], X: new Float64Array(5) });
+    await w.abort();
     expect(readdirSync(dir)).toEqual([]);
   });
 });
