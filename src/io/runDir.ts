@@ -36,6 +36,8 @@ export interface RunSummary {
   representations?: Record<string, RepresentationSummary>;
   timings?: Record<string, number>;
   warnings?: string[];
+  /** Present when the run corrected batch effects first: the files it wrote (corrected table, model). */
+  batchCorrection?: { method?: string; batchCol?: string; files?: string[] };
   [k: string]: unknown;
 }
 

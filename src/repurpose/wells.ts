@@ -16,7 +16,7 @@
  * control (`Metadata_pert_type == control`, LINCS); a compound name such as DMSO (BBBC021).
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type Matrix, zeros } from '../linalg/index.js';
 import { readProfileTables } from '../io/readMany.js';
 import { type MetaColumn, type Profiles, cellString, findMeta } from '../io/profiles.js';
@@ -228,7 +228,11 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
   }
   const given = typeof opts.profiles === 'string' ? [opts.profiles] : Array.isArray(opts.profiles) ? (opts.profiles as readonly string[]) : undefined;
   if (opts.profiles && !given) return wellsFromTable(run, opts.profiles as Profiles, (opts.profiles as Profiles).source ?? 'the given profiles', opts);
-  const recorded = run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
+  // A batch-corrected run was made from the corrected table it wrote, not from its input files.
+  const corrected = run.summary.batchCorrection?.files?.find((f) => /\.(parquet|csv(\.gz)?)$/.test(f));
+  const recorded = corrected
+    ? [join(run.dir, corrected)]
+    : run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
   const files = given?.length ? given : recorded;
   const file = files?.join(', ');
   if (files?.length) {
