@@ -137,7 +137,7 @@ function siftDown(hd: Float64Array, hi: Int32Array, o: number, k: number): void 
  * beats the worst by (distance, index). The heap ends with the k smallest offers under that total
  * order, whatever order they came in.
  */
-function offer(heapD: Float64Array, heapI: Int32Array, ho: number, k: number, dist: number, j: number): void {
+export function offerNeighbour(heapD: Float64Array, heapI: Int32Array, ho: number, k: number, dist: number, j: number): void {
   const worstD = heapD[ho]!;
   if (dist < worstD || (dist === worstD && j < heapI[ho]!)) {
     heapD[ho] = dist;
@@ -176,8 +176,8 @@ export function exactKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): K
           const j = j0 + b;
           let dist = ni + norms[j]! - 2 * g[go + b]!;
           if (dist < 0) dist = 0;
-          offer(heapD, heapI, ho, k, dist, j);
-          offer(heapD, heapI, j * k, k, dist, i);
+          offerNeighbour(heapD, heapI, ho, k, dist, j);
+          offerNeighbour(heapD, heapI, j * k, k, dist, i);
         }
       }
     }

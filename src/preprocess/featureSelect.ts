@@ -168,6 +168,24 @@ export function frequencyDecision(first: number, second: number, distinct: numbe
   return reasons.length ? `near-zero variance: ${reasons.join('; ')}` : null;
 }
 
+/** pandas' value_counts on sorted values: the two largest run lengths and the number of distinct values. */
+export function valueCounts(sorted: Float64Array): [first: number, second: number, distinct: number] {
+  const k = sorted.length;
+  let first = 0, second = 0, distinct = 0, i = 0;
+  while (i < k) {
+    let e = i + 1;
+    while (e < k && sorted[e] === sorted[i]) e++;
+    const c = e - i;
+    distinct++;
+    if (c > first) {
+      second = first;
+      first = c;
+    } else if (c > second) second = c;
+    i = e;
+  }
+  return [first, second, distinct];
+}
+
 function frequencyThreshold(freqCut: number, uniqueCut: number): Decide {
   return (S) => {
     const { rows: n, cols: d } = S;
@@ -175,21 +193,7 @@ function frequencyThreshold(freqCut: number, uniqueCut: number): Decide {
     const out = new Map<number, string>();
     for (let j = 0; j < d; j++) {
       const k = columnValues(S, j, buf);
-      const s = buf.subarray(0, k).sort();
-      // value_counts: the two largest run lengths and the number of distinct values.
-      let first = 0, second = 0, distinct = 0;
-      let i = 0;
-      while (i < k) {
-        let e = i + 1;
-        while (e < k && s[e] === s[i]) e++;
-        const c = e - i;
-        distinct++;
-        if (c > first) {
-          second = first;
-          first = c;
-        } else if (c > second) second = c;
-        i = e;
-      }
+      const [first, second, distinct] = valueCounts(buf.subarray(0, k).sort());
       const r = frequencyDecision(first, second, distinct, n, freqCut, uniqueCut);
       if (r) out.set(j, r);
     }

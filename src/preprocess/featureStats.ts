@@ -39,7 +39,7 @@ import { crossprod } from '../linalg/blas.js';
 import { InputError } from '../util/errors.js';
 import { packArrays, packedLayout, readPackedSlice, unpackArrays, type PackedArray } from '../util/packed.js';
 import {
-  correlationDecisions, frequencyDecision, naDecision, noiseDecision, outlierDecision, resolveFeatureSelectOptions, runOperations, varianceDecision,
+  correlationDecisions, frequencyDecision, naDecision, noiseDecision, outlierDecision, resolveFeatureSelectOptions, runOperations, valueCounts, varianceDecision,
   type FeatureSelectOptions, type FeatureSelectReport, type ResolvedFeatureSelectOptions,
 } from './featureSelect.js';
 import { sampleRows, type Query } from './query.js';
@@ -490,20 +490,7 @@ function countRuns(lists: { values: ArrayLike<number>; counts: ArrayLike<number>
       for (let c = l.counts[p]!; c > 0; c--) buf[k++] = v;
     }
   }
-  const s = buf.subarray(0, k).sort();
-  let first = 0, second = 0, distinct = 0, i = 0;
-  while (i < k) {
-    let e = i + 1;
-    while (e < k && s[e] === s[i]) e++;
-    const c = e - i;
-    distinct++;
-    if (c > first) {
-      second = first;
-      first = c;
-    } else if (c > second) second = c;
-    i = e;
-  }
-  return [first, second, distinct];
+  return valueCounts(buf.subarray(0, k).sort());
 }
 
 /** Value counts of `features` over the plates' partials in memory (each must carry its values). */

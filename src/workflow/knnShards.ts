@@ -14,7 +14,7 @@
  * and Louvain take.
  */
 import hnswlib from 'hnswlib-node';
-import type { KnnGraph } from '../cluster/knnGraph.js';
+import { offerNeighbour, type KnnGraph } from '../cluster/knnGraph.js';
 import { gemmNT, rowSquaredNorms, type Matrix } from '../linalg/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
@@ -84,25 +84,6 @@ function finishRows(X: Matrix, k: number, ids: Int32Array, dist: Float64Array): 
   }
 }
 
-/** Bounded max-heap per row (worst on top, by (distance, index)): offer j at distance v to row heap at o. */
-function offer(hd: Float64Array, hi: Int32Array, o: number, k: number, v: number, j: number): void {
-  if (!(v < hd[o]! || (v === hd[o]! && j < hi[o]!))) return;
-  let p = 0;
-  for (;;) {
-    const l = 2 * p + 1;
-    if (l >= k) break;
-    let c = l;
-    const r = l + 1;
-    if (r < k && (hd[o + r]! > hd[o + l]! || (hd[o + r]! === hd[o + l]! && hi[o + r]! > hi[o + l]!))) c = r;
-    if (!(hd[o + c]! > v || (hd[o + c]! === v && hi[o + c]! > j))) break;
-    hd[o + p] = hd[o + c]!;
-    hi[o + p] = hi[o + c]!;
-    p = c;
-  }
-  hd[o + p] = v;
-  hi[o + p] = j;
-}
-
 function exactShard(X: Matrix, k: number, lo: number, hi: number, ids: Int32Array, dist: Float64Array): void {
   const n = X.rows, d = X.cols, x = X.data;
   const norms = rowSquaredNorms(X);
@@ -125,7 +106,7 @@ function exactShard(X: Matrix, k: number, lo: number, hi: number, ids: Int32Arra
           if (j === i) continue;
           let v = ni + norms[j]! - 2 * g[go + b]!;
           if (v < 0) v = 0;
-          offer(dist, ids, o, k, v, j);
+          offerNeighbour(dist, ids, o, k, v, j);
         }
       }
     }
