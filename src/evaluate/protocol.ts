@@ -59,7 +59,8 @@ export interface RepresentationSpec {
   itml?: Omit<ItmlOptions, 'seed' | 'reporter' | 'prior'>;
   lda?: Omit<LdaOptions, 'seed'>;
   batchLda?: Omit<BatchLdaOptions, 'seed'>;
-  nca?: Omit<NcaOptions, 'seed'>;
+  /** `groups: false` = plain NCA (neighbours may be the row's own compound). */
+  nca?: Omit<NcaOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
   /** Robust clipping of the features before everything else, fitted on the training rows. */
   clip?: ClipOptions;
@@ -83,6 +84,9 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // Winsorised at median ± 5 robust s.d. of the training rows.
   'raw-clip': { name: 'raw-clip', kind: 'raw', clip: clip5 },
   'lda-proj-clip': { name: 'lda-proj-clip', kind: 'lda', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1 } },
+  // The same projection without subtracting the training mean: cosine geometry then keeps the
+  // offset from the training centroid (a profile's distance from the average treatment).
+  'lda-proj-clip-uncentred': { name: 'lda-proj-clip-uncentred', kind: 'lda', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1, center: false } },
   // Learned on consensus profiles (training treatment medians) instead of wells.
   'lda-proj-consensus': { name: 'lda-proj-consensus', kind: 'lda', fitOn: 'treatments', lda: { shrinkage: 'auto', nComponents: -1 } },
   'lda-proj-clip-consensus': { name: 'lda-proj-clip-consensus', kind: 'lda', fitOn: 'treatments', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1 } },
@@ -90,9 +94,11 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'batch-lda': { name: 'batch-lda', kind: 'batch-lda', batchLda: { shrinkage: 'auto', batchWeight: 1 } },
   'batch-lda-noshrink': { name: 'batch-lda-noshrink', kind: 'batch-lda', batchLda: { shrinkage: 0, batchWeight: 1 } },
   'batch-lda-clip': { name: 'batch-lda-clip', kind: 'batch-lda', clip: clip5, batchLda: { shrinkage: 'auto', batchWeight: 1 } },
-  // NCA refining the shrinkage-LDA projection (classes − 1 dimensions).
-  nca: { name: 'nca', kind: 'nca', nca: { nComponents: -1, init: 'lda', maxIter: 50 } },
-  'nca-clip': { name: 'nca-clip', kind: 'nca', clip: clip5, nca: { nComponents: -1, init: 'lda', maxIter: 50 } },
+  // NCA (classes − 1 dimensions, neighbours restricted to other compounds) on PCA-50 coordinates,
+  // started from the principal axes: started from the LDA projection it has nothing to learn
+  // (the training compounds are already separated, Σ p_i ≈ n).
+  nca: { name: 'nca', kind: 'nca', pca: 50, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
+  'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
 };
@@ -345,7 +351,8 @@ export function fitRepresentation(
   if (spec.kind === 'nca') {
     const o = { ...spec.nca };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
-    const m = new Nca({ ...o, seed }).fit(Xf, labels);
+    const { groups: byGroup, ...ncaOpts } = o;
+    const m = new Nca({ ...ncaOpts, seed }).fit(Xf, labels, byGroup === false ? undefined : ctx.groups);
     warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }

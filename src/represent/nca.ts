@@ -2,7 +2,7 @@
  * Neighbourhood components analysis (Goldberger, Roweis, Hinton & Salakhutdinov 2004): a linear
  * map L (k × d) maximising the expected leave-one-out accuracy of a stochastic nearest-neighbour
  * classifier, Σ_i p_i with p_i = Σ_{j: c(j) = c(i)} p_ij and p_ij = softmax_j(−‖L·x_i − L·x_j‖²)
- * (p_ii = 0). The objective and its analytic gradient are scikit-learn's
+ * (p_ii = 0; with `groups`, p_ij = 0 also for j in i's group, e.g. its own compound). The objective and its analytic gradient are scikit-learn's
  * NeighborhoodComponentsAnalysis (`_loss_grad_lbfgs`): with Y = X·Lᵀ and
  * W_ij = p_ij·[c(j) = c(i)] − p_ij·p_i, G = W + Wᵀ with diagonal −Σ_i W_ij,
  *   ∂(Σ p_i)/∂L = 2·Yᵀ·G·X,
@@ -47,7 +47,12 @@ export class Nca {
     if (!(Number.isInteger(it) && it >= 0)) throw new InputError(`NCA: maxIter must be an integer ≥ 0, got ${it}`);
   }
 
-  fit(Xs: StoredMatrix, labels: readonly string[]): this {
+  /**
+   * `groups` (e.g. the compound of each row) restricts every row's stochastic neighbours to rows
+   * of other groups: on replicate wells plain NCA is already near its optimum by matching a well
+   * to its own compound's replicates, so it would learn nothing about the mechanism.
+   */
+  fit(Xs: StoredMatrix, labels: readonly string[], groups?: readonly (string | null)[]): this {
     const X = asFloat64(Xs);
     const n = X.rows, d = X.cols;
     if (labels.length !== n) throw new InputError(`NCA: ${labels.length} labels for ${n} rows`);
@@ -60,12 +65,23 @@ export class Nca {
     });
     const K = ids.size;
     if (K < 2) throw new InputError(`NCA needs at least 2 classes, got ${K}`);
+    let grp: Int32Array | undefined;
+    if (groups) {
+      if (groups.length !== n) throw new InputError(`NCA: ${groups.length} groups for ${n} rows`);
+      const g = new Map<string, number>();
+      grp = Int32Array.from(groups, (v, i) => {
+        const key = v ?? `\u0000row${i}`;
+        let c = g.get(key);
+        if (c === undefined) g.set(key, (c = g.size));
+        return c;
+      });
+    }
     const k = this.opts.nComponents ?? Math.min(K - 1, d);
     if (!(Number.isInteger(k) && k >= 1 && k <= d)) throw new InputError(`NCA: nComponents must be an integer in [1, ${d}] (features), got ${k}`);
     const L0 = this.initial(X, labels, k, K);
     const res = lbfgs((w, grad) => {
-      const { loss, gradient } = ncaLossGrad(X, cls, { rows: k, cols: d, data: w });
-      grad.set(gradient.data);
+      const { loss, gradient } = ncaLossGrad(X, cls, { rows: k, cols: d, data: w }, grp);
+      for (let t = 0; t < grad.length; t++) grad[t] = -gradient.data[t]!;
       return -loss;
     }, L0.data, { maxIter: this.opts.maxIter ?? 50, gtol: this.opts.tol ?? 1e-5 });
     this.components = { rows: k, cols: d, data: res.x };
@@ -106,7 +122,7 @@ export class Nca {
 }
 
 /** Σ_i p_i and its gradient with respect to L (k × d); see the file header. */
-export function ncaLossGrad(X: Matrix, cls: Int32Array, L: Matrix): { loss: number; gradient: Matrix } {
+export function ncaLossGrad(X: Matrix, cls: Int32Array, L: Matrix, grp?: Int32Array): { loss: number; gradient: Matrix } {
   const n = X.rows, k = L.rows;
   const Y = gemmNT(X, L); // n × k
   const y = Y.data;
@@ -117,7 +133,7 @@ export function ncaLossGrad(X: Matrix, cls: Int32Array, L: Matrix): { loss: numb
     const oi = i * k, row = i * n;
     let mx = -Infinity;
     for (let j = 0; j < n; j++) {
-      if (j === i) continue;
+      if (j === i || (grp && grp[j] === grp[i])) continue;
       const oj = j * k;
       let s = 0;
       for (let t = 0; t < k; t++) {
@@ -129,7 +145,7 @@ export function ncaLossGrad(X: Matrix, cls: Int32Array, L: Matrix): { loss: numb
     }
     let z = 0;
     for (let j = 0; j < n; j++) {
-      if (j === i) { p[row + j] = 0; continue; }
+      if (j === i || (grp && grp[j] === grp[i])) { p[row + j] = 0; continue; }
       const e = Math.exp(p[row + j]! - mx);
       p[row + j] = e;
       z += e;
@@ -146,7 +162,7 @@ export function ncaLossGrad(X: Matrix, cls: Int32Array, L: Matrix): { loss: numb
   // W_ij = p_ij·([same] − p_i); G = W + Wᵀ, diag(G) = −column sums of W.
   for (let i = 0; i < n; i++) {
     const row = i * n;
-    for (let j = 0; j < n; j++) p[row + j] = p[row + j]! * ((cls[j] === cls[i] && j !== i ? 1 : 0) - pi[i]!);
+    for (let j = 0; j < n; j++) p[row + j] = p[row + j]! * ((cls[j] === cls[i] ? 1 : 0) - pi[i]!);
   }
   const colSum = new Float64Array(n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) colSum[j] += p[i * n + j]!;
