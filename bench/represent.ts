@@ -25,7 +25,7 @@ const dataDir = arg('--data', join(root, '..', 'shared', 'data'));
 const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs,cell-injury-plates').split(',').filter(Boolean);
 const DEFAULT_REPS = [
   'raw', 'raw-clip', 'pca', 'lda-proj', 'lda-proj-clip', 'lda-proj-consensus', 'lda-proj-clip-consensus',
-  'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive',
+  'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive', 'select-linear',
 ].join(',');
 const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   const s = BUILTIN_REPRESENTATIONS[r];
@@ -39,7 +39,7 @@ const nullSize = Number(arg('--null', '1000'));
 interface Task {
   name: string;
   profiles: Profiles;
-  labelCol: string; groupCol: string; doseCol?: string; batchCol: string; controls: string[];
+  labelCol: string; groupCol: string; doseCol?: string; batchCol?: string; controls: string[];
   runs: { split: SplitKind; folds?: number }[];
 }
 
@@ -61,14 +61,15 @@ async function load(name: string): Promise<Task> {
   if (name === 'lincs') {
     const p = (await lincsRecipe(join(dataDir, LINCS_FILES.plate), join(dataDir, LINCS_FILES.annotations))).profiles;
     return {
-      name, profiles: p, labelCol: 'Metadata_moa', groupCol: 'Metadata_pert_iname', batchCol: 'Metadata_Plate', controls: ['DMSO'],
+      // One plate: no batch, so no NSCB and the batch-aware LDA has no batch term.
+      name, profiles: p, labelCol: 'Metadata_moa', groupCol: 'Metadata_pert_iname', controls: ['DMSO'],
       runs: [{ split: 'kfold', folds: 5 }],
     };
   }
   throw new Error(`unknown data set ${name}`);
 }
 
-const fmt = (s: MetricSummary | undefined) => (s ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '–');
+const fmt = (s: MetricSummary | undefined) => (s && !Number.isNaN(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '–');
 
 function table(r: EvaluationResult): string {
   const fits = r.options.folds * r.options.seeds.length;
@@ -97,5 +98,14 @@ for (const name of datasets) {
     console.log(`\n## ${name}: ${run.split}${run.folds ? ` ${run.folds}` : ''} (${r.options.folds} folds × ${seeds.length} seeds; ${r.treatments} treatments of ${r.compounds} compounds, ${r.features} features)`);
     console.log(table(r));
     for (const s of r.representations) for (const w of s.warnings) console.log(`  note ${w}`);
+    // The nested choice per outer fold (first seed), counted.
+    const chosen = new Map<string, Map<string, number>>();
+    for (const f of r.folds) {
+      if (!f.chosen || f.seed !== seeds[0]) continue;
+      let m = chosen.get(f.representation);
+      if (!m) chosen.set(f.representation, (m = new Map()));
+      m.set(f.chosen, (m.get(f.chosen) ?? 0) + 1);
+    }
+    for (const [rep, m] of chosen) console.log(`  ${rep} chose (folds of seed ${seeds[0]}): ${[...m].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   }
 }

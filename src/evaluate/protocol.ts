@@ -46,10 +46,11 @@ import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { batchesWithoutQueries, makeSplits, type Fold, type SplitKind } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
+import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { percentReplicating, type ReplicatingResult } from './replicating.js';
 
-export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive';
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive' | 'select';
 
 export interface RepresentationSpec {
   name: string;
@@ -62,6 +63,8 @@ export interface RepresentationSpec {
   /** `groups: false` = plain NCA (neighbours may be the row's own compound). */
   nca?: Omit<NcaOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
+  /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
+  select?: { candidates: string[]; innerFolds?: number };
   /** Robust clipping of the features before everything else, fitted on the training rows. */
   clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
@@ -101,6 +104,11 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
+  // Nested model choice among the linear learners (with/without clipping, centring, batch term).
+  'select-linear': {
+    name: 'select-linear', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3 },
+  },
 };
 
 /** Named configurations the CLI accepts in --representations. */
@@ -197,6 +205,9 @@ export interface FoldRecord {
   nscb: number;
   mapConsistency: number;
   seconds: number;
+  /** kind 'select': the representation chosen in this fold and its inner NSC. */
+  chosen?: string;
+  innerNsc?: number;
 }
 
 export interface RepresentationSummary {
@@ -463,10 +474,11 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
 
   const foldRecords: FoldRecord[] = [];
   const summaries: RepresentationSummary[] = [];
-  for (const spec of reps) {
+  for (const outerSpec of reps) {
+    const spec = outerSpec;
     const t0 = performance.now();
     const warnings: string[] = [];
-    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || split === 'kfold';
+    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || split === 'kfold';
     const perSeed: Record<string, number[]> = {};
     const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
     let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
@@ -495,6 +507,23 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           }
         }
         let model: FittedTransform;
+        let spec = outerSpec;
+        let chosen: { name: string; innerNsc: number } | undefined;
+        if (outerSpec.kind === 'select') {
+          const cands = (outerSpec.select?.candidates ?? []).map((c) => {
+            const r = BUILTIN_REPRESENTATIONS[c];
+            if (!r || r.kind === 'select' || r.fitOn === 'treatments') throw new UsageError(`${outerSpec.name}: candidate "${c}" must be a well-fitted representation name`);
+            return r;
+          });
+          if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
+          const sel = selectByInnerCv({
+            candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
+            innerFolds: outerSpec.select?.innerFolds ?? 3, seed,
+            fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+          });
+          spec = sel.chosen;
+          chosen = { name: sel.chosen.name, innerNsc: sel.scores.find((x) => x.name === sel.chosen.name)!.nsc };
+        }
         if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
           const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
           model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver, { groups: tr.compound });
@@ -513,8 +542,8 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
         const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
         const rec: FoldRecord = {
-          representation: spec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
-          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
+          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
+          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0, ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc } : {}),
         };
         if (metrics.has('nsc')) {
           const r = nearestNeighbourMoa(qry, cand);
