@@ -53,8 +53,8 @@ interface Net {
 }
 
 const DEFAULTS = {
-  hidden: 256, dim: 32, temperature: 0.2, lr: 1e-3, weightDecay: 1e-4, batchClasses: 16, perClass: 6,
-  maxEpochs: 150, patience: 25, validationFraction: 0.25, seed: 0,
+  hidden: 128, dim: 32, temperature: 0.2, lr: 1e-3, weightDecay: 1e-4, batchClasses: 16, perClass: 6,
+  maxEpochs: 80, patience: 15, validationFraction: 0.25, seed: 0,
 };
 
 export class ContrastiveEmbedding {

@@ -194,7 +194,7 @@ describe('issue-24 representations in evaluate', () => {
   const n = X.rows;
   const trainRows = Array.from({ length: n }, (_, i) => i).filter((i) => !groups[i]!.endsWith('c1') || labels[i] !== 'm2');
   const probe = fromRows([Array.from(X.data.subarray(0, 6)), Array.from(X.data.subarray((n - 1) * 6, n * 6))]);
-  const names = ['raw-clip', 'lda-proj-clip', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive'];
+  const names = ['raw-clip', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive'];
   it('every name parses', () => {
     expect(parseRepresentationList(names.join(',')).map((s) => s.name)).toEqual(names);
   });
@@ -212,4 +212,27 @@ describe('issue-24 representations in evaluate', () => {
       expect(Array.from(b.data)).toEqual(Array.from(a.data));
     });
   }
+});
+
+describe('nested model choice (evaluate/select.ts)', () => {
+  it('picks the candidate that wins inner compound-grouped NSC, using only the rows it is given', async () => {
+    const { selectByInnerCv } = await import('../../src/evaluate/select.js');
+    const { X, labels, groups, batches } = planted(9);
+    const n = X.rows;
+    const fitRows = Array.from({ length: n }, (_, i) => i).filter((i) => i % 16 < 12);
+    const good = BUILTIN_REPRESENTATIONS['lda-proj']!;
+    // One principal component of data whose largest variance is the batch axis: no mechanism left.
+    const bad = { ...BUILTIN_REPRESENTATIONS.pca!, name: 'pca-1', pca: 1 };
+    const run = (rows: number[], Xin: Matrix) => selectByInnerCv({
+      candidates: [bad, good], X: Xin, fitRows: rows, labels: rows.map((i) => labels[i]!), compounds: groups, batches, controlLabels: ['DMSO'],
+      innerFolds: 3, seed: 0, fit: (c, Xs, r, l, ctx) => fitRepresentation(c, Xs, r, l, 0, 'auto', ctx).transform,
+    });
+    const a = run(fitRows, X);
+    expect(a.chosen.name).toBe('lda-proj');
+    expect(a.scores[1]!.nsc).toBeGreaterThan(a.scores[0]!.nsc);
+    // Rows outside fitRows cannot change the choice or the scores.
+    const X2 = clone(X);
+    for (let i = 0; i < n; i++) if (!fitRows.includes(i)) for (let j = 0; j < 6; j++) X2.data[i * 6 + j] = -1e3;
+    expect(run(fitRows, X2)).toEqual(a);
+  });
 });

@@ -65,8 +65,8 @@ function csvCell(v: unknown): string {
 }
 
 function foldsCsv(r: EvaluationResult): string {
-  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds'];
-  const lines = r.folds.map((f) => [f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3)].map(csvCell).join(','));
+  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds', 'chosen', 'inner_nsc'];
+  const lines = r.folds.map((f) => [f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3), f.chosen ?? '', f.innerNsc ?? ''].map(csvCell).join(','));
   return [head.join(','), ...lines].join('\n') + '\n';
 }
 
