@@ -26,6 +26,11 @@ export * from './preprocess/index.js';
 export * from './represent/pca.js';
 export * from './represent/itml.js';
 export * from './represent/lda.js';
+export * from './represent/clip.js';
+export * from './represent/batchLda.js';
+export * from './represent/nca.js';
+export * from './represent/lbfgs.js';
+export * from './represent/contrastive.js';
 // batch-effect correction (sphering to controls, ComBat, Harmony)
 export * from './batch/index.js';
 // cluster and enrich
@@ -54,9 +59,10 @@ export * from './evaluate/averagePrecision.js';
 export * from './evaluate/pairs.js';
 export { mapProfiles, type MapProfilesOptions, type MapProfilesResult, type MapProfilesSummary } from './evaluate/retrieval.js';
 export * from './evaluate/replicating.js';
+export * from './evaluate/select.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
-  BUILTIN_REPRESENTATIONS, METRICS,
+  BUILTIN_REPRESENTATIONS, METRICS, type FitContext,
   type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary, type EvaluationCorrection,
 } from './evaluate/protocol.js';
 export {

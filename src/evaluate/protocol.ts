@@ -34,6 +34,10 @@ import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
 import { Lda, type LdaOptions } from '../represent/lda.js';
+import { RobustClipper, type ClipOptions } from '../represent/clip.js';
+import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
+import { Nca, type NcaOptions } from '../represent/nca.js';
+import { ContrastiveEmbedding, type ContrastiveOptions } from '../represent/contrastive.js';
 import { correctProfiles } from '../batch/profiles.js';
 import type { CorrectionName } from '../batch/registry.js';
 import { analyse } from '../pipeline/analyse.js';
@@ -42,10 +46,11 @@ import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { batchesWithoutQueries, makeSplits, type Fold, type SplitKind } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
+import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { percentReplicating, type ReplicatingResult } from './replicating.js';
 
-export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda';
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive' | 'select';
 
 export interface RepresentationSpec {
   name: string;
@@ -54,9 +59,57 @@ export interface RepresentationSpec {
   pca?: number;
   itml?: Omit<ItmlOptions, 'seed' | 'reporter' | 'prior'>;
   lda?: Omit<LdaOptions, 'seed'>;
+  batchLda?: Omit<BatchLdaOptions, 'seed'>;
+  /** `groups: false` = plain NCA (neighbours may be the row's own compound). */
+  nca?: Omit<NcaOptions, 'seed'> & { groups?: boolean };
+  contrastive?: Omit<ContrastiveOptions, 'seed'>;
+  /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
+  select?: { candidates: string[]; innerFolds?: number };
+  /** Robust clipping of the features before everything else, fitted on the training rows. */
+  clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
   fitOn?: 'wells' | 'treatments';
 }
+
+/** What some learners use beside the labels (per fit row; controls as extra rows). */
+export interface FitContext {
+  /** Compound of each fit row. */
+  groups?: readonly (string | null)[];
+  /** Batch of each fit row. */
+  batches?: readonly (string | null)[];
+  /** Training-side control rows (indices into X): the batch-aware LDA uses their batch differences. */
+  controlRows?: readonly number[];
+  controlBatches?: readonly (string | null)[];
+}
+
+const clip5 = { method: 'mad', threshold: 5 } as const;
+const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
+  // Winsorised at median ± 5 robust s.d. of the training rows.
+  'raw-clip': { name: 'raw-clip', kind: 'raw', clip: clip5 },
+  'lda-proj-clip': { name: 'lda-proj-clip', kind: 'lda', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1 } },
+  // The same projection without subtracting the training mean: cosine geometry then keeps the
+  // offset from the training centroid (a profile's distance from the average treatment).
+  'lda-proj-clip-uncentred': { name: 'lda-proj-clip-uncentred', kind: 'lda', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1, center: false } },
+  // Learned on consensus profiles (training treatment medians) instead of wells.
+  'lda-proj-consensus': { name: 'lda-proj-consensus', kind: 'lda', fitOn: 'treatments', lda: { shrinkage: 'auto', nComponents: -1 } },
+  'lda-proj-clip-consensus': { name: 'lda-proj-clip-consensus', kind: 'lda', fitOn: 'treatments', clip: clip5, lda: { shrinkage: 'auto', nComponents: -1 } },
+  // Within-class scatter + same-compound (and control) differences between batches.
+  'batch-lda': { name: 'batch-lda', kind: 'batch-lda', batchLda: { shrinkage: 'auto', batchWeight: 1 } },
+  'batch-lda-noshrink': { name: 'batch-lda-noshrink', kind: 'batch-lda', batchLda: { shrinkage: 0, batchWeight: 1 } },
+  'batch-lda-clip': { name: 'batch-lda-clip', kind: 'batch-lda', clip: clip5, batchLda: { shrinkage: 'auto', batchWeight: 1 } },
+  // NCA (classes − 1 dimensions, neighbours restricted to other compounds) on PCA-50 coordinates,
+  // started from the principal axes: started from the LDA projection it has nothing to learn
+  // (the training compounds are already separated, Σ p_i ≈ n).
+  nca: { name: 'nca', kind: 'nca', pca: 50, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
+  'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
+  // Supervised-contrastive MLP, positives = other compounds of the same class.
+  contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
+  // Nested model choice among the linear learners (with/without clipping, centring, batch term).
+  'select-linear': {
+    name: 'select-linear', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3 },
+  },
+};
 
 /** Named configurations the CLI accepts in --representations. */
 export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec>> = {
@@ -71,6 +124,8 @@ export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec
   lda: { name: 'lda', kind: 'lda', lda: { shrinkage: 'auto' } },
   // Whitening then projection on the classes − 1 discriminant directions.
   'lda-proj': { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } },
+  // Issue 24: inputs that learn well, a batch-aware discriminant, NCA and a contrastive embedding.
+  ...REPRESENTATIONS_24,
 };
 
 export function parseRepresentationList(text: string): RepresentationSpec[] {
@@ -150,6 +205,9 @@ export interface FoldRecord {
   nscb: number;
   mapConsistency: number;
   seconds: number;
+  /** kind 'select': the representation chosen in this fold and its inner NSC. */
+  chosen?: string;
+  innerNsc?: number;
 }
 
 export interface RepresentationSummary {
@@ -254,18 +312,31 @@ interface FittedTransform {
  */
 export function fitRepresentation(
   spec: RepresentationSpec, X: StoredMatrix, fitRows: ArrayLike<number>, labels: readonly string[], seed: number, pcaSolver: PcaSolver = 'auto',
+  ctx: FitContext = {},
 ): FittedTransform {
   const warnings: string[] = [];
-  if (spec.kind === 'raw') return { transform: (Y) => Y, warnings };
-  let Xf: StoredMatrix = takeRows(X, fitRows);
+  let clipper: RobustClipper | undefined;
+  if (spec.clip) {
+    clipper = new RobustClipper(spec.clip).fit(takeRows(X, fitRows));
+  }
+  const clip = (Y: StoredMatrix): StoredMatrix => (clipper ? clipper.transform(Y) : Y);
+  if (spec.kind === 'raw') return { transform: clip, warnings };
+  // The batch-aware LDA also looks at the training-side control rows (batch differences only).
+  const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
+  const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
+  let Xf: StoredMatrix = clip(takeRows(X, allRows));
   let pre: PCA | undefined;
   if (spec.pca !== undefined) {
-    const k = spec.pca >= 1 ? Math.min(spec.pca, Xf.rows, Xf.cols) : spec.pca;
+    const k = spec.pca >= 1 ? Math.min(spec.pca, fitRows.length, Xf.cols) : spec.pca;
     if (k !== spec.pca) warnings.push(`${spec.name}: PCA capped at ${k} components`);
     pre = new PCA({ nComponents: k, solver: pcaSolver, seed });
-    Xf = pre.fitTransform(Xf);
+    // PCA sees the labelled rows only (as without controls); the control rows are then projected.
+    if (ctlRows.length) {
+      pre.fit(takeRows(Xf, Int32Array.from({ length: fitRows.length }, (_, i) => i)));
+      Xf = pre.transform(Xf);
+    } else Xf = pre.fitTransform(Xf);
   }
-  const prep = (Y: StoredMatrix): StoredMatrix => (pre ? pre.transform(Y) : Y);
+  const prep = (Y: StoredMatrix): StoredMatrix => (pre ? pre.transform(clip(Y)) : clip(Y));
   if (spec.kind === 'pca') {
     if (!pre) throw new UsageError(`${spec.name}: a PCA representation needs a component count`);
     return { transform: prep, warnings };
@@ -276,8 +347,32 @@ export function fitRepresentation(
     warnings.push(...itml.warnings);
     return { transform: (Y) => itml.transform(prep(Y)), warnings };
   }
+  const nClasses = new Set(labels).size;
+  if (spec.kind === 'batch-lda') {
+    if (!ctx.groups) throw new UsageError(`${spec.name}: the batch-aware LDA needs the compound of every training row`);
+    const allLabels: (string | null)[] = [...labels, ...ctlRows.map(() => null)];
+    const groups: (string | null)[] = [...ctx.groups, ...ctlRows.map(() => '\u0000control')];
+    const batches = ctx.batches ? [...ctx.batches, ...(ctx.controlBatches ?? ctlRows.map(() => null))] : undefined;
+    if (!batches) warnings.push(`${spec.name}: no batch column, so the batch-aware LDA is plain pooled LDA`);
+    const o = { ...spec.batchLda };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
+    const m = new BatchAwareLda({ ...o, seed }).fit(Xf, { labels: allLabels, groups, batches });
+    return { transform: (Y) => m.transform(prep(Y)), warnings };
+  }
+  if (spec.kind === 'nca') {
+    const o = { ...spec.nca };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
+    const { groups: byGroup, ...ncaOpts } = o;
+    const m = new Nca({ ...ncaOpts, seed }).fit(Xf, labels, byGroup === false ? undefined : ctx.groups);
+    warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
+    return { transform: (Y) => m.transform(prep(Y)), warnings };
+  }
+  if (spec.kind === 'contrastive') {
+    const m = new ContrastiveEmbedding({ ...spec.contrastive, seed }).fit(Xf, labels, { groups: ctx.groups, batches: ctx.batches });
+    return { transform: (Y) => m.transform(prep(Y)), warnings };
+  }
   const ldaOpts = { ...spec.lda };
-  if (ldaOpts.nComponents !== undefined && ldaOpts.nComponents < 0) ldaOpts.nComponents = new Set(labels).size - 1;
+  if (ldaOpts.nComponents !== undefined && ldaOpts.nComponents < 0) ldaOpts.nComponents = nClasses - 1;
   const lda = new Lda({ ...ldaOpts, seed }).fit(Xf, labels);
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
@@ -379,10 +474,11 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
 
   const foldRecords: FoldRecord[] = [];
   const summaries: RepresentationSummary[] = [];
-  for (const spec of reps) {
+  for (const outerSpec of reps) {
+    const spec = outerSpec;
     const t0 = performance.now();
     const warnings: string[] = [];
-    const seeded = spec.kind === 'itml' || split === 'kfold';
+    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || split === 'kfold';
     const perSeed: Record<string, number[]> = {};
     const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
     let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
@@ -411,11 +507,34 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           }
         }
         let model: FittedTransform;
+        let spec = outerSpec;
+        let chosen: { name: string; innerNsc: number } | undefined;
+        if (outerSpec.kind === 'select') {
+          const cands = (outerSpec.select?.candidates ?? []).map((c) => {
+            const r = BUILTIN_REPRESENTATIONS[c];
+            if (!r || r.kind === 'select' || r.fitOn === 'treatments') throw new UsageError(`${outerSpec.name}: candidate "${c}" must be a well-fitted representation name`);
+            return r;
+          });
+          if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
+          const sel = selectByInnerCv({
+            candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
+            innerFolds: outerSpec.select?.innerFolds ?? 3, seed,
+            fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+          });
+          spec = sel.chosen;
+          chosen = { name: sel.chosen.name, innerNsc: sel.scores.find((x) => x.name === sel.chosen.name)!.nsc };
+        }
         if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
           const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
-          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver);
+          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver, { groups: tr.compound });
         } else {
-          model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver);
+          const trainControls = Array.from(fold.train).filter((i) => isCtlRow(i));
+          model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver, {
+            groups: fitRows.map((i) => compounds[i] ?? null),
+            batches: keys.batch ? fitRows.map((i) => keys.batch![i] ?? null) : undefined,
+            controlRows: trainControls,
+            controlBatches: keys.batch ? trainControls.map((i) => keys.batch![i] ?? null) : undefined,
+          });
         }
         for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
         const out = model.transform(Xf);
@@ -423,8 +542,8 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
         const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
         const rec: FoldRecord = {
-          representation: spec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
-          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
+          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
+          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0, ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc } : {}),
         };
         if (metrics.has('nsc')) {
           const r = nearestNeighbourMoa(qry, cand);

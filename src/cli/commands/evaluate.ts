@@ -6,7 +6,7 @@ import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_
 import type { Profiles } from '../../io/profiles.js';
 import type { StoredMatrix } from '../../linalg/matrix.js';
 import {
-  evaluate, formatEvaluationTable, parseRepresentationList, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
+  evaluate, formatEvaluationTable, parseRepresentationList, BUILTIN_REPRESENTATIONS, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
 } from '../../evaluate/protocol.js';
 import { SPLIT_KINDS, type SplitKind } from '../../evaluate/splits.js';
 import { compareCorrections, correctionRecords, formatCorrectionTable, type CorrectionChoice } from '../../evaluate/batchProtocol.js';
@@ -65,8 +65,8 @@ function csvCell(v: unknown): string {
 }
 
 function foldsCsv(r: EvaluationResult): string {
-  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds'];
-  const lines = r.folds.map((f) => [f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3)].map(csvCell).join(','));
+  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds', 'chosen', 'inner_nsc'];
+  const lines = r.folds.map((f) => [f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3), f.chosen ?? '', f.innerNsc ?? ''].map(csvCell).join(','));
   return [head.join(','), ...lines].join('\n') + '\n';
 }
 
@@ -106,7 +106,7 @@ export function register(program: Command): void {
     .addOption(new Option('--split <kind>', 'compound-grouped split').choices([...SPLIT_KINDS]).default('loco'))
     .option('--folds <k>', 'folds for --split kfold', intOption('--folds', 2), 5)
     .option('--seeds <n>', 'number of seeds (0..n−1): ITML constraints, k-fold assignment', intOption('--seeds', 1), 1)
-    .option('--representations <list>', 'comma-separated: raw, pca, itml, itml-squared, lda, lda-proj', 'raw,pca,itml,lda-proj')
+    .option('--representations <list>', `comma-separated: ${Object.keys(BUILTIN_REPRESENTATIONS).join(', ')}`, 'raw,pca,itml,lda-proj')
     .option('--metrics <list>', `subset of ${METRICS.join(', ')}`, listOption)
     .addOption(new Option('--normalize <method>', 'label-free normalisation before splitting').choices(['zscore', 'none', 'standardize', 'robustize', 'mad_robustize']).default('zscore'))
     .option('--norm-samples <query>', 'reference rows for --normalize standardize/robustize/mad_robustize, e.g. "Metadata_compound == DMSO"')

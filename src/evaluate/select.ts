@@ -1,0 +1,82 @@
+/**
+ * Honest model choice: pick one of several representations by nested, compound-grouped
+ * cross-validation *inside* an outer fold's training rows. The outer held-out compounds never
+ * reach this function, so the choice (reported per outer fold) cannot lean on them.
+ *
+ * Inner folds: k-fold over the training compounds stratified by label (splits.ts), seeded; each
+ * candidate is fitted on the inner training rows and scored by inner NSC (cosine 1-NN of the
+ * inner held-out treatments among the inner training treatments, nsc.ts), pooled over the inner
+ * folds. Highest inner NSC wins, then the higher inner NSCB when a batch is known, then the
+ * earlier candidate in the list (the list is the pre-declared order of preference).
+ */
+import type { StoredMatrix } from '../linalg/index.js';
+import { asFloat64, takeRows } from '../linalg/index.js';
+import { makeSplits } from './splits.js';
+import { buildTreatments, nearestNeighbourMoa, type TreatmentKeys } from './nsc.js';
+
+export interface InnerScore {
+  name: string;
+  nsc: number;
+  nscb: number;
+}
+
+export interface SelectionInput<S extends { name: string }> {
+  candidates: readonly S[];
+  /** The outer fold's training rows with labels (indices into X). */
+  X: StoredMatrix;
+  fitRows: readonly number[];
+  labels: readonly string[];
+  compounds: readonly (string | null)[];
+  doses?: readonly (string | null)[];
+  batches?: readonly (string | null)[];
+  controlLabels: readonly string[];
+  innerFolds: number;
+  seed: number;
+  /** Fit a candidate on rows `rows` (indices into the subset matrix) and return its transform. */
+  fit: (spec: S, Xsub: StoredMatrix, rows: number[], labels: string[], ctx: { groups: (string | null)[]; batches?: (string | null)[] }) => (Y: StoredMatrix) => StoredMatrix;
+}
+
+export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<S>): { chosen: S; scores: InnerScore[] } {
+  const Xs = takeRows(inp.X, inp.fitRows);
+  const groups = inp.fitRows.map((i) => inp.compounds[i] ?? null);
+  const batches = inp.batches ? inp.fitRows.map((i) => inp.batches![i] ?? null) : undefined;
+  const keys: TreatmentKeys = {
+    compound: groups, label: [...inp.labels], dose: inp.doses ? inp.fitRows.map((i) => inp.doses![i] ?? null) : undefined, batch: batches,
+  };
+  const nGroups = new Set(groups.filter((g) => g !== null)).size;
+  const folds = makeSplits({ kind: 'kfold', groups, labels: inp.labels, folds: Math.min(inp.innerFolds, nGroups), seed: inp.seed });
+  const scores: InnerScore[] = inp.candidates.map((spec) => {
+    let hit = 0, total = 0, hitB = 0, totalB = 0;
+    for (const f of folds) {
+      const tr = Array.from(f.train);
+      const trLabels = tr.map((r) => inp.labels[r]!);
+      if (new Set(trLabels).size < 2) continue;
+      let transform: (Y: StoredMatrix) => StoredMatrix;
+      try {
+        transform = inp.fit(spec, Xs, tr, trLabels, { groups: tr.map((r) => groups[r]!), batches: batches ? tr.map((r) => batches[r]!) : undefined });
+      } catch {
+        // A candidate that cannot be fitted on an inner fold (e.g. too few rows) scores nothing there.
+        continue;
+      }
+      const Y = asFloat64(transform(Xs));
+      const cand = buildTreatments(Y, keys, { rows: f.train, controlLabels: inp.controlLabels });
+      const qry = buildTreatments(Y, keys, { rows: f.test, controlLabels: inp.controlLabels });
+      const r = nearestNeighbourMoa(qry, cand);
+      hit += r.predictions.filter((p) => p.correct).length;
+      total += r.predictions.length;
+      if (batches) {
+        const rb = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+        hitB += rb.predictions.filter((p) => p.correct).length;
+        totalB += rb.predictions.length;
+      }
+    }
+    return { name: spec.name, nsc: total ? hit / total : NaN, nscb: totalB ? hitB / totalB : NaN };
+  });
+  let best = 0;
+  const key = (s: InnerScore) => [Number.isNaN(s.nsc) ? -1 : s.nsc, Number.isNaN(s.nscb) ? -1 : s.nscb];
+  for (let c = 1; c < scores.length; c++) {
+    const [a1, a2] = key(scores[c]!), [b1, b2] = key(scores[best]!);
+    if (a1 > b1 || (a1 === b1 && a2! > b2!)) best = c;
+  }
+  return { chosen: inp.candidates[best]!, scores };
+}
