@@ -9,6 +9,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import { readNpyMatrix } from './npy.js';
 import { readTable, type Table } from './read.js';
 import { InputError } from '../util/errors.js';
+import { requireComplete } from '../util/outputDir.js';
 
 export const REPRESENTATIONS = ['raw', 'pca', 'itml'] as const;
 export const DRUG_NAME_FALLBACKS = ['Metadata_pert_iname', 'Compound Name', 'Metadata_compound', 'Metadata_broad_sample'];
@@ -94,7 +95,10 @@ function hasDataRows(path: string): boolean {
 
 export async function readRunDir(dir: string): Promise<RunData> {
   const summaryPath = join(dir, 'summary.json');
+  if (!existsSync(dir)) throw new InputError(`${dir}: no such run folder`);
   if (!existsSync(summaryPath)) throw new InputError(`${dir}: not a phenomap run directory (no summary.json)`);
+  // A folder whose run did not finish (or was mixed with another's files) is refused, naming what is missing.
+  requireComplete(dir, 'phenomap run folder', 'rerun `phenomap run … --overwrite` into it');
   let summary: RunSummary;
   try {
     summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;

@@ -10,6 +10,7 @@ import { writeProfiles } from '../io/write.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeCompletionRecord } from '../util/outputDir.js';
 import { zeros, linalgBackend, type LinalgBackend } from '../linalg/index.js';
 import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
@@ -219,5 +220,7 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
   summary.timings.write = (performance.now() - t0) / 1000;
   summary.peakRssMB.write = peakRssNowMB();
   writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  // Last: the record that readers (report, query) require of a finished run.
+  writeCompletionRecord(dir, 'run');
   return summary;
 }

@@ -8,7 +8,7 @@
  * block-averaged heatmap as PNG, paginated tables, neighbours precomputed (top-k per row).
  */
 import { esc } from './escape.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Matrix } from '../linalg/matrix.js';
 import { readProfileTables } from '../io/readMany.js';
@@ -224,7 +224,9 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
 // ---------------------------------------------------------------------------------------------
 
 async function rawFeatureValues(run: RunData, override: string | undefined, reporter: Reporter): Promise<{ values: Matrix } | undefined> {
-  const files = override ? [override] : run.summary.inputs?.files ?? (run.summary.inputs?.file ? [run.summary.inputs.file] : []);
+  const recorded = run.summary.inputs?.files ?? (run.summary.inputs?.file ? [run.summary.inputs.file] : []);
+  // Recorded inputs are absolute, or relative to the run folder (an input kept inside it).
+  const files = override ? [override] : recorded.map((f) => resolve(run.dir, f));
   const file = files.join(', ');
   const missing = files.find((f) => !existsSync(f));
   if (!files.length || missing) {

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--prefix <prefix>', 'prefix of the added column names', 'Metadata_')
     .option('--features <patterns...>', 'feature columns of the profiles (names or globs)', listOption)
     .option('--metadata <patterns...>', 'columns of the profiles forced to metadata', listOption)
-    .option('-q, --quiet', 'no progress or messages on stderr')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .addOption(formatOption())
     .action(async (profilesFile: string, annotationsFile: string, flags: JoinFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });

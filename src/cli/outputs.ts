@@ -1,0 +1,81 @@
+/**
+ * The CLI's side of src/util/outputDir.ts: every command's `-o/--out` is checked before its action
+ * runs (one line, exit 2, no work done), folder outputs get a locked staging folder that replaces
+ * `--out` whole when the command succeeds, and file outputs are locked and guarded.
+ */
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { OutputDir, withOutputFile } from '../util/outputDir.js';
+
+/** Commands (by path) whose --out is a folder. */
+export const FOLDER_OUTPUT_COMMANDS = new Set(['run', 'evaluate', 'map', 'predict evaluate', 'predict complete', 'demo']);
+/** Commands whose --out is one file. (The workflow's jobs write into their run folder, planned by the workflow.) */
+export const FILE_OUTPUT_COMMANDS = new Set([
+  'annotate', 'normalize', 'feature-select', 'aggregate', 'consensus', 'join', 'recipe', 'synth', 'cells aggregate', 'cells merge', 'predict train', 'predict rank',
+]);
+
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Add --overwrite to every folder-output command. */
+export function addOverwriteOptions(program: Command): void {
+  const visit = (cmd: Command) => {
+    if (FOLDER_OUTPUT_COMMANDS.has(commandPath(cmd))) {
+      cmd.addOption(new Option('--overwrite', 'replace an existing non-empty --out folder (whole: nothing of the earlier output is kept)'));
+    }
+    for (const c of cmd.commands) visit(c);
+  };
+  visit(program);
+}
+
+let folder: OutputDir | null = null;
+let file: { release: () => void } | null = null;
+
+/** preAction: check and claim the command's --out. */
+export async function openCommandOutput(cmd: Command): Promise<void> {
+  const out = cmd.opts()['out'] as unknown;
+  if (typeof out !== 'string') return;
+  const path = commandPath(cmd);
+  if (FOLDER_OUTPUT_COMMANDS.has(path)) {
+    folder = OutputDir.open(out, { command: path, overwrite: !!cmd.opts()['overwrite'] });
+    return;
+  }
+  if (!FILE_OUTPUT_COMMANDS.has(path)) return;
+  // A file output: hold its lock and guard for the whole action (released by closeCommandOutput).
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let ready!: () => void;
+  let failed!: (e: unknown) => void;
+  const opened = new Promise<void>((res, rej) => ((ready = res), (failed = rej)));
+  void withOutputFile(out, {}, () => {
+    ready();
+    return held;
+  }).catch(failed);
+  await opened;
+  file = { release };
+}
+
+/**
+ * Where a folder-output command writes: the staging folder of its --out (the path itself when the
+ * action runs outside the CLI's hooks, e.g. in tests calling the action's code directly).
+ */
+export function outputFolder(out: string): string {
+  return folder && folder.target === resolve(out) ? folder.staging : out;
+}
+
+/** After the action: commit the folder on success, discard it on failure; release a file's lock. */
+export function closeCommandOutput(ok: boolean): void {
+  if (folder) {
+    const f = folder;
+    folder = null;
+    if (ok) f.commit();
+    else f.discard();
+  }
+  if (file) {
+    file.release();
+    file = null;
+  }
+}
