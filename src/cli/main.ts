@@ -8,7 +8,7 @@ import { isUserError } from '../util/errors.js';
 import { registerCommands } from './commands/index.js';
 import { setMemoryLimit } from '../io/duck.js';
 import { enableExitGuard } from '../util/outputDir.js';
-import { addOverwriteOptions, closeCommandOutput, openCommandOutput } from './outputs.js';
+import { addOutputOptions, closeCommandOutput, openCommandOutput } from './outputs.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -35,9 +35,11 @@ export function buildProgram(): Command {
       await openCommandOutput(action);
     });
   registerCommands(program);
-  addOverwriteOptions(program);
+  addOutputOptions(program);
   const withExitCodes = (cmd: Command) => {
     cmd.addHelpText('after', EXIT_CODES_HELP);
+    // -q is accepted everywhere, so scripts can pass it to any command (these print no messages on stderr).
+    if (cmd.parent && cmd.commands.length === 0 && !cmd.options.some((o) => o.long === '--quiet')) cmd.option('-q, --quiet', 'nothing on stderr but errors');
     for (const c of cmd.commands) withExitCodes(c);
   };
   withExitCodes(program);

@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { OutputDir, withOutputFile } from '../util/outputDir.js';
+import { setRawText } from '../util/csvSafe.js';
 
 /** Commands (by path) whose --out is a folder. */
 export const FOLDER_OUTPUT_COMMANDS = new Set(['run', 'evaluate', 'map', 'predict evaluate', 'predict complete', 'demo']);
@@ -20,11 +21,15 @@ export function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-/** Add --overwrite to every folder-output command. */
-export function addOverwriteOptions(program: Command): void {
+/** Add --overwrite to every folder-output command, --raw-text to every command writing CSV/TSV. */
+export function addOutputOptions(program: Command): void {
   const visit = (cmd: Command) => {
-    if (FOLDER_OUTPUT_COMMANDS.has(commandPath(cmd))) {
+    const path = commandPath(cmd);
+    if (FOLDER_OUTPUT_COMMANDS.has(path)) {
       cmd.addOption(new Option('--overwrite', 'replace an existing non-empty --out folder (whole: nothing of the earlier output is kept)'));
+    }
+    if (FOLDER_OUTPUT_COMMANDS.has(path) || FILE_OUTPUT_COMMANDS.has(path) || path === 'query') {
+      cmd.addOption(new Option('--raw-text', "write text cells of CSV/TSV outputs exactly as they are (by default a cell starting with = + - @ tab or CR gets a leading ' so spreadsheets do not run it as a formula)"));
     }
     for (const c of cmd.commands) visit(c);
   };
@@ -36,6 +41,7 @@ let file: { release: () => void } | null = null;
 
 /** preAction: check and claim the command's --out. */
 export async function openCommandOutput(cmd: Command): Promise<void> {
+  setRawText(!!cmd.opts()['rawText']);
   const out = cmd.opts()['out'] as unknown;
   if (typeof out !== 'string') return;
   const path = commandPath(cmd);

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { spreadsheetSafe } from '../../util/csvSafe.js';
 import { join } from 'node:path';
 import { readProfileTables } from '../../io/readMany.js';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
@@ -61,7 +62,8 @@ const RECIPE_COLUMNS: Record<string, { label: string; group: string; dose?: stri
 
 function csvCell(v: unknown): string {
   const s = typeof v === 'number' ? (Number.isNaN(v) ? '' : String(v)) : String(v ?? '');
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = typeof v === 'string' ? spreadsheetSafe(s) : s;
+  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 function foldsCsv(r: EvaluationResult): string {
