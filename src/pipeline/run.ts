@@ -97,6 +97,7 @@ export async function runWorkflow(
   const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: owned, clock });
   const summary = await writeRunOutputs(outDir, analysis, file, {
     saveDistances: opts.saveDistances,
+    startedAt: t0,
     batchCorrection: correction && { ...correction.result.report, files: [CORRECTED_PROFILES, BATCH_MODEL] },
   });
   summary.timings.total = (performance.now() - t0) / 1000;
