@@ -6,7 +6,7 @@
 import { cleanLabels, describeNearDuplicates } from '../preprocess/labels.js';
 import { type Matrix, type Precision, type StoredMatrix, compactRowsInPlace, precisionOf, takeRows } from '../linalg/index.js';
 import { type Profiles, type Dropped, metaStrings, subsetRows } from '../io/profiles.js';
-import { zscore } from '../preprocess/zscore.js';
+import { zscore, ZSCORE_DROP_WORDS } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
 import { Itml } from '../represent/itml.js';
 import type { AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
@@ -138,11 +138,14 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
     dropped.push({
       kind: 'feature',
       name: input.features[j]!,
-      reason: z.r.droppedReason[t] === 'non-finite' ? 'has a missing or infinite value' : 'zero variance',
+      reason: ZSCORE_DROP_WORDS[z.r.droppedReason[t]!],
     });
   }
   const nDroppedFeatures = z.r.dropped.length;
-  if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
+  if (nDroppedFeatures) {
+    const named = z.r.dropped.slice(0, 5).map((j, t) => `${input.features[j]} (${ZSCORE_DROP_WORDS[z.r.droppedReason[t]!]})`).join('; ');
+    warn(`${nDroppedFeatures} feature(s) dropped before z-scoring: ${named}${nDroppedFeatures > 5 ? `; and ${nDroppedFeatures - 5} more` : ''} (all in summary.json)`);
+  }
   const features = z.r.kept.map((j) => input.features[j]!);
   const Z: StoredMatrix = z.Z;
   // Metadata only: a zero-column stand-in keeps subsetRows from copying the feature matrix.
