@@ -10,7 +10,7 @@ import { zscore, ZSCORE_DROP_WORDS } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
 import { Itml } from '../represent/itml.js';
 import type { AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
-import { clusterRepresentation, type ClusteringInfo } from './clustering.js';
+import { clusterRepresentation, type ClusteringInfo, chooseClustering } from './clustering.js';
 import { moaEnrichment, type EnrichmentResult } from '../enrich/enrichment.js';
 import { csif, type CsifResult } from '../enrich/csif.js';
 import { InputError } from '../util/errors.js';
@@ -113,6 +113,8 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
     }
   }
   if (dropped.length) reporter.info(`${dropped.length} of ${rawLabels.length} rows have no ${params.labelCol} label: left out of clustering and enrichment`);
+  // Memory before it is spent: an explicit --clustering dense that cannot fit stops here, not after the representations.
+  chooseClustering(params, labelledIdx.length, opts.keepSimilarity ? Math.max(0, params.representations.length - 1) : 0);
 
   // z-score: statistics over labelled rows (the study) or over all rows (controls included).
   // Whatever the rows, at most one copy of the table is made, and none when the input may be
