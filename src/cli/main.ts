@@ -25,7 +25,8 @@ export function buildProgram(): Command {
     .name('phenomap')
     .description('Drug image phenotype communities, MoA enrichment and activity prediction from morphological profiles')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors on one line, the hint at its end (subcommands inherit this).
+    .configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (run with --help for usage)\n`) })
     .exitOverride()
     // --memory (on the commands that read or write tables) holds for the whole command.
     .hook('preAction', async (_program, action) => {

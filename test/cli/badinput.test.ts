@@ -94,7 +94,7 @@ describe('bad input: exit 2, one line naming what is wrong, no stack trace, noth
     const argv = args(out);
     const r = await runCli(argv);
     expect(r.code, r.stderr).toBe(2);
-    const err = r.stderr.trim().split('\n').filter((l) => !/^\(run with --help for usage\)$/.test(l) && l.trim() !== '');
+    const err = r.stderr.trim().split('\n');
     expect(err, r.stderr).toHaveLength(1);
     expect(err[0]).toMatch(/^(phenomap: |error: )/);
     expect(err[0]).toMatch(message);
