@@ -4,8 +4,9 @@
  * `--out` whole when the command succeeds, and file outputs are locked and guarded.
  */
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
-import { OutputDir, withOutputFile } from '../util/outputDir.js';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { OutputDir, requireComplete, withOutputFile } from '../util/outputDir.js';
 import { setRawText } from '../util/csvSafe.js';
 
 /** Commands (by path) whose --out is a folder. */
@@ -70,6 +71,22 @@ export async function openCommandOutput(cmd: Command): Promise<void> {
  */
 export function outputFolder(out: string): string {
   return folder && folder.target === resolve(out) ? folder.staging : out;
+}
+
+/**
+ * Inputs that lie in a phenomap output folder (a run's corrected.parquet, a profile run's tables)
+ * must come from a finished one: a folder with summary.json but no valid complete.json is refused.
+ */
+export function requireCompleteInputs(paths: readonly string[]): void {
+  for (const p of paths) {
+    let dir: string;
+    try {
+      dir = statSync(p).isDirectory() ? p : dirname(p);
+    } catch {
+      continue; // the reader names a missing file
+    }
+    if (existsSync(join(dir, 'summary.json'))) requireComplete(dir, 'phenomap output folder', 'use a finished output, or rerun the command that writes it');
+  }
 }
 
 /** After the action: commit the folder on success, discard it on failure; release a file's lock. */

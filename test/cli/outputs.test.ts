@@ -130,6 +130,19 @@ describe('a rerun into the same --out', () => {
   });
 });
 
+describe('evaluate refuses an input from an unfinished output folder', () => {
+  it('a table inside a folder with summary.json but no complete.json: exit 2, naming it', async () => {
+    const run = join(dir, 'unfinished');
+    mkdirSync(run);
+    writeFileSync(join(run, 'summary.json'), '{}');
+    writeFileSync(join(run, 'corrected.csv'), readFileSync(small));
+    const r = await runCli(['evaluate', join(run, 'corrected.csv'), '--group-col', 'Metadata_pert_iname', '-o', join(dir, 'ev'), '-q']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r)).toMatch(/unfinished: not a complete phenomap output folder: complete\.json is missing/);
+    expect(existsSync(join(dir, 'ev'))).toBe(false);
+  });
+});
+
 describe('two runs into one --out', () => {
   it('the second fails at once naming the first; a lock left by a dead process is taken over', async () => {
     const out = join(dir, 'locked-run');

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
 import { addMemoryOption, intOption, listOption } from '../options.js';
-import { outputFolder } from '../outputs.js';
+import { outputFolder, requireCompleteInputs } from '../outputs.js';
 import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 
 interface EvaluateFlags {
@@ -132,6 +132,7 @@ export function register(program: Command): void {
     .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       if ((file.length > 0) === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
+      requireCompleteInputs(file);
       let profiles: Profiles<StoredMatrix>;
       const defaults = flags.recipe ? RECIPE_COLUMNS[flags.recipe]! : undefined;
       if (flags.recipe) {
