@@ -66,6 +66,7 @@ if (!hasFlag('--plot-only')) {
     }
     const rss = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 / 1024;
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    s.timings = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8')).seconds;
     const rep = s.representations.raw;
     const stages: Record<string, number> = {};
     for (const k of STAGES) if (s.timings[k] !== undefined) stages[k] = s.timings[k];

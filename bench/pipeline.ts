@@ -127,7 +127,7 @@ for (const k of scales) {
   // stages; phenomap still does more: it clusters the PCA representation too, and writes outputs).
   const wallRun = (reps: string) => {
     const t0 = performance.now();
-    execFileSync(process.execPath, [join(root, 'bin', 'phenomap.js'), 'run', input, '--preset', 'paper', '--representations', reps, '--out', join(dir, `out-${reps}`), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(root, 'bin', 'phenomap.js'), 'run', input, '--preset', 'paper', '--representations', reps, '--out', join(dir, `out-${reps}`), '--overwrite', '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
     return (performance.now() - t0) / 1000;
   };
   const wallSame = (() => {

@@ -85,7 +85,7 @@ for (const name of cases) {
       const m = timedSpawn(process.execPath, [join(root, 'bin', 'phenomap.js'), 'run', c.phenomapInput, '--preset', 'paper', '--label-col', 'Metadata_moa', '--out', out, '--quiet', ...v.extra]);
       (ours[v.label] ??= []).push(m.wall);
       (oursRss[v.label] ??= []).push(m.maxRssMB);
-      summaries[v.label] = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      summaries[v.label] = { ...JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), timings: JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8')).seconds };
     }
   }
   const noRetry = timedSpawn('/usr/bin/python3', [peerScript, ...c.peerArgs, '--label-col', 'Metadata_moa', '--no-retry']);

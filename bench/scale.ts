@@ -56,7 +56,8 @@ function phenomapRun(file: string, out: string, extra: string[]): Measured & { s
     console.log(`phenomap run failed (${file} ${extra.join(' ')}):\n${m.stderr.split('\n').slice(-15).join('\n')}`);
     return { ...m, summary: null };
   }
-  return { ...m, summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) };
+  const t = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8'));
+  return { ...m, summary: { ...JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), timings: t.seconds, peakRssMB: t.peakRssMB } };
 }
 
 async function clusterColumn(dir: string, rep: string): Promise<number[]> {

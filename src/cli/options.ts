@@ -6,6 +6,8 @@ export function intOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    // Above 2^53 − 1 a double cannot hold every integer: "9007199254740993" would silently become …992.
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be at most 2^53 − 1 = ${Number.MAX_SAFE_INTEGER}, got "${v}" (it cannot be held exactly)`);
     return n;
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The Reporter the CLI hands to library code: warnings on stderr ("warning: …"), messages on
- * stderr unless quiet, and a progress bar only where a person is watching (stderr is a TTY,
- * not --quiet, not CI) so logs and pipes stay clean.
+ * The Reporter the CLI hands to library code: warnings on stderr ("warning: …") and messages on
+ * stderr unless quiet (-q: nothing on stderr but errors; warnings are still written into the
+ * outputs that keep them, e.g. summary.json), and a progress bar only where a person is watching
+ * (stderr is a TTY, not --quiet, not CI) so logs and pipes stay clean.
  */
 import cliProgress from 'cli-progress';
 import type { Progress, Reporter } from '../util/log.js';
@@ -20,7 +21,7 @@ export function terminalReporter(opts: TerminalOptions = {}): Reporter {
       if (!quiet) process.stderr.write(`${msg}\n`);
     },
     warn(msg: string): void {
-      process.stderr.write(`warning: ${msg}\n`);
+      if (!quiet) process.stderr.write(`warning: ${msg}\n`);
     },
     progress(label: string, total: number): Progress {
       if (!showBars || !(total > 0)) return noProgress;

@@ -22,7 +22,8 @@
 import hnswlib from 'hnswlib-node';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { scratchDir } from '../util/outputDir.js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { type FeatureArray, type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
@@ -378,7 +379,7 @@ function startSearchHelper(
   index: InstanceType<typeof hnswlib.HierarchicalNSW>, X: StoredMatrix, k: number, ef: number, r0: number, r1: number, cand: Int32Array,
 ): SearchHelper {
   const d = X.cols;
-  const indexPath = join(tmpdir(), `phenomap-hnsw-${process.pid}-${Date.now()}.bin`);
+  const indexPath = join(scratchDir(), `phenomap-hnsw-${process.pid}-${Date.now()}.bin`);
   index.writeIndexSync(indexPath);
   const rows = workerRows(X.data, r0 * d, r1 * d);
   const status = new SharedArrayBuffer(4);
@@ -456,7 +457,8 @@ function shardedCandidates(X: StoredMatrix, k: number, M: number, efC: number, e
   const n = X.rows, d = X.cols, x = X.data;
   const h = Math.floor(n / 2);
   const stamp = `${process.pid}-${Date.now()}-${Math.floor(performance.now() * 1000)}`;
-  const pathA = join(tmpdir(), `phenomap-hnsw-${stamp}-A.bin`), pathB = join(tmpdir(), `phenomap-hnsw-${stamp}-B.bin`);
+  // In the output's staging folder when there is one, so an interrupted run leaves none behind.
+  const pathA = join(scratchDir(), `phenomap-hnsw-${stamp}-A.bin`), pathB = join(scratchDir(), `phenomap-hnsw-${stamp}-B.bin`);
   const cand = new Int32Array(new SharedArrayBuffer(n * 2 * k * 4)).fill(-1);
   const ctrlBuf = new SharedArrayBuffer(8);
   const ctrl = new Int32Array(ctrlBuf);

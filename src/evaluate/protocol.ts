@@ -44,7 +44,7 @@ import { analyse } from '../pipeline/analyse.js';
 import { presetParameters } from '../pipeline/params.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { batchesWithoutQueries, makeSplits, type Fold, type SplitKind } from './splits.js';
+import { batchesWithoutQueries, kfoldNotes, makeSplits, type Fold, type SplitKind } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
 import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
@@ -462,6 +462,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
       const so = { kind: split, groups: splitGroups, labels: labelsAll, folds: opts.folds, seed: key, controlGroups: [...controlGroups], batches: keys.batch };
       f = makeSplits(so);
       foldsBySeed.set(key, f);
+      if (split === 'kfold' && foldsBySeed.size === 1) notes.push(...kfoldNotes(so));
       if (split === 'leave-batch-out' && foldsBySeed.size === 1) {
         const empty = batchesWithoutQueries(so);
         if (empty.length) notes.push(`leave-batch-out: batch ${empty.join(', ')} has no labelled non-control rows, so it is not held out (no queries)`);

@@ -57,6 +57,30 @@ export interface SplitOptions {
   batches?: readonly (string | null)[];
 }
 
+/**
+ * What a k-fold split could not do as asked, in words: fewer folds than requested (capped at the
+ * number of groups), and labels with fewer groups than folds (they cannot appear in every fold).
+ */
+export function kfoldNotes(opts: SplitOptions): string[] {
+  const controls = new Set(opts.controlGroups ?? []);
+  const asked = opts.folds ?? 5;
+  const groupLabel = new Map<string, string | null>();
+  opts.groups.forEach((g, i) => {
+    if (g === null || g === undefined || controls.has(g)) return;
+    if (!groupLabel.has(g)) groupLabel.set(g, opts.labels?.[i] ?? null);
+  });
+  const notes: string[] = [];
+  const k = Math.min(asked, groupLabel.size);
+  if (k < asked) notes.push(`kfold: --folds ${asked} capped at ${k}, the number of compounds that can be held out`);
+  const perLabel = new Map<string, number>();
+  for (const l of groupLabel.values()) if (l !== null) perLabel.set(l, (perLabel.get(l) ?? 0) + 1);
+  const small = [...perLabel].filter(([, c]) => c < k).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  if (small.length) {
+    notes.push(`kfold: ${small.length} label(s) have fewer compounds than the ${k} folds, so they are missing from some folds (smallest: ${small.slice(0, 3).map(([l, c]) => `"${l}" ${c}`).join(', ')})`);
+  }
+  return notes;
+}
+
 /** Batches of a leave-batch-out split that hold no eligible group (so no queries): not folds. */
 export function batchesWithoutQueries(opts: SplitOptions): string[] {
   const controls = new Set(opts.controlGroups ?? []);

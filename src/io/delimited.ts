@@ -38,6 +38,8 @@ const P10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 export interface DelimitedOptions {
   /** The delimiter, chosen from the header line (without its line end). */
   delimiter(header: string): string;
+  /** Text encoding of the file (default utf8; latin1 for files that are not UTF-8). */
+  encoding?: 'utf8' | 'latin1';
   gzip: boolean;
   /** Compressed (or plain) file size in bytes. */
   bytes: number;
@@ -107,11 +109,11 @@ function quotedRecordEnd(buf: Buffer, p: number, end: number): number {
 }
 
 /** Field texts of one record [p, e) (quotes removed), for the header and error messages. */
-function splitRecord(buf: Buffer, p: number, e: number, delim: number): string[] {
+function splitRecord(buf: Buffer, p: number, e: number, delim: number, enc: BufferEncoding = 'utf8'): string[] {
   const out: string[] = [];
   let i = p;
   for (;;) {
-    const f = fieldAt(buf, i, e, delim);
+    const f = fieldAt(buf, i, e, delim, enc);
     out.push(f.text);
     i = f.next;
     if (i >= e) break;
@@ -128,19 +130,19 @@ function splitRecord(buf: Buffer, p: number, e: number, delim: number): string[]
 class QuoteError extends Error {}
 
 /** One field starting at i: its text (unquoted) and the index of the delimiter or record end after it. */
-function fieldAt(buf: Buffer, i: number, e: number, delim: number): { text: string; next: number } {
+function fieldAt(buf: Buffer, i: number, e: number, delim: number, enc: BufferEncoding = 'utf8'): { text: string; next: number } {
   if (i < e && buf[i] === QUOTE) {
     let text = '';
     let s = i + 1;
     for (let j = s; j < e; j++) {
       if (buf[j] !== QUOTE) continue;
       if (j + 1 < e && buf[j + 1] === QUOTE) {
-        text += buf.toString('utf8', s, j + 1);
+        text += buf.toString(enc, s, j + 1);
         j++;
         s = j + 1;
         continue;
       }
-      text += buf.toString('utf8', s, j);
+      text += buf.toString(enc, s, j);
       if (j + 1 < e && buf[j + 1] !== delim) throw new QuoteError('text after a closing quote');
       return { text, next: j + 1 };
     }
@@ -148,7 +150,7 @@ function fieldAt(buf: Buffer, i: number, e: number, delim: number): { text: stri
   }
   let j = buf.indexOf(delim, i);
   if (j < 0 || j > e) j = e;
-  return { text: buf.toString('utf8', i, j), next: j };
+  return { text: buf.toString(enc, i, j), next: j };
 }
 
 /**
@@ -243,7 +245,7 @@ class TableParser {
 
   private field(buf: Buffer, i: number, e: number, c: number): { text: string; next: number } {
     try {
-      return fieldAt(buf, i, e, this.delim);
+      return fieldAt(buf, i, e, this.delim, this.o.encoding ?? 'utf8');
     } catch (err) {
       if (err instanceof QuoteError) throw this.rowError(this.rows + 1, `column "${this.names![c]}": ${err.message}`);
       throw err;
@@ -253,10 +255,10 @@ class TableParser {
   header(buf: Buffer, p: number, e: number, next: number): void {
     const { o, path } = this;
     if (e === p) throw new InputError(`${path}: empty file`);
-    this.delim = o.delimiter(buf.toString('utf8', p, e)).charCodeAt(0);
+    this.delim = o.delimiter(buf.toString(o.encoding ?? 'utf8', p, e)).charCodeAt(0);
     let names: string[];
     try {
-      names = splitRecord(buf, p, e, this.delim);
+      names = splitRecord(buf, p, e, this.delim, o.encoding ?? 'utf8');
     } catch (err) {
       if (err instanceof QuoteError) throw new InputError(`${path}: header line: ${err.message}`);
       throw err;

@@ -12,8 +12,9 @@
  * cannot hold it may spill to a private temporary folder, removed when the session closes (and at
  * process exit if a session was never closed).
  */
-import { cpus, freemem, tmpdir } from 'node:os';
+import { cpus, freemem } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { scratchDir } from '../util/outputDir.js';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { InputError, UsageError } from '../util/errors.js';
@@ -131,8 +132,9 @@ export async function openDuck(opts: DuckOptions = {}): Promise<DuckSession> {
   const threads = duckThreads(opts);
   const memory = memoryLimit(opts.memoryLimit);
   // A private spill folder per session (DuckDB's default is ./.tmp in the user's working
-  // directory), removed on close.
-  const temp = mkdtempSync(join(tmpdir(), 'phenomap-duckdb-'));
+  // directory), removed on close; inside the output's staging folder when there is one, so a
+  // killed process leaves nothing behind.
+  const temp = mkdtempSync(join(scratchDir(), 'phenomap-duckdb-'));
   liveTempDirs.add(temp);
   if (!exitHook) {
     exitHook = true;

@@ -73,6 +73,24 @@ export function normalizeKey(v: string | null | undefined, kind: KeyKind): strin
   }
 }
 
+const INCHIKEY = /^[A-Z]{14}-[A-Z]{10}-[A-Z]$/i;
+const WELL = /^[A-Za-z]{1,2}0*\d{1,2}$/;
+
+/**
+ * The key kind the values look like (for `join --on` without --key-kind): Broad ids or InChIKeys
+ * when most distinct values are (controls such as DMSO are compared whole either way), wells when
+ * all are, else names (case-insensitive).
+ */
+export function guessKeyKind(values: readonly (string | null | undefined)[]): KeyKind {
+  const seen = [...new Set(values.map((v) => v?.trim()).filter((v): v is string => !!v))].slice(0, 1000);
+  if (seen.length === 0) return 'name';
+  const most = (re: RegExp) => seen.filter((v) => re.test(v.toUpperCase())).length * 2 > seen.length;
+  if (most(BROAD_ID)) return 'broad_id';
+  if (most(INCHIKEY)) return 'inchikey';
+  if (seen.every((v) => WELL.test(v))) return 'well';
+  return 'name';
+}
+
 /** Left-join annotation columns onto the profiles by a normalised key. */
 export function joinAnnotations(profiles: Profiles, table: Table, opts: JoinOptions): JoinResult {
   if (!KEY_KINDS.includes(opts.keyKind)) {

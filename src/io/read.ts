@@ -28,7 +28,7 @@ import { parseDecimalText } from './decimal.js';
 import { type ColumnValues, type ParquetLeaf, type ParquetMeta, ParquetUnsupported, PQ, decodeColumnChunk, parquetUnsupported, readChunk, readParquetMeta } from './parquet.js';
 import { ThriftError } from './thrift.js';
 import { closeSync, openSync } from 'node:fs';
-import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat } from './text.js';
+import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat, sniffFileKind } from './text.js';
 
 export { writeProfiles } from './write.js';
 import { PARQUET_NAMES_KEY } from './write.js';
@@ -537,8 +537,9 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   const reporter = opts.reporter ?? silentReporter;
   const bytes = checkReadable(path);
   if (interchangeFormat(path)) return readInterchangeProfiles(path, bytes, t0);
-  const kind = fileKind(path);
   if (bytes === 0) throw new InputError(`${path}: empty file`);
+  const kind = sniffFileKind(path);
+  if (kind.encoding === 'latin1') reporter.warn(`${path}: not UTF-8 text; read as Latin-1 (ISO-8859-1)`);
   const label = `reading ${basename(path)}`;
 
   let loaded: Loaded;
@@ -602,6 +603,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   } else {
     const t = await readDelimited(path, {
       delimiter: (header) => delimiterFor(kind, header),
+      encoding: kind.encoding,
       gzip: kind.gzip,
       bytes,
       precision: opts.precision ?? 'float64',
@@ -727,8 +729,8 @@ export function tableColumn(t: Table, name: string): (string | null)[] {
 /** Read an annotation table (CSV/TSV/TXT, optionally gzipped, or Parquet) with all columns as text. */
 export async function readTable(path: string): Promise<Table> {
   const bytes = checkReadable(path);
-  const kind = fileKind(path);
   if (bytes === 0) throw new InputError(`${path}: empty file`);
+  const kind = sniffFileKind(path);
   let source: string;
   let names: string[] | null = null;
   let delim = ',';
@@ -744,7 +746,8 @@ export async function readTable(path: string): Promise<Table> {
     expected = scan.lines - 1;
     source =
       `read_csv(${lit(path)}, header=true, delim=${lit(delim)}, quote='"', escape='"', strict_mode=true, ` +
-      `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"})`;
+      `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"}` +
+      `${kind.encoding === 'latin1' ? ", encoding='latin-1'" : ''})`;
   }
   return withDuckOn(path, 'read this table', names?.length ?? 0, async (con) => {
     try {

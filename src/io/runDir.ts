@@ -9,6 +9,8 @@ import type { Matrix } from '../linalg/matrix.js';
 import { readNpyMatrix } from './npy.js';
 import { readTable, type Table } from './read.js';
 import { InputError } from '../util/errors.js';
+import { requireComplete } from '../util/outputDir.js';
+import { fromSpreadsheetSafe } from '../util/csvSafe.js';
 
 export const REPRESENTATIONS = ['raw', 'pca', 'itml'] as const;
 export const DRUG_NAME_FALLBACKS = ['Metadata_pert_iname', 'Compound Name', 'Metadata_compound', 'Metadata_broad_sample'];
@@ -94,9 +96,18 @@ function hasDataRows(path: string): boolean {
   return firstBreak >= 0 && text.slice(firstBreak + 1).trim().length > 0;
 }
 
+/** Text cells as they were before `run` made them spreadsheet-safe (src/util/csvSafe.ts). */
+function unescapeTable(t: Table): Table {
+  for (const [name, values] of t.values) t.values.set(name, values.map((v) => (v === null ? v : fromSpreadsheetSafe(v))));
+  return t;
+}
+
 export async function readRunDir(dir: string): Promise<RunData> {
   const summaryPath = join(dir, 'summary.json');
+  if (!existsSync(dir)) throw new InputError(`${dir}: no such run folder`);
   if (!existsSync(summaryPath)) throw new InputError(`${dir}: not a phenomap run directory (no summary.json)`);
+  // A folder whose run did not finish (or was mixed with another's files) is refused, naming what is missing.
+  requireComplete(dir, 'phenomap run folder', 'rerun `phenomap run … --overwrite` into it');
   let summary: RunSummary;
   try {
     summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;
@@ -105,7 +116,7 @@ export async function readRunDir(dir: string): Promise<RunData> {
   }
   const clustersPath = join(dir, 'clusters.csv');
   if (!existsSync(clustersPath)) throw new InputError(`${dir}: no clusters.csv (run \`phenomap run\` first)`);
-  const table = await readTable(clustersPath);
+  const table = unescapeTable(await readTable(clustersPath));
   const n = table.rows;
   const col = (name: string) => table.values.get(name);
 
@@ -141,7 +152,7 @@ export async function readRunDir(dir: string): Promise<RunData> {
   const enrichment: EnrichmentRecord[] = [];
   const enrPath = join(dir, 'enrichment.csv');
   if (existsSync(enrPath) && hasDataRows(enrPath)) {
-    const t = await readTable(enrPath);
+    const t = unescapeTable(await readTable(enrPath));
     const g = (name: string) => t.values.get(name) ?? new Array<string | null>(t.rows).fill(null);
     const [rep, cl, mo, k, nn, K, N, p, q, sig] = ['representation', 'cluster', 'moa', 'k', 'n', 'K', 'N', 'p', 'q', 'significant'].map(g);
     for (let i = 0; i < t.rows; i++) {
@@ -162,7 +173,7 @@ export async function readRunDir(dir: string): Promise<RunData> {
   const csif: CsifRecord[] = [];
   const csifPath = join(dir, 'csif.csv');
   if (existsSync(csifPath) && hasDataRows(csifPath)) {
-    const t = await readTable(csifPath);
+    const t = unescapeTable(await readTable(csifPath));
     const g = (name: string) => t.values.get(name) ?? new Array<string | null>(t.rows).fill(null);
     const [rep, cl, size, feat, ratio] = ['representation', 'cluster', 'size', 'feature', 'ratio'].map(g);
     for (let i = 0; i < t.rows; i++) {

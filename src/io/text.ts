@@ -5,8 +5,8 @@
  * header (DuckDB renames duplicate names silently, so duplicates are detected here), and, on
  * the error path only, locating the first ragged row.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { basename } from 'node:path';
 import { InputError } from '../util/errors.js';
@@ -16,6 +16,77 @@ export type TableFormat = 'csv' | 'tsv' | 'txt' | 'parquet' | 'gct' | 'h5ad';
 export interface FileKind {
   readonly format: TableFormat;
   readonly gzip: boolean;
+  /** Text that is not valid UTF-8, read as Latin-1 (ISO-8859-1). */
+  readonly encoding?: 'utf8' | 'latin1';
+}
+
+const SPREADSHEETS: Record<string, string> = { '.xlsx': 'an Excel workbook (.xlsx)', '.xlsm': 'an Excel workbook (.xlsm)', '.xls': 'an Excel workbook (.xls)', '.ods': 'an OpenDocument spreadsheet (.ods)', '.numbers': 'a Numbers spreadsheet' };
+
+function spreadsheetError(path: string, what: string): InputError {
+  return new InputError(`${path} is ${what}; phenomap reads CSV, TSV and Parquet: save the sheet as CSV UTF-8 (File → Save As) and give that file`);
+}
+
+/** Is `b` valid UTF-8 (a sequence cut at the end of the sample counts as valid)? Returns the first bad offset, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      if (i + k >= b.length) return -1;
+      if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * What the file is, by its first bytes as well as its name: gzip whatever the name (a `.csv` that
+ * is gzip), Parquet by its magic, a spreadsheet (.xlsx is a zip archive, .xls an OLE file) refused
+ * in one line saying how to convert it, and text that is not UTF-8 read as Latin-1.
+ */
+export function sniffFileKind(path: string): FileKind {
+  const lower = basename(path).toLowerCase();
+  const ext = Object.keys(SPREADSHEETS).find((e) => lower.endsWith(e));
+  const head = Buffer.alloc(1 << 16);
+  let got = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      got = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return fileKind(path);
+  }
+  const b = head.subarray(0, got);
+  const isZip = got >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+  const isOle = got >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1;
+  if (ext || isZip || isOle) throw spreadsheetError(path, ext ? SPREADSHEETS[ext]! : isZip ? 'a zip archive (an .xlsx workbook?)' : 'an Excel workbook (.xls)');
+  if (got >= 4 && b.toString('latin1', 0, 4) === 'PAR1') return { format: 'parquet', gzip: false };
+  const gzip = got >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+  let kind: FileKind;
+  try {
+    kind = fileKind(path);
+  } catch (e) {
+    if (!gzip) throw e;
+    kind = { format: 'csv', gzip: true };
+  }
+  // A ".gz" that is not gzip stays an error of the gzip reader (named as such).
+  const gzipped = gzip || kind.gzip;
+  if (kind.format === 'parquet' || kind.format === 'gct' || kind.format === 'h5ad') return kind;
+  let text: Uint8Array = b;
+  if (gzip) {
+    try {
+      text = gunzipSync(b, { finishFlush: 2 /* Z_SYNC_FLUSH: a partial stream is fine here */ });
+    } catch {
+      text = new Uint8Array(0);
+    }
+  }
+  const bad = firstInvalidUtf8(text);
+  return { format: kind.format, gzip: gzipped, ...(bad >= 0 ? { encoding: 'latin1' as const } : {}) };
 }
 
 /** Format from the file name: .csv, .tsv, .txt (each optionally .gz) or .parquet. */
@@ -137,6 +208,11 @@ export function splitLine(line: string, delim: string): string[] {
 export function delimiterFor(kind: FileKind, header: string): string {
   if (kind.format === 'tsv') return '\t';
   if (kind.format === 'txt') return header.includes('\t') ? '\t' : ',';
+  // A ".csv" written with tabs or semicolons (Excel in many locales): its header says so.
+  if (!header.includes(',')) {
+    if (header.includes('\t')) return '\t';
+    if (header.includes(';')) return ';';
+  }
   return ',';
 }
 

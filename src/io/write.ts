@@ -13,15 +13,20 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Profiles } from './profiles.js';
 import { withAtomicPath } from '../util/atomic.js';
+import { spreadsheetSafe } from '../util/csvSafe.js';
 import { fileKind } from './text.js';
 import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import type { StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
 import { interchangeFormat, writeInterchange } from './interchange.js';
 
-/** A text field as CSV/TSV needs it: quoted when it holds the delimiter, a quote, a line break or edge spaces. */
-export function quoteField(s: string, delim: string): string {
-  if (s === '') return '""';
+/**
+ * A text field as CSV/TSV needs it: safe for spreadsheets (a formula-like start gets a `'`,
+ * src/util/csvSafe.ts), quoted when it holds the delimiter, a quote, a line break or edge spaces.
+ */
+export function quoteField(text: string, delim: string): string {
+  if (text === '') return '""';
+  const s = spreadsheetSafe(text);
   if (s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') || s !== s.trim()) {
     return `"${s.replace(/"/g, '""')}"`;
   }

@@ -3,13 +3,14 @@
  * squared Euclidean distances → affinity propagation → MoA enrichment → CSIF. Pure computation:
  * no files (see outputs.ts), so evaluation and benchmarks reuse it.
  */
+import { cleanLabels, describeNearDuplicates } from '../preprocess/labels.js';
 import { type Matrix, type Precision, type StoredMatrix, compactRowsInPlace, precisionOf, takeRows } from '../linalg/index.js';
 import { type Profiles, type Dropped, metaStrings, subsetRows } from '../io/profiles.js';
-import { zscore } from '../preprocess/zscore.js';
+import { zscore, ZSCORE_DROP_WORDS } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
 import { Itml } from '../represent/itml.js';
 import type { AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
-import { clusterRepresentation, type ClusteringInfo } from './clustering.js';
+import { clusterRepresentation, type ClusteringInfo, chooseClustering } from './clustering.js';
 import { moaEnrichment, type EnrichmentResult } from '../enrich/enrichment.js';
 import { csif, type CsifResult } from '../enrich/csif.js';
 import { InputError } from '../util/errors.js';
@@ -83,16 +84,37 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
   };
   const src = input.source ?? 'profiles';
   const rawLabels = metaStrings(input, params.labelCol);
+  // Trimmed; "NA", "None", "null", "nan", … are missing; near-identical spellings are reported.
+  const cleaned = cleanLabels(rawLabels);
   const labelledIdx: number[] = [];
   const dropped: Dropped[] = [];
-  rawLabels.forEach((l, i) => {
-    if (l !== null && l.trim() !== '') labelledIdx.push(i);
-    else dropped.push({ kind: 'row', name: String(i), reason: `no ${params.labelCol} label (kept for normalisation only)` });
+  cleaned.labels.forEach((l, i) => {
+    if (l !== null) labelledIdx.push(i);
+    else {
+      const token = rawLabels[i]?.trim();
+      dropped.push({ kind: 'row', name: String(i), reason: token ? `${params.labelCol} is "${token}", read as missing (kept for normalisation only)` : `no ${params.labelCol} label (kept for normalisation only)` });
+    }
   });
   if (labelledIdx.length < 2) {
     throw new InputError(`${src}: only ${labelledIdx.length} row(s) have a ${params.labelCol} label; at least 2 are needed`);
   }
+  const tokens = Object.entries(cleaned.missingTokens);
+  if (tokens.length) {
+    warn(`${tokens.reduce((a, [, c]) => a + c, 0)} row(s) of ${params.labelCol} hold a missing-value token, read as no label: ${tokens.map(([t, c]) => `"${t}" ${c}`).join(', ')}`);
+  }
+  if (cleaned.nearDuplicates.length) {
+    warn(`${params.labelCol}: ${cleaned.nearDuplicates.length} label(s) are spelled in ways that differ only in case, spaces or punctuation, and count as different classes: ${describeNearDuplicates(cleaned.nearDuplicates)}`);
+  }
+  {
+    // A column of identifiers (every row its own class) has no mechanism to find: refuse before the work.
+    const distinct = new Set(labelledIdx.map((i) => cleaned.labels[i]!)).size;
+    if (labelledIdx.length > 2 && distinct === labelledIdx.length) {
+      throw new InputError(`${src}: every labelled row has its own ${params.labelCol} value (${distinct} classes for ${distinct} rows), so no class can be enriched; is ${params.labelCol} an identifier? Choose the mechanism column with --label-col`);
+    }
+  }
   if (dropped.length) reporter.info(`${dropped.length} of ${rawLabels.length} rows have no ${params.labelCol} label: left out of clustering and enrichment`);
+  // Memory before it is spent: an explicit --clustering dense that cannot fit stops here, not after the representations.
+  chooseClustering(params, labelledIdx.length, opts.keepSimilarity ? Math.max(0, params.representations.length - 1) : 0);
 
   // z-score: statistics over labelled rows (the study) or over all rows (controls included).
   // Whatever the rows, at most one copy of the table is made, and none when the input may be
@@ -118,11 +140,14 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
     dropped.push({
       kind: 'feature',
       name: input.features[j]!,
-      reason: z.r.droppedReason[t] === 'non-finite' ? 'has a missing or infinite value' : 'zero variance',
+      reason: ZSCORE_DROP_WORDS[z.r.droppedReason[t]!],
     });
   }
   const nDroppedFeatures = z.r.dropped.length;
-  if (nDroppedFeatures) warn(`${nDroppedFeatures} feature(s) dropped before z-scoring (missing/infinite values or zero variance); see summary.json`);
+  if (nDroppedFeatures) {
+    const named = z.r.dropped.slice(0, 5).map((j, t) => `${input.features[j]} (${ZSCORE_DROP_WORDS[z.r.droppedReason[t]!]})`).join('; ');
+    warn(`${nDroppedFeatures} feature(s) dropped before z-scoring: ${named}${nDroppedFeatures > 5 ? `; and ${nDroppedFeatures - 5} more` : ''} (all in summary.json)`);
+  }
   const features = z.r.kept.map((j) => input.features[j]!);
   const Z: StoredMatrix = z.Z;
   // Metadata only: a zero-column stand-in keeps subsetRows from copying the feature matrix.
@@ -134,7 +159,7 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
       throw new InputError(`${src}: non-finite value after normalisation at input row ${labelledIdx[row]! + 1}, feature ${features[i % Z.cols]}`);
     }
   }
-  const labels = labelledIdx.map((i) => rawLabels[i]!.trim());
+  const labels = labelledIdx.map((i) => cleaned.labels[i]!);
   const classes = new Set(labels);
   if (classes.size < 2) warn(`only one ${params.labelCol} class ("${labels[0]}"): enrichment is uninformative and ITML is skipped`);
 

@@ -9,6 +9,8 @@
  * scale (median over all pairs) at O(pairs · d) cost. The median over k-NN edges alone would be
  * far less negative and fragment the data into many small clusters.
  */
+import { InputError } from '../util/errors.js';
+import { formatBytes, memoryAdvice, memoryLimit } from '../io/duck.js';
 import { type Matrix, type StoredMatrix, squaredDistances } from '../linalg/index.js';
 import { affinityPropagationWithRetry, prestartAffinityPropagation, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
 import { sparseAffinityPropagationWithRetry, sampledSimilarityMedian } from '../cluster/sparseAffinityPropagation.js';
@@ -41,11 +43,33 @@ export interface ClusteringOutcome {
   clustering: ClusteringInfo;
 }
 
-export function chooseClustering(params: RunParameters, n: number): { method: ClusteringInfo['method']; reason: string } {
+/**
+ * Bytes dense affinity propagation holds for n rows: similarity, responsibility and availability,
+ * three n × n float64 matrices (plus the kept similarity of each representation with --save-distances).
+ */
+export function denseApBytes(n: number, keptSimilarities = 0): number {
+  return (3 + keptSimilarities) * 8 * n * n;
+}
+
+/**
+ * Dense or sparse, decided before the work: `auto` is dense up to DENSE_MAX_ROWS rows when its
+ * matrices fit the memory limit (--memory, else 60 % of the memory available), else sparse AP on
+ * the k-NN graph; an explicit `dense` that does not fit stops at once with the estimate and the
+ * alternative, instead of allocating gigabytes and failing (or swapping) late.
+ */
+export function chooseClustering(params: RunParameters, n: number, keptSimilarities = 0): { method: ClusteringInfo['method']; reason: string } {
+  const need = denseApBytes(n, keptSimilarities);
+  const limit = memoryLimit();
+  if (params.clustering === 'dense' && need > limit.bytes) {
+    throw new InputError(
+      `--clustering dense on ${n} rows needs about ${formatBytes(need)} (affinity propagation's ${3 + keptSimilarities} n × n matrices), more than ${memoryAdvice(limit, need)}; ` +
+        `or use --clustering sparse-ap (or louvain) on the ${params.knn}-NN graph, which needs about ${formatBytes(n * params.knn * 8 * 4)}`,
+    );
+  }
   if (params.clustering !== 'auto') return { method: params.clustering, reason: 'requested' };
-  return n <= DENSE_MAX_ROWS
-    ? { method: 'dense', reason: `auto: n = ${n} ≤ ${DENSE_MAX_ROWS}` }
-    : { method: 'sparse-ap', reason: `auto: n = ${n} > ${DENSE_MAX_ROWS}` };
+  if (n > DENSE_MAX_ROWS) return { method: 'sparse-ap', reason: `auto: n = ${n} > ${DENSE_MAX_ROWS}` };
+  if (need > limit.bytes) return { method: 'sparse-ap', reason: `auto: dense would need about ${formatBytes(need)}, more than the memory limit ${formatBytes(limit.bytes)}` };
+  return { method: 'dense', reason: `auto: n = ${n} ≤ ${DENSE_MAX_ROWS}` };
 }
 
 export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): 'exact' | 'hnsw' {

@@ -10,6 +10,7 @@ import { writeProfiles } from '../io/write.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeCompletionRecord } from '../util/outputDir.js';
 import { zeros, linalgBackend, type LinalgBackend } from '../linalg/index.js';
 import type { AnalysisResult } from './analyse.js';
 import type { Representation } from './params.js';
@@ -142,6 +143,36 @@ function table(columns: MetaColumn[], rows: number): Profiles {
 export interface WriteOptions {
   saveDistances?: boolean;
   batchCorrection?: RunSummary['batchCorrection'];
+  /** performance.now() when the run started: timings.json then has the total. */
+  startedAt?: number;
+}
+
+/** Where a run's measured times and memory go, so that summary.json is the same for the same input and seed. */
+export const TIMINGS_FILE = 'timings.json';
+
+/**
+ * summary.json as written: the summary without what changes from one run to the next (stage
+ * times, peak memory, k-NN seconds, the batch correction's seconds), which go to timings.json.
+ */
+export function splitTimings(summary: RunSummary): { result: Record<string, unknown>; timings: Record<string, unknown> } {
+  const { timings, peakRssMB, ...rest } = summary;
+  const knnSeconds: Record<string, number> = {};
+  const representations: Record<string, unknown> = {};
+  for (const [name, r] of Object.entries(rest.representations)) {
+    if (!r) continue;
+    const knn = r.clustering?.knn;
+    if (knn) knnSeconds[name] = knn.seconds;
+    representations[name] = knn ? { ...r, clustering: { ...r.clustering, knn: { ...knn, seconds: undefined } } } : r;
+  }
+  const batch = rest.batchCorrection;
+  return {
+    result: { ...rest, representations, ...(batch ? { batchCorrection: { ...batch, seconds: undefined } } : {}) },
+    timings: {
+      seconds: timings, peakRssMB, engine: rest.engine,
+      ...(Object.keys(knnSeconds).length ? { knnSeconds } : {}),
+      ...(batch ? { batchCorrectionSeconds: batch.seconds } : {}),
+    },
+  };
 }
 
 export async function writeRunOutputs(dir: string, res: AnalysisResult, file: string | readonly string[] | null, opts: WriteOptions = {}): Promise<RunSummary> {
@@ -218,6 +249,11 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
   if (opts.batchCorrection) summary.batchCorrection = opts.batchCorrection;
   summary.timings.write = (performance.now() - t0) / 1000;
   summary.peakRssMB.write = peakRssNowMB();
-  writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  if (opts.startedAt !== undefined) summary.timings.total = (performance.now() - opts.startedAt) / 1000;
+  const { result, timings } = splitTimings(summary);
+  writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(result, null, 1) + '\n');
+  writeFileAtomic(join(dir, TIMINGS_FILE), JSON.stringify(timings, null, 1) + '\n');
+  // Last: the record that readers (report, query) require of a finished run.
+  writeCompletionRecord(dir, 'run');
   return summary;
 }

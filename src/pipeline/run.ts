@@ -2,7 +2,7 @@
  * `phenomap run`: read a profile table, optionally correct batch effects (src/batch), run the
  * study's workflow, write the outputs.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readProfileTables, type ReadManyOptions } from '../io/readMany.js';
 import type { Profiles } from '../io/profiles.js';
 import { prestartThreads, type StoredMatrix } from '../linalg/index.js';
@@ -62,7 +62,12 @@ export async function runWorkflow(
     const inputs: readonly string[] = typeof input === 'string' ? [input] : input;
     prestartThreads(); // the kernel workers boot while the file is read
     const r = await clock.timeAsync('load', () => readProfileTables(inputs, { ...opts.read, reporter }));
-    file = r.tables.map((t) => resolve(t.file));
+    // An input inside the output folder (demo's joined table) is recorded relative to it: the
+    // folder is written under another name and renamed into place.
+    file = r.tables.map((t) => {
+      const abs = resolve(t.file), rel = relative(resolve(outDir), abs);
+      return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+    });
     profiles = r.profiles;
     reporter.info(`read ${r.report.rows} rows × ${r.report.features} features (${r.report.metadataColumns.length} metadata columns) from ${r.report.file}`);
     for (const d of r.report.droppedFeatures) reporter.warn(`feature ${d.name} dropped at ingest: ${d.reason}`);
@@ -92,6 +97,7 @@ export async function runWorkflow(
   const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: owned, clock });
   const summary = await writeRunOutputs(outDir, analysis, file, {
     saveDistances: opts.saveDistances,
+    startedAt: t0,
     batchCorrection: correction && { ...correction.result.report, files: [CORRECTED_PROFILES, BATCH_MODEL] },
   });
   summary.timings.total = (performance.now() - t0) / 1000;

@@ -12,6 +12,7 @@
  *    held-out ranking — so a ranking of N library compounds can say what hit rate its top k is
  *    expected to reach (the base hit rate times the enrichment at the fraction k / N).
  */
+import { spreadsheetSafe } from '../util/csvSafe.js';
 import { type Matrix, takeCols } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
@@ -253,7 +254,8 @@ export function rankLibrary(model: SavedActivityModel, X: Matrix, featureNames: 
 
 function csvCell(v: string | number | null): string {
   const s = v === null ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(8))) : '') : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = typeof v === 'string' ? spreadsheetSafe(s) : s;
+  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 export const RANKING_CSV_COLUMNS = ['rank', 'compound', 'probability', 'sd', 'cellcount_probability', 'cellcount_rank', 'tested'] as const;

@@ -11,6 +11,7 @@
  * the AUC of the sd for telling misclassified cells (|y − p| > ½) from correct ones: 0.5 means
  * the sd carries no information about where the model is wrong.
  */
+import { spreadsheetSafe } from '../util/csvSafe.js';
 import { type Matrix, zeros } from '../linalg/index.js';
 import { MacauActivityModel, type ModelEvaluation } from './evaluate.js';
 import type { MacauOptions } from './macau.js';
@@ -82,7 +83,8 @@ export function modelReport(ev: ModelEvaluation, Y: ActivityMatrix, opts: { topK
 
 function csvCell(v: unknown): string {
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : '') : String(v ?? '');
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = typeof v === 'string' ? spreadsheetSafe(s) : s;
+  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 /** One row per (model, assay): counts, AUCs, enrichments, per-fold AUCs (';'-separated). */

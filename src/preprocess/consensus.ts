@@ -17,6 +17,9 @@
  * remaining weights rescaled to the same total (pandas' `sum` would count it as 0); a feature no
  * replicate has stays missing and is counted; a replicate whose correlations are all undefined
  * (constant profile) gets `minWeight` (pandas would turn every weight of the group into NaN).
+ * `modzMissing: 'pycytominer'` gives pycytominer's numbers instead (test/fixtures/pycytominer/
+ * modz_missing.json): a missing value adds 0 to the weighted sum, a feature no replicate has is 0,
+ * and a replicate with no defined correlation gets no weight (the others are normalised without it).
  */
 import type { Profiles } from '../io/profiles.js';
 import { takeCols, takeRows, transpose, zeros } from '../linalg/matrix.js';
@@ -28,6 +31,8 @@ import { columnCorrelation } from './correlation.js';
 import { groupLabel, groupRows } from './stats.js';
 
 export type ConsensusMethod = 'median' | 'modz';
+export type ModzMissing = 'rescale' | 'pycytominer';
+export const MODZ_MISSING: readonly ModzMissing[] = ['rescale', 'pycytominer'];
 
 export interface ConsensusOptions {
   strata: string[];
@@ -37,6 +42,8 @@ export interface ConsensusOptions {
   precision?: number | null;
   /** Features the MODZ correlations use (default: all). */
   modzFeatures?: string[];
+  /** Missing values in MODZ: rescale the present weights (default), or exactly as pycytominer. */
+  modzMissing?: ModzMissing;
   /** Name of the added replicate-count column (default 'Metadata_n_replicates'). */
   countColumn?: string;
   reporter?: Reporter;
@@ -74,7 +81,9 @@ function roundHalfEven(x: number, decimals: number): number {
  * MODZ weights of k replicate profiles (rows of R, k × f). Exposed for tests and for users who
  * want the weights themselves.
  */
-export function modzWeights(R: { rows: number; cols: number; data: Float64Array }, minWeight = 0.01, precision: number | null = 4): { weights: Float64Array; undefinedRows: number } {
+export function modzWeights(
+  R: { rows: number; cols: number; data: Float64Array }, minWeight = 0.01, precision: number | null = 4, undefinedWeight: 'min' | 'none' = 'min',
+): { weights: Float64Array; undefinedRows: number } {
   const k = R.rows;
   const w = new Float64Array(k);
   if (k === 1) {
@@ -95,12 +104,17 @@ export function modzWeights(R: { rows: number; cols: number; data: Float64Array 
     let raw = c > 0 ? s / c : NaN;
     if (raw !== raw) {
       undefinedRows++;
-      raw = minWeight;
+      // pycytominer: NaN, skipped by the normalising sum and by the weighted sum (weight 0).
+      raw = undefinedWeight === 'none' ? 0 : minWeight;
+      w[a] = raw;
+      continue;
     }
     w[a] = raw < minWeight ? minWeight : raw;
   }
   let tot = 0;
   for (let a = 0; a < k; a++) tot += w[a]!;
+  // Every replicate undefined (pycytominer: equal weights).
+  if (tot === 0) for (let a = 0; a < k; a++) (w[a] = 1), (tot += 1);
   for (let a = 0; a < k; a++) {
     const v = w[a]! / tot;
     w[a] = precision === null ? v : roundHalfEven(v, precision);
@@ -157,7 +171,8 @@ export function consensus(profiles: Profiles, opts: ConsensusOptions): { profile
   for (let g = 0; g < G; g++) {
     const rows = groups.rows[g]!;
     const R = takeRows(profiles.X, rows);
-    const { weights, undefinedRows } = modzWeights(corrCols ? takeCols(R, corrCols) : R, minWeight, opts.precision === undefined ? 4 : opts.precision);
+    const asPycytominer = opts.modzMissing === 'pycytominer';
+    const { weights, undefinedRows } = modzWeights(corrCols ? takeCols(R, corrCols) : R, minWeight, opts.precision === undefined ? 4 : opts.precision, asPycytominer ? 'none' : 'min');
     undefinedTotal += undefinedRows;
     groupReports.push({ label: groupLabel(groups, g), nReplicates: rows.length, weights: Array.from(weights) });
     let wAll = 0;
@@ -172,13 +187,16 @@ export function consensus(profiles: Profiles, opts: ConsensusOptions): { profile
           wp += weights[r]!;
         }
       }
-      if (wp === 0) {
+      if (asPycytominer) od[o + j] = s; // pandas' sum: missing values add 0, none at all gives 0
+      else if (wp === 0) {
         od[o + j] = NaN;
         missingCells++;
       } else od[o + j] = wp === wAll ? s : (s * wAll) / wp;
     }
   }
-  if (undefinedTotal) warnings.push(`${undefinedTotal} replicate(s) had no defined correlation to the others (constant profile) and got the minimum weight ${minWeight}`);
+  if (undefinedTotal) {
+    warnings.push(`${undefinedTotal} replicate(s) had no defined correlation to the others (constant profile) and got ${opts.modzMissing === 'pycytominer' ? 'no weight (as pycytominer)' : `the minimum weight ${minWeight}`}`);
+  }
   if (missingCells) warnings.push(`${missingCells} consensus value(s) are missing because no replicate had the feature`);
   if (groups.missingKeyGroups) warnings.push(`${groups.missingKeyGroups} group(s) have a missing ${opts.strata.join('/')} value and are kept as their own group`);
   for (const w of warnings) reporter.warn(w);

@@ -4,7 +4,9 @@
  * the previous ones kept (as pycytominer does), and statistics use the `samples` rows.
  *
  * - drop_na_columns: drop a feature whose fraction of missing values exceeds `naCutoff` (0.05).
- * - variance_threshold (pycytominer ≤ 1.x; `frequency_threshold` in 2.x): drop a feature when
+ * - frequency_threshold, also accepted as variance_threshold (its name in pycytominer ≤ 1.x and
+ *   phenomap so far; pycytominer now means sklearn's VarianceThreshold by it, phenomap's
+ *   min_variance): drop a feature when
  *   (second most common value count / most common value count) < `freqCut` (0.05), when it has
  *   fewer than two distinct values, or when (distinct values / rows) < `uniqueCut` (0.01).
  *   Either test suffices (pycytominer takes the union, unlike caret's nearZeroVar).
@@ -40,6 +42,7 @@ import { sampleRows } from './query.js';
 export type FeatureSelectOperation =
   | 'drop_na_columns'
   | 'variance_threshold'
+  | 'frequency_threshold'
   | 'min_variance'
   | 'correlation_threshold'
   | 'blocklist'
@@ -49,6 +52,7 @@ export type FeatureSelectOperation =
 export const FEATURE_SELECT_OPERATIONS: readonly FeatureSelectOperation[] = [
   'drop_na_columns',
   'variance_threshold',
+  'frequency_threshold',
   'min_variance',
   'correlation_threshold',
   'blocklist',
@@ -473,7 +477,7 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
     const decide: Decide =
       op === 'drop_na_columns'
         ? dropNa(o.naCutoff)
-        : op === 'variance_threshold'
+        : op === 'variance_threshold' || op === 'frequency_threshold'
           ? frequencyThreshold(o.freqCut, o.uniqueCut)
           : op === 'min_variance'
             ? minVarianceOp(o.minVariance)

@@ -8,4 +8,5 @@ export * from './featureSelect.js';
 export * from './aggregate.js';
 export * from './consensus.js';
 export * from './annotate.js';
+export * from './labels.js';
 export { averageRanks, groupRows, groupLabel, type RowGroups } from './stats.js';

@@ -143,6 +143,12 @@ function fitCenterScale(X: Matrix, ref: Int32Array, method: Exclude<NormalizeMet
         undefinedStat[j] = 1;
         continue;
       }
+      if (!Number.isFinite(center[j]!) || !Number.isFinite(ss[j]!) || !Number.isFinite((n * center[j]! * EPS) ** 2)) {
+        // Finite values too large for the plain sums (their squares overflow beyond ~1e154): the
+        // same statistics on x / max|x|, scaled back (infinite values were dropped before this).
+        scaledStandardize(data, d, j, ref, center, scale, zero);
+        continue;
+      }
       const v = ss[j]! / n;
       const m = center[j]!;
       // sklearn's _is_constant_feature: variance within rounding error of zero.
@@ -177,6 +183,39 @@ function fitCenterScale(X: Matrix, ref: Int32Array, method: Exclude<NormalizeMet
     }
   }
   return { center, scale, undefinedStat, zero };
+}
+
+/** standardize's mean, std and constancy test for column j computed on x / max|x| (huge finite values). */
+function scaledStandardize(data: Float64Array, d: number, j: number, ref: Int32Array, center: Float64Array, scale: Float64Array, zero: Uint8Array): void {
+  let s = 0, n = 0, sum = 0;
+  for (let r = 0; r < ref.length; r++) {
+    const v = data[ref[r]! * d + j]!;
+    if (v === v) s = Math.max(s, Math.abs(v));
+  }
+  for (let r = 0; r < ref.length; r++) {
+    const v = data[ref[r]! * d + j]!;
+    if (v === v) {
+      n++;
+      sum += v / s;
+    }
+  }
+  let m = sum / n, res = 0;
+  for (let r = 0; r < ref.length; r++) {
+    const v = data[ref[r]! * d + j]!;
+    if (v === v) res += v / s - m;
+  }
+  m += res / n;
+  let ss = 0;
+  for (let r = 0; r < ref.length; r++) {
+    const v = data[ref[r]! * d + j]!;
+    if (v === v) ss += (v / s - m) ** 2;
+  }
+  const v = ss / n;
+  center[j] = m * s;
+  if (v <= n * EPS * v + (n * m * EPS) ** 2) {
+    zero[j] = 1;
+    scale[j] = 1;
+  } else scale[j] = Math.sqrt(v) * s;
 }
 
 const BOUNDS_THRESHOLD = 1e-7;
@@ -333,7 +372,12 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
     }
     for (const i of rows) {
       const o = i * d;
-      for (let j = 0; j < d; j++) od[o + j] = (data[o + j]! - center[j]!) / scale[j]!;
+      for (let j = 0; j < d; j++) {
+        const x = data[o + j]!;
+        const z = (x - center[j]!) / scale[j]!;
+        // x − center can overflow for values near ±1.8e308 where the z-score itself is small.
+        od[o + j] = z - z === 0 || x - x !== 0 ? z : x / scale[j]! - center[j]! / scale[j]!;
+      }
     }
   }
 

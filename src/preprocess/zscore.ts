@@ -27,8 +27,41 @@ export interface ZScoreResult<M extends StoredMatrix = Matrix> {
   readonly kept: number[];
   /** Indices of dropped columns, ascending. */
   readonly dropped: number[];
-  /** Why each dropped column went, parallel to `dropped`. */
-  readonly droppedReason: ('non-finite' | 'zero-variance')[];
+  /**
+   * Why each dropped column went, parallel to `dropped`; 'unrepresentable': finite values whose
+   * standard deviation exceeds the largest double (values near ±1.8e308 of both signs).
+   */
+  readonly droppedReason: ZScoreDropReason[];
+}
+
+export type ZScoreDropReason = 'non-finite' | 'zero-variance' | 'unrepresentable';
+
+/** The words for a dropped feature's reason, as summary.json and the warnings give them. */
+export const ZSCORE_DROP_WORDS: Record<ZScoreDropReason, string> = {
+  'non-finite': 'has a missing or infinite value',
+  'zero-variance': 'zero variance (all values equal)',
+  unrepresentable: 'its standard deviation is larger than the largest double (1.8e308): z-scores cannot be represented',
+};
+
+/**
+ * Mean and population standard deviation of column j computed on x / max|x| (so squares of values
+ * up to 1.8e308 do not overflow), scaled back. The plain moments overflow at |x| ≳ 1e154.
+ */
+function scaledMoments(X: StoredMatrix, j: number): { mean: number; std: number; scale: number; meanScaled: number; stdScaled: number } {
+  const { rows: n, cols: d, data } = X;
+  let s = 0;
+  for (let i = 0; i < n; i++) s = Math.max(s, Math.abs(data[i * d + j]!));
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += data[i * d + j]! / s;
+  const m0 = sum / n;
+  let r = 0, q = 0;
+  for (let i = 0; i < n; i++) {
+    const e = data[i * d + j]! / s - m0;
+    r += e;
+    q += e * e;
+  }
+  const meanScaled = m0 + r / n, stdScaled = Math.sqrt(Math.max(q - (r * r) / n, 0) / n);
+  return { mean: meanScaled * s, std: stdScaled * s, scale: s, meanScaled, stdScaled };
 }
 
 export interface ZScoreOptions {
@@ -62,7 +95,10 @@ export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<
   }
   const kept: number[] = [];
   const dropped: number[] = [];
-  const droppedReason: ('non-finite' | 'zero-variance')[] = [];
+  const droppedReason: ZScoreDropReason[] = [];
+  // Finite columns whose plain moments overflowed (a value beyond ~1e154 squares to infinity):
+  // computed again on scaled values; dropped by name only if the result itself is not representable.
+  const rescued = new Map<number, ReturnType<typeof scaledMoments>>();
   for (let j = 0; j < d; j++) {
     if (!finite[j]) {
       dropped.push(j);
@@ -70,6 +106,15 @@ export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<
     } else if (n === 0 || !varies[j]) {
       dropped.push(j);
       droppedReason.push('zero-variance');
+    } else if (!Number.isFinite(sum[j]!) || !Number.isFinite(ss[j]!)) {
+      const m = scaledMoments(X, j);
+      if (Number.isFinite(m.mean) && Number.isFinite(m.std) && m.std > 0) {
+        rescued.set(j, m);
+        kept.push(j);
+      } else {
+        dropped.push(j);
+        droppedReason.push('unrepresentable');
+      }
     } else kept.push(j);
   }
   // The corrected mean is m0 + r/n (the two-pass correction, as linalg's columnMeans) and the
@@ -81,13 +126,31 @@ export function zscore(X: StoredMatrix, opts: ZScoreOptions = {}): ZScoreResult<
   const std = new Float64Array(k);
   for (let c = 0; c < k; c++) {
     const j = keptIdx[c]!;
+    const big = rescued.get(j);
+    if (big) {
+      mean[c] = big.mean;
+      std[c] = big.std;
+      continue;
+    }
     const r = res[j]!;
     mean[c] = mean0[j]! + r / n;
     std[c] = Math.sqrt(Math.max(ss[j]! - (r * r) / n, 0) / n);
   }
+  const bigColumns = new Map<number, Float64Array>();
+  for (const j of rescued.keys()) bigColumns.set(j, Float64Array.from({ length: n }, (_, i) => data[i * d + j]!));
   // Pass 3: write Z, in place (row i's kept values move to [i·k, (i+1)·k)) or into a new array.
   const z = opts.inPlace ? data : allocLike(data, n * k);
   standardizeColumns(X, keptIdx, mean, std, z);
+  // Columns of huge values: x − mean itself may overflow (1.7e308 − (−0.9e308)), so their z-scores
+  // are computed on the scaled values, from a copy taken before pass 3 (which may write over X).
+  if (rescued.size) {
+    for (let c = 0; c < k; c++) {
+      const m = rescued.get(keptIdx[c]!);
+      if (!m) continue;
+      const x = bigColumns.get(keptIdx[c]!)!;
+      for (let i = 0; i < n; i++) z[i * k + c] = (x[i]! / m.scale - m.meanScaled) / m.stdScaled;
+    }
+  }
   const Z = { rows: n, cols: k, data: z.length === n * k ? z : z.subarray(0, n * k) };
   return { Z, mean, std, kept, dropped, droppedReason };
 }
@@ -108,7 +171,7 @@ export function zscoreProfiles(p: Profiles): { profiles: Profiles; report: ZScor
   const dropped: Dropped[] = r.dropped.map((j, t) => ({
     kind: 'feature',
     name: p.features[j]!,
-    reason: r.droppedReason[t] === 'non-finite' ? 'has a missing or infinite value' : 'zero variance (all values equal)',
+    reason: ZSCORE_DROP_WORDS[r.droppedReason[t]!],
   }));
   return {
     profiles: withFeatures(p, r.Z, r.kept.map((j) => p.features[j]!)),

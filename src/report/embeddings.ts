@@ -2,9 +2,14 @@
  * 2-D embeddings for the report: t-SNE (study parameters) and/or UMAP of a run's representations
  * "before ITML" (repr_raw.npy, the z-scored features) and "after ITML" (repr_itml.npy, X·Lᵀ),
  * on all rows or on the rows of the top-k MoAs (the study's figure). Cached as
- * `embedding_<method>_<space>[_top<k>]_seed<seed>.npy` in the run directory so reruns are fast.
+ * `embedding_<method>_<space>[_top<k>]_seed<seed>.npy` in the run directory so reruns are fast,
+ * with a `.key` file beside it: a hash of the embedded matrix, its rows and every parameter of the
+ * embedding. A cached file is used only when its key matches, so a run rewritten with other data
+ * of the same size, or other parameters, is embedded afresh.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { Matrix } from '../linalg/matrix.js';
 import { takeRows } from '../linalg/index.js';
@@ -55,6 +60,16 @@ export function embeddingRows(run: RunData, subset: 'all' | 'top-moas', topMoas:
   return Int32Array.from(idx);
 }
 
+/** The cache key of an embedding: its input matrix, rows and parameters (the model's own fields). */
+export function embeddingKey(method: EmbeddingMethod, model: object, X: Matrix, rows: Int32Array, precomputedKnn: boolean): string {
+  const h = createHash('sha256');
+  const params = JSON.stringify(model, (k, v) => (k === 'reporter' || k === 'knn' ? undefined : v instanceof Float64Array || v instanceof Float32Array ? Array.from(v) : v));
+  h.update(JSON.stringify({ method, params, rows: X.rows, cols: X.cols, precomputedKnn }));
+  h.update(new Uint8Array(X.data.buffer, X.data.byteOffset, X.data.byteLength));
+  h.update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  return h.digest('hex');
+}
+
 export function computeEmbeddings(run: RunData, opts: EmbeddingOptions = {}): Embedding[] {
   const methods = opts.methods ?? ['tsne'];
   const seed = opts.seed ?? 0;
@@ -74,9 +89,15 @@ export function computeEmbeddings(run: RunData, opts: EmbeddingOptions = {}): Em
       const suffix = subset === 'top-moas' ? `_top${k}` : '';
       const key = `${method}_${space}${suffix}`;
       const file = join(run.dir, `embedding_${key}_seed${seed}.npy`);
+      const keyFile = file.replace(/\.npy$/, '.key');
+      const X = run.repr(space)!;
+      const Xs = rows.length === run.n ? X : takeRows(X, rows);
+      const knn = rows.length === run.n ? opts.knn?.[space] : undefined;
+      const model = method === 'tsne' ? new TSNE({ seed, reporter, knn }) : new UMAP({ seed, reporter });
+      const hash = embeddingKey(method, model, Xs, rows, knn !== undefined);
       let coords: Matrix | undefined;
       let cached = false;
-      if (!opts.force && existsSync(file)) {
+      if (!opts.force && existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, 'utf8').trim() === hash) {
         const m = readNpyMatrix(file);
         if (m.rows === rows.length && m.cols === 2) {
           coords = m;
@@ -84,14 +105,10 @@ export function computeEmbeddings(run: RunData, opts: EmbeddingOptions = {}): Em
         }
       }
       if (!coords) {
-        const X = run.repr(space)!;
-        const Xs = rows.length === run.n ? X : takeRows(X, rows);
         reporter.info(`${METHOD_LABEL[method]} of ${Xs.rows} rows × ${Xs.cols} (${SPACE_LABEL[space] ?? space})`);
-        coords =
-          method === 'tsne'
-            ? new TSNE({ seed, reporter, knn: rows.length === run.n ? opts.knn?.[space] : undefined }).fitTransform(Xs)
-            : new UMAP({ seed, reporter }).fitTransform(Xs);
+        coords = model.fitTransform(Xs);
         writeNpy(file, coords);
+        writeFileAtomic(keyFile, `${hash}\n`);
       }
       out.push({ key, method, space, label: `${METHOD_LABEL[method]} ${SPACE_LABEL[space] ?? space}${suffix ? ` (top ${k} MoAs)` : ''}`, rows, coords, cached });
     }

@@ -7,8 +7,8 @@
  * exists. For large runs the page stays light: compact JSON arrays, a canvas scatter, a
  * block-averaged heatmap as PNG, paginated tables, neighbours precomputed (top-k per row).
  */
-import { esc } from './escape.js';
-import { join } from 'node:path';
+import { displayText, esc } from './escape.js';
+import { join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Matrix } from '../linalg/matrix.js';
 import { readProfileTables } from '../io/readMany.js';
@@ -94,7 +94,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   const topMoas = opts.topMoas ?? 10;
   const seed = opts.seed ?? 0;
   const k = opts.neighbours ?? 10;
-  const run = await readRunDir(runDir);
+  const run = displayableRun(await readRunDir(runDir));
   const figDir = opts.figuresDir ?? join(runDir, 'figures');
 
   // One exact kNN search per representation serves the search box (k neighbours) and t-SNE's
@@ -223,8 +223,22 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
 
 // ---------------------------------------------------------------------------------------------
 
+/** The run's names as the figures and tables show them (displayText): a label cannot reorder or break them. */
+function displayableRun(run: RunData): RunData {
+  const show = (s: string) => displayText(s);
+  return {
+    ...run,
+    drug: run.drug.map(show),
+    moa: run.moa.map((m) => (m === null ? null : show(m))),
+    enrichment: run.enrichment.map((e) => ({ ...e, moa: show(e.moa) })),
+    csif: run.csif.map((c) => ({ ...c, feature: show(c.feature) })),
+  };
+}
+
 async function rawFeatureValues(run: RunData, override: string | undefined, reporter: Reporter): Promise<{ values: Matrix } | undefined> {
-  const files = override ? [override] : run.summary.inputs?.files ?? (run.summary.inputs?.file ? [run.summary.inputs.file] : []);
+  const recorded = run.summary.inputs?.files ?? (run.summary.inputs?.file ? [run.summary.inputs.file] : []);
+  // Recorded inputs are absolute, or relative to the run folder (an input kept inside it).
+  const files = override ? [override] : recorded.map((f) => resolve(run.dir, f));
   const file = files.join(', ');
   const missing = files.find((f) => !existsSync(f));
   if (!files.length || missing) {
@@ -275,9 +289,13 @@ function num(v: unknown, digits = 3): string {
   return v === undefined || v === null ? '—' : esc(v);
 }
 
-/** JSON safe inside <script>: no "</script", no U+2028/2029 surprises. */
+/**
+ * JSON safe inside <script>: no "</script"; its strings shown as text by the page's script too
+ * (displayText: bidi controls visible, line separators a space; JSON holds such characters only
+ * inside strings, so the replacement keeps it valid).
+ */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return displayText(JSON.stringify(v)).replace(/</g, '\\u003c');
 }
 
 /** Vega numbers its gradient / clip ids per process; prefix them so inline SVGs never collide. */

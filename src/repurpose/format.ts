@@ -3,6 +3,7 @@
  * always the first line of an answer; when the compound is indistinguishable from the controls
  * every later section is headed UNRELIABLE.
  */
+import { spreadsheetSafe } from '../util/csvSafe.js';
 import type { ActivitySummary, CompoundAnswer, QueryContext } from './answer.js';
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
@@ -77,7 +78,8 @@ export function formatAnswers(ctx: QueryContext, answers: readonly CompoundAnswe
 
 function csvCell(v: string | number | boolean | null | undefined): string {
   const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(8))) : '') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = typeof v === 'string' ? spreadsheetSafe(s) : s;
+  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 export const ANSWER_CSV_COLUMNS = [

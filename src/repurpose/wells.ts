@@ -236,7 +236,8 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
   const files = given?.length ? given : recorded;
   const file = files?.join(', ');
   if (files?.length) {
-    const paths = files.map((f) => (isAbsolute(f) ? f : resolve(f)));
+    // Recorded paths are absolute, or relative to the run folder (an input kept inside it); given ones are the user's.
+    const paths = files.map((f) => (isAbsolute(f) ? f : given?.length ? resolve(f) : resolve(run.dir, f)));
     if (paths.every((p) => existsSync(p))) {
       reporter.info(`reading the wells (with their negative controls) from ${paths.join(', ')}`);
       return wellsFromTable(run, (await readProfileTables(paths)).profiles, paths.join(', '), opts);

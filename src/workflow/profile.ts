@@ -9,11 +9,13 @@
  * It runs the jobs of the workflow plan (plan.ts) one after the other in this process, through
  * the same step functions (steps.ts) the Snakemake workflow's jobs call, so `profile` and the
  * workflow on a cluster give the same tables bit for bit. The run is staged in a sibling folder
- * and replaces `output` whole only when complete, so an interrupted run leaves the previous
- * output (or nothing), never a mixture.
+ * and replaces `output` whole only when complete (src/util/outputDir.ts: locked, refused over an
+ * existing non-empty folder unless `overwrite`), so an interrupted run leaves the previous output
+ * (or nothing), never a mixture.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OutputDir } from '../util/outputDir.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import type { ProfileConfig } from './config.js';
 import { buildPlan, discoverPlates, planJobs, PLAN_FILE, REPORT_FILE, type Job, type WorkflowPlan } from './plan.js';
@@ -65,15 +67,15 @@ export async function planProfile(config: ProfileConfig): Promise<WorkflowPlan> 
   return buildPlan(config, await discoverPlates(config));
 }
 
-export async function runProfile(config: ProfileConfig, opts: { reporter?: Reporter } = {}): Promise<ProfileRunReport> {
+export async function runProfile(config: ProfileConfig, opts: { reporter?: Reporter; overwrite?: boolean } = {}): Promise<ProfileRunReport> {
   const t0 = performance.now();
   const reporter = opts.reporter ?? silentReporter;
-  const plan = await planProfile(config);
   const out = config.output;
-  const staging = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
+  // The output is checked and claimed before any work.
+  const od = OutputDir.open(out, { command: 'profile', overwrite: opts.overwrite, flag: '--output' });
+  const staging = od.staging;
   try {
+    const plan = await planProfile(config);
     writeFileSync(join(staging, PLAN_FILE), JSON.stringify(plan, null, 2));
     // The report job last, with this process's wall time.
     for (const job of planJobs(plan).filter((j) => j.rule !== 'report')) {
@@ -82,14 +84,10 @@ export async function runProfile(config: ProfileConfig, opts: { reporter?: Repor
     }
     const report = await reportStep(plan, staging, REPORT_FILE, { outputRoot: out, seconds: (performance.now() - t0) / 1000 });
     for (const w of report.warnings) reporter.warn(w);
-    // Swap the finished run into place.
-    const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
-    if (existsSync(out)) renameSync(out, old);
-    renameSync(staging, out);
-    rmSync(old, { recursive: true, force: true });
+    od.commit();
     return report;
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    od.discard();
     throw e;
   }
 }

@@ -34,7 +34,7 @@ describe('phenomap map', () => {
     const out = mkdtempSync(join(tmpdir(), 'phenomap-map-'));
     const rule = 'Metadata_broad_sample,Metadata_reference_index';
     const { code, err } = await run(['map', plate, '--reference', 'Metadata_broad_sample == DMSO', '--reference-col', 'Metadata_reference_index',
-      '--pos-sameby', rule, '--neg-diffby', rule, '--null-size', '1000000', '--seed', '0', '-o', out, '-q']);
+      '--pos-sameby', rule, '--neg-diffby', rule, '--null-size', '1000000', '--seed', '0', '-o', out]);
     expect(err).toContain('24 of 384 profile(s) have no positive pair');
     expect(code).toBe(0);
     const t = await readTable(join(out, 'map.csv'));
@@ -75,7 +75,7 @@ describe('phenomap map', () => {
     // A multilabel column with an empty label.
     const csv = join(out, 'ml.csv');
     writeFileSync(csv, 'Metadata_t,Cells_a,Cells_b\nA|B,1,2\nA||C,2,1\nB,1,1\nC,3,1\n');
-    const r = await run(['map', csv, '--pos-sameby', 'Metadata_t', '--neg-diffby', 'Metadata_t', '--multilabel', 'Metadata_t', '-o', out, '-q']);
+    const r = await run(['map', csv, '--pos-sameby', 'Metadata_t', '--neg-diffby', 'Metadata_t', '--multilabel', 'Metadata_t', '-o', join(out, 'ml'), '-q']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/empty label in row 1 \("A\|\|C"/);
   }, 60_000);

@@ -99,7 +99,8 @@ describe('bad input: one-line InputError naming file, column or row', () => {
 
   it('a missing file and an unsupported extension', async () => {
     expect(await inputError(readProfiles(join(dir, 'nope.csv')))).toMatch(/nope\.csv: file not found/);
-    expect(await inputError(readProfiles(tempFile(dir, 'x.xlsx', 'a')))).toMatch(/x\.xlsx: unsupported file type/);
+    expect(await inputError(readProfiles(tempFile(dir, 'x.xlsx', 'a')))).toMatch(/x\.xlsx is an Excel workbook \(\.xlsx\); .*save the sheet as CSV UTF-8/);
+    expect(await inputError(readProfiles(tempFile(dir, 'x.json', 'a')))).toMatch(/x\.json: unsupported file type/);
   });
 
   it('a --features pattern matching nothing', async () => {

@@ -49,7 +49,8 @@ describe('predict evaluate', () => {
   it('cross-validates every model by compound and writes summary.json and per_assay.csv', async () => {
     const out = join(dir, 'eval');
     const r = await runCli(['predict', 'evaluate', profilesCsv, '--activity', activityCsv, '--compound-col', 'cpd', '--assay-col', 'target',
-      '--group-col', 'Metadata_compound', ...fast, '--out', out]);
+      // Without -q: the warnings are wanted on stderr (-q means nothing on stderr but errors).
+      '--group-col', 'Metadata_compound', ...fast.filter((f) => f !== '-q'), '--out', out]);
     expect(r.stderr).toContain('1 non-numeric values skipped (e.g. data row');
     expect(r.stderr).toContain('1 compounds of the activity table (1 records) have no profile row (e.g. C999)');
     expect(r.stderr).toMatch(/duplicate \(compound, assay\) cells merged by mean/);
@@ -72,7 +73,7 @@ describe('predict evaluate', () => {
     const csv = readFileSync(join(out, 'per_assay.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('model,assay,n_pos,n_neg,positive_compounds,auc,pooled_auc,ef1,ef5,topk_enrichment,fold_aucs');
     expect(csv.length).toBe(1 + 5 * nAssays);
-    expect(readdirSync(out).sort()).toEqual(['per_assay.csv', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['complete.json', 'per_assay.csv', 'summary.json']);
   }, 60_000);
 
   it('turns a label column into one-vs-rest assays and applies the positive-compound minimum', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readNpy, readNpyMatrix, writeNpy } from '../../src/io/npy.js';
 import { gemmNT } from '../../src/linalg/index.js';
 import { varianceRatios } from '../../src/report/figures.js';
+import { writeCompletionRecord } from '../../src/util/outputDir.js';
 import { repoRoot, examplePath } from '../helpers/shared.js';
 
 export const FIXTURES = join(repoRoot, 'test/fixtures/lincs_SQ00015054');
@@ -129,5 +130,7 @@ export function makeFakeRun(opts: { evaluation?: boolean; dir?: string } = {}): 
     };
     writeFileSync(join(dir, 'evaluation', 'summary.json'), JSON.stringify(evaluation));
   }
+  // Finished, as `run` leaves it: readers refuse a run folder without its completion record.
+  writeCompletionRecord(dir, 'run');
   return dir;
 }

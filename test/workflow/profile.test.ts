@@ -120,7 +120,9 @@ describe('phenomap profile CONFIG', () => {
     const saved = JSON.parse(readFileSync(join(out, 'profile_report.json'), 'utf8'));
     expect(saved.plates[0].files.normalized).toBe(r.plates[0]!.files.normalized);
     writeFileSync(join(out, 'stale.txt'), 'from an earlier run');
-    await runProfile({ ...config, output: out, consensus: undefined });
+    await expect(runProfile({ ...config, output: out, consensus: undefined })).rejects.toThrow(/already exists and is not empty.*--overwrite/);
+    expect(existsSync(join(out, 'stale.txt'))).toBe(true);
+    await runProfile({ ...config, output: out, consensus: undefined }, { overwrite: true });
     expect(existsSync(join(out, 'stale.txt'))).toBe(false);
     expect(existsSync(join(out, 'consensus.parquet'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);

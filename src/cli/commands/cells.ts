@@ -21,7 +21,7 @@ function addSourceOptions(cmd: Command): Command {
     .option('--compartments <names...>', `object tables to read, in output order (default ${DEFAULT_COMPARTMENTS.join(',')})`, listOption)
     .option('--strata <columns...>', 'image metadata columns that identify a well (default Metadata_Plate,Metadata_Well)', listOption)
     .option('--json', 'print the report as one JSON object')
-    .option('-q, --quiet', 'no progress or messages on stderr (warnings still appear)');
+    .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
 function sourceLines(r: CellsAggregateReport | CellsMergeReport): string[] {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { consensus, type ConsensusMethod } from '../../preprocess/consensus.js';
+import { consensus, MODZ_MISSING, type ConsensusMethod, type ModzMissing } from '../../preprocess/consensus.js';
 import { terminalReporter } from '../terminal.js';
 import { listOption } from '../options.js';
 import { addIoOptions, numberFlag, printLines, readInput, writeOutput, type ReadFlags } from './preprocessShared.js';
@@ -10,6 +10,7 @@ interface ConsensusFlags extends ReadFlags {
   minWeight: string;
   precision: string;
   modzFeatures?: string[];
+  modzMissing: ModzMissing;
 }
 
 export function register(program: Command): void {
@@ -21,7 +22,8 @@ export function register(program: Command): void {
     .addOption(new Option('--method <method>', 'consensus method').choices(['median', 'modz']).default('median'))
     .option('--min-weight <w>', 'MODZ: smallest replicate weight before normalising', '0.01')
     .option('--precision <decimals>', 'MODZ: decimals the weights are rounded to (pycytominer: 4; "none" to keep all)', '4')
-    .option('--modz-features <names...>', 'MODZ: features the replicate correlations use (default all)', listOption);
+    .option('--modz-features <names...>', 'MODZ: features the replicate correlations use (default all)', listOption)
+    .addOption(new Option('--modz-missing <how>', 'MODZ with missing values: rescale the present replicates\' weights, or exactly as pycytominer (a missing value adds 0; a replicate with no defined correlation gets no weight)').choices([...MODZ_MISSING]).default('rescale'));
   addIoOptions(cmd).action(async (file: string[], flags: ConsensusFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const precision = flags.precision === 'none' ? null : numberFlag('--precision', flags.precision);
@@ -33,6 +35,7 @@ export function register(program: Command): void {
       minWeight,
       precision,
       modzFeatures: flags.modzFeatures,
+      modzMissing: flags.modzMissing,
       reporter,
     });
     await writeOutput(flags.out, out, flags.format);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { join, resolve, dirname } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeProfiles } from '../../io/write.js';
 import { fileURLToPath } from 'node:url';
 import { lincsRecipe } from '../../io/recipes.js';
@@ -10,6 +10,7 @@ import { queryCompounds } from '../../repurpose/answer.js';
 import { formatAnswer } from '../../repurpose/format.js';
 import { terminalReporter } from '../terminal.js';
 import { InputError } from '../../util/errors.js';
+import { outputFolder } from '../outputs.js';
 
 /** The bundled example data ships with the package (examples/ beside dist/ and src/). */
 export function examplesDir(): string {
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'output directory', 'phenomap-out')
     .option('--drug <name>', 'drug to query after the run', 'bifonazole')
     .option('--no-report', 'skip the HTML report and figures')
-    .option('-q, --quiet', 'less chatter')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (flags: { out: string; drug: string; report: boolean; quiet?: boolean }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const ex = examplesDir();
@@ -41,21 +42,21 @@ export function register(program: Command): void {
       process.stdout.write(`running the study's workflow (--preset paper): z-score → raw / PCA 50 / ITML (20+20 constraints, seed ${params.seed}) → AP → MoA enrichment → CSIF\n`);
       // The joined table is kept beside the outputs and the run made from it, so that later
       // `phenomap query … --run DIR` calls find the plate's DMSO wells (which the run leaves out).
-      mkdirSync(flags.out, { recursive: true });
-      const joined = join(flags.out, 'profiles.parquet');
+      const dir = outputFolder(flags.out);
+      const joined = join(dir, 'profiles.parquet');
       await writeProfiles(joined, recipe.profiles);
-      const { summary } = await runWorkflow(joined, flags.out, params, { reporter });
+      const { summary } = await runWorkflow(joined, dir, params, { reporter });
       process.stdout.write(`\n${formatComparisonTable(summary)}\n`);
       process.stdout.write(`reference (scikit-learn 1.2.1 / metric-learn 0.7.0 on the same plate): raw 69 clusters / 18 enriched, PCA 68 / 19; ITML ratio 0.327 ± 0.029 over constraint seeds\n`);
       process.stdout.write(`\nwhat acts like ${flags.drug}? (activity against the plate's DMSO wells, then the nearest compounds and the community)\n`);
-      const q = await queryCompounds(flags.out, [flags.drug], { k: 5, reporter: terminalReporter({ quiet: true }) });
+      const q = await queryCompounds(dir, [flags.drug], { k: 5, reporter: terminalReporter({ quiet: true }) });
       process.stdout.write(`${formatAnswer(q.answers[0]!)}\n`);
       process.stdout.write(`\nwrote ${resolve(flags.out)}/ (profiles.parquet, summary.json, clusters.csv, enrichment.csv, csif.csv, itml_metric.npy)\n`);
       if (flags.report) {
         process.stdout.write('drawing figures and the report (t-SNE before/after ITML)…\n');
         const { writeReportWithAnswers } = await import('../../repurpose/report.js');
-        const rep = await writeReportWithAnswers(flags.out, { seed: params.seed, reporter, rawProfiles: plate });
-        process.stdout.write(`open ${resolve(rep.path)} in a browser (works offline)\n`);
+        await writeReportWithAnswers(dir, { seed: params.seed, reporter, rawProfiles: plate });
+        process.stdout.write(`open ${resolve(flags.out, 'report.html')} in a browser (works offline)\n`);
       }
       process.stdout.write(`next: phenomap query <drug> --run ${flags.out}\n`);
     });

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { spreadsheetSafe } from '../../util/csvSafe.js';
 import { join } from 'node:path';
 import { readProfileTables } from '../../io/readMany.js';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../../io/recipes.js';
@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
 import { addMemoryOption, intOption, listOption } from '../options.js';
+import { outputFolder, requireCompleteInputs } from '../outputs.js';
 import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 
 interface EvaluateFlags {
@@ -61,7 +62,8 @@ const RECIPE_COLUMNS: Record<string, { label: string; group: string; dose?: stri
 
 function csvCell(v: unknown): string {
   const s = typeof v === 'number' ? (Number.isNaN(v) ? '' : String(v)) : String(v ?? '');
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = typeof v === 'string' ? spreadsheetSafe(s) : s;
+  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 function foldsCsv(r: EvaluationResult): string {
@@ -126,10 +128,11 @@ export function register(program: Command): void {
     .option('--correct-opt <list>', 'correction options, method.key=value (e.g. harmony.nClusters=50,sphere.shrinkage=0.1)', listOption)
     .option('--correct-batch-col <column>', 'column the corrections treat as batches (default --batch-col; e.g. correct per plate, judge NSCB per week)')
     .option('--save-corrected', 'also write each corrected table (DIR/corrected_<method>.parquet)')
-    .option('-q, --quiet', 'print only the result table and warnings')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (file: string[], flags: EvaluateFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       if ((file.length > 0) === !!flags.recipe) throw new UsageError('give either a PROFILES table or --recipe (not both)');
+      requireCompleteInputs(file);
       let profiles: Profiles<StoredMatrix>;
       const defaults = flags.recipe ? RECIPE_COLUMNS[flags.recipe]! : undefined;
       if (flags.recipe) {
@@ -173,7 +176,7 @@ export function register(program: Command): void {
         pcaSolver: flags.pcaSolver,
         reporter,
       };
-      mkdirSync(flags.out, { recursive: true });
+      const dir = outputFolder(flags.out);
       const corrections = (flags.correct ?? []).filter((c) => c !== 'none');
       if (flags.correctOpt?.length && !corrections.length) throw new UsageError('--correct-opt needs --correct');
       if (corrections.length) {
@@ -192,13 +195,13 @@ export function register(program: Command): void {
           mixing: Object.fromEntries(cmp.rows.map((r) => [r.correction, r.mixing])),
           evaluations: Object.fromEntries(Object.entries(cmp.evaluations).map(([k, e]) => [k, { ...e, representations: e.representations.map((s) => ({ name: s.name, metrics: s.metrics, warnings: s.warnings })), folds: undefined }])),
         };
-        writeFileAtomic(join(flags.out, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+        writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
         const head = Object.keys(records[0]!);
-        writeFileAtomic(join(flags.out, 'batch.csv'), [head.join(','), ...records.map((r) => head.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n');
+        writeFileAtomic(join(dir, 'batch.csv'), [head.join(','), ...records.map((r) => head.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n');
         const written = ['summary.json', 'batch.csv'];
         for (const r of cmp.rows) {
           if (!r.profiles || r.correction === 'none') continue;
-          await writeProfiles(join(flags.out, `corrected_${r.correction}.parquet`), r.profiles);
+          await writeProfiles(join(dir, `corrected_${r.correction}.parquet`), r.profiles);
           written.push(`corrected_${r.correction}.parquet`);
         }
         process.stdout.write(`${formatCorrectionTable(cmp)}\n`);
@@ -218,9 +221,9 @@ export function register(program: Command): void {
         })),
         folds: undefined,
       };
-      writeFileAtomic(join(flags.out, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-      writeFileAtomic(join(flags.out, 'folds.csv'), foldsCsv(result));
-      writeFileAtomic(join(flags.out, 'per_label.csv'), perLabelCsv(result));
+      writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+      writeFileAtomic(join(dir, 'folds.csv'), foldsCsv(result));
+      writeFileAtomic(join(dir, 'per_label.csv'), perLabelCsv(result));
       for (const s of result.representations) for (const w of s.warnings) reporter.warn(`${s.name}: ${w}`);
       process.stdout.write(`${formatEvaluationTable(result)}\n`);
       for (const note of result.notes) process.stdout.write(`note: ${note}\n`);

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--metadata <patterns...>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--json', 'print one JSON object instead of text')
-    .option('-q, --quiet', 'no progress or messages on stderr')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (file: string[], flags: InspectFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
       const { profiles, report } = await readProfileTables(file, {

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeProfiles } from '../../io/write.js';
 import { mapProfiles } from '../../evaluate/retrieval.js';
@@ -10,6 +9,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
 import { intOption, listOption, numberOption } from '../options.js';
+import { outputFolder } from '../outputs.js';
 import { printLines, readInput, type ReadFlags } from './preprocessShared.js';
 
 interface MapFlags extends ReadFlags {
@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option('--metadata <patterns...>', 'input columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--json', 'print the summary as JSON')
-    .option('-q, --quiet', 'no progress or messages on stderr')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (file: string[], flags: MapFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
       const posSameby = spec(flags.posSameby, flags.posSamebyAny), posDiffby = spec(flags.posDiffby, flags.posDiffbyAny);
@@ -93,11 +93,11 @@ export function register(program: Command): void {
         reference: flags.reference ? { query: flags.reference, column: flags.referenceCol } : undefined,
         queries: flags.queries, reporter,
       });
-      mkdirSync(flags.out, { recursive: true });
+      const dir = outputFolder(flags.out);
       const ext = flags.format;
-      await writeProfiles(join(flags.out, `ap.${ext}`), r.ap);
-      await writeProfiles(join(flags.out, `map.${ext}`), r.map);
-      writeFileAtomic(join(flags.out, 'summary.json'), JSON.stringify({ input: file, ...r.summary }, null, 2) + '\n');
+      await writeProfiles(join(dir, `ap.${ext}`), r.ap);
+      await writeProfiles(join(dir, `map.${ext}`), r.map);
+      writeFileAtomic(join(dir, 'summary.json'), JSON.stringify({ input: file, ...r.summary }, null, 2) + '\n');
       if (flags.json) {
         printLines([JSON.stringify(r.summary, null, 2)]);
         return;

@@ -27,6 +27,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
 import { terminalReporter } from '../terminal.js';
 import { intOption, listOption, numberOption, addMemoryOption } from '../options.js';
+import { outputFolder } from '../outputs.js';
 
 const MODEL_NAMES = ['macau', 'mlp', 'logistic', 'knn', 'cellcount'] as const;
 type ModelName = (typeof MODEL_NAMES)[number];
@@ -108,7 +109,7 @@ function addActivityOptions(cmd: Command): Command {
     .option('--min-positive-compounds <n>', 'assays need this many active compounds (≥ 2: a held-out positive keeps one in training)', intOption('--min-positive-compounds', 1), 2)
     .option('--min-negative-compounds <n>', 'assays need this many inactive compounds', intOption('--min-negative-compounds', 1), 2)
     .option('--cell-count-col <column>', 'cell-count column for the cell-count-only baseline (default: detected; "" for none)')
-    .option('-q, --quiet', 'print only results and warnings');
+    .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
 function addMacauOptions(cmd: Command): Command {
@@ -262,8 +263,8 @@ function evaluateAction(program: Command): void {
         models: reports,
         notes,
       };
-      writeFileAtomic(join(flags.out, 'summary.json'), json(summary));
-      writeFileAtomic(join(flags.out, 'per_assay.csv'), perAssayCsv(results, d.assays, d.positiveCompounds));
+      writeFileAtomic(join(outputFolder(flags.out), 'summary.json'), json(summary));
+      writeFileAtomic(join(outputFolder(flags.out), 'per_assay.csv'), perAssayCsv(results, d.assays, d.positiveCompounds));
       process.stdout.write(`${formatModelTable(reports)}\n`);
       const mac = reports.find((r) => r.uncertainty);
       if (mac?.uncertainty) {
@@ -299,7 +300,7 @@ function completeAction(program: Command): void {
     .option('--min-pos <n>', 'per-assay AUC needs ≥ n held-out actives', intOption('--min-pos', 1), 5)
     .option('--min-neg <n>', '… and ≥ n held-out inactives', intOption('--min-neg', 1), 5)
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('-q, --quiet', 'print only results and warnings');
+    .option('-q, --quiet', 'nothing on stderr but errors');
   addMacauOptions(cmd);
   cmd.action(async (file: string, flags: CompleteFlags) => {
     const reporter = terminalReporter({ quiet: flags.quiet });
@@ -340,8 +341,8 @@ function completeAction(program: Command): void {
     for (const [name, h] of [['macau', mac], ['compound_rate', compoundRate]] as const) {
       for (const a of h.perAssay) lines.push([name, mm.colNames[a.assay], a.nPos, a.nNeg, a.auc, a.ef1, a.ef5, a.topKEnrichment].map((v) => (typeof v === 'number' && !Number.isFinite(v) ? '' : String(v))).join(','));
     }
-    writeFileAtomic(join(flags.out, 'summary.json'), json(summary));
-    writeFileAtomic(join(flags.out, 'per_assay.csv'), lines.join('\n') + '\n');
+    writeFileAtomic(join(outputFolder(flags.out), 'summary.json'), json(summary));
+    writeFileAtomic(join(outputFolder(flags.out), 'per_assay.csv'), lines.join('\n') + '\n');
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
     const row = (name: string, h: ReturnType<typeof heldOutCellMetrics>) =>
       `${name.padEnd(14)} ${f(h.auc).padStart(10)} ${String(h.summary.scored).padStart(7)} ${f(h.summary.meanAuc).padStart(9)} ${f(h.summary.medianAuc).padStart(9)} ${`${h.summary.above09} (${(100 * h.summary.shareAbove09).toFixed(0)}%)`.padStart(10)} ${f(h.rmse).padStart(8)} ${f(h.coverage95).padStart(9)}`;
@@ -439,7 +440,7 @@ function rankAction(program: Command): void {
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
-    .option('-q, --quiet', 'print only results and warnings')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (file: string[], flags: RankFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       let text: string;

@@ -37,7 +37,7 @@ export function addIoOptions(cmd: Command): Command {
     .option('--feature-prefix <prefixes...>', 'extra feature name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .addOption(featureJoinOption())
     .option('--json', 'print the report as one JSON object instead of text')
-    .option('-q, --quiet', 'no progress or messages on stderr');
+    .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
 /** How several input tables with different features combine (default: they must agree). */

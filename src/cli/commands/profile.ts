@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .argument('[config]', 'config file (see examples/singlecell/profile.yaml and docs/profile-config.schema.json)')
     .option('--schema <file>', 'write the config\'s JSON schema to this file and stop')
     .option('--output <dir>', 'output folder (default: the config\'s output)')
+    .option('--overwrite', 'replace an existing non-empty output folder (whole)')
     .option('--json', 'print the run report as one JSON object')
-    .option('-q, --quiet', 'no progress or messages on stderr (warnings still appear)')
-    .action(async (configPath: string | undefined, flags: { schema?: string; output?: string; json?: boolean; quiet?: boolean }) => {
+    .option('-q, --quiet', 'nothing on stderr but errors')
+    .action(async (configPath: string | undefined, flags: { schema?: string; output?: string; overwrite?: boolean; json?: boolean; quiet?: boolean }) => {
       if (flags.schema) {
         writeFileSync(flags.schema, JSON.stringify(profileConfigJsonSchema(), null, 2) + '\n');
         return printLines([`wrote ${flags.schema}`]);
@@ -23,7 +24,7 @@ export function register(program: Command): void {
       const loaded = loadProfileConfig(configPath);
       const config = flags.output ? { ...loaded, output: resolve(flags.output) } : loaded;
       const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
-      const r = await runProfile(config, { reporter });
+      const r = await runProfile(config, { reporter, overwrite: flags.overwrite });
       if (flags.json) return printLines([JSON.stringify(r, null, 2)]);
       printLines([
         `profile: ${r.sources.length} source(s), ${r.plates.length} plate(s) in ${r.seconds.toFixed(1)} s`,

@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option('--json', 'print the answers as JSON')
     .option('--csv <file>', 'also write the answers as CSV (one row per neighbour)')
     .option('--wells', 'the per-well listing of earlier versions (one name; every replicate well, all representations)')
-    .option('-q, --quiet', 'print only the answers')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (names: string[], flags: QueryFlags) => {
       const queries = [...names];
       if (flags.file) {

@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .requiredOption('--data <dir>', 'folder holding bbbc021/, lincs/, cell-injury/, annotations/')
     .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet)')
     .addOption(new Option('--subset <which>', 'cell-injury: well or plate hold-out file').choices(['well', 'plate']).default('well'))
-    .option('-q, --quiet', 'no progress or messages on stderr')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .addOption(formatOption())
     .action(async (name: string, flags: RecipeFlags) => {
       const reporter = terminalReporter({ quiet: flags.quiet });

@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--controls <query>', 'negative-control wells for the activity calls (as `query --controls`; default: detected)')
     .option('--profiles <tables...>', "the run's input table, for control wells the run left out (as `query --profiles`)")
     .option('--force', 'recompute cached embeddings (embedding_*.npy)')
-    .option('-q, --quiet', 'print only warnings and the report path')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (f: ReportFlags) => {
       const reporter = terminalReporter({ quiet: f.quiet });
       const t0 = Date.now();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { Option } from 'commander';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_ROWS, type ClusteringMethod, type RunParameters } from '../../pipeline/params.js';
@@ -9,6 +10,7 @@ import { UsageError } from '../../util/errors.js';
 import type { FeatureJoin } from '../../io/readMany.js';
 import { featureJoinOption } from './preprocessShared.js';
 import { CORRECTION_NAMES, parseCorrectionOptions, type CorrectionName } from '../../batch/registry.js';
+import { outputFolder } from '../outputs.js';
 
 export interface RunFlags {
   labelCol: string;
@@ -79,7 +81,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--float32', 'hold the feature table as float32 (half the memory; every sum still float64)')
-    .option('-q, --quiet', 'print only the result table and warnings');
+    .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
 export function parametersFromFlags(f: RunFlags): RunParameters {
@@ -133,6 +135,7 @@ export function register(program: Command): void {
     .action(async (file: string[], flags: RunFlags & { report?: boolean; featureJoin?: FeatureJoin }) => {
       const reporter = terminalReporter({ quiet: flags.quiet });
       const params = parametersFromFlags(flags);
+      const dir = outputFolder(flags.out);
       const common = {
         reporter, saveDistances: flags.saveDistances,
         read: { features: flags.features, metadata: flags.metadata, featurePrefixes: flags.featurePrefix, precision: flags.float32 ? 'float32' : 'float64', featureJoin: flags.featureJoin } as const,
@@ -143,7 +146,7 @@ export function register(program: Command): void {
         if (!flags.batchCol) throw new UsageError('--correct needs --batch-col <column>');
         const { runWithCorrection } = await import('../../evaluate/batchProtocol.js');
         const options = parseCorrectionOptions(flags.correctOpt ?? [], [flags.correct])[flags.correct];
-        const r = await runWithCorrection(file, flags.out, params, { ...common, correct: { method: flags.correct, batchCol: flags.batchCol, controls: flags.controls, options } });
+        const r = await runWithCorrection(file, dir, params, { ...common, correct: { method: flags.correct, batchCol: flags.batchCol, controls: flags.controls, options } });
         summary = r.summary;
         const rep = r.correction!.result.report;
         process.stdout.write(`batch correction ${rep.method} on ${rep.batchCol}: ${rep.batches.length} batches, ${rep.rows} rows, ${rep.seconds.toFixed(2)} s\n`);
@@ -154,15 +157,15 @@ export function register(program: Command): void {
             `batch silhouette ${f(m.before.mixing.silhouetteBatch)} → ${f(m.after.mixing.silhouetteBatch)}, NSC ${f(m.before.biology.nsc)} → ${f(m.after.biology.nsc)}, MoA mAP ${f(m.before.biology.moaMap)} → ${f(m.after.biology.moaMap)}\n`);
         }
       } else {
-        summary = (await runWorkflow(file, flags.out, params, common)).summary;
+        summary = (await runWorkflow(file, dir, params, common)).summary;
       }
       process.stdout.write(`${formatComparisonTable(summary)}\n`);
       process.stdout.write(`n = ${summary.n} labelled rows, d = ${summary.d} features; ${summary.dropped.rows} rows and ${summary.dropped.features} features left out (see summary.json)\n`);
       process.stdout.write(`wrote ${flags.out}/summary.json, clusters.csv, enrichment.csv, csif.csv in ${summary.timings.total!.toFixed(2)} s\n`);
       if (flags.report) {
         const { writeReportWithAnswers } = await import('../../repurpose/report.js');
-        const rep = await writeReportWithAnswers(flags.out, { seed: summary.parameters.seed, reporter });
-        process.stdout.write(`wrote ${rep.path}\n`);
+        await writeReportWithAnswers(dir, { seed: summary.parameters.seed, reporter });
+        process.stdout.write(`wrote ${join(flags.out, 'report.html')}\n`);
       }
     });
 }

@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--replicates <n>', 'wells per compound', intOption('--replicates', 1), 4)
     .option('--controls <n>', 'DMSO wells per plate', intOption('--controls', 0), 16)
     .option('--multi-moa <f>', 'fraction of compounds with two MoAs (A|B)', numberOption('--multi-moa', 0, 1), 0.05)
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (f: SynthFlags) => {
       const reporter = terminalReporter({ quiet: f.quiet });
       const t0 = performance.now();

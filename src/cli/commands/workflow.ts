@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .requiredOption('--plan <file>', 'plan.json of the run')
     .requiredOption('--plate <id>', 'the plate (its folder name under plates/)')
     .requiredOption('--out <dir>', 'the plate\'s folder: plates/<id>')
-    .option('-q, --quiet', 'no progress on stderr')
+    .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (flags: { plan: string; plate: string; out: string; quiet?: boolean }) => {
       const { plan, root } = planAt(flags.plan);
       const want = resolve(root, dirname(plateFiles(plan.config, { id: flags.plate }).report));
