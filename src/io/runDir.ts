@@ -36,6 +36,8 @@ export interface RunSummary {
   representations?: Record<string, RepresentationSummary>;
   timings?: Record<string, number>;
   warnings?: string[];
+  /** `run --correct`: the corrected table (files[0], in the run folder) is what the run analysed. */
+  batchCorrection?: { files?: string[] };
   [k: string]: unknown;
 }
 

@@ -5,7 +5,8 @@
  * `phenomap run` keeps only labelled rows, so a run made with `--label-col Metadata_moa` holds no
  * DMSO wells (they have no MoA), while a run labelled by injury type keeps them (label
  * "Control"). The wells therefore come from the run directory itself when it holds negative
- * controls, and otherwise from the table the run was made from (`summary.inputs.file`, or the
+ * controls, and otherwise from the table the run was made from (`summary.inputs.file`; after
+ * `run --correct` its corrected.parquet; or the
  * `profiles` option), z-scored exactly as `run` did it (statistics over all rows, or over the
  * labelled rows for `--preset paper`) on the run's features. That recomputation is checked
  * against the run's own repr_raw.npy row by row, so a table that is not the run's input is
@@ -228,7 +229,10 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
   }
   const given = typeof opts.profiles === 'string' ? [opts.profiles] : Array.isArray(opts.profiles) ? (opts.profiles as readonly string[]) : undefined;
   if (opts.profiles && !given) return wellsFromTable(run, opts.profiles as Profiles, (opts.profiles as Profiles).source ?? 'the given profiles', opts);
-  const recorded = run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
+  // After `run --correct` the run analysed its corrected table, not the input.
+  const corrected = run.summary.batchCorrection?.files?.[0];
+  const recorded = corrected ? [resolve(run.dir, corrected)]
+    : run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
   const files = given?.length ? given : recorded;
   const file = files?.join(', ');
   if (files?.length) {
