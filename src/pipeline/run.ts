@@ -32,6 +32,8 @@ export interface RunWorkflowOptions {
   reporter?: Reporter;
   saveDistances?: boolean;
   correct?: RunCorrection;
+  /** communities.gct is written up to this many values (profiles × features; default 20 M). */
+  gctMaxValues?: number;
 }
 
 export interface RunWorkflowResult {
@@ -92,6 +94,7 @@ export async function runWorkflow(
   const analysis = analyse(profiles, params, { reporter, keepSimilarity: !!opts.saveDistances, consumeInput: owned, clock });
   const summary = await writeRunOutputs(outDir, analysis, file, {
     saveDistances: opts.saveDistances,
+    gctMaxValues: opts.gctMaxValues,
     batchCorrection: correction && { ...correction.result.report, files: [CORRECTED_PROFILES, BATCH_MODEL] },
   });
   summary.timings.total = (performance.now() - t0) / 1000;
