@@ -70,8 +70,8 @@ export {
   type Mixing, type Biology, type ClusterAgreement, type MixingOptions, type BiologyKeys,
 } from './evaluate/batchMetrics.js';
 export {
-  compareCorrections, formatCorrectionTable, correctionRecords, judgeMatrix, runWithCorrection,
-  type CompareOptions, type CorrectionComparison, type CorrectionRow, type CorrectionChoice, type BatchMetricsFile,
+  compareCorrections, formatCorrectionTable, correctionRecords, judgeMatrix, judgeBeforeAfter, runWithCorrection,
+  type JudgeBeforeAfterOptions, type CompareOptions, type CorrectionComparison, type CorrectionRow, type CorrectionChoice, type BatchMetricsFile,
 } from './evaluate/batchProtocol.js';
 // predict (activity prediction)
 export * from './predict/index.js';

@@ -232,34 +232,65 @@ export async function runWithCorrection(input: string | readonly string[] | Prof
 }
 
 function judgeRun(before: Profiles<StoredMatrix>, after: Profiles, params: RunParameters, opts: JudgedRunOptions, reporter: Reporter): BatchMetricsFile {
-  const n = before.X.rows;
   const names = new Set(before.meta.map((m) => m.name));
   const groupCol = opts.groupCol ?? params.idCols.find((c) => names.has(c));
   if (!groupCol) throw new InputError(`no compound column for the batch metrics (give --id-col; looked for ${params.idCols.join(', ')})`);
-  const max = opts.metricRows ?? 5000;
+  let isControl: Uint8Array | undefined;
+  if (opts.correct.controls) {
+    isControl = new Uint8Array(before.X.rows);
+    for (const i of queryRows(before as Profiles, opts.correct.controls)) isControl[i] = 1;
+  }
+  return judgeBeforeAfter(before, after, {
+    method: opts.correct.method, batchCol: opts.correct.batchCol, labelCol: params.labelCol, groupCol,
+    doseCol: opts.doseCol ?? DOSE_COLS.find((c) => names.has(c)), isControl, metricRows: opts.metricRows, nullSize: opts.nullSize, seed: params.seed, reporter,
+  });
+}
+
+export interface JudgeBeforeAfterOptions {
+  method: string;
+  batchCol: string;
+  /** Mechanism labels (empty = unlabelled). */
+  labelCol: string;
+  /** Compound names (replicates, NSC's "other compound"). */
+  groupCol: string;
+  doseCol?: string;
+  /** Negative-control rows (neither query nor candidate; left out of the mixing metrics). */
+  isControl?: Uint8Array;
+  /** Metrics on at most this many rows (a seeded sample above it). Default 5,000. */
+  metricRows?: number;
+  nullSize?: number;
+  seed?: number;
+  reporter?: Reporter;
+}
+
+/**
+ * The batch-mixing and biology metrics of a table before and after its correction (same rows in
+ * the same order), each side z-scored first; what `run --correct` and the profiling config's
+ * `correct` section write.
+ */
+export function judgeBeforeAfter(before: Profiles<StoredMatrix>, after: Profiles<StoredMatrix>, o: JudgeBeforeAfterOptions): BatchMetricsFile {
+  const n = before.X.rows;
+  if (after.X.rows !== n) throw new InputError(`batch metrics: ${n} rows before the correction but ${after.X.rows} after`);
+  const seed = o.seed ?? 0;
+  const max = o.metricRows ?? 5000;
   let rows: Int32Array = Int32Array.from({ length: n }, (_, i) => i);
   if (n > max) {
-    rows = new Rng(params.seed).permutation(n).subarray(0, max).sort();
-    reporter.info(`batch metrics on a seeded sample of ${max} of ${n} rows`);
+    rows = new Rng(seed).permutation(n).subarray(0, max).sort();
+    (o.reporter ?? silentReporter).info(`batch metrics on a seeded sample of ${max} of ${n} rows`);
   }
   const sub = (p: Profiles<StoredMatrix>) => asFloat64(zscore(takeRows(p.X, rows)).Z);
   const col = (name: string) => {
     const all = metaStrings(before, name);
     return Array.from(rows, (i) => all[i] ?? null);
   };
-  const label = col(params.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
-  const isControl = new Uint8Array(rows.length);
-  if (opts.correct.controls) {
-    const set = new Set(queryRows(before as Profiles, opts.correct.controls));
-    rows.forEach((i, r) => (isControl[r] = set.has(i) ? 1 : 0));
-  }
+  const label = col(o.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
+  const isControl = Uint8Array.from(rows, (i) => (o.isControl?.[i] ? 1 : 0));
   // Labels the controls carry (BBBC021's "DMSO") are no mechanism: neither query nor candidate.
   const controlLabels = [...new Set(label.filter((l, r): l is string => l !== null && isControl[r] === 1))];
-  const doseCol = opts.doseCol ?? DOSE_COLS.find((c) => names.has(c));
-  const keys = { batch: col(opts.correct.batchCol), label, compound: col(groupCol), dose: doseCol ? col(doseCol) : undefined, isControl, controlLabels };
-  const o = { nullSize: opts.nullSize ?? 200, seed: params.seed };
+  const keys = { batch: col(o.batchCol), label, compound: col(o.groupCol), dose: o.doseCol ? col(o.doseCol) : undefined, isControl, controlLabels };
+  const j = { nullSize: o.nullSize ?? 200, seed };
   return {
-    batchCol: opts.correct.batchCol, method: opts.correct.method, rows: rows.length, sampled: rows.length < n,
-    before: judgeMatrix(sub(before), keys, o), after: judgeMatrix(sub(after), keys, o),
+    batchCol: o.batchCol, method: o.method, rows: rows.length, sampled: rows.length < n,
+    before: judgeMatrix(sub(before), keys, j), after: judgeMatrix(sub(after), keys, j),
   };
 }

@@ -13,7 +13,7 @@
  *
  * Both are written to a temporary name and renamed when complete.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { MetaColumn, Profiles } from './profiles.js';
 import type { StoredMatrix } from '../linalg/matrix.js';
@@ -45,29 +45,54 @@ function metaText(c: MetaColumn, i: number): string {
   return v === null || v === undefined ? 'NA' : gctCell(v);
 }
 
-/** GCT 1.3 text of the profiles (features as rows, profiles as columns). */
-export function gctText(p: Profiles<StoredMatrix>): string {
+/** The lines of the GCT 1.3 text (features as rows, profiles as columns), one at a time. */
+function* gctLines(p: Profiles<StoredMatrix>): Generator<string> {
   const { rows: n, cols: d, data } = p.X;
-  const lines: string[] = ['#1.3', `${d}\t${n}\t1\t${p.meta.length}`];
+  yield '#1.3';
+  yield `${d}\t${n}\t1\t${p.meta.length}`;
   const ids = Array.from({ length: n }, (_, i) => `SAMPLE_${i}`);
-  lines.push(['id', 'cp_feature_name', ...ids].join('\t'));
+  yield ['id', 'cp_feature_name', ...ids].join('\t');
   for (const c of p.meta) {
     const cells: string[] = new Array(n);
     for (let i = 0; i < n; i++) cells[i] = metaText(c, i);
-    lines.push([gctCell(c.name), 'NA', ...cells].join('\t'));
+    yield [gctCell(c.name), 'NA', ...cells].join('\t');
   }
+  const cells: string[] = new Array(n);
   for (let j = 0; j < d; j++) {
-    const cells: string[] = new Array(n);
     for (let i = 0; i < n; i++) cells[i] = numText(data[i * d + j]!);
     const name = gctCell(p.features[j]!);
-    lines.push([name, name, ...cells].join('\t'));
+    yield `${name}\t${name}\t${cells.join('\t')}`;
   }
-  return lines.join('\n') + '\n';
 }
 
+/** GCT 1.3 text of the profiles (features as rows, profiles as columns). */
+export function gctText(p: Profiles<StoredMatrix>): string {
+  return [...gctLines(p)].join('\n') + '\n';
+}
+
+/**
+ * Write the GCT text line by line (a wide table's text is larger than a JavaScript string may be:
+ * 7,680 × 5,792 values are ≈ 0.8 GB of text).
+ */
 export async function writeGct(path: string, p: Profiles<StoredMatrix>): Promise<void> {
-  const text = gctText(p);
-  await withAtomicPath(path, (tmp) => writeFileSync(tmp, text));
+  await withAtomicPath(path, (tmp) => {
+    const fd = openSync(tmp, 'w');
+    try {
+      let buf: string[] = [], size = 0;
+      for (const line of gctLines(p)) {
+        buf.push(line);
+        size += line.length + 1;
+        if (size >= 1 << 22) {
+          writeSync(fd, buf.join('\n') + '\n');
+          buf = [];
+          size = 0;
+        }
+      }
+      if (buf.length) writeSync(fd, buf.join('\n') + '\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 const NA = new Set(['', 'NA', 'NaN', 'nan', 'na', '-666']);

@@ -140,9 +140,14 @@ function table(columns: MetaColumn[], rows: number): Profiles {
   return { features: [], X: zeros(rows, 0), meta: columns };
 }
 
+/** communities.gct is written up to this many values (profiles × features). */
+export const GCT_MAX_VALUES = 20_000_000;
+
 export interface WriteOptions {
   saveDistances?: boolean;
   batchCorrection?: RunSummary['batchCorrection'];
+  /** Write communities.gct up to this many values (default GCT_MAX_VALUES). */
+  gctMaxValues?: number;
   /** performance.now() when the run started: timings.json then has the total. */
   startedAt?: number;
 }
@@ -221,7 +226,15 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
       values: Array.from(r.ap.labels, (c) => (byCluster.get(c) ?? []).sort((a, b) => a.p - b.p).map((e) => e.moa).join('|') || null),
     });
   }
-  await writeProfiles(join(dir, 'communities.gct'), { features: res.profiles.features, X: res.profiles.X as Matrix, meta: gctMeta });
+  // As text, every value costs ≈ 1 µs to format (7,680 × 5,792 values: ≈ 0.8 GB and a minute or
+  // more), for a file Morpheus could not open anyway; above the limit it is left out and said so.
+  const gctValues = n * res.profiles.features.length;
+  let gctSkipped: string | undefined;
+  if (gctValues <= (opts.gctMaxValues ?? GCT_MAX_VALUES)) {
+    await writeProfiles(join(dir, 'communities.gct'), { features: res.profiles.features, X: res.profiles.X as Matrix, meta: gctMeta });
+  } else {
+    gctSkipped = `communities.gct not written: ${n.toLocaleString('en-US')} profiles × ${res.profiles.features.length.toLocaleString('en-US')} features = ${(gctValues / 1e6).toFixed(1)} M values, above ${(opts.gctMaxValues ?? GCT_MAX_VALUES) / 1e6} M (text that large takes minutes to write); the same profiles, clusters and enriched MoAs are in repr_raw.npy, clusters.csv and enrichment.csv (\`phenomap normalize … --format gct\` writes a GCT of any table)`;
+  }
 
   const cs = reps.flatMap((r) => r.csif.perCluster.flatMap((c) => c.features.map((f) => ({ rep: r.name, cluster: c.cluster, size: c.size, ...f }))));
   await writeProfiles(join(dir, 'csif.csv'), table([
@@ -246,6 +259,7 @@ export async function writeRunOutputs(dir: string, res: AnalysisResult, file: st
   }
   writeFileAtomic(join(dir, 'features.txt'), res.profiles.features.join('\n') + '\n');
   const summary = summarise(res, file);
+  if (gctSkipped) summary.warnings = [...summary.warnings, gctSkipped];
   if (opts.batchCorrection) summary.batchCorrection = opts.batchCorrection;
   summary.timings.write = (performance.now() - t0) / 1000;
   summary.peakRssMB.write = peakRssNowMB();

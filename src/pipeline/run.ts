@@ -32,6 +32,8 @@ export interface RunWorkflowOptions {
   reporter?: Reporter;
   saveDistances?: boolean;
   correct?: RunCorrection;
+  /** communities.gct is written up to this many values (profiles × features; default 20 M). */
+  gctMaxValues?: number;
 }
 
 export interface RunWorkflowResult {
@@ -98,6 +100,7 @@ export async function runWorkflow(
   const summary = await writeRunOutputs(outDir, analysis, file, {
     saveDistances: opts.saveDistances,
     startedAt: t0,
+    gctMaxValues: opts.gctMaxValues,
     batchCorrection: correction && { ...correction.result.report, files: [CORRECTED_PROFILES, BATCH_MODEL] },
   });
   summary.timings.total = (performance.now() - t0) / 1000;

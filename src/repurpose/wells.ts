@@ -5,7 +5,8 @@
  * `phenomap run` keeps only labelled rows, so a run made with `--label-col Metadata_moa` holds no
  * DMSO wells (they have no MoA), while a run labelled by injury type keeps them (label
  * "Control"). The wells therefore come from the run directory itself when it holds negative
- * controls, and otherwise from the table the run was made from (`summary.inputs.file`, or the
+ * controls, and otherwise from the table the run was made from (`summary.inputs.file`; after
+ * `run --correct` its corrected.parquet; or the
  * `profiles` option), z-scored exactly as `run` did it (statistics over all rows, or over the
  * labelled rows for `--preset paper`) on the run's features. That recomputation is checked
  * against the run's own repr_raw.npy row by row, so a table that is not the run's input is

@@ -12,7 +12,9 @@ import { LAYOUT_NAMES } from '../cells/layouts.js';
 import { KEY_KINDS } from '../io/join.js';
 import { FEATURE_SELECT_OPERATIONS } from '../preprocess/featureSelect.js';
 import { NORMALIZE_METHODS } from '../preprocess/normalize.js';
-import { InputError } from '../util/errors.js';
+import { CORRECTION_NAMES, correctionByName } from '../batch/registry.js';
+import { checkOptions } from '../batch/options.js';
+import { InputError, isUserError } from '../util/errors.js';
 
 const nonEmpty = z.string().min(1);
 const columns = z.array(nonEmpty).min(1);
@@ -91,6 +93,18 @@ export const ProfileConfigSchema = z
       })
       .strict()
       .optional(),
+    correct: z
+      .object({
+        method: z.enum(CORRECTION_NAMES as [string, ...string[]]).describe('batch correction of the selected profiles: sphere (to negative controls), combat, harmony'),
+        batchColumn: nonEmpty.optional().describe('metadata column holding the batch (plate, batch, source, microscope); default cells.plateColumn'),
+        controls: nonEmpty.optional().describe('query selecting the negative-control wells, e.g. "Metadata_compound == \'DMSO\'" (sphere needs it)'),
+        options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}).describe('options of the correction (as run --correct-opt), e.g. {nClusters: 50}'),
+        labelColumn: nonEmpty.optional().describe('with compoundColumn: batch-mixing and biology metrics before / after the correction (batch_correction.json)'),
+        compoundColumn: nonEmpty.optional().describe('compound names for the before / after metrics (replicates, NSC)'),
+      })
+      .strict()
+      .optional()
+      .describe('correct batch effects after feature selection: consensus and clustering read the corrected profiles (corrected/<plateColumn>=<plate>/profiles.parquet)'),
     consensus: z
       .object({ strata: columns, method: z.enum(['median', 'modz']).default('median') })
       .strict()
@@ -129,7 +143,7 @@ export const ProfileConfigSchema = z
         latencyWait: z.number().int().min(0).default(30).describe('seconds to wait for outputs to appear on a shared file system'),
         resources: z
           .partialRecord(
-            z.enum(['plate', 'merge_stats', 'select', 'apply', 'consensus', 'knn_shard', 'knn_merge', 'cluster', 'report']),
+            z.enum(['plate', 'merge_stats', 'select', 'apply', 'correct', 'consensus', 'knn_shard', 'knn_merge', 'cluster', 'report']),
             z.object({ threads: z.number().int().min(1).optional(), memMb: z.number().int().min(1).optional(), runtimeMin: z.number().int().min(1).optional() }).strict(),
           )
           .default({})
@@ -170,6 +184,17 @@ export function checkProfileConfig(raw: unknown, where: string, baseDir: string)
     throw new InputError(`${where}: featureSelect.operations has noise_removal but featureSelect.noiseRemovalPerturbGroups names no column`);
   }
   if (c.cluster?.on === 'consensus' && !c.consensus) throw new InputError(`${where}: cluster.on is consensus but there is no consensus section`);
+  if (c.correct) {
+    const k = c.correct;
+    if (k.method === 'sphere' && !k.controls) throw new InputError(`${where}: correct.method sphere needs correct.controls (a query selecting the negative-control wells)`);
+    if (!!k.labelColumn !== !!k.compoundColumn) throw new InputError(`${where}: correct.labelColumn and correct.compoundColumn go together (both name the columns of the before / after metrics)`);
+    try {
+      checkOptions(k.options, correctionByName(k.method).constraints, 'correct.options');
+    } catch (e) {
+      if (isUserError(e)) throw new InputError(`${where}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
   if (c.plates && new Set(c.plates).size !== c.plates.length) {
     throw new InputError(`${where}: plates names ${c.plates.find((p, i) => c.plates!.indexOf(p) !== i)} twice`);
   }

@@ -9,6 +9,9 @@
  *                mergeFanIn plates: the last merge is the select job's own first step)
  *   select       the last merge (→ stats/all.stats), then feature selection → selection.json
  *   apply        per plate: the selected features → profiles/<plateColumn>=<plate>/profiles.parquet
+ *   correct      (with a correct section) the batch correction fitted on every plate's profiles →
+ *                corrected/<plateColumn>=<plate>/profiles.parquet, batch_model.json, batch_correction.json;
+ *                the steps below then read the corrected profiles
  *   consensus    replicate wells → consensus.parquet
  *   knn_shard    per shard: every profile's k nearest among the shard's rows → knn/shard_<s>.knn
  *   knn_merge    per block of rows: the k best over the shards → knn/graph_<b>.knn
@@ -54,8 +57,8 @@ export interface MergeNode {
   readonly output: string;
 }
 
-export type RuleName = 'plate' | 'merge_stats' | 'select' | 'apply' | 'consensus' | 'knn_shard' | 'knn_merge' | 'cluster' | 'report';
-export const RULES: readonly RuleName[] = ['plate', 'merge_stats', 'select', 'apply', 'consensus', 'knn_shard', 'knn_merge', 'cluster', 'report'];
+export type RuleName = 'plate' | 'merge_stats' | 'select' | 'apply' | 'correct' | 'consensus' | 'knn_shard' | 'knn_merge' | 'cluster' | 'report';
+export const RULES: readonly RuleName[] = ['plate', 'merge_stats', 'select', 'apply', 'correct', 'consensus', 'knn_shard', 'knn_merge', 'cluster', 'report'];
 
 export interface WorkflowPlan {
   readonly version: 1;
@@ -225,7 +228,18 @@ export function profileFile(p: Pick<PlatePlan, 'partition'>): string {
   return join('profiles', p.partition, 'profiles.parquet');
 }
 
+/** A plate's partition of the batch-corrected profiles (with a correct section). */
+export function correctedFile(p: Pick<PlatePlan, 'partition'>): string {
+  return join('corrected', p.partition, 'profiles.parquet');
+}
+
+/** The well profiles consensus and clustering read: the corrected ones when the config corrects. */
+export function wellTables(plan: WorkflowPlan): string[] {
+  return plan.plates.map(plan.config.correct ? correctedFile : profileFile);
+}
+
 export const SELECTION_FILE = 'selection.json';
+export const CORRECTION_FILES = { model: 'batch_model.json', report: 'batch_correction.json' };
 export const MERGED_STATS = 'stats/all.stats';
 export const CONSENSUS_FILES = { table: 'consensus.parquet', report: 'consensus.json' };
 export const CLUSTER_FILES = { clusters: 'clusters.csv', report: 'cluster_report.json', enrichment: 'enrichment.csv' };
@@ -243,7 +257,7 @@ export function knnBlockFile(b: number): string {
 
 /** The table the cluster jobs read. */
 export function clusterTables(plan: WorkflowPlan): string[] {
-  return plan.cluster?.table === 'consensus' ? [CONSENSUS_FILES.table] : plan.plates.map(profileFile);
+  return plan.cluster?.table === 'consensus' ? [CONSENSUS_FILES.table] : wellTables(plan);
 }
 
 /** Every job of the plan, in an order that runs (each job after the jobs making its inputs). */
@@ -276,7 +290,14 @@ export function planJobs(plan: WorkflowPlan): Job[] {
       args: ['workflow', 'apply', ...P, '--selection', SELECTION_FILE, '--out', profileFile(p), table],
     });
   }
-  const profiles = plan.plates.map(profileFile);
+  const selected = plan.plates.map(profileFile);
+  if (cfg.correct) {
+    jobs.push({
+      rule: 'correct', id: 'correct', inputs: selected, outputs: [...plan.plates.map(correctedFile), CORRECTION_FILES.model, CORRECTION_FILES.report],
+      args: ['workflow', 'correct', ...P, '--out', CORRECTION_FILES.report, ...selected],
+    });
+  }
+  const profiles = wellTables(plan);
   if (cfg.consensus) {
     jobs.push({ rule: 'consensus', id: 'consensus', inputs: profiles, outputs: [CONSENSUS_FILES.table, CONSENSUS_FILES.report], args: ['workflow', 'consensus', ...P, '--out', CONSENSUS_FILES.table, ...profiles] });
   }
@@ -295,7 +316,7 @@ export function planJobs(plan: WorkflowPlan): Job[] {
     jobs.push({ rule: 'cluster', id: 'cluster', inputs: [...blocks, ...tables], outputs: outs, args: ['workflow', 'cluster', ...P, '--out', CLUSTER_FILES.clusters, ...blocks.flatMap((b) => ['--graph', b]), ...tables] });
   }
   const reportInputs = [
-    ...plan.plates.map((p) => plateFiles(cfg, p).report), SELECTION_FILE, ...profiles,
+    ...plan.plates.map((p) => plateFiles(cfg, p).report), SELECTION_FILE, ...profiles, ...(cfg.correct ? [CORRECTION_FILES.report] : []),
     ...(cfg.consensus ? [CONSENSUS_FILES.report] : []), ...(plan.cluster ? [CLUSTER_FILES.report] : []),
   ];
   jobs.push({ rule: 'report', id: 'report', inputs: reportInputs, outputs: [REPORT_FILE, REPORT_PAGE], args: ['workflow', 'report', ...P, '--out', REPORT_FILE] });

@@ -4,7 +4,7 @@
  * annotation → normalisation against the plate's own reference rows, with the plate's partial
  * feature statistics; then across plates: the partials merged → feature selection → the selected
  * profiles as a Parquet dataset partitioned by plate (`profiles/<plateColumn>=<plate>/
- * profiles.parquet`) → consensus → (optionally) a k-NN graph built in shards → clusters.
+ * profiles.parquet`) → (optionally) batch correction (`corrected/…`) → consensus → (optionally) a k-NN graph built in shards → clusters.
  *
  * It runs the jobs of the workflow plan (plan.ts) one after the other in this process, through
  * the same step functions (steps.ts) the Snakemake workflow's jobs call, so `profile` and the
@@ -20,7 +20,7 @@ import { silentReporter, type Reporter } from '../util/log.js';
 import type { ProfileConfig } from './config.js';
 import { buildPlan, discoverPlates, planJobs, PLAN_FILE, REPORT_FILE, type Job, type WorkflowPlan } from './plan.js';
 import {
-  applyStep, clusterStep, consensusStep, knnMergeStep, knnShardStep, mergeStatsStep, plateStep, reportStep, selectStep, type ProfileRunReport,
+  applyStep, clusterStep, consensusStep, correctStep, knnMergeStep, knnShardStep, mergeStatsStep, plateStep, reportStep, selectStep, type ProfileRunReport,
 } from './steps.js';
 
 /** Run one job of the plan in this process (`root`: the run folder the job's paths are relative to). */
@@ -41,6 +41,9 @@ export async function runJob(plan: WorkflowPlan, root: string, job: Job, opts: {
     }
     case 'apply':
       await applyStep(root, job.inputs[0]!, job.inputs[1]!, job.outputs[0]!);
+      return;
+    case 'correct':
+      await correctStep(plan, root, job.inputs, job.outputs[job.outputs.length - 1]!, outputRoot);
       return;
     case 'consensus':
       await consensusStep(plan, root, job.inputs, job.outputs[0]!, outputRoot);

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { ProfileConfig } from './config.js';
-import { CLUSTER_FILES, CONSENSUS_FILES, MERGED_STATS, PLAN_FILE, REPORT_FILE, SELECTION_FILE, knnBlockFile, knnShardFile, plateFiles, type RuleName, type WorkflowPlan } from './plan.js';
+import { CLUSTER_FILES, CONSENSUS_FILES, CORRECTION_FILES, MERGED_STATS, PLAN_FILE, REPORT_FILE, SELECTION_FILE, knnBlockFile, knnShardFile, plateFiles, type RuleName, type WorkflowPlan } from './plan.js';
 
 /** Default threads, memory (MB) and time limit (minutes) per rule; the config overrides them. */
 export const DEFAULT_RESOURCES: Record<RuleName, { threads: number; memMb: number; runtimeMin: number }> = {
@@ -40,6 +40,7 @@ export const DEFAULT_RESOURCES: Record<RuleName, { threads: number; memMb: numbe
   merge_stats: { threads: 1, memMb: 2000, runtimeMin: 30 },
   select: { threads: 1, memMb: 4000, runtimeMin: 30 },
   apply: { threads: 1, memMb: 2000, runtimeMin: 15 },
+  correct: { threads: 2, memMb: 8000, runtimeMin: 60 },
   consensus: { threads: 1, memMb: 8000, runtimeMin: 60 },
   knn_shard: { threads: 1, memMb: 8000, runtimeMin: 240 },
   knn_merge: { threads: 1, memMb: 4000, runtimeMin: 30 },
@@ -78,6 +79,8 @@ function ruleConfigHash(config: ProfileConfig, rule: RuleName): string {
       return hashOf([c.featureJoin]);
     case 'select':
       return hashOf([c.featureSelect, c.featureJoin]);
+    case 'correct':
+      return hashOf([c.correct]);
     case 'consensus':
       return hashOf([c.consensus]);
     case 'knn_shard':
@@ -200,6 +203,29 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
     `PROFILES = ["profiles/" + p["partition"] + "/profiles.parquet" for p in PLAN["plates"]]`,
     ``,
   );
+  if (cfg.correct) {
+    L.push(
+      `CORRECTED = ["corrected/" + p["partition"] + "/profiles.parquet" for p in PLAN["plates"]]`,
+      ``,
+      `rule correct:`,
+      `    input:`,
+      `        PROFILES,`,
+      `    output:`,
+      `        CORRECTED,`,
+      `        ${py(CORRECTION_FILES.model)},`,
+      `        ${py(CORRECTION_FILES.report)},`,
+      `    log:`,
+      `        "logs/correct.log",`,
+      ...params('correct'),
+      ...res('correct'),
+      `    shell:`,
+      `        ${py(`PHENOMAP_THREADS={threads} ${cmd} workflow correct --plan ${PLAN_FILE} --out ${CORRECTION_FILES.report} {input:q} > {log:q} 2>&1`)}`,
+      ``,
+      // consensus, the k-NN graph and the report read the corrected profiles from here on
+      `PROFILES = CORRECTED`,
+      ``,
+    );
+  }
   if (cfg.consensus) {
     L.push(
       `rule consensus:`,
@@ -272,6 +298,7 @@ export function snakefile(plan: WorkflowPlan, command: readonly string[]): strin
     `        [${py(plateFiles(cfg, { id: '{0}' }).report)}.format(p["id"]) for p in PLAN["plates"]],`,
     `        ${py(SELECTION_FILE)},`,
     `        PROFILES,`,
+    ...(cfg.correct ? [`        ${py(CORRECTION_FILES.report)},`] : []),
     ...(cfg.consensus ? [`        ${py(CONSENSUS_FILES.report)},`] : []),
     ...(plan.cluster ? [`        ${py(CLUSTER_FILES.report)},`] : []),
     `    output:`,

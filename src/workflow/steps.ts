@@ -29,6 +29,11 @@ import { readProfileTables } from '../io/readMany.js';
 import { formatNumber, quoteField, writeProfiles } from '../io/write.js';
 import { takeCols } from '../linalg/matrix.js';
 import { annotatePlatemap } from '../preprocess/annotate.js';
+import { queryRows } from '../preprocess/query.js';
+import { correctProfiles, type CorrectionReport } from '../batch/profiles.js';
+import { saveModel } from '../batch/persist.js';
+import type { CorrectionName } from '../batch/registry.js';
+import { judgeBeforeAfter, type BatchMetricsFile } from '../evaluate/batchProtocol.js';
 import { consensus } from '../preprocess/consensus.js';
 import type { CorrelationMethod } from '../preprocess/correlation.js';
 import { featureSelect, type FeatureSelectOperation, type FeatureSelectOptions, type FeatureSelectReport } from '../preprocess/featureSelect.js';
@@ -39,7 +44,10 @@ import { InputError, UsageError, isUserError } from '../util/errors.js';
 import { CollectingReporter, silentReporter, type Reporter } from '../util/log.js';
 import type { ProfileConfig } from './config.js';
 import { knnShard, knnShardHeader, mergeKnnShardFiles, readKnnGraph, shardRange, writeKnnBlock, writeKnnShard, type KnnShardMethod } from './knnShards.js';
-import { CLUSTER_FILES, CONSENSUS_FILES, PLAN_FILE, REPORT_FILE, SELECTION_FILE, plateFiles, profileFile, sourceOptions, type PlatePlan, type WorkflowPlan } from './plan.js';
+import {
+  CLUSTER_FILES, CONSENSUS_FILES, CORRECTION_FILES, PLAN_FILE, REPORT_FILE, SELECTION_FILE, correctedFile, plateFiles, profileFile, sourceOptions,
+  type PlatePlan, type WorkflowPlan,
+} from './plan.js';
 
 export interface PlateStep {
   readonly plate: string;
@@ -82,6 +90,18 @@ export interface ConsensusRecord {
   readonly nGroups: number;
   readonly file: string;
   readonly warnings: string[];
+}
+
+/** What the correct job leaves (batch_correction.json). */
+export interface CorrectionRecord {
+  readonly report: CorrectionReport;
+  /** Control wells the query selected (sphere's reference rows), or null without a query. */
+  readonly controls: number | null;
+  /** Batch mixing and biology before / after (with correct.labelColumn and compoundColumn). */
+  readonly metrics: BatchMetricsFile | null;
+  /** Why the metrics are missing although asked for. */
+  readonly metricsError?: string;
+  readonly files: { corrected: string[]; model: string[] };
 }
 
 export interface ClusterRecord {
@@ -337,7 +357,58 @@ export async function applyStep(root: string, table: string, selection: string, 
   return { rows: p.X.rows, features: p.features.length };
 }
 
-/** Consensus profiles over every plate's selected profiles. */
+/**
+ * The batch correction of the selected profiles: fitted on every plate's wells at once (the
+ * profiles are small beside the cells), each plate's rows then written to its partition of
+ * corrected/, with the fitted model and a record (before / after metrics when configured).
+ */
+export async function correctStep(plan: WorkflowPlan, root: string, inputs: readonly string[], out: string, outputRoot = plan.config.output): Promise<CorrectionRecord> {
+  const c = plan.config.correct;
+  if (!c) throw new InputError('the config has no correct section');
+  const expected = plan.plates.map(profileFile);
+  if (inputs.length !== expected.length || inputs.some((f, i) => resolve(root, f) !== resolve(root, expected[i]!))) {
+    throw new InputError(`the correct job reads every plate's profiles in the plan's order (${expected.slice(0, 3).join(', ')}${expected.length > 3 ? ', …' : ''}), got ${inputs.slice(0, 3).join(', ')}${inputs.length > 3 ? ', …' : ''}`);
+  }
+  // Each table alone first: its row count places its rows in the stacked table.
+  const all = await readProfileTables(inputs.map((f) => resolve(root, f)), { metadata: ['Metadata_*'] });
+  const profiles = all.profiles as Profiles;
+  const batchCol = c.batchColumn ?? plan.config.cells.plateColumn;
+  let isControl: Uint8Array | undefined;
+  if (c.controls) {
+    isControl = new Uint8Array(profiles.X.rows);
+    for (const i of queryRows(profiles, c.controls)) isControl[i] = 1;
+  }
+  const r = correctProfiles(profiles, { method: c.method as CorrectionName, batchCol, controls: isControl, options: c.options });
+  const corrected: string[] = [];
+  let r0 = 0;
+  for (const [k, p] of plan.plates.entries()) {
+    const rows = all.tables[k]!.rows;
+    const part = subsetRows(r.profiles, Int32Array.from({ length: rows }, (_, i) => r0 + i));
+    r0 += rows;
+    await writeProfiles(resolve(root, correctedFile(p)), part);
+    corrected.push(join(outputRoot, correctedFile(p)));
+  }
+  if (r0 !== r.profiles.X.rows) throw new Error(`correct: ${r0} rows in the tables, ${r.profiles.X.rows} corrected`);
+  const model = saveModel(resolve(root, CORRECTION_FILES.model), r.model).map((f) => join(outputRoot, f.slice(resolve(root).length + 1)));
+  let metrics: BatchMetricsFile | null = null;
+  let metricsError: string | undefined;
+  if (c.labelColumn && c.compoundColumn) {
+    try {
+      metrics = judgeBeforeAfter(profiles, r.profiles, { method: c.method, batchCol, labelCol: c.labelColumn, groupCol: c.compoundColumn, isControl, seed: 0 });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      metricsError = (e as Error).message;
+    }
+  }
+  const rec: CorrectionRecord = {
+    report: r.report, controls: isControl ? isControl.reduce((a, v) => a + v, 0) : null, metrics, ...(metricsError ? { metricsError } : {}),
+    files: { corrected, model },
+  };
+  writeFileAtomic(resolve(root, out), JSON.stringify(rec, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  return rec;
+}
+
+/** Consensus profiles over every plate's selected (or corrected) profiles. */
 export async function consensusStep(plan: WorkflowPlan, root: string, inputs: readonly string[], out: string, outputRoot = plan.config.output): Promise<ConsensusRecord> {
   const c = plan.config.consensus;
   if (!c) throw new InputError('the config has no consensus section');
@@ -453,6 +524,7 @@ export interface ProfileRunReport {
   readonly featureSelect: FeatureSelectReport | null;
   readonly selection: Pick<Selection, 'mode' | 'reason' | 'joinDropped' | 'rows'>;
   readonly profiles: { rows: number; features: number; dataset: string; files: string[] };
+  readonly correction: CorrectionRecord | null;
   readonly consensus: Pick<ConsensusRecord, 'method' | 'strata' | 'nRowsIn' | 'nGroups' | 'file'> | null;
   readonly cluster: ClusterRecord | null;
   readonly warnings: string[];
@@ -474,12 +546,15 @@ export async function reportStep(plan: WorkflowPlan, root: string, out: string, 
   const outputRoot = opts.outputRoot ?? cfg.output;
   const records = plan.plates.map((p) => readJson<PlateRecord>(resolve(root, plateFiles(cfg, p).report), `report of plate ${p.plate}`));
   const sel = readJson<Selection>(resolve(root, SELECTION_FILE), 'feature selection');
+  const corr = cfg.correct ? readJson<CorrectionRecord>(resolve(root, CORRECTION_FILES.report), 'batch correction record') : null;
   const cons = cfg.consensus ? readJson<ConsensusRecord>(resolve(root, CONSENSUS_FILES.report), 'consensus report') : null;
   const clus = plan.cluster ? readJson<ClusterRecord>(resolve(root, CLUSTER_FILES.report), 'cluster report') : null;
   const warnings = [
     ...records.flatMap((r) => r.warnings),
     ...(sel.joinDropped.length ? [`${sel.joinDropped.length} feature(s) are not measured on every plate and were left out (featureJoin: intersection), e.g. ${sel.joinDropped.slice(0, 3).map((d) => d.name).join(', ')}`] : []),
     ...(sel.featureSelect?.warnings ?? []),
+    ...(corr?.report.notes.filter((n) => /NOT converged|did not converge|unadjusted/.test(n)) ?? []),
+    ...(corr?.metricsError ? [`batch metrics not computed: ${corr.metricsError}`] : []),
     ...(cons?.warnings ?? []),
     ...(clus?.warnings ?? []),
   ];
@@ -496,6 +571,7 @@ export async function reportStep(plan: WorkflowPlan, root: string, out: string, 
       dataset: join(outputRoot, 'profiles'),
       files: plan.plates.map((p) => join(outputRoot, profileFile(p))),
     },
+    correction: corr,
     consensus: cons && { method: cons.method, strata: cons.strata, nRowsIn: cons.nRowsIn, nGroups: cons.nGroups, file: cons.file },
     cluster: clus,
     warnings,
@@ -514,6 +590,7 @@ export async function reportStep(plan: WorkflowPlan, root: string, out: string, 
     features: report.featureSelect ? { in: report.featureSelect.featuresIn, out: report.featureSelect.kept } : null,
     outputs: [
       { what: 'profiles (partitioned by plate)', path: report.profiles.dataset },
+      ...(corr ? [{ what: `${corr.report.method}-corrected profiles (per ${corr.report.batchCol})`, path: join(outputRoot, 'corrected') }, { what: 'batch correction: model, record, before / after metrics', path: join(outputRoot, CORRECTION_FILES.report) }] : []),
       ...(report.consensus ? [{ what: 'consensus', path: report.consensus.file }] : []),
       ...(report.cluster ? [{ what: 'clusters', path: join(outputRoot, CLUSTER_FILES.clusters) }] : []),
       { what: 'per-plate tables', path: join(outputRoot, 'plates') },

@@ -175,7 +175,7 @@ describe('phenomap profile CONFIG', () => {
     expect(() => loadProfileConfig(bad)).toThrow(/bad\.yaml: not valid YAML/);
     const schema = profileConfigJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(schema.required).toEqual(['output', 'sources']);
-    expect(Object.keys(schema.properties)).toEqual(['output', 'sources', 'plates', 'featureJoin', 'cells', 'aggregate', 'annotate', 'normalize', 'featureSelect', 'consensus', 'cluster', 'workflow']);
+    expect(Object.keys(schema.properties)).toEqual(['output', 'sources', 'plates', 'featureJoin', 'cells', 'aggregate', 'annotate', 'normalize', 'featureSelect', 'correct', 'consensus', 'cluster', 'workflow']);
     const docs = JSON.parse(readFileSync(join(repoRoot, 'docs', 'profile-config.schema.json'), 'utf8'));
     expect(docs).toEqual(JSON.parse(JSON.stringify(schema)));
     void copyFileSync;

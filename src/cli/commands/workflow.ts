@@ -6,7 +6,7 @@ import { planJobs, plateFiles, type RuleName } from '../../workflow/plan.js';
 import { planProfile } from '../../workflow/profile.js';
 import { checkSlurm, checkSnakemake, runSnakemake, writeWorkflow } from '../../workflow/snakemake.js';
 import {
-  applyStep, clusterStep, consensusStep, knnMergeStep, knnShardStep, loadPlan, mergeStatsStep, plateStep, reportStep, selectStep,
+  applyStep, clusterStep, consensusStep, correctStep, knnMergeStep, knnShardStep, loadPlan, mergeStatsStep, plateStep, reportStep, selectStep,
 } from '../../workflow/steps.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { intOption, numberOption } from '../options.js';
@@ -107,6 +107,17 @@ export function register(program: Command): void {
       const { root } = planAt(flags.plan);
       const r = await applyStep(root, table, flags.selection, flags.out);
       printLines([`${r.rows} profiles × ${r.features} features → ${flags.out}`]);
+    });
+
+  w.command('correct')
+    .description(`job: the config's batch correction fitted on every plate's profiles → corrected/<plateColumn>=<plate>/profiles.parquet, batch_model.json (${RUN_FOLDER})`)
+    .argument('<tables...>', 'the profiles dataset\'s partitions, in the plan\'s plate order')
+    .requiredOption('--plan <file>', 'plan.json of the run')
+    .requiredOption('--out <file>', 'batch_correction.json (the record: what was done, before / after metrics)')
+    .action(async (tables: string[], flags: { plan: string; out: string }) => {
+      const { plan, root } = planAt(flags.plan);
+      const r = await correctStep(plan, root, tables, flags.out);
+      printLines([`batch correction ${r.report.method} on ${r.report.batchCol}: ${r.report.batches.length} batches, ${r.report.rows} profiles → corrected/ (${r.report.seconds.toFixed(2)} s)`]);
     });
 
   w.command('consensus')
