@@ -16,7 +16,7 @@
  * control (`Metadata_pert_type == control`, LINCS); a compound name such as DMSO (BBBC021).
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type Matrix, zeros } from '../linalg/index.js';
 import { readProfileTables } from '../io/readMany.js';
 import { type MetaColumn, type Profiles, cellString, findMeta } from '../io/profiles.js';
@@ -228,6 +228,14 @@ export async function loadWellProfiles(run: RunData, opts: WellOptions = {}): Pr
   }
   const given = typeof opts.profiles === 'string' ? [opts.profiles] : Array.isArray(opts.profiles) ? (opts.profiles as readonly string[]) : undefined;
   if (opts.profiles && !given) return wellsFromTable(run, opts.profiles as Profiles, (opts.profiles as Profiles).source ?? 'the given profiles', opts);
+  // A batch-corrected run z-scored its corrected table (written into the run folder), not the input.
+  const correction = run.summary.batchCorrection as { files?: string[] } | undefined;
+  const corrected = correction?.files?.find((f) => f.endsWith('.parquet'));
+  if (!given?.length && corrected && existsSync(join(run.dir, corrected))) {
+    const path = join(run.dir, corrected);
+    reporter.info(`reading the wells (with their negative controls) from the run's batch-corrected table ${path}`);
+    return wellsFromTable(run, (await readProfileTables([path])).profiles, path, opts);
+  }
   const recorded = run.summary.inputs?.files ?? (typeof run.summary.inputs?.file === 'string' ? [run.summary.inputs.file] : undefined);
   const files = given?.length ? given : recorded;
   const file = files?.join(', ');
