@@ -16,8 +16,9 @@
  *   npx tsx bench/workflow-scale.ts knn    [--profiles 100000] [--features 500] [--shards 4] [--k 20] [--recall-k 10] [--recall-sample 1000]
  *       the k-NN graph in shards (HNSW), the merge jobs and the cluster job (sparse AP) on N
  *       distinct profiles; recall@10 of the sharded graph against exact search on sampled rows
- *   npx tsx bench/workflow-scale.ts show
- *       the table of everything measured so far, and the projected wall time for 2,000 plates
+ *   npx tsx bench/workflow-scale.ts show [--plates 2000] [--nodes 1,10,50,200] [--cores-per-node 32] [--mem-per-node 128] [--job-overhead 12]
+ *       the table of everything measured so far, and the projected wall time for 2,000 plates on
+ *       N nodes from those measurements (see projection() for the model)
  *
  * Heavy stages belong under `flock /tmp/phenomap-heavy.lock`. Results accumulate in
  * bench/out/workflow-scale.json; scratch data goes to --scratch (default /work/scratch/16 or
@@ -52,6 +53,11 @@ const { values } = parseArgs({
     'recall-sample': { type: 'string', default: '1000' },
     scratch: { type: 'string', default: existsSync('/work/scratch/16') ? '/work/scratch/16/bench' : join(root, 'bench', 'out', 'workflow-scale') },
     keep: { type: 'boolean', default: false },
+    plates: { type: 'string', default: '2000' },
+    nodes: { type: 'string', default: '1,10,50,200' },
+    'cores-per-node': { type: 'string', default: '32' },
+    'mem-per-node': { type: 'string', default: '128' },
+    'job-overhead': { type: 'string', default: '12' },
   },
 });
 const scratch = resolve(values.scratch!);
@@ -293,6 +299,68 @@ function show(): void {
   for (const r of results) {
     const b = r.bytes ? ` sizes: ${Object.entries(r.bytes).map(([k, v]) => `${k} ${MB(v)}`).join(', ')}` : '';
     console.log(`| ${r.stage} | ${r.size} | ${r.job} | ${r.wallS.toFixed(1)} s | ${r.rssMB ? `${r.rssMB.toFixed(0)} MB` : '—'} | ${r.note ?? ''}${b} |`);
+  }
+  projection();
+}
+
+/**
+ * Projected wall time of a whole run of `--plates` plates on N nodes of C cores, from the jobs
+ * measured above, stage after stage as the Snakefile orders them (a stage waits for the one before):
+ *
+ *   plate       ⌈P / (N·j)⌉ waves of the 10⁶-cell plate job, j = plate jobs per node: 2 threads
+ *               each, and as many as the node's memory (--mem-per-node GB) holds at their peak RSS
+ *   merge_stats ⌈⌈P/64⌉ / (N·C)⌉ waves of the 64-partial merge job
+ *   select      one job (measured at the profile count nearest to P·384)
+ *   apply       ⌈P / (N·C)⌉ waves of the one-plate apply job
+ *   consensus   one job (nearest profile count)
+ *   knn_shard   ⌈S / (N·C)⌉ waves of the slowest shard job, S = the measured shard count
+ *   knn_merge   one wave (S blocks)
+ *   cluster     one job
+ *
+ * plus --job-overhead seconds per stage (submission, scheduling, start-up: about 12 s per job round
+ * trip through sbatch in test/workflow/slurm.test.ts on this machine) and the report. The
+ * cluster stage works on consensus profiles (one per compound), so its measurement at 10⁵
+ * profiles is the JUMP case (~116,000 compounds). Nodes are assumed as fast as this one's
+ * cores; I/O to a shared file system is not modelled (every partial is small: see the sizes).
+ */
+function projection(): void {
+  const P = Number(values.plates), C = Number(values['cores-per-node']), memGB = Number(values['mem-per-node']), over = Number(values['job-overhead']);
+  const profiles = P * 384;
+  const pick = (stage: string, job: RegExp, near?: number): Measure | undefined => {
+    const c = results.filter((r) => r.stage === stage && job.test(r.job) && r.wallS > 0);
+    if (!c.length) return undefined;
+    if (near === undefined) return c[c.length - 1];
+    const n = (r: Measure) => Number(/^(\d+)/.exec(r.size)?.[1] ?? 0);
+    return c.reduce((a, b) => (Math.abs(Math.log(n(b) / near)) < Math.abs(Math.log(n(a) / near)) ? b : a));
+  };
+  const plate = pick('plate', /^plate \(/);
+  const merge = pick('reduce', /^merge_stats/, profiles);
+  const select = pick('reduce', /^select/, profiles);
+  const apply = pick('reduce', /^apply/, profiles);
+  const consensus = pick('reduce', /^consensus/, profiles);
+  const shard = pick('knn', /^knn_shard/), kmerge = pick('knn', /^knn_merge/), cluster = pick('knn', /^cluster/);
+  const missing = Object.entries({ plate, merge, select, apply, consensus, shard, kmerge, cluster }).filter(([, v]) => !v).map(([k]) => k);
+  if (missing.length) {
+    console.log(`\nprojection: not yet measured: ${missing.join(', ')}`);
+    return;
+  }
+  const S = Number(/(\d+) shards/.exec(shard!.size)?.[1] ?? 1);
+  const perNode = Math.max(1, Math.min(Math.floor(C / 2), Math.floor((memGB * 1024) / plate!.rssMB)));
+  console.log(`\nProjected wall time for ${P} plates (${profiles} wells; plate job measured at ${plate!.size}: ${plate!.wallS.toFixed(0)} s, ${(plate!.rssMB / 1024).toFixed(2)} GB), nodes of ${C} cores and ${memGB} GB (${perNode} plate jobs at a time per node), ${over} s per stage for submission and start-up:`);
+  console.log(`reduce steps measured at ${select!.size}; k-NN and clustering at ${shard!.size}\n`);
+  console.log('| nodes | plate jobs | merge + select | apply | consensus | k-NN (shards + merge) | cluster | total |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const fmt = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+  for (const N of values.nodes!.split(',').map(Number)) {
+    const slots = N * C, plateSlots = N * perNode;
+    const tPlate = Math.ceil(P / plateSlots) * plate!.wallS + over;
+    const tMerge = Math.ceil(Math.ceil(P / 64) / slots) * merge!.wallS + over + select!.wallS + over;
+    const tApply = Math.ceil(P / slots) * apply!.wallS + over;
+    const tCons = consensus!.wallS + over;
+    const tKnn = Math.ceil(S / slots) * shard!.wallS + over + kmerge!.wallS + over;
+    const tCluster = cluster!.wallS + over + over;
+    const total = tPlate + tMerge + tApply + tCons + tKnn + tCluster;
+    console.log(`| ${N} × ${C} cores | ${fmt(tPlate)} | ${fmt(tMerge)} | ${fmt(tApply)} | ${fmt(tCons)} | ${fmt(tKnn)} | ${fmt(tCluster)} | **${fmt(total)}** |`);
   }
 }
 

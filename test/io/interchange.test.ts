@@ -3,7 +3,7 @@
  * h5py sees them (skipped visibly when Debian's python3-h5py is absent), and the bad files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,20 @@ print(json.dumps({
     const code = await main(['node', 'phenomap', 'normalize', plate, '--method', 'inverse_normal', '--format', 'gct', '-o', out, '-q']);
     expect(code).toBe(0);
     expect(readFileSync(out, 'utf8').startsWith('#1.3\n')).toBe(true);
+  });
+
+  it('--format on cells aggregate (single cells → h5ad whatever the name), read back as the same wells', async () => {
+    const out = join(dir, 'cells.out');
+    const sqlite = join(repoRoot, 'examples/singlecell/data_b.sqlite');
+    expect(await main(['node', 'phenomap', 'cells', 'aggregate', sqlite, '--format', 'h5ad', '-o', out, '-q'])).toBe(0);
+    expect(readFileSync(out).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const csv = join(dir, 'cells.csv');
+    expect(await main(['node', 'phenomap', 'cells', 'aggregate', sqlite, '-o', csv, '-q'])).toBe(0);
+    copyFileSync(out, join(dir, 'cells.h5ad'));
+    const [a, b] = [(await readProfiles(join(dir, 'cells.h5ad'))).profiles, (await readProfiles(csv)).profiles];
+    expect(a.features).toEqual(b.features);
+    expect(a.X.rows).toBe(b.X.rows);
+    expect(a.X.data[3]).toBe(Math.fround(b.X.data[3]!));
   });
 
   it('bad files: GCT with mismatched dimensions, h5ad without X', async () => {

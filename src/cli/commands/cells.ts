@@ -4,7 +4,8 @@ import { writeProfiles } from '../../io/read.js';
 import type { GroupOperation } from '../../linalg/groupStats.js';
 import { terminalReporter } from '../terminal.js';
 import { listOption } from '../options.js';
-import { printLines } from './preprocessShared.js';
+import { formatOption, printLines } from './preprocessShared.js';
+import type { OutputFormat } from '../../io/write.js';
 
 interface SourceFlags {
   layout?: LayoutName;
@@ -38,16 +39,17 @@ export function register(program: Command): void {
     cells
       .command('aggregate')
       .description('one profile per well: the median (or mean) of its cells, streamed well by well')
-      .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet)')
+      .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet, .gct, .h5ad by extension, or --format)')
+      .addOption(formatOption())
       .addOption(new Option('--operation <op>', 'how cells are combined').choices(['median', 'mean']).default('median'))
       .option('--per-compartment', 'aggregate each compartment over all its own objects (pycytominer SingleCells.aggregate_profiles) instead of over linked cells'),
-  ).action(async (sources: string[], flags: SourceFlags & { out: string; operation: GroupOperation; perCompartment?: boolean }) => {
+  ).action(async (sources: string[], flags: SourceFlags & { out: string; format?: OutputFormat; operation: GroupOperation; perCompartment?: boolean }) => {
     const reporter = terminalReporter({ quiet: flags.quiet || flags.json });
     const { profiles, report } = await aggregateCells(sources, {
       layout: flags.layout, compartments: flags.compartments, strata: flags.strata,
       operation: flags.operation, perCompartment: flags.perCompartment, reporter,
     });
-    await writeProfiles(flags.out, profiles);
+    await writeProfiles(flags.out, profiles, flags.format);
     if (flags.json) return printLines([JSON.stringify({ ...report, out: flags.out }, null, 2)]);
     const rate = report.objectsRead / Math.max(report.seconds, 1e-9);
     printLines([
