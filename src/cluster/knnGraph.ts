@@ -581,48 +581,78 @@ export function knnToSimilarity(G: KnnGraph, opts: SimilarityOptions = {}): Spar
 export function toUndirected(
   G: KnnGraph, symmetrize: boolean, f: (d2: number) => number,
 ): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
-  const n = G.n;
-  const deg = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
-      deg[i + 1]!++;
-      if (symmetrize) deg[G.indices[p]! + 1]!++;
-    }
-  }
-  for (let i = 0; i < n; i++) deg[i + 1]! += deg[i]!;
-  const fill = deg.slice(0, n);
-  const cols = new Int32Array(deg[n]!);
-  const vals = new Float64Array(deg[n]!);
-  for (let i = 0; i < n; i++) {
-    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
-      const j = G.indices[p]!, v = f(G.distances[p]!);
-      cols[fill[i]!] = j;
-      vals[fill[i]!++] = v;
-      if (symmetrize) {
-        cols[fill[j]!] = i;
-        vals[fill[j]!++] = v;
+  const n = G.n, gp = G.indptr, gi = G.indices, gd = G.distances;
+  // Reverse edges j ← i as a transpose (counting sort by target): each row's reverse sources come
+  // out ascending, so a row is the merge of its own edges sorted by column with that list. Both
+  // directions of a mutual pair carry the same d², so which copy is kept does not matter; the
+  // row's own edge is kept, as the stable sort of the concatenation did.
+  let tptr = new Int32Array(0), tsrc = new Int32Array(0), tpos = new Int32Array(0);
+  if (symmetrize) {
+    tptr = new Int32Array(n + 1);
+    for (let p = 0; p < gi.length; p++) tptr[gi[p]! + 1]!++;
+    for (let i = 0; i < n; i++) tptr[i + 1]! += tptr[i]!;
+    const fill = tptr.slice(0, n);
+    tsrc = new Int32Array(gi.length);
+    tpos = new Int32Array(gi.length);
+    for (let i = 0; i < n; i++) {
+      for (let p = gp[i]!; p < gp[i + 1]!; p++) {
+        const j = gi[p]!, q = fill[j]!++;
+        tsrc[q] = i;
+        tpos[q] = p;
       }
     }
   }
-  // Sort each row by column and drop duplicates (mutual neighbours appear twice).
-  const indptr = new Int32Array(n + 1);
-  let q = 0;
-  const perm: number[] = [];
-  const outCols = new Int32Array(cols.length);
-  const outVals = new Float64Array(cols.length);
-  for (let i = 0; i < n; i++) {
-    const a = deg[i]!, b = deg[i + 1]!;
-    perm.length = 0;
-    for (let p = a; p < b; p++) perm.push(p);
-    perm.sort((u, v) => cols[u]! - cols[v]!);
-    let last = -1;
-    for (const p of perm) {
-      if (cols[p] === last) continue;
-      last = cols[p]!;
-      outCols[q] = last;
-      outVals[q++] = vals[p]!;
+  let maxDeg = 0;
+  for (let i = 0; i < n; i++) maxDeg = Math.max(maxDeg, gp[i + 1]! - gp[i]!);
+  // A row's own edges sorted by (column, position): key = column · stride + offset, exact in float64.
+  const stride = maxDeg + 1;
+  const keys = new Float64Array(maxDeg);
+  const ownCol = new Int32Array(maxDeg), ownPos = new Int32Array(maxDeg);
+  const sortOwn = (i: number): number => {
+    const a = gp[i]!, m = gp[i + 1]! - a;
+    const kk = keys.subarray(0, m);
+    for (let t = 0; t < m; t++) kk[t] = gi[a + t]! * stride + t;
+    kk.sort();
+    for (let t = 0; t < m; t++) {
+      const c = Math.floor(kk[t]! / stride);
+      ownCol[t] = c;
+      ownPos[t] = a + (kk[t]! - c * stride);
     }
-    indptr[i + 1] = q;
+    return m;
+  };
+  // Two passes over the merge: count the distinct columns per row, then fill exact-size arrays.
+  const indptr = new Int32Array(n + 1);
+  let indices = new Int32Array(0), values = new Float64Array(0);
+  for (let pass = 0; pass < 2; pass++) {
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const m = sortOwn(i);
+      let u = 0, v = symmetrize ? tptr[i]! : 0;
+      const v1 = symmetrize ? tptr[i + 1]! : 0;
+      let last = -1;
+      while (u < m || v < v1) {
+        let c: number, src: number;
+        if (v >= v1 || (u < m && ownCol[u]! <= tsrc[v]!)) {
+          c = ownCol[u]!;
+          src = ownPos[u++]!;
+        } else {
+          c = tsrc[v]!;
+          src = tpos[v++]!;
+        }
+        if (c === last) continue;
+        last = c;
+        if (pass === 1) {
+          indices[q] = c;
+          values[q] = f(gd[src]!);
+        }
+        q++;
+      }
+      if (pass === 0) indptr[i + 1] = q;
+    }
+    if (pass === 0) {
+      indices = new Int32Array(q);
+      values = new Float64Array(q);
+    }
   }
-  return { indptr, indices: outCols.slice(0, q), values: outVals.slice(0, q) };
+  return { indptr, indices, values };
 }

@@ -9,6 +9,7 @@ import {
 import { knnGraph, knnToSimilarity } from '../../src/cluster/knnGraph.js';
 import { fromRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { squaredDistances } from '../../src/linalg/index.js';
+import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { adjustedRandIndex } from '../../src/evaluate/ari.js';
 import { Rng } from '../../src/util/rng.js';
 import { repoRoot } from '../helpers/shared.js';
@@ -107,6 +108,23 @@ describe('sparse AP on k-NN graphs', () => {
     expect(adjustedRandIndex(sparse.labels, dense.labels)).toBeGreaterThan(0.9);
     // O(nnz): the messages live on the stored entries only
     expect(sparse.nnz).toBeLessThan(400 * 81 + 1);
+  });
+  it('the native sweep and its JavaScript twin give the same messages (labels, trace, iterations)', () => {
+    if (!nativeAvailable) return;
+    const { X } = blobs(600, 12, 6, 2.5, 5);
+    const G = knnToSimilarity(knnGraph(X, 15), { symmetrize: true });
+    const opts = { preference: sampledSimilarityMedian(X, 20_000, 2), convergenceTolerance: 0.01, maxIter: 120 };
+    const nat = sparseAffinityPropagationWithRetry(G, opts);
+    useNative(false);
+    try {
+      const js = sparseAffinityPropagationWithRetry(G, opts);
+      expect(Array.from(js.labels)).toEqual(Array.from(nat.labels));
+      expect(Array.from(js.exemplarTrace)).toEqual(Array.from(nat.exemplarTrace));
+      expect(js.attempts).toEqual(nat.attempts);
+      expect(js.unstable).toBe(nat.unstable);
+    } finally {
+      useNative(true);
+    }
   });
   it('default preference on an incomplete graph is the median of the edge similarities', () => {
     const G: SparseSimilarity = {
