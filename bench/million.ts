@@ -8,7 +8,7 @@
  *
  *   npm run build && flock /tmp/phenomap-heavy.lock npx tsx bench/million.ts \
  *       [--sizes 10000,100000,1000000] [--features 1000] [--scratch DIR] [--plot-only] [--keep-tables]
- *       [--run-args "--knn-projection 256 --knn-min-recall 0"]
+ *       [--run-args "--knn-projection 256 --knn-min-recall 0"] [--timeout SECONDS]
  *
  * Tables are written to --scratch (default ../scratch/million) as synth_<n>x<d>.parquet with the
  * scale bench's rule (moas = max(20, n/250), plates = ⌈n/384⌉, seed 0) unless already there, and
@@ -16,7 +16,7 @@
  * generation needs ≈ 8 GB of temporary CSV on the same disk.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSynthetic } from '../src/io/synthetic.js';
 import { renderFigure, writeFigure, type VlSpec } from '../src/report/render.js';
@@ -28,6 +28,8 @@ const scratch = arg('--scratch', join(root, '..', 'scratch', 'million'));
 const resultsFile = join(root, 'docs', 'scaling-raw.json');
 /** More `run` flags for every size (e.g. "--knn-projection 256 --knn-min-recall 0"), recorded with the results. */
 const extra = arg('--run-args', '').split(' ').filter(Boolean);
+/** Stop a run after this many seconds (0 = never); a stopped run is reported, not recorded. */
+const timeoutS = Number(arg('--timeout', '0'));
 const STAGES = ['load', 'zscore', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
 
 interface Point {
@@ -57,14 +59,21 @@ if (!hasFlag('--plot-only')) {
     const out = join(scratch, `run_${n}`);
     rmSync(out, { recursive: true, force: true });
     const t0 = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
-      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    // The run's progress lines go to a log as they come (where a long run was when it stopped);
+    // /usr/bin/time writes the peak RSS to a file of its own.
+    const log = join(scratch, `run_${n}.log`), rssFile = join(scratch, `run_${n}.rss`);
+    const fd = openSync(log, 'w');
+    const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
+      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
+    { stdio: ['ignore', fd, fd], timeout: timeoutS > 0 ? timeoutS * 1000 : undefined, killSignal: 'SIGTERM' });
+    closeSync(fd);
     const wall = (performance.now() - t0) / 1000;
+    const tail = () => readFileSync(log, 'utf8').split('\n').filter((l) => !/\r/.test(l)).slice(-15).join('\n');
     if (r.status !== 0) {
-      console.log(`n = ${n}: run failed\n${(r.stderr ?? '').split('\n').slice(-15).join('\n')}`);
+      console.log(`n = ${n}: run ${r.signal ? `stopped by ${r.signal} after ${wall.toFixed(0)} s` : 'failed'}; last lines of ${log}:\n${tail()}`);
       continue;
     }
-    const rss = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 / 1024;
+    const rss = Number(/MAXRSS_KB=(\d+)/.exec(readFileSync(rssFile, 'utf8'))?.[1] ?? NaN) / 1024 / 1024;
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const rep = s.representations.raw;
     const stages: Record<string, number> = {};

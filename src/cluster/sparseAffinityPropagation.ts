@@ -89,6 +89,8 @@ export interface SparseAffinityPropagationRetryResult extends SparseAffinityProp
 }
 
 const EPS = 2.220446049250313e-16;
+/** Clusters above this size refine their exemplar in O(stored entries) instead of O(m²) (see assignLabels). */
+const LARGE_CLUSTER = 4096;
 const TINY100 = 2.2250738585072014e-308 * 100;
 
 /** The AP working structure: CSR with the diagonal inserted at its sorted column position. */
@@ -506,6 +508,20 @@ function assignLabels(P: Prepared, E: Uint8Array, warnings: string[]): { labels:
           const j = members[a + q]!;
           const pe = j === r ? diag[r]! : indptr[r]! + j;
           colsum[q] = colsum[q]! + S[pe]!;
+        }
+      }
+    } else if (m > LARGE_CLUSTER) {
+      // Σ_r (stored ? S : rowMin_r) = Σ_r rowMin_r + Σ_stored (S − rowMin_r): O(stored entries)
+      // instead of O(m²) (a cluster of 10⁵ members would take 10¹⁰ steps). The same terms summed
+      // in another order, so a near-tie between two candidate exemplars may resolve differently.
+      let base = 0;
+      for (let t = a; t < b; t++) base += rowMin[members[t]!]!;
+      colsum.fill(base, 0, m);
+      for (let t = a; t < b; t++) {
+        const r = members[t]!, rm = rowMin[r]!;
+        for (let p = indptr[r]!; p < indptr[r + 1]!; p++) {
+          const q = pos[indices[p]!]!;
+          if (q >= 0 && c[indices[p]!] === k) colsum[q] = colsum[q]! + (S[p]! - rm);
         }
       }
     } else {
