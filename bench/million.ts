@@ -10,6 +10,9 @@
  *       [--sizes 10000,100000,1000000] [--features 1000] [--scratch DIR] [--plot-only] [--keep-tables]
  *       [--run-args "--knn-projection 256 --knn-min-recall 0"] [--timeout SECONDS]
  *
+ * --representations raw,pca,itml runs the whole `run` instead (results in docs/scaling-raw-pca-itml.json,
+ * no plot): the 100,000-row target of issue 18.
+ *
  * Tables are written to --scratch (default ../scratch/million) as synth_<n>x<d>.parquet with the
  * scale bench's rule (moas = max(20, n/250), plates = ⌈n/384⌉, seed 0) unless already there, and
  * deleted after their run unless --keep-tables. At 10⁶ × 1,000 the Parquet file is ≈ 5.5 GB and its
@@ -25,12 +28,15 @@ import { arg, hasFlag, root } from './common.js';
 const sizes = arg('--sizes', '10000,100000,1000000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
 const scratch = arg('--scratch', join(root, '..', 'scratch', 'million'));
-const resultsFile = join(root, 'docs', 'scaling-raw.json');
+/** Representations to run (default raw, the 10⁴ → 10⁶ curve); others are recorded in their own file, without the plot. */
+const reps = arg('--representations', 'raw');
+const rawOnly = reps === 'raw';
+const resultsFile = join(root, 'docs', rawOnly ? 'scaling-raw.json' : `scaling-${reps.replace(/,/g, '-')}.json`);
 /** More `run` flags for every size (e.g. "--knn-projection 256 --knn-min-recall 0"), recorded with the results. */
 const extra = arg('--run-args', '').split(' ').filter(Boolean);
 /** Stop a run after this many seconds (0 = never); a stopped run is reported, not recorded. */
 const timeoutS = Number(arg('--timeout', '0'));
-const STAGES = ['load', 'zscore', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
+const STAGES = ['load', 'zscore', 'pca', 'itml', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
 
 interface Point {
   n: number;
@@ -43,6 +49,8 @@ interface Point {
   ap: { iterations: number; converged: boolean; clusters: number };
   measured: string;
   runArgs: string;
+  /** Per representation: k-NN method, seconds, recall, candidates' origin; AP iterations and clusters. */
+  representations?: string[];
 }
 
 const results: Record<string, Point> = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
@@ -64,7 +72,7 @@ if (!hasFlag('--plot-only')) {
     const log = join(scratch, `run_${n}.log`), rssFile = join(scratch, `run_${n}.rss`);
     const fd = openSync(log, 'w');
     const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
-      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
+      '--representations', reps, '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
     { stdio: ['ignore', fd, fd], timeout: timeoutS > 0 ? timeoutS * 1000 : undefined, killSignal: 'SIGTERM' });
     closeSync(fd);
     const wall = (performance.now() - t0) / 1000;
@@ -75,7 +83,13 @@ if (!hasFlag('--plot-only')) {
     }
     const rss = Number(/MAXRSS_KB=(\d+)/.exec(readFileSync(rssFile, 'utf8'))?.[1] ?? NaN) / 1024 / 1024;
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    const rep = s.representations.raw;
+    const rep = s.representations[reps.split(',')[0]!];
+    // k-NN per representation: method, measured recall, where the candidates came from
+    const knnAll = Object.entries(s.representations as Record<string, any>).map(([name, r]) => {
+      const k = r.clustering?.knn ?? {};
+      return `${name}: ${k.method}${k.projectedDims ? ` on ${k.projectedDims} PCs` : ''}${k.candidatesFrom ? ` (${k.candidatesFrom}'s candidates)` : ''}, ${k.seconds?.toFixed(1)} s, recall ${k.recall === undefined ? 'exact' : k.recall.toFixed(3)}; AP ${r.apIterations} it, ${r.clusters} clusters`;
+    });
+    console.log(`n = ${n}: wall ${wall.toFixed(1)} s, peak RSS ${rss.toFixed(2)} GB\n  ${knnAll.join('\n  ')}`);
     const stages: Record<string, number> = {};
     for (const k of STAGES) if (s.timings[k] !== undefined) stages[k] = s.timings[k];
     results[String(n)] = {
@@ -84,6 +98,7 @@ if (!hasFlag('--plot-only')) {
       ap: { iterations: rep.apIterations, converged: rep.apConverged, clusters: rep.clusters },
       measured: new Date().toISOString().slice(0, 10),
       runArgs: extra.join(' '),
+      representations: knnAll,
     };
     writeFileSync(resultsFile, JSON.stringify(results, null, 1) + '\n');
     rmSync(out, { recursive: true, force: true });
@@ -93,7 +108,7 @@ if (!hasFlag('--plot-only')) {
 
 // ------------------------------------------------------------------ the table and the plot
 const pts = Object.values(results).sort((a, b) => a.n - b.n);
-console.log(`run --representations raw --float32, ${D} features (wall s, peak RSS GB, stage seconds and share of the wall time)`);
+console.log(`run --representations ${reps} --float32, ${D} features (wall s, peak RSS GB, stage seconds and share of the wall time)`);
 console.log(['n', 'wall', 'RSS', ...STAGES, 'k-NN', 'recall', 'AP it'].map((h) => h.padStart(10)).join(''));
 for (const p of pts) {
   const cells = STAGES.map((k) => (p.stages[k] === undefined ? '-' : `${p.stages[k]!.toFixed(1)} (${((100 * p.stages[k]!) / p.wallSeconds).toFixed(0)}%)`));
@@ -106,7 +121,7 @@ for (let i = 1; i < pts.length; i++) {
   console.log(`growth ${a.n} → ${b.n}: time × ${(b.wallSeconds / a.wallSeconds).toFixed(1)} for n × ${(b.n / a.n).toFixed(0)} (log-log slope ${e.toFixed(2)}), memory × ${(b.peakRssGB / a.peakRssGB).toFixed(1)}`);
 }
 
-if (pts.length) {
+if (pts.length && rawOnly) {
   const rows: { n: number; seconds: number; what: string }[] = [];
   for (const p of pts) {
     rows.push({ n: p.n, seconds: p.wallSeconds, what: 'whole run (wall)' });
