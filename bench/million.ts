@@ -8,7 +8,7 @@
  *
  *   npm run build && flock /tmp/phenomap-heavy.lock npx tsx bench/million.ts \
  *       [--sizes 10000,100000,1000000] [--features 1000] [--scratch DIR] [--plot-only] [--keep-tables]
- *       [--run-args "--knn-projection 256 --knn-min-recall 0"] [--timeout SECONDS]
+ *       [--run-args "--knn-projection 256 --knn-min-recall 0"] [--timeout SECONDS] [--deadline ISO-TIME]
  *
  * --representations raw,pca,itml runs the whole `run` instead (results in docs/scaling-raw-pca-itml.json,
  * no plot): the 100,000-row target of issue 18.
@@ -36,6 +36,14 @@ const resultsFile = join(root, 'docs', rawOnly ? 'scaling-raw.json' : `scaling-$
 const extra = arg('--run-args', '').split(' ').filter(Boolean);
 /** Stop a run after this many seconds (0 = never); a stopped run is reported, not recorded. */
 const timeoutS = Number(arg('--timeout', '0'));
+/** Or stop at this time (ISO 8601), whichever comes first: a session's end. */
+const deadline = arg('--deadline', '');
+function runLimitMs(): number | undefined {
+  const lim: number[] = [];
+  if (timeoutS > 0) lim.push(timeoutS * 1000);
+  if (deadline) lim.push(Math.max(1000, Date.parse(deadline) - Date.now()));
+  return lim.length ? Math.min(...lim) : undefined;
+}
 const STAGES = ['load', 'zscore', 'pca', 'itml', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
 
 interface Point {
@@ -73,7 +81,7 @@ if (!hasFlag('--plot-only')) {
     const fd = openSync(log, 'w');
     const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
       '--representations', reps, '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
-    { stdio: ['ignore', fd, fd], timeout: timeoutS > 0 ? timeoutS * 1000 : undefined, killSignal: 'SIGTERM' });
+    { stdio: ['ignore', fd, fd], timeout: runLimitMs(), killSignal: 'SIGTERM' });
     closeSync(fd);
     const wall = (performance.now() - t0) / 1000;
     const tail = () => readFileSync(log, 'utf8').split('\n').filter((l) => !/\r/.test(l)).slice(-15).join('\n');
