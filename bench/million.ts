@@ -8,7 +8,10 @@
  *
  *   npm run build && flock /tmp/phenomap-heavy.lock npx tsx bench/million.ts \
  *       [--sizes 10000,100000,1000000] [--features 1000] [--scratch DIR] [--plot-only] [--keep-tables]
- *       [--run-args "--knn-projection 256 --knn-min-recall 0"]
+ *       [--run-args "--knn-projection 256 --knn-min-recall 0"] [--timeout SECONDS] [--deadline ISO-TIME]
+ *
+ * --representations raw,pca,itml runs the whole `run` instead (results in docs/scaling-raw-pca-itml.json,
+ * no plot): the 100,000-row target of issue 18.
  *
  * Tables are written to --scratch (default ../scratch/million) as synth_<n>x<d>.parquet with the
  * scale bench's rule (moas = max(20, n/250), plates = ⌈n/384⌉, seed 0) unless already there, and
@@ -16,7 +19,7 @@
  * generation needs ≈ 8 GB of temporary CSV on the same disk.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSynthetic } from '../src/io/synthetic.js';
 import { renderFigure, writeFigure, type VlSpec } from '../src/report/render.js';
@@ -25,10 +28,23 @@ import { arg, hasFlag, root } from './common.js';
 const sizes = arg('--sizes', '10000,100000,1000000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
 const scratch = arg('--scratch', join(root, '..', 'scratch', 'million'));
-const resultsFile = join(root, 'docs', 'scaling-raw.json');
+/** Representations to run (default raw, the 10⁴ → 10⁶ curve); others are recorded in their own file, without the plot. */
+const reps = arg('--representations', 'raw');
+const rawOnly = reps === 'raw';
+const resultsFile = join(root, 'docs', rawOnly ? 'scaling-raw.json' : `scaling-${reps.replace(/,/g, '-')}.json`);
 /** More `run` flags for every size (e.g. "--knn-projection 256 --knn-min-recall 0"), recorded with the results. */
 const extra = arg('--run-args', '').split(' ').filter(Boolean);
-const STAGES = ['load', 'zscore', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
+/** Stop a run after this many seconds (0 = never); a stopped run is reported, not recorded. */
+const timeoutS = Number(arg('--timeout', '0'));
+/** Or stop at this time (ISO 8601), whichever comes first: a session's end. */
+const deadline = arg('--deadline', '');
+function runLimitMs(): number | undefined {
+  const lim: number[] = [];
+  if (timeoutS > 0) lim.push(timeoutS * 1000);
+  if (deadline) lim.push(Math.max(1000, Date.parse(deadline) - Date.now()));
+  return lim.length ? Math.min(...lim) : undefined;
+}
+const STAGES = ['load', 'zscore', 'pca', 'itml', 'knn', 'ap', 'enrichment', 'csif', 'write'] as const;
 
 interface Point {
   n: number;
@@ -41,6 +57,8 @@ interface Point {
   ap: { iterations: number; converged: boolean; clusters: number };
   measured: string;
   runArgs: string;
+  /** Per representation: k-NN method, seconds, recall, candidates' origin; AP iterations and clusters. */
+  representations?: string[];
 }
 
 const results: Record<string, Point> = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
@@ -57,25 +75,41 @@ if (!hasFlag('--plot-only')) {
     const out = join(scratch, `run_${n}`);
     rmSync(out, { recursive: true, force: true });
     const t0 = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
-      '--representations', 'raw', '--float32', '--label-col', 'Metadata_moa', '--out', out, '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    // The run's progress lines go to a log as they come (where a long run was when it stopped);
+    // /usr/bin/time writes the peak RSS to a file of its own.
+    const log = join(scratch, `run_${n}.log`), rssFile = join(scratch, `run_${n}.rss`);
+    const fd = openSync(log, 'w');
+    const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
+      '--representations', reps, '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
+    { stdio: ['ignore', fd, fd], timeout: runLimitMs(), killSignal: 'SIGTERM' });
+    closeSync(fd);
     const wall = (performance.now() - t0) / 1000;
+    const tail = () => readFileSync(log, 'utf8').split('\n').filter((l) => !/\r/.test(l)).slice(-15).join('\n');
     if (r.status !== 0) {
-      console.log(`n = ${n}: run failed\n${(r.stderr ?? '').split('\n').slice(-15).join('\n')}`);
+      console.log(`n = ${n}: run ${r.signal ? `stopped by ${r.signal} after ${wall.toFixed(0)} s` : 'failed'}; last lines of ${log}:\n${tail()}`);
       continue;
     }
-    const rss = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 / 1024;
+    const rss = Number(/MAXRSS_KB=(\d+)/.exec(readFileSync(rssFile, 'utf8'))?.[1] ?? NaN) / 1024 / 1024;
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    s.timings = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8')).seconds;
-    const rep = s.representations.raw;
+    const timingsFile = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8'));
+    s.timings = timingsFile.seconds;
+    const knnSeconds: Record<string, number> = timingsFile.knnSeconds ?? {};
+    const rep = s.representations[reps.split(',')[0]!];
+    // k-NN per representation: method, measured recall, where the candidates came from
+    const knnAll = Object.entries(s.representations as Record<string, any>).map(([name, r]) => {
+      const k = r.clustering?.knn ?? {};
+      return `${name}: ${k.method}${k.projectedDims ? ` on ${k.projectedDims} PCs` : ''}${k.candidatesFrom ? ` (${k.candidatesFrom}'s candidates)` : ''}, ${knnSeconds[name]?.toFixed(1)} s, recall ${k.recall === undefined ? 'exact' : k.recall.toFixed(3)}; AP ${r.apIterations} it, ${r.clusters} clusters`;
+    });
+    console.log(`n = ${n}: wall ${wall.toFixed(1)} s, peak RSS ${rss.toFixed(2)} GB\n  ${knnAll.join('\n  ')}`);
     const stages: Record<string, number> = {};
     for (const k of STAGES) if (s.timings[k] !== undefined) stages[k] = s.timings[k];
     results[String(n)] = {
       n, labelled: s.n, features: D, wallSeconds: wall, peakRssGB: rss, stages,
-      knn: { method: rep.clustering?.knn?.method, recall: rep.clustering?.knn?.recall, projectedDims: rep.clustering?.knn?.projectedDims, seconds: rep.clustering?.knn?.seconds },
+      knn: { method: rep.clustering?.knn?.method, recall: rep.clustering?.knn?.recall, projectedDims: rep.clustering?.knn?.projectedDims, seconds: knnSeconds[reps.split(",")[0]!] },
       ap: { iterations: rep.apIterations, converged: rep.apConverged, clusters: rep.clusters },
       measured: new Date().toISOString().slice(0, 10),
       runArgs: extra.join(' '),
+      representations: knnAll,
     };
     writeFileSync(resultsFile, JSON.stringify(results, null, 1) + '\n');
     rmSync(out, { recursive: true, force: true });
@@ -85,7 +119,7 @@ if (!hasFlag('--plot-only')) {
 
 // ------------------------------------------------------------------ the table and the plot
 const pts = Object.values(results).sort((a, b) => a.n - b.n);
-console.log(`run --representations raw --float32, ${D} features (wall s, peak RSS GB, stage seconds and share of the wall time)`);
+console.log(`run --representations ${reps} --float32, ${D} features (wall s, peak RSS GB, stage seconds and share of the wall time)`);
 console.log(['n', 'wall', 'RSS', ...STAGES, 'k-NN', 'recall', 'AP it'].map((h) => h.padStart(10)).join(''));
 for (const p of pts) {
   const cells = STAGES.map((k) => (p.stages[k] === undefined ? '-' : `${p.stages[k]!.toFixed(1)} (${((100 * p.stages[k]!) / p.wallSeconds).toFixed(0)}%)`));
@@ -98,7 +132,7 @@ for (let i = 1; i < pts.length; i++) {
   console.log(`growth ${a.n} → ${b.n}: time × ${(b.wallSeconds / a.wallSeconds).toFixed(1)} for n × ${(b.n / a.n).toFixed(0)} (log-log slope ${e.toFixed(2)}), memory × ${(b.peakRssGB / a.peakRssGB).toFixed(1)}`);
 }
 
-if (pts.length) {
+if (pts.length && rawOnly) {
   const rows: { n: number; seconds: number; what: string }[] = [];
   for (const p of pts) {
     rows.push({ n: p.n, seconds: p.wallSeconds, what: 'whole run (wall)' });

@@ -1724,6 +1724,128 @@ static napi_value js_cand_distances(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Sparse affinity propagation: one sweep over the stored entries (cluster/                      */
+/* sparseAffinityPropagation.ts's `pass`, its JavaScript twin, operation for operation)          */
+/* ------------------------------------------------------------------------------------------ */
+
+static inline double pos0(double x) { return x > 0 ? x : 0.0; } /* Math.max(x, 0) for finite x */
+
+static inline void sap_push(double v, long p, double *y1, double *y2, long *I) {
+  if (v > *y2) {
+    if (v > *y1) {
+      *y2 = *y1;
+      *y1 = v;
+      *I = p;
+    } else
+      *y2 = v;
+  }
+}
+
+static long sap_pass(const int32_t *restrict indptr, const int32_t *restrict indices, const int32_t *restrict diag,
+                     const double *restrict S, double *restrict R, double *restrict A, const double *restrict cs,
+                     double *restrict ncs, uint8_t *restrict E, int32_t *restrict run, long n, double d, double omd,
+                     int doAvail, int doResp) {
+  if (doResp)
+    for (long j = 0; j < n; j++) ncs[j] = 0;
+  long K = 0;
+  for (long i = 0; i < n; i++) {
+    const long p0 = indptr[i], p1 = indptr[i + 1], pd = diag[i];
+    const double rii = R[pd];
+    double y1 = -INFINITY, y2 = -INFINITY;
+    long I = pd;
+    if (doAvail) {
+      for (long p = p0; p < pd; p++) {
+        const double a = A[p] * d - pos0(pos0(R[p]) - cs[indices[p]]) * omd;
+        A[p] = a;
+        sap_push(a + S[p], p, &y1, &y2, &I);
+      }
+      {
+        const double a = A[pd] * d - (rii - cs[i]) * omd;
+        A[pd] = a;
+        sap_push(a + S[pd], pd, &y1, &y2, &I);
+      }
+      for (long p = pd + 1; p < p1; p++) {
+        const double a = A[p] * d - pos0(pos0(R[p]) - cs[indices[p]]) * omd;
+        A[p] = a;
+        sap_push(a + S[p], p, &y1, &y2, &I);
+      }
+      const uint8_t e = A[pd] + rii > 0 ? 1 : 0;
+      if (e == E[i])
+        run[i]++;
+      else {
+        E[i] = e;
+        run[i] = 1;
+      }
+      K += e;
+    } else if (doResp) {
+      for (long p = p0; p < p1; p++) sap_push(A[p] + S[p], p, &y1, &y2, &I);
+    }
+    if (!doResp) continue;
+    const long lo = I < pd ? I : pd, hi = I < pd ? pd : I;
+    for (int seg = 0; seg < 3; seg++) {
+      const long a0 = seg == 0 ? p0 : seg == 1 ? lo + 1 : hi + 1;
+      const long a1 = seg == 0 ? lo : seg == 1 ? hi : p1;
+      for (long p = a0; p < a1; p++) {
+        const double r = R[p] * d + (S[p] - y1) * omd;
+        R[p] = r;
+        const long j = indices[p];
+        ncs[j] = ncs[j] + pos0(r);
+      }
+    }
+    if (I != pd) {
+      const double rI = R[I] * d + (S[I] - y2) * omd;
+      R[I] = rI;
+      const long j = indices[I];
+      ncs[j] = ncs[j] + pos0(rI);
+      const double rd = rii * d + (S[pd] - y1) * omd;
+      R[pd] = rd;
+      ncs[i] = ncs[i] + rd;
+    } else {
+      const double rd = rii * d + (S[pd] - y2) * omd;
+      R[pd] = rd;
+      ncs[i] = ncs[i] + rd;
+    }
+  }
+  return K;
+}
+
+/*
+ * sparseApPass(indptr, indices, diag, S, R, A, cs, ncs, E, run, n, d, omd, doAvail, doResp) → K.
+ * The caller (sparseAffinityPropagation.ts) validated the CSR structure once.
+ */
+static napi_value js_sparse_ap_pass(napi_env env, napi_callback_info info) {
+  ARGS(15);
+  arr ip, ix, dg, S, R, A, cs, ncs, E, run;
+  long n, doAvail, doResp;
+  double d, omd;
+  const char *fn = "sparseApPass";
+  if (!get_arr(env, argv[0], &ip, fn, 0) || !get_arr(env, argv[1], &ix, fn, 1) || !get_arr(env, argv[2], &dg, fn, 2) ||
+      !get_arr(env, argv[3], &S, fn, 3) || !get_arr(env, argv[4], &R, fn, 4) || !get_arr(env, argv[5], &A, fn, 5) ||
+      !get_arr(env, argv[6], &cs, fn, 6) || !get_arr(env, argv[7], &ncs, fn, 7) || !get_arr(env, argv[8], &E, fn, 8) ||
+      !get_arr(env, argv[9], &run, fn, 9) || !get_long(env, argv[10], &n, fn, 10))
+    return NULL;
+  if (napi_get_value_double(env, argv[11], &d) != napi_ok || napi_get_value_double(env, argv[12], &omd) != napi_ok ||
+      !get_long(env, argv[13], &doAvail, fn, 13) || !get_long(env, argv[14], &doResp, fn, 14)) {
+    napi_throw_type_error(env, NULL, "sparseApPass: arguments 11–14 must be numbers");
+    return NULL;
+  }
+  if (!want(env, &ip, napi_int32_array, (size_t)n + 1, fn, 0) || !want(env, &dg, napi_int32_array, (size_t)n, fn, 2) ||
+      !want(env, &cs, napi_float64_array, (size_t)n, fn, 6) || !want(env, &ncs, napi_float64_array, (size_t)n, fn, 7) ||
+      !want(env, &E, napi_uint8_array, (size_t)n, fn, 8) || !want(env, &run, napi_int32_array, (size_t)n, fn, 9))
+    return NULL;
+  const int32_t *indptr = ip.data;
+  const size_t nnz = n > 0 ? (size_t)indptr[n] : 0;
+  if (!want(env, &ix, napi_int32_array, nnz, fn, 1) || !want(env, &S, napi_float64_array, nnz, fn, 3) ||
+      !want(env, &R, napi_float64_array, nnz, fn, 4) || !want(env, &A, napi_float64_array, nnz, fn, 5))
+    return NULL;
+  const long K = sap_pass(indptr, ix.data, dg.data, S.data, R.data, A.data, cs.data, ncs.data, E.data, run.data, n, d, omd,
+                          (int)doAvail, (int)doResp);
+  napi_value r;
+  napi_create_int64(env, K, &r);
+  return r;
+}
+
 static napi_value js_simd(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -1767,6 +1889,7 @@ NAPI_MODULE_INIT() {
       {"simd", js_simd},
       {"adviseHuge", js_advise_huge},
       {"candDistances", js_cand_distances},
+      {"sparseApPass", js_sparse_ap_pass},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

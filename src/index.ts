@@ -38,8 +38,8 @@ export * from './cluster/affinityPropagation.js';
 export * from './cluster/sparseAffinityPropagation.js';
 export { type AdaptiveDampingOptions, type DampingAttempt } from './cluster/apShared.js';
 export {
-  knnGraph, exactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected,
-  type KnnGraph, type HnswOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,
+  knnGraph, exactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected, rerankCandidates,
+  type KnnGraph, type KnnCandidates, type HnswOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,
 } from './cluster/knnGraph.js';
 export * from './cluster/louvain.js';
 export * from './enrich/hypergeom.js';

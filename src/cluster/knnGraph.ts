@@ -47,6 +47,15 @@ export interface KnnGraph {
   shards?: number;
   /** Projected HNSW: principal components the index was built on (candidates re-ranked in X). */
   projectedDims?: number;
+  /** HNSW with `keepCandidates`: every row's candidate list (stride slots, −1 = empty). */
+  candidates?: KnnCandidates;
+}
+
+/** Candidate neighbours per row (`stride` slots, −1 = empty; no self, no duplicates). */
+export interface KnnCandidates {
+  n: number;
+  stride: number;
+  cand: Int32Array;
 }
 
 export interface HnswOptions {
@@ -56,6 +65,8 @@ export interface HnswOptions {
    * their exact distance in X.
    */
   projectDims?: number;
+  /** Keep the candidate lists on the result (`candidates`), e.g. to re-rank them in another representation. */
+  keepCandidates?: boolean;
   /** Projected HNSW: neighbours asked per row in the projection (at least 2k, the default). */
   candidates?: number;
   /** Links per node (hnswlib's M). Default 16. */
@@ -219,16 +230,29 @@ function finish(X: StoredMatrix, k: number, cand: Int32Array, stride = k): KnnGr
       }
     }
   }
-  const order: number[] = [];
+  // The k best by (distance, index) through a bounded max-heap (a comparator sort of every
+  // candidate list cost ~1 minute at 10⁶ rows × 200 candidates), then the k sorted.
+  const hd = new Float64Array(k), hi = new Int32Array(k);
   for (let i = 0; i < n; i++) {
     const o = i * stride;
-    order.length = 0;
-    for (let t = 0; t < stride; t++) if (cand[o + t]! >= 0) order.push(t);
-    if (order.length < k) throw new Error(`k-NN: only ${order.length} candidates for row ${i}`);
-    order.sort((a, b) => all[o + a]! - all[o + b]! || cand[o + a]! - cand[o + b]!);
-    for (let t = 0; t < k; t++) {
-      indices[i * k + t] = cand[o + order[t]!]!;
-      distances[i * k + t] = all[o + order[t]!]!;
+    hd.fill(Infinity);
+    hi.fill(0x7fffffff);
+    let filled = 0;
+    for (let t = 0; t < stride; t++) {
+      const j = cand[o + t]!;
+      if (j < 0) continue;
+      filled++;
+      offerNeighbour(hd, hi, 0, k, all[o + t]!, j);
+    }
+    if (filled < k) throw new Error(`k-NN: only ${filled} candidates for row ${i}`);
+    // Pop the worst into the last free slot: ascending (distance, index) order.
+    for (let m = k; m > 0; m--) {
+      const q = i * k + m - 1;
+      indices[q] = hi[0]!;
+      distances[q] = hd[0]!;
+      hd[0] = hd[m - 1]!;
+      hi[0] = hi[m - 1]!;
+      siftDown(hd, hi, 0, m - 1);
     }
     indptr[i + 1] = (i + 1) * k;
   }
@@ -241,7 +265,21 @@ export function hnswKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): Kn
   const p = opts.hnsw?.projectDims ?? 0;
   if (p > 0 && 2 * p <= X.cols) return projectedKnn(X, k, p, opts);
   const c = hnswCandidates(X, k, opts);
-  return { ...finish(X, k, c.cand, c.stride), searchThreads: c.searchThreads, shards: c.shards };
+  const G: KnnGraph = { ...finish(X, k, c.cand, c.stride), searchThreads: c.searchThreads, shards: c.shards };
+  if (opts.hnsw?.keepCandidates) G.candidates = { n: X.rows, stride: c.stride, cand: c.cand };
+  return G;
+}
+
+/**
+ * The k-NN graph of X among given candidates: each row's candidates ranked by their exact
+ * float64 distance in X (as every HNSW graph is finished). Candidates found for one representation
+ * of the same rows can so propose the neighbours of another, in that representation's own metric;
+ * `sampledRecall` says what they missed.
+ */
+export function rerankCandidates(X: StoredMatrix, kIn: number, C: KnnCandidates): KnnGraph {
+  const k = checkArgs(X, kIn);
+  if (C.n !== X.rows) throw new InputError(`k-NN re-ranking: candidates for ${C.n} rows, matrix has ${X.rows}`);
+  return finish(X, k, C.cand, C.stride);
 }
 
 /**
@@ -262,6 +300,7 @@ function projectedKnn(X: StoredMatrix, k: number, p: number, opts: KnnOptions): 
   const c = hnswCandidates(P, kc, opts);
   const t2 = performance.now();
   const G = finish(X, k, c.cand, c.stride);
+  if (opts.hnsw?.keepCandidates) G.candidates = { n: X.rows, stride: c.stride, cand: c.cand };
   reporter.info(`HNSW on ${p} principal components: projection ${((t1 - t0) / 1000).toFixed(1)} s, index and ${kc} candidates per row ${((t2 - t1) / 1000).toFixed(1)} s, exact re-ranking in ${X.cols} dimensions ${((performance.now() - t2) / 1000).toFixed(1)} s`);
   return { ...G, searchThreads: c.searchThreads, shards: c.shards, projectedDims: p };
 }
@@ -547,13 +586,22 @@ export function sampledRecall(X: StoredMatrix, approx: KnnGraph, sample = 500, s
   const Q: Matrix = { rows: rows.length, cols: d, data: new Float64Array(rows.length * d) };
   for (let t = 0; t < rows.length; t++) Q.data.set(X.data.subarray(rows[t]! * d, (rows[t]! + 1) * d), t * d);
   const norms = rowSquaredNorms(X);
-  const G = gemmNT(Q, X);
+  // Queries in groups whose products with X stay near 128 MB (at 10⁶ rows all 200 at once were 1.6 GB).
+  const group = Math.max(1, Math.min(rows.length, Math.floor((1 << 24) / n)));
+  let G: Matrix | undefined;
+  let g0 = -1;
   let hit = 0;
   const dist = new Float64Array(n);
   for (let t = 0; t < rows.length; t++) {
     const i = rows[t]!;
+    if (g0 < 0 || t >= g0 + group) {
+      g0 = t;
+      const m = Math.min(group, rows.length - t);
+      G = gemmNT({ rows: m, cols: d, data: Q.data.subarray(t * d, (t + m) * d) }, X, G && G.rows === m ? G : undefined);
+    }
+    const go = (t - g0) * n, g = G!.data;
     for (let j = 0; j < n; j++) {
-      dist[j] = j === i ? Infinity : Math.max(0, norms[i]! + norms[j]! - 2 * G.data[t * n + j]!);
+      dist[j] = j === i ? Infinity : Math.max(0, norms[i]! + norms[j]! - 2 * g[go + j]!);
     }
     // The k-th smallest exact distance: rows of approx at or below it are hits (ties count).
     const kth = kthSmallest(dist, k - 1);
@@ -583,48 +631,78 @@ export function knnToSimilarity(G: KnnGraph, opts: SimilarityOptions = {}): Spar
 export function toUndirected(
   G: KnnGraph, symmetrize: boolean, f: (d2: number) => number,
 ): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
-  const n = G.n;
-  const deg = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
-      deg[i + 1]!++;
-      if (symmetrize) deg[G.indices[p]! + 1]!++;
-    }
-  }
-  for (let i = 0; i < n; i++) deg[i + 1]! += deg[i]!;
-  const fill = deg.slice(0, n);
-  const cols = new Int32Array(deg[n]!);
-  const vals = new Float64Array(deg[n]!);
-  for (let i = 0; i < n; i++) {
-    for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
-      const j = G.indices[p]!, v = f(G.distances[p]!);
-      cols[fill[i]!] = j;
-      vals[fill[i]!++] = v;
-      if (symmetrize) {
-        cols[fill[j]!] = i;
-        vals[fill[j]!++] = v;
+  const n = G.n, gp = G.indptr, gi = G.indices, gd = G.distances;
+  // Reverse edges j ← i as a transpose (counting sort by target): each row's reverse sources come
+  // out ascending, so a row is the merge of its own edges sorted by column with that list. Both
+  // directions of a mutual pair carry the same d², so which copy is kept does not matter; the
+  // row's own edge is kept, as the stable sort of the concatenation did.
+  let tptr = new Int32Array(0), tsrc = new Int32Array(0), tpos = new Int32Array(0);
+  if (symmetrize) {
+    tptr = new Int32Array(n + 1);
+    for (let p = 0; p < gi.length; p++) tptr[gi[p]! + 1]!++;
+    for (let i = 0; i < n; i++) tptr[i + 1]! += tptr[i]!;
+    const fill = tptr.slice(0, n);
+    tsrc = new Int32Array(gi.length);
+    tpos = new Int32Array(gi.length);
+    for (let i = 0; i < n; i++) {
+      for (let p = gp[i]!; p < gp[i + 1]!; p++) {
+        const j = gi[p]!, q = fill[j]!++;
+        tsrc[q] = i;
+        tpos[q] = p;
       }
     }
   }
-  // Sort each row by column and drop duplicates (mutual neighbours appear twice).
-  const indptr = new Int32Array(n + 1);
-  let q = 0;
-  const perm: number[] = [];
-  const outCols = new Int32Array(cols.length);
-  const outVals = new Float64Array(cols.length);
-  for (let i = 0; i < n; i++) {
-    const a = deg[i]!, b = deg[i + 1]!;
-    perm.length = 0;
-    for (let p = a; p < b; p++) perm.push(p);
-    perm.sort((u, v) => cols[u]! - cols[v]!);
-    let last = -1;
-    for (const p of perm) {
-      if (cols[p] === last) continue;
-      last = cols[p]!;
-      outCols[q] = last;
-      outVals[q++] = vals[p]!;
+  let maxDeg = 0;
+  for (let i = 0; i < n; i++) maxDeg = Math.max(maxDeg, gp[i + 1]! - gp[i]!);
+  // A row's own edges sorted by (column, position): key = column · stride + offset, exact in float64.
+  const stride = maxDeg + 1;
+  const keys = new Float64Array(maxDeg);
+  const ownCol = new Int32Array(maxDeg), ownPos = new Int32Array(maxDeg);
+  const sortOwn = (i: number): number => {
+    const a = gp[i]!, m = gp[i + 1]! - a;
+    const kk = keys.subarray(0, m);
+    for (let t = 0; t < m; t++) kk[t] = gi[a + t]! * stride + t;
+    kk.sort();
+    for (let t = 0; t < m; t++) {
+      const c = Math.floor(kk[t]! / stride);
+      ownCol[t] = c;
+      ownPos[t] = a + (kk[t]! - c * stride);
     }
-    indptr[i + 1] = q;
+    return m;
+  };
+  // Two passes over the merge: count the distinct columns per row, then fill exact-size arrays.
+  const indptr = new Int32Array(n + 1);
+  let indices = new Int32Array(0), values = new Float64Array(0);
+  for (let pass = 0; pass < 2; pass++) {
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const m = sortOwn(i);
+      let u = 0, v = symmetrize ? tptr[i]! : 0;
+      const v1 = symmetrize ? tptr[i + 1]! : 0;
+      let last = -1;
+      while (u < m || v < v1) {
+        let c: number, src: number;
+        if (v >= v1 || (u < m && ownCol[u]! <= tsrc[v]!)) {
+          c = ownCol[u]!;
+          src = ownPos[u++]!;
+        } else {
+          c = tsrc[v]!;
+          src = tpos[v++]!;
+        }
+        if (c === last) continue;
+        last = c;
+        if (pass === 1) {
+          indices[q] = c;
+          values[q] = f(gd[src]!);
+        }
+        q++;
+      }
+      if (pass === 0) indptr[i + 1] = q;
+    }
+    if (pass === 0) {
+      indices = new Int32Array(q);
+      values = new Float64Array(q);
+    }
   }
-  return { indptr, indices: outCols.slice(0, q), values: outVals.slice(0, q) };
+  return { indptr, indices, values };
 }

@@ -60,6 +60,13 @@ export interface NativeKernels {
    * j = cand[i·stride + t] ≥ 0 (other slots untouched), in c order, on `threads` threads.
    */
   candDistances(x: Float64Array | Float32Array, n: number, d: number, cand: Int32Array, stride: number, out: Float64Array, threads: number): void;
+  /**
+   * One sweep of cluster/sparseAffinityPropagation.ts's message passing over the stored entries
+   * (CSR with the diagonal at diag[i]), its JavaScript pass operation for operation; doAvail /
+   * doResp 0 or 1. Returns the number of exemplar candidates (0 without doAvail).
+   */
+  sparseApPass(indptr: Int32Array, indices: Int32Array, diag: Int32Array, S: Float64Array, R: Float64Array, A: Float64Array,
+    cs: Float64Array, ncs: Float64Array, E: Uint8Array, run: Int32Array, n: number, d: number, omd: number, doAvail: number, doResp: number): number;
   /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of a typed array (a hint only). */
   adviseHuge(x: Float64Array | Float32Array | Int32Array | Uint8Array): void;
 }

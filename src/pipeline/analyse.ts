@@ -10,7 +10,7 @@ import { zscore, ZSCORE_DROP_WORDS } from '../preprocess/zscore.js';
 import { PCA } from '../represent/pca.js';
 import { Itml } from '../represent/itml.js';
 import type { AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
-import { clusterRepresentation, type ClusteringInfo, chooseClustering } from './clustering.js';
+import { clusterRepresentation, type ClusteringInfo, chooseClustering, type SharedCandidates } from './clustering.js';
 import { moaEnrichment, type EnrichmentResult } from '../enrich/enrichment.js';
 import { csif, type CsifResult } from '../enrich/csif.js';
 import { InputError } from '../util/errors.js';
@@ -196,13 +196,18 @@ export function analyse(input: Profiles<StoredMatrix>, params: RunParameters, op
         return Z.rows > DENSE_MAX_ROWS ? itml.transformLowRank(Z) : itml.transform(Z);
       }),
   };
+  const todo = params.representations.filter((r) => r !== 'itml' || classes.size >= 2);
+  const shared: SharedCandidates = { keep: false };
   for (const name of params.representations) {
     if (name === 'itml' && classes.size < 2) continue;
+    // Candidates are kept for the representations still to come (memory: n × 2k int32 per list).
+    shared.keep = todo.indexOf(name) < todo.length - 1;
     clock.scope = undefined;
     const coords = coordsFor[name]!();
     clock.scope = name;
     // Dense AP (the study) or, above DENSE_MAX_ROWS rows, sparse AP / Louvain on a k-NN graph.
-    const { ap, similarity: S, clustering } = clusterRepresentation(name, coords, params, reporter, clock, !!opts.keepSimilarity);
+    const { ap, similarity: S, clustering } = clusterRepresentation(name, coords, params, reporter, clock, !!opts.keepSimilarity, shared);
+    if (!shared.keep) shared.candidates = undefined;
     for (const w of ap.warnings) warnings.push(`${name}: ${w}`);
     if (ap.exemplars.length === 0) {
       warn(`${name}: affinity propagation found no exemplar; every row is unassigned`);

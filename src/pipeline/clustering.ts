@@ -14,7 +14,7 @@ import { formatBytes, memoryAdvice, memoryLimit } from '../io/duck.js';
 import { type Matrix, type StoredMatrix, squaredDistances } from '../linalg/index.js';
 import { affinityPropagationWithRetry, prestartAffinityPropagation, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
 import { sparseAffinityPropagationWithRetry, sampledSimilarityMedian } from '../cluster/sparseAffinityPropagation.js';
-import { knnGraph, knnToSimilarity, sampledRecall, type KnnGraph } from '../cluster/knnGraph.js';
+import { knnGraph, knnToSimilarity, rerankCandidates, sampledRecall, type KnnCandidates, type KnnGraph } from '../cluster/knnGraph.js';
 import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louvain.js';
 import type { Reporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type RunParameters } from './params.js';
@@ -31,6 +31,13 @@ export interface ClusteringInfo {
     projectedDims?: number;
     /** Every build when the first one's recall was below 0.95: dimensions used and recall. */
     attempts?: { dims: number; recall: number }[];
+    /**
+     * The candidates came from this earlier representation's HNSW search, re-ranked by exact
+     * distance here (no index built); its measured recall is `recall`.
+     */
+    candidatesFrom?: string;
+    /** Recall of another representation's candidates that fell below the minimum (then an index was built). */
+    sharedRecall?: { from: string; recall: number };
   };
   louvain?: { resolution: number; communities: number; modularity: number; levels: number };
   /** Sparse AP: sampled-median preference, convergence tolerance, points still changing, stored entries. */
@@ -78,8 +85,22 @@ export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): 'exact'
   return X.rows <= 20000 ? 'exact' : 'hnsw';
 }
 
+/**
+ * HNSW candidate lists shared between the representations of one run: the first representation
+ * that builds an index leaves its candidates here (when `keep`), and the next ones re-rank them in
+ * their own coordinates first, keeping the result when its measured recall@k reaches knnMinRecall
+ * (PCA scores are a projection of the raw table, ITML's distances are the raw ones plus a
+ * low-rank term: their neighbours are mostly among the raw ones' candidates).
+ */
+export interface SharedCandidates {
+  keep: boolean;
+  from?: string;
+  candidates?: KnnCandidates;
+}
+
 export function clusterRepresentation(
   name: string, coords: StoredMatrix, params: RunParameters, reporter: Reporter, clock: StageClock, keepSimilarity: boolean,
+  shared?: SharedCandidates,
 ): ClusteringOutcome {
   const { method, reason } = chooseClustering(params, coords.rows);
   reporter.info(`${name}: clustering with ${method === 'dense' ? 'dense affinity propagation' : method === 'sparse-ap' ? `sparse affinity propagation on the ${params.knn}-NN graph` : `Louvain on the ${params.knn}-NN graph`} (${reason})`);
@@ -101,11 +122,29 @@ export function clusterRepresentation(
   // the index is built on that many principal components and the candidates are re-ranked exactly;
   // while the measured recall@k is below knnMinRecall the projection is widened.
   let projectDims = knnMethod === 'hnsw' && params.knnProjection > 0 && 2 * params.knnProjection <= coords.cols ? params.knnProjection : 0;
-  const build = () => clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed, projectDims }, reporter }));
-  let G: KnnGraph = build();
+  const keepCandidates = !!shared?.keep && !shared.candidates;
+  const build = () => clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed, projectDims, keepCandidates }, reporter }));
+  let fromShared: KnnGraph | undefined;
   let recall: number | undefined;
+  let candidatesFrom: string | undefined;
+  let sharedRecall: { from: string; recall: number } | undefined;
+  if (knnMethod === 'hnsw' && shared?.candidates && shared.candidates.n === coords.rows && shared.candidates.stride >= params.knn) {
+    const from = shared.from ?? 'another representation';
+    const Gs = clock.time('knn', () => rerankCandidates(coords, params.knn, shared.candidates!));
+    const r = clock.time('knn', () => sampledRecall(coords, Gs, 200, params.seed));
+    reporter.info(`${name}: ${from}'s HNSW candidates re-ranked in ${coords.cols} dimensions: recall@${Gs.k} = ${r.toFixed(3)} on 200 sampled rows`);
+    if (r >= params.knnMinRecall) {
+      fromShared = Gs;
+      recall = r;
+      candidatesFrom = from;
+    } else {
+      sharedRecall = { from, recall: r };
+      reporter.info(`${name}: recall ${r.toFixed(3)} < ${params.knnMinRecall}: building its own index`);
+    }
+  }
   const tries: { dims: number; recall: number }[] = [];
-  if (knnMethod === 'hnsw') {
+  let G: KnnGraph = fromShared ?? build();
+  if (knnMethod === 'hnsw' && !candidatesFrom) {
     for (;;) {
       recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
       reporter.info(`${name}: HNSW${projectDims ? ` (on ${projectDims} principal components)` : ''} recall@${G.k} = ${recall.toFixed(3)} on 200 sampled rows`);
@@ -115,11 +154,18 @@ export function clusterRepresentation(
       reporter.warn(`${name}: recall ${recall.toFixed(3)} < ${params.knnMinRecall}: rebuilding the k-NN graph ${projectDims ? `on ${projectDims} principal components` : 'on all dimensions'}`);
       G = build();
     }
+    if (keepCandidates && G.candidates) {
+      shared!.candidates = G.candidates;
+      shared!.from = name;
+      delete G.candidates;
+    }
   }
   const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
   if (recall !== undefined) knnInfo.recall = recall;
   if (G.projectedDims) knnInfo.projectedDims = G.projectedDims;
   if (tries.length > 1) knnInfo.attempts = tries;
+  if (candidatesFrom) knnInfo.candidatesFrom = candidatesFrom;
+  if (sharedRecall) knnInfo.sharedRecall = sharedRecall;
   if (method === 'sparse-ap') {
     const ap = clock.time('ap', () => {
       const preference = sampledSimilarityMedian(coords, 200_000, params.seed);

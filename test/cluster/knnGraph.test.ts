@@ -175,7 +175,14 @@ describe('similarity graph', () => {
         expect(has(j, i)).toBe(-G.distances[p]!);
       }
     }
+    // nothing else: every stored pair is an edge of G in one direction or the other
+    const inG = (i: number, j: number) => Array.from(G.indices.subarray(G.indptr[i]!, G.indptr[i + 1]!)).includes(j);
+    for (let i = 0; i < 50; i++) for (let p = S.indptr[i]!; p < S.indptr[i + 1]!; p++) expect(inG(i, S.indices[p]!) || inG(S.indices[p]!, i)).toBe(true);
     const directed = knnToSimilarity(G, { symmetrize: false });
     expect(directed.indices.length).toBe(200);
+    for (let i = 0; i < 50; i++) {
+      const cols = Array.from(directed.indices.subarray(directed.indptr[i]!, directed.indptr[i + 1]!));
+      expect(cols).toEqual(Array.from(G.indices.subarray(G.indptr[i]!, G.indptr[i + 1]!)).sort((a, b) => a - b));
+    }
   });
 });

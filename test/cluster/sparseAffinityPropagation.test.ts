@@ -9,6 +9,7 @@ import {
 import { knnGraph, knnToSimilarity } from '../../src/cluster/knnGraph.js';
 import { fromRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { squaredDistances } from '../../src/linalg/index.js';
+import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { adjustedRandIndex } from '../../src/evaluate/ari.js';
 import { Rng } from '../../src/util/rng.js';
 import { repoRoot } from '../helpers/shared.js';
@@ -108,6 +109,23 @@ describe('sparse AP on k-NN graphs', () => {
     // O(nnz): the messages live on the stored entries only
     expect(sparse.nnz).toBeLessThan(400 * 81 + 1);
   });
+  it('the native sweep and its JavaScript twin give the same messages (labels, trace, iterations)', () => {
+    if (!nativeAvailable) return;
+    const { X } = blobs(600, 12, 6, 2.5, 5);
+    const G = knnToSimilarity(knnGraph(X, 15), { symmetrize: true });
+    const opts = { preference: sampledSimilarityMedian(X, 20_000, 2), convergenceTolerance: 0.01, maxIter: 120 };
+    const nat = sparseAffinityPropagationWithRetry(G, opts);
+    useNative(false);
+    try {
+      const js = sparseAffinityPropagationWithRetry(G, opts);
+      expect(Array.from(js.labels)).toEqual(Array.from(nat.labels));
+      expect(Array.from(js.exemplarTrace)).toEqual(Array.from(nat.exemplarTrace));
+      expect(js.attempts).toEqual(nat.attempts);
+      expect(js.unstable).toBe(nat.unstable);
+    } finally {
+      useNative(true);
+    }
+  });
   it('default preference on an incomplete graph is the median of the edge similarities', () => {
     const G: SparseSimilarity = {
       n: 4,
@@ -160,5 +178,37 @@ describe('sparse AP on k-NN graphs', () => {
     const s = sparseAffinityPropagation(completeGraphFromDense(S));
     expect(Array.from(s.labels)).toEqual(Array.from(d.labels));
     expect(Array.from(s.exemplars)).toEqual(Array.from(d.exemplars));
+  });
+});
+
+describe('sparse AP: exemplar refinement of large clusters', () => {
+  it('above 4,096 members the exemplar still maximises the within-cluster similarity sum (missing pairs imputed)', () => {
+    const n = 5000, d = 2;
+    const rng = new Rng(11);
+    const X = zeros(n, d);
+    for (let i = 0; i < n * d; i++) X.data[i] = rng.normal();
+    const G = knnToSimilarity(knnGraph(X, 8), { symmetrize: true });
+    const res = sparseAffinityPropagation(G, { preference: -1e4, damping: 0.9, convergenceTolerance: 0.01 });
+    const sizes = new Map<number, number[]>();
+    res.labels.forEach((l, i) => sizes.set(l, [...(sizes.get(l) ?? []), i]));
+    const big = [...sizes.entries()].filter(([l, m]) => l >= 0 && m.length > 4096);
+    expect(big.length).toBeGreaterThan(0);
+    // the O(m²) definition, straight from the module comment
+    const rowMin = new Float64Array(n).fill(Infinity);
+    const stored = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      for (let p = G.indptr[i]!; p < G.indptr[i + 1]!; p++) {
+        if (G.indices[p] === i) continue;
+        rowMin[i] = Math.min(rowMin[i]!, G.values[p]!);
+        stored.set(i * n + G.indices[p]!, G.values[p]!);
+      }
+    }
+    for (const [l, members] of big) {
+      const sums = members.map((q) => members.reduce((s, r) => s + (r === q ? -1e4 : stored.get(r * n + q) ?? rowMin[r]!), 0));
+      const best = Math.max(...sums);
+      const ex = res.exemplars[l]!;
+      // the noise on the diagonal is ~1e-12 relative: equal up to that
+      expect(sums[members.indexOf(ex)]!).toBeGreaterThanOrEqual(best - 1e-6 * Math.abs(best));
+    }
   });
 });
