@@ -22,7 +22,7 @@
  */
 import { type Matrix, type StoredMatrix, zeros, crossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { ledoitWolfScaled } from './lda.js';
+import { labelledClasses, ledoitWolfScaled } from './lda.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -79,18 +79,7 @@ export class BatchAwareLda {
     for (let i = 0; i < n0; i++) {
       for (let j = 0; j < d; j++) if (!Number.isFinite(x[i * d + j]!)) throw new InputError(`batch-aware LDA: non-finite value at row ${i + 1}, column ${j + 1}`);
     }
-    const classIndex = new Map<string, number>();
-    const rows: number[] = [], cls: number[] = [];
-    labels.forEach((l, i) => {
-      if (l === null || l === '') return;
-      let c = classIndex.get(l);
-      if (c === undefined) classIndex.set(l, (c = classIndex.size));
-      rows.push(i);
-      cls.push(c);
-    });
-    const K = classIndex.size, n = rows.length;
-    if (K < 2) throw new InputError(`batch-aware LDA needs at least 2 classes, got ${K}`);
-    if (n <= K) throw new InputError(`batch-aware LDA needs more labelled rows (${n}) than classes (${K})`);
+    const { classIndex, rows, cls, K, n } = labelledClasses(labels, 'batch-aware LDA');
     const k = this.nComponentsRequested ?? K - 1;
     if (!(Number.isInteger(k) && k >= 1 && k <= K - 1)) throw new InputError(`batch-aware LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
     this.classes = [...classIndex.keys()];

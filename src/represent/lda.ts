@@ -63,6 +63,26 @@ export interface SpanWhitening {
   readonly outside: number;
 }
 
+/**
+ * The labelled rows and their class numbers (classes numbered in order of first appearance; null and
+ * '' are unlabelled), refusing fewer than 2 classes or no more labelled rows than classes.
+ */
+export function labelledClasses(labels: readonly (string | null)[], who: string): { classIndex: Map<string, number>; rows: number[]; cls: number[]; K: number; n: number } {
+  const classIndex = new Map<string, number>();
+  const rows: number[] = [], cls: number[] = [];
+  labels.forEach((l, i) => {
+    if (l === null || l === '') return;
+    let c = classIndex.get(l);
+    if (c === undefined) classIndex.set(l, (c = classIndex.size));
+    rows.push(i);
+    cls.push(c);
+  });
+  const K = classIndex.size, n = rows.length;
+  if (K < 2) throw new InputError(`${who} needs at least 2 classes, got ${K}`);
+  if (n <= K) throw new InputError(`${who} needs more labelled rows (${n}) than classes (${K})`);
+  return { classIndex, rows, cls, K, n };
+}
+
 export class Lda {
   readonly shrinkageOpt: number | 'auto';
   readonly nComponentsRequested?: number;
@@ -101,18 +121,7 @@ export class Lda {
   fit(X: StoredMatrix, labels: readonly (string | null)[]): this {
     if (labels.length !== X.rows) throw new InputError(`LDA: ${labels.length} labels for ${X.rows} rows`);
     const d = X.cols, x = X.data;
-    const classIndex = new Map<string, number>();
-    const rows: number[] = [], cls: number[] = [];
-    labels.forEach((l, i) => {
-      if (l === null || l === '') return;
-      let c = classIndex.get(l);
-      if (c === undefined) classIndex.set(l, (c = classIndex.size));
-      rows.push(i);
-      cls.push(c);
-    });
-    const K = classIndex.size, n = rows.length;
-    if (K < 2) throw new InputError(`LDA needs at least 2 classes, got ${K}`);
-    if (n <= K) throw new InputError(`LDA needs more labelled rows (${n}) than classes (${K})`);
+    const { classIndex, rows, cls, K, n } = labelledClasses(labels, 'LDA');
     const k = this.nComponentsRequested;
     if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= K - 1)) {
       throw new InputError(`LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
