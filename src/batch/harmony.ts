@@ -26,7 +26,6 @@
  *   differs only for a row whose coordinates are all negative, where harmonypy flips its sign).
  * - The ridge system of each cluster is an arrowhead matrix and is solved in closed form rather
  *   than by inverting it; λ must therefore be > 0 (harmonypy's inverse fails at λ = 0 too).
- * - τ (harmonypy's small-batch discount of θ, 0 by default there) is not implemented.
  * - `fitTransformHarmony` works on profiles: features are standardised (optional) and projected on
  *   their first `nComponents` principal axes, Harmony runs on those coordinates, and by default the
  *   correction is mapped back to the features, x* = x + ((z* − z)·V)·scale — the part of each
@@ -58,6 +57,11 @@ export interface HarmonyOptions {
   nClusters?: number;
   /** Diversity penalty θ (the same for every batch). Default 2. */
   theta?: number;
+  /**
+   * Small-batch discount τ of θ, as harmonypy's `tau`: θ_b = θ·(1 − exp(−(N_b / (K·τ))²)), so a batch
+   * of few rows is pushed less to spread over clusters. Default 0 (no discount, harmonypy's default).
+   */
+  tau?: number;
   /** Ridge penalty λ on the batch terms (> 0). Default 1. */
   lambda?: number;
   /** Soft k-means entropy weight σ. Default 0.1. */
@@ -93,6 +97,7 @@ export const HARMONY_CONSTRAINTS: Constraints<HarmonyOptions> = {
   standardize: { kind: 'boolean' },
   nClusters: { kind: 'number', min: 2, integer: true },
   theta: { kind: 'number', min: 0 },
+  tau: { kind: 'number', min: 0 },
   lambda: { kind: 'number', min: 0, minExclusive: true },
   sigma: { kind: 'number', min: 0, minExclusive: true },
   blockSize: { kind: 'number', min: 0, max: 1, minExclusive: true },
@@ -112,7 +117,7 @@ type Resolved = Required<Omit<HarmonyOptions, 'nClusters'>> & { nClusters?: numb
 function resolve(opts: HarmonyOptions): Resolved {
   checkOptions(opts, HARMONY_CONSTRAINTS, 'harmony');
   return {
-    nComponents: opts.nComponents ?? 50, standardize: opts.standardize ?? true, nClusters: opts.nClusters, theta: opts.theta ?? 2, lambda: opts.lambda ?? 1,
+    nComponents: opts.nComponents ?? 50, standardize: opts.standardize ?? true, nClusters: opts.nClusters, theta: opts.theta ?? 2, tau: opts.tau ?? 0, lambda: opts.lambda ?? 1,
     sigma: opts.sigma ?? 0.1, blockSize: opts.blockSize ?? 0.05, maxIter: opts.maxIter ?? 10, maxIterKmeans: opts.maxIterKmeans ?? 20,
     epsilonCluster: opts.epsilonCluster ?? 1e-5, epsilonHarmony: opts.epsilonHarmony ?? 1e-4, nInit: opts.nInit ?? 10, kmeansSample: opts.kmeansSample ?? 20_000,
     kmeansMaxIter: opts.kmeansMaxIter ?? 25, seed: opts.seed ?? 0, output: opts.output ?? 'features',
@@ -338,6 +343,7 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   for (let i = 0; i < N; i++) counts[codes[i]!]!++;
   const Pr = counts.map((c) => c / N);
   const theta = new Float64Array(B).fill(o.theta);
+  if (o.tau > 0) for (let b = 0; b < B; b++) theta[b] = o.theta * (1 - Math.exp(-((counts[b]! / (K * o.tau)) ** 2)));
   const byBatch: Int32Array[] = Array.from({ length: B }, () => new Int32Array(0));
   {
     const lists: number[][] = Array.from({ length: B }, () => []);

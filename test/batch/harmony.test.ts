@@ -70,4 +70,19 @@ describe('Harmony', () => {
     expect(full.model.initialCentroids.data).not.toEqual(a.model.initialCentroids.data);
     expect(() => fitTransformHarmony(X, batch, { ...opts, kmeansSample: 5 })).toThrow(/6 clusters for a k-means start on 5 rows/);
   });
+
+  it('τ discounts θ by batch size as harmonypy does: τ → 0 keeps θ, τ → ∞ removes it, between differs from both', () => {
+    const { X, batch } = groups(20, ['b1', 'b2', 'b3'], 1.5);
+    const base = { nComponents: 0, standardize: false, nClusters: 6, seed: 0, output: 'embedding' } as const;
+    const run = (o: { theta?: number; tau?: number }) => Array.from(fitTransformHarmony(X, batch, { ...base, ...o }).corrected.data);
+    const plain = run({});
+    // θ_b = θ·(1 − exp(−(N_b / (K·τ))²)): exp(−∞) = 0 at a tiny τ, exp(−1e−20) = 1 at a huge one.
+    expect(run({ tau: 1e-9 })).toEqual(plain);
+    expect(run({ tau: 1e12 })).toEqual(run({ theta: 0 }));
+    const mid = run({ tau: 10 }); // N_b = 60, K·τ = 60: θ_b = θ·(1 − e⁻¹)
+    expect(mid).not.toEqual(plain);
+    expect(mid).not.toEqual(run({ theta: 0 }));
+    expect(mid).toEqual(run({ theta: 2 * (1 - Math.exp(-1)) }));
+  });
 });
+
