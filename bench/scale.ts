@@ -17,14 +17,13 @@
  *
  * Synthetic tables are cached in os.tmpdir()/phenomap-scale/ (Parquet; seed 0).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readProfiles, writeProfiles, readTable, tableColumn } from '../src/io/read.js';
 import { writeSynthetic } from '../src/io/synthetic.js';
 import { adjustedRandIndex } from '../src/evaluate/ari.js';
-import { arg, hasFlag, peer, plate, root, scaledProfiles } from './common.js';
+import { arg, hasFlag, measure, peer, plate, root, scaledProfiles, type Measured } from './common.js';
 
 const sizes = arg('--sizes', '10000,30000,100000').split(',').map(Number);
 const D = Number(arg('--features', '1000'));
@@ -32,22 +31,7 @@ const precisions = arg('--precision', 'float64,float32').split(',');
 const cache = join(tmpdir(), 'phenomap-scale');
 mkdirSync(cache, { recursive: true });
 
-interface Measured {
-  wall: number;
-  maxRssMB: number;
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
 
-/** Run a command under /usr/bin/time: wall seconds and peak RSS. */
-function measure(cmd: string, cmdArgs: string[]): Measured {
-  const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const wall = (performance.now() - t0) / 1000;
-  const m = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { wall, maxRssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 
 function phenomapRun(file: string, out: string, extra: string[]): Measured & { summary: any } {
   rmSync(out, { recursive: true, force: true });

@@ -20,11 +20,10 @@
  * The peer's O(d³) LDA (≈ 6 min at d = 5,792) runs only up to --peer-lda-max rows.
  * With --parquet N the N-row table is also written as Parquet and read both ways.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, peer, root } from './common.js';
+import { arg, measure, peer, root, type Measured } from './common.js';
 
 const sizes = arg('--sizes', '384,7680,38400').split(',').map(Number);
 const threads = arg('--threads', '1');
@@ -38,21 +37,9 @@ const D = 5792;
 mkdirSync(scratch, { recursive: true });
 const env = { ...process.env, PHENOMAP_THREADS: threads, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads };
 
-interface Measured {
-  wall: number;
-  maxRssMB: number;
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
 
-function measure(cmd: string, cmdArgs: string[]): Measured {
-  const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28, env });
-  const wall = (performance.now() - t0) / 1000;
-  const m = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { wall, maxRssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+
+const measureHere = (cmd: string, cmdArgs: string[]): Measured => measure(cmd, cmdArgs, env);
 
 interface StageResult {
   stages: Record<string, { seconds: number; runs: number[]; note?: string }>;
@@ -68,8 +55,8 @@ function json(m: Measured, what: string): StageResult | null {
   return line ? (JSON.parse(line) as StageResult) : null;
 }
 
-const phenomap = (args: string[]) => measure(process.execPath, [join(root, 'bin', 'phenomap.js'), ...args]);
-const tsx = (file: string, args: string[]) => measure(process.execPath, ['--import', 'tsx', join(root, 'bench', file), ...args]);
+const phenomap = (args: string[]) => measureHere(process.execPath, [join(root, 'bin', 'phenomap.js'), ...args]);
+const tsx = (file: string, args: string[]) => measureHere(process.execPath, ['--import', 'tsx', join(root, 'bench', file), ...args]);
 
 const fmt = (s: number | undefined) => (s === undefined || Number.isNaN(s) ? '–' : s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
 const ratio = (peerS: number | undefined, ours: number | undefined) =>
@@ -91,9 +78,9 @@ for (const n of sizes) {
   const run = phenomap(['run', table, '--label-col', 'Metadata_moa', '--representations', 'raw,pca', '--out', out, '-q', ...f32]);
   if (!run.ok) console.log(`phenomap run failed: ${run.stderr.split('\n').slice(-5).join('\n')}`);
   const peerStages = ['read', 'zscore', 'pca', 'knn', 'ap', ...(n <= peerLdaMax ? ['lda', 'fold'] : [])];
-  const theirs = json(measure('/usr/bin/python3', [join(root, 'bench', 'wide_peer.py'), 'stages', table, '--threads', threads, '--repeats', repeats, '--stages', peerStages.join(',')]), `peer stages (${n})`);
+  const theirs = json(measureHere('/usr/bin/python3', [join(root, 'bench', 'wide_peer.py'), 'stages', table, '--threads', threads, '--repeats', repeats, '--stages', peerStages.join(',')]), `peer stages (${n})`);
   const peerRun = n <= 7680 && existsSync(peer)
-    ? measure('/usr/bin/python3', [peer, table, '--label-col', 'Metadata_moa', '--no-tsne', '--repeats', '1', '--threads', threads])
+    ? measureHere('/usr/bin/python3', [peer, table, '--label-col', 'Metadata_moa', '--no-tsne', '--repeats', '1', '--threads', threads])
     : null;
   const S = ours?.stages ?? {}, P = theirs?.stages ?? {};
   console.log(`\n## ${n.toLocaleString('en-US')} rows × ${D} features (${f32.length ? 'float32' : 'float64'} storage in phenomap)`);
@@ -118,7 +105,7 @@ for (const n of sizes) {
   console.log(`peak RSS MB: phenomap stages ${fmt(ours?.peakRssMB)}, fold ${fmt(oursFold?.peakRssMB)}, run ${fmt(run.maxRssMB)}; peer stages ${fmt(theirs?.peakRssMB)}${peerRun ? `, peer run ${fmt(peerRun.maxRssMB)}` : ''}`);
   // Reading alone, each side in its own process: time and peak RSS of the read itself.
   const readOurs = json(tsx('wide-stages.ts', [table, '--repeats', '1', '--stages', 'read', ...f32]), 'phenomap read');
-  const readPeer = json(measure('/usr/bin/python3', [join(root, 'bench', 'wide_peer.py'), 'stages', table, '--threads', threads, '--stages', 'read']), 'pandas read');
+  const readPeer = json(measureHere('/usr/bin/python3', [join(root, 'bench', 'wide_peer.py'), 'stages', table, '--threads', threads, '--stages', 'read']), 'pandas read');
   console.log(`read only (CSV.gz, own process) | ${fmt(readOurs?.stages.read?.seconds)} | ${fmt(readPeer?.stages.read?.seconds)} | ${ratio(readPeer?.stages.read?.seconds, readOurs?.stages.read?.seconds)} | peak RSS MB: phenomap ${fmt(readOurs?.peakRssMB)}, pandas ${fmt(readPeer?.peakRssMB)}`);
   if (n === parquetAt) {
     const pq = join(scratch, `wide_${n}x${D}.parquet`);
