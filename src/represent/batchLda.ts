@@ -22,7 +22,7 @@
  */
 import { type Matrix, type StoredMatrix, zeros, crossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { labelledClasses, ledoitWolfScaled } from './lda.js';
+import { classMeans, labelledClasses, ledoitWolfScaled } from './lda.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -84,17 +84,7 @@ export class BatchAwareLda {
     if (!(Number.isInteger(k) && k >= 1 && k <= K - 1)) throw new InputError(`batch-aware LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
     this.classes = [...classIndex.keys()];
 
-    const counts = new Float64Array(K), means = new Float64Array(K * d), mean = new Float64Array(d);
-    for (let r = 0; r < n; r++) {
-      const o = rows[r]! * d, c = cls[r]!;
-      counts[c]++;
-      for (let j = 0; j < d; j++) {
-        means[c * d + j] += x[o + j]!;
-        mean[j] += x[o + j]!;
-      }
-    }
-    for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) means[c * d + j] /= counts[c]!;
-    for (let j = 0; j < d; j++) mean[j] /= n;
+    const { counts, means, mean } = classMeans(x, d, rows, cls, K);
 
     // Same-group between-batch differences: one row √(γ·n_gb)·(m_gb − m_g) per (group, batch).
     const cells = new Map<string, Map<string, number[]>>();

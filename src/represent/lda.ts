@@ -83,6 +83,23 @@ export function labelledClasses(labels: readonly (string | null)[], who: string)
   return { classIndex, rows, cls, K, n };
 }
 
+/** Rows per class, the class means (K × d) and the overall mean of the labelled rows. */
+export function classMeans(x: ArrayLike<number>, d: number, rows: readonly number[], cls: readonly number[], K: number): { counts: Float64Array; means: Float64Array; mean: Float64Array } {
+  const n = rows.length;
+  const counts = new Float64Array(K), means = new Float64Array(K * d), mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) {
+    const o = rows[r]! * d, c = cls[r]!;
+    counts[c]++;
+    for (let j = 0; j < d; j++) {
+      means[c * d + j] += x[o + j]!;
+      mean[j] += x[o + j]!;
+    }
+  }
+  for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) means[c * d + j] /= counts[c]!;
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  return { counts, means, mean };
+}
+
 export class Lda {
   readonly shrinkageOpt: number | 'auto';
   readonly nComponentsRequested?: number;
@@ -131,19 +148,7 @@ export class Lda {
       for (let j = 0; j < d; j++) if (!Number.isFinite(x[o + j]!)) throw new InputError(`LDA: non-finite value at row ${rows[r]! + 1}, column ${j + 1}`);
     }
     this.classes = [...classIndex.keys()];
-    const counts = new Float64Array(K);
-    const means = new Float64Array(K * d);
-    const mean = new Float64Array(d);
-    for (let r = 0; r < n; r++) {
-      const o = rows[r]! * d, c = cls[r]!;
-      counts[c]++;
-      for (let j = 0; j < d; j++) {
-        means[c * d + j] += x[o + j]!;
-        mean[j] += x[o + j]!;
-      }
-    }
-    for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) means[c * d + j] /= counts[c]!;
-    for (let j = 0; j < d; j++) mean[j] /= n;
+    const { counts, means, mean } = classMeans(x, d, rows, cls, K);
     // Within-class residuals.
     const R = zeros(n, d);
     const rd = R.data;
