@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerCommands } from './commands/index.js';
 import { setMemoryLimit } from '../io/duck.js';
+import { nativeProblem } from '../linalg/native.js';
 import { enableExitGuard } from '../util/outputDir.js';
 import { addOutputOptions, closeCommandOutput, openCommandOutput } from './outputs.js';
 
@@ -32,6 +33,9 @@ export function buildProgram(): Command {
     .hook('preAction', async (_program, action) => {
       const memory = action.opts()['memory'] as string | undefined;
       setMemoryLimit(memory);
+      // An old native build left in the clone: said once, as a warning (-q hides warnings).
+      const stale = nativeProblem();
+      if (stale && !action.opts()['quiet']) process.stderr.write(`warning: ${stale}\n`);
       // -o/--out is checked (and claimed) before any work.
       await openCommandOutput(action);
     });

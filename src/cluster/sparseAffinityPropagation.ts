@@ -283,9 +283,7 @@ function iterate(P: Prepared, ctl: DampingController, maxIter: number, convIter:
   const progress = reporter.progress('sparse affinity propagation', maxIter);
   const adaptive = ctl.adaptive;
 
-  // An addon built before the sweep existed (an old build/ left in a clone) falls back to the JS twin.
-  const loaded = native();
-  const nat = loaded && typeof loaded.sparseApPass === 'function' ? loaded : null;
+  const nat = native();
   const pass = (doAvail: boolean, doResp: boolean): number => {
     if (nat) {
       const K = nat.sparseApPass(indptr, indices, diag, S, R, A, cs, ncs, E, run, n, d, omd, doAvail ? 1 : 0, doResp ? 1 : 0);

@@ -4,7 +4,7 @@
  */
 import { wasm } from './wasm/runtime.js';
 import { threadCount } from './wasm/threads.js';
-import { native } from './native.js';
+import { native, nativeProblem } from './native.js';
 
 export interface LinalgBackend {
   /**
@@ -18,13 +18,17 @@ export interface LinalgBackend {
   simd?: string;
   /** Threads large matrix products may use (PHENOMAP_THREADS, default: all cores up to 8). */
   threads: number;
+  /** Set when a built addon is left unused because it is older than the code (see native.ts). */
+  nativeProblem?: string;
 }
 
 export function linalgBackend(): LinalgBackend {
   const nat = native();
   if (nat) return { engine: 'native', simd: nat.simd(), threads: threadCount() };
-  return wasm ? { engine: 'wasm-simd', threads: threadCount() } : { engine: 'js', threads: 1 };
+  const problem = nativeProblem();
+  const why = problem ? { nativeProblem: problem } : {};
+  return wasm ? { engine: 'wasm-simd', threads: threadCount(), ...why } : { engine: 'js', threads: 1, ...why };
 }
 
 export { prestartThreads } from './wasm/threads.js';
-export { useNative, nativeAvailable } from './native.js';
+export { useNative, nativeAvailable, nativeProblem } from './native.js';

@@ -71,14 +71,39 @@ export interface NativeKernels {
   adviseHuge(x: Float64Array | Float32Array | Int32Array | Uint8Array): void;
 }
 
+/** Every entry point this code calls: an addon without one of them is from an older build. */
+const ENTRY_POINTS = [
+  'nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+  'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
+] as const satisfies readonly (keyof NativeKernels)[];
+
+let stale: string | null = null;
+
 function load(): NativeKernels | null {
   if (process.env.PHENOMAP_NO_NATIVE === '1') return null;
+  let addon: NativeKernels;
   try {
     // src/linalg and dist/linalg are both two levels below the package root.
-    return createRequire(import.meta.url)('../../build/Release/phenomap_kernels.node') as NativeKernels;
+    addon = createRequire(import.meta.url)('../../build/Release/phenomap_kernels.node') as NativeKernels;
   } catch {
     return null;
   }
+  // A clone updated without reinstalling keeps its old build: use none of it rather than fail mid-run.
+  stale = staleAddon(addon);
+  return stale ? null : addon;
+}
+
+/** Why an addon cannot serve this code (entry points it lacks), or null when it has them all. */
+export function staleAddon(addon: object): string | null {
+  const missing = ENTRY_POINTS.filter((f) => typeof (addon as Record<string, unknown>)[f] !== 'function');
+  return missing.length
+    ? `build/Release/phenomap_kernels.node is older than this code (it lacks ${missing.join(', ')}); the WebAssembly kernels run instead — rebuild it with \`npm run build:native\``
+    : null;
+}
+
+/** Why a built native addon is not used (an older build), or null. */
+export function nativeProblem(): string | null {
+  return stale;
 }
 
 const loaded = load();

@@ -1,0 +1,18 @@
+/** An addon left from an older build is recognised (and then not used) instead of failing mid-run. */
+import { describe, expect, it } from 'vitest';
+import { staleAddon } from '../../src/linalg/native.js';
+
+describe('native addon version', () => {
+  it('names the entry points an older build lacks; a complete one passes', () => {
+    const fn = () => 0;
+    const complete = Object.fromEntries(
+      ['nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+        'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge'].map((k) => [k, fn]),
+    );
+    expect(staleAddon(complete)).toBeNull();
+    const { sparseApPass: _a, candDistances: _b, ...old } = complete;
+    const why = staleAddon(old);
+    expect(why).toMatch(/lacks candDistances, sparseApPass/);
+    expect(why).toMatch(/npm run build:native/);
+  });
+});
