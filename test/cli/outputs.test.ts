@@ -22,7 +22,9 @@ beforeAll(() => {
   small = join(dir, 'small.csv');
   writeFileSync(small, syntheticCsv(80, 8, 4));
   medium = join(dir, 'medium.csv');
-  writeFileSync(medium, syntheticCsv(3000, 40, 10));
+  // Large enough that a run lasts seconds past its staging folder's creation even on an idle machine:
+  // at 3,000 rows it could finish before the signal came (a flaky pass or fail, never a test).
+  writeFileSync(medium, syntheticCsv(12000, 40, 10));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -198,7 +200,7 @@ describe('interrupts leave nothing behind', () => {
         const poll = setInterval(() => {
           if (leftovers(dir, name).some((f) => f.includes('staging'))) {
             clearInterval(poll);
-            setTimeout(() => child.kill(signal), 800);
+            setTimeout(() => child.kill(signal), 300);
           }
         }, 20);
         child.on('exit', () => clearInterval(poll));
@@ -221,7 +223,7 @@ describe('interrupts leave nothing behind', () => {
 
   it('a first run killed leaves no folder at all', async () => {
     const out = join(dir, 'never');
-    const r = await phenomap(['run', medium, '-o', out, '--representations', 'raw', '-q'], {
+    const r = await phenomap(['run', medium, '-o', out, '--representations', 'raw', '--clustering', 'louvain', '--knn-method', 'hnsw', '-q'], {
       onStart: (child) => {
         const poll = setInterval(() => {
           if (leftovers(dir, 'never').some((f) => f.includes('staging'))) {
