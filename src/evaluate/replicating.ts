@@ -1,6 +1,6 @@
 /**
  * Percent replicating, in its two published forms, named apart because they give different numbers
- * on the same profiles (76.4 % vs 48.9 % on the LINCS plate SQ00015054):
+ * on the same profiles (test/evaluate/replicating-parity.test.ts shows it on the LINCS plate):
  *
  * - `percentReplicating`, the JUMP form (Way et al., "Morphology and gene expression profiling
  *   provide complementary information for mapping cell state", Cell Systems 2022; JUMP's
