@@ -54,6 +54,8 @@ export function parseDelimiter(text: string, what = '--delimiter'): string {
   if (d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === '\n' || d === '\r') {
     throw new InputError(`${what} must be one ASCII character other than a quote or a line end (or tab, comma, semicolon, pipe, space), got "${text}"`);
   }
+  // A character numbers are written with would split them.
+  if (/[0-9.eE+-]/.test(d)) throw new InputError(`${what} cannot be "${d}": numbers are written with it`);
   return d;
 }
 

@@ -27,7 +27,7 @@ describe('replicate reproducibility (cytominer-eval form)', () => {
     // pandas compares NaN unequal to everything: such a row replicates nothing but stays in the null.
     const groups = Array.from({ length: profiles.X.rows }, (_, i) => (cols.some((v) => v[i] === null) ? `\u0000row ${i}` : cols.map((v) => v[i]).join('\u0001')));
     const r = replicateReproducibility(profiles.X, groups);
-    recordParity({ what: `replicate_reproducibility ${_n}`, kind: 'absolute', max: Math.abs(r.fraction - c.fraction), n: r.nReplicatePairs });
+    recordParity({ what: `replicate_reproducibility ${_n}`, kind: 'abs', max: Math.abs(r.fraction - c.fraction), n: r.nReplicatePairs });
     expect(r.fraction).toBeCloseTo(c.fraction, 12);
     expect(r.nAbove).toBe(Math.round(c.fraction * r.nReplicatePairs));
   });

@@ -122,6 +122,7 @@ describe('sniffed', () => {
     expect(parseDelimiter('\\t')).toBe('\t');
     expect(parseDelimiter('semicolon')).toBe(';');
     for (const bad of ['', '::', '"', '\n', 'é']) expect(() => parseDelimiter(bad)).toThrow(/--delimiter must be one ASCII character/);
+    for (const bad of ['.', '5', 'e', '-']) expect(() => parseDelimiter(bad)).toThrow(/--delimiter cannot be ".*": numbers are written with it/);
     expect(parseEncoding('ISO-8859-1')).toBe('latin1');
     expect(parseEncoding('UTF8')).toBe('utf8');
     expect(() => parseEncoding('cp1252')).toThrow(/--encoding must be utf-8 or latin-1, got "cp1252"/);
