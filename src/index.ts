@@ -12,6 +12,7 @@ export * from './io/read.js';
 export * from './io/readMany.js';
 export { openTableWriter, type TableWriter, type RowBlock, type ColumnSpec as TableColumnSpec } from './io/tableWriter.js';
 export { setMemoryLimit, memoryLimit, parseMemorySize, type MemoryLimit, type MemorySource } from './io/duck.js';
+export { setTextOptions, parseDelimiter, parseEncoding, type TextOptions, type TextEncoding } from './io/text.js';
 export * from './io/join.js';
 export * from './io/recipes.js';
 export * from './io/activity.js';
@@ -98,5 +99,6 @@ export * from './repurpose/index.js';
 export { linalgBackend } from './linalg/backend.js';
 // utilities
 export { Rng } from './util/rng.js';
+export { argsortQuick } from './util/argsort.js';
 export { InputError, UsageError } from './util/errors.js';
 export { CollectingReporter, silentReporter, type Reporter, type Progress } from './util/log.js';

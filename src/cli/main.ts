@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerCommands } from './commands/index.js';
 import { setMemoryLimit } from '../io/duck.js';
+import { setTextOptions, type TextEncoding } from '../io/text.js';
 import { nativeProblem } from '../linalg/native.js';
 import { enableExitGuard } from '../util/outputDir.js';
 import { addOutputOptions, closeCommandOutput, openCommandOutput } from './outputs.js';
@@ -33,6 +34,8 @@ export function buildProgram(): Command {
     .hook('preAction', async (_program, action) => {
       const memory = action.opts()['memory'] as string | undefined;
       setMemoryLimit(memory);
+      // --delimiter / --encoding (on the commands that read text tables) hold for every table read.
+      setTextOptions({ delimiter: action.opts()['delimiter'] as string | undefined, encoding: action.opts()['encoding'] as TextEncoding | undefined });
       // An old native build left in the clone: said once, as a warning (-q hides warnings).
       const stale = nativeProblem();
       if (stale && !action.opts()['quiet']) process.stderr.write(`warning: ${stale}\n`);

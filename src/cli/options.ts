@@ -1,6 +1,7 @@
 /** Shared flag parsing for commands: numbers and lists with errors that name the flag. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseMemorySize } from '../io/duck.js';
+import { parseDelimiter, parseEncoding } from '../io/text.js';
 
 export function intOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {
@@ -39,4 +40,25 @@ export function addMemoryOption(cmd: Command): Command {
       return v;
     },
   );
+}
+
+/** An option parser from a library parser that throws InputError: the message becomes commander's. */
+function parsed<T>(parse: (v: string) => T): (v: string) => T {
+  return (v: string) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+/**
+ * `--delimiter` and `--encoding` for every command that reads delimited text tables: validated
+ * here, applied process-wide by main.ts (io/text.ts, setTextOptions) to every table the command reads.
+ */
+export function addTextOptions(cmd: Command): Command {
+  return cmd
+    .option('--delimiter <char>', 'delimiter of the input text tables: one character, or tab, comma, semicolon, pipe, space (default: tab for .tsv, else guessed from the header)', parsed((v) => parseDelimiter(v)))
+    .option('--encoding <name>', 'encoding of the input text tables: utf-8 (default; a byte that is not UTF-8 is an error naming its line) or latin-1', parsed((v) => parseEncoding(v)));
 }

@@ -48,7 +48,7 @@ import { batchesWithoutQueries, kfoldNotes, makeSplits, type Fold, type SplitKin
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
 import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
-import { percentReplicating, type ReplicatingResult } from './replicating.js';
+import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
 
 export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive' | 'select';
 
@@ -246,8 +246,13 @@ export interface DataLevelRetrieval {
   activity?: MapResult;
   /** Treatment medians vs other compounds' treatments, same label = positive. */
   consistency: MapResult;
-  /** Treatments (compound + dose) with ≥ 2 non-control wells. */
-  percentReplicating: ReplicatingResult;
+  /** Treatments (compound + dose) with ≥ 2 non-control wells: the JUMP form (groups against a null of medians). */
+  percentReplicating: ReplicatingResult & { form: string };
+  /**
+   * The same treatments in cytominer-eval's form (replicate pairs against the non-replicate
+   * pairs' 95th percentile); null with the reason when there are too many pairs.
+   */
+  replicateReproducibility: (ReplicateReproducibilityResult & { form: string }) | { form: string; skipped: string };
 }
 
 function summarise(values: number[]): MetricSummary {
@@ -621,7 +626,16 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     const consistency = meanAveragePrecision(
       consistencyQueries({ X: allTreatments.X, labels: allTreatments.label, compounds: allTreatments.compound, names }), { nullSize, seed },
     );
-    dataLevel = { activity, consistency, percentReplicating: percentReplicating(X64(), tGroup, { seed, nullSize }) };
+    const treated = tGroup.filter((g) => g !== null).length;
+    const pairs = (treated * (treated - 1)) / 2;
+    dataLevel = {
+      activity,
+      consistency,
+      percentReplicating: { form: PERCENT_REPLICATING_FORMS.jump, ...percentReplicating(X64(), tGroup, { seed, nullSize }) },
+      replicateReproducibility: pairs <= MAX_REPLICATE_PAIRS
+        ? { form: PERCENT_REPLICATING_FORMS.cytominerEval, ...replicateReproducibility(X64(), tGroup) }
+        : { form: PERCENT_REPLICATING_FORMS.cytominerEval, skipped: `${treated} treated profiles give ${pairs} pairs (more than ${MAX_REPLICATE_PAIRS})` },
+    };
   }
 
   let inSample: EvaluationResult['inSample'];
@@ -685,7 +699,10 @@ export function formatEvaluationTable(r: EvaluationResult): string {
       'data level (normalised profiles, nothing learned):',
       a ? `  replicate (activity) mAP ${a.meanMap.toFixed(3)} vs random ${a.meanBaseline.toFixed(3)}; ${(100 * a.fractionRetrieved).toFixed(1)} % of ${a.groups.length} treatments retrieved (q < ${a.threshold})` : '  replicate (activity) mAP: no control rows',
       `  MoA-consistency mAP ${d.consistency.meanMap.toFixed(3)} vs random ${d.consistency.meanBaseline.toFixed(3)}; ${(100 * d.consistency.fractionRetrieved).toFixed(1)} % of ${d.consistency.groups.length} labels retrieved`,
-      `  percent replicating ${(100 * d.percentReplicating.percentReplicating).toFixed(1)} % of ${d.percentReplicating.nGroups} treatments`,
+      `  percent replicating (JUMP form) ${(100 * d.percentReplicating.percentReplicating).toFixed(1)} % of ${d.percentReplicating.nGroups} treatments`,
+      'fraction' in d.replicateReproducibility
+        ? `  replicate reproducibility (cytominer-eval form) ${(100 * d.replicateReproducibility.fraction).toFixed(1)} % of ${d.replicateReproducibility.nReplicatePairs} replicate pairs`
+        : `  replicate reproducibility (cytominer-eval form): not computed, ${d.replicateReproducibility.skipped}`,
     );
   }
   if (r.inSample) {

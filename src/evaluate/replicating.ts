@@ -1,11 +1,18 @@
 /**
- * Percent replicating (Way et al., "Morphology and gene expression profiling provide
- * complementary information for mapping cell state", Cell Systems 2022; cytominer-eval's
- * `replicate_reproducibility`): a group (compound or treatment) replicates when the median
+ * Percent replicating, in its two published forms, named apart because they give different numbers
+ * on the same profiles (test/evaluate/replicating-parity.test.ts shows it on the LINCS plate):
+ *
+ * - `percentReplicating`, the JUMP form (Way et al., "Morphology and gene expression profiling
+ *   provide complementary information for mapping cell state", Cell Systems 2022; JUMP's
+ *   percent replicating): a group (compound or treatment) replicates when the median
  * Pearson correlation among its replicate profiles exceeds the 95th percentile of a null of median
  * correlations among same-size sets of non-replicate profiles (one profile from each of k
  * distinct other groups, drawn with a seeded Rng). Groups with fewer than 2 replicates are not
  * scored. Control rows can be excluded by passing null as their group.
+ * - `replicateReproducibility`, cytominer-eval's `replicate_reproducibility`: every pair of
+ *   profiles is scored by its Pearson correlation; the share of replicate pairs (same group)
+ *   whose correlation exceeds the 95th percentile (pandas' linear quantile) of all non-replicate
+ *   pairs. Pairs, not groups; no random null. Rows with a null group are left out.
  */
 import { type Matrix, zeros, percentile } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -122,4 +129,57 @@ export function percentReplicating(X: Matrix, groups: readonly (string | null)[]
   }
   const nRep = out.filter((g) => g.replicating).length;
   return { percentReplicating: out.length ? nRep / out.length : NaN, nGroups: out.length, nReplicating: nRep, groups: out };
+}
+
+/** The form names written beside every figure. */
+export const PERCENT_REPLICATING_FORMS = {
+  jump: 'JUMP percent replicating: groups whose median replicate correlation exceeds the 95th percentile of medians of same-size non-replicate sets',
+  cytominerEval: "cytominer-eval replicate_reproducibility: replicate pairs whose correlation exceeds the 95th percentile of all non-replicate pairs",
+} as const;
+
+export interface ReplicateReproducibilityResult {
+  /** Share of replicate pairs above the threshold (0..1). */
+  readonly fraction: number;
+  /** The quantile of the non-replicate pair correlations. */
+  readonly threshold: number;
+  readonly nReplicatePairs: number;
+  readonly nNonReplicatePairs: number;
+  readonly nAbove: number;
+}
+
+/** Pairs the exact quantile may hold in memory (8 bytes each): 400 MB. */
+export const MAX_REPLICATE_PAIRS = 5e7;
+
+/** cytominer-eval's replicate_reproducibility (see the file header). */
+export function replicateReproducibility(X: Matrix, groups: readonly (string | null)[], opts: { quantile?: number } = {}): ReplicateReproducibilityResult {
+  const n = X.rows;
+  if (groups.length !== n) throw new InputError(`replicate reproducibility: ${groups.length} groups for ${n} rows`);
+  const q = opts.quantile ?? 0.95;
+  if (!(q > 0 && q <= 1)) throw new InputError(`replicate reproducibility: the quantile must be in (0, 1], got ${q}`);
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) if (groups[i] !== null && groups[i] !== undefined) rows.push(i);
+  const m = rows.length;
+  const pairs = (m * (m - 1)) / 2;
+  if (pairs > MAX_REPLICATE_PAIRS) {
+    throw new InputError(`replicate reproducibility: ${m.toLocaleString('en-US')} profiles give ${pairs.toLocaleString('en-US')} pairs, more than the ${MAX_REPLICATE_PAIRS.toLocaleString('en-US')} held for an exact quantile`);
+  }
+  const Z = standardiseRows(X);
+  const d = Z.cols, z = Z.data;
+  const rep: number[] = [];
+  const non = new Float64Array(pairs);
+  let k = 0;
+  for (let a = 0; a < m; a++) {
+    const ia = rows[a]!, ao = ia * d;
+    for (let b = a + 1; b < m; b++) {
+      const ib = rows[b]!, bo = ib * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += z[ao + j]! * z[bo + j]!;
+      if (groups[ia] === groups[ib]) rep.push(s);
+      else non[k++] = s;
+    }
+  }
+  if (rep.length === 0) throw new InputError('replicate reproducibility: no two profiles share a group');
+  const threshold = percentile(non.subarray(0, k), 100 * q);
+  const nAbove = rep.filter((s) => s > threshold).length;
+  return { fraction: nAbove / rep.length, threshold, nReplicatePairs: rep.length, nNonReplicatePairs: k, nAbove };
 }

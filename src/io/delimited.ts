@@ -26,6 +26,7 @@ import { InputError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { decimalInto, MISSING_TEXTS, parseDecimalText } from './decimal.js';
 import { formatBytes, memoryAdvice, type MemoryLimit } from './duck.js';
+import { encodingError, Utf8Checker } from './text.js';
 
 /** Largest finite float32. */
 const F32_MAX = 3.4028234663852886e38;
@@ -52,7 +53,18 @@ export interface DelimitedOptions {
   memory: MemoryLimit;
   reporter: Reporter;
   label: string;
+  /**
+   * The longest record accepted, in bytes (default 256 MB): a record is held whole while it is
+   * parsed, so a longer one (a huge field, or an unterminated quote swallowing the file) is
+   * refused by name rather than read into unbounded memory.
+   */
+  maxRecordBytes?: number;
+  /** Metadata texts read as missing (default MISSING_TEXTS: '', NA, NaN, nan). */
+  missing?: ReadonlySet<string>;
 }
+
+/** Default longest record: well above a 50 MB metadata field, well below V8's longest string (~512 MB). */
+export const MAX_RECORD_BYTES = 256 << 20;
 
 export interface DelimitedTable {
   readonly names: string[];
@@ -132,17 +144,23 @@ class QuoteError extends Error {}
 /** One field starting at i: its text (unquoted) and the index of the delimiter or record end after it. */
 function fieldAt(buf: Buffer, i: number, e: number, delim: number, enc: BufferEncoding = 'utf8'): { text: string; next: number } {
   if (i < e && buf[i] === QUOTE) {
-    let text = '';
+    // Unescaped bytes gather in one buffer, decoded once: a long field full of "" stays linear.
     let s = i + 1;
-    for (let j = s; j < e; j++) {
-      if (buf[j] !== QUOTE) continue;
+    let out: Buffer | null = null;
+    let len = 0;
+    for (let j = buf.indexOf(QUOTE, s); j >= 0 && j < e; j = buf.indexOf(QUOTE, j + 1)) {
       if (j + 1 < e && buf[j + 1] === QUOTE) {
-        text += buf.toString(enc, s, j + 1);
+        out ??= Buffer.allocUnsafe(e - s);
+        len += buf.copy(out, len, s, j + 1);
         j++;
         s = j + 1;
         continue;
       }
-      text += buf.toString(enc, s, j);
+      let text: string;
+      if (out) {
+        len += buf.copy(out, len, s, j);
+        text = out.toString(enc, 0, len);
+      } else text = buf.toString(enc, s, j);
       if (j + 1 < e && buf[j + 1] !== delim) throw new QuoteError('text after a closing quote');
       return { text, next: j + 1 };
     }
@@ -182,8 +200,10 @@ class TableParser {
   readonly f32: boolean;
   readonly valueBytes: number;
   readonly conv = new Float64Array(1);
+  readonly missing: ReadonlySet<string>;
 
   constructor(readonly path: string, readonly o: DelimitedOptions, readonly compressedRead: () => number) {
+    this.missing = o.missing ?? MISSING_TEXTS;
     this.f32 = o.precision === 'float32';
     this.valueBytes = this.f32 ? 4 : 8;
   }
@@ -293,7 +313,7 @@ class TableParser {
   /** A metadata field: its text (missing words → null); returns its end. */
   metaField(buf: Buffer, i: number, e: number, c: number, s: number): number {
     const f = this.field(buf, i, e, c);
-    this.meta[-1 - s]!.push(MISSING_TEXTS.has(f.text) ? null : f.text);
+    this.meta[-1 - s]!.push(this.missing.has(f.text) ? null : f.text);
     return f.next;
   }
 
@@ -479,31 +499,81 @@ delim: number, ncol: number, f32: boolean,
 }
 
 
+/**
+ * Where the record continuing into `buf` ends (its LF), given whether the text before `buf` left
+ * a quoted field open; -1 and the quote state at the end of `buf` when it does not end in it.
+ */
+function recordEndFrom(buf: Buffer, inQ: boolean): { end: number; inQ: boolean } {
+  let i = 0;
+  let nl = buf.indexOf(LF);
+  for (;;) {
+    const q = buf.indexOf(QUOTE, i);
+    if (inQ) {
+      if (q < 0) return { end: -1, inQ };
+      inQ = false; // "" inside quotes closes and reopens: the same as reading on
+      i = q + 1;
+      continue;
+    }
+    if (nl >= 0 && nl < i) nl = buf.indexOf(LF, i);
+    if (nl >= 0 && (q < 0 || nl < q)) return { end: nl, inQ };
+    if (q < 0) return { end: -1, inQ };
+    inQ = true;
+    i = q + 1;
+  }
+}
+
 /** Read a delimited table; see the file header. */
 export async function readDelimited(path: string, o: DelimitedOptions): Promise<DelimitedTable> {
   const { stream, raw } = openText(path, o.gzip);
   const progress = o.reporter.progress(o.label, o.bytes);
   const t = new TableParser(path, o, () => raw.bytesRead);
-  let carry: Buffer | null = null;
+  const utf8 = (o.encoding ?? 'utf8') === 'utf8' ? new Utf8Checker() : null;
+  const maxRecord = o.maxRecordBytes ?? MAX_RECORD_BYTES;
+  // The start of a record the last chunk did not finish, kept as the chunks it spans (a 50 MB
+  // field is gathered once, not recopied with every chunk), and whether it ends inside quotes.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let pendingInQ = false;
+  let badByte = -1;
+  const tooLong = (inQ: boolean): InputError =>
+    new InputError(
+      `${path}: ${t.names ? `data row ${(t.rows + 1).toLocaleString('en-US')}` : 'the header line'} is longer than ${formatBytes(maxRecord)}` +
+        (inQ ? ' (a quoted field opened in it has not closed: an unmatched " makes the rest of the file one field)' : '') +
+        '; phenomap holds one row in memory at a time and refuses rows this long',
+    );
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (utf8) {
+        badByte = utf8.push(chunk);
+        if (badByte >= 0) break;
+      }
       t.textBytes += chunk.length;
       let buf = chunk;
-      if (carry) {
-        // Finish the record cut at the chunk boundary on a small buffer of its own, so the new
-        // chunk is parsed in place rather than copied behind it.
-        const lf = chunk.indexOf(LF);
-        const head = Buffer.concat([carry, lf >= 0 ? chunk.subarray(0, lf + 1) : chunk]);
-        const used = t.handle(head, false);
-        if (used === head.length && lf >= 0) buf = chunk.subarray(lf + 1);
-        else {
-          // A quoted field spans the boundary (or a record is longer than a chunk).
-          buf = Buffer.concat([head.subarray(used), lf >= 0 ? chunk.subarray(lf + 1) : Buffer.alloc(0)]);
+      if (pendingBytes) {
+        const r = recordEndFrom(chunk, pendingInQ);
+        if (r.end < 0) {
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          pendingInQ = r.inQ;
+          if (pendingBytes > maxRecord) throw tooLong(pendingInQ);
+          progress.tick(raw.bytesRead);
+          continue;
         }
-        carry = null;
+        if (pendingBytes + r.end + 1 > maxRecord) throw tooLong(false);
+        const head = Buffer.concat([...pending, chunk.subarray(0, r.end + 1)]);
+        pending = [];
+        pendingBytes = 0;
+        if (t.handle(head, false) !== head.length) throw new Error('internal: a finished record was left unparsed');
+        buf = chunk.subarray(r.end + 1);
       }
       const used = t.handle(buf, false);
-      if (used < buf.length) carry = Buffer.from(buf.subarray(used));
+      if (used < buf.length) {
+        const rest = Buffer.from(buf.subarray(used));
+        pending = [rest];
+        pendingBytes = rest.length;
+        pendingInQ = recordEndFrom(rest, false).inQ;
+        if (pendingBytes > maxRecord) throw tooLong(pendingInQ);
+      }
       if (t.provisional && t.rows > 0) {
         t.provisional = false;
         const predicted = t.predictRows();
@@ -511,7 +581,12 @@ export async function readDelimited(path: string, o: DelimitedOptions): Promise<
       }
       progress.tick(raw.bytesRead);
     }
-    if (carry && carry.length) t.handle(Buffer.concat([carry, Buffer.from('\n')]), true);
+    if (utf8 && badByte < 0) badByte = utf8.end();
+    if (badByte >= 0) {
+      stream.destroy();
+      throw await encodingError(path, o.gzip, badByte);
+    }
+    if (pendingBytes) t.handle(Buffer.concat([...pending, Buffer.from('\n')]), true);
   } catch (e) {
     stream.destroy();
     if (e instanceof InputError) throw e;

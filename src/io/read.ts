@@ -28,7 +28,7 @@ import { parseDecimalText } from './decimal.js';
 import { type ColumnValues, type ParquetLeaf, type ParquetMeta, ParquetUnsupported, PQ, decodeColumnChunk, parquetUnsupported, readChunk, readParquetMeta } from './parquet.js';
 import { ThriftError } from './thrift.js';
 import { closeSync, openSync } from 'node:fs';
-import { checkDuplicateNames, checkReadable, delimiterFor, fileKind, findRaggedRow, scanText, splitLine, type TableFormat, sniffFileKind } from './text.js';
+import { checkDuplicateNames, checkReadable, delimiterFor, textOptions, type TableFormat, type TextOptions, sniffFileKind } from './text.js';
 
 export { writeProfiles } from './write.js';
 import { PARQUET_NAMES_KEY } from './write.js';
@@ -56,6 +56,12 @@ export interface ReadOptions {
    */
   memoryLimit?: string | number;
   reporter?: Reporter;
+  /**
+   * Delimited text: the delimiter (instead of the one guessed from the header) and the encoding
+   * (default UTF-8; a byte that is not UTF-8 is an error naming its line). Default: the command
+   * line's `--delimiter` / `--encoding` (text.ts, setTextOptions).
+   */
+  text?: TextOptions;
 }
 
 export interface NanCounts {
@@ -538,8 +544,8 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
   const bytes = checkReadable(path);
   if (interchangeFormat(path)) return readInterchangeProfiles(path, bytes, t0);
   if (bytes === 0) throw new InputError(`${path}: empty file`);
-  const kind = sniffFileKind(path);
-  if (kind.encoding === 'latin1') reporter.warn(`${path}: not UTF-8 text; read as Latin-1 (ISO-8859-1)`);
+  const text = textOptions(opts.text);
+  const kind = sniffFileKind(path, text);
   const label = `reading ${basename(path)}`;
 
   let loaded: Loaded;
@@ -602,7 +608,7 @@ export async function readProfiles(path: string, opts: ReadOptions = {}): Promis
     }, { memoryLimit: opts.memoryLimit }));
   } else {
     const t = await readDelimited(path, {
-      delimiter: (header) => delimiterFor(kind, header),
+      delimiter: (header) => delimiterFor(kind, header, text),
       encoding: kind.encoding,
       gzip: kind.gzip,
       bytes,
@@ -726,33 +732,42 @@ export function tableColumn(t: Table, name: string): (string | null)[] {
   return v;
 }
 
-/** Read an annotation table (CSV/TSV/TXT, optionally gzipped, or Parquet) with all columns as text. */
-export async function readTable(path: string): Promise<Table> {
+/** Texts an annotation table reads as missing (DuckDB's nullstr as readTable always used it). */
+const TABLE_MISSING: ReadonlySet<string> = new Set(['', 'NA']);
+
+/**
+ * Read an annotation table (CSV/TSV/TXT, optionally gzipped, or Parquet) with all columns as text.
+ * Delimited text goes through phenomap's own reader (delimited.ts: the same quoting, ragged-row and
+ * encoding errors as profile tables, one record held at a time, a 50 MB field read in a second);
+ * Parquet through DuckDB. `textOpts`: delimiter and encoding as in ReadOptions.
+ */
+export async function readTable(path: string, textOpts: TextOptions = {}): Promise<Table> {
   const bytes = checkReadable(path);
   if (bytes === 0) throw new InputError(`${path}: empty file`);
-  const kind = sniffFileKind(path);
-  let source: string;
-  let names: string[] | null = null;
-  let delim = ',';
-  let expected: number | undefined;
-  if (kind.format === 'parquet') {
-    source = `read_parquet(${lit(path)})`;
-  } else {
-    const scan = await scanText(path, kind.gzip);
-    if (scan.bytes === 0 || scan.header.trim() === '') throw new InputError(`${path}: empty file`);
-    delim = delimiterFor(kind, scan.header);
-    names = splitLine(scan.header, delim);
-    checkDuplicateNames(path, names);
-    expected = scan.lines - 1;
-    source =
-      `read_csv(${lit(path)}, header=true, delim=${lit(delim)}, quote='"', escape='"', strict_mode=true, ` +
-      `null_padding=false, all_varchar=true, nullstr=['', 'NA'], compression=${kind.gzip ? "'gzip'" : "'none'"}` +
-      `${kind.encoding === 'latin1' ? ", encoding='latin-1'" : ''})`;
+  const text = textOptions(textOpts);
+  const kind = sniffFileKind(path, text);
+  if (kind.format !== 'parquet') {
+    const t = await readDelimited(path, {
+      delimiter: (header) => delimiterFor(kind, header, text),
+      encoding: kind.encoding,
+      gzip: kind.gzip,
+      bytes,
+      precision: 'float64',
+      memory: memoryLimit(),
+      reporter: silentReporter,
+      label: `reading ${basename(path)}`,
+      missing: TABLE_MISSING,
+      roles: (names) => {
+        checkDuplicateNames(path, names);
+        return names.map(() => false);
+      },
+    });
+    return { source: path, columns: t.names, rows: t.rows, values: new Map(t.names.map((n, j) => [n, t.meta[j]!])) };
   }
-  return withDuckOn(path, 'read this table', names?.length ?? 0, async (con) => {
+  const source = `read_parquet(${lit(path)})`;
+  return withDuckOn(path, 'read this table', 0, async (con) => {
     try {
       const columns = await describe(con, source);
-      if (names && columns.length !== names.length) throw new Error('column count mismatch');
       const res = await con.stream(`SELECT ${columns.map((c) => `CAST(${ident(c.name)} AS VARCHAR)`).join(', ')} FROM ${source}`);
       const vals = columns.map(() => [] as (string | null)[]);
       let rows = 0;
@@ -767,18 +782,9 @@ export async function readTable(path: string): Promise<Table> {
         rows += chunk.rowCount;
       }
       if (rows === 0) throw new InputError(`${path}: no data rows (header only)`);
-      if (expected !== undefined && rows < expected) {
-        // See streamInto: a failed stream ends silently; a materialised count raises its error.
-        const c = await con.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${source} AS t WHERE t IS NOT NULL`);
-        if (Number(c.getRows()[0]![0]) !== rows) throw new Error(`internal: DuckDB stream ended after ${rows} rows`);
-      }
       return { source: path, columns: columns.map((c) => c.name), rows, values: new Map(columns.map((c, j) => [c.name, vals[j]!])) };
     } catch (e) {
       if (e instanceof InputError || isOutOfMemory(e)) throw e;
-      if (kind.format !== 'parquet') {
-        const rag = await findRaggedRow(path, kind.gzip, delim);
-        if (rag) throw new InputError(`${path}: data row ${rag.row} has ${rag.fields} fields, the header has ${rag.expected}`);
-      }
       throw new InputError(`${path}: ${duckMessage(e)}`);
     }
   });

@@ -1,11 +1,12 @@
 /**
- * The few things phenomap does to delimited text itself, before handing the file to DuckDB:
- * a full decompression pass (a truncated gzip must be an error, and DuckDB's reader accepts a
- * truncated stream silently), a line count (so the matrix can be allocated once), the raw
- * header (DuckDB renames duplicate names silently, so duplicates are detected here), and, on
- * the error path only, locating the first ragged row.
+ * The few things phenomap does to delimited text around its reader (delimited.ts): what a file is
+ * (by its first bytes as well as its name), the delimiter and encoding (named by the user or
+ * guessed from the header; a byte that is not UTF-8 is an error naming its line and byte unless
+ * Latin-1 was named), duplicate header names, and, on the error path only, locating the first
+ * ragged row.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { basename } from 'node:path';
@@ -16,8 +17,54 @@ export type TableFormat = 'csv' | 'tsv' | 'txt' | 'parquet' | 'gct' | 'h5ad';
 export interface FileKind {
   readonly format: TableFormat;
   readonly gzip: boolean;
-  /** Text that is not valid UTF-8, read as Latin-1 (ISO-8859-1). */
-  readonly encoding?: 'utf8' | 'latin1';
+  /** The text's encoding: UTF-8 unless the caller named Latin-1 (ISO-8859-1). */
+  readonly encoding?: TextEncoding;
+}
+
+export type TextEncoding = 'utf8' | 'latin1';
+
+/**
+ * How delimited text is read when the user says so (`--delimiter`, `--encoding`): an explicit
+ * delimiter replaces the one guessed from the header, and Latin-1 must be asked for, because
+ * bytes that are not UTF-8 could be Latin-1, Windows-1252 or anything else.
+ */
+export interface TextOptions {
+  /** One ASCII character other than a quote or a line end. */
+  readonly delimiter?: string;
+  /** Default utf8: a byte that is not UTF-8 is an error naming its line and byte. */
+  readonly encoding?: TextEncoding;
+}
+
+let flagText: TextOptions = {};
+
+/** The process-wide text options named on the command line (main.ts sets them before a command runs). */
+export function setTextOptions(o: TextOptions): void {
+  flagText = { ...o };
+}
+
+/** The options in force: those of the call, then the command line's. */
+export function textOptions(o: TextOptions = {}): TextOptions {
+  return { delimiter: o.delimiter ?? flagText.delimiter, encoding: o.encoding ?? flagText.encoding };
+}
+
+/** `--delimiter`: one character, or a name (tab, comma, semicolon, pipe, space). Throws an InputError naming the flag. */
+export function parseDelimiter(text: string, what = '--delimiter'): string {
+  const names: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|', space: ' ' };
+  const d = names[text.toLowerCase()] ?? text;
+  if (d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === '\n' || d === '\r') {
+    throw new InputError(`${what} must be one ASCII character other than a quote or a line end (or tab, comma, semicolon, pipe, space), got "${text}"`);
+  }
+  // A character numbers are written with would split them.
+  if (/[0-9.eE+-]/.test(d)) throw new InputError(`${what} cannot be "${d}": numbers are written with it`);
+  return d;
+}
+
+/** `--encoding`: utf-8 (the default) or latin-1 (ISO-8859-1). */
+export function parseEncoding(text: string, what = '--encoding'): TextEncoding {
+  const t = text.toLowerCase().replace(/[_\s]/g, '-');
+  if (t === 'utf-8' || t === 'utf8') return 'utf8';
+  if (t === 'latin-1' || t === 'latin1' || t === 'iso-8859-1' || t === 'iso8859-1') return 'latin1';
+  throw new InputError(`${what} must be utf-8 or latin-1, got "${text}"`);
 }
 
 const SPREADSHEETS: Record<string, string> = { '.xlsx': 'an Excel workbook (.xlsx)', '.xlsm': 'an Excel workbook (.xlsm)', '.xls': 'an Excel workbook (.xls)', '.ods': 'an OpenDocument spreadsheet (.ods)', '.numbers': 'a Numbers spreadsheet' };
@@ -26,27 +73,157 @@ function spreadsheetError(path: string, what: string): InputError {
   return new InputError(`${path} is ${what}; phenomap reads CSV, TSV and Parquet: save the sheet as CSV UTF-8 (File → Save As) and give that file`);
 }
 
-/** Is `b` valid UTF-8 (a sequence cut at the end of the sample counts as valid)? Returns the first bad offset, or -1. */
+/** Bytes of the UTF-8 sequence a lead byte starts (0: not a lead byte). */
+function sequenceLength(c: number): number {
+  return c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+}
+
+/**
+ * The first offset of `b` that is not UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF included), or -1; a sequence cut at the end of `b` counts as valid.
+ */
 export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length; ) {
     const c = b[i]!;
-    const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
-    if (need < 0) return i;
-    for (let k = 1; k <= need; k++) {
+    const len = sequenceLength(c);
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) {
       if (i + k >= b.length) return -1;
-      if ((b[i + k]! & 0xc0) !== 0x80) return i;
+      const x = b[i + k]!;
+      let lo = 0x80, hi = 0xbf;
+      if (k === 1) {
+        if (c === 0xe0) lo = 0xa0;
+        else if (c === 0xed) hi = 0x9f;
+        else if (c === 0xf0) lo = 0x90;
+        else if (c === 0xf4) hi = 0x8f;
+      }
+      if (x < lo || x > hi) return i;
     }
-    i += need + 1;
+    i += len;
   }
   return -1;
 }
 
 /**
+ * UTF-8 validation of a text that arrives in chunks (Node's native isUtf8 on each chunk; a
+ * sequence cut at a chunk boundary is carried, at most 3 bytes). push returns the offset in the
+ * whole text of the first byte that is not UTF-8, or -1.
+ */
+export class Utf8Checker {
+  private tail: Buffer | null = null;
+  /** Bytes of text pushed so far. */
+  private seen = 0;
+
+  push(chunk: Buffer): number {
+    const base = this.seen;
+    this.seen += chunk.length;
+    let start = 0;
+    if (this.tail) {
+      const t = this.tail;
+      const need = sequenceLength(t[0]!) - t.length;
+      const take = Math.min(need, chunk.length);
+      const joined = Buffer.concat([t, chunk.subarray(0, take)]);
+      const bad = firstInvalidUtf8(joined);
+      if (bad >= 0) return base - t.length + bad;
+      if (take < need) {
+        this.tail = joined;
+        return -1;
+      }
+      this.tail = null;
+      start = take;
+    }
+    // A sequence cut by the end of the chunk waits for the next one.
+    let cut = chunk.length;
+    for (let k = 1; k <= 3 && chunk.length - k >= start; k++) {
+      const c = chunk[chunk.length - k]!;
+      if ((c & 0xc0) === 0x80) continue;
+      if (sequenceLength(c) > k) cut = chunk.length - k;
+      break;
+    }
+    const body = chunk.subarray(start, cut);
+    if (!isUtf8(body)) {
+      const i = firstInvalidUtf8(body);
+      return base + start + (i >= 0 ? i : 0);
+    }
+    if (cut < chunk.length) this.tail = Buffer.from(chunk.subarray(cut));
+    return -1;
+  }
+
+  /** At the end of the text: the offset of a sequence left unfinished, or -1. */
+  end(): number {
+    return this.tail ? this.seen - this.tail.length : -1;
+  }
+}
+
+/**
+ * The one line for a byte that is not UTF-8: the file, line and byte, what was found (the
+ * byte, the text before it on its line, and what it would be in Latin-1) and the flag that reads it.
+ */
+function encodingMessage(path: string, gzip: boolean, line: number, offset: number, before: Buffer, bytes: Buffer): string {
+  const hex = `0x${bytes[0]!.toString(16).toUpperCase().padStart(2, '0')}`;
+  const lead = before.toString('latin1').replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+  const shown = lead.length > 30 ? `…${lead.slice(-30)}` : lead;
+  const asLatin1 = bytes.subarray(0, 1).toString('latin1');
+  return (
+    `${path}: line ${line}, byte ${(offset + 1).toLocaleString('en-US')}${gzip ? ' of the uncompressed text' : ''}: ` +
+    `found byte ${hex} after "${shown}", which is not UTF-8 (in Latin-1 it is "${/[\x80-\x9f]/.test(asLatin1) ? `U+00${bytes[0]!.toString(16).toUpperCase()}` : asLatin1}"); ` +
+    `if the file is Latin-1 (ISO-8859-1) text, add --encoding latin-1`
+  );
+}
+
+/** The encoding error for a byte of a sample held in memory (the first 64 KB of the text). */
+function encodingErrorIn(path: string, gzip: boolean, text: Uint8Array, offset: number): InputError {
+  const b = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  let line = 1;
+  let lineStart = 0;
+  for (let i = b.indexOf(10); i >= 0 && i < offset; i = b.indexOf(10, i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return new InputError(encodingMessage(path, gzip, line, offset, b.subarray(Math.max(lineStart, offset - 60), offset), b.subarray(offset, offset + 4)));
+}
+
+/**
+ * The encoding error for a byte found at `offset` of the (decompressed) text while streaming:
+ * the text is read again up to it to count the lines before (error path only).
+ */
+export async function encodingError(path: string, gzip: boolean, offset: number): Promise<InputError> {
+  const stream = openText(path, gzip);
+  let line = 1;
+  let pos = 0;
+  let before = Buffer.alloc(0);
+  let bytes = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const end = Math.min(chunk.length, offset - pos);
+      let lineStart = -1;
+      for (let i = chunk.indexOf(10); i >= 0 && i < end; i = chunk.indexOf(10, i + 1)) {
+        line++;
+        lineStart = i + 1;
+      }
+      const from = Math.max(lineStart >= 0 ? lineStart : 0, end - 60);
+      before = lineStart >= 0 ? Buffer.from(chunk.subarray(from, end)) : Buffer.concat([before, chunk.subarray(from, end)]).subarray(-60);
+      if (end < chunk.length) {
+        bytes = Buffer.from(chunk.subarray(end, end + 4));
+        break;
+      }
+      pos += chunk.length;
+    }
+  } catch {
+    // The byte was found once; the message still names it without its line's text.
+  } finally {
+    stream.destroy();
+  }
+  return new InputError(encodingMessage(path, gzip, line, offset, before, bytes.length ? bytes : Buffer.from([0])));
+}
+
+/**
  * What the file is, by its first bytes as well as its name: gzip whatever the name (a `.csv` that
  * is gzip), Parquet by its magic, a spreadsheet (.xlsx is a zip archive, .xls an OLE file) refused
- * in one line saying how to convert it, and text that is not UTF-8 read as Latin-1.
+ * in one line saying how to convert it. Text is UTF-8 unless `text.encoding` says Latin-1; a byte
+ * that is not UTF-8 in the first 64 KB is refused here, before any work (later ones by the reader).
  */
-export function sniffFileKind(path: string): FileKind {
+export function sniffFileKind(path: string, text: TextOptions = {}): FileKind {
   const lower = basename(path).toLowerCase();
   const ext = Object.keys(SPREADSHEETS).find((e) => lower.endsWith(e));
   const head = Buffer.alloc(1 << 16);
@@ -77,16 +254,20 @@ export function sniffFileKind(path: string): FileKind {
   // A ".gz" that is not gzip stays an error of the gzip reader (named as such).
   const gzipped = gzip || kind.gzip;
   if (kind.format === 'parquet' || kind.format === 'gct' || kind.format === 'h5ad') return kind;
-  let text: Uint8Array = b;
-  if (gzip) {
-    try {
-      text = gunzipSync(b, { finishFlush: 2 /* Z_SYNC_FLUSH: a partial stream is fine here */ });
-    } catch {
-      text = new Uint8Array(0);
+  const encoding = textOptions(text).encoding ?? 'utf8';
+  if (encoding === 'utf8') {
+    let sample: Uint8Array = b;
+    if (gzip) {
+      try {
+        sample = gunzipSync(b, { finishFlush: 2 /* Z_SYNC_FLUSH: a partial stream is fine here */ });
+      } catch {
+        sample = new Uint8Array(0);
+      }
     }
+    const bad = firstInvalidUtf8(sample);
+    if (bad >= 0) throw encodingErrorIn(path, gzipped, sample, bad);
   }
-  const bad = firstInvalidUtf8(text);
-  return { format: kind.format, gzip: gzipped, ...(bad >= 0 ? { encoding: 'latin1' as const } : {}) };
+  return { format: kind.format, gzip: gzipped, encoding };
 }
 
 /** Format from the file name: .csv, .tsv, .txt (each optionally .gz) or .parquet. */
@@ -126,59 +307,6 @@ function gzipMessage(path: string, e: unknown): InputError {
   return new InputError(`${path}: unreadable gzip file (${msg})`);
 }
 
-export interface TextScan {
-  /** The first line, without its line ending. */
-  readonly header: string;
-  /** Number of lines (a final line without a newline counts). An upper bound on data rows + 1. */
-  readonly lines: number;
-  /** Uncompressed size in bytes. */
-  readonly bytes: number;
-}
-
-/** One pass over the (decompressed) text: header line, line count, size; verifies the gzip stream. */
-export async function scanText(path: string, gzip: boolean): Promise<TextScan> {
-  const stream = openText(path, gzip);
-  let headerParts: Buffer[] | null = [];
-  let header = '';
-  let newlines = 0;
-  let bytes = 0;
-  let last = -1;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      let pos = 0;
-      if (headerParts) {
-        const nl = chunk.indexOf(10);
-        if (nl < 0) {
-          headerParts.push(chunk);
-        } else {
-          headerParts.push(chunk.subarray(0, nl));
-          header = Buffer.concat(headerParts).toString('utf8');
-          headerParts = null;
-          newlines++;
-          pos = nl + 1;
-        }
-      }
-      if (!headerParts) {
-        for (;;) {
-          const nl = chunk.indexOf(10, pos);
-          if (nl < 0) break;
-          newlines++;
-          pos = nl + 1;
-        }
-      }
-      if (chunk.length) last = chunk[chunk.length - 1]!;
-    }
-  } catch (e) {
-    if (gzip) throw gzipMessage(path, e);
-    throw new InputError(`${path}: cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (headerParts) header = Buffer.concat(headerParts).toString('utf8');
-  header = header.replace(/\r$/, '').replace(/^\uFEFF/, '');
-  const lines = newlines + (bytes > 0 && last !== 10 ? 1 : 0);
-  return { header, lines, bytes };
-}
-
 /** Split one CSV/TSV line into fields, honouring double quotes ("" escapes a quote). */
 export function splitLine(line: string, delim: string): string[] {
   const out: string[] = [];
@@ -204,8 +332,10 @@ export function splitLine(line: string, delim: string): string[] {
   return out;
 }
 
-/** Tab for .tsv; for .txt a tab in the header decides; comma otherwise. */
-export function delimiterFor(kind: FileKind, header: string): string {
+/** The delimiter named by the user; else tab for .tsv; for .txt a tab in the header decides; comma otherwise. */
+export function delimiterFor(kind: FileKind, header: string, text: TextOptions = {}): string {
+  const named = textOptions(text).delimiter;
+  if (named !== undefined) return named;
   if (kind.format === 'tsv') return '\t';
   if (kind.format === 'txt') return header.includes('\t') ? '\t' : ',';
   // A ".csv" written with tabs or semicolons (Excel in many locales): its header says so.

@@ -4,6 +4,7 @@ export * from './blas.js';
 export * from './cholesky.js';
 export * from './eigen.js';
 export * from './svd.js';
+export * from './jacobiSvd.js';
 export * from './truncated.js';
 export * from './blockedCholesky.js';
 export * from './distance.js';

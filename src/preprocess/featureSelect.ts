@@ -4,21 +4,23 @@
  * the previous ones kept (as pycytominer does), and statistics use the `samples` rows.
  *
  * - drop_na_columns: drop a feature whose fraction of missing values exceeds `naCutoff` (0.05).
- * - frequency_threshold, also accepted as variance_threshold (its name in pycytominer ≤ 1.x and
- *   phenomap so far; pycytominer now means sklearn's VarianceThreshold by it, phenomap's
- *   min_variance): drop a feature when
+ * - frequency_threshold: drop a feature when
  *   (second most common value count / most common value count) < `freqCut` (0.05), when it has
  *   fewer than two distinct values, or when (distinct values / rows) < `uniqueCut` (0.01).
  *   Either test suffices (pycytominer takes the union, unlike caret's nearZeroVar).
- * - min_variance (pycytominer 2.x `variance_threshold`): drop when the population variance
- *   (NaN skipped) < `minVariance` (default 1e-6). Passing `minVariance` without listing the
- *   operation runs it first.
+ * - variance_threshold, also named min_variance: scikit-learn's VarianceThreshold, as
+ *   pycytominer names it today: drop when the population variance (NaN skipped) < `minVariance`
+ *   (default 1e-6). Passing `minVariance` without listing either name runs it first.
+ *   phenomap ≤ 0.1 (and pycytominer before 2024) meant the freq_cut rule by variance_threshold;
+ *   configs carry no version that would tell which meaning their author had, so the name takes
+ *   today's meaning and every use of it is answered by a warning naming both (see
+ *   VARIANCE_THRESHOLD_NOTICE); min_variance and frequency_threshold are unambiguous.
  * - correlation_threshold: correlation matrix C (Pearson or Spearman, pandas semantics); every
  *   pair in the lower triangle with C > `corrThreshold` (signed, as pycytominer — strongly
  *   negative pairs are kept) loses the member with the larger Σ|C| over all features (the
  *   "determine_high_cor_pair" rule). Pairs are judged independently, so both members of a pair
- *   can go because of other pairs. Ties in Σ|C| keep the earlier column (pandas' unstable
- *   sort leaves them unspecified).
+ *   can go because of other pairs. Features are ranked by Σ|C| as pandas' sort_values ranks
+ *   them (numpy's introsort, util/argsort.ts), so exact ties are broken as in pycytominer.
  * - blocklist: drop the listed features that are present.
  * - drop_outliers: drop a feature whose max or min absolute value exceeds `outlierCutoff` (500).
  * - noise_removal: drop a feature whose mean within-perturbation standard deviation exceeds
@@ -35,6 +37,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import { InputError, UsageError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { silentReporter } from '../util/log.js';
+import { argsortQuick } from '../util/argsort.js';
 import { columnCorrelation, type CorrelationMethod } from './correlation.js';
 import type { Query } from './query.js';
 import { sampleRows } from './query.js';
@@ -63,10 +66,15 @@ export const FEATURE_SELECT_OPERATIONS: readonly FeatureSelectOperation[] = [
 /** What runs when no operations are given. */
 export const DEFAULT_FEATURE_SELECT_OPERATIONS: readonly FeatureSelectOperation[] = [
   'drop_na_columns',
-  'variance_threshold',
+  'frequency_threshold',
   'correlation_threshold',
   'drop_outliers',
 ];
+
+/** The warning every use of the name variance_threshold gets (its meaning changed; see the file header). */
+export const VARIANCE_THRESHOLD_NOTICE =
+  "variance_threshold now means scikit-learn's VarianceThreshold, as in pycytominer: drop a feature whose variance is below min_variance (1e-6 unless set). " +
+  'Before, phenomap meant the freq_cut/unique_cut rule by it: that rule is now frequency_threshold. Write min_variance or frequency_threshold to say which (and silence this)';
 
 export interface FeatureSelectOptions {
   operations?: FeatureSelectOperation[];
@@ -253,7 +261,8 @@ export function correlationDecisions(C: Float64Array, d: number, names: readonly
     }
     sum[j] = t;
   }
-  const order = Array.from({ length: d }, (_, j) => j).sort((a, b) => sum[a]! - sum[b]! || a - b);
+  // pandas' sort_values (numpy's quicksort): exact ties ranked as pycytominer ranks them.
+  const order = argsortQuick(sum);
   const pos = new Int32Array(d);
   order.forEach((j, p) => (pos[j] = p));
   const best = new Map<number, { r: number; partner: number }>();
@@ -383,7 +392,7 @@ export function resolveFeatureSelectOptions(opts: FeatureSelectOptions = {}): Re
       throw new UsageError(`feature-select: unknown operation "${op}" (choose ${FEATURE_SELECT_OPERATIONS.join(', ')})`);
     }
   }
-  if (opts.minVariance !== undefined && !ops.includes('min_variance')) ops.unshift('min_variance');
+  if (opts.minVariance !== undefined && !ops.includes('min_variance') && !ops.includes('variance_threshold')) ops.unshift('min_variance');
   const r: ResolvedFeatureSelectOptions = {
     operations: ops,
     naCutoff: opts.naCutoff ?? 0.05,
@@ -426,7 +435,7 @@ export function runOperations(
   let alive: number[] = features.map((_, j) => j);
   const removed: Dropped[] = [];
   const operations: OperationReport[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = o.operations.includes('variance_threshold') ? [VARIANCE_THRESHOLD_NOTICE] : [];
   for (const op of o.operations) {
     const names = alive.map((j) => features[j]!);
     const out = alive.length === 0 ? new Map<number, string>() : op === 'blocklist' ? blocklistOp(o.blocklist)(EMPTY, names) : decide(op, alive, names);
@@ -477,9 +486,9 @@ export function featureSelect(profiles: Profiles, opts: FeatureSelectOptions = {
     const decide: Decide =
       op === 'drop_na_columns'
         ? dropNa(o.naCutoff)
-        : op === 'variance_threshold' || op === 'frequency_threshold'
+        : op === 'frequency_threshold'
           ? frequencyThreshold(o.freqCut, o.uniqueCut)
-          : op === 'min_variance'
+          : op === 'min_variance' || op === 'variance_threshold'
             ? minVarianceOp(o.minVariance)
             : op === 'correlation_threshold'
               ? correlationThreshold(o.corrThreshold, o.corrMethod)

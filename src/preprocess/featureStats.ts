@@ -6,7 +6,7 @@
  * - per feature: rows n, non-missing count, mean and centred sum of squares M2 (two-pass, the
  *   mean corrected by its residual sum), min and max — drop_na_columns, min_variance,
  *   drop_outliers, and which features are constant;
- * - variance_threshold: every distinct value with its count, per feature (sorted; −0 counted as
+ * - frequency_threshold: every distinct value with its count, per feature (sorted; −0 counted as
  *   0, as the in-memory run's === comparison does). Exact distinct counts and top-two frequencies
  *   need the values themselves: this part is as large as the distinct values of the part (at most
  *   its rows × features), the one partial that is not O(features²). It is therefore NOT merged up
@@ -46,7 +46,7 @@ import { sampleRows, type Query } from './query.js';
 
 /** Which optional parts a partial carries (decided by the feature-selection operations). */
 export interface FeatureStatsSpec {
-  /** Distinct values with counts (variance_threshold). */
+  /** Distinct values with counts (frequency_threshold). */
   readonly frequency: boolean;
   /** Pearson cross-products (correlation_threshold). */
   readonly correlation: boolean;
@@ -64,7 +64,7 @@ export function featureStatsSpec(o: ResolvedFeatureSelectOptions): FeatureStatsP
   }
   return {
     exact: true,
-    spec: { frequency: ops.includes('variance_threshold'), correlation: ops.includes('correlation_threshold'), groups: ops.includes('noise_removal') ? o.noiseRemovalPerturbGroups! : null },
+    spec: { frequency: ops.includes('frequency_threshold'), correlation: ops.includes('correlation_threshold'), groups: ops.includes('noise_removal') ? o.noiseRemovalPerturbGroups! : null },
   };
 }
 
@@ -85,7 +85,7 @@ export interface FeatureStats {
   readonly min: Float64Array;
   readonly max: Float64Array;
   /**
-   * variance_threshold, in one plate's partial only (merges drop it): feature j's distinct values
+   * frequency_threshold, in one plate's partial only (merges drop it): feature j's distinct values
    * are values[offsets[j] .. offsets[j+1]), ascending, with their counts.
    */
   readonly values?: { readonly offsets: Float64Array; readonly values: Float64Array; readonly counts: Float64Array };
@@ -473,7 +473,7 @@ function correlationOf(S: FeatureStats, lookup: Map<number, number>, a: number, 
   return r > 1 ? 1 : r < -1 ? -1 : r;
 }
 
-/** variance_threshold's statistics per feature: the two largest counts of one value and the number of distinct values. */
+/** frequency_threshold's statistics per feature: the two largest counts of one value and the number of distinct values. */
 export interface FrequencyCounts {
   readonly features: string[];
   readonly first: Float64Array;
@@ -498,7 +498,7 @@ export function frequencyCounts(leaves: readonly FeatureStats[], features: reado
   const d = features.length;
   const first = new Float64Array(d), second = new Float64Array(d), distinct = new Float64Array(d);
   const index = leaves.map((L) => {
-    if (!L.values) throw new InputError(`${L.source}: its feature statistics carry no value counts (variance_threshold)`);
+    if (!L.values) throw new InputError(`${L.source}: its feature statistics carry no value counts (frequency_threshold)`);
     return new Map(L.features.map((f, j) => [f, j]));
   });
   let buf = new Float64Array(0);
@@ -526,7 +526,7 @@ export function frequencyCountsFromFiles(files: readonly string[], features: rea
   const first = new Float64Array(d), second = new Float64Array(d), distinct = new Float64Array(d);
   const leaves = files.map((path) => {
     const l = packedLayout<StatsHeader>(path, 'feature-stats');
-    if (!l.header.spec.frequency || !l.offsets.vOffsets) throw new InputError(`${path}: its feature statistics carry no value counts (variance_threshold); rerun the plate job`);
+    if (!l.header.spec.frequency || !l.offsets.vOffsets) throw new InputError(`${path}: its feature statistics carry no value counts (frequency_threshold); rerun the plate job`);
     const offsets = readPackedSlice(path, l.offsets.vOffsets, 0, l.offsets.vOffsets.length) as Float64Array;
     const count = readPackedSlice(path, l.offsets.count!, 0, l.offsets.count!.length) as Float64Array;
     return { path, l, offsets, count, index: new Map(l.header.features.map((f, j) => [f, j])) };
@@ -590,12 +590,13 @@ export function selectFromFeatureStats(
         alive.forEach((j, c) => put(c, naDecision(n - S.count[j]!, n, o.naCutoff)));
         break;
       case 'min_variance':
+      case 'variance_threshold':
         alive.forEach((j, c) => put(c, varianceDecision(S.count[j]!, S.m2[j]! / S.count[j]!, o.minVariance)));
         break;
       case 'drop_outliers':
         alive.forEach((j, c) => put(c, outlierDecision(S.max[j]!, S.min[j]!, o.outlierCutoff)));
         break;
-      case 'variance_threshold': {
+      case 'frequency_threshold': {
         const at = new Map(freq!.features.map((f, i) => [f, i]));
         alive.forEach((j, c) => {
           const i = at.get(S.features[j]!);

@@ -408,7 +408,7 @@ export function normalize(profiles: Profiles, opts: NormalizeOptions): { profile
       const ref = rows.filter((i) => refMask[i] === 1);
       const what = `the ${ref.length} reference row(s)${query ? ` matching "${query.text}"` : ''} of ${label}`;
       const model = fitSpherize(takeRows(Xk, ref), { method: sm, epsilon: opts.spherizeEpsilon, center: opts.spherizeCenter }, what, names);
-      if (model.rank < dk) warnings.push(`spherize ${sm}: ${what} have rank ${model.rank} < ${dk}; singular values padded as pycytominer does`);
+      if (model.rank < dk) warnings.push(`spherize ${sm}: ${what} have rank ${model.rank} < ${dk}; the directions they do not span are weighted as pycytominer weights them`);
       const T = applySpherize(model, takeRows(Xk, rows));
       for (let r = 0; r < rows.length; r++) result.data.set(T.data.subarray(r * dk, (r + 1) * dk), rows[r]! * dk);
     }

@@ -1,24 +1,38 @@
 /**
  * Sphering (whitening) fitted on reference rows, as pycytominer's `Spherize`
  * (pycytominer/operations/transform.py; Kessy, Lewin & Strimmer 2018, "Optimal whitening and
- * decorrelation"). With Xc the centred reference rows (n × d) and Xcᵀ·Xc = V·diag(s²)·Vᵀ
- * (s = the singular values of Xc), pycytominer's weights are
+ * decorrelation"). With Xc the centred reference rows (n × d), s its singular values and V its
+ * right singular vectors, pycytominer's weights are
  *
  *   PCA: W = V · diag(√(n−1) / (s + ε))          ZCA: W = V · diag(√(n−1) / (s + ε)) · Vᵀ
  *
  * and the transform is (x − mean)·W; the `-cor` variants first standardise each feature
  * (population std, as sklearn's StandardScaler). ε (default 1e-6) is added to the singular
- * values, exactly where pycytominer adds it. phenomap obtains s and V from the symmetric
- * eigendecomposition of Xcᵀ·Xc (the linalg core) rather than an SVD of Xc: same W, since
- * ZCA's W does not depend on the eigenvector signs.
+ * values, exactly where pycytominer adds it.
  *
- * Rank: ZCA needs full rank d (so more reference rows than features); otherwise an InputError
- * says how many rows and features there are. PCA with rank r < d pads the missing singular
- * values with s[r−1], as pycytominer does when n ≤ d.
+ * pycytominer at HEAD takes the SVD of the raw X where its own derivation (and its rank check)
+ * use the centred one; phenomap follows the centred form, which is pycytominer's on centred input.
+ *
+ * Rank, as pycytominer finds it: numpy's `matrix_rank` rule (s > s_max·max(n, d)·ε) on singular
+ * values as accurate as LAPACK's (linalg/jacobiSvd.ts whenever the Gram eigenvalues leave any
+ * doubt; the Gram matrix alone loses singular values below ~1e-8·s_max). When n ≤ d, s has n
+ * values and pycytominer pads it to d with s[r−1] (r = the rank); when n > d all d are used,
+ * however small (+ ε). Rank-deficient references are accepted for both methods:
+ *
+ * - ZCA does not depend on the basis chosen for the directions the reference rows do not span:
+ *   with n ≤ d, W = √(n−1)·[Σ_{k<r} v_k v_kᵀ·(1/(s_k+ε) − c) + c·I], c = 1/(s_{r−1}+ε), which is
+ *   pycytominer's W whatever basis LAPACK completed V with.
+ * - PCA's components there are that basis itself (LAPACK's arbitrary choice in pycytominer):
+ *   phenomap completes V from the standard basis by Gram–Schmidt. The reference rows are 0 on
+ *   those components either way.
+ * - Signs: each component (column of W for PCA) has its largest-magnitude loading positive, as
+ *   scikit-learn's `svd_flip(u_based_decision=False)`; pycytominer keeps LAPACK's signs, so PCA
+ *   output equals pycytominer's up to the sign of each column.
  */
 import type { Matrix } from '../linalg/matrix.js';
 import { transpose, zeros } from '../linalg/matrix.js';
 import { crossprod, gemm, symmetricEigen } from '../linalg/index.js';
+import { accurateSvd, numericalRank } from '../linalg/jacobiSvd.js';
 import { InputError } from '../util/errors.js';
 
 export type SpherizeMethod = 'ZCA' | 'ZCA-cor' | 'PCA' | 'PCA-cor';
@@ -102,37 +116,34 @@ export function fitSpherize(R: Matrix, opts: SpherizeOptions = {}, what = 'the r
     }
   }
 
-  const { values, vectors: V } = symmetricEigen(crossprod(Xc));
-  const lmax = Math.max(values[0] ?? 0, 0);
-  // Eigenvalues of XᵀX carry absolute error ≈ d·ε·λmax; below that they are zero.
-  const tol = lmax * Math.max(n, d) * 2.220446049250313e-16;
-  let rank = 0;
-  for (let k = 0; k < d; k++) if (values[k]! > tol) rank++;
-  const s = new Float64Array(d);
-  for (let k = 0; k < d; k++) s[k] = Math.sqrt(Math.max(values[k]!, 0));
-  const singularValues = s.slice(0, rank);
   const zca = method === 'ZCA' || method === 'ZCA-cor';
+  const { s: sv, V: Vr, rank } = singularPairs(Xc);
   if (rank === 0) throw new InputError(`spherize: ${what} have no variance at all`);
-  if (zca && rank < d) {
-    throw new InputError(
-      `spherize ${method}: ${what} (n = ${n}) span only ${rank} of ${d} feature dimensions; ZCA needs full rank ` +
-        `(more reference rows than features, no linearly dependent features). Select fewer features first, or use PCA`,
-    );
-  }
-  for (let k = rank; k < d; k++) s[k] = s[rank - 1]!;
-  const f = new Float64Array(d);
+  const singularValues = sv.slice(0, rank);
   const sq = Math.sqrt(n - 1);
-  for (let k = 0; k < d; k++) f[k] = sq / (s[k]! + eps);
-  // V·diag(f)
-  const VD = zeros(d, d);
-  const vd = VD.data, v = V.data;
-  for (let i = 0; i < d; i++) {
-    const o = i * d;
-    for (let k = 0; k < d; k++) vd[o + k] = v[o + k]! * f[k]!;
-  }
-  let W: Matrix = VD;
+  // Σ as pycytominer pads it: n ≤ d → the first r, then s[r−1]; n > d → all d as they are.
+  const k = Vr.cols; // right singular vectors known: all d when n > d, the first r otherwise
+  const f = new Float64Array(k);
+  for (let c = 0; c < k; c++) f[c] = sq / (sv[c]! + eps);
+  const fPad = sq / (sv[rank - 1]! + eps);
+  let W: Matrix;
   if (zca) {
-    W = gemm(VD, transpose(V));
+    // V_k·diag(f − pad)·V_kᵀ + pad·I (pad = 0 when V is complete).
+    const pad = k < d ? fPad : 0;
+    const VD = zeros(d, k);
+    for (let i = 0; i < d; i++) for (let c = 0; c < k; c++) VD.data[i * k + c] = Vr.data[i * k + c]! * (f[c]! - pad);
+    W = gemm(VD, transpose(Vr));
+    for (let i = 0; i < d; i++) W.data[i * d + i] += pad;
+  } else {
+    const V = k < d ? completeBasis(Vr) : Vr;
+    W = zeros(d, d);
+    for (let c = 0; c < d; c++) {
+      // svd_flip on V: the largest |loading| of each component positive.
+      let big = 0;
+      for (let i = 0; i < d; i++) if (Math.abs(V.data[i * d + c]!) > Math.abs(big)) big = V.data[i * d + c]!;
+      const w = (c < k ? f[c]! : fPad) * (big < 0 ? -1 : 1);
+      for (let i = 0; i < d; i++) W.data[i * d + c] = V.data[i * d + c]! * w;
+    }
   }
   return { method, mean, scale, W, rank, singularValues };
 }
@@ -149,4 +160,68 @@ export function applySpherize(model: SpherizeModel, X: Matrix): Matrix {
     for (let j = 0; j < d; j++) c[o + j] = (data[o + j]! - mean[j]!) / scale[j]!;
   }
   return gemm(C, model.W);
+}
+
+/**
+ * Singular values of Xc (n × d), descending, its numerical rank (numpy's rule), and right singular
+ * vectors as columns of V: all d when n > d, else the first `rank`. The Gram eigendecomposition
+ * answers when every eigenvalue is clearly zero-free (above 1e-9·λ_max, far above its error);
+ * otherwise the accurate SVD decides (see the file header).
+ */
+function singularPairs(Xc: Matrix): { s: Float64Array; V: Matrix; rank: number } {
+  const { rows: n, cols: d } = Xc;
+  if (n > d) {
+    const { values, vectors } = symmetricEigen(crossprod(Xc));
+    if (values[d - 1]! > 1e-9 * values[0]!) {
+      const s = Float64Array.from(values, (l) => Math.sqrt(l));
+      return { s, V: vectors, rank: d };
+    }
+    const { s, V } = accurateSvd(Xc);
+    return { s, V, rank: numericalRank(s, n, d) };
+  }
+  // n ≤ d: the accurate SVD of the n × n side (cheap), right vectors as Xcᵀ·u / s.
+  const { s, V: U } = accurateSvd(Xc);
+  const rank = numericalRank(s, n, d);
+  const V = zeros(d, rank);
+  const x = Xc.data;
+  for (let c = 0; c < rank; c++) {
+    const inv = 1 / s[c]!;
+    for (let i = 0; i < n; i++) {
+      const u = U.data[i * n + c]! * inv;
+      if (u === 0) continue;
+      const o = i * d;
+      for (let j = 0; j < d; j++) V.data[j * rank + c] += x[o + j]! * u;
+    }
+  }
+  return { s, V, rank };
+}
+
+/** The d × d orthonormal basis whose first columns are V's (d × k, orthonormal), completed from e_1, e_2, … by Gram–Schmidt (twice, for orthogonality). */
+function completeBasis(V: Matrix): Matrix {
+  const d = V.rows, k = V.cols;
+  const cols: Float64Array[] = [];
+  for (let c = 0; c < k; c++) cols.push(Float64Array.from({ length: d }, (_, i) => V.data[i * k + c]!));
+  const w = new Float64Array(d);
+  for (let e = 0; e < d && cols.length < d; e++) {
+    w.fill(0);
+    w[e] = 1;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of cols) {
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += q[i]! * w[i]!;
+        for (let i = 0; i < d; i++) w[i] -= dot * q[i]!;
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < d; i++) nrm += w[i]! * w[i]!;
+    nrm = Math.sqrt(nrm);
+    // A standard basis vector (almost) inside the span so far adds nothing.
+    if (nrm < 1e-6) continue;
+    cols.push(Float64Array.from(w, (x) => x / nrm));
+  }
+  const out = zeros(d, d);
+  cols.forEach((q, c) => {
+    for (let i = 0; i < d; i++) out.data[i * d + c] = q[i]!;
+  });
+  return out;
 }

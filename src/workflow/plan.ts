@@ -277,7 +277,7 @@ export function planJobs(plan: WorkflowPlan): Job[] {
     jobs.push({ rule: 'merge_stats', id: `merge_stats/${m.id}`, inputs: m.inputs, outputs: [m.output], args: ['workflow', 'merge-stats', ...P, '--out', m.output, ...m.inputs] });
   }
   const selectInputs = plan.stats.exact ? plan.mergeRoot : plan.plates.map((p) => plateFiles(cfg, p).last);
-  // variance_threshold reads every plate's value counts too
+  // frequency_threshold reads every plate's value counts too
   const leaves = plan.stats.exact && plan.stats.spec.frequency ? plan.plates.map((p) => plateFiles(cfg, p).stats).filter((f) => !selectInputs.includes(f)) : [];
   jobs.push({
     rule: 'select', id: 'select', inputs: [...selectInputs, ...leaves], outputs: plan.stats.exact ? [SELECTION_FILE, MERGED_STATS] : [SELECTION_FILE],

@@ -299,7 +299,7 @@ export function mergeStatsStep(plan: WorkflowPlan, root: string, inputs: readonl
 
 /**
  * The last merge of the partial statistics (written to `merged`), then feature selection from
- * them — with variance_threshold's value counts read from every plate's partial (the plan's
+ * them — with frequency_threshold's value counts read from every plate's partial (the plan's
  * plates/<id>/<id>_stats.bin) — or, where that is not exact, from every plate's table (`inputs`
  * are then the tables).
  */
@@ -311,7 +311,7 @@ export async function selectStep(plan: WorkflowPlan, root: string, inputs: reado
     if (!merged) throw new UsageError('select: name the merged statistics file (--merged)');
     mergeStatsStep(plan, root, inputs, merged);
     const S = decodeFeatureStats(readFileSync(resolve(root, merged)), merged);
-    // variance_threshold: the plates' value counts, reduced feature block by feature block.
+    // frequency_threshold: the plates' value counts, reduced feature block by feature block.
     const freq = plan.stats.spec.frequency ? frequencyCountsFromFiles(plan.plates.map((p) => resolve(root, plateFiles(cfg, p).stats)), S.features) : undefined;
     const report = opts ? selectFromFeatureStats(S, opts, freq) : null;
     sel = { features: report?.keptFeatures ?? S.features, featureSelect: report, joinDropped: S.joinDropped ?? [], mode: 'partial statistics', rows: S.n };

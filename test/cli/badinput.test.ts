@@ -32,6 +32,7 @@ beforeAll(() => {
 type Case = [string, (out: string) => string[], RegExp];
 
 const withLabels = (f: (l: string, i: number) => string) => lines.map((l, i) => (i === 0 ? l : f(l, i))).join('\n') + '\n';
+const latin1File = () => file('latin1.csv', Buffer.from(withLabels((l, i) => (i === 2 ? l.replace(/^drug\d+/, 'café') : l)), 'latin1'));
 const run = (input: () => string, ...extra: string[]) => (out: string) => ['run', input(), '-o', out, '--representations', 'raw', '-q', ...extra];
 
 const cases: Case[] = [
@@ -85,6 +86,10 @@ const cases: Case[] = [
   ['report on a folder that does not exist', (out) => ['report', '--run', join(dir, 'missing-run'), '-q'], /no such run folder/],
   ['evaluate without a compound column', (out) => ['evaluate', goodFile, '-o', out, '-q'], /--group-col <compound column> is required/],
   ['map without a pairing rule', (out) => ['map', goodFile, '-o', out, '-q'], /give the positive-pair rule/],
+  ['Latin-1 text without --encoding latin-1', run(() => latin1File()), /latin1\.csv: line 3, byte [\d,]+: found byte 0xE9 after "caf", which is not UTF-8 \(in Latin-1 it is "é"\); if the file is Latin-1 \(ISO-8859-1\) text, add --encoding latin-1/],
+  ['a Latin-1 byte far down a file (beyond the first 64 KB)', run(() => file('late.csv', Buffer.concat([Buffer.from(syntheticCsv(3000, 6, 4)), Buffer.from('drugZ,moa1,1,2,3,4,5,6\ncaf\xe9,moa2,1,2,3,4,5,6\n', 'latin1')]))), /late\.csv: line 3003, byte [\d,]+: found byte 0xE9 after "caf".*add --encoding latin-1/],
+  ['an unknown --encoding', run(() => goodFile, '--encoding', 'ebcdic'), /--encoding must be utf-8 or latin-1, got "ebcdic"/],
+  ['a --delimiter of two characters', run(() => goodFile, '--delimiter', '::'), /--delimiter must be one ASCII character/],
 ];
 
 describe('bad input: exit 2, one line naming what is wrong, no stack trace, nothing left behind', () => {
@@ -116,13 +121,15 @@ describe('odd but clear input is read', () => {
 
   it.each([
     ['a UTF-8 byte-order mark', () => file('bom.csv', `\uFEFF${good}`)],
+    ['Latin-1 text with --encoding latin-1', () => latin1File(), '--encoding', 'latin-1'],
+    ['a "|"-separated .csv with --delimiter "|"', () => file('pipe.csv', good.replace(/,/g, '|')), '--delimiter', '|'],
+    ['a ";"-separated .txt with --delimiter semicolon', () => file('semi.txt', good.replace(/,/g, ';')), '--delimiter', 'semicolon'],
     ['CRLF line ends', () => file('crlf.csv', good.replace(/\n/g, '\r\n'))],
     ['a gzip file named .csv', () => file('gz.csv', gzipSync(good))],
     ['a ";"-separated .csv', () => file('semi.csv', good.replace(/,/g, ';'))],
     ['a tab-separated .csv', () => file('tabs.csv', good.replace(/,/g, '\t'))],
-    ['Latin-1 text', () => file('latin1.csv', Buffer.from(withLabels((l, i) => (i === 2 ? l.replace(/^drug\d+/, 'café') : l)), 'latin1'))],
-  ])('%s', async (_name, input) => {
-    const { summary } = await ok(input());
+  ] as [string, () => string, ...string[]][])('%s', async (_name, input, ...extra) => {
+    const { summary } = await ok(input(), ...extra);
     expect(summary.n).toBe(40);
     expect(summary.d).toBe(6);
   });

@@ -107,13 +107,15 @@ describe('wide tables: 50,000 columns, memory limits, the spill folder', () => {
     expect(ok.profiles.X.data[cols + 7]).toBe(Math.sin(cols + 7));
   }, 30_000);
 
-  it('an annotation table wider than the limit lets DuckDB say so in the user’s words', async () => {
+  it('an annotation table too wide for DuckDB under 64 MB is read by phenomap\'s own reader (one record at a time)', async () => {
     const cols = 6000;
     const f = tempFile(dir, 'annot-wide.csv', `${Array.from({ length: cols }, (_, j) => `a${j}`).join(',')}\n${Array.from({ length: cols }, (_, j) => `v${j}`).join(',')}\n`);
     setMemoryLimit('64MB');
     try {
-      const msg = await inputError(readTable(f));
-      expect(msg).toMatch(/annot-wide\.csv: not enough memory for DuckDB to read this table: it needs about [\d.]+ (MB|GB), and the memory limit is 64\.0 MB; raise it with --memory/);
+      const t = await readTable(f);
+      expect(t.columns.length).toBe(cols);
+      expect(t.rows).toBe(1);
+      expect(t.values.get('a5999')).toEqual(['v5999']);
     } finally {
       setMemoryLimit(undefined);
     }

@@ -214,7 +214,7 @@ describe('float32 tables through readProfiles, ITML, k-NN and the pipeline (LINC
   });
 
   it('feature-select in place (all rows, and a control sample) equals the copying path', () => {
-    const ops = { operations: ['variance_threshold', 'correlation_threshold', 'drop_outliers'] as const };
+    const ops = { operations: ['frequency_threshold', 'correlation_threshold', 'drop_outliers'] as const };
     for (const samples of [undefined, 'Metadata_broad_sample == DMSO']) {
       const opts = { ...ops, operations: [...ops.operations], samples, corrThreshold: 0.6 };
       const ref = featureSelect(p64, opts);

@@ -48,7 +48,7 @@ describe('preprocessing commands', () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout) as { featuresIn: number; kept: number; removed: { name: string; reason: string }[]; operations: { operation: string }[] };
     expect(rep.kept + rep.removed.length).toBe(rep.featuresIn);
-    expect(rep.operations.map((o) => o.operation)).toEqual(['drop_na_columns', 'variance_threshold', 'correlation_threshold', 'drop_outliers', 'blocklist']);
+    expect(rep.operations.map((o) => o.operation)).toEqual(['drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'drop_outliers', 'blocklist']);
     const back = (await readProfiles(out)).profiles;
     expect(back.features.length).toBe(rep.kept);
     expect(back.features).not.toContain('Cells_AreaShape_Compactness');

@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Profiles } from '../../src/io/profiles.js';
 import { normalize } from '../../src/preprocess/normalize.js';
-import { featureSelect, type FeatureSelectOperation } from '../../src/preprocess/featureSelect.js';
+import { featureSelect, VARIANCE_THRESHOLD_NOTICE, type FeatureSelectOperation } from '../../src/preprocess/featureSelect.js';
 import { describeShared, sharedPath } from '../helpers/shared.js';
 import { readReference } from '../cells/helpers.js';
 import { recordParity } from '../helpers/parity.js';
@@ -55,38 +55,26 @@ describeShared('pycytominer parity: normalize (standardize, mad_robustize; all r
 });
 
 describeShared('pycytominer parity: feature_select, each operation alone and chained', NF1, () => {
-  // pycytominer's names → phenomap's: pycytominer ≥ 1.x calls sklearn's VarianceThreshold(1e-6)
-  // "variance_threshold" (phenomap: min_variance) and the freq_cut/unique_cut rule
-  // "frequency_threshold" (phenomap: frequency_threshold, also still accepted as variance_threshold).
+  // The names are pycytominer's: "variance_threshold" is sklearn's VarianceThreshold(1e-6) (also
+  // named min_variance), "frequency_threshold" the freq_cut/unique_cut rule.
   const blocklist = () => readFileSync(`${sharedPath('bench/pycytominer')}/pycytominer/data/blocklist_features.txt`, 'utf8').split(/\r?\n/).slice(1).map((s) => s.trim()).filter(Boolean);
   const cases: [string, string, FeatureSelectOperation[]][] = [
-    ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_variance_threshold', ['min_variance']],
+    ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_variance_threshold', ['variance_threshold']],
     ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_frequency_threshold', ['frequency_threshold']],
     ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_drop_na_columns', ['drop_na_columns']],
     ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_correlation_threshold', ['correlation_threshold']],
     ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_blocklist', ['blocklist']],
-    ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_chain', ['min_variance', 'correlation_threshold', 'drop_na_columns', 'blocklist']],
+    ['nf1_schwann_median_norm_mad_robustize_ctrlWT', 'nf1_schwann_median_fs_chain', ['variance_threshold', 'correlation_threshold', 'drop_na_columns', 'blocklist']],
+    ['nf1_schwann_sc_norm_standardize_all', 'nf1_schwann_sc_fs_chain', ['variance_threshold', 'correlation_threshold', 'drop_na_columns', 'blocklist']],
+    ['jump_target2_BR00121431_median_norm_mad_robustize_all', 'jump_target2_BR00121431_median_fs_blocklist', ['blocklist']],
+    ['jump_target2_BR00121431_median_norm_mad_robustize_all', 'jump_target2_BR00121431_median_fs_na_blocklist', ['drop_na_columns', 'blocklist']],
   ];
   it.each(cases)('%s → %s', async (input, output, operations) => {
     const before = await readReference(ref(input));
     const { profiles } = featureSelect(before, { operations, blocklist: blocklist() });
     const theirs = await readReference(ref(output));
-    if (operations.includes('correlation_threshold')) {
-      // Not matched: features whose Σ|r| is exactly tied (identical columns such as Cells_… and
-      // Cytoplasm_…_BoundingBox…) are ordered by numpy's unstable quicksort in pycytominer; phenomap
-      // keeps the earlier column. Same number kept; each difference is such an identical pair.
-      expect(profiles.features.length).toBe(theirs.features.length);
-      const ours = new Set(profiles.features), ref_ = new Set(theirs.features);
-      const onlyOurs = profiles.features.filter((f) => !ref_.has(f)), onlyTheirs = theirs.features.filter((f) => !ours.has(f));
-      expect(onlyOurs.length).toBe(onlyTheirs.length);
-      expect(onlyOurs.length).toBeLessThanOrEqual(5);
-      const col = (f: string) => Array.from({ length: before.X.rows }, (_, i) => before.X.data[i * before.features.length + before.features.indexOf(f)]);
-      // Alone, every difference is an identical pair (an exact tie). In the chain (after min_variance)
-      // two more features differ whose Σ|r| are near-ties: not matched yet (docs/parity.md).
-      if (operations.length === 1) for (const f of onlyOurs) expect(onlyTheirs.some((g) => JSON.stringify(col(g)) === JSON.stringify(col(f))), `${f} has an identical partner`).toBe(true);
-      recordParity({ what: `feature_select → ${output}`, kind: 'count', max: onlyOurs.length, n: theirs.features.length });
-      return;
-    }
+    // correlation_threshold included: features are ranked by Σ|r| in numpy's quicksort order, so
+    // exact ties (identical Cells_/Cytoplasm_ BoundingBox columns) fall as in pycytominer.
     const worst = compare(profiles, theirs);
     recordParity({ what: `feature_select → ${output}`, kind: 'scaled', max: worst, n: profiles.X.data.length });
     expect(worst).toBe(0);
@@ -94,12 +82,26 @@ describeShared('pycytominer parity: feature_select, each operation alone and cha
 });
 
 describe('feature-select operation names', () => {
-  it('frequency_threshold is the freq_cut/unique_cut rule (phenomap\'s variance_threshold)', () => {
-    const X = { rows: 6, cols: 2, data: Float64Array.from([1, 1, 1, 2, 1, 3, 1, 4, 1, 5, 2, 6]) };
-    const p: Profiles = { features: ['Cells_rare', 'Cells_ok'], X, meta: [] };
-    const a = featureSelect(p, { operations: ['frequency_threshold'], freqCut: 0.5 });
-    const b = featureSelect(p, { operations: ['variance_threshold'], freqCut: 0.5 });
-    expect(a.profiles.features).toEqual(['Cells_ok']);
-    expect(b.profiles.features).toEqual(a.profiles.features);
+  it('variance_threshold is sklearn\'s VarianceThreshold (= min_variance), with a warning naming both meanings; frequency_threshold the freq_cut rule', () => {
+    // Cells_rare: variance 0.139 (kept by VarianceThreshold), frequency ratio 1/5 < 0.5 (dropped by the freq rule);
+    // Cells_flat: variance 2.5e-9 < 1e-6 (dropped by VarianceThreshold), two values equally common (kept by the freq rule).
+    const X = { rows: 6, cols: 3, data: Float64Array.from([1, 1, 1, 1, 2, 1.0001, 1, 3, 1, 1, 4, 1.0001, 1, 5, 1, 2, 6, 1.0001]) };
+    const p: Profiles = { features: ['Cells_rare', 'Cells_ok', 'Cells_flat'], X, meta: [] };
+    const warnings: string[] = [];
+    const reporter = { info() {}, warn: (m: string) => warnings.push(m), progress: () => ({ tick() {}, done() {} }) };
+    const freq = featureSelect(p, { operations: ['frequency_threshold'], freqCut: 0.5, reporter });
+    expect(freq.profiles.features).toEqual(['Cells_ok', 'Cells_flat']);
+    expect(warnings).toEqual([]);
+    const minVar = featureSelect(p, { operations: ['min_variance'], reporter });
+    expect(minVar.profiles.features).toEqual(['Cells_rare', 'Cells_ok']);
+    expect(warnings).toEqual([]);
+    const vt = featureSelect(p, { operations: ['variance_threshold'], reporter });
+    expect(vt.profiles.features).toEqual(minVar.profiles.features);
+    expect(vt.report.removed[0]!.reason).toMatch(/^variance_threshold: variance/);
+    expect(warnings).toEqual([VARIANCE_THRESHOLD_NOTICE]);
+    expect(vt.report.warnings).toEqual([VARIANCE_THRESHOLD_NOTICE]);
+    expect(VARIANCE_THRESHOLD_NOTICE).toMatch(/scikit-learn's VarianceThreshold.*freq_cut\/unique_cut rule by it: that rule is now frequency_threshold/);
+    // A --min-variance with variance_threshold listed does not add a second variance step.
+    expect(featureSelect(p, { operations: ['variance_threshold'], minVariance: 0.5 }).report.operations.map((o) => o.operation)).toEqual(['variance_threshold']);
   });
 });

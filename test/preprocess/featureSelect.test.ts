@@ -29,21 +29,21 @@ describe('featureSelect: single operations', () => {
     expect(r.report.removed).toEqual([{ kind: 'feature', name: 'Cells_two', reason: 'drop_na_columns: missing in 2 of 20 rows (10% > 5%)' }]);
   });
 
-  it('variance_threshold: freq_cut and unique_cut (pycytominer semantics, union of both tests)', () => {
+  it('frequency_threshold: freq_cut and unique_cut (pycytominer semantics, union of both tests)', () => {
     const p = fromColumns({
       Cells_ok: seq(40, (i) => i % 7),
       Cells_freq_ok: [...rep(1, 38), 0, 0], // 2/38 = 0.0526 ≥ 0.05, 2/40 distinct ≥ 0.01
       Cells_freq_low: [...rep(1, 39), 2], // 1/39 = 0.0256 < 0.05
       Cells_const: rep(3, 40),
     });
-    const r = featureSelect(p, { operations: ['variance_threshold'] });
+    const r = featureSelect(p, { operations: ['frequency_threshold'] });
     expect(r.profiles.features).toEqual(['Cells_ok', 'Cells_freq_ok']);
     const why = Object.fromEntries(r.report.removed.map((d) => [d.name, d.reason]));
     expect(why.Cells_freq_low).toMatch(/frequency ratio 0\.02564 < 0\.05 \(second most common value 1×, most common 39×\)/);
     expect(why.Cells_const).toMatch(/a single distinct value/);
     // unique_cut: 2 balanced values in 300 rows → ratio 0.0067 < 0.01 even though the frequency ratio is 1
     const q = fromColumns({ Cells_bin: seq(300, (i) => i % 2), Cells_cont: seq(300, (i) => Math.sin(i)) });
-    const rq = featureSelect(q, { operations: ['variance_threshold'] });
+    const rq = featureSelect(q, { operations: ['frequency_threshold'] });
     expect(rq.profiles.features).toEqual(['Cells_cont']);
     expect(rq.report.removed[0]!.reason).toMatch(/2 distinct value\(s\) in 300 rows \(ratio 0\.006667 < 0\.01\)/);
   });
@@ -166,7 +166,7 @@ describe('featureSelect: pipeline of operations', () => {
       { Metadata_pert_type: seq(n, (i) => (i < 25 ? 'control' : 'trt')) },
     );
     const r = featureSelect(p);
-    expect(r.report.operations.map((o) => o.operation)).toEqual(['drop_na_columns', 'variance_threshold', 'correlation_threshold', 'drop_outliers']);
+    expect(r.report.operations.map((o) => o.operation)).toEqual(['drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'drop_outliers']);
     expect(r.report.kept + r.report.removed.length).toBe(6);
     const gone = r.report.removed.map((d) => d.name);
     expect(gone.filter((f) => f !== 'Cells_a' && f !== 'Cells_a2')).toEqual(['Cells_na', 'Cells_const', 'Cells_out']);

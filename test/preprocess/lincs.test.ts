@@ -97,7 +97,7 @@ describe('LINCS plate SQ00015054', () => {
     expect(report.kept + report.removed.length).toBe(454);
     expect(report.kept).toBe(r.profiles.features.length);
     expect(report.operations.reduce((s, o) => s + o.removed, 0)).toBe(report.removed.length);
-    for (const d of report.removed) expect(d.reason).toMatch(/^(drop_na_columns|variance_threshold|correlation_threshold|drop_outliers): /);
+    for (const d of report.removed) expect(d.reason).toMatch(/^(drop_na_columns|frequency_threshold|correlation_threshold|drop_outliers): /);
     const C = columnCorrelation(r.profiles.X).data;
     const k = r.profiles.features.length;
     let maxKept = -1;

@@ -43,7 +43,7 @@ beforeAll(async () => {
     sources: ['plates'],
     annotate: { barcodePlatemap: 'meta/barcode_platemap.csv' },
     normalize: { method: 'standardize', samples: 'all' },
-    featureSelect: { operations: ['drop_na_columns', 'variance_threshold'] },
+    featureSelect: { operations: ['drop_na_columns', 'frequency_threshold'] },
     correct: { method: 'sphere', controls: "Metadata_compound == 'DMSO'", options: { shrinkage: 0.5 }, labelColumn: 'Metadata_moa', compoundColumn: 'Metadata_compound' },
     consensus: { strata: ['Metadata_compound'] },
     cluster: { on: 'profiles', k: 4, shards: 2, labelColumn: 'Metadata_moa', minLabel: 2 },

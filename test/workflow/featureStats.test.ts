@@ -31,7 +31,7 @@ beforeAll(async () => {
   const d = p.features.length, n = p.X.rows;
   const rng = new Rng(7);
   const X = p.X.data;
-  // Discrete features (variance_threshold has something to find), missing values (pairwise
+  // Discrete features (frequency_threshold has something to find), missing values (pairwise
   // correlation, drop_na_columns), a near-duplicate (correlation_threshold), one outlier.
   for (let i = 0; i < n; i++) {
     X[i * d + 0] = Math.round(X[i * d + 0]! * 0.2);
@@ -132,9 +132,9 @@ describe('partial feature statistics', () => {
   });
 
   const configs: [string, FeatureSelectOptions][] = [
-    ['the default operations', { operations: ['drop_na_columns', 'variance_threshold', 'correlation_threshold', 'drop_outliers'] }],
+    ['the default operations', { operations: ['drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'drop_outliers'] }],
     ['tight thresholds, every operation', {
-      operations: ['min_variance', 'drop_na_columns', 'variance_threshold', 'correlation_threshold', 'blocklist', 'drop_outliers', 'noise_removal'],
+      operations: ['min_variance', 'drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'blocklist', 'drop_outliers', 'noise_removal'],
       minVariance: 0.05, naCutoff: 0.1, freqCut: 0.1, uniqueCut: 0.2, corrThreshold: 0.6, blocklist: ['BLOCKED', 'Nope'],
       outlierCutoff: 15, noiseRemovalPerturbGroups: 'Metadata_group', noiseRemovalStdevCutoff: 1.2,
     }],
@@ -163,7 +163,7 @@ describe('partial feature statistics', () => {
   }
 
   it('sample rows: partials over each part\'s matching rows select what featureSelect selects with the same query', () => {
-    const opts: FeatureSelectOptions = { operations: ['variance_threshold', 'correlation_threshold'], corrThreshold: 0.5, samples: "Metadata_group != 'g3'" };
+    const opts: FeatureSelectOptions = { operations: ['frequency_threshold', 'correlation_threshold'], corrThreshold: 0.5, samples: "Metadata_group != 'g3'" };
     const plan = featureStatsSpec(resolveFeatureSelectOptions(opts));
     if (!plan.exact) throw new Error('expected an exact plan');
     const leaves = parts.map((p) => featureStats(p, { spec: plan.spec, samples: opts.samples }));

@@ -143,7 +143,7 @@ describe('phenomap profile CONFIG', () => {
       output: 'out', sources: ['plates'],
       annotate: { barcodePlatemap: 'meta/barcode_platemap.csv' },
       normalize: { method: 'mad_robustize', samples: "Metadata_compound == 'DMSO'" },
-      featureSelect: { operations: ['variance_threshold', 'drop_na_columns'] },
+      featureSelect: { operations: ['frequency_threshold', 'drop_na_columns'] },
       consensus: { strata: ['Metadata_compound'] },
     }));
     const cli = await runCli(['profile', cfgPath, '--json', '-q']);

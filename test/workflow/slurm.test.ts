@@ -115,7 +115,7 @@ async function makeInputs(withBig: boolean, withReal: boolean): Promise<{ config
     featureJoin: 'intersection',
     annotate: { barcodePlatemap: 'meta/barcode_platemap.csv' },
     normalize: { method: 'mad_robustize', samples: 'all' },
-    featureSelect: { operations: ['drop_na_columns', 'variance_threshold', 'correlation_threshold', 'drop_outliers'], corrThreshold: 0.8 },
+    featureSelect: { operations: ['drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'drop_outliers'], corrThreshold: 0.8 },
     consensus: { strata: ['Metadata_Plate', 'Metadata_compound'] },
     cluster: { on: 'profiles', k: 5, shards: 2, labelColumn: 'Metadata_moa', minLabel: 2 },
     workflow: {

@@ -41,7 +41,7 @@ beforeAll(async () => {
     sources: ['plates'],
     annotate: { barcodePlatemap: 'meta/barcode_platemap.csv' },
     normalize: { method: 'mad_robustize', samples: "Metadata_compound == 'DMSO'" },
-    featureSelect: { operations: ['drop_na_columns', 'variance_threshold', 'correlation_threshold', 'drop_outliers'], corrThreshold: 0.7 },
+    featureSelect: { operations: ['drop_na_columns', 'frequency_threshold', 'correlation_threshold', 'drop_outliers'], corrThreshold: 0.7 },
     consensus: { strata: ['Metadata_compound'] },
     cluster: { on: 'profiles', k: 4, shards: 2, labelColumn: 'Metadata_moa', minLabel: 2 },
     workflow: { mergeFanIn: 2 },

@@ -16,7 +16,7 @@ import type { NormalizeMethod } from '../../preprocess/normalize.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
-import { addMemoryOption, intOption, listOption } from '../options.js';
+import { addMemoryOption, addTextOptions, intOption, listOption } from '../options.js';
 import { outputFolder, requireCompleteInputs } from '../outputs.js';
 import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 
@@ -96,8 +96,8 @@ function perLabelCsv(r: EvaluationResult): string {
 }
 
 export function register(program: Command): void {
-  addMemoryOption(program
-    .command('evaluate'))
+  addTextOptions(addMemoryOption(program
+    .command('evaluate')))
     .description('held-out evaluation by compound: NSC/NSCB 1-NN MoA accuracy, MoA-consistency and activity mAP for raw, PCA, ITML and LDA; writes DIR/summary.json, folds.csv, per_label.csv')
     .argument('[profiles...]', 'profile table (CSV, CSV.gz, TSV, Parquet; several files, a glob or a folder are stacked); omit with --recipe')
     .option('--label-col <column>', 'MoA label column (default Metadata_moa, or the recipe\'s)')

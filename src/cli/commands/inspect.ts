@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readProfileTables } from '../../io/readMany.js';
 import { cellString, getMeta } from '../../io/profiles.js';
 import { terminalReporter } from '../terminal.js';
-import { addMemoryOption, listOption } from '../options.js';
+import { addMemoryOption, addTextOptions, listOption } from '../options.js';
 
 interface InspectFlags {
   labelCol?: string;
@@ -25,8 +25,8 @@ export function labelCounts(values: (string | null)[]): [string, number][] {
 }
 
 export function register(program: Command): void {
-  addMemoryOption(program
-    .command('inspect'))
+  addTextOptions(addMemoryOption(program
+    .command('inspect')))
     .description('read a profile table (CSV, CSV.gz, TSV, Parquet) and print rows, features, metadata, label and NaN counts')
     .argument('<files...>', 'profile table (several files, a glob or a folder are stacked)')
     .option('--label-col <column>', 'metadata column whose value counts are shown')

@@ -6,7 +6,7 @@ import { guessKeyKind, joinAnnotations, KEY_KINDS, type KeyKind } from '../../io
 import { metaStrings } from '../../io/profiles.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
-import { addMemoryOption, listOption } from '../options.js';
+import { addMemoryOption, addTextOptions, listOption } from '../options.js';
 
 interface JoinFlags {
   on?: string;
@@ -23,8 +23,8 @@ interface JoinFlags {
 }
 
 export function register(program: Command): void {
-  addMemoryOption(program
-    .command('join'))
+  addTextOptions(addMemoryOption(program
+    .command('join')))
     .description('add annotation columns to profiles by an explicit key (left join; unmatched rows are kept and counted)')
     .argument('<profiles>', 'profile table (CSV, CSV.gz, TSV, Parquet)')
     .argument('<annotations>', 'annotation table (CSV, TSV, Parquet)')

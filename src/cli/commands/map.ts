@@ -8,7 +8,7 @@ import type { ColumnSpec } from '../../evaluate/pairs.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, listOption, numberOption } from '../options.js';
+import { addTextOptions, intOption, listOption, numberOption } from '../options.js';
 import { outputFolder } from '../outputs.js';
 import { printLines, readInput, type ReadFlags } from './preprocessShared.js';
 
@@ -42,8 +42,8 @@ function spec(all: string[] | undefined, any: string[] | undefined): ColumnSpec 
 }
 
 export function register(program: Command): void {
-  program
-    .command('map')
+  addTextOptions(program
+    .command('map'))
     .description('mean average precision for any pairing rule (copairs semantics): AP per profile, mAP per group with p-values')
     .argument('<profiles...>', 'profile tables (CSV, CSV.gz, TSV, Parquet, GCT, h5ad); several files, a glob or a folder are stacked')
     .requiredOption('-o, --out <dir>', 'output folder: ap.<format>, map.<format>, summary.json')

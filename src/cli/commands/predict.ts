@@ -26,7 +26,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
 import { terminalReporter } from '../terminal.js';
-import { intOption, listOption, numberOption, addMemoryOption } from '../options.js';
+import { intOption, listOption, numberOption, addMemoryOption, addTextOptions } from '../options.js';
 import { outputFolder } from '../outputs.js';
 
 const MODEL_NAMES = ['macau', 'mlp', 'logistic', 'knn', 'cellcount'] as const;
@@ -82,7 +82,7 @@ function json(v: unknown): string {
 }
 
 function addProfileOptions(cmd: Command): Command {
-  return addMemoryOption(cmd)
+  return addTextOptions(addMemoryOption(cmd))
     .addOption(new Option('--recipe <name>', 'build the profiles from the public data sets instead of PROFILES').choices(['bbbc021', 'lincs', 'cell-injury']))
     .option('--data <dir>', 'data folder for --recipe (../shared/data layout)')
     .option('--features <list>', 'feature columns (names or globs), overriding detection', listOption)

@@ -9,7 +9,7 @@ import { readFeatureList } from '../../io/featureList.js';
 import { writeProfiles, OUTPUT_FORMATS, type OutputFormat } from '../../io/write.js';
 import { UsageError } from '../../util/errors.js';
 import type { Reporter } from '../../util/log.js';
-import { addMemoryOption, listOption } from '../options.js';
+import { addMemoryOption, addTextOptions, listOption } from '../options.js';
 
 export interface ReadFlags {
   out: string;
@@ -29,7 +29,7 @@ export function formatOption(): Option {
 
 /** The flags every preprocessing command has: --out, input column overrides, --json, --quiet. */
 export function addIoOptions(cmd: Command): Command {
-  return addMemoryOption(cmd)
+  return addTextOptions(addMemoryOption(cmd))
     .requiredOption('-o, --out <file>', 'output profile table (.csv, .csv.gz, .tsv, .parquet, .gct, .h5ad by extension, or --format)')
     .addOption(formatOption())
     .option('--features <patterns...>', 'feature columns of the input (names or globs, comma-separated allowed); overrides detection', listOption)

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { runWorkflow, formatComparisonTable } from '../../pipeline/run.js';
 import { presetParameters, parseRepresentations, CLUSTERING_METHODS, DENSE_MAX_ROWS, type ClusteringMethod, type RunParameters } from '../../pipeline/params.js';
 import { terminalReporter } from '../terminal.js';
-import { addMemoryOption, intOption, numberOption, listOption } from '../options.js';
+import { addMemoryOption, addTextOptions, intOption, numberOption, listOption } from '../options.js';
 import { PCA_SOLVERS, type PcaSolver } from '../../represent/pca.js';
 import { UsageError } from '../../util/errors.js';
 import type { FeatureJoin } from '../../io/readMany.js';
@@ -52,7 +52,7 @@ export interface RunFlags {
 }
 
 export function addRunOptions(cmd: Command): Command {
-  return addMemoryOption(cmd)
+  return addTextOptions(addMemoryOption(cmd))
     .option('--label-col <column>', 'metadata column with the MoA label', 'Metadata_moa')
     .addOption(new Option('--preset <name>', 'parameter preset: paper = the source study').choices(['paper', 'default']).default('default'))
     .option('--seed <n>', 'seed for ITML constraints and AP tie-breaking noise', intOption('--seed'))
