@@ -15,7 +15,7 @@
  * 384 × 5,792 plate) stay exact.
  */
 import {
-  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, centeredProduct, transpose, truncatedSvdCentered,
+  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, centeredProduct, transpose, truncatedSvdCentered, gemmNT,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 
@@ -85,15 +85,28 @@ export class PCA {
 
   /**
    * Fit and return the training coordinates: U·S for the exact solver (no second product with the
-   * data, as sklearn); for the randomized one (X − mean)·Vᵀ, i.e. `transform` — its U·S is the
-   * projection on the Krylov space and differs from X·Vᵀ by the approximation's residual, which
-   * would make training and held-out coordinates disagree.
+   * data, as sklearn); for the randomized one (X − mean)·Vᵀ, i.e. `transform` up to rounding — its
+   * U·S is the projection on the Krylov space and differs from X·Vᵀ by the approximation's
+   * residual, which would make training and held-out coordinates disagree. Here the mean enters as
+   * a rank-one correction, X·Vᵀ − 1·(μ·Vᵀ), as in every product of the randomized solver itself:
+   * no centred copy of the table is streamed through memory (a third of the product's time at
+   * 7,360 × 5,792).
    */
   fitTransform(X: StoredMatrix): Matrix {
     this.fitInternal(X);
     if (this.solver === 'randomized') {
       this.lastU = undefined;
-      return this.transform(X);
+      const C = this.components!, mean = this.mean!;
+      const k = C.rows, d = C.cols;
+      const out = gemmNT(X, C);
+      const shift = new Float64Array(k);
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += mean[j]! * C.data[c * d + j]!;
+        shift[c] = s;
+      }
+      for (let i = 0; i < X.rows; i++) for (let c = 0; c < k; c++) out.data[i * k + c] -= shift[c]!;
+      return out;
     }
     const U = this.lastU!;
     const k = this.nComponents, r = U.cols;

@@ -164,6 +164,8 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
     [60, 600, 4100], // native: B in three column blocks (2²⁰ / k columns each)
     [2100, 9, 12], // rows and columns cross the 2048 tile boundary
     [520, 430, 454], // above the worker-thread threshold (1e8 multiply-adds)
+    [60, 3000, 700], // native: a short A and a long B are swapped (Cᵀ = B·Aᵀ), threaded
+    [256, 257, 64], [257, 300, 64], [40, 300, 63], // at the swap's limits (m ≤ 256, k ≥ 64) and past them
   ])('gemmNT, gemm, gemmTN (%i×%i, k=%i)', (m, n, k) => {
     const A = randomMatrix(m, k, m + k), B = randomMatrix(n, k, n + 2 * k);
     expectIdentical(quick.gemmNT(A, B).data, slow.gemmNT(A, B).data);

@@ -53,6 +53,20 @@ describe('PCA solvers', () => {
     expect(() => new PCA({ solver: 'lanczos' as never })).toThrow(/solver must be one of auto, full, randomized/);
   });
 
+  it('randomized fitTransform (mean as a rank-one correction) = transform (centred blocks) on uncentred data', () => {
+    // Columns with means of 10–1,000 and unit noise: the correction cancels large products.
+    const n = 300, d = 120;
+    const X = zeros(n, d);
+    const rng = new Rng(5);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X.data[i * d + j] = 10 * (1 + (j % 100)) + rng.normal() * (1 + (j % 7));
+    const p = new PCA({ nComponents: 10, solver: 'randomized' });
+    const T = p.fitTransform(X);
+    expect(maxRelDiff(T.data, p.transform(X).data)).toBeLessThan(1e-10);
+    const X32: StoredMatrix = { rows: n, cols: d, data: Float32Array.from(X.data) };
+    const p32 = new PCA({ nComponents: 10, solver: 'randomized' });
+    expect(maxRelDiff(p32.fitTransform(X32).data, p32.transform(X32).data)).toBeLessThan(1e-10);
+  });
+
   it('LINCS plate: the randomized subspace within 0.5° of the exact one, seeded, transform = fitTransform', async () => {
     const { Z } = labelled((await readProfiles(LINCS)).profiles);
     const exact = new PCA({ nComponents: 50, solver: 'full' }).fit(Z);
