@@ -162,7 +162,7 @@ class SqlitePlate implements PlateSource {
     private readonly path: string,
     readonly schema: PlateSchema,
     tables: string[],
-    imageIndex: (row: unknown[]) => number,
+    imageIndex: (row: unknown[], at: number) => number,
     keyColumns: (c: number) => string[],
     private readonly directRows: boolean,
   ) {
@@ -185,7 +185,7 @@ class SqlitePlate implements PlateSource {
     });
   }
 
-  private scanKeys(ci: number, c: CompartmentSchema, imageIndex: (row: unknown[]) => number, cols: string[]): KeyScan {
+  private scanKeys(ci: number, c: CompartmentSchema, imageIndex: (row: unknown[], at: number) => number, cols: string[]): KeyScan {
     const table = this.tables[ci]!;
     const n = guarded(this.path, `table ${table}`, () => Number(this.db.prepare(`SELECT count(*) FROM ${q(table)}`).pluck().get()));
     const rowid = new Float64Array(n);
@@ -214,7 +214,7 @@ class SqlitePlate implements PlateSource {
       for (const row of stmt.iterate() as IterableIterator<unknown[]>) {
         if (i >= n) break;
         rowid[i] = Number(row[0]);
-        const im = imageIndex(row.slice(1, 1 + nImageKey));
+        const im = imageIndex(row, 1);
         image[i] = im;
         if (im < 0) orphans++;
         object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
@@ -513,6 +513,17 @@ export function openSqlitePlate(path: string, opts: SqliteOptions): PlateSource 
       }
       imageIndexMap.set(key, i);
     });
+    // One numeric ImageNumber (CellProfiler's layout): looked up as a number, no key string per object.
+    const byNumber = new Map<number, number>();
+    if (nk === 1) imageRows.forEach((r, i) => typeof r[0] === 'number' && byNumber.set(r[0], i));
+    const imageIndex = (row: unknown[], at: number): number => {
+      if (nk === 1) {
+        const v = row[at];
+        const i = typeof v === 'number' ? byNumber.get(v) : undefined;
+        if (i !== undefined) return i;
+      }
+      return imageIndexMap.get(imageKeyOf(row.slice(at, at + nk))) ?? -1;
+    };
     const wells = groupWells(`${path} (${imageTable})`, images, opts.strata);
 
     // Object tables: columns, roles, linking.
@@ -546,7 +557,7 @@ export function openSqlitePlate(path: string, opts: SqliteOptions): PlateSource 
       path,
       schema,
       objTables,
-      (row) => imageIndexMap.get(imageKeyOf(row)) ?? -1,
+      imageIndex,
       (ci) => classified[ci]!.imageKeyInTable,
       opts.directRows ?? true,
     );
