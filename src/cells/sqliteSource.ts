@@ -201,7 +201,18 @@ class SqlitePlate implements PlateSource {
     let sql = `SELECT rowid, ${[...cols, c.objectKey.source, ...linkCols].map(q).join(', ')} FROM ${q(table)}`;
     let i = 0;
     let orphans = 0;
-    guarded(this.path, `table ${table}`, () => {
+    const keep = (row: unknown[]): void => {
+      if (i >= n) return;
+      rowid[i] = Number(row[0]);
+      const im = imageIndex(row, 1);
+      image[i] = im;
+      if (im < 0) orphans++;
+      object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
+      for (let l = 0; l < linkCols.length; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
+      i++;
+    };
+    const columns = [...cols, c.objectKey.source, ...linkCols];
+    if (!(nImageKey === 1 && this.scanKeysDirect(ci, sql, columns, keep))) guarded(this.path, `table ${table}`, () => {
       let stmt;
       try {
         stmt = this.db.prepare(sql).raw(true);
@@ -213,13 +224,7 @@ class SqlitePlate implements PlateSource {
       }
       for (const row of stmt.iterate() as IterableIterator<unknown[]>) {
         if (i >= n) break;
-        rowid[i] = Number(row[0]);
-        const im = imageIndex(row, 1);
-        image[i] = im;
-        if (im < 0) orphans++;
-        object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
-        for (let l = 0; l < linkCols.length; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
-        i++;
+        keep(row);
       }
     });
     if (i !== n) throw new InputError(`${this.path}: table ${table} changed while it was read (${i} of ${n} rows)`);
@@ -371,8 +376,15 @@ class SqlitePlate implements PlateSource {
   private directPlan(ci: number, c: CompartmentSchema): DirectPlan {
     const have = this.direct[ci];
     if (have) return have;
+    const plan = this.columnPlan(ci, c.features.map((f) => f.source));
+    this.useReader(ci, plan);
+    return plan;
+  }
+
+  /** phenomap_rows for these columns of table ci (record slots), or why it cannot be used. */
+  private columnPlan(ci: number, columns: readonly string[]): DirectPlan {
     const table = this.tables[ci]!;
-    const plan = guarded(this.path, `table ${table}`, (): DirectPlan => {
+    return guarded(this.path, `table ${table}`, (): DirectPlan => {
       if (!this.directRows) return { reason: 'sqlite (direct reader turned off)' };
       if (!this.packed) return { reason: process.env.PHENOMAP_NO_NATIVE === '1' ? 'sqlite (PHENOMAP_NO_NATIVE=1)' : 'sqlite (phenomap\'s SQLite extension is not built)' };
       const mode = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase();
@@ -383,19 +395,69 @@ class SqlitePlate implements PlateSource {
       const pks = info.filter((x) => x.pk > 0);
       const alias = pks.length === 1 && pks[0]!.type.toUpperCase() === 'INTEGER' ? pks[0]!.name : null;
       const slot = new Map(info.map((x, i) => [x.name, i]));
-      const cols = new Int32Array(c.features.length);
+      const cols = new Int32Array(columns.length);
       for (let j = 0; j < cols.length; j++) {
-        const src = c.features[j]!.source;
-        if (src === alias) return { reason: `sqlite (feature ${src} is table ${table}'s rowid)` };
+        const src = columns[j]!;
+        if (src === alias) return { reason: `sqlite (column ${src} is table ${table}'s rowid)` };
         const at = slot.get(src);
         if (at === undefined) return { reason: `sqlite (column ${src} not found in table ${table}'s schema)` };
         cols[j] = at;
       }
-      const stmt = this.db.prepare(`SELECT phenomap_rows(rootpage, ?, ?, ?, ${DIRECT_ROWS}) FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
+      const stmt = this.db.prepare("SELECT phenomap_rows(rootpage, ?, ?, ?, ?) FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
       return { stmt, cols: Buffer.from(cols.buffer, cols.byteOffset, cols.byteLength) };
     });
-    this.useReader(ci, plan);
-    return plan;
+  }
+
+  /**
+   * The key scan through phenomap_rows, for a table whose keys SQLite would read from its wide
+   * rows (no covering index: the hub's parent links sit after the features, on overflow pages)
+   * and whose image key is the one ImageNumber. Rows come in rowid order; a row with text in a
+   * key column is read again through SQLite, as the SQL scan would. False when it does not apply.
+   */
+  private scanKeysDirect(ci: number, sql: string, columns: readonly string[], sink: (row: unknown[]) => void): boolean {
+    const table = this.tables[ci]!;
+    const plan = guarded(this.path, `table ${table}`, (): DirectPlan | null => {
+      const how = (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
+      if (/COVERING INDEX/i.test(how)) return null;
+      const top = Number(this.db.prepare(`SELECT max(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      const bottom = Number(this.db.prepare(`SELECT min(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      if (!(Math.abs(top) < 2 ** 53 && Math.abs(bottom) < 2 ** 53)) return null;
+      return this.columnPlan(ci, columns);
+    });
+    if (plan === null || !('stmt' in plan)) return false;
+    const one = this.db.prepare(`${sql} WHERE rowid = ?`).raw(true);
+    const k = columns.length;
+    const row: unknown[] = new Array(k + 1);
+    const CHUNK = 4096;
+    let from = -(2 ** 53);
+    guarded(this.path, `table ${table}`, () => {
+      for (;;) {
+        const blob = plan.stmt.get(from, 2 ** 53, plan.cols, CHUNK, table) as Buffer | null | undefined;
+        if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
+        if (blob === null) throw new InputError(`${this.path}: table ${table} changed while it was read (now in WAL mode)`);
+        const f = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, blob.length / 8) : new Float64Array(new Uint8Array(blob).buffer);
+        const m = f[0]!;
+        const flags = 1 + m + m * k;
+        for (let t = 0; t < m; t++) {
+          if (f[flags + t] !== 0) {
+            const again = one.get(f[1 + t]) as unknown[] | undefined;
+            if (!again) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${f[1 + t]})`);
+            sink(again);
+            continue;
+          }
+          row[0] = f[1 + t];
+          // A stored NULL is the only NaN SQLite gives back (it stores no NaN).
+          for (let j = 0; j < k; j++) {
+            const v = f[1 + m + t * k + j]!;
+            row[1 + j] = Number.isNaN(v) ? null : v;
+          }
+          sink(row);
+        }
+        if (m < CHUNK) break;
+        from = f[m]! + 1;
+      }
+    });
+    return true;
   }
 
   private useReader(ci: number, plan: DirectPlan): void {
@@ -413,7 +475,7 @@ class SqlitePlate implements PlateSource {
     let e = r;
     while (e + 1 < pos.length && pos[e + 1] === pos[e]! + 1 && e - r + 1 < DIRECT_ROWS) e++;
     const from = k.rowid[pos[r]!]!, to = k.rowid[pos[e]!]!;
-    const blob = plan.stmt.get(from, to, plan.cols, table) as Buffer | null | undefined;
+    const blob = plan.stmt.get(from, to, plan.cols, DIRECT_ROWS, table) as Buffer | null | undefined;
     if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
     if (blob === null) {
       this.useReader(ci, { reason: 'sqlite (the database is in WAL mode)' });
