@@ -55,6 +55,10 @@ typedef struct Reader {
   uint64_t *colOff;
   uint64_t *colType;
   size_t colCap;
+  /* One call's rows (values, rowids, flags) and its result, kept between calls: fresh buffers
+   * of a few hundred KB per call cost more in page faults than the copying itself. */
+  double *vals, *ids, *flags, *out;
+  size_t valsCap, idsCap, flagsCap, outCap;
   char err[160];
 } Reader;
 
@@ -72,6 +76,10 @@ static void readerFree(void *p) {
   free(r->chain);
   free(r->colOff);
   free(r->colType);
+  free(r->vals);
+  free(r->ids);
+  free(r->flags);
+  free(r->out);
   free(r);
 }
 
@@ -156,6 +164,18 @@ static int getPage(Reader *r, uint32_t pgno, const uint8_t **out) {
     r->slotPage[s] = pgno;
   }
   *out = buf;
+  return SQLITE_OK;
+}
+
+/* A buffer of at least `need` doubles. */
+static int growD(double **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return SQLITE_OK;
+  size_t c = *cap ? *cap : 1024;
+  while (c < need) c *= 2;
+  double *n = (double *)realloc(*buf, c * sizeof(double));
+  if (!n) return SQLITE_NOMEM;
+  *buf = n;
+  *cap = c;
   return SQLITE_OK;
 }
 
@@ -505,10 +525,8 @@ static void rowsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_null(ctx);
     return;
   }
-  double *out = NULL;
-  size_t cap = 0, m = 0;
-  /* Rows go to a growing buffer: m × (1 rowid + k values + 1 flag), laid out at the end. */
-  double *vals = NULL, *ids = NULL, *flags = NULL;
+  size_t m = 0;
+  size_t kk = (size_t)(k > 0 ? k : 1);
   Frame st[MAX_DEPTH];
   int depth = 0;
   uint32_t i = 0;
@@ -524,49 +542,35 @@ static void rowsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     int64_t key;
     if ((rc = leafKey(r, &st[depth].v, i, &key)) != SQLITE_OK) break;
     if (key > to) break;
-    if (m == cap) {
-      size_t nc = cap ? cap * 2 : 64;
-      if ((sqlite3_int64)nc > max) nc = (size_t)max;
-      double *nv = (double *)realloc(vals, nc * (size_t)(k > 0 ? k : 1) * sizeof(double));
-      if (nv) vals = nv;
-      double *ni = (double *)realloc(ids, nc * sizeof(double));
-      if (ni) ids = ni;
-      double *nf = (double *)realloc(flags, nc * sizeof(double));
-      if (nf) flags = nf;
-      if (!nv || !ni || !nf) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      cap = nc;
-    }
+    if ((rc = growD(&r->vals, &r->valsCap, (m + 1) * kk)) != SQLITE_OK) break;
+    if ((rc = growD(&r->ids, &r->idsCap, m + 1)) != SQLITE_OK) break;
+    if ((rc = growD(&r->flags, &r->flagsCap, m + 1)) != SQLITE_OK) break;
     const uint8_t *rec;
     uint64_t P;
     if ((rc = rowPayload(r, &st[depth].v, i, &rec, &P)) != SQLITE_OK) break;
-    int slow = decodeRow(r, st[depth].v.pgno, rec, P, cols, k, maxCol, vals + m * (size_t)k, &rc);
+    int slow = decodeRow(r, st[depth].v.pgno, rec, P, cols, k, maxCol, r->vals + m * (size_t)k, &rc);
     if (rc != SQLITE_OK) break;
-    ids[m] = (double)key;
-    flags[m] = slow;
+    r->ids[m] = (double)key;
+    r->flags[m] = slow;
     m++;
     i++;
   }
   free(cols);
   if (rc == SQLITE_OK) {
-    size_t bytes = (1 + m * (size_t)(k + 2)) * sizeof(double);
-    out = (double *)sqlite3_malloc64(bytes);
-    if (!out) rc = SQLITE_NOMEM;
-    else {
+    size_t n = 1 + m * (size_t)(k + 2);
+    rc = growD(&r->out, &r->outCap, n);
+    if (rc == SQLITE_OK) {
+      double *out = r->out;
       out[0] = (double)m;
       if (m) {
-        memcpy(out + 1, ids, m * sizeof(double));
-        memcpy(out + 1 + m, vals, m * (size_t)k * sizeof(double));
-        memcpy(out + 1 + m + m * (size_t)k, flags, m * sizeof(double));
+        memcpy(out + 1, r->ids, m * sizeof(double));
+        memcpy(out + 1 + m, r->vals, m * (size_t)k * sizeof(double));
+        memcpy(out + 1 + m + m * (size_t)k, r->flags, m * sizeof(double));
       }
-      sqlite3_result_blob64(ctx, out, bytes, sqlite3_free);
+      /* Static: the caller copies the row out before this connection calls phenomap_rows again. */
+      sqlite3_result_blob64(ctx, out, n * sizeof(double), SQLITE_STATIC);
     }
   }
-  free(vals);
-  free(ids);
-  free(flags);
   if (rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);
   } else if (rc != SQLITE_OK) {

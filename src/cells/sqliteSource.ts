@@ -39,7 +39,7 @@ type DB = Database.Database;
 const PACK = 900;
 
 /** Rows per phenomap_rows call: a few MB of doubles at most, reused while still in cache. */
-const DIRECT_ROWS = 128;
+const DIRECT_ROWS = 32;
 
 /** How a table's rows reach X through phenomap_rows, or why SQLite's reader is used instead. */
 type DirectPlan = { stmt: Database.Statement; cols: Buffer } | { reason: string };
@@ -428,7 +428,7 @@ class SqlitePlate implements PlateSource {
     const one = this.db.prepare(`${sql} WHERE rowid = ?`).raw(true);
     const k = columns.length;
     const row: unknown[] = new Array(k + 1);
-    const CHUNK = 4096;
+    const CHUNK = 1024;
     let from = -(2 ** 53);
     guarded(this.path, `table ${table}`, () => {
       for (;;) {
