@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { aggregateCells, writeSingleCellPlate } from '../../src/cells/index.js';
 import { openSqlitePlate } from '../../src/cells/sqliteSource.js';
 import { sqliteExtension } from '../../src/cells/sqliteExtension.js';
 import { InputError } from '../../src/util/errors.js';
-import { describeShared, sharedPath } from '../helpers/shared.js';
+import { describeShared, repoRoot, sharedPath } from '../helpers/shared.js';
 import { fixtures } from './helpers.js';
 
 const native = sqliteExtension() !== null;
@@ -165,12 +166,47 @@ describeNative('direct record reader: the same numbers as SQLite', () => {
     await expectSameAsSqlite(p);
   });
 
+  it('the hub\'s key scan: text and NULL in key columns are read as the SQL scan reads them', async () => {
+    const base = await synthPlate(30, 300);
+    const p = copyWith(base, 'keys.sqlite', `
+      UPDATE Per_Cytoplasm SET Cytoplasm_Parent_Cells = 'nan' WHERE rowid = 4;
+      UPDATE Per_Cytoplasm SET ImageNumber = NULL WHERE rowid = 9;
+      UPDATE Per_Cytoplasm SET Cytoplasm_Parent_Nuclei = NULL WHERE rowid = 11;
+    `);
+    const slow = openSqlitePlate(p, { compartments: COMPARTMENTS, strata: STRATA, directRows: false });
+    const fast = openSqlitePlate(p, { compartments: COMPARTMENTS, strata: STRATA });
+    expect(fast.counts.orphanObjects).toEqual({ Per_Cytoplasm: 1 });
+    expect(fast.counts.orphanObjects).toEqual(slow.counts.orphanObjects);
+    expect(fast.wellWeights!()).toEqual(slow.wellWeights!());
+    slow.close();
+    fast.close();
+    await expectSameAsSqlite(p);
+    const q = copyWith(base, 'badkey.sqlite', `UPDATE Per_Cytoplasm SET Cytoplasm_Parent_Cells = 'abc' WHERE rowid = 5;`);
+    expect(() => openSqlitePlate(q, { compartments: COMPARTMENTS, strata: STRATA })).toThrow(/table Per_Cytoplasm, column Cytoplasm_Parent_Cells, rowid 5: key value "abc" is not a number/);
+  });
+
   it('a database in WAL mode is read by SQLite, and the report says why', async () => {
     const p = copyWith(join(fixtures, 'data_b.sqlite'), 'wal.sqlite', 'PRAGMA journal_mode = WAL; UPDATE Cells SET Cells_AreaShape_Area = 1 WHERE rowid = 1;');
     const r = await readAll(p, true);
     expect(Object.values(r.readers)).toEqual(COMPARTMENTS.map(() => 'sqlite (the database is in WAL mode)'));
     const { report } = await aggregateCells([join(fixtures, 'data_b.sqlite')]);
     expect(report.sources[0]!.rowReaders).toEqual({ Cells: 'direct', Cytoplasm: 'direct', Nuclei: 'direct' });
+  });
+
+  it('PHENOMAP_NO_NATIVE=1 keeps SQLite\'s reader, says so, and gives the same profiles', async () => {
+    const file = join(fixtures, 'data_b.sqlite');
+    const script = `
+      import { aggregateCells } from ${JSON.stringify(join(repoRoot, 'src/cells/index.ts'))};
+      const { profiles, report } = await aggregateCells([${JSON.stringify(file)}]);
+      console.log(JSON.stringify({ readers: report.sources[0].rowReaders, x: Array.from(profiles.X.data, String) }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PHENOMAP_NO_NATIVE: '1' },
+    });
+    expect(r.stderr).toBe('');
+    const child = JSON.parse(r.stdout) as { readers: Record<string, string>; x: string[] };
+    expect(child.readers).toEqual({ Cells: 'sqlite (PHENOMAP_NO_NATIVE=1)', Cytoplasm: 'sqlite (PHENOMAP_NO_NATIVE=1)', Nuclei: 'sqlite (PHENOMAP_NO_NATIVE=1)' });
+    const { profiles } = await aggregateCells([file]);
+    expect(child.x).toEqual(Array.from(profiles.X.data, String));
   });
 
   it('damaged files: an InputError naming the file, never a crash', async () => {
