@@ -198,21 +198,13 @@ class SqlitePlate implements PlateSource {
     // No ORDER BY: SQLite may then scan a covering index (the profiling recipe's
     // (TableNumber, ImageNumber, ObjectNumber)) instead of the table's wide rows, 10× less to read;
     // rows are put in rowid order below.
-    let sql = `SELECT rowid, ${[...cols, c.objectKey.source, ...linkCols].map(q).join(', ')} FROM ${q(table)}`;
+    const select = (names: string[]) => `SELECT rowid, ${names.map(q).join(', ')} FROM ${q(table)}`;
+    const keyCols = [...cols, c.objectKey.source];
+    const linksLater = linkCols.length ? this.linksPlan(ci, select([...keyCols, ...linkCols]), linkCols) : null;
+    let sql = select(linksLater ? keyCols : [...keyCols, ...linkCols]);
     let i = 0;
     let orphans = 0;
-    const keep = (row: unknown[]): void => {
-      if (i >= n) return;
-      rowid[i] = Number(row[0]);
-      const im = imageIndex(row, 1);
-      image[i] = im;
-      if (im < 0) orphans++;
-      object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
-      for (let l = 0; l < linkCols.length; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
-      i++;
-    };
-    const columns = [...cols, c.objectKey.source, ...linkCols];
-    if (!(nImageKey === 1 && this.scanKeysDirect(ci, sql, columns, keep))) guarded(this.path, `table ${table}`, () => {
+    guarded(this.path, `table ${table}`, () => {
       let stmt;
       try {
         stmt = this.db.prepare(sql).raw(true);
@@ -222,9 +214,16 @@ class SqlitePlate implements PlateSource {
         }
         throw e;
       }
+      const nl = linksLater ? 0 : linkCols.length;
       for (const row of stmt.iterate() as IterableIterator<unknown[]>) {
         if (i >= n) break;
-        keep(row);
+        rowid[i] = Number(row[0]);
+        const im = imageIndex(row, 1);
+        image[i] = im;
+        if (im < 0) orphans++;
+        object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
+        for (let l = 0; l < nl; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
+        i++;
       }
     });
     if (i !== n) throw new InputError(`${this.path}: table ${table} changed while it was read (${i} of ${n} rows)`);
@@ -232,14 +231,73 @@ class SqlitePlate implements PlateSource {
     sql = '';
     let sorted = true;
     for (let r = 1; r < n && sorted; r++) if (rowid[r]! < rowid[r - 1]!) sorted = false;
-    if (sorted) return { rowid, image, object, links };
-    const order = Int32Array.from({ length: n }, (_, r) => r).sort((a, b) => rowid[a]! - rowid[b]!);
-    const take = <T extends Float64Array | Int32Array>(a: T): T => {
-      const out = new (a.constructor as { new (n: number): T })(n);
-      for (let r = 0; r < n; r++) out[r] = a[order[r]!]!;
-      return out;
-    };
-    return { rowid: take(rowid), image: take(image), object: take(object), links: links.map(take) };
+    let keys: KeyScan = { rowid, image, object, links };
+    if (!sorted) {
+      const order = Int32Array.from({ length: n }, (_, r) => r).sort((a, b) => rowid[a]! - rowid[b]!);
+      const take = <T extends Float64Array | Int32Array>(a: T): T => {
+        const out = new (a.constructor as { new (n: number): T })(n);
+        for (let r = 0; r < n; r++) out[r] = a[order[r]!]!;
+        return out;
+      };
+      keys = { rowid: take(rowid), image: take(image), object: take(object), links: links.map(take) };
+    }
+    if (linksLater) this.readLinks(ci, linksLater, linkCols, keys);
+    return keys;
+  }
+
+  /**
+   * The hub's parent links sit after its features, on overflow pages, where no index covers
+   * them: SQLite would walk every row's overflow chain to reach them. Then the keys come from
+   * SQL (a covering index, or the rows' first bytes) and the links from phenomap_rows (readLinks).
+   */
+  private linksPlan(ci: number, fullSql: string, linkCols: readonly string[]): { stmt: Database.Statement; cols: Buffer } | null {
+    const table = this.tables[ci]!;
+    const plan = guarded(this.path, `table ${table}`, (): DirectPlan | null => {
+      if (!this.directRows || !this.packed) return null;
+      const how = (this.db.prepare(`EXPLAIN QUERY PLAN ${fullSql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
+      if (/COVERING INDEX/i.test(how)) return null;
+      const top = Number(this.db.prepare(`SELECT max(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      const bottom = Number(this.db.prepare(`SELECT min(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      if (!(Math.abs(top) < 2 ** 53 && Math.abs(bottom) < 2 ** 53)) return null;
+      return this.columnPlan(ci, linkCols);
+    });
+    return plan && 'stmt' in plan ? plan : null;
+  }
+
+  /** Fill keys.links from phenomap_rows, in rowid order, row for row with the key scan. */
+  private readLinks(ci: number, plan: { stmt: Database.Statement; cols: Buffer }, linkCols: readonly string[], keys: KeyScan): void {
+    const table = this.tables[ci]!;
+    const k = linkCols.length;
+    const n = keys.rowid.length;
+    const one = this.db.prepare(`SELECT ${linkCols.map(q).join(', ')} FROM ${q(table)} WHERE rowid = ?`).raw(true);
+    const CHUNK = 1024;
+    let from = -(2 ** 53);
+    let i = 0;
+    guarded(this.path, `table ${table}`, () => {
+      for (;;) {
+        const blob = plan.stmt.get(from, 2 ** 53, plan.cols, CHUNK, table) as Buffer | null | undefined;
+        if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
+        if (blob === null) throw new InputError(`${this.path}: table ${table} changed while it was read (now in WAL mode)`);
+        const f = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, blob.length / 8) : new Float64Array(new Uint8Array(blob).buffer);
+        const m = f[0]!;
+        const flags = 1 + m + m * k;
+        for (let t = 0; t < m; t++, i++) {
+          const id = f[1 + t]!;
+          if (i >= n || keys.rowid[i] !== id) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${id})`);
+          if (f[flags + t] !== 0) {
+            // Text in a link column: read as the SQL scan reads it.
+            const again = one.get(id) as unknown[];
+            for (let l = 0; l < k; l++) keys.links[l]![i] = this.keyNumber(again[l], table, linkCols[l]!, id);
+            continue;
+          }
+          // A stored NULL is the only NaN SQLite gives back (it stores no NaN), and NULL reads as NaN.
+          for (let l = 0; l < k; l++) keys.links[l]![i] = f[1 + m + t * k + l]!;
+        }
+        if (m < CHUNK) break;
+        from = f[m]! + 1;
+      }
+    });
+    if (i !== n) throw new InputError(`${this.path}: table ${table} changed while it was read (${i} of ${n} rows)`);
   }
 
   private keyNumber(v: unknown, table: string, column: string, rowid: number): number {
@@ -406,58 +464,6 @@ class SqlitePlate implements PlateSource {
       const stmt = this.db.prepare("SELECT phenomap_rows(rootpage, ?, ?, ?, ?) FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
       return { stmt, cols: Buffer.from(cols.buffer, cols.byteOffset, cols.byteLength) };
     });
-  }
-
-  /**
-   * The key scan through phenomap_rows, for a table whose keys SQLite would read from its wide
-   * rows (no covering index: the hub's parent links sit after the features, on overflow pages)
-   * and whose image key is the one ImageNumber. Rows come in rowid order; a row with text in a
-   * key column is read again through SQLite, as the SQL scan would. False when it does not apply.
-   */
-  private scanKeysDirect(ci: number, sql: string, columns: readonly string[], sink: (row: unknown[]) => void): boolean {
-    const table = this.tables[ci]!;
-    const plan = guarded(this.path, `table ${table}`, (): DirectPlan | null => {
-      const how = (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
-      if (/COVERING INDEX/i.test(how)) return null;
-      const top = Number(this.db.prepare(`SELECT max(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
-      const bottom = Number(this.db.prepare(`SELECT min(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
-      if (!(Math.abs(top) < 2 ** 53 && Math.abs(bottom) < 2 ** 53)) return null;
-      return this.columnPlan(ci, columns);
-    });
-    if (plan === null || !('stmt' in plan)) return false;
-    const one = this.db.prepare(`${sql} WHERE rowid = ?`).raw(true);
-    const k = columns.length;
-    const row: unknown[] = new Array(k + 1);
-    const CHUNK = 1024;
-    let from = -(2 ** 53);
-    guarded(this.path, `table ${table}`, () => {
-      for (;;) {
-        const blob = plan.stmt.get(from, 2 ** 53, plan.cols, CHUNK, table) as Buffer | null | undefined;
-        if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
-        if (blob === null) throw new InputError(`${this.path}: table ${table} changed while it was read (now in WAL mode)`);
-        const f = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, blob.length / 8) : new Float64Array(new Uint8Array(blob).buffer);
-        const m = f[0]!;
-        const flags = 1 + m + m * k;
-        for (let t = 0; t < m; t++) {
-          if (f[flags + t] !== 0) {
-            const again = one.get(f[1 + t]) as unknown[] | undefined;
-            if (!again) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${f[1 + t]})`);
-            sink(again);
-            continue;
-          }
-          row[0] = f[1 + t];
-          // A stored NULL is the only NaN SQLite gives back (it stores no NaN).
-          for (let j = 0; j < k; j++) {
-            const v = f[1 + m + t * k + j]!;
-            row[1 + j] = Number.isNaN(v) ? null : v;
-          }
-          sink(row);
-        }
-        if (m < CHUNK) break;
-        from = f[m]! + 1;
-      }
-    });
-    return true;
   }
 
   private useReader(ci: number, plan: DirectPlan): void {

@@ -33,11 +33,14 @@ async function readAll(path: string, directRows: boolean, compartments = COMPART
   const plate = openSqlitePlate(path, { compartments, strata: STRATA, directRows });
   try {
     const parts: Float64Array[][] = compartments.map(() => []);
+    const keys: number[] = [];
     const rows = compartments.map(() => 0);
     for await (const w of plate.wells()) {
       w.compartments.forEach((c, ci) => {
         parts[ci]!.push(c.X);
         rows[ci] += c.n;
+        // The keys too: image, object and parent links, row by row.
+        for (let r = 0; r < c.n; r++) keys.push(w.well, ci, c.image[r]!, c.object[r]!, ...c.links.map((l) => l[r]!));
       });
     }
     const X = parts.map((p) => {
@@ -49,7 +52,7 @@ async function readAll(path: string, directRows: boolean, compartments = COMPART
       }
       return all;
     });
-    return { X, rows, readers: { ...plate.counts.rowReaders }, text: { ...plate.counts.textNumbers } };
+    return { X, keys: Float64Array.from(keys), rows, readers: { ...plate.counts.rowReaders }, text: { ...plate.counts.textNumbers } };
   } finally {
     plate.close();
   }
@@ -73,6 +76,7 @@ async function expectSameAsSqlite(path: string, compartments = COMPARTMENTS) {
   expect(fast.rows).toEqual(slow.rows);
   expect(fast.text).toEqual(slow.text);
   compartments.forEach((c, ci) => expectSameBits(slow.X[ci]!, fast.X[ci]!, `${path} ${c}`));
+  expectSameBits(slow.keys, fast.keys, `${path} keys`);
   return fast;
 }
 
