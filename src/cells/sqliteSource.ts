@@ -38,7 +38,7 @@ type DB = Database.Database;
 /** Columns per phenomap_f64 call (SQLite's limit is 1,000 arguments). */
 const PACK = 900;
 
-/** Rows per phenomap_rows call: a few MB of doubles at most, reused while still in cache. */
+/** Rows per phenomap_rows call: ≈ 128 KB of doubles for 500 features, copied while still in cache. */
 const DIRECT_ROWS = 32;
 
 /** How a table's rows reach X through phenomap_rows, or why SQLite's reader is used instead. */
@@ -254,7 +254,12 @@ class SqlitePlate implements PlateSource {
     const table = this.tables[ci]!;
     const plan = guarded(this.path, `table ${table}`, (): DirectPlan | null => {
       if (!this.directRows || !this.packed) return null;
-      const how = (this.db.prepare(`EXPLAIN QUERY PLAN ${fullSql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
+      let how: string;
+      try {
+        how = (this.db.prepare(`EXPLAIN QUERY PLAN ${fullSql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
+      } catch {
+        return null; // e.g. a WITHOUT ROWID table: the key scan itself says so, in the user's words
+      }
       if (/COVERING INDEX/i.test(how)) return null;
       const top = Number(this.db.prepare(`SELECT max(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
       const bottom = Number(this.db.prepare(`SELECT min(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
