@@ -16,6 +16,9 @@
  *    widened; TEXT is parsed as Python's float() would ("nan", "inf", "-Infinity", decimals),
  *    with "", NA, N/A, null, NULL, None as NaN. One BLOB per row instead of k JavaScript values:
  *    the row reaches phenomap as one memcpy.
+ *
+ * 3. phenomap_rows(root, from, to, cols, max): rows decoded straight from the table's b-tree
+ *    pages, each row's overflow chain read once (sqlite_records.c).
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
@@ -133,6 +136,9 @@ static int registerShim(void) {
   return shimStatus;
 }
 
+/* phenomap_rows, the direct record reader (sqlite_records.c). */
+int phenomapRegisterRows(sqlite3 *db);
+
 /* ---------------------------------------------------------------------------------------------
  * phenomap_f64
  */
@@ -225,6 +231,8 @@ int sqlite3_extension_init(sqlite3 *db, char **err, const sqlite3_api_routines *
   SQLITE_EXTENSION_INIT2(api);
   (void)err;
   int rc = registerShim();
+  if (rc != SQLITE_OK) return rc;
+  rc = phenomapRegisterRows(db);
   if (rc != SQLITE_OK) return rc;
   return sqlite3_create_function_v2(db, "phenomap_f64", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, f64Func, NULL, NULL, NULL);
 }

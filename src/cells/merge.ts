@@ -157,6 +157,7 @@ export async function mergeCells(args: readonly string[], out: string, opts: Cel
             textNumbers: { ...source.counts.textNumbers },
             orphanObjects: { ...source.counts.orphanObjects },
             emptyFiles: [...source.counts.emptyFiles],
+            rowReaders: { ...source.counts.rowReaders },
             droppedWells: [],
             seconds: (performance.now() - t1) / 1000,
           });

@@ -39,11 +39,11 @@ function spawnWorker(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-function runWorker(path: string, source: SqliteOptions, aggregate: Omit<AggregateCellsOptions, 'reporter'>, wells: number[]): Promise<{ part: Omit<PlateProfiles, 'schema'>; textNumbers: Record<string, number> }> {
+function runWorker(path: string, source: SqliteOptions, aggregate: Omit<AggregateCellsOptions, 'reporter'>, wells: number[]): Promise<{ part: Omit<PlateProfiles, 'schema'>; textNumbers: Record<string, number>; rowReaders: Record<string, string> }> {
   return new Promise((resolve, reject) => {
     const w = spawnWorker({ path, source, aggregate, wells });
-    w.once('message', (m: { ok: boolean; part?: Omit<PlateProfiles, 'schema'>; textNumbers?: Record<string, number>; name?: string; message?: string }) => {
-      if (m.ok) resolve({ part: m.part!, textNumbers: m.textNumbers! });
+    w.once('message', (m: { ok: boolean; part?: Omit<PlateProfiles, 'schema'>; textNumbers?: Record<string, number>; rowReaders?: Record<string, string>; name?: string; message?: string }) => {
+      if (m.ok) resolve({ part: m.part!, textNumbers: m.textNumbers!, rowReaders: m.rowReaders! });
       else reject(m.name === 'InputError' ? new InputError(m.message!) : m.name === 'UsageError' ? new UsageError(m.message!) : new Error(m.message));
     });
     w.once('error', reject);
@@ -68,8 +68,15 @@ export async function aggregateSqlitePlate(
     const others = shares.slice(1).map((wells) => runWorker(path, source, plain, wells));
     const mine = await aggregatePlate(main, { ...opts, wells: shares[0]! });
     const done = await Promise.all(others);
-    const counts: ReadCounts = { ...main.counts, textNumbers: { ...main.counts.textNumbers } };
-    for (const d of done) for (const [k, v] of Object.entries(d.textNumbers)) counts.textNumbers[k] = (counts.textNumbers[k] ?? 0) + v;
+    const counts: ReadCounts = { ...main.counts, textNumbers: { ...main.counts.textNumbers }, rowReaders: { ...main.counts.rowReaders } };
+    for (const d of done) {
+      for (const [k, v] of Object.entries(d.textNumbers)) counts.textNumbers[k] = (counts.textNumbers[k] ?? 0) + v;
+      // Threads that ended up with different readers (one fell back) are all named.
+      for (const [k, v] of Object.entries(d.rowReaders)) {
+        const have = counts.rowReaders[k];
+        counts.rowReaders[k] = have === undefined || have === v ? v : `${have}; ${v}`;
+      }
+    }
     const agg = mergePlateProfiles([mine, ...done.map((d) => ({ ...d.part, schema: main.schema }))]);
     return { agg, counts, plate: main };
   } finally {

@@ -19,7 +19,7 @@ try {
   try {
     const p = await aggregatePlate(source, { ...job.aggregate, wells: job.wells });
     const { schema: _schema, ...part } = p;
-    parentPort!.postMessage({ ok: true, part, textNumbers: source.counts.textNumbers }, [p.X.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ ok: true, part, textNumbers: source.counts.textNumbers, rowReaders: source.counts.rowReaders }, [p.X.buffer as ArrayBuffer]);
   } finally {
     source.close();
   }

@@ -102,10 +102,15 @@ export interface ReadCounts {
   orphanObjects: Record<string, number>;
   /** Object files that are empty (0 bytes) although their folder has an image table. */
   emptyFiles: string[];
+  /**
+   * Which reader decoded each SQLite object table's rows: "direct" (phenomap's record reader,
+   * sqlite_records.c) or "sqlite" followed by why the direct reader was not used.
+   */
+  rowReaders: Record<string, string>;
 }
 
 export function emptyCounts(): ReadCounts {
-  return { textNumbers: {}, orphanObjects: {}, emptyFiles: [] };
+  return { textNumbers: {}, orphanObjects: {}, emptyFiles: [], rowReaders: {} };
 }
 
 export function addCount(rec: Record<string, number>, key: string, n: number): void {

@@ -12,6 +12,14 @@
  * overflow page with its own pread (≈ 2 µs a value instead of ≈ 0.1 µs); phenomap's extension
  * (sqliteExtension.ts) makes it read whole pages through its cache. Without the extension SQLite's
  * own memory mapping avoids the cost for the first 2 GiB of a file.
+ *
+ * Faster still, the extension's phenomap_rows decodes a run of rows straight from the table's
+ * b-tree pages (native/sqlite_records.c): SQLite re-walks a row's overflow chain for every column
+ * it extracts, phenomap_rows assembles each row once. It reads under the read transaction this
+ * connection holds for the plate's life (so the key scan and the rows are one state of the file),
+ * gives way to SQLite's reader when the file is in WAL mode or a table has columns it cannot place,
+ * and hands every row holding text or a BLOB back to SQLite's path, so the numbers are the same
+ * bit for bit. Which reader ran is reported per table (ReadCounts.rowReaders).
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
@@ -30,6 +38,12 @@ type DB = Database.Database;
 /** Columns per phenomap_f64 call (SQLite's limit is 1,000 arguments). */
 const PACK = 900;
 
+/** Rows per phenomap_rows call: ≈ 128 KB of doubles for 500 features, copied while still in cache. */
+const DIRECT_ROWS = 32;
+
+/** How a table's rows reach X through phenomap_rows, or why SQLite's reader is used instead. */
+type DirectPlan = { stmt: Database.Statement; cols: Buffer } | { reason: string };
+
 interface RowReader {
   readonly stmt: Database.Statement;
   /** Write the row's features to X[o…], returning how many were numbers stored as text. */
@@ -42,6 +56,11 @@ export interface SqliteOptions {
   compartments: readonly string[];
   /** Strata columns (after the Image_Metadata_ → Metadata_ rename). */
   strata: readonly string[];
+  /**
+   * Decode rows with phenomap's direct record reader where it applies (default true); false
+   * keeps SQLite's own decoder, e.g. to compare the two.
+   */
+  directRows?: boolean;
 }
 
 const MMAP_BYTES = 2147418112; // SQLite's own ceiling (SQLITE_MAX_MMAP_SIZE)
@@ -93,6 +112,9 @@ function openDb(path: string): DB {
       // With the extension, pages come whole through SQLite's cache (no mapping: a mapped 14 GB
       // plate would count towards the process's resident memory); without it SQLite maps what it may.
       db.pragma(`mmap_size = ${ext ? 0 : MMAP_BYTES}`);
+      // One read transaction for the plate's life: the key scan and every row read see one state
+      // of the file, and SQLite's shared lock is held while phenomap_rows reads pages directly.
+      db.exec('BEGIN');
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     });
   } catch (e) {
@@ -132,14 +154,17 @@ class SqlitePlate implements PlateSource {
 
   /** Rows come packed by the extension's phenomap_f64. */
   private readonly packed = sqliteExtension() !== null;
+  /** Per compartment: the direct record reader's plan (made on first use). */
+  private readonly direct: (DirectPlan | undefined)[] = [];
 
   constructor(
     private readonly db: DB,
     private readonly path: string,
     readonly schema: PlateSchema,
     tables: string[],
-    imageIndex: (row: unknown[]) => number,
+    imageIndex: (row: unknown[], at: number) => number,
     keyColumns: (c: number) => string[],
+    private readonly directRows: boolean,
   ) {
     this.tables = tables;
     this.keys = schema.compartments.map((c, ci) => this.scanKeys(ci, c, imageIndex, keyColumns(ci)));
@@ -160,7 +185,7 @@ class SqlitePlate implements PlateSource {
     });
   }
 
-  private scanKeys(ci: number, c: CompartmentSchema, imageIndex: (row: unknown[]) => number, cols: string[]): KeyScan {
+  private scanKeys(ci: number, c: CompartmentSchema, imageIndex: (row: unknown[], at: number) => number, cols: string[]): KeyScan {
     const table = this.tables[ci]!;
     const n = guarded(this.path, `table ${table}`, () => Number(this.db.prepare(`SELECT count(*) FROM ${q(table)}`).pluck().get()));
     const rowid = new Float64Array(n);
@@ -173,7 +198,10 @@ class SqlitePlate implements PlateSource {
     // No ORDER BY: SQLite may then scan a covering index (the profiling recipe's
     // (TableNumber, ImageNumber, ObjectNumber)) instead of the table's wide rows, 10× less to read;
     // rows are put in rowid order below.
-    let sql = `SELECT rowid, ${[...cols, c.objectKey.source, ...linkCols].map(q).join(', ')} FROM ${q(table)}`;
+    const select = (names: string[]) => `SELECT rowid, ${names.map(q).join(', ')} FROM ${q(table)}`;
+    const keyCols = [...cols, c.objectKey.source];
+    const linksLater = linkCols.length ? this.linksPlan(ci, select([...keyCols, ...linkCols]), linkCols) : null;
+    let sql = select(linksLater ? keyCols : [...keyCols, ...linkCols]);
     let i = 0;
     let orphans = 0;
     guarded(this.path, `table ${table}`, () => {
@@ -186,14 +214,15 @@ class SqlitePlate implements PlateSource {
         }
         throw e;
       }
+      const nl = linksLater ? 0 : linkCols.length;
       for (const row of stmt.iterate() as IterableIterator<unknown[]>) {
         if (i >= n) break;
         rowid[i] = Number(row[0]);
-        const im = imageIndex(row.slice(1, 1 + nImageKey));
+        const im = imageIndex(row, 1);
         image[i] = im;
         if (im < 0) orphans++;
         object[i] = this.keyNumber(row[1 + nImageKey], table, c.objectKey.source, rowid[i]!);
-        for (let l = 0; l < linkCols.length; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
+        for (let l = 0; l < nl; l++) links[l]![i] = this.keyNumber(row[2 + nImageKey + l], table, linkCols[l]!, rowid[i]!);
         i++;
       }
     });
@@ -202,14 +231,78 @@ class SqlitePlate implements PlateSource {
     sql = '';
     let sorted = true;
     for (let r = 1; r < n && sorted; r++) if (rowid[r]! < rowid[r - 1]!) sorted = false;
-    if (sorted) return { rowid, image, object, links };
-    const order = Int32Array.from({ length: n }, (_, r) => r).sort((a, b) => rowid[a]! - rowid[b]!);
-    const take = <T extends Float64Array | Int32Array>(a: T): T => {
-      const out = new (a.constructor as { new (n: number): T })(n);
-      for (let r = 0; r < n; r++) out[r] = a[order[r]!]!;
-      return out;
-    };
-    return { rowid: take(rowid), image: take(image), object: take(object), links: links.map(take) };
+    let keys: KeyScan = { rowid, image, object, links };
+    if (!sorted) {
+      const order = Int32Array.from({ length: n }, (_, r) => r).sort((a, b) => rowid[a]! - rowid[b]!);
+      const take = <T extends Float64Array | Int32Array>(a: T): T => {
+        const out = new (a.constructor as { new (n: number): T })(n);
+        for (let r = 0; r < n; r++) out[r] = a[order[r]!]!;
+        return out;
+      };
+      keys = { rowid: take(rowid), image: take(image), object: take(object), links: links.map(take) };
+    }
+    if (linksLater) this.readLinks(ci, linksLater, linkCols, keys);
+    return keys;
+  }
+
+  /**
+   * The hub's parent links sit after its features, on overflow pages, where no index covers
+   * them: SQLite would walk every row's overflow chain to reach them. Then the keys come from
+   * SQL (a covering index, or the rows' first bytes) and the links from phenomap_rows (readLinks).
+   */
+  private linksPlan(ci: number, fullSql: string, linkCols: readonly string[]): { stmt: Database.Statement; cols: Buffer } | null {
+    const table = this.tables[ci]!;
+    const plan = guarded(this.path, `table ${table}`, (): DirectPlan | null => {
+      if (!this.directRows || !this.packed) return null;
+      let how: string;
+      try {
+        how = (this.db.prepare(`EXPLAIN QUERY PLAN ${fullSql}`).all() as { detail: string }[]).map((r) => r.detail).join(' ');
+      } catch {
+        return null; // e.g. a WITHOUT ROWID table: the key scan itself says so, in the user's words
+      }
+      if (/COVERING INDEX/i.test(how)) return null;
+      const top = Number(this.db.prepare(`SELECT max(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      const bottom = Number(this.db.prepare(`SELECT min(rowid) FROM ${q(table)}`).pluck().get() ?? 0);
+      if (!(Math.abs(top) < 2 ** 53 && Math.abs(bottom) < 2 ** 53)) return null;
+      return this.columnPlan(ci, linkCols);
+    });
+    return plan && 'stmt' in plan ? plan : null;
+  }
+
+  /** Fill keys.links from phenomap_rows, in rowid order, row for row with the key scan. */
+  private readLinks(ci: number, plan: { stmt: Database.Statement; cols: Buffer }, linkCols: readonly string[], keys: KeyScan): void {
+    const table = this.tables[ci]!;
+    const k = linkCols.length;
+    const n = keys.rowid.length;
+    const one = this.db.prepare(`SELECT ${linkCols.map(q).join(', ')} FROM ${q(table)} WHERE rowid = ?`).raw(true);
+    const CHUNK = 1024;
+    let from = -(2 ** 53);
+    let i = 0;
+    guarded(this.path, `table ${table}`, () => {
+      for (;;) {
+        const blob = plan.stmt.get(from, 2 ** 53, plan.cols, CHUNK, table) as Buffer | null | undefined;
+        if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
+        if (blob === null) throw new InputError(`${this.path}: table ${table} changed while it was read (now in WAL mode)`);
+        const f = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, blob.length / 8) : new Float64Array(new Uint8Array(blob).buffer);
+        const m = f[0]!;
+        const flags = 1 + m + m * k;
+        for (let t = 0; t < m; t++, i++) {
+          const id = f[1 + t]!;
+          if (i >= n || keys.rowid[i] !== id) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${id})`);
+          if (f[flags + t] !== 0) {
+            // Text in a link column: read as the SQL scan reads it.
+            const again = one.get(id) as unknown[];
+            for (let l = 0; l < k; l++) keys.links[l]![i] = this.keyNumber(again[l], table, linkCols[l]!, id);
+            continue;
+          }
+          // A stored NULL is the only NaN SQLite gives back (it stores no NaN), and NULL reads as NaN.
+          for (let l = 0; l < k; l++) keys.links[l]![i] = f[1 + m + t * k + l]!;
+        }
+        if (m < CHUNK) break;
+        from = f[m]! + 1;
+      }
+    });
+    if (i !== n) throw new InputError(`${this.path}: table ${table} changed while it was read (${i} of ${n} rows)`);
   }
 
   private keyNumber(v: unknown, table: string, column: string, rowid: number): number {
@@ -309,8 +402,17 @@ class SqlitePlate implements PlateSource {
     const table = this.tables[ci]!;
     let text = 0;
     let r = 0;
+    const direct = this.directPlan(ci, c);
     guarded(this.path, `table ${table}`, () => {
       while (r < n) {
+        if (direct && 'stmt' in direct) {
+          const done = this.readDirect(ci, direct, pos, r, X, nf, reader);
+          if (done !== null) {
+            text += done.text;
+            r = done.next;
+            continue;
+          }
+        }
         // A run of consecutive scan positions is a run of consecutive rows in rowid order.
         let e = r;
         while (e + 1 < n && pos[e + 1] === pos[e]! + 1) e++;
@@ -327,6 +429,90 @@ class SqlitePlate implements PlateSource {
     });
     addCount(this.counts.textNumbers, table, text);
     return { n, image, object, links, X };
+  }
+
+  /**
+   * Whether phenomap_rows may read this table: the extension is loaded, the file is not in WAL
+   * mode, and every feature column sits at a known position of the stored record (no generated
+   * or hidden columns, none the rowid's alias, whose record slot holds NULL).
+   */
+  private directPlan(ci: number, c: CompartmentSchema): DirectPlan {
+    const have = this.direct[ci];
+    if (have) return have;
+    const plan = this.columnPlan(ci, c.features.map((f) => f.source));
+    this.useReader(ci, plan);
+    return plan;
+  }
+
+  /** phenomap_rows for these columns of table ci (record slots), or why it cannot be used. */
+  private columnPlan(ci: number, columns: readonly string[]): DirectPlan {
+    const table = this.tables[ci]!;
+    return guarded(this.path, `table ${table}`, (): DirectPlan => {
+      if (!this.directRows) return { reason: 'sqlite (direct reader turned off)' };
+      if (!this.packed) return { reason: process.env.PHENOMAP_NO_NATIVE === '1' ? 'sqlite (PHENOMAP_NO_NATIVE=1)' : 'sqlite (phenomap\'s SQLite extension is not built)' };
+      const mode = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase();
+      if (mode === 'wal') return { reason: 'sqlite (the database is in WAL mode)' };
+      const info = this.db.prepare('SELECT cid, name, type, pk, hidden FROM pragma_table_xinfo(?)').all(table) as
+        { cid: number; name: string; type: string; pk: number; hidden: number }[];
+      if (info.some((x) => x.hidden !== 0)) return { reason: `sqlite (table ${table} has generated or hidden columns)` };
+      const pks = info.filter((x) => x.pk > 0);
+      const alias = pks.length === 1 && pks[0]!.type.toUpperCase() === 'INTEGER' ? pks[0]!.name : null;
+      const slot = new Map(info.map((x, i) => [x.name, i]));
+      const cols = new Int32Array(columns.length);
+      for (let j = 0; j < cols.length; j++) {
+        const src = columns[j]!;
+        if (src === alias) return { reason: `sqlite (column ${src} is table ${table}'s rowid)` };
+        const at = slot.get(src);
+        if (at === undefined) return { reason: `sqlite (column ${src} not found in table ${table}'s schema)` };
+        cols[j] = at;
+      }
+      const stmt = this.db.prepare("SELECT phenomap_rows(rootpage, ?, ?, ?, ?) FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
+      return { stmt, cols: Buffer.from(cols.buffer, cols.byteOffset, cols.byteLength) };
+    });
+  }
+
+  private useReader(ci: number, plan: DirectPlan): void {
+    this.direct[ci] = plan;
+    this.counts.rowReaders[this.tables[ci]!] = 'stmt' in plan ? 'direct' : plan.reason;
+  }
+
+  /**
+   * Up to DIRECT_ROWS rows of the run starting at pos[r] through phenomap_rows; null when the
+   * file turned out to be in WAL mode (the plan then switches to SQLite's reader for good).
+   */
+  private readDirect(ci: number, plan: { stmt: Database.Statement; cols: Buffer }, pos: Int32Array, r: number, X: Float64Array, nf: number, reader: RowReader): { next: number; text: number } | null {
+    const k = this.keys[ci]!;
+    const table = this.tables[ci]!;
+    let e = r;
+    while (e + 1 < pos.length && pos[e + 1] === pos[e]! + 1 && e - r + 1 < DIRECT_ROWS) e++;
+    const from = k.rowid[pos[r]!]!, to = k.rowid[pos[e]!]!;
+    const blob = plan.stmt.get(from, to, plan.cols, DIRECT_ROWS, table) as Buffer | null | undefined;
+    if (blob === undefined) throw new InputError(`${this.path}: table ${table} is no longer in the schema`);
+    if (blob === null) {
+      this.useReader(ci, { reason: 'sqlite (the database is in WAL mode)' });
+      return null;
+    }
+    const f = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, blob.length / 8) : new Float64Array(new Uint8Array(blob).buffer);
+    const m = f[0]!;
+    if (m !== e - r + 1) throw new InputError(`${this.path}: table ${table} changed while it was read (rows ${from}…${to})`);
+    for (let t = 0; t < m; t++) {
+      if (f[1 + t] !== k.rowid[pos[r + t]!]) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${f[1 + t]})`);
+    }
+    X.set(f.subarray(1 + m, 1 + m + m * nf), r * nf);
+    let text = 0;
+    const flags = 1 + m + m * nf;
+    for (let t = 0; t < m; t++) {
+      if (f[flags + t] === 0) continue;
+      // Text, a BLOB, or a column the row predates: SQLite's path, exactly as without this reader.
+      const id = f[1 + t]!;
+      let seen = 0;
+      for (const row of reader.stmt.iterate(id, id) as IterableIterator<unknown[]>) {
+        text += reader.decode(row, X, (r + t) * nf);
+        seen++;
+      }
+      if (seen !== 1) throw new InputError(`${this.path}: table ${table} changed while it was read (rowid ${id})`);
+    }
+    return { next: e + 1, text };
   }
 
   private cellNumber(v: unknown, table: string, col: ColumnRef, rowid: number): number {
@@ -400,6 +586,17 @@ export function openSqlitePlate(path: string, opts: SqliteOptions): PlateSource 
       }
       imageIndexMap.set(key, i);
     });
+    // One numeric ImageNumber (CellProfiler's layout): looked up as a number, no key string per object.
+    const byNumber = new Map<number, number>();
+    if (nk === 1) imageRows.forEach((r, i) => typeof r[0] === 'number' && byNumber.set(r[0], i));
+    const imageIndex = (row: unknown[], at: number): number => {
+      if (nk === 1) {
+        const v = row[at];
+        const i = typeof v === 'number' ? byNumber.get(v) : undefined;
+        if (i !== undefined) return i;
+      }
+      return imageIndexMap.get(imageKeyOf(row.slice(at, at + nk))) ?? -1;
+    };
     const wells = groupWells(`${path} (${imageTable})`, images, opts.strata);
 
     // Object tables: columns, roles, linking.
@@ -433,8 +630,9 @@ export function openSqlitePlate(path: string, opts: SqliteOptions): PlateSource 
       path,
       schema,
       objTables,
-      (row) => imageIndexMap.get(imageKeyOf(row)) ?? -1,
+      imageIndex,
       (ci) => classified[ci]!.imageKeyInTable,
+      opts.directRows ?? true,
     );
   } catch (e) {
     db.close();

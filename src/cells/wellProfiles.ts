@@ -10,7 +10,7 @@ import type { Reporter } from '../util/log.js';
 import { silentReporter } from '../util/log.js';
 import type { DroppedWell, PlateProfiles } from './aggregate.js';
 import type { LinkCounts } from './link.js';
-import { compareKeys, metaColumn, preview } from './schema.js';
+import { compareKeys, metaColumn, preview, type ReadCounts } from './schema.js';
 import { planSources, resolveSourceOptions, type CellSourceOptions } from './sources.js';
 
 export interface CellsAggregateOptions extends CellSourceOptions {
@@ -36,6 +36,8 @@ export interface SourceReport {
   readonly textNumbers: Record<string, number>;
   readonly orphanObjects: Record<string, number>;
   readonly emptyFiles: string[];
+  /** SQLite object table → the reader that decoded its rows (ReadCounts.rowReaders). */
+  readonly rowReaders: Record<string, string>;
   readonly droppedWells: DroppedWell[];
   readonly seconds: number;
 }
@@ -70,7 +72,7 @@ export function sourceWarnings(r: SourceReport): string[] {
   return w;
 }
 
-function sourceReport(p: PlateProfiles, source: { counts: { textNumbers: Record<string, number>; orphanObjects: Record<string, number>; emptyFiles: string[] } }, seconds: number): SourceReport {
+function sourceReport(p: PlateProfiles, source: { counts: ReadCounts }, seconds: number): SourceReport {
   return {
     source: p.schema.source,
     layout: p.schema.layout,
@@ -83,6 +85,7 @@ function sourceReport(p: PlateProfiles, source: { counts: { textNumbers: Record<
     textNumbers: { ...source.counts.textNumbers },
     orphanObjects: { ...source.counts.orphanObjects },
     emptyFiles: [...source.counts.emptyFiles],
+    rowReaders: { ...source.counts.rowReaders },
     droppedWells: p.droppedWells,
     seconds,
   };

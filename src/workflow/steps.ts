@@ -211,7 +211,7 @@ async function runPlate(plan: WorkflowPlan, root: string, p: PlatePlan, reporter
   const sourceReport: SourceReport = {
     source: agg.schema.source, layout: agg.schema.layout, images: agg.schema.images.n, wells: agg.schema.wells.keys.length, profiles: agg.wells.length,
     objects: agg.objects, cells: agg.cells, links: agg.links, textNumbers: { ...counts.textNumbers }, orphanObjects: { ...counts.orphanObjects },
-    emptyFiles: [...counts.emptyFiles], droppedWells: agg.droppedWells, seconds,
+    emptyFiles: [...counts.emptyFiles], rowReaders: { ...counts.rowReaders }, droppedWells: agg.droppedWells, seconds,
   };
   warnings.push(...sourceWarnings(sourceReport));
   if (!agg.wells.length) throw new InputError(`no well has any linked cell, so the plate gives no profile`);

@@ -28,7 +28,9 @@ function addSourceOptions(cmd: Command): Command {
 function sourceLines(r: CellsAggregateReport | CellsMergeReport): string[] {
   return r.sources.map((s) => {
     const objects = Object.entries(s.objects).map(([c, n]) => `${n} ${c}`).join(', ');
-    return `  ${s.source} [${s.layout}]: ${s.images} images, ${s.wells} wells, ${objects}${s.cells ? ` → ${s.cells} cells` : ''} (${s.seconds.toFixed(1)} s)`;
+    const readers = [...new Set(Object.values(s.rowReaders))];
+    const how = readers.length ? `, rows read by ${readers.join(' / ')}` : '';
+    return `  ${s.source} [${s.layout}]: ${s.images} images, ${s.wells} wells, ${objects}${s.cells ? ` → ${s.cells} cells` : ''} (${s.seconds.toFixed(1)} s${how})`;
   });
 }
 
