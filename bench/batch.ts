@@ -6,7 +6,7 @@
  * 1,000 features corrected per method, phenomap and the peer alternating.
  *
  *   npx tsx bench/batch.ts [--data ../shared/data] [--datasets bbbc021,cell-injury,lincs]
- *                          [--scale FILE] [--repeats 3] [--skip-heldout]
+ *                          [--scale FILE] [--repeats 3] [--peers sphere,combat,harmony] [--skip-heldout]
  *
  * Data sets (batch column in brackets): BBBC021 (weeks; NSCB is the test; leave-one-compound-out
  * and leave-batch-out), the cell-injury wells (plates; 5-fold over compounds), the LINCS plate
@@ -43,6 +43,8 @@ const dataDir = arg('--data', join(root, '..', 'shared', 'data'));
 const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs').split(',').filter(Boolean);
 const scaleFile = arg('--scale', '');
 const repeats = Number(arg('--repeats', '3'));
+/** Peers run at --scale (numpy Harmony takes tens of minutes there). */
+const peers = arg('--peers', 'sphere,combat,harmony').split(',').filter(Boolean);
 const work = join(tmpdir(), `phenomap-bench-batch-${process.pid}`);
 const peerScript = join(root, 'bench', 'batch_peer.py');
 
@@ -194,27 +196,43 @@ async function scale(file: string): Promise<void> {
   const control = Uint8Array.from(metaStrings(profiles, 'Metadata_pert_type'), (v) => (v === 'control' ? 1 : 0));
   const X = asFloat64(profiles.X);
   const results: Record<string, { ours: number[]; peer: number[] }> = {};
+  // The peer of each method alternates with phenomap's repeats; numpy Harmony (half an hour on a
+  // loaded machine at 100,000 rows) runs once, last, after every phenomap figure is printed.
+  const harmonyPeer = (): void => {
+    // The peer gets the PCA-50 embedding phenomap's Harmony computes (its own PCA would add scikit-learn's time).
+    const Z = new PCA({ nComponents: 50, solver: 'randomized' }).fitTransform(X);
+    results.harmony!.peer.push(...peer('harmony', Z, batch, { nclust: 100 }).seconds);
+    console.log(`  harmony peer: ${results.harmony!.peer.at(-1)!.toFixed(1)} s`);
+  };
   for (const method of CORRECTION_NAMES as CorrectionName[]) {
     const r = (results[method] = { ours: [] as number[], peer: [] as number[] });
     for (let k = 0; k < repeats; k++) {
       const s0 = performance.now();
-      const out = correctProfiles(profiles, { method, batchCol: 'Metadata_plate', controls: control }).profiles.X;
+      const c = correctProfiles(profiles, { method, batchCol: 'Metadata_plate', controls: control });
       r.ours.push((performance.now() - s0) / 1000);
-      if (k === 0) console.log(`  ${method}: ${out.rows} × ${out.cols} corrected, ${r.ours[0]!.toFixed(1)} s (phenomap)`);
-      if (method === 'harmony') {
-        // The peer gets phenomap's PCA-50 embedding (its own PCA would add scikit-learn's time).
-        const Z = new PCA({ nComponents: 50 }).fitTransform(X);
-        r.peer.push(...peer('harmony', Z, batch, { nclust: 100 }).seconds);
-      } else if (method === 'combat') r.peer.push(...peer('combat', X, batch).seconds);
-      else r.peer.push(...peer('sphere', X, batch, { control }).seconds);
-      console.log(`    repeat ${k + 1}: phenomap ${r.ours[k]!.toFixed(1)} s, peer ${r.peer[k]!.toFixed(1)} s`);
+      if (k === 0) {
+        console.log(`  ${method}: ${c.profiles.X.rows} × ${c.profiles.X.cols} corrected, ${r.ours[0]!.toFixed(1)} s (phenomap)`);
+        for (const n of c.report.notes) console.log(`    ${n}`);
+        if (c.model.kind === 'harmony') console.log(`    soft k-means rounds per Harmony round: ${c.model.kmeansRounds.join(', ')}`);
+      }
+      if (method === 'combat' && peers.includes('combat')) r.peer.push(...peer('combat', X, batch).seconds);
+      else if (method === 'sphere' && peers.includes('sphere')) r.peer.push(...peer('sphere', X, batch, { control }).seconds);
+      console.log(`    repeat ${k + 1}: phenomap ${r.ours[k]!.toFixed(1)} s${r.peer[k] !== undefined ? `, peer ${r.peer[k]!.toFixed(1)} s` : ''}`);
     }
   }
-  console.log(`\n${profiles.X.rows} × ${profiles.features.length}, engine ${engine}; medians of ${repeats} (range):`);
-  console.log('method    phenomap (whole correction)   peer                            peer / phenomap');
-  for (const [m, r] of Object.entries(results)) {
-    const what = m === 'harmony' ? 'numpy Harmony on the PCA-50 embedding' : m === 'combat' ? 'numpy ComBat' : 'pycytominer Spherize (global)';
-    console.log(`${m.padEnd(9)} ${`${median(r.ours).toFixed(1)} s (${spread(r.ours)})`.padEnd(29)} ${`${median(r.peer).toFixed(1)} s (${spread(r.peer)}) ${what}`.padEnd(62)} ${(median(r.peer) / median(r.ours)).toFixed(2)}×`);
+  const table = (): void => {
+    console.log(`\n${profiles.X.rows} × ${profiles.features.length}, engine ${engine}; medians of ${repeats} (range):`);
+    console.log('method    phenomap (whole correction)   peer                                                          peer / phenomap');
+    for (const [m, r] of Object.entries(results)) {
+      const what = m === 'harmony' ? 'numpy Harmony on the PCA-50 embedding' : m === 'combat' ? 'numpy ComBat' : 'pycytominer Spherize (global)';
+      const peerText = r.peer.length ? `${median(r.peer).toFixed(1)} s (${spread(r.peer)}) ${what}` : `– (${what} not run)`;
+      console.log(`${m.padEnd(9)} ${`${median(r.ours).toFixed(1)} s (${spread(r.ours)})`.padEnd(29)} ${peerText.padEnd(62)} ${r.peer.length ? `${(median(r.peer) / median(r.ours)).toFixed(2)}×` : '–'}`);
+    }
+  };
+  table();
+  if (peers.includes('harmony')) {
+    harmonyPeer();
+    table();
   }
 }
 
