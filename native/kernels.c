@@ -1302,6 +1302,47 @@ static void soft_rows(const soft_job *J) {
 static void soft_task(void *arg) { soft_rows((const soft_job *)arg); }
 
 /*
+ * linalg/softAssign.ts's addRowMasses: for the listed rows in order, sum[k] += R_ik and
+ * O[g_i·K + k] ∓= R_ik (and F[g_i·K + k] += R_ik when F is given). Every accumulator belongs to one
+ * k, so the threads split the columns and each accumulator still receives its terms in row order.
+ */
+typedef struct {
+  const double *R;
+  double *sum, *O, *F;
+  const int32_t *codes, *rows;
+  long t0, t1, K, k0, k1;
+  int sub;
+} mass_job;
+
+static void mass_cols(const mass_job *J) {
+  const long K = J->K, k0 = J->k0, k1 = J->k1;
+  double *restrict sum = J->sum, *restrict O = J->O, *restrict F = J->F;
+  for (long t = J->t0; t < J->t1; t++) {
+    const long i = J->rows[t], ro = i * K, bo = (long)J->codes[i] * K;
+    const double *r = J->R + ro;
+    if (J->sub) {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] -= r[k];
+      }
+    } else if (F) {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] += r[k];
+        F[bo + k] += r[k];
+      }
+    } else {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] += r[k];
+      }
+    }
+  }
+}
+
+static void mass_task(void *arg) { mass_cols((const mass_job *)arg); }
+
+/*
  * util/rng.ts's fillNormal: `count` standard normals into out by the Marsaglia polar method from
  * the xoshiro128** state st (advanced in place), the same draws in the same order; returns the
  * spare variate when count is odd (NaN otherwise), which the generator keeps for its next draw.
@@ -1836,6 +1877,41 @@ static napi_value js_soft_assign_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* addRowMasses(R, codes, rows, t0, t1, K, sub, sum, O, F | null, threads): see mass_cols. */
+static napi_value js_add_row_masses(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  arr R, codes, rows, sum, O, F = {NULL, 0, napi_float64_array};
+  long t0, t1, K, sub, threads;
+  napi_valuetype ft;
+  if (!get_arr(env, argv[0], &R, "addRowMasses", 0) || !get_arr(env, argv[1], &codes, "addRowMasses", 1) ||
+      !get_arr(env, argv[2], &rows, "addRowMasses", 2) || !get_long(env, argv[3], &t0, "addRowMasses", 3) ||
+      !get_long(env, argv[4], &t1, "addRowMasses", 4) || !get_long(env, argv[5], &K, "addRowMasses", 5) ||
+      !get_long(env, argv[6], &sub, "addRowMasses", 6) || !get_arr(env, argv[7], &sum, "addRowMasses", 7) ||
+      !get_arr(env, argv[8], &O, "addRowMasses", 8) || !get_long(env, argv[10], &threads, "addRowMasses", 10))
+    return NULL;
+  if (napi_typeof(env, argv[9], &ft) != napi_ok) return NULL;
+  if (ft != napi_null && ft != napi_undefined && !get_arr(env, argv[9], &F, "addRowMasses", 9)) return NULL;
+  const size_t n = codes.len;
+  if (!want(env, &R, napi_float64_array, n * (size_t)K, "addRowMasses", 0) || !want(env, &codes, napi_int32_array, 0, "addRowMasses", 1) ||
+      !want(env, &rows, napi_int32_array, (size_t)t1, "addRowMasses", 2) || !want(env, &sum, napi_float64_array, (size_t)K, "addRowMasses", 7) ||
+      !want(env, &O, napi_float64_array, 0, "addRowMasses", 8) || (F.data && !want(env, &F, napi_float64_array, O.len, "addRowMasses", 9)))
+    return NULL;
+  const int32_t *cd = codes.data, *rw = rows.data;
+  for (long t = t0; t < t1; t++) {
+    if (rw[t] < 0 || (size_t)rw[t] >= n || cd[rw[t]] < 0 || (size_t)(cd[rw[t]] + 1) * (size_t)K > O.len) {
+      napi_throw_range_error(env, NULL, "addRowMasses: a row or its group is outside the arrays");
+      return NULL;
+    }
+  }
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  if (K < 8L * T) T = 1;
+  mass_job jobs[MAX_THREADS];
+  for (int q = 0; q < T; q++)
+    jobs[q] = (mass_job){R.data, sum.data, O.data, F.data, cd, rw, t0, t1, K, K * q / T, K * (q + 1) / T, sub ? 1 : 0};
+  run_parallel(mass_task, jobs, sizeof(mass_job), T);
+  return NULL;
+}
+
 /* expInPlace(x: Float64Array): x ← Math.exp(x) by the kernels' own exp (for the tests). */
 static napi_value js_exp_in_place(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -2056,6 +2132,7 @@ NAPI_MODULE_INIT() {
       {"sparseApPass", js_sparse_ap_pass},
       {"softAssignRows", js_soft_assign_rows},
       {"expInPlace", js_exp_in_place},
+      {"addRowMasses", js_add_row_masses},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

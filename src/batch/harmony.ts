@@ -40,7 +40,7 @@
  *   each cluster's ridge system for the query batches carries N_k and C_k on its intercept, so a
  *   new batch's terms are estimated against the reference's corrected positions.
  */
-import { type Matrix, type StoredMatrix, columnMoments, gemm, gemmNT, gemmTN, penalisedSoftmaxRows, standardizeColumns, zeros } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, columnMoments, gemm, gemmNT, gemmTN, addRowMasses, penalisedSoftmaxRows, standardizeColumns, zeros } from '../linalg/index.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -232,14 +232,7 @@ function updateBlocks(w: BlockWork, order: Int32Array): void {
     // order changes only the summation order of the block's totals, and saves cache misses.
     order.subarray(start, end).sort();
     blockSum.fill(0);
-    for (let t = start; t < end; t++) {
-      const i = order[t]!, ro = i * K, bo = codes[i]! * K;
-      for (let k = 0; k < K; k++) {
-        const r = Rd[ro + k]!;
-        blockSum[k] += r;
-        O[bo + k] -= r;
-      }
-    }
+    addRowMasses({ R: Rd, codes, rows: order, t0: start, t1: end, K, sum: blockSum, O, subtract: true });
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] -= blockSum[k]! * Pr[b]!;
     for (let t = 0; t < K * B; t++) {
       const ratio = (E[t]! + 1) / (O[t]! + 1), th = theta[(t / K) | 0]!;
@@ -250,15 +243,7 @@ function updateBlocks(w: BlockWork, order: Int32Array): void {
     // masses added back in row order.
     penalisedSoftmaxRows({ D: Dd, R: Rd, P, logP, codes, rows: order, t0: start, t1: end, K, c: negInvSigma, ent: rowEnt, km: rowKm }, logits);
     blockSum.fill(0);
-    for (let t = start; t < end; t++) {
-      const i = order[t]!, ro = i * K, bo = codes[i]! * K;
-      for (let k = 0; k < K; k++) {
-        const v = Rd[ro + k]!;
-        blockSum[k] += v;
-        O[bo + k] += v;
-        Ofresh[bo + k] += v;
-      }
-    }
+    addRowMasses({ R: Rd, codes, rows: order, t0: start, t1: end, K, sum: blockSum, O, subtract: false, F: Ofresh });
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] += blockSum[k]! * Pr[b]!;
     start = end;
   }

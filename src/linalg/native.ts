@@ -74,6 +74,9 @@ export interface NativeKernels {
    */
   softAssignRows(D: Float64Array, R: Float64Array, P: Float64Array, logP: Float64Array, codes: Int32Array, rows: Int32Array,
     t0: number, t1: number, K: number, c: number, ent: Float64Array, km: Float64Array, threads: number): void;
+  /** softAssign.ts's addRowMasses, the columns split over `threads` threads (each sum keeps its row order). */
+  addRowMasses(R: Float64Array, codes: Int32Array, rows: Int32Array, t0: number, t1: number, K: number, sub: number,
+    sum: Float64Array, O: Float64Array, F: Float64Array | null, threads: number): void;
   /** x ← exp(x) by that exponential, for the tests that hold it to Math.exp. */
   expInPlace(x: Float64Array): void;
   /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of a typed array (a hint only). */
@@ -84,7 +87,7 @@ export interface NativeKernels {
 const ENTRY_POINTS = [
   'nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
-  'softAssignRows', 'expInPlace',
+  'softAssignRows', 'expInPlace', 'addRowMasses',
 ] as const satisfies readonly (keyof NativeKernels)[];
 
 let stale: string | null = null;

@@ -79,3 +79,63 @@ export function penalisedSoftmaxRows(a: PenalisedSoftmaxArgs, logits?: Float64Ar
   }
   penalisedSoftmaxRowsJs(a, logits);
 }
+
+export interface RowMassArgs {
+  /** N × K responsibilities. */
+  R: Float64Array;
+  codes: Int32Array;
+  rows: Int32Array;
+  t0: number;
+  t1: number;
+  K: number;
+  /** K-long column sums of the listed rows (added to). */
+  sum: Float64Array;
+  /** Groups × K masses: the listed rows subtracted (`subtract`) or added. */
+  O: Float64Array;
+  subtract: boolean;
+  /** Groups × K masses the listed rows are also added to (when adding). */
+  F?: Float64Array;
+}
+
+/** The JavaScript twin of addRowMasses. */
+export function addRowMassesJs(a: RowMassArgs): void {
+  const { R, codes, rows, t0, t1, K, sum, O, F } = a;
+  for (let t = t0; t < t1; t++) {
+    const i = rows[t]!, ro = i * K, bo = codes[i]! * K;
+    if (a.subtract) {
+      for (let k = 0; k < K; k++) {
+        const r = R[ro + k]!;
+        sum[k] += r;
+        O[bo + k] -= r;
+      }
+    } else if (F) {
+      for (let k = 0; k < K; k++) {
+        const r = R[ro + k]!;
+        sum[k] += r;
+        O[bo + k] += r;
+        F[bo + k] += r;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const r = R[ro + k]!;
+        sum[k] += r;
+        O[bo + k] += r;
+      }
+    }
+  }
+}
+
+/**
+ * For rows[t0..t1) in order: sum[k] += R_ik and O[g_i·K + k] −= R_ik (subtract) or += R_ik (and
+ * F[g_i·K + k] += R_ik). Each accumulator belongs to one column k, so the native kernel splits the
+ * columns over threads and every accumulator still receives its terms in row order (same bits).
+ */
+export function addRowMasses(a: RowMassArgs): void {
+  const nat = native();
+  if (nat) {
+    const threads = (a.t1 - a.t0) * a.K >= PARALLEL_MIN_ENTRIES ? threadCount() : 1;
+    nat.addRowMasses(a.R, a.codes, a.rows, a.t0, a.t1, a.K, a.subtract ? 1 : 0, a.sum, a.O, a.F ?? null, threads);
+    return;
+  }
+  addRowMassesJs(a);
+}

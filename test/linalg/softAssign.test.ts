@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { native, nativeAvailable } from '../../src/linalg/native.js';
-import { penalisedSoftmaxRows, penalisedSoftmaxRowsJs, type PenalisedSoftmaxArgs } from '../../src/linalg/softAssign.js';
+import { addRowMasses, addRowMassesJs, penalisedSoftmaxRows, penalisedSoftmaxRowsJs, type PenalisedSoftmaxArgs } from '../../src/linalg/softAssign.js';
 import { Rng } from '../../src/util/rng.js';
 
 function problem(N: number, K: number, G: number, seed: number): PenalisedSoftmaxArgs {
@@ -74,5 +74,34 @@ describe('penalised row softmax (Harmony)', () => {
     const want = y.map(Math.exp);
     native()!.expInPlace(y);
     expect(Buffer.from(y.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+});
+
+describe('row masses (Harmony)', () => {
+  it.skipIf(!nativeAvailable)('native (columns over threads) = JavaScript, bit for bit, subtracting and adding', () => {
+    const a = problem(4000, 100, 29, 5);
+    penalisedSoftmaxRowsJs(a);
+    for (const subtract of [true, false]) {
+      const G = 29 * 100;
+      const base = { R: a.R, codes: a.codes, rows: a.rows, t0: 7, t1: 3990, K: 100, subtract };
+      const js = { ...base, sum: new Float64Array(100).fill(0.25), O: Float64Array.from({ length: G }, (_, t) => t / 7), F: subtract ? undefined : new Float64Array(G) };
+      const nat = { ...base, sum: js.sum.slice(), O: js.O.slice(), F: js.F?.slice() };
+      addRowMassesJs(js);
+      addRowMasses(nat);
+      expect(Buffer.from(nat.sum.buffer).equals(Buffer.from(js.sum.buffer))).toBe(true);
+      expect(Buffer.from(nat.O.buffer).equals(Buffer.from(js.O.buffer))).toBe(true);
+      if (js.F) expect(Buffer.from(nat.F!.buffer).equals(Buffer.from(js.F.buffer))).toBe(true);
+    }
+  });
+
+  it('adds each listed row to its group and the column sums', () => {
+    const R = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3 rows × K = 2
+    const sum = new Float64Array(2), O = new Float64Array(4), F = new Float64Array(4);
+    addRowMassesJs({ R, codes: Int32Array.from([1, 0, 1]), rows: Int32Array.from([2, 0, 1]), t0: 0, t1: 2, K: 2, sum, O, F, subtract: false });
+    expect([...sum]).toEqual([6, 8]);
+    expect([...O]).toEqual([0, 0, 6, 8]);
+    expect([...F]).toEqual([0, 0, 6, 8]);
+    addRowMassesJs({ R, codes: Int32Array.from([1, 0, 1]), rows: Int32Array.from([1]), t0: 0, t1: 1, K: 2, sum, O, subtract: true });
+    expect([...O]).toEqual([-3, -4, 6, 8]);
   });
 });
