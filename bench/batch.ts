@@ -7,12 +7,14 @@
  *
  *   npx tsx bench/batch.ts [--data ../shared/data] [--datasets bbbc021,cell-injury,lincs]
  *                          [--scale FILE] [--repeats 3] [--peers sphere,combat,harmony] [--skip-heldout]
+ *                          [--grid [--grid-learners LIST] [--grid-corrections PREFIXES]]
  *
  * Data sets (batch column in brackets): BBBC021 (weeks; NSCB is the test; leave-one-compound-out
  * and leave-batch-out), the cell-injury wells (plates; 5-fold over compounds), the LINCS plate
  * (the 384-well quadrant = the 96-well source plate; 5-fold over compounds). --scale FILE is a
  * `phenomap synth` table (batch = Metadata_plate, controls = Metadata_pert_type == control); run
- * it under `flock /tmp/phenomap-heavy.lock`.
+ * it under `flock /tmp/phenomap-heavy.lock`. --grid prints the BBBC021 accuracy search (every
+ * correction variant × learner, leave-one-compound-out; about 40 minutes on 2 loaded cores).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ import { metaStrings, withMeta, type Profiles } from '../src/io/profiles.js';
 import { writeNpy, readNpyMatrix } from '../src/io/npy.js';
 import { asFloat64, type Matrix } from '../src/linalg/index.js';
 import { PCA } from '../src/represent/pca.js';
-import { BUILTIN_REPRESENTATIONS as B, normaliseForEvaluation } from '../src/evaluate/protocol.js';
+import { BUILTIN_REPRESENTATIONS as B, evaluate, normaliseForEvaluation } from '../src/evaluate/protocol.js';
 import { compareCorrections, formatCorrectionTable, judgeMatrix } from '../src/evaluate/batchProtocol.js';
 import type { SplitKind } from '../src/evaluate/splits.js';
 import { correctProfiles } from '../src/batch/profiles.js';
@@ -236,11 +238,58 @@ async function scale(file: string): Promise<void> {
   }
 }
 
+
+/**
+ * The accuracy target's search (issue 19: BBBC021 held-out NSCB ≥ 95 % with a correction plus a
+ * learned metric): every correction variant × every learner under leave-one-compound-out, each
+ * row's NSC / NSCB printed — not only the best. Corrections use no label (fitted once on all
+ * wells, as the normalisation is); learners are fitted on the training compounds only;
+ * `select-linear` chooses its learner per fold by inner compound-grouped CV on the training side.
+ */
+const GRID_CORRECTIONS: { name: string; correction?: { method: CorrectionName; batchCol?: string; options?: Record<string, unknown> } }[] = [
+  { name: 'none' },
+  { name: 'sphere (per week, LW)', correction: { method: 'sphere' } },
+  { name: 'sphere (per plate, LW)', correction: { method: 'sphere', batchCol: 'Metadata_plate' } },
+  { name: 'sphere (per week, scope=batch)', correction: { method: 'sphere', options: { scope: 'batch' } } },
+  { name: 'sphere (per week, α = 0.5)', correction: { method: 'sphere', options: { shrinkage: 0.5 } } },
+  { name: 'sphere (per week, α = 0.9)', correction: { method: 'sphere', options: { shrinkage: 0.9 } } },
+  { name: 'DMSO centring (per week, α = 1)', correction: { method: 'sphere', options: { shrinkage: 1 } } },
+  { name: 'DMSO centring (per plate, α = 1)', correction: { method: 'sphere', batchCol: 'Metadata_plate', options: { shrinkage: 1 } } },
+  { name: 'combat (per week)', correction: { method: 'combat' } },
+  { name: 'combat (per plate)', correction: { method: 'combat', batchCol: 'Metadata_plate' } },
+  { name: 'harmony (θ = 2)', correction: { method: 'harmony' } },
+  { name: 'harmony (θ = 0.5)', correction: { method: 'harmony', options: { theta: 0.5 } } },
+];
+
+async function accuracyGrid(): Promise<void> {
+  const learners = arg('--grid-learners', 'raw,lda-proj,lda-proj-clip,lda-proj-clip-uncentred,batch-lda,batch-lda-clip,select-linear,nca').split(',').filter(Boolean);
+  const only = arg('--grid-corrections', '');
+  const profiles = (await bbbc021Recipe(dataDir)).profiles;
+  console.log(`\n=== BBBC021 accuracy grid: correction × learner, leave-one-compound-out, NSCB excludes the query's week (target NSCB ≥ 0.95) ===`);
+  console.log(`${'correction'.padEnd(34)} ${'learner'.padEnd(24)}   NSC    NSCB   s (evaluation)  select-linear's choices`);
+  for (const g of GRID_CORRECTIONS) {
+    if (only && !only.split(',').some((o) => g.name.startsWith(o))) continue;
+    for (const l of learners) {
+      const t0 = performance.now();
+      const ev = evaluate(profiles, {
+        labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', doseCol: 'Metadata_concentration', batchCol: 'Metadata_batch', controlLabels: ['DMSO'],
+        split: 'loco', seeds: [0], representations: [B[l]!], metrics: ['nsc', 'nscb'], inSample: false, dataLevel: false, correction: g.correction,
+      });
+      const r = ev.representations[0]!;
+      const chosen: Record<string, number> = {};
+      for (const f of ev.folds) if (f.chosen) chosen[f.chosen] = (chosen[f.chosen] ?? 0) + 1;
+      const sec = (performance.now() - t0) / 1000;
+      console.log(`${g.name.padEnd(34)} ${l.padEnd(24)} ${f3(r.metrics.nsc?.mean).padStart(6)} ${f3(r.metrics.nscb?.mean).padStart(6)}  ${sec.toFixed(0).padStart(6)}  ${Object.keys(chosen).length ? JSON.stringify(chosen) : ''}`);
+    }
+  }
+}
+
 async function mainBench(): Promise<void> {
   mkdirSync(work, { recursive: true });
   try {
     console.log(`phenomap batch bench, engine ${engine}, repeats ${repeats}`);
     for (const d of datasets) await dataset(d);
+    if (hasFlag('--grid')) await accuracyGrid();
     if (scaleFile) await scale(scaleFile);
   } finally {
     rmSync(work, { recursive: true, force: true });
