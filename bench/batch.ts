@@ -6,13 +6,15 @@
  * 1,000 features corrected per method, phenomap and the peer alternating.
  *
  *   npx tsx bench/batch.ts [--data ../shared/data] [--datasets bbbc021,cell-injury,lincs]
- *                          [--scale FILE] [--repeats 3] [--skip-heldout]
+ *                          [--scale FILE] [--repeats 3] [--peers sphere,combat,harmony] [--skip-heldout]
+ *                          [--grid [--grid-learners LIST] [--grid-corrections PREFIXES]]
  *
  * Data sets (batch column in brackets): BBBC021 (weeks; NSCB is the test; leave-one-compound-out
  * and leave-batch-out), the cell-injury wells (plates; 5-fold over compounds), the LINCS plate
  * (the 384-well quadrant = the 96-well source plate; 5-fold over compounds). --scale FILE is a
  * `phenomap synth` table (batch = Metadata_plate, controls = Metadata_pert_type == control); run
- * it under `flock /tmp/phenomap-heavy.lock`.
+ * it under `flock /tmp/phenomap-heavy.lock`. --grid prints the BBBC021 accuracy search (every
+ * correction variant × learner, leave-one-compound-out; about 40 minutes on 2 loaded cores).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ import { metaStrings, withMeta, type Profiles } from '../src/io/profiles.js';
 import { writeNpy, readNpyMatrix } from '../src/io/npy.js';
 import { asFloat64, type Matrix } from '../src/linalg/index.js';
 import { PCA } from '../src/represent/pca.js';
-import { BUILTIN_REPRESENTATIONS as B, normaliseForEvaluation } from '../src/evaluate/protocol.js';
+import { BUILTIN_REPRESENTATIONS as B, evaluate, normaliseForEvaluation } from '../src/evaluate/protocol.js';
 import { compareCorrections, formatCorrectionTable, judgeMatrix } from '../src/evaluate/batchProtocol.js';
 import type { SplitKind } from '../src/evaluate/splits.js';
 import { correctProfiles } from '../src/batch/profiles.js';
@@ -43,6 +45,8 @@ const dataDir = arg('--data', join(root, '..', 'shared', 'data'));
 const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs').split(',').filter(Boolean);
 const scaleFile = arg('--scale', '');
 const repeats = Number(arg('--repeats', '3'));
+/** Peers run at --scale (numpy Harmony takes tens of minutes there). */
+const peers = arg('--peers', 'sphere,combat,harmony').split(',').filter(Boolean);
 const work = join(tmpdir(), `phenomap-bench-batch-${process.pid}`);
 const peerScript = join(root, 'bench', 'batch_peer.py');
 
@@ -194,27 +198,89 @@ async function scale(file: string): Promise<void> {
   const control = Uint8Array.from(metaStrings(profiles, 'Metadata_pert_type'), (v) => (v === 'control' ? 1 : 0));
   const X = asFloat64(profiles.X);
   const results: Record<string, { ours: number[]; peer: number[] }> = {};
+  // The peer of each method alternates with phenomap's repeats; numpy Harmony (half an hour on a
+  // loaded machine at 100,000 rows) runs once, last, after every phenomap figure is printed.
+  const harmonyPeer = (): void => {
+    // The peer gets the PCA-50 embedding phenomap's Harmony computes (its own PCA would add scikit-learn's time).
+    const Z = new PCA({ nComponents: 50, solver: 'randomized' }).fitTransform(X);
+    results.harmony!.peer.push(...peer('harmony', Z, batch, { nclust: 100 }).seconds);
+    console.log(`  harmony peer: ${results.harmony!.peer.at(-1)!.toFixed(1)} s`);
+  };
   for (const method of CORRECTION_NAMES as CorrectionName[]) {
     const r = (results[method] = { ours: [] as number[], peer: [] as number[] });
     for (let k = 0; k < repeats; k++) {
       const s0 = performance.now();
-      const out = correctProfiles(profiles, { method, batchCol: 'Metadata_plate', controls: control }).profiles.X;
+      const c = correctProfiles(profiles, { method, batchCol: 'Metadata_plate', controls: control });
       r.ours.push((performance.now() - s0) / 1000);
-      if (k === 0) console.log(`  ${method}: ${out.rows} × ${out.cols} corrected, ${r.ours[0]!.toFixed(1)} s (phenomap)`);
-      if (method === 'harmony') {
-        // The peer gets phenomap's PCA-50 embedding (its own PCA would add scikit-learn's time).
-        const Z = new PCA({ nComponents: 50 }).fitTransform(X);
-        r.peer.push(...peer('harmony', Z, batch, { nclust: 100 }).seconds);
-      } else if (method === 'combat') r.peer.push(...peer('combat', X, batch).seconds);
-      else r.peer.push(...peer('sphere', X, batch, { control }).seconds);
-      console.log(`    repeat ${k + 1}: phenomap ${r.ours[k]!.toFixed(1)} s, peer ${r.peer[k]!.toFixed(1)} s`);
+      if (k === 0) {
+        console.log(`  ${method}: ${c.profiles.X.rows} × ${c.profiles.X.cols} corrected, ${r.ours[0]!.toFixed(1)} s (phenomap)`);
+        for (const n of c.report.notes) console.log(`    ${n}`);
+        if (c.model.kind === 'harmony') console.log(`    soft k-means rounds per Harmony round: ${c.model.kmeansRounds.join(', ')}`);
+      }
+      if (method === 'combat' && peers.includes('combat')) r.peer.push(...peer('combat', X, batch).seconds);
+      else if (method === 'sphere' && peers.includes('sphere')) r.peer.push(...peer('sphere', X, batch, { control }).seconds);
+      console.log(`    repeat ${k + 1}: phenomap ${r.ours[k]!.toFixed(1)} s${r.peer[k] !== undefined ? `, peer ${r.peer[k]!.toFixed(1)} s` : ''}`);
     }
   }
-  console.log(`\n${profiles.X.rows} × ${profiles.features.length}, engine ${engine}; medians of ${repeats} (range):`);
-  console.log('method    phenomap (whole correction)   peer                            peer / phenomap');
-  for (const [m, r] of Object.entries(results)) {
-    const what = m === 'harmony' ? 'numpy Harmony on the PCA-50 embedding' : m === 'combat' ? 'numpy ComBat' : 'pycytominer Spherize (global)';
-    console.log(`${m.padEnd(9)} ${`${median(r.ours).toFixed(1)} s (${spread(r.ours)})`.padEnd(29)} ${`${median(r.peer).toFixed(1)} s (${spread(r.peer)}) ${what}`.padEnd(62)} ${(median(r.peer) / median(r.ours)).toFixed(2)}×`);
+  const table = (): void => {
+    console.log(`\n${profiles.X.rows} × ${profiles.features.length}, engine ${engine}; medians of ${repeats} (range):`);
+    console.log('method    phenomap (whole correction)   peer                                                          peer / phenomap');
+    for (const [m, r] of Object.entries(results)) {
+      const what = m === 'harmony' ? 'numpy Harmony on the PCA-50 embedding' : m === 'combat' ? 'numpy ComBat' : 'pycytominer Spherize (global)';
+      const peerText = r.peer.length ? `${median(r.peer).toFixed(1)} s (${spread(r.peer)}) ${what}` : `– (${what} not run)`;
+      console.log(`${m.padEnd(9)} ${`${median(r.ours).toFixed(1)} s (${spread(r.ours)})`.padEnd(29)} ${peerText.padEnd(62)} ${r.peer.length ? `${(median(r.peer) / median(r.ours)).toFixed(2)}×` : '–'}`);
+    }
+  };
+  table();
+  if (peers.includes('harmony')) {
+    harmonyPeer();
+    table();
+  }
+}
+
+
+/**
+ * The accuracy target's search (issue 19: BBBC021 held-out NSCB ≥ 95 % with a correction plus a
+ * learned metric): every correction variant × every learner under leave-one-compound-out, each
+ * row's NSC / NSCB printed — not only the best. Corrections use no label (fitted once on all
+ * wells, as the normalisation is); learners are fitted on the training compounds only;
+ * `select-linear` chooses its learner per fold by inner compound-grouped CV on the training side.
+ */
+const GRID_CORRECTIONS: { name: string; correction?: { method: CorrectionName; batchCol?: string; options?: Record<string, unknown> } }[] = [
+  { name: 'none' },
+  { name: 'sphere (per week, LW)', correction: { method: 'sphere' } },
+  { name: 'sphere (per plate, LW)', correction: { method: 'sphere', batchCol: 'Metadata_plate' } },
+  { name: 'sphere (per week, scope=batch)', correction: { method: 'sphere', options: { scope: 'batch' } } },
+  { name: 'sphere (per week, α = 0.5)', correction: { method: 'sphere', options: { shrinkage: 0.5 } } },
+  { name: 'sphere (per week, α = 0.9)', correction: { method: 'sphere', options: { shrinkage: 0.9 } } },
+  { name: 'DMSO centring (per week, α = 1)', correction: { method: 'sphere', options: { shrinkage: 1 } } },
+  { name: 'DMSO centring (per plate, α = 1)', correction: { method: 'sphere', batchCol: 'Metadata_plate', options: { shrinkage: 1 } } },
+  { name: 'combat (per week)', correction: { method: 'combat' } },
+  { name: 'combat (per plate)', correction: { method: 'combat', batchCol: 'Metadata_plate' } },
+  { name: 'harmony (θ = 2)', correction: { method: 'harmony' } },
+  { name: 'harmony (θ = 0.5)', correction: { method: 'harmony', options: { theta: 0.5 } } },
+];
+
+async function accuracyGrid(): Promise<void> {
+  const learners = arg('--grid-learners', 'raw,lda-proj,lda-proj-clip,lda-proj-clip-uncentred,batch-lda,batch-lda-clip,select-linear,nca').split(',').filter(Boolean);
+  const only = arg('--grid-corrections', '');
+  const profiles = (await bbbc021Recipe(dataDir)).profiles;
+  console.log(`\n=== BBBC021 accuracy grid: correction × learner, leave-one-compound-out, NSCB excludes the query's week (target NSCB ≥ 0.95) ===`);
+  console.log(`${'correction'.padEnd(34)} ${'learner'.padEnd(24)}   NSC    NSCB   s (evaluation)  select-linear's choices`);
+  for (const g of GRID_CORRECTIONS) {
+    if (only && !only.split(',').some((o) => g.name.startsWith(o))) continue;
+    for (const l of learners) {
+      const t0 = performance.now();
+      const ev = evaluate(profiles, {
+        labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', doseCol: 'Metadata_concentration', batchCol: 'Metadata_batch', controlLabels: ['DMSO'],
+        split: 'loco', seeds: [0], representations: [B[l]!], metrics: ['nsc', 'nscb'], inSample: false, dataLevel: false, correction: g.correction,
+      });
+      const r = ev.representations[0]!;
+      const chosen: Record<string, number> = {};
+      for (const f of ev.folds) if (f.chosen) chosen[f.chosen] = (chosen[f.chosen] ?? 0) + 1;
+      const sec = (performance.now() - t0) / 1000;
+      console.log(`${g.name.padEnd(34)} ${l.padEnd(24)} ${f3(r.metrics.nsc?.mean).padStart(6)} ${f3(r.metrics.nscb?.mean).padStart(6)}  ${sec.toFixed(0).padStart(6)}  ${Object.keys(chosen).length ? JSON.stringify(chosen) : ''}`);
+    }
   }
 }
 
@@ -223,6 +289,7 @@ async function mainBench(): Promise<void> {
   try {
     console.log(`phenomap batch bench, engine ${engine}, repeats ${repeats}`);
     for (const d of datasets) await dataset(d);
+    if (hasFlag('--grid')) await accuracyGrid();
     if (scaleFile) await scale(scaleFile);
   } finally {
     rmSync(work, { recursive: true, force: true });

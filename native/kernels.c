@@ -1192,6 +1192,157 @@ static double v8_log(double x) {
 }
 
 /*
+ * V8's Math.exp (src/base/ieee754.cc: fdlibm's e_exp.c): the same reduction by ln 2 in two parts,
+ * the same degree-5 polynomial in the same order and the same scaling by 2^k, so the soft
+ * assignment below gives JavaScript's values bit for bit (test/linalg/backends.test.ts compares it
+ * with Math.exp over the whole range).
+ */
+static double v8_exp(double x) {
+  static const double halF[2] = {0.5, -0.5}, o_threshold = 7.09782712893383973096e+02,
+                      u_threshold = -7.45133219101941108420e+02,
+                      ln2HI[2] = {6.93147180369123816490e-01, -6.93147180369123816490e-01},
+                      ln2LO[2] = {1.90821492927058770002e-10, -1.90821492927058770002e-10},
+                      invln2 = 1.44269504088896338700e+00, P1 = 1.66666666666666019037e-01,
+                      P2 = -2.77777777770155933842e-03, P3 = 6.61375632143793436117e-05,
+                      P4 = -1.65339022054652515390e-06, P5 = 4.13813679705723846039e-08,
+                      E = 2.718281828459045, twom1000 = 9.33263618503218878990e-302,
+                      two1023 = 8.988465674311579539e307;
+  double hi = 0.0, lo = 0.0;
+  int32_t k = 0;
+  uint32_t hx = hi_word(x);
+  const int32_t xsb = (int32_t)((hx >> 31) & 1);
+  hx &= 0x7fffffff;
+  if (hx >= 0x40862E42) { /* |x| ≥ 709.78…: overflow, underflow, ±∞ or NaN */
+    if (hx >= 0x7ff00000) {
+      if (((hx & 0xfffff) | lo_word(x)) != 0) return x + x;
+      return xsb == 0 ? x : 0.0;
+    }
+    if (x > o_threshold) return INFINITY;
+    if (x < u_threshold) return 0.0;
+  }
+  if (hx > 0x3fd62e42) { /* |x| > ln2 / 2 */
+    if (hx < 0x3FF0A2B2) { /* and < 1.5 ln2 */
+      if (x == 1.0) return E;
+      hi = x - ln2HI[xsb];
+      lo = ln2LO[xsb];
+      k = 1 - xsb - xsb;
+    } else {
+      k = (int32_t)(invln2 * x + halF[xsb]);
+      const double t = k;
+      hi = x - t * ln2HI[0];
+      lo = t * ln2LO[0];
+    }
+    x = hi - lo;
+  } else if (hx < 0x3e300000) { /* |x| < 2^-28 */
+    return 1.0 + x;
+  } else {
+    k = 0;
+  }
+  const double t = x * x;
+  double twopk;
+  if (k >= -1021) twopk = with_hi_word(0.0, 0x3ff00000u + ((uint32_t)k << 20));
+  else twopk = with_hi_word(0.0, 0x3ff00000u + ((uint32_t)(k + 1000) << 20));
+  const double c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1.0 - ((x * c) / (c - 2.0) - x);
+  const double y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+  if (k >= -1021) {
+    if (k == 1024) return y * 2.0 * two1023;
+    return y * twopk;
+  }
+  return y * twopk * twom1000;
+}
+
+/*
+ * linalg/softAssign.ts's penalisedSoftmaxRows (Harmony's responsibility update, batch/harmony.ts):
+ * for each listed row i, logits_k = D_ik·c, x_k = exp(logits_k − max)·P[g_i·K + k], R_i = x / Σx,
+ * ent_i = Σ R_ik·(logits_k + logP[g_i·K + k]) − (max + log Σx)·Σ R_ik and km_i = Σ R_ik·D_ik, every
+ * operation in the twin's order. Rows are independent, so they are split over threads.
+ */
+typedef struct {
+  const double *D, *P, *logP;
+  double *R, *ent, *km, *logits;
+  const int32_t *codes, *rows;
+  long t0, t1, K;
+  double c;
+} soft_job;
+
+static void soft_rows(const soft_job *J) {
+  const long K = J->K;
+  double *logits = J->logits;
+  for (long t = J->t0; t < J->t1; t++) {
+    const long i = J->rows[t], ro = i * K, bo = (long)J->codes[i] * K;
+    const double *d = J->D + ro, *p = J->P + bo, *lp = J->logP + bo;
+    double *r = J->R + ro;
+    double mx = -INFINITY;
+    for (long k = 0; k < K; k++) {
+      const double v = d[k] * J->c;
+      logits[k] = v;
+      if (v > mx) mx = v;
+    }
+    double s = 0;
+    for (long k = 0; k < K; k++) {
+      const double x = v8_exp(logits[k] - mx) * p[k];
+      r[k] = x;
+      s += x;
+    }
+    double a = 0, km = 0, tot = 0;
+    const double inv = 1 / s;
+    for (long k = 0; k < K; k++) {
+      const double v = r[k] * inv;
+      r[k] = v;
+      a += v * (logits[k] + lp[k]);
+      km += v * d[k];
+      tot += v;
+    }
+    J->ent[i] = a - (mx + v8_log(s)) * tot;
+    J->km[i] = km;
+  }
+}
+
+static void soft_task(void *arg) { soft_rows((const soft_job *)arg); }
+
+/*
+ * linalg/softAssign.ts's addRowMasses: for the listed rows in order, sum[k] += R_ik and
+ * O[g_i·K + k] ∓= R_ik (and F[g_i·K + k] += R_ik when F is given). Every accumulator belongs to one
+ * k, so the threads split the columns and each accumulator still receives its terms in row order.
+ */
+typedef struct {
+  const double *R;
+  double *sum, *O, *F;
+  const int32_t *codes, *rows;
+  long t0, t1, K, k0, k1;
+  int sub;
+} mass_job;
+
+static void mass_cols(const mass_job *J) {
+  const long K = J->K, k0 = J->k0, k1 = J->k1;
+  double *restrict sum = J->sum, *restrict O = J->O, *restrict F = J->F;
+  for (long t = J->t0; t < J->t1; t++) {
+    const long i = J->rows[t], ro = i * K, bo = (long)J->codes[i] * K;
+    const double *r = J->R + ro;
+    if (J->sub) {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] -= r[k];
+      }
+    } else if (F) {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] += r[k];
+        F[bo + k] += r[k];
+      }
+    } else {
+      for (long k = k0; k < k1; k++) {
+        sum[k] += r[k];
+        O[bo + k] += r[k];
+      }
+    }
+  }
+}
+
+static void mass_task(void *arg) { mass_cols((const mass_job *)arg); }
+
+/*
  * util/rng.ts's fillNormal: `count` standard normals into out by the Marsaglia polar method from
  * the xoshiro128** state st (advanced in place), the same draws in the same order; returns the
  * spare variate when count is odd (NaN otherwise), which the generator keeps for its next draw.
@@ -1682,6 +1833,95 @@ static napi_value js_subset_stats(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* softAssignRows(D, R, P, logP, codes, rows, t0, t1, K, c, ent, km, threads): see soft_rows. */
+static napi_value js_soft_assign_rows(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  arr D, R, P, LP, codes, rows, ent, km;
+  long t0, t1, K, threads;
+  double c;
+  if (!get_arr(env, argv[0], &D, "softAssignRows", 0) || !get_arr(env, argv[1], &R, "softAssignRows", 1) ||
+      !get_arr(env, argv[2], &P, "softAssignRows", 2) || !get_arr(env, argv[3], &LP, "softAssignRows", 3) ||
+      !get_arr(env, argv[4], &codes, "softAssignRows", 4) || !get_arr(env, argv[5], &rows, "softAssignRows", 5) ||
+      !get_long(env, argv[6], &t0, "softAssignRows", 6) || !get_long(env, argv[7], &t1, "softAssignRows", 7) ||
+      !get_long(env, argv[8], &K, "softAssignRows", 8) || napi_get_value_double(env, argv[9], &c) != napi_ok ||
+      !get_arr(env, argv[10], &ent, "softAssignRows", 10) || !get_arr(env, argv[11], &km, "softAssignRows", 11) ||
+      !get_long(env, argv[12], &threads, "softAssignRows", 12))
+    return NULL;
+  const size_t n = codes.len;
+  if (!want(env, &D, napi_float64_array, n * (size_t)K, "softAssignRows", 0) || !want(env, &R, napi_float64_array, n * (size_t)K, "softAssignRows", 1) ||
+      !want(env, &P, napi_float64_array, 0, "softAssignRows", 2) || !want(env, &LP, napi_float64_array, P.len, "softAssignRows", 3) ||
+      !want(env, &codes, napi_int32_array, 0, "softAssignRows", 4) || !want(env, &rows, napi_int32_array, (size_t)t1, "softAssignRows", 5) ||
+      !want(env, &ent, napi_float64_array, n, "softAssignRows", 10) || !want(env, &km, napi_float64_array, n, "softAssignRows", 11))
+    return NULL;
+  const int32_t *cd = codes.data, *rw = rows.data;
+  for (long t = t0; t < t1; t++) {
+    if (rw[t] < 0 || (size_t)rw[t] >= n || cd[rw[t]] < 0 || (size_t)(cd[rw[t]] + 1) * (size_t)K > P.len) {
+      napi_throw_range_error(env, NULL, "softAssignRows: a row or its group is outside the arrays");
+      return NULL;
+    }
+  }
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  if (t1 - t0 < 2L * T) T = 1;
+  double *scratch = malloc((size_t)T * (size_t)(K > 0 ? K : 1) * sizeof(double));
+  if (!scratch) {
+    napi_throw_error(env, NULL, "softAssignRows: out of memory");
+    return NULL;
+  }
+  soft_job jobs[MAX_THREADS];
+  for (int q = 0; q < T; q++) {
+    jobs[q] = (soft_job){D.data, P.data, LP.data, R.data, ent.data, km.data, scratch + (size_t)q * (size_t)K, cd, rw,
+                         t0 + (t1 - t0) * q / T, t0 + (t1 - t0) * (q + 1) / T, K, c};
+  }
+  run_parallel(soft_task, jobs, sizeof(soft_job), T);
+  free(scratch);
+  return NULL;
+}
+
+/* addRowMasses(R, codes, rows, t0, t1, K, sub, sum, O, F | null, threads): see mass_cols. */
+static napi_value js_add_row_masses(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  arr R, codes, rows, sum, O, F = {NULL, 0, napi_float64_array};
+  long t0, t1, K, sub, threads;
+  napi_valuetype ft;
+  if (!get_arr(env, argv[0], &R, "addRowMasses", 0) || !get_arr(env, argv[1], &codes, "addRowMasses", 1) ||
+      !get_arr(env, argv[2], &rows, "addRowMasses", 2) || !get_long(env, argv[3], &t0, "addRowMasses", 3) ||
+      !get_long(env, argv[4], &t1, "addRowMasses", 4) || !get_long(env, argv[5], &K, "addRowMasses", 5) ||
+      !get_long(env, argv[6], &sub, "addRowMasses", 6) || !get_arr(env, argv[7], &sum, "addRowMasses", 7) ||
+      !get_arr(env, argv[8], &O, "addRowMasses", 8) || !get_long(env, argv[10], &threads, "addRowMasses", 10))
+    return NULL;
+  if (napi_typeof(env, argv[9], &ft) != napi_ok) return NULL;
+  if (ft != napi_null && ft != napi_undefined && !get_arr(env, argv[9], &F, "addRowMasses", 9)) return NULL;
+  const size_t n = codes.len;
+  if (!want(env, &R, napi_float64_array, n * (size_t)K, "addRowMasses", 0) || !want(env, &codes, napi_int32_array, 0, "addRowMasses", 1) ||
+      !want(env, &rows, napi_int32_array, (size_t)t1, "addRowMasses", 2) || !want(env, &sum, napi_float64_array, (size_t)K, "addRowMasses", 7) ||
+      !want(env, &O, napi_float64_array, 0, "addRowMasses", 8) || (F.data && !want(env, &F, napi_float64_array, O.len, "addRowMasses", 9)))
+    return NULL;
+  const int32_t *cd = codes.data, *rw = rows.data;
+  for (long t = t0; t < t1; t++) {
+    if (rw[t] < 0 || (size_t)rw[t] >= n || cd[rw[t]] < 0 || (size_t)(cd[rw[t]] + 1) * (size_t)K > O.len) {
+      napi_throw_range_error(env, NULL, "addRowMasses: a row or its group is outside the arrays");
+      return NULL;
+    }
+  }
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  if (K < 8L * T) T = 1;
+  mass_job jobs[MAX_THREADS];
+  for (int q = 0; q < T; q++)
+    jobs[q] = (mass_job){R.data, sum.data, O.data, F.data, cd, rw, t0, t1, K, K * q / T, K * (q + 1) / T, sub ? 1 : 0};
+  run_parallel(mass_task, jobs, sizeof(mass_job), T);
+  return NULL;
+}
+
+/* expInPlace(x: Float64Array): x ← Math.exp(x) by the kernels' own exp (for the tests). */
+static napi_value js_exp_in_place(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  arr x;
+  if (!get_arr(env, argv[0], &x, "expInPlace", 0) || !want(env, &x, napi_float64_array, 0, "expInPlace", 0)) return NULL;
+  double *p = x.data;
+  for (size_t i = 0; i < x.len; i++) p[i] = v8_exp(p[i]);
+  return NULL;
+}
+
 /* adviseHuge(x: TypedArray): the huge-page hint for a large array not yet touched (AP's R and A). */
 static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -1890,6 +2130,9 @@ NAPI_MODULE_INIT() {
       {"adviseHuge", js_advise_huge},
       {"candDistances", js_cand_distances},
       {"sparseApPass", js_sparse_ap_pass},
+      {"softAssignRows", js_soft_assign_rows},
+      {"expInPlace", js_exp_in_place},
+      {"addRowMasses", js_add_row_masses},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

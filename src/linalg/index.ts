@@ -16,3 +16,4 @@ export * from './select.js';
 export * from './groupStats.js';
 export * from './backend.js';
 export * from './apKernel.js';
+export * from './softAssign.js';

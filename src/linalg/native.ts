@@ -67,6 +67,18 @@ export interface NativeKernels {
    */
   sparseApPass(indptr: Int32Array, indices: Int32Array, diag: Int32Array, S: Float64Array, R: Float64Array, A: Float64Array,
     cs: Float64Array, ncs: Float64Array, E: Uint8Array, run: Int32Array, n: number, d: number, omd: number, doAvail: number, doResp: number): number;
+  /**
+   * softAssign.ts's penalisedSoftmaxRows over rows[t0, t1) on `threads` threads (rows are
+   * independent), with V8's exp and log (fdlibm's algorithms), so R, ent and km equal the twin's
+   * bit for bit.
+   */
+  softAssignRows(D: Float64Array, R: Float64Array, P: Float64Array, logP: Float64Array, codes: Int32Array, rows: Int32Array,
+    t0: number, t1: number, K: number, c: number, ent: Float64Array, km: Float64Array, threads: number): void;
+  /** softAssign.ts's addRowMasses, the columns split over `threads` threads (each sum keeps its row order). */
+  addRowMasses(R: Float64Array, codes: Int32Array, rows: Int32Array, t0: number, t1: number, K: number, sub: number,
+    sum: Float64Array, O: Float64Array, F: Float64Array | null, threads: number): void;
+  /** x ← exp(x) by that exponential, for the tests that hold it to Math.exp. */
+  expInPlace(x: Float64Array): void;
   /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of a typed array (a hint only). */
   adviseHuge(x: Float64Array | Float32Array | Int32Array | Uint8Array): void;
 }
@@ -75,6 +87,7 @@ export interface NativeKernels {
 const ENTRY_POINTS = [
   'nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
+  'softAssignRows', 'expInPlace', 'addRowMasses',
 ] as const satisfies readonly (keyof NativeKernels)[];
 
 let stale: string | null = null;

@@ -1,6 +1,6 @@
 /** Harmony beyond parity: the sampled k-means start, and mapping rows onto a fitted reference. */
 import { describe, expect, it } from 'vitest';
-import { fitTransformHarmony, mapHarmony } from '../../src/batch/harmony.js';
+import { fitTransformHarmony, harmonyPcaSolver, mapHarmony } from '../../src/batch/harmony.js';
 import { takeRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -59,6 +59,24 @@ describe('Harmony', () => {
     };
     const [c0, c1] = [centroid(0), centroid(1)];
     expect(Math.hypot(...c0.map((v, j) => v - c1[j]!))).toBeGreaterThan(6);
+  });
+
+  it("PCA solver: 'auto' is exact on small tables and randomized from 10 million entries; the randomized one's correction is the exact one's on a clear spectrum", () => {
+    expect(harmonyPcaSolver('auto', 632, 516, 50)).toBe('full');
+    expect(harmonyPcaSolver('auto', 100_000, 1000, 50)).toBe('randomized');
+    expect(harmonyPcaSolver('auto', 100_000, 60, 50)).toBe('full'); // 50 ≥ 0.8 × 60 components
+    expect(harmonyPcaSolver('randomized', 100, 10, 3)).toBe('randomized');
+    expect(harmonyPcaSolver('full', 100_000, 1000, 50)).toBe('full');
+    // Six features of which three carry the groups: the first three axes are well separated.
+    const { X, batch } = groups(30, ['b1', 'b2', 'b3'], 1.5);
+    const opts = { nComponents: 3, nClusters: 6, seed: 0 } as const;
+    const full = fitTransformHarmony(X, batch, { ...opts, pcaSolver: 'full' });
+    const rand = fitTransformHarmony(X, batch, { ...opts, pcaSolver: 'randomized' });
+    expect(full.model.options.pcaSolver).toBe('full');
+    let worst = 0;
+    for (let t = 0; t < X.data.length; t++) worst = Math.max(worst, Math.abs(full.corrected.data[t]! - rand.corrected.data[t]!));
+    expect(worst).toBeLessThan(1e-6);
+    expect(() => fitTransformHarmony(X, batch, { pcaSolver: 'fast' as never })).toThrow(/pcaSolver/);
   });
 
   it('a k-means start on a seeded sample of the rows: deterministic, and refused when K exceeds it', () => {
