@@ -37,6 +37,7 @@ import { Lda, type LdaOptions } from '../represent/lda.js';
 import { RobustClipper, type ClipOptions } from '../represent/clip.js';
 import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
 import { Nca, type NcaOptions } from '../represent/nca.js';
+import { Lmnn, lmnnMaxK, type LmnnOptions } from '../represent/lmnn.js';
 import { ContrastiveEmbedding, type ContrastiveOptions } from '../represent/contrastive.js';
 import { correctProfiles } from '../batch/profiles.js';
 import type { CorrectionName } from '../batch/registry.js';
@@ -50,7 +51,7 @@ import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { percentReplicating, type ReplicatingResult } from './replicating.js';
 
-export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive' | 'select';
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'lmnn' | 'contrastive' | 'select';
 
 export interface RepresentationSpec {
   name: string;
@@ -62,6 +63,8 @@ export interface RepresentationSpec {
   batchLda?: Omit<BatchLdaOptions, 'seed'>;
   /** `groups: false` = plain NCA (neighbours may be the row's own compound). */
   nca?: Omit<NcaOptions, 'seed'> & { groups?: boolean };
+  /** `nComponents` −1 = classes − 1; `groups: false` = target neighbours may be the row's own compound. */
+  lmnn?: Omit<LmnnOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
   /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
   select?: { candidates: string[]; innerFolds?: number };
@@ -102,6 +105,9 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // (the training compounds are already separated, Σ p_i ≈ n).
   nca: { name: 'nca', kind: 'nca', pca: 50, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
+  // LMNN on PCA-50 coordinates, 3 target neighbours from other compounds, started from the
+  // Euclidean metric (identity), margin 1, push and pull weighted equally.
+  lmnn: { name: 'lmnn', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
@@ -364,6 +370,21 @@ export function fitRepresentation(
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
     const { groups: byGroup, ...ncaOpts } = o;
     const m = new Nca({ ...ncaOpts, seed }).fit(Xf, labels, byGroup === false ? undefined : ctx.groups);
+    warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
+    return { transform: (Y) => m.transform(prep(Y)), warnings };
+  }
+  if (spec.kind === 'lmnn') {
+    const { groups: byGroup, ...o } = { ...spec.lmnn };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
+    const groups = byGroup === false ? undefined : ctx.groups;
+    // A training side with few compounds per class cannot give every row k targets: k is lowered and said so.
+    const maxK = lmnnMaxK(labels, groups);
+    const k = o.k ?? 3;
+    if (maxK >= 1 && k > maxK) {
+      warnings.push(`${spec.name}: k lowered from ${k} to ${maxK} (some row has only ${maxK} row(s) of its class in other compounds)`);
+      o.k = maxK;
+    }
+    const m = new Lmnn({ ...o, seed }).fit(Xf, labels, groups);
     warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
