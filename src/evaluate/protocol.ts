@@ -27,7 +27,7 @@
  * The study's in-sample enrichment ratio (ITML trained on the same labels it is scored on) is
  * reported separately and labelled as in-sample (on the uncorrected profiles).
  */
-import { type Matrix, type StoredMatrix, allocLike, asFloat64, takeRows } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, allocLike, asFloat64, normalizeRows, takeRows, zeros } from '../linalg/index.js';
 import { type Profiles, metaStrings, withFeatures, subsetRows } from '../io/profiles.js';
 import { zscore } from '../preprocess/zscore.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
@@ -51,7 +51,7 @@ import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { percentReplicating, type ReplicatingResult } from './replicating.js';
 
-export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'lmnn' | 'contrastive' | 'select';
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'lmnn' | 'contrastive' | 'select' | 'ensemble';
 
 export interface RepresentationSpec {
   name: string;
@@ -67,7 +67,12 @@ export interface RepresentationSpec {
   lmnn?: Omit<LmnnOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
   /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
-  select?: { candidates: string[]; innerFolds?: number };
+  select?: { candidates: string[]; innerFolds?: number; ensembleTopTwo?: boolean; criterion?: 'nsc' | 'nsc+map' };
+  /**
+   * kind 'ensemble': members fitted on the same rows; a row's representation is the concatenation
+   * of its unit-length member representations, so cosine similarity is the mean of the members'.
+   */
+  ensemble?: RepresentationSpec[];
   /** Robust clipping of the features before everything else, fitted on the training rows. */
   clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
@@ -108,12 +113,30 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // LMNN on PCA-50 coordinates, 3 target neighbours from other compounds, started from the
   // Euclidean metric (identity), margin 1, push and pull weighted equally.
   lmnn: { name: 'lmnn', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100 } },
+  // The same, classes − 1 dimensions started from the shrinkage-LDA projection.
+  'lmnn-lda': { name: 'lmnn-lda', kind: 'lmnn', pca: 50, lmnn: { k: 3, nComponents: -1, init: 'lda', maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
   'select-linear': {
     name: 'select-linear', kind: 'select',
     select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3 },
+  },
+};
+
+/** Fixed ensembles of two registry learners (see RepresentationSpec.ensemble). */
+const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
+  // The centred and the uncentred clipped projections, cosine averaged.
+  'ensemble-lda-clip': { name: 'ensemble-lda-clip', kind: 'ensemble', ensemble: [REPRESENTATIONS_24['lda-proj-clip']!, REPRESENTATIONS_24['lda-proj-clip-uncentred']!] },
+  // select-linear's candidates plus the ensemble of the two that win the inner CV, chosen the same way.
+  'select-ensemble': {
+    name: 'select-ensemble', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true },
+  },
+  // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
+  'select-ensemble-map': {
+    name: 'select-ensemble-map', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true, criterion: 'nsc+map' },
   },
 };
 
@@ -132,6 +155,7 @@ export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec
   'lda-proj': { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } },
   // Issue 24: inputs that learn well, a batch-aware discriminant, NCA and a contrastive embedding.
   ...REPRESENTATIONS_24,
+  ...ENSEMBLES_24,
 };
 
 export function parseRepresentationList(text: string): RepresentationSpec[] {
@@ -327,6 +351,24 @@ export function fitRepresentation(
   }
   const clip = (Y: StoredMatrix): StoredMatrix => (clipper ? clipper.transform(Y) : Y);
   if (spec.kind === 'raw') return { transform: clip, warnings };
+  if (spec.kind === 'ensemble') {
+    const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
+    if (members.length < 2) throw new UsageError(`${spec.name}: an ensemble needs at least 2 members`);
+    for (const m of members) warnings.push(...m.warnings);
+    return {
+      transform: (Y) => {
+        const parts = members.map((m) => normalizeRows(asFloat64(m.transform(Y))));
+        const cols = parts.reduce((a, q) => a + q.cols, 0);
+        const out = zeros(Y.rows, cols);
+        for (let i = 0, c0 = 0; c0 < cols; c0 += parts[i]!.cols, i++) {
+          const q = parts[i]!;
+          for (let r = 0; r < Y.rows; r++) out.data.set(q.data.subarray(r * q.cols, (r + 1) * q.cols), r * cols + c0);
+        }
+        return out;
+      },
+      warnings,
+    };
+  }
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
@@ -500,7 +542,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     const spec = outerSpec;
     const t0 = performance.now();
     const warnings: string[] = [];
-    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || split === 'kfold';
+    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || spec.kind === 'ensemble' || split === 'kfold';
     const perSeed: Record<string, number[]> = {};
     const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
     let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
@@ -540,8 +582,9 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
           const sel = selectByInnerCv({
             candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
-            innerFolds: outerSpec.select?.innerFolds ?? 3, seed,
+            innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
             fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+            combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
           });
           spec = sel.chosen;
           chosen = { name: sel.chosen.name, innerNsc: sel.scores.find((x) => x.name === sel.chosen.name)!.nsc };
