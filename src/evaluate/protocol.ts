@@ -133,6 +133,11 @@ const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
     name: 'select-ensemble', kind: 'select',
     select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true },
   },
+  // Five inner folds: inner training sides closer in size to the outer one (4/5 instead of 2/3).
+  'select-ensemble-5': {
+    name: 'select-ensemble-5', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 5, ensembleTopTwo: true },
+  },
   // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
   'select-ensemble-map': {
     name: 'select-ensemble-map', kind: 'select',
