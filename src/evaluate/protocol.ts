@@ -111,8 +111,10 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   nca: { name: 'nca', kind: 'nca', pca: 50, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   // LMNN on PCA-50 coordinates, 3 target neighbours from other compounds, started from the
-  // Euclidean metric (identity), margin 1, push and pull weighted equally.
+  // Euclidean metric (identity, rescaled to its best multiple), margin 1, push and pull weighted equally.
   lmnn: { name: 'lmnn', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100 } },
+  // Without rescaling the identity start: L-BFGS stops (100 iterations) at a larger scale.
+  'lmnn-noscale': { name: 'lmnn-noscale', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100, rescale: false } },
   // The same, classes − 1 dimensions started from the shrinkage-LDA projection.
   'lmnn-lda': { name: 'lmnn-lda', kind: 'lmnn', pca: 50, lmnn: { k: 3, nComponents: -1, init: 'lda', maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.

@@ -40,6 +40,11 @@ export interface LmnnOptions {
   pushWeight?: number;
   /** Default 'identity' (the Euclidean metric LMNN starts from) when nComponents = features, else 'pca'. */
   init?: 'lda' | 'pca' | 'identity' | Matrix;
+  /**
+   * Rescale a built-in start (identity, PCA, LDA) to its best multiple before L-BFGS. Default true
+   * (an explicit `init` matrix is never rescaled).
+   */
+  rescale?: boolean;
   /** L-BFGS iterations. Default 100. */
   maxIter?: number;
   /** Gradient tolerance. Default 1e-5. */
@@ -166,6 +171,43 @@ export function lmnnLossGrad(X: Matrix, cls: Int32Array, targets: Int32Array, k:
   return { loss: pull * lossPull + mu * lossPush, gradient, active };
 }
 
+/**
+ * The t ≥ 0 minimising f(√t·L). Distances scale with t, so f(√t·L) = (1 − μ)·t·P + μ·Σ [1 − t·δ]₊
+ * with P the pull sum and δ = d_il − d_ij per triplet: convex and piecewise linear in t. Its slope
+ * starts at (1 − μ)·P − μ·Σ δ and rises by μ·δ at each breakpoint t = 1/δ (δ > 0); the minimum is
+ * the first breakpoint where the slope turns ≥ 0 — exact, no search. 0 when the slope is ≥ 0 from
+ * the start (the pull term dominates: no usable scale; the caller keeps L).
+ */
+export function lmnnBestScale(X: Matrix, cls: Int32Array, targets: Int32Array, k: number, L: Matrix, pushWeight = 0.5): number {
+  const n = X.rows;
+  const D = squaredDistances(gemmNT(X, L)).data;
+  const mu = pushWeight;
+  let slope = 0;
+  const pos: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let t = 0; t < k; t++) {
+      const j = targets[i * k + t]!;
+      if (j < 0) continue;
+      const dij = D[row + j]!;
+      slope += (1 - mu) * dij;
+      for (let l = 0; l < n; l++) {
+        if (cls[l] === cls[i]) continue;
+        const delta = D[row + l]! - dij;
+        slope -= mu * delta;
+        if (delta > 0) pos.push(delta);
+      }
+    }
+  }
+  if (slope >= 0) return 0;
+  pos.sort((a, b) => b - a); // breakpoints 1/δ in increasing order
+  for (const delta of pos) {
+    slope += mu * delta;
+    if (slope >= 0) return 1 / delta;
+  }
+  return 0;
+}
+
 export class Lmnn {
   readonly opts: LmnnOptions;
   /** nComponents × d. */
@@ -210,6 +252,10 @@ export class Lmnn {
     }
     const mu = this.opts.pushWeight ?? 0.5;
     const L0 = this.initial(X, labels, nc, K);
+    if (typeof this.opts.init !== 'object' && (this.opts.rescale ?? true)) {
+      const t = lmnnBestScale(X, cls, targets, k, L0, mu);
+      if (t > 0) for (let i = 0; i < L0.data.length; i++) L0.data[i] *= Math.sqrt(t);
+    }
     const res = lbfgs((x, grad) => {
       const r = lmnnLossGrad(X, cls, targets, k, { rows: nc, cols: d, data: x }, mu);
       grad.set(r.gradient.data);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromRows, clone } from '../../src/linalg/index.js';
-import { Lmnn, lmnnLossGrad, lmnnMaxK, lmnnTargets } from '../../src/represent/lmnn.js';
+import { Lmnn, lmnnBestScale, lmnnLossGrad, lmnnMaxK, lmnnTargets } from '../../src/represent/lmnn.js';
 import { BUILTIN_REPRESENTATIONS, fitRepresentation } from '../../src/evaluate/protocol.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -62,6 +62,24 @@ describe('LMNN', () => {
     expect(r.loss).toBeCloseTo(0.5 * 2 + 0.5 * 1.75, 12);
     // d/dL of 0.5·(2L²) + 0.5·(1 + L² − 0.25L²) at L = 1: 2 + 0.75 = 2.75.
     expect(r.gradient.data[0]).toBeCloseTo(2.75, 12);
+  });
+  it('the start is rescaled to the exact best multiple (f convex piecewise linear in the squared scale)', () => {
+    const { targets } = lmnnTargets(X, cls, ref.k);
+    const L = fromRows(ref.L0);
+    const t = lmnnBestScale(X, cls, targets, ref.k, L, mu);
+    expect(t).toBeGreaterThan(0);
+    const at = (s: number) => {
+      const M = clone(L);
+      for (let i = 0; i < M.data.length; i++) M.data[i] *= Math.sqrt(s);
+      return lmnnLossGrad(X, cls, targets, ref.k, M, mu).loss;
+    };
+    const best = at(t);
+    for (const r of [0.5, 0.9, 0.99, 1.01, 1.1, 2]) expect(best).toBeLessThanOrEqual(at(t * r) + 1e-9);
+    // Hand-checked on the two-class line below: pull sum 2, triplet δ's 2.25 − 1 = 1.25 and
+    // 0.25 − 1 = −0.75, so the slope at t = 0 is 0.5·2 − 0.5·(1.25 − 0.75) = 0.75 ≥ 0: no usable scale, 0.
+    const Xl = fromRows([[0], [1], [1.5]]);
+    const c = Int32Array.from([0, 0, 1]);
+    expect(lmnnBestScale(Xl, c, lmnnTargets(Xl, c, 1).targets, 1, fromRows([[1]]), 0.5)).toBe(0);
   });
   it('is deterministic and pulls each class together (1-NN on held-out rows improves on a noise axis)', () => {
     const rng = new Rng(5);
