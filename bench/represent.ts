@@ -25,7 +25,8 @@ const dataDir = arg('--data', join(root, '..', 'shared', 'data'));
 const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs,cell-injury-plates').split(',').filter(Boolean);
 const DEFAULT_REPS = [
   'raw', 'raw-clip', 'pca', 'lda-proj', 'lda-proj-clip', 'lda-proj-consensus', 'lda-proj-clip-consensus',
-  'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive', 'select-linear',
+  'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'contrastive',
+  'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5',
 ].join(',');
 const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   const s = BUILTIN_REPRESENTATIONS[r];

@@ -31,6 +31,7 @@ export * from './represent/clip.js';
 export * from './represent/batchLda.js';
 export * from './represent/nca.js';
 export * from './represent/lbfgs.js';
+export * from './represent/lmnn.js';
 export * from './represent/contrastive.js';
 // batch-effect correction (sphering to controls, ComBat, Harmony)
 export * from './batch/index.js';

@@ -27,7 +27,7 @@
  * The study's in-sample enrichment ratio (ITML trained on the same labels it is scored on) is
  * reported separately and labelled as in-sample (on the uncorrected profiles).
  */
-import { type Matrix, type StoredMatrix, allocLike, asFloat64, takeRows } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, allocLike, asFloat64, normalizeRows, takeRows, zeros } from '../linalg/index.js';
 import { type Profiles, metaStrings, withFeatures, subsetRows } from '../io/profiles.js';
 import { zscore } from '../preprocess/zscore.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
@@ -37,6 +37,7 @@ import { Lda, type LdaOptions } from '../represent/lda.js';
 import { RobustClipper, type ClipOptions } from '../represent/clip.js';
 import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
 import { Nca, type NcaOptions } from '../represent/nca.js';
+import { Lmnn, lmnnMaxK, type LmnnOptions } from '../represent/lmnn.js';
 import { ContrastiveEmbedding, type ContrastiveOptions } from '../represent/contrastive.js';
 import { correctProfiles } from '../batch/profiles.js';
 import type { CorrectionName } from '../batch/registry.js';
@@ -50,7 +51,7 @@ import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
 
-export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'contrastive' | 'select';
+export type LearnerKind = 'raw' | 'pca' | 'itml' | 'lda' | 'batch-lda' | 'nca' | 'lmnn' | 'contrastive' | 'select' | 'ensemble';
 
 export interface RepresentationSpec {
   name: string;
@@ -62,9 +63,16 @@ export interface RepresentationSpec {
   batchLda?: Omit<BatchLdaOptions, 'seed'>;
   /** `groups: false` = plain NCA (neighbours may be the row's own compound). */
   nca?: Omit<NcaOptions, 'seed'> & { groups?: boolean };
+  /** `nComponents` −1 = classes − 1; `groups: false` = target neighbours may be the row's own compound. */
+  lmnn?: Omit<LmnnOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
   /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
-  select?: { candidates: string[]; innerFolds?: number };
+  select?: { candidates: string[]; innerFolds?: number; ensembleTopTwo?: boolean; criterion?: 'nsc' | 'nsc+map' };
+  /**
+   * kind 'ensemble': members fitted on the same rows; a row's representation is the concatenation
+   * of its unit-length member representations, so cosine similarity is the mean of the members'.
+   */
+  ensemble?: RepresentationSpec[];
   /** Robust clipping of the features before everything else, fitted on the training rows. */
   clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
@@ -102,12 +110,40 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // (the training compounds are already separated, Σ p_i ≈ n).
   nca: { name: 'nca', kind: 'nca', pca: 50, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
   'nca-clip': { name: 'nca-clip', kind: 'nca', pca: 50, clip: clip5, nca: { nComponents: -1, init: 'pca', maxIter: 100 } },
+  // LMNN on PCA-50 coordinates, 3 target neighbours from other compounds, started from the
+  // Euclidean metric (identity, rescaled to its best multiple), margin 1, push and pull weighted equally.
+  lmnn: { name: 'lmnn', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100 } },
+  // Without rescaling the identity start: L-BFGS stops (100 iterations) at a larger scale.
+  'lmnn-noscale': { name: 'lmnn-noscale', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100, rescale: false } },
+  // The same, classes − 1 dimensions started from the shrinkage-LDA projection.
+  'lmnn-lda': { name: 'lmnn-lda', kind: 'lmnn', pca: 50, lmnn: { k: 3, nComponents: -1, init: 'lda', maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
   'select-linear': {
     name: 'select-linear', kind: 'select',
     select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3 },
+  },
+};
+
+/** Fixed ensembles of two registry learners (see RepresentationSpec.ensemble). */
+const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
+  // The centred and the uncentred clipped projections, cosine averaged.
+  'ensemble-lda-clip': { name: 'ensemble-lda-clip', kind: 'ensemble', ensemble: [REPRESENTATIONS_24['lda-proj-clip']!, REPRESENTATIONS_24['lda-proj-clip-uncentred']!] },
+  // select-linear's candidates plus the ensemble of the two that win the inner CV, chosen the same way.
+  'select-ensemble': {
+    name: 'select-ensemble', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true },
+  },
+  // Five inner folds: inner training sides closer in size to the outer one (4/5 instead of 2/3).
+  'select-ensemble-5': {
+    name: 'select-ensemble-5', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 5, ensembleTopTwo: true },
+  },
+  // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
+  'select-ensemble-map': {
+    name: 'select-ensemble-map', kind: 'select',
+    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true, criterion: 'nsc+map' },
   },
 };
 
@@ -126,6 +162,7 @@ export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec
   'lda-proj': { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } },
   // Issue 24: inputs that learn well, a batch-aware discriminant, NCA and a contrastive embedding.
   ...REPRESENTATIONS_24,
+  ...ENSEMBLES_24,
 };
 
 export function parseRepresentationList(text: string): RepresentationSpec[] {
@@ -326,6 +363,24 @@ export function fitRepresentation(
   }
   const clip = (Y: StoredMatrix): StoredMatrix => (clipper ? clipper.transform(Y) : Y);
   if (spec.kind === 'raw') return { transform: clip, warnings };
+  if (spec.kind === 'ensemble') {
+    const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
+    if (members.length < 2) throw new UsageError(`${spec.name}: an ensemble needs at least 2 members`);
+    for (const m of members) warnings.push(...m.warnings);
+    return {
+      transform: (Y) => {
+        const parts = members.map((m) => normalizeRows(asFloat64(m.transform(Y))));
+        const cols = parts.reduce((a, q) => a + q.cols, 0);
+        const out = zeros(Y.rows, cols);
+        for (let i = 0, c0 = 0; c0 < cols; c0 += parts[i]!.cols, i++) {
+          const q = parts[i]!;
+          for (let r = 0; r < Y.rows; r++) out.data.set(q.data.subarray(r * q.cols, (r + 1) * q.cols), r * cols + c0);
+        }
+        return out;
+      },
+      warnings,
+    };
+  }
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
@@ -369,6 +424,21 @@ export function fitRepresentation(
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
     const { groups: byGroup, ...ncaOpts } = o;
     const m = new Nca({ ...ncaOpts, seed }).fit(Xf, labels, byGroup === false ? undefined : ctx.groups);
+    warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
+    return { transform: (Y) => m.transform(prep(Y)), warnings };
+  }
+  if (spec.kind === 'lmnn') {
+    const { groups: byGroup, ...o } = { ...spec.lmnn };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = Math.min(nClasses - 1, Xf.cols);
+    const groups = byGroup === false ? undefined : ctx.groups;
+    // A training side with few compounds per class cannot give every row k targets: k is lowered and said so.
+    const maxK = lmnnMaxK(labels, groups);
+    const k = o.k ?? 3;
+    if (maxK >= 1 && k > maxK) {
+      warnings.push(`${spec.name}: k lowered from ${k} to ${maxK} (some row has only ${maxK} row(s) of its class in other compounds)`);
+      o.k = maxK;
+    }
+    const m = new Lmnn({ ...o, seed }).fit(Xf, labels, groups);
     warnings.push(...m.warnings.map((w) => `${spec.name}: ${w}`));
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
@@ -484,7 +554,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     const spec = outerSpec;
     const t0 = performance.now();
     const warnings: string[] = [];
-    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || split === 'kfold';
+    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || spec.kind === 'ensemble' || split === 'kfold';
     const perSeed: Record<string, number[]> = {};
     const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
     let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
@@ -524,8 +594,9 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
           const sel = selectByInnerCv({
             candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
-            innerFolds: outerSpec.select?.innerFolds ?? 3, seed,
+            innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
             fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+            combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
           });
           spec = sel.chosen;
           chosen = { name: sel.chosen.name, innerNsc: sel.scores.find((x) => x.name === sel.chosen.name)!.nsc };

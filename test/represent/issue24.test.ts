@@ -195,7 +195,7 @@ describe('issue-24 representations in evaluate', () => {
   const n = X.rows;
   const trainRows = Array.from({ length: n }, (_, i) => i).filter((i) => !groups[i]!.endsWith('c1') || labels[i] !== 'm2');
   const probe = fromRows([Array.from(X.data.subarray(0, 6)), Array.from(X.data.subarray((n - 1) * 6, n * 6))]);
-  const names = ['raw-clip', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'contrastive'];
+  const names = ['raw-clip', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'lmnn', 'lmnn-lda', 'ensemble-lda-clip', 'contrastive'];
   it('every name parses', () => {
     expect(parseRepresentationList(names.join(',')).map((s) => s.name)).toEqual(names);
   });
@@ -235,5 +235,46 @@ describe('nested model choice (evaluate/select.ts)', () => {
     const X2 = clone(X);
     for (let i = 0; i < n; i++) if (!fitRows.includes(i)) for (let j = 0; j < 6; j++) X2.data[i * 6 + j] = -1e3;
     expect(run(fitRows, X2)).toEqual(a);
+  });
+});
+
+describe('ensembles', () => {
+  it('a row is the concatenation of its unit-length member representations: cosine = mean of the members\' cosines', () => {
+    const { X, labels, groups } = planted(4);
+    const rows = Array.from({ length: X.rows }, (_, i) => i);
+    const ctx = { groups };
+    const spec = BUILTIN_REPRESENTATIONS['ensemble-lda-clip']!;
+    const Y = fitRepresentation(spec, X, rows, labels, 0, 'auto', ctx).transform(X);
+    const A = fitRepresentation(spec.ensemble![0]!, X, rows, labels, 0, 'auto', ctx).transform(X);
+    const B = fitRepresentation(spec.ensemble![1]!, X, rows, labels, 0, 'auto', ctx).transform(X);
+    expect(Y.cols).toBe(A.cols + B.cols);
+    const cos = (M: Matrix, i: number, j: number) => {
+      let s = 0, a = 0, b = 0;
+      for (let t = 0; t < M.cols; t++) {
+        const u = M.data[i * M.cols + t]!, v = M.data[j * M.cols + t]!;
+        s += u * v; a += u * u; b += v * v;
+      }
+      return s / Math.sqrt(a * b);
+    };
+    for (const [i, j] of [[0, 5], [3, 40], [10, 47]] as const) {
+      expect(cos(Y as Matrix, i, j)).toBeCloseTo((cos(A as Matrix, i, j) + cos(B as Matrix, i, j)) / 2, 12);
+    }
+  });
+  it('nested choice scores the best two\'s ensemble on the same inner folds; it wins only when strictly better', async () => {
+    const { selectByInnerCv } = await import('../../src/evaluate/select.js');
+    const { X, labels, groups, batches } = planted(9);
+    const fitRows = Array.from({ length: X.rows }, (_, i) => i);
+    const bad = { ...BUILTIN_REPRESENTATIONS.pca!, name: 'pca-1', pca: 1 };
+    const good = BUILTIN_REPRESENTATIONS['lda-proj']!;
+    const r = selectByInnerCv({
+      candidates: [good, bad], X, fitRows, labels, compounds: groups, batches, controlLabels: ['DMSO'], innerFolds: 3, seed: 0, criterion: 'nsc+map',
+      fit: (c, Xs, rr, l, ctx) => fitRepresentation(c, Xs, rr, l, 0, 'auto', ctx).transform,
+      combine: (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }),
+    });
+    expect(r.scores.map((s) => s.name)).toEqual(['lda-proj', 'pca-1', 'lda-proj+pca-1']);
+    const [g, , e] = r.scores;
+    expect(r.scores.every((s) => s.map > 0 && s.map <= 1)).toBe(true);
+    const key = (s: typeof g) => s!.nsc + s!.map;
+    expect(r.chosen.name).toBe(key(e) > key(g) || (key(e) === key(g) && e!.nscb > g!.nscb) ? 'lda-proj+pca-1' : 'lda-proj');
   });
 });
