@@ -772,7 +772,7 @@ export function formatEvaluationTable(r: EvaluationResult): string {
       `  MoA-consistency mAP ${d.consistency.meanMap.toFixed(3)} vs random ${d.consistency.meanBaseline.toFixed(3)}; ${(100 * d.consistency.fractionRetrieved).toFixed(1)} % of ${d.consistency.groups.length} labels retrieved`,
       `  percent replicating (JUMP form) ${(100 * d.percentReplicating.percentReplicating).toFixed(1)} % of ${d.percentReplicating.nGroups} treatments`,
       'fraction' in d.replicateReproducibility
-        ? `  replicate reproducibility (cytominer-eval form) ${(100 * d.replicateReproducibility.fraction).toFixed(1)} % of ${d.replicateReproducibility.nReplicatePairs} replicate pairs`
+        ? `  replicate reproducibility (cytominer-eval form) ${(100 * d.replicateReproducibility.fraction).toFixed(1)} % of ${d.replicateReproducibility.nReplicatePairs} replicate pairs${d.replicateReproducibility.nUndefinedPairs ? ` (${d.replicateReproducibility.nUndefinedPairs} pairs without a defined correlation left out)` : ''}`
         : `  replicate reproducibility (cytominer-eval form): not computed, ${d.replicateReproducibility.skipped}`,
     );
   }

@@ -12,7 +12,12 @@
  * - `replicateReproducibility`, cytominer-eval's `replicate_reproducibility`: every pair of
  *   profiles is scored by its Pearson correlation; the share of replicate pairs (same group)
  *   whose correlation exceeds the 95th percentile (pandas' linear quantile) of all non-replicate
- *   pairs. Pairs, not groups; no random null. Rows with a null group are left out.
+ *   pairs. Pairs, not groups; no random null. Rows with a null group are left out (the caller's
+ *   row selection). A pair whose correlation is undefined (a constant profile) is in neither set,
+ *   as pandas drops NaN similarities; a missing feature value is skipped pairwise, as pandas'
+ *   `corr` does. cytominer-eval casts the metadata to text before comparing, so every row whose
+ *   replicate-group value is missing becomes the group "nan": `cytominerEvalGroups` builds groups
+ *   that way (docs/parity.md).
  */
 import { type Matrix, zeros, percentile } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -145,10 +150,54 @@ export interface ReplicateReproducibilityResult {
   readonly nReplicatePairs: number;
   readonly nNonReplicatePairs: number;
   readonly nAbove: number;
+  /** Pairs left out of both sets because their correlation is undefined (constant profile, no common feature). */
+  readonly nUndefinedPairs: number;
 }
 
 /** Pairs the exact quantile may hold in memory (8 bytes each): 400 MB. */
 export const MAX_REPLICATE_PAIRS = 5e7;
+
+/**
+ * Replicate groups as cytominer-eval forms them from metadata columns: a pair replicates when it
+ * agrees on every column, each value compared as text after pandas' `astype(str)`, so a missing
+ * value reads "nan" and all rows missing a value agree with each other (and with a literal
+ * "nan"). Numbers must come as their shortest round-trip text (`columnStrings` gives that), which
+ * compares equal exactly when pandas' text does.
+ */
+export function cytominerEvalGroups(columns: readonly (readonly (string | null)[])[]): string[] {
+  if (columns.length === 0) throw new InputError('replicate reproducibility: no replicate-group column given');
+  const n = columns[0]!.length;
+  for (const c of columns) if (c.length !== n) throw new InputError(`replicate reproducibility: replicate-group columns of ${n} and ${c.length} rows`);
+  // JSON text of the value list keeps columns apart whatever characters the labels hold.
+  return Array.from({ length: n }, (_, i) => JSON.stringify(columns.map((c) => c[i] ?? 'nan')));
+}
+
+/** Pearson correlation of rows a and b over the features both have (pandas' pairwise-complete rule). */
+function pairwiseCompleteCorrelation(X: Matrix, a: number, b: number): number {
+  const d = X.cols, x = X.data, ao = a * d, bo = b * d;
+  let nobs = 0, ma = 0, mb = 0;
+  for (let j = 0; j < d; j++) {
+    const u = x[ao + j]!, v = x[bo + j]!;
+    if (Number.isNaN(u) || Number.isNaN(v)) continue;
+    nobs++;
+    ma += u;
+    mb += v;
+  }
+  if (nobs < 2) return NaN;
+  ma /= nobs;
+  mb /= nobs;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let j = 0; j < d; j++) {
+    const u = x[ao + j]!, v = x[bo + j]!;
+    if (Number.isNaN(u) || Number.isNaN(v)) continue;
+    const p = u - ma, q = v - mb;
+    sab += p * q;
+    saa += p * p;
+    sbb += q * q;
+  }
+  const den = Math.sqrt(saa * sbb);
+  return den > 0 ? sab / den : NaN;
+}
 
 /** cytominer-eval's replicate_reproducibility (see the file header). */
 export function replicateReproducibility(X: Matrix, groups: readonly (string | null)[], opts: { quantile?: number } = {}): ReplicateReproducibilityResult {
@@ -165,21 +214,26 @@ export function replicateReproducibility(X: Matrix, groups: readonly (string | n
   }
   const Z = standardiseRows(X);
   const d = Z.cols, z = Z.data;
+  const hasMissing = new Uint8Array(n);
+  for (const i of rows) for (let j = 0; j < d; j++) if (Number.isNaN(X.data[i * d + j]!)) { hasMissing[i] = 1; break; }
   const rep: number[] = [];
   const non = new Float64Array(pairs);
-  let k = 0;
+  let k = 0, undefinedPairs = 0;
   for (let a = 0; a < m; a++) {
     const ia = rows[a]!, ao = ia * d;
     for (let b = a + 1; b < m; b++) {
       const ib = rows[b]!, bo = ib * d;
       let s = 0;
-      for (let j = 0; j < d; j++) s += z[ao + j]! * z[bo + j]!;
+      if (hasMissing[ia] || hasMissing[ib]) s = pairwiseCompleteCorrelation(X, ia, ib);
+      else for (let j = 0; j < d; j++) s += z[ao + j]! * z[bo + j]!;
+      if (Number.isNaN(s)) { undefinedPairs++; continue; }
       if (groups[ia] === groups[ib]) rep.push(s);
       else non[k++] = s;
     }
   }
-  if (rep.length === 0) throw new InputError('replicate reproducibility: no two profiles share a group');
+  if (rep.length === 0) throw new InputError(`replicate reproducibility: no two profiles share a group${undefinedPairs ? ` with a defined correlation (${undefinedPairs} pairs have none: a constant profile or no feature in common)` : ''}`);
+  if (k === 0) throw new InputError('replicate reproducibility: no non-replicate pair to form the null (every pair with a defined correlation is a replicate pair)');
   const threshold = percentile(non.subarray(0, k), 100 * q);
   const nAbove = rep.filter((s) => s > threshold).length;
-  return { fraction: nAbove / rep.length, threshold, nReplicatePairs: rep.length, nNonReplicatePairs: k, nAbove };
+  return { fraction: nAbove / rep.length, threshold, nReplicatePairs: rep.length, nNonReplicatePairs: k, nAbove, nUndefinedPairs: undefinedPairs };
 }

@@ -7,11 +7,12 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { readProfiles } from '../../src/io/read.js';
 import { metaStrings, subsetRows } from '../../src/io/profiles.js';
-import { PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility } from '../../src/evaluate/replicating.js';
+import { PERCENT_REPLICATING_FORMS, cytominerEvalGroups, percentReplicating, replicateReproducibility } from '../../src/evaluate/replicating.js';
 import { recordParity } from '../helpers/parity.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/cytominer-eval/replicate_reproducibility.json', import.meta.url), 'utf8')) as {
   cases: { rows: 'all' | 'treated'; replicate_groups: string[]; n: number; fraction: number }[];
+  small: { groups: (string | null)[]; X: (number | null)[][]; quantile: number; fraction: number };
 };
 const PLATE = new URL('../../examples/lincs/SQ00015054_normalized_feature_select.csv.gz', import.meta.url).pathname;
 
@@ -23,13 +24,29 @@ describe('replicate reproducibility (cytominer-eval form)', () => {
       profiles = subsetRows(profiles, bs.map((b, i) => (b !== 'DMSO' ? i : -1)).filter((i) => i >= 0));
     }
     expect(profiles.X.rows).toBe(c.n);
-    const cols = c.replicate_groups.map((g) => metaStrings(profiles, g));
-    // pandas compares NaN unequal to everything: such a row replicates nothing but stays in the null.
-    const groups = Array.from({ length: profiles.X.rows }, (_, i) => (cols.some((v) => v[i] === null) ? `\u0000row ${i}` : cols.map((v) => v[i]).join('\u0001')));
+    // Metadata_moa and Metadata_target are missing on some wells: cytominer-eval makes those one group.
+    const groups = cytominerEvalGroups(c.replicate_groups.map((g) => metaStrings(profiles, g)));
     const r = replicateReproducibility(profiles.X, groups);
     recordParity({ what: `replicate_reproducibility ${_n}`, kind: 'abs', max: Math.abs(r.fraction - c.fraction), n: r.nReplicatePairs });
     expect(r.fraction).toBeCloseTo(c.fraction, 12);
     expect(r.nAbove).toBe(Math.round(c.fraction * r.nReplicatePairs));
+  });
+
+  it('missing group values, a literal "nan" label, a constant profile and a missing feature value as cytominer-eval treats them', () => {
+    const { groups, X: rowsX, quantile, fraction } = fixture.small;
+    const X = { rows: rowsX.length, cols: rowsX[0]!.length, data: Float64Array.from(rowsX.flat(), (v) => v ?? NaN) };
+    const r = replicateReproducibility(X, cytominerEvalGroups([groups]), { quantile });
+    // Replicate pairs: a (3), b (1, over the 3 features both have), the missing label with "nan" (1), d (1);
+    // the constant row 7 has no defined correlation, so its 9 pairs are in neither set.
+    expect(r.nReplicatePairs).toBe(6);
+    expect(r.nUndefinedPairs).toBe(9);
+    expect(r.nNonReplicatePairs).toBe(45 - 6 - 9);
+    recordParity({ what: 'replicate_reproducibility small table (NaN group, constant profile, missing value)', kind: 'abs', max: Math.abs(r.fraction - fraction), n: r.nReplicatePairs });
+    expect(r.fraction).toBeCloseTo(fraction, 12);
+    // Left as missing instead, the two rows would replicate nothing: a different fraction.
+    const apart = replicateReproducibility(X, groups.map((g, i) => g ?? `row ${i}`), { quantile });
+    expect(apart.nReplicatePairs).toBe(5);
+    expect(() => cytominerEvalGroups([groups, groups.slice(1)])).toThrow(/10 and 9 rows/);
   });
 
   it('hand-checked: 2 groups of 3 and a singleton; the threshold is pandas\' linear quantile of the non-replicate pairs', () => {
@@ -42,6 +59,8 @@ describe('replicate reproducibility (cytominer-eval form)', () => {
     expect(r.fraction).toBe(1);
     expect(r.threshold).toBeCloseTo(0.5 + 0.8 * (1.5 / Math.sqrt(19 / 3) - 0.5), 12);
     expect(() => replicateReproducibility(X, ['a', 'b', 'c', 'd'])).toThrow(/no two profiles share a group/);
+    // cytominer-eval would return 0 against a NaN quantile here; phenomap says why instead.
+    expect(() => replicateReproducibility(X, ['a', 'a', 'a', 'a'])).toThrow(/no non-replicate pair/);
   });
 
   it('the two forms differ on the same profiles and are named apart', async () => {
