@@ -23,6 +23,7 @@
 import { type Matrix, type StoredMatrix, zeros, crossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { classMeans, labelledClasses, ledoitWolfScaled } from './lda.js';
+import { requireFiniteRows } from './finite.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -76,9 +77,7 @@ export class BatchAwareLda {
     if (labels.length !== n0 || groups.length !== n0 || (batches && batches.length !== n0)) {
       throw new InputError(`batch-aware LDA: ${labels.length} labels, ${groups.length} groups${batches ? `, ${batches.length} batches` : ''} for ${n0} rows`);
     }
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < d; j++) if (!Number.isFinite(x[i * d + j]!)) throw new InputError(`batch-aware LDA: non-finite value at row ${i + 1}, column ${j + 1}`);
-    }
+    requireFiniteRows(X, 'batch-aware LDA');
     const { classIndex, rows, cls, K, n } = labelledClasses(labels, 'batch-aware LDA');
     const k = this.nComponentsRequested ?? K - 1;
     if (!(Number.isInteger(k) && k >= 1 && k <= K - 1)) throw new InputError(`batch-aware LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);

@@ -21,6 +21,7 @@
 import { type Matrix, type StoredMatrix, zeros, gemm, gemmNT, gemmTN, asFloat64, takeRows } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { requireFiniteRows } from './finite.js';
 
 export interface ContrastiveOptions {
   hidden?: number;
@@ -80,7 +81,7 @@ export class ContrastiveEmbedding {
     const X = asFloat64(Xs);
     const n = X.rows, d = X.cols;
     if (labels.length !== n) throw new InputError(`contrastive: ${labels.length} labels for ${n} rows`);
-    for (let i = 0; i < n * d; i++) if (!Number.isFinite(X.data[i]!)) throw new InputError(`contrastive: non-finite value at row ${Math.floor(i / d) + 1}, column ${(i % d) + 1}`);
+    requireFiniteRows(X, 'contrastive');
     const groups = input.groups ?? labels.map((_, i) => `row${i}`);
     if (groups.length !== n) throw new InputError(`contrastive: ${groups.length} groups for ${n} rows`);
     const cls = encode(labels), grp = encode(groups.map((g, i) => g ?? `\u0000row${i}`));

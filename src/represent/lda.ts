@@ -35,6 +35,7 @@ import {
   NotPositiveDefiniteError, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
+import { requireFiniteRows } from './finite.js';
 
 export type LdaSolver = 'auto' | 'direct' | 'span';
 export const LDA_SOLVERS: readonly LdaSolver[] = ['auto', 'direct', 'span'];
@@ -143,10 +144,7 @@ export class Lda {
     if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= K - 1)) {
       throw new InputError(`LDA: nComponents must be an integer in [1, ${K - 1}] (classes − 1), got ${k}`);
     }
-    for (let r = 0; r < n; r++) {
-      const o = rows[r]! * d;
-      for (let j = 0; j < d; j++) if (!Number.isFinite(x[o + j]!)) throw new InputError(`LDA: non-finite value at row ${rows[r]! + 1}, column ${j + 1}`);
-    }
+    requireFiniteRows(X, 'LDA', rows);
     this.classes = [...classIndex.keys()];
     const { counts, means, mean } = classMeans(x, d, rows, cls, K);
     // Within-class residuals.

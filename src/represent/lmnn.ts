@@ -30,6 +30,7 @@ import { InputError } from '../util/errors.js';
 import { lbfgs } from './lbfgs.js';
 import { Lda } from './lda.js';
 import { PCA } from './pca.js';
+import { requireFiniteRows } from './finite.js';
 
 export interface LmnnOptions {
   /** Target neighbours per row. Default 3 (metric-learn's n_neighbors). */
@@ -233,7 +234,7 @@ export class Lmnn {
     const n = X.rows, d = X.cols;
     if (labels.length !== n) throw new InputError(`LMNN: ${labels.length} labels for ${n} rows`);
     if (groups && groups.length !== n) throw new InputError(`LMNN: ${groups.length} groups for ${n} rows`);
-    for (let i = 0; i < n * d; i++) if (!Number.isFinite(X.data[i]!)) throw new InputError(`LMNN: non-finite value at row ${Math.floor(i / d) + 1}, column ${(i % d) + 1}`);
+    requireFiniteRows(X, 'LMNN');
     const { cls, names, grp } = encode(labels, groups);
     const K = names.length;
     if (K < 2) throw new InputError(`LMNN needs at least 2 classes, got ${K}`);

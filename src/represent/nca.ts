@@ -20,6 +20,7 @@ import { InputError } from '../util/errors.js';
 import { lbfgs } from './lbfgs.js';
 import { Lda } from './lda.js';
 import { PCA } from './pca.js';
+import { requireFiniteRows } from './finite.js';
 
 export interface NcaOptions {
   /** Output dimension k (≤ features). Default min(classes − 1, features). */
@@ -56,7 +57,7 @@ export class Nca {
     const X = asFloat64(Xs);
     const n = X.rows, d = X.cols;
     if (labels.length !== n) throw new InputError(`NCA: ${labels.length} labels for ${n} rows`);
-    for (let i = 0; i < n * d; i++) if (!Number.isFinite(X.data[i]!)) throw new InputError(`NCA: non-finite value at row ${Math.floor(i / d) + 1}, column ${(i % d) + 1}`);
+    requireFiniteRows(X, 'NCA');
     const ids = new Map<string, number>();
     const cls = Int32Array.from(labels, (l) => {
       let c = ids.get(l);
