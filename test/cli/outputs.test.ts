@@ -221,6 +221,25 @@ describe('interrupts leave nothing behind', () => {
     expect(readdirSync(temp)).toEqual([]);
   });
 
+  it('synth killed while writing its table leaves no temporary file and no lock', async () => {
+    const out = join(dir, 'synth-killed.csv.gz');
+    const r = await phenomap(['synth', '--rows', '40000', '--features', '300', '-o', out, '-q'], {
+      onStart: (child) => {
+        const poll = setInterval(() => {
+          if (leftovers(dir, 'synth-killed.csv.gz').some((f) => f.endsWith('.tmp.csv.gz'))) {
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGTERM'), 200);
+          }
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stderr).toMatch(/stopped before finishing.*was not written/);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers(dir, 'synth-killed.csv.gz')).toEqual([]);
+  });
+
   it('a first run killed leaves no folder at all', async () => {
     const out = join(dir, 'never');
     const r = await phenomap(['run', medium, '-o', out, '--representations', 'raw', '--clustering', 'louvain', '--knn-method', 'hnsw', '-q'], {

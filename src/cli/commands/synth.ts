@@ -5,6 +5,7 @@ import { addMemoryOption, intOption, numberOption } from '../options.js';
 import { Option } from 'commander';
 import { writeSingleCellPlate, LAYOUT_NAMES, type LayoutName } from '../../cells/index.js';
 import { UsageError } from '../../util/errors.js';
+import { withOutputFile } from '../../util/outputDir.js';
 
 interface SynthFlags {
   rows?: number;
@@ -62,10 +63,12 @@ export function register(program: Command): void {
       }
       if (f.rows === undefined) throw new UsageError('synth needs --rows (or --single-cell with --cells)');
       if (f.features < 2) throw new UsageError('--features must be at least 2 for a profile table');
-      const r = await writeSynthetic(f.out, {
-        rows: f.rows, features: f.features, moas: f.moas, plates: f.plates, seed: f.seed,
+      // Held as a file output: a signal mid-write leaves no temporary table beside --out.
+      const rows = f.rows;
+      const r = await withOutputFile(f.out, {}, () => writeSynthetic(f.out, {
+        rows, features: f.features, moas: f.moas, plates: f.plates, seed: f.seed,
         replicates: f.replicates, controlsPerPlate: f.controls, multiMoaFraction: f.multiMoa,
-      }, reporter);
+      }, reporter));
       process.stdout.write(`wrote ${f.out}: ${r.rows} rows (${r.controls} DMSO controls, ${r.compounds} compounds) × ${r.features} features in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 }
