@@ -11,7 +11,7 @@ import { setRawText } from '../util/csvSafe.js';
 
 /** Commands (by path) whose --out is a folder. */
 export const FOLDER_OUTPUT_COMMANDS = new Set(['run', 'evaluate', 'map', 'predict evaluate', 'predict complete', 'demo']);
-/** Commands whose --out is one file. (The workflow's jobs write into their run folder, planned by the workflow; synth writes a table or, with --single-cell, a plate folder of its own.) */
+/** Commands whose --out is one file. (The workflow's jobs write into their run folder, planned by the workflow; synth's --out is a table or, with --single-cell, a plate file or folder depending on the layout, so its action holds a table through withOutputFile itself.) */
 export const FILE_OUTPUT_COMMANDS = new Set([
   'annotate', 'normalize', 'feature-select', 'aggregate', 'consensus', 'join', 'recipe', 'cells aggregate', 'cells merge', 'predict train', 'predict rank',
 ]);

@@ -210,6 +210,16 @@ function releaseLock(path: string): void {
   if (readPid(path) === process.pid) rmSync(path, { force: true });
 }
 
+/** Check `out` before any work, make its parent folders and take its lock (`.NAME.lock` beside it). */
+function claimOutput(out: string, flag: string, kind: 'dir' | 'file'): { target: string; parent: string; base: string; lock: string } {
+  const target = checkOutputPath(out, { flag, kind });
+  const parent = dirname(target), base = basename(target);
+  makeFolders(parent, flag, out);
+  const lock = join(parent, `.${base}.lock`);
+  acquireLock(lock, out, flag);
+  return { target, parent, base, lock };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scratch space and the guard process
 
@@ -407,11 +417,7 @@ export class OutputDir {
   /** Check `out`, take its lock, and make an empty staging folder. */
   static open(out: string, opts: OutputDirOptions): OutputDir {
     const flag = opts.flag ?? '--out';
-    const target = checkOutputPath(out, { flag, kind: 'dir' });
-    const parent = dirname(target), base = basename(target);
-    makeFolders(parent, flag, out);
-    const lock = join(parent, `.${base}.lock`);
-    acquireLock(lock, out, flag);
+    const { target, parent, base, lock } = claimOutput(out, flag, 'dir');
     try {
       if (existsSync(target) && !opts.overwrite) {
         const names = readdirSync(target);
@@ -492,12 +498,7 @@ export async function withOutputDir<T>(out: string, opts: OutputDirOptions, work
  * process dies. The file itself is replaced by rename, so it is whole or untouched.
  */
 export async function withOutputFile<T>(out: string, opts: { flag?: string }, work: () => Promise<T> | T): Promise<T> {
-  const flag = opts.flag ?? '--out';
-  const target = checkOutputPath(out, { flag, kind: 'file' });
-  const parent = dirname(target), base = basename(target);
-  makeFolders(parent, flag, out);
-  const lock = join(parent, `.${base}.lock`);
-  acquireLock(lock, out, flag);
+  const { target, parent, base, lock } = claimOutput(out, opts.flag ?? '--out', 'file');
   const guard = startGuard({ pid: process.pid, target, remove: [], prefixes: [{ dir: parent, prefix: `.${base}.${process.pid}.` }], lock });
   try {
     return await work();
