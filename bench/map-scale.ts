@@ -13,7 +13,13 @@
  *
  *   flock /tmp/phenomap-heavy.lock npx tsx bench/map-scale.ts --copairs DIR/src [--sizes 10000,100000]
  *        [--rules replicate,moa] [--repeats 3] [--copairs-timeout 1800] [--copairs-mem-gb 14]
- *        [--copairs-budget 3600] [--scratch DIR]
+ *        [--copairs-budget 3600] [--scratch DIR] [--extrapolate 100000]
+ *
+ * Where copairs cannot run (at 100,000 its pair enumeration does not fit this machine), the growth
+ * of its time and memory is measured instead: with two or more sizes finished for a rule, the
+ * log-log slopes of its CPU time and peak RSS between the two largest sizes it finished (at small
+ * sizes a fixed interpreter-and-libraries baseline flattens them) are printed with what they give at
+ * --extrapolate rows (default: the largest size), beside phenomap's own growth.
  *
  * The child mode (`--child FEATURES.npy META.csv RULE`) is phenomap's side.
  */
@@ -131,6 +137,8 @@ async function mainBench(): Promise<void> {
   const scratch = arg('--scratch', join(tmpdir(), 'phenomap-map-bench'));
   mkdirSync(scratch, { recursive: true });
   const d = Number(arg('--features', '1000'));
+  const extrapolateTo = Number(arg('--extrapolate', String(Math.max(...sizes))));
+  const grown = new Map<string, { n: number; ours: Run; theirs: Run | null }[]>();
   console.log(`map-scale: ${d} features, null 1000, ${repeats} alternating repeats; copairs at ${copairs} (memory cap ${memGb} GB, ${timeoutS} s per run, repeated within ${budgetS} s)`);
   for (const n of sizes) {
     const { feats, meta } = makeData(n, d, scratch);
@@ -160,8 +168,34 @@ async function mainBench(): Promise<void> {
         line.push(`speed-up ${(median(ct) / median(ot)).toFixed(1)}× wall, ${(median(cc) / median(oc)).toFixed(1)}× CPU (ratios of medians; phenomap spread ${(Math.min(...ot)).toFixed(2)}–${Math.max(...ot).toFixed(2)} s)`);
       } else line.push(`copairs ${theirs[0]} (phenomap median ${median(ot).toFixed(2)} s: copairs would need ≥ ${(timeoutS / median(ot)).toFixed(0)}× phenomap's time to reach the limit)`);
       console.log(line.join('\n  '));
+      const mid = (runs: Run[]): Run => ({ ...runs[0]!, seconds: median(runs.map((r) => r.seconds)), cpu_seconds: median(runs.map((r) => r.cpu_seconds)), maxrss_gb: Math.max(...runs.map((r) => r.maxrss_gb)) });
+      grown.set(rule, [...(grown.get(rule) ?? []), { n, ours: mid(ours), theirs: ok.length ? mid(ok) : null }]);
     }
   }
+  for (const [rule, pts] of grown) {
+    const done = pts.filter((p) => p.theirs).slice(-2);
+    if (done.length < 2) continue;
+    const fit = (ys: number[]) => slope(done.map((p) => p.n), ys);
+    const ct = fit(done.map((p) => p.theirs!.cpu_seconds)), cm = fit(done.map((p) => p.theirs!.maxrss_gb));
+    const ot = fit(done.map((p) => p.ours.cpu_seconds)), om = fit(done.map((p) => p.ours.maxrss_gb));
+    const at = (f: { a: number; b: number }) => Math.exp(f.a + f.b * Math.log(extrapolateTo));
+    // phenomap's fixed costs dominate at these sizes, so it is not extrapolated: it is measured at
+    // the large size itself (when that size is in --sizes, its line above).
+    const big = pts.find((p) => p.n === extrapolateTo);
+    console.log(`growth, ${rule} rule, n = ${done.map((p) => p.n).join(', ')} (log-log slope between the two largest): copairs CPU time ∝ n^${ct.b.toFixed(2)}, peak RSS ∝ n^${cm.b.toFixed(2)}; `
+      + `phenomap CPU time ∝ n^${ot.b.toFixed(2)}, peak RSS ∝ n^${om.b.toFixed(2)}\n  copairs extrapolated to n = ${extrapolateTo}: ≈ ${at(ct).toFixed(0)} s CPU, ≈ ${at(cm).toFixed(1)} GB`
+      + (big ? `; phenomap measured there: ${big.ours.cpu_seconds.toFixed(1)} s CPU, ${big.ours.maxrss_gb.toFixed(2)} GB (≈ ${(at(ct) / big.ours.cpu_seconds).toFixed(0)}× CPU)` : ''));
+  }
+}
+
+/** Least-squares line through (log x, log y): y ≈ e^a · x^b (through both points for two). */
+function slope(xs: number[], ys: number[]): { a: number; b: number } {
+  const lx = xs.map(Math.log), ly = ys.map(Math.log), m = lx.length;
+  const mx = lx.reduce((s, v) => s + v, 0) / m, my = ly.reduce((s, v) => s + v, 0) / m;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < m; i++) { sxy += (lx[i]! - mx) * (ly[i]! - my); sxx += (lx[i]! - mx) ** 2; }
+  const b = sxy / sxx;
+  return { a: my - b * mx, b };
 }
 
 if (argv[0] === '--child') await child(argv[1]!, argv[2]!, argv[3]!);
