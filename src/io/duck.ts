@@ -16,7 +16,7 @@ import { cpus, freemem } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { scratchDir } from '../util/outputDir.js';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { InputError, UsageError } from '../util/errors.js';
 
 export interface DuckSession {
@@ -144,7 +144,10 @@ export async function openDuck(opts: DuckOptions = {}): Promise<DuckSession> {
   }
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(':memory:', {
+    // Loaded on first use: the native library costs ~1 s of CPU to load, which every command paid
+    // at start-up before, including those that never open a table through DuckDB.
+    const { DuckDBInstance: Duck } = await import('@duckdb/node-api');
+    instance = await Duck.create(':memory:', {
       threads: String(threads),
       memory_limit: `${Math.max(1, Math.floor(memory.bytes / 2 ** 20))}MiB`,
       // Row order of the file must survive the scan (row k of X = data row k of the file) unless
