@@ -59,12 +59,13 @@ const F32_DEPENDENT = 1e-3;
  * Orthonormalise rows r0 … r1−1 of A (rows of length m) against rows 0 … r0−1 (already
  * orthonormal) and among themselves. The projection on the earlier rows is block Gram–Schmidt
  * through the gemm kernels, run twice ("twice is enough", Giraud et al. 2005); within the block,
- * modified Gram–Schmidt, also twice. A row left with less than `tol` of its norm is dependent and
- * dropped; the kept rows are moved up. Returns the new row count.
+ * Cholesky QR twice, or modified Gram–Schmidt (twice) when the block is ill-conditioned. A row
+ * left with at most `tol` of its norm is dependent and dropped; the kept rows are moved up.
+ * Returns the new row count.
  */
 export function orthonormalizeRows(A: Matrix, r0: number, r1: number, tol = 1e-10): number {
   const m = A.cols, a = A.data;
-  const t = r1 - r0;
+  let t = r1 - r0;
   const norm0 = new Float64Array(t);
   for (let r = 0; r < t; r++) {
     const ro = (r0 + r) * m;
@@ -81,18 +82,31 @@ export function orthonormalizeRows(A: Matrix, r0: number, r1: number, tol = 1e-1
       for (let i = 0; i < t * m; i++) Y.data[i] -= P.data[i]!;
     }
   }
+  // A row the projection left with at most `tol` of its norm depends on the earlier ones: dropped
+  // here, the kept rows moved up (Gram–Schmidt below would drop it too, but would have to run for
+  // the whole block: with float32 products, whose dependent rows keep ≈ 1e-4 of their norm, that
+  // was the third Krylov block of every fit).
+  const resid = new Float64Array(t);
+  let kept = 0;
+  for (let r = 0; r < t; r++) {
+    const ro = (r0 + r) * m;
+    let s = 0;
+    for (let j = 0; j < m; j++) s += a[ro + j]! * a[ro + j]!;
+    if (!(norm0[r]! > 0 && Math.sqrt(s) > tol * norm0[r]!)) continue;
+    if (kept !== r) a.copyWithin((r0 + kept) * m, ro, ro + m);
+    norm0[kept] = norm0[r]!;
+    resid[kept] = Math.sqrt(s);
+    kept++;
+  }
+  t = kept;
+  r1 = r0 + t;
   // Within the block: Cholesky QR twice (Y ← L⁻¹·Y with L·Lᵀ = Y·Yᵀ, Yamamoto et al. 2015),
   // all in gemm-sized steps; if the block is too ill-conditioned for it, modified Gram–Schmidt.
   const Y: Matrix = { rows: t, cols: m, data: a.subarray(r0 * m, r1 * m) };
   // A row that lost most of its norm to the projection is nearly dependent: Gram–Schmidt below
   // decides whether to keep it. Otherwise the block is well conditioned enough for Cholesky QR.
   let cholOk = t > 0;
-  for (let r = 0; r < t && cholOk; r++) {
-    const ro = (r0 + r) * m;
-    let s = 0;
-    for (let j = 0; j < m; j++) s += a[ro + j]! * a[ro + j]!;
-    if (!(Math.sqrt(s) > Math.max(1e-6, 10 * tol) * norm0[r]!)) cholOk = false;
-  }
+  for (let r = 0; r < t && cholOk; r++) if (!(resid[r]! > 1e-6 * norm0[r]!)) cholOk = false;
   for (let pass = 0; pass < 2 && cholOk; pass++) {
     const G = tcrossprod(Y);
     let L: Matrix;
