@@ -2,11 +2,21 @@
  * PCA(50) at full width, phenomap against scikit-learn's default PCA(50) (randomized_svd here),
  * alternating in fresh child processes on the same z-scored matrix, one thread each side
  * (PHENOMAP_THREADS, OPENBLAS_NUM_THREADS): the speed target of issue 22 (≥ 3× at 7,360 × 5,792
- * and at 384 × 5,792). Each child loads the NPY file, then times `fitTransform` --inner times
- * (default 3) and reports the median call (and the first, cold one).
+ * and at 384 × 5,792). Each child loads the NPY file, then times the same call on each side —
+ * phenomap `new PCA({ nComponents: 50 }).fitTransform(X)`, scikit-learn
+ * `PCA(50).fit_transform(X)` (both: fit, the training coordinates, the centring copy sklearn
+ * makes, nothing else; the load is outside) — --inner times (default 3), and reports the median
+ * of the warm calls (the second half: phenomap's JavaScript is compiled over the first few) and
+ * the first, cold one (JIT compilation, the native thread pool, scipy's lazy imports) — the one a
+ * `phenomap run` pays —, wall and process CPU time (every thread, GC included).
  *
- *   flock /tmp/phenomap-heavy.lock npx tsx bench/pca-speed.ts --npy Z.npy [--rows 384] [--repeats 3] [--inner 3]
- *       [--solver auto|full|randomized] [--threads 1] [--our-threads N]
+ *   npx tsx bench/pca-speed.ts --npy Z.npy [--repeats 3] [--inner 3] [--solver auto|full|randomized]
+ *       [--precisions float32,float64] [--threads 1] [--our-threads N]
+ *
+ * --precisions: the randomized solver's range-finder arithmetic (PCA's rangePrecision), each run
+ * as its own child in every repeat, so the two are compared side by side too.
+ * Wall time on this shared machine mostly measures the other jobs: the CPU ratio is the figure.
+ * The load average is printed with every repeat.
  *
  * --threads sets both sides (default 1); --our-threads overrides phenomap's side only, e.g.
  * `--our-threads 2` times phenomap's default on this 2-core machine (the native products on every
@@ -17,7 +27,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpyMatrix, writeNpy } from '../src/io/npy.js';
 import { readProfiles } from '../src/io/read.js';
@@ -35,8 +45,17 @@ runs, cpu = [], []
 for _ in range(int(sys.argv[2])):
     t, c = time.perf_counter(), time.process_time(); PCA(50).fit_transform(X)
     runs.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
-print(sorted(runs)[len(runs) // 2], runs[0], sorted(cpu)[len(cpu) // 2])
+warm = lambda xs: sorted(xs[len(xs) // 2:])[len(xs[len(xs) // 2:]) // 2]
+print(warm(runs), runs[0], warm(cpu), cpu[0])
 `;
+/**
+ * Median of the warm calls: the second half (phenomap's JavaScript parts are still being compiled
+ * during the first few calls; the first alone is the cold figure).
+ */
+const warm = (xs: number[]) => {
+  const w = xs.slice(xs.length >> 1);
+  return [...w].sort((a, b) => a - b)[w.length >> 1]!;
+};
 
 if (hasFlag('--child')) {
   const X = readNpyMatrix(arg('--npy', ''));
@@ -44,15 +63,14 @@ if (hasFlag('--child')) {
   let used = '';
   for (let r = 0; r < Number(arg('--inner', '3')); r++) {
     const t0 = performance.now(), c0 = process.cpuUsage();
-    const p = new PCA({ nComponents: 50, solver: arg('--solver', 'auto') as PcaSolver });
+    const p = new PCA({ nComponents: 50, solver: arg('--solver', 'auto') as PcaSolver, rangePrecision: arg('--precision', 'float32') as 'float32' | 'float64' });
     p.fitTransform(X);
     runs.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1e6);
     used = p.solver!;
   }
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  console.log(`${mid(runs)} ${runs[0]} ${mid(cpu)} ${used}`);
+  console.log(`${warm(runs)} ${runs[0]} ${warm(cpu)} ${cpu[0]} ${used}`);
 } else {
   const threads = arg('--threads', '1');
   const repeats = Number(arg('--repeats', '3'));
@@ -74,26 +92,37 @@ if (hasFlag('--child')) {
       writeNpy(npy, zscore(asFloat64(takeRows(profiles.X, rows))).Z);
     }
     const X = readNpyMatrix(npy);
-    console.log(`# PCA(50) of ${X.rows} × ${X.cols}, threads: phenomap ${ourThreads}, scikit-learn ${threads}; alternating, ${repeats} repeats of ${inner} calls; ${new Date().toISOString()}`);
-    const ours: number[] = [], theirs: number[] = [], oursCpu: number[] = [], theirsCpu: number[] = [];
+    const precisions = arg('--precisions', 'float32').split(',');
+    console.log(`# PCA(50) of ${X.rows} × ${X.cols}, threads: phenomap ${ourThreads}, scikit-learn ${threads}; alternating, ${repeats} repeats of ${inner} calls (warm = median of calls ${(Number(inner) >> 1) + 1}…${inner}, cold = call 1); phenomap range finder ${precisions.join(' / ')}; ${new Date().toISOString()}`);
+    const ours: Record<string, { wall: number[]; cpu: number[]; cold: number[] }> = {};
+    for (const p of precisions) ours[p] = { wall: [], cpu: [], cold: [] };
+    const theirs = { wall: [] as number[], cpu: [] as number[], cold: [] as number[] };
     let used = '';
+    const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
     for (let r = 0; r < repeats; r++) {
-      const o = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'pca-speed.ts'), '--child', '--npy', npy, '--solver', solver, '--inner', inner], { env: ourEnv, encoding: 'utf8' }).trim().split(/\s+/);
-      ours.push(Number(o[0]));
-      oursCpu.push(Number(o[2]));
-      used = o[3]!;
+      const parts: string[] = [];
+      for (const prec of precisions) {
+        const o = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'pca-speed.ts'), '--child', '--npy', npy, '--solver', solver, '--inner', inner, '--precision', prec], { env: ourEnv, encoding: 'utf8' }).trim().split(/\s+/);
+        ours[prec]!.wall.push(Number(o[0]));
+        ours[prec]!.cpu.push(Number(o[2]));
+        ours[prec]!.cold.push(Number(o[3]));
+        used = o[4]!;
+        parts.push(`phenomap ${used === 'randomized' ? prec : used} ${Number(o[0]).toFixed(3)} s, CPU ${Number(o[2]).toFixed(3)} s (cold CPU ${Number(o[3]).toFixed(3)})`);
+      }
       const t = execFileSync('/usr/bin/python3', ['-c', PY, npy, inner], { env, encoding: 'utf8' }).trim().split(/\s+/);
-      theirs.push(Number(t[0]));
-      theirsCpu.push(Number(t[2]));
-      console.log(`repeat ${r + 1}: phenomap ${ours[r]!.toFixed(3)} s, CPU ${oursCpu[r]!.toFixed(3)} s (${used}; first call ${Number(o[1]).toFixed(3)}), scikit-learn ${theirs[r]!.toFixed(3)} s, CPU ${theirsCpu[r]!.toFixed(3)} s (first ${Number(t[1]).toFixed(3)})`);
+      theirs.wall.push(Number(t[0]));
+      theirs.cpu.push(Number(t[2]));
+      theirs.cold.push(Number(t[3]));
+      parts.push(`scikit-learn ${Number(t[0]).toFixed(3)} s, CPU ${Number(t[2]).toFixed(3)} s (cold CPU ${Number(t[3]).toFixed(3)})`);
+      console.log(`repeat ${r + 1} (load ${load()}): ${parts.join('; ')}`);
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    const ratios = ours.map((v, i) => theirs[i]! / v);
-    console.log(`median: phenomap ${med(ours).toFixed(3)} s (${used}), scikit-learn ${med(theirs).toFixed(3)} s; speed-up ${(med(theirs) / med(ours)).toFixed(2)}× (per-repeat ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
-    // On a shared, oversubscribed machine wall time mostly measures the other jobs: the process CPU
-    // time of each call (every thread, GC included) is the steadier figure.
-    const cpuRatios = oursCpu.map((v, i) => theirsCpu[i]! / v);
-    console.log(`median CPU: phenomap ${med(oursCpu).toFixed(3)} s, scikit-learn ${med(theirsCpu).toFixed(3)} s; CPU ratio ${(med(theirsCpu) / med(oursCpu)).toFixed(2)}× (per repeat ${cpuRatios.map((x) => x.toFixed(2)).join(', ')})`);
+    for (const prec of precisions) {
+      const o = ours[prec]!;
+      const label = used === 'randomized' ? `${used}, ${prec}` : used;
+      const cpuRatios = o.cpu.map((v, i) => theirs.cpu[i]! / v);
+      console.log(`phenomap (${label}) vs scikit-learn, warm calls — wall: ${med(o.wall).toFixed(3)} vs ${med(theirs.wall).toFixed(3)} s, ${(med(theirs.wall) / med(o.wall)).toFixed(2)}×; CPU: ${med(o.cpu).toFixed(3)} vs ${med(theirs.cpu).toFixed(3)} s, **${(med(theirs.cpu) / med(o.cpu)).toFixed(2)}×** (per repeat ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); cold CPU ${med(o.cold).toFixed(3)} vs ${med(theirs.cold).toFixed(3)} s, ${(med(theirs.cold) / med(o.cold)).toFixed(2)}×`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

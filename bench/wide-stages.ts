@@ -42,20 +42,24 @@ function trainCompound(name: string): boolean {
   return s % 2 === 0;
 }
 
-const out: { n: number; d: number; precision: string; stages: Record<string, { seconds: number; runs: number[]; note?: string }>; peakRssMB: number } = {
+const out: { n: number; d: number; precision: string; stages: Record<string, { seconds: number; runs: number[]; cpu?: number[]; note?: string }>; peakRssMB: number } = {
   n: 0, d: 0, precision, stages: {}, peakRssMB: 0,
 };
 
 function time<T>(name: string, fn: () => T, times = repeats, note?: string): T {
-  const runs: number[] = [];
+  const runs: number[] = [], cpu: number[] = [];
   let r: T | undefined;
   for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     r = fn();
     runs.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
   }
   const sorted = [...runs].sort((a, b) => a - b);
-  out.stages[name] = { seconds: sorted[sorted.length >> 1]!, runs, note };
+  // Wall time: the median call. Process CPU time of every call too (all threads): on a loaded
+  // machine the steadier figure; the first call includes JIT compilation.
+  out.stages[name] = { seconds: sorted[sorted.length >> 1]!, runs, cpu, note };
   return r!;
 }
 

@@ -408,6 +408,335 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
   return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* C = A·Bᵀ in float32 arithmetic                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * The randomized PCA's range finder needs only a subspace, re-orthonormalised at every step, so
+ * its products run in float32: 16 lanes per 512-bit register instead of 8. Every operand value is
+ * (float)(stored − shift[storage column]) (shift may be NULL; centring here costs nothing and
+ * avoids cancellation), every product and every partial sum is rounded to float32, and each C
+ * entry is the sum over p in p order from +0 — blas.ts's ntKernelF32 does the same with
+ * Math.fround (a double product or sum of two floats rounded once to float32 equals the float32
+ * operation: 53 ≥ 2·24 + 2 bits). C is stored widened to double.
+ */
+/* KCF: a float A block of MC × KCF is 384 KB, as the double one of MC × KC. */
+enum { NRF = 32, KCF = 2 * KC };
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v16fu __attribute__((vector_size(64), aligned(4)));
+
+static inline float opf_at(const operand *o, const double *shift, long row, long p) {
+  const long idx = o->trans ? p * (long)o->ld + row : row * (long)o->ld + p;
+  double v = o->f32 ? (double)((const float *)o->src)[idx] : ((const double *)o->src)[idx];
+  if (shift) v -= shift[o->trans ? row : p];
+  return (float)v;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8fu __attribute__((vector_size(32), aligned(4)));
+typedef int v8i __attribute__((vector_size(32)));
+
+/* out[8·i + r] = r[r][i]: the 8 × 8 transpose in three rounds of two-source shuffles. */
+__attribute__((target("avx512f")))
+static inline void transpose8_store(v8f *r, float *out) {
+  const v8i m1a = {0, 8, 2, 10, 4, 12, 6, 14}, m1b = {1, 9, 3, 11, 5, 13, 7, 15};
+  const v8i m2a = {0, 1, 8, 9, 4, 5, 12, 13}, m2b = {2, 3, 10, 11, 6, 7, 14, 15};
+  const v8i m3a = {0, 1, 2, 3, 8, 9, 10, 11}, m3b = {4, 5, 6, 7, 12, 13, 14, 15};
+  v8f t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shuffle(r[i], r[i + 1], m1a);
+    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], m1b);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int j = 0; j < 2; j++) {
+      r[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2], m2a);
+      r[i + j + 2] = __builtin_shuffle(t[i + j], t[i + j + 2], m2b);
+    }
+  for (int j = 0; j < 4; j++) {
+    t[j] = __builtin_shuffle(r[j], r[j + 4], m3a);
+    t[j + 4] = __builtin_shuffle(r[j], r[j + 4], m3b);
+  }
+  for (int i = 0; i < 8; i++) *(v8fu *)(out + 8 * i) = t[i];
+}
+
+/*
+ * pack_f32 for a full 8-row panel of a row-major operand (the AVX-512 kernel's A): 8 × 8 blocks
+ * centred, rounded and transposed in registers instead of one strided store per value. The same
+ * values as the scalar loop: (float)(x − shift) per entry (x − 0 = x when there is no shift).
+ */
+__attribute__((target("avx512f")))
+static int pack8_rows(const operand *o, const double *shift, long rb, long p0, int kl, float *out) {
+  int p = 0;
+  for (; p + 8 <= kl; p += 8) {
+    const v8d s = shift ? *(const v8du *)(shift + p0 + p) : (v8d){0, 0, 0, 0, 0, 0, 0, 0};
+    v8f r[8];
+    if (o->f32) {
+      const float *src = (const float *)o->src + rb * (long)o->ld + p0 + p;
+      for (int i = 0; i < 8; i++)
+        r[i] = __builtin_convertvector(__builtin_convertvector(*(const v8fu *)(src + i * (long)o->ld), v8d) - s, v8f);
+    } else {
+      const double *src = (const double *)o->src + rb * (long)o->ld + p0 + p;
+      for (int i = 0; i < 8; i++) r[i] = __builtin_convertvector(*(const v8du *)(src + i * (long)o->ld) - s, v8f);
+    }
+    transpose8_store(r, out + (long)p * 8);
+  }
+  return p;
+}
+
+/* pack_f32 for 8-row panels of an operand stored transposed: each step's 8 values are contiguous. */
+__attribute__((target("avx512f")))
+static void pack8_trans(const operand *o, const double *shift, long r0, long panels, long p0, int kl, float *dst) {
+  for (long b = 0; b < panels; b++) {
+    float *out = dst + b * (long)kl * 8;
+    const v8d h = shift ? *(const v8du *)(shift + r0 + b * 8) : (v8d){0, 0, 0, 0, 0, 0, 0, 0};
+    if (o->f32) {
+      const float *s = (const float *)o->src + p0 * (long)o->ld + r0 + b * 8;
+      for (int p = 0; p < kl; p++)
+        *(v8fu *)(out + (long)p * 8) = __builtin_convertvector(__builtin_convertvector(*(const v8fu *)(s + (long)p * o->ld), v8d) - h, v8f);
+    } else {
+      const double *s = (const double *)o->src + p0 * (long)o->ld + r0 + b * 8;
+      for (int p = 0; p < kl; p++) *(v8fu *)(out + (long)p * 8) = __builtin_convertvector(*(const v8du *)(s + (long)p * o->ld) - h, v8f);
+    }
+  }
+}
+#endif
+
+static void pack_f32(const operand *o, const double *shift, long r0, long r1, long p0, int kl, int w, float *dst) {
+  const long panels = (r1 - r0 + w - 1) / w;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (o->trans && w == 8 && MR == 8 && (r1 - r0) % 8 == 0) {
+    pack8_trans(o, shift, r0, panels, p0, kl, dst);
+    return;
+  }
+#endif
+  for (long b = 0; b < panels; b++) {
+    float *out = dst + b * (long)kl * w;
+    const long rb = r0 + b * w;
+    const int valid = (int)(r1 - rb < w ? r1 - rb : w);
+    int pv = 0; /* steps already packed by the vector path */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (w == 8 && valid == 8 && !o->trans && MR == 8) pv = pack8_rows(o, shift, rb, p0, kl, out);
+#endif
+    if (!o->f32 && !o->trans) {
+      const double *s = (const double *)o->src + rb * (long)o->ld + p0;
+      for (int r = 0; r < w; r++) {
+        if (r >= valid) {
+          for (int p = 0; p < kl; p++) out[(long)p * w + r] = 0.0f;
+          continue;
+        }
+        const double *sr = s + (long)r * o->ld;
+        if (shift)
+          for (int p = pv; p < kl; p++) out[(long)p * w + r] = (float)(sr[p] - shift[p0 + p]);
+        else
+          for (int p = pv; p < kl; p++) out[(long)p * w + r] = (float)sr[p];
+      }
+      continue;
+    }
+    if (!o->f32 && o->trans && valid == w) {
+      const double *s = (const double *)o->src + p0 * (long)o->ld + rb;
+      for (int p = 0; p < kl; p++) {
+        const double *sp = s + (long)p * o->ld;
+        float *op = out + (long)p * w;
+        if (shift)
+          for (int r = 0; r < w; r++) op[r] = (float)(sp[r] - shift[rb + r]);
+        else
+          for (int r = 0; r < w; r++) op[r] = (float)sp[r];
+      }
+      continue;
+    }
+    if (o->f32 && !o->trans) {
+      const float *s = (const float *)o->src + rb * (long)o->ld + p0;
+      for (int r = 0; r < w; r++) {
+        if (r >= valid) {
+          for (int p = 0; p < kl; p++) out[(long)p * w + r] = 0.0f;
+          continue;
+        }
+        const float *sr = s + (long)r * o->ld;
+        if (shift)
+          for (int p = pv; p < kl; p++) out[(long)p * w + r] = (float)((double)sr[p] - shift[p0 + p]);
+        else
+          for (int p = pv; p < kl; p++) out[(long)p * w + r] = sr[p];
+      }
+      continue;
+    }
+    if (o->f32 && o->trans && valid == w) {
+      const float *s = (const float *)o->src + p0 * (long)o->ld + rb;
+      for (int p = 0; p < kl; p++) {
+        const float *sp = s + (long)p * o->ld;
+        float *op = out + (long)p * w;
+        if (shift)
+          for (int r = 0; r < w; r++) op[r] = (float)((double)sp[r] - shift[rb + r]);
+        else
+          memcpy(op, sp, sizeof(float) * (size_t)w);
+      }
+      continue;
+    }
+    for (int p = 0; p < kl; p++)
+      for (int r = 0; r < w; r++) out[(long)p * w + r] = r < valid ? opf_at(o, shift, rb + r, p0 + p) : 0.0f;
+  }
+}
+
+/* One 4×NRF tile over kl steps, as two 4×16 halves (the AVX2 / generic kernel). */
+MULTIVERSION
+static void micro4f(int kl, const float *restrict ap0, const float *restrict bp0, float *restrict t0, int acc) {
+  for (int half = 0; half < NRF / 16; half++) {
+    const float *ap = ap0, *bp = bp0 + 16 * half;
+    float *t = t0 + 16 * half;
+    v16f c0, c1, c2, c3;
+    if (acc) {
+      c0 = *(const v16fu *)t; c1 = *(const v16fu *)(t + NRF); c2 = *(const v16fu *)(t + 2 * NRF); c3 = *(const v16fu *)(t + 3 * NRF);
+    } else {
+      c0 = c1 = c2 = c3 = (v16f){0};
+    }
+    for (int p = 0; p < kl; p++) {
+      const v16f b = *(const v16fu *)bp;
+      c0 += ap[0] * b;
+      c1 += ap[1] * b;
+      c2 += ap[2] * b;
+      c3 += ap[3] * b;
+      ap += 4;
+      bp += NRF;
+    }
+    *(v16fu *)t = c0; *(v16fu *)(t + NRF) = c1; *(v16fu *)(t + 2 * NRF) = c2; *(v16fu *)(t + 3 * NRF) = c3;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* 8×NRF with two 512-bit registers per row (16 accumulators). */
+__attribute__((target("avx512f")))
+static void micro8f(int kl, const float *restrict ap, const float *restrict bp, float *restrict t, int acc) {
+  v16f c[8][NRF / 16];
+  for (int r = 0; r < 8; r++)
+    for (int h = 0; h < NRF / 16; h++) c[r][h] = acc ? *(const v16fu *)(t + r * NRF + 16 * h) : (v16f){0};
+  for (int p = 0; p < kl; p++) {
+    v16f b[NRF / 16];
+    for (int h = 0; h < NRF / 16; h++) b[h] = *(const v16fu *)(bp + 16 * h);
+    for (int r = 0; r < 8; r++) {
+      const float x = ap[r];
+      for (int h = 0; h < NRF / 16; h++) c[r][h] += x * b[h];
+    }
+    ap += 8;
+    bp += NRF;
+  }
+  for (int r = 0; r < 8; r++)
+    for (int h = 0; h < NRF / 16; h++) *(v16fu *)(t + r * NRF + 16 * h) = c[r][h];
+}
+#endif
+
+typedef void (*microf_fn)(int, const float *, const float *, float *, int);
+
+/* The float kernel of the width pick_micro chose (MR rows per tile). */
+static microf_fn pick_microf(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (MR == 8) return micro8f;
+#endif
+  return micro4f;
+}
+
+typedef struct {
+  operand a;
+  const double *shift;
+  const float *bp;
+  double *c;
+  long ldc, k, j0, j1;
+  long i0, i1;
+  int ct; /* C stored transposed: entry (i, j) at c[j * ldc + i] */
+} ntf_job;
+
+static void ntf_rows(const ntf_job *J) {
+  const long np = (J->j1 - J->j0 + NRF - 1) / NRF;
+  float t[MR_MAX * NRF] __attribute__((aligned(64)));
+  float abuf[MC * KCF] __attribute__((aligned(64)));
+  const microf_fn microf = pick_microf();
+  for (long ic = J->i0; ic < J->i1; ic += MC) {
+    const long ie = ic + MC < J->i1 ? ic + MC : J->i1;
+    for (long p0 = 0; p0 < J->k; p0 += KCF) {
+      const int kl = (int)(J->k - p0 < KCF ? J->k - p0 : KCF);
+      const float *bchunk = J->bp + p0 * np * NRF;
+      pack_f32(&J->a, J->shift, ic, ie, p0, kl, MR, abuf);
+      for (long jb = 0; jb < np; jb++) {
+        const long jc = J->j0 + jb * NRF;
+        const long jv = J->j1 - jc < NRF ? J->j1 - jc : NRF;
+        const float *bpan = bchunk + jb * (long)kl * NRF;
+        for (long ir = ic; ir < ie; ir += MR) {
+          const long iv = ie - ir < MR ? ie - ir : MR;
+          const int acc = p0 > 0;
+          if (J->ct) {
+            double *ccol = J->c + jc * J->ldc + ir;
+            if (acc)
+              for (long r = 0; r < MR; r++)
+                for (long q = 0; q < NRF; q++) t[r * NRF + q] = (r < iv && q < jv) ? (float)ccol[q * J->ldc + r] : 0.0f;
+            microf(kl, abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
+            for (long q = 0; q < jv; q++)
+              for (long r = 0; r < iv; r++) ccol[q * J->ldc + r] = (double)t[r * NRF + q];
+            continue;
+          }
+          double *crow = J->c + ir * J->ldc + jc;
+          const int full = iv == MR && jv == NRF;
+          if (acc) { /* the partial sums are floats stored as doubles: the round trip is exact */
+            if (full)
+              for (long r = 0; r < MR; r++)
+                for (long q = 0; q < NRF; q++) t[r * NRF + q] = (float)crow[r * J->ldc + q];
+            else
+              for (long r = 0; r < MR; r++)
+                for (long q = 0; q < NRF; q++) t[r * NRF + q] = (r < iv && q < jv) ? (float)crow[r * J->ldc + q] : 0.0f;
+          }
+          microf(kl, abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
+          if (full)
+            for (long r = 0; r < MR; r++)
+              for (long q = 0; q < NRF; q++) crow[r * J->ldc + q] = (double)t[r * NRF + q];
+          else
+            for (long r = 0; r < iv; r++)
+              for (long q = 0; q < jv; q++) crow[r * J->ldc + q] = (double)t[r * NRF + q];
+        }
+      }
+    }
+  }
+}
+
+static void ntf_task(void *arg) { ntf_rows((const ntf_job *)arg); }
+
+static _Thread_local float *tl_fbuf = NULL;
+static _Thread_local size_t tl_fcap = 0;
+
+static int ntf_compute(operand A, const double *shiftA, operand B, const double *shiftB, double *c, long m, long n, long k,
+                       long ldc, int ct, int threads) {
+  if (m == 0 || n == 0) return 1;
+  if (k == 0) {
+    for (long i = 0; i < (ct ? n : m); i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)(ct ? m : n));
+    return 1;
+  }
+  long nc = (1L << 21) / k;
+  nc = nc < NRF ? NRF : (nc / NRF) * NRF;
+  const long need = ((n < nc ? n : nc) + NRF) * k;
+  if ((size_t)need > tl_fcap) {
+    free(tl_fbuf);
+    tl_fcap = 0;
+    if (!(tl_fbuf = malloc(sizeof(float) * (size_t)need))) return 0;
+    tl_fcap = (size_t)need;
+  }
+  if (threads < 1) threads = 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  for (long j0 = 0; j0 < n; j0 += nc) {
+    const long j1 = j0 + nc < n ? j0 + nc : n;
+    const long np = (j1 - j0 + NRF - 1) / NRF;
+    for (long p0 = 0; p0 < k; p0 += KCF) {
+      const int kl = (int)(k - p0 < KCF ? k - p0 : KCF);
+      pack_f32(&B, shiftB, j0, j1, p0, kl, NRF, tl_fbuf + p0 * np * NRF);
+    }
+    int T = threads;
+    if ((long)T * MR > m) T = (int)(m / MR) > 0 ? (int)(m / MR) : 1;
+    long bounds[9];
+    split_rows(m, j0, j1, 0, T, bounds);
+    ntf_job jobs[MAX_THREADS];
+    for (int t = 0; t < T; t++) jobs[t] = (ntf_job){A, shiftA, tl_fbuf, c, ldc, k, j0, j1, bounds[t], bounds[t + 1], ct};
+    run_parallel(ntf_task, jobs, sizeof(ntf_job), T);
+  }
+  return 1;
+}
+
 /*
  * Σₚ x[i][p]² for each row, summed in p order from +0. Eight rows at a time: eight independent
  * add chains instead of one (a single chain waits on the adder's latency at every step).
@@ -1472,6 +1801,46 @@ static napi_value js_nt(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * ntF32(a, b, c, m, n, k, ldc, aT, bT, threads, shiftA, shiftB, cT) → false when scratch memory
+ * could not be had. shiftA / shiftB: null or a Float64Array indexed by the operand's storage
+ * column. cT: write C transposed (entry (i, j) at c[j·ldc + i], ldc ≥ m).
+ */
+static napi_value js_nt_f32(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  arr a, b, c, sa, sb;
+  long m, n, k, ldc, aT, bT, threads;
+  if (!get_arr(env, argv[0], &a, "ntF32", 0) || !get_arr(env, argv[1], &b, "ntF32", 1) || !get_arr(env, argv[2], &c, "ntF32", 2)) return NULL;
+  if (!get_long(env, argv[3], &m, "ntF32", 3) || !get_long(env, argv[4], &n, "ntF32", 4) || !get_long(env, argv[5], &k, "ntF32", 5) ||
+      !get_long(env, argv[6], &ldc, "ntF32", 6) || !get_long(env, argv[7], &aT, "ntF32", 7) || !get_long(env, argv[8], &bT, "ntF32", 8) ||
+      !get_long(env, argv[9], &threads, "ntF32", 9))
+    return NULL;
+  long cT;
+  if (!get_long(env, argv[12], &cT, "ntF32", 12)) return NULL;
+  if (!f64_or_f32(&a) || !f64_or_f32(&b) || a.len < (size_t)(m * k) || b.len < (size_t)(n * k) || ldc < (cT ? m : n)) {
+    napi_throw_range_error(env, NULL, "ntF32: operands must be float64 or float32 arrays of m×k and n×k values, ldc >= n (m when cT)");
+    return NULL;
+  }
+  if (m > 0 && n > 0 && !want(env, &c, napi_float64_array, cT ? (size_t)((n - 1) * ldc + m) : (size_t)((m - 1) * ldc + n), "ntF32", 2)) return NULL;
+  const double *shift[2] = {NULL, NULL};
+  for (int s = 0; s < 2; s++) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[10 + s], &t) != napi_ok) return NULL;
+    if (t == napi_null || t == napi_undefined) continue;
+    arr *x = s ? &sb : &sa;
+    if (!get_arr(env, argv[10 + s], x, "ntF32", 10 + s)) return NULL;
+    const long cols = s ? (bT ? n : k) : (aT ? m : k);
+    if (!want(env, x, napi_float64_array, (size_t)cols, "ntF32", 10 + s)) return NULL;
+    shift[s] = (const double *)x->data;
+  }
+  operand A = {a.data, a.type == napi_float32_array, (int)aT, aT ? (int)m : (int)k};
+  operand B = {b.data, b.type == napi_float32_array, (int)bT, bT ? (int)n : (int)k};
+  int ok = ntf_compute(A, shift[0], B, shift[1], (double *)c.data, m, n, k, ldc, cT != 0, (int)threads);
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
+/*
  * sqdist(x, n, k, out, threads): out = n × n squared distances between the rows of x (n × k),
  * as distance.ts's squaredDistances — the upper Gram triangle, each tile turned into distances
  * (both halves) as it is finished. False when scratch memory could not be had.
@@ -2104,6 +2473,9 @@ static void free_thread_buffers(void *arg) {
   free(tl_bbuf);
   tl_bbuf = NULL;
   tl_bcap = 0;
+  free(tl_fbuf);
+  tl_fbuf = NULL;
+  tl_fcap = 0;
 }
 
 NAPI_MODULE_INIT() {
@@ -2114,6 +2486,7 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {
       {"nt", js_nt},
+      {"ntF32", js_nt_f32},
       {"sqdist", js_sqdist},
       {"colMoments", js_col_moments},
       {"colStandardize", js_col_standardize},

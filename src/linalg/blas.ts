@@ -288,6 +288,103 @@ export function gemmTN(A: StoredMatrix, B: StoredMatrix, out?: Matrix): Matrix {
   return C;
 }
 
+/**
+ * Float32 products, for steps that need only a subspace (the randomized PCA's range finder): on
+ * AVX-512 a register holds 16 floats instead of 8 doubles, so a product costs about half. Every
+ * operand value is rounded to float32 after subtracting `shift` (indexed by the operand's stored
+ * column — a column-mean vector centres the operand on the fly, without the cancellation of a
+ * rank-one correction afterwards), every product and partial sum is rounded to float32, and each
+ * entry is the sum over p in p order from +0; C holds those float32 values as doubles. The native
+ * kernel does exactly these operations with float vectors, so the result does not depend on the
+ * backend. (The wasm backend has no float32 kernel: without the native addon these products run
+ * here, in JavaScript.)
+ */
+export interface RoundedOperands {
+  /** Subtracted from A's stored columns before rounding (length: A's stored column count). */
+  shiftA?: Float64Array;
+  /** Subtracted from B's stored columns before rounding. */
+  shiftB?: Float64Array;
+}
+
+/** (x − shift[col]) rounded to float32, as a row-major Float32Array of the logical rows × k (transposed storage read as such). */
+function roundedRows(x: FeatureArray, rows: number, k: number, trans: boolean, shift: Float64Array | undefined): Float32Array {
+  const out = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    for (let p = 0; p < k; p++) {
+      const v = trans ? x[p * rows + r]! : x[r * k + p]!;
+      out[r * k + p] = shift ? v - shift[trans ? r : p]! : v;
+    }
+  }
+  return out;
+}
+
+/** The JavaScript twin of the native float32 product: C[i·ldc + j] = Σₚ a[i][p]·b[j][p] in float32, p in order. */
+function ntKernelF32(a: Float32Array, b: Float32Array, c: Float64Array, m: number, n: number, k: number, ldc: number): void {
+  const f = Math.fround;
+  for (let i = 0; i < m; i++) {
+    const a0 = i * k;
+    let j = 0;
+    for (; j + 3 < n; j += 4) {
+      const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const x = a[a0 + p]!;
+        s0 = f(s0 + f(x * b[b0 + p]!));
+        s1 = f(s1 + f(x * b[b1 + p]!));
+        s2 = f(s2 + f(x * b[b2 + p]!));
+        s3 = f(s3 + f(x * b[b3 + p]!));
+      }
+      const o = i * ldc + j;
+      c[o] = s0; c[o + 1] = s1; c[o + 2] = s2; c[o + 3] = s3;
+    }
+    for (; j < n; j++) {
+      const b0 = j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s = f(s + f(a[a0 + p]! * b[b0 + p]!));
+      c[i * ldc + j] = s;
+    }
+  }
+}
+
+function ntProductF32(
+  a: FeatureArray, b: FeatureArray, c: Float64Array, m: number, n: number, k: number, ldc: number,
+  aT: boolean, bT: boolean, shiftA: Float64Array | undefined, shiftB: Float64Array | undefined,
+): void {
+  const nat = native();
+  if (nat && m * n * k >= WASM_MIN_WORK) {
+    const threads = nativeThreads(m * n * k);
+    // A short A is better packed as the long operand: Cᵀ = B·Aᵀ, the same float32 products
+    // (x·y = y·x exactly) summed in the same p order, written back transposed by the kernel.
+    if (swapPays(m, n, k) && nat.ntF32(b, a, c, n, m, k, ldc, bT ? 1 : 0, aT ? 1 : 0, threads, shiftB ?? null, shiftA ?? null, 1)) return;
+    if (nat.ntF32(a, b, c, m, n, k, ldc, aT ? 1 : 0, bT ? 1 : 0, threads, shiftA ?? null, shiftB ?? null, 0)) return;
+  }
+  ntKernelF32(roundedRows(a, m, k, aT, shiftA), roundedRows(b, n, k, bT, shiftB), c, m, n, k, ldc);
+}
+
+function checkShift(s: Float64Array | undefined, len: number, what: string): void {
+  if (s && s.length !== len) throw new RangeError(`${what}: shift has ${s.length} values, the operand ${len} columns`);
+}
+
+/** C = (A − 1·shiftAᵀ)·(B − 1·shiftBᵀ)ᵀ in float32 arithmetic (see RoundedOperands); A: m×k, B: n×k. */
+export function gemmNTRounded(A: StoredMatrix, B: StoredMatrix, opts: RoundedOperands = {}, out?: Matrix): Matrix {
+  checkInner(A.cols, B.cols, 'gemmNTRounded');
+  checkShift(opts.shiftA, A.cols, 'gemmNTRounded');
+  checkShift(opts.shiftB, B.cols, 'gemmNTRounded');
+  const C = out ?? zeros(A.rows, B.rows);
+  ntProductF32(A.data, B.data, C.data, A.rows, B.rows, A.cols, B.rows, false, false, opts.shiftA, opts.shiftB);
+  return C;
+}
+
+/** C = (A − 1·shiftAᵀ)·(B − 1·shiftBᵀ) in float32 arithmetic; A: m×k, B: k×n. */
+export function gemmRounded(A: StoredMatrix, B: StoredMatrix, opts: RoundedOperands = {}, out?: Matrix): Matrix {
+  checkInner(A.cols, B.rows, 'gemmRounded');
+  checkShift(opts.shiftA, A.cols, 'gemmRounded');
+  checkShift(opts.shiftB, B.cols, 'gemmRounded');
+  const C = out ?? zeros(A.rows, B.cols);
+  ntProductF32(A.data, B.data, C.data, A.rows, B.cols, A.cols, B.cols, false, true, opts.shiftA, opts.shiftB);
+  return C;
+}
+
 /** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. */
 export function tcrossprod(X: StoredMatrix): Matrix {
   return symmetricProduct(X.data, X.rows, X.cols, false);

@@ -17,6 +17,14 @@ export interface NativeKernels {
   /** C = A·Bᵀ (see blas.ts ntProduct); false when scratch memory could not be allocated. */
   nt(a: Float64Array | Float32Array, b: Float64Array | Float32Array, c: Float64Array,
     m: number, n: number, k: number, ldc: number, sym: number, aT: number, bT: number, threads: number): boolean;
+  /**
+   * C = A·Bᵀ in float32 arithmetic (blas.ts ntKernelF32): operand values (float)(stored − shift[storage
+   * column]), products and sums rounded to float32, each entry summed in p order; C widened to double
+   * (cT = 1: stored transposed, entry (i, j) at c[j·ldc + i]).
+   */
+  ntF32(a: Float64Array | Float32Array, b: Float64Array | Float32Array, c: Float64Array,
+    m: number, n: number, k: number, ldc: number, aT: number, bT: number, threads: number,
+    shiftA: Float64Array | null, shiftB: Float64Array | null, cT: number): boolean;
   /** distance.ts's squaredDistances into out (n × n), fused with the Gram product; false as nt. */
   sqdist(x: Float64Array | Float32Array, n: number, k: number, out: Float64Array, threads: number): boolean;
   colMoments(x: Float64Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
@@ -85,7 +93,7 @@ export interface NativeKernels {
 
 /** Every entry point this code calls: an addon without one of them is from an older build. */
 const ENTRY_POINTS = [
-  'nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+  'nt', 'ntF32', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
   'softAssignRows', 'expInPlace', 'addRowMasses',
 ] as const satisfies readonly (keyof NativeKernels)[];

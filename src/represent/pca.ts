@@ -35,6 +35,11 @@ export interface PcaOptions {
   oversamples?: number;
   /** Randomized solver: seed of the start block. Default 0. */
   seed?: number;
+  /**
+   * Randomized solver: arithmetic of the range finder's products with the table ('float32', the
+   * default, or 'float64'; linalg/truncated.ts). The Ritz step and the coordinates are double.
+   */
+  rangePrecision?: 'float32' | 'float64';
 }
 
 export class PCA {
@@ -43,6 +48,7 @@ export class PCA {
   readonly iterations: number;
   readonly oversamples: number;
   readonly seed: number;
+  readonly rangePrecision: 'float32' | 'float64';
   /** The solver the last fit used. */
   solver?: 'full' | 'randomized';
   mean?: Float64Array;
@@ -60,9 +66,11 @@ export class PCA {
     this.iterations = opts.iterations ?? 2;
     this.oversamples = opts.oversamples ?? 10;
     this.seed = opts.seed ?? 0;
+    this.rangePrecision = opts.rangePrecision ?? 'float32';
     if (!PCA_SOLVERS.includes(this.solverRequested)) throw new InputError(`PCA: solver must be one of ${PCA_SOLVERS.join(', ')}, got "${this.solverRequested}"`);
     if (!(Number.isInteger(this.iterations) && this.iterations >= 0)) throw new InputError(`PCA: iterations must be an integer ≥ 0, got ${this.iterations}`);
     if (!(Number.isInteger(this.oversamples) && this.oversamples >= 0)) throw new InputError(`PCA: oversamples must be an integer ≥ 0, got ${this.oversamples}`);
+    if (this.rangePrecision !== 'float32' && this.rangePrecision !== 'float64') throw new InputError(`PCA: rangePrecision must be float32 or float64, got "${this.rangePrecision}"`);
   }
 
   /** The solver a fit on an n × d table would use. */
@@ -148,7 +156,7 @@ export class PCA {
     let U: Matrix, s: Float64Array, Vt: Matrix, total: number;
     if (solver === 'randomized') {
       // Centred SVD of X itself (no copy): products with X plus rank-one corrections.
-      ({ U, s, Vt } = truncatedSvdCentered(X, mean, kWanted, { iterations: this.iterations, oversamples: this.oversamples, seed: this.seed }));
+      ({ U, s, Vt } = truncatedSvdCentered(X, mean, kWanted, { iterations: this.iterations, oversamples: this.oversamples, seed: this.seed, precision: this.rangePrecision }));
       // Σ (x − mean)² per column = Σ (x − mean0)² − res²/n, from the moments' one pass.
       let ss = 0;
       for (let j = 0; j < d; j++) ss += moments!.ss[j]! - (moments!.res[j]! * moments!.res[j]!) / n;

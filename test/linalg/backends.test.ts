@@ -86,15 +86,15 @@ describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('nat
     const r = runLinalgScript(`
       const X = zeros(203, 131); new Rng(21).fillNormal(X.data);
       const Y = zeros(77, 131); new Rng(22).fillNormal(Y.data);
-      const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X)].map((m) => Array.from(m.data));
+      const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X), L.gemmNTRounded(X, Y), L.gemmNTRounded(Y, X)].map((m) => Array.from(m.data));
       console.log(JSON.stringify({ simd: linalgBackend().simd, out }));`, { PHENOMAP_NO_AVX512: '1' });
     expect(r.status).toBe(0);
     const { simd, out } = JSON.parse(r.stdout) as { simd: string; out: number[][] };
     expect(simd).not.toBe('avx512');
     const js = instances.js!;
     const X = randomMatrix(203, 131, 21), Y = randomMatrix(77, 131, 22);
-    const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X)];
-    for (let t = 0; t < 3; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
+    const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X), js.gemmNTRounded(X, Y), js.gemmNTRounded(Y, X)];
+    for (let t = 0; t < 5; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
   });
 
   it('the normal generator draws the JS normals, spare and state included, bit for bit', () => {
@@ -257,6 +257,43 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
       expectIdentical(quick.gemmNT(A32, B).data, slow.gemmNT(A32, B).data);
       expectIdentical(quick.tcrossprod(A32).data, slow.tcrossprod(A32).data);
       expectIdentical(quick.crossprod(B32).data, slow.crossprod(B32).data);
+    }
+  });
+
+  it('float32-arithmetic products (range finder): shifts, transposed B, float32 storage, the short-A swap, k chunks', () => {
+    // [m, n, k]: off the tile grid; a short A with k ≥ 64 (native computes Cᵀ); k over one 512-step
+    // chunk; n over one packed column block (2²¹ / k columns natively), threads, a tall A.
+    for (const [m, n, k] of [[33, 17, 300], [5, 342, 454], [60, 700, 1100], [40, 40, 40000], [290, 70, 700]] as const) {
+      const A = randomMatrix(m, k, m + 7), B = randomMatrix(n, k, n + 8);
+      const shiftA = Float64Array.from({ length: k }, (_, j) => 0.1 * j - 3);
+      const shiftB = Float64Array.from({ length: k }, (_, j) => 1000 + j); // |mean| ≫ spread
+      for (let i = 0; i < B.data.length; i++) B.data[i] += shiftB[i % k]!;
+      const B32 = { ...B, data: Float32Array.from(B.data) };
+      const got = quick.gemmNTRounded(A, B, { shiftA, shiftB });
+      expectIdentical(got.data, slow.gemmNTRounded(A, B, { shiftA, shiftB }).data);
+      if (k > 10000) continue; // the column-block case: the rest is covered by the smaller shapes
+      expectIdentical(quick.gemmNTRounded(A, B32, { shiftB }).data, slow.gemmNTRounded(A, B32, { shiftB }).data);
+      expectIdentical(quick.gemmNTRounded(B, A).data, slow.gemmNTRounded(B, A).data);
+      // A·B with B stored k × n (transposed storage); its shift runs along B's stored columns.
+      const Bt = quick.transpose(A); // k × m
+      const G = randomMatrix(n, k, 3);
+      const shiftBt = Float64Array.from({ length: m }, (_, j) => j / 7);
+      expectIdentical(quick.gemmRounded(G, Bt, { shiftB: shiftBt }).data, slow.gemmRounded(G, Bt, { shiftB: shiftBt }).data);
+      const Bt32 = { ...Bt, data: Float32Array.from(Bt.data) };
+      expectIdentical(quick.gemmRounded(G, Bt32, { shiftB: shiftBt }).data, slow.gemmRounded(G, Bt32, { shiftB: shiftBt }).data);
+      expectIdentical(quick.gemmRounded(G, Bt32).data, slow.gemmRounded(G, Bt32).data);
+      // Every entry is a float32 and close to the float64 product of the centred operands.
+      const Ac = quick.zeros(m, k), Bc = quick.zeros(n, k);
+      for (let i = 0; i < m * k; i++) Ac.data[i] = A.data[i]! - shiftA[i % k]!;
+      for (let i = 0; i < n * k; i++) Bc.data[i] = B.data[i]! - shiftB[i % k]!;
+      const exact = slow.gemmNT(Ac, Bc);
+      const scale = slow.gemmNT({ ...Ac, data: Ac.data.map(Math.abs) }, { ...Bc, data: Bc.data.map(Math.abs) });
+      let worst = 0;
+      for (let i = 0; i < exact.data.length; i++) {
+        expect(Math.fround(got.data[i]!)).toBe(got.data[i]);
+        worst = Math.max(worst, Math.abs(got.data[i]! - exact.data[i]!) / scale.data[i]!);
+      }
+      expect(worst).toBeLessThan((k + 2) * 2 ** -24); // the textbook bound of a float32 dot product
     }
   });
 

@@ -6,7 +6,7 @@ describe('native addon version', () => {
   it('names the entry points an older build lacks; a complete one passes', () => {
     const fn = () => 0;
     const complete = Object.fromEntries(
-      ['nt', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+      ['nt', 'ntF32', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
         'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses'].map((k) => [k, fn]),
     );
     expect(staleAddon(complete)).toBeNull();
@@ -14,5 +14,8 @@ describe('native addon version', () => {
     const why = staleAddon(old);
     expect(why).toMatch(/lacks candDistances, sparseApPass/);
     expect(why).toMatch(/npm run build:native/);
+    // A build from before the float32 products (PCA's range finder) is stale too.
+    const { ntF32: _c, ...beforeF32 } = complete;
+    expect(staleAddon(beforeF32)).toMatch(/lacks ntF32/);
   });
 });
