@@ -22,7 +22,8 @@
  * The peer's dense AffinityPropagation runs only up to 8,000 rows (above, it says how much
  * memory it would need). Each stage is also given in process CPU seconds (one thread each side:
  * the fairer ratio on a loaded machine), with the load average before and after each size.
- * --run-timeout S stops phenomap's `run` after S seconds (0: no limit).
+ * --run-timeout S stops phenomap's `run` after S seconds (0: no limit); --peer-run-max N runs
+ * peer_sklearn.py only up to N rows (default 7,680).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ const float32From = Number(arg('--float32-from', '38400'));
 const parquetAt = Number(arg('--parquet', '0'));
 const itmlMax = Number(arg('--itml-max', '384'));
 const runTimeout = Number(arg('--run-timeout', '0'));
+const peerRunMax = Number(arg('--peer-run-max', '7680'));
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const D = 5792;
 mkdirSync(scratch, { recursive: true });
@@ -90,7 +92,7 @@ for (const n of sizes) {
   else if (!run.ok) console.log(`phenomap run failed: ${run.stderr.split('\n').slice(-5).join('\n')}`);
   const peerStages = ['read', 'zscore', 'pca', 'knn', 'ap', ...(n <= peerLdaMax ? ['lda', 'fold'] : [])];
   const theirs = json(measureHere('/usr/bin/python3', [join(root, 'bench', 'wide_peer.py'), 'stages', table, '--threads', threads, '--repeats', repeats, '--stages', peerStages.join(',')]), `peer stages (${n})`);
-  const peerRun = n <= 7680 && existsSync(peer)
+  const peerRun = n <= peerRunMax && existsSync(peer)
     ? measureHere('/usr/bin/python3', [peer, table, '--label-col', 'Metadata_moa', '--no-tsne', '--repeats', '1', '--threads', threads])
     : null;
   const S = ours?.stages ?? {}, P = theirs?.stages ?? {};
@@ -114,7 +116,7 @@ for (const n of sizes) {
   }
   const peerRunS = peerRun?.ok ? peerRun.wall : undefined;
   const peerRunCpu = peerRun?.ok ? peerRun.cpu : undefined, runCpu = run.ok ? run.cpu : undefined;
-  console.log(`run --representations raw,pca (whole process) | ${fmt(run.ok ? run.wall : undefined)} | ${fmt(peerRunS)} | ${ratio(peerRunS, run.ok ? run.wall : undefined)} | ${fmt(runCpu)} | ${fmt(peerRunCpu)} | ${ratio(peerRunCpu, runCpu)} | ${peerRun ? '' : 'peer: not run above 7,680 rows (dense AP); '}peer: peer_sklearn.py (study pipeline: exact PCA, dense AP, no t-SNE)`);
+  console.log(`run --representations raw,pca (whole process) | ${fmt(run.ok ? run.wall : undefined)} | ${fmt(peerRunS)} | ${ratio(peerRunS, run.ok ? run.wall : undefined)} | ${fmt(runCpu)} | ${fmt(peerRunCpu)} | ${ratio(peerRunCpu, runCpu)} | ${peerRun ? '' : `peer: not run above ${peerRunMax.toLocaleString('en-US')} rows (--peer-run-max; its dense AP needs ≥ 4 n² float64); `}peer: peer_sklearn.py (study pipeline: exact PCA, dense AP, no t-SNE)`);
   console.log(`peak RSS MB: phenomap stages ${fmt(ours?.peakRssMB)}, fold ${fmt(oursFold?.peakRssMB)}, run ${fmt(run.maxRssMB)}; peer stages ${fmt(theirs?.peakRssMB)}${peerRun ? `, peer run ${fmt(peerRun.maxRssMB)}` : ''}`);
   // Reading alone, each side in its own process: time and peak RSS of the read itself.
   const readOurs = json(tsx('wide-stages.ts', [table, '--repeats', '1', '--stages', 'read', ...f32]), 'phenomap read');
