@@ -54,20 +54,23 @@ export function principalAnglesDeg(A: Matrix, B: Matrix): number[] {
   return Array.from(values, (v) => (Math.acos(Math.min(1, Math.sqrt(Math.max(v, 0)))) * 180) / Math.PI).sort((a, b) => a - b);
 }
 
-/** A whole process's wall seconds and peak RSS (from /usr/bin/time), its output and success. */
+/** A whole process's wall seconds, CPU seconds and peak RSS (from /usr/bin/time), its output and success. */
 export interface Measured {
   wall: number;
+  /** User + system CPU seconds of the process and its children. */
+  cpu: number;
   maxRssMB: number;
   ok: boolean;
   stdout: string;
   stderr: string;
 }
 
-/** Run a command under /usr/bin/time: wall seconds and peak RSS. */
+/** Run a command under /usr/bin/time: wall seconds, CPU seconds and peak RSS. */
 export function measure(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Measured {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28, env });
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28, env });
   const wall = (performance.now() - t0) / 1000;
   const m = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { wall, maxRssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  const c = /CPU_S=([0-9.]+)\+([0-9.]+)/.exec(r.stderr ?? '');
+  return { wall, cpu: c ? Number(c[1]) + Number(c[2]) : NaN, maxRssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

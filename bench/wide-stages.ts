@@ -13,7 +13,10 @@
  *           (those whose name's UTF-16 code units sum to an even number — the peer uses the same
  *           rule), then applied to every row
  *   knn     50 nearest neighbours of every row among the PCA-50 coordinates (exact search)
- *   ap      affinity propagation on −‖x − y‖² of the PCA-50 coordinates (dense, up to 8,000 rows)
+ *   ap      affinity propagation on −‖x − y‖² of the PCA-50 coordinates: dense up to 8,000 rows;
+ *           above, as `run` clusters there: sparse AP on the 50-NN graph (k-NN search included)
+ * Every stage also reports its process CPU seconds (`cpu`, median), comparable with the peer's
+ * one thread when the machine is loaded.
  *   fold    one fold of `evaluate --split kfold --folds 2 --representations raw,pca,lda-proj`
  *           (both folds run; the median fold is reported)
  */
@@ -22,10 +25,12 @@ import { metaStrings } from '../src/io/profiles.js';
 import { zscore } from '../src/preprocess/zscore.js';
 import { PCA } from '../src/represent/pca.js';
 import { Itml } from '../src/represent/itml.js';
-import { knnGraph } from '../src/cluster/knnGraph.js';
+import { knnGraph, knnToSimilarity } from '../src/cluster/knnGraph.js';
+import { sampledSimilarityMedian, sparseAffinityPropagationWithRetry } from '../src/cluster/sparseAffinityPropagation.js';
 import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
 import { squaredDistances, takeRows, type StoredMatrix } from '../src/linalg/index.js';
 import { BUILTIN_REPRESENTATIONS, evaluate, fitRepresentation } from '../src/evaluate/protocol.js';
+import { presetParameters } from '../src/pipeline/params.js';
 import { arg, hasFlag } from './common.js';
 
 const table = process.argv[2]!;
@@ -42,8 +47,15 @@ function trainCompound(name: string): boolean {
   return s % 2 === 0;
 }
 
-const out: { n: number; d: number; precision: string; stages: Record<string, { seconds: number; runs: number[]; cpu?: number[]; note?: string }>; peakRssMB: number } = {
+const out: { n: number; d: number; precision: string; stages: Record<string, { seconds: number; runs: number[]; cpu?: number; note?: string }>; peakRssMB: number } = {
   n: 0, d: 0, precision, stages: {}, peakRssMB: 0,
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** Process CPU seconds (user + system) since `c0` (process.cpuUsage()). */
+const cpuSince = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
 };
 
 function time<T>(name: string, fn: () => T, times = repeats, note?: string): T {
@@ -53,28 +65,24 @@ function time<T>(name: string, fn: () => T, times = repeats, note?: string): T {
     const t0 = performance.now(), c0 = process.cpuUsage();
     r = fn();
     runs.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
+    cpu.push(cpuSince(c0));
   }
-  const sorted = [...runs].sort((a, b) => a - b);
-  // Wall time: the median call. Process CPU time of every call too (all threads): on a loaded
-  // machine the steadier figure; the first call includes JIT compilation.
-  out.stages[name] = { seconds: sorted[sorted.length >> 1]!, runs, cpu, note };
+  out.stages[name] = { seconds: median(runs), runs, cpu: median(cpu), note };
   return r!;
 }
 
-const t0 = performance.now();
+const t0 = performance.now(), c0 = process.cpuUsage();
 const { profiles } = await readProfiles(table, { precision });
-const readRuns = [(performance.now() - t0) / 1000];
+const readRuns = [(performance.now() - t0) / 1000], readCpu = [cpuSince(c0)];
 if (stages.has('read')) {
   // Reading is repeated only for the small tables (the large one is read once).
   for (let i = 1; i < repeats && profiles.X.rows * profiles.X.cols < 5e7; i++) {
-    const t1 = performance.now();
+    const t1 = performance.now(), c1 = process.cpuUsage();
     await readProfiles(table, { precision });
     readRuns.push((performance.now() - t1) / 1000);
+    readCpu.push(cpuSince(c1));
   }
-  const sorted = [...readRuns].sort((a, b) => a - b);
-  out.stages.read = { seconds: sorted[sorted.length >> 1]!, runs: readRuns };
+  out.stages.read = { seconds: median(readRuns), runs: readRuns, cpu: median(readCpu) };
 }
 const toParquet = arg('--to-parquet', '');
 if (toParquet) {
@@ -99,14 +107,15 @@ const y = labelled.map((i) => labels[i]!.trim());
 let Z: StoredMatrix = X;
 if (['zscore', 'pca', 'lda', 'knn', 'ap', 'itml'].some((s) => stages.has(s))) {
   // In place, as `run` does it, on a fresh copy made (untimed) before each call; the peer does the same.
-  const runs: number[] = [];
+  const runs: number[] = [], cpu: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const copy = takeRows(X, Int32Array.from({ length: X.rows }, (_, r) => r));
-    const t1 = performance.now();
+    const t1 = performance.now(), c1 = process.cpuUsage();
     Z = zscore(copy, { inPlace: true }).Z;
     runs.push((performance.now() - t1) / 1000);
+    cpu.push(cpuSince(c1));
   }
-  out.stages.zscore = { seconds: [...runs].sort((a, b) => a - b)[runs.length >> 1]!, runs, note: 'in place' };
+  out.stages.zscore = { seconds: median(runs), runs, cpu: median(cpu), note: 'in place' };
 }
 let P: StoredMatrix | undefined;
 if (stages.has('pca') || stages.has('knn') || stages.has('ap')) {
@@ -138,7 +147,15 @@ if (stages.has('ap') && P) {
       for (let i = 0; i < S.data.length; i++) S.data[i] = -S.data[i]!;
       return affinityPropagation(S, { noise: { seed: 0 } });
     }, Math.min(repeats, 2));
-  } else out.stages.ap = { seconds: NaN, runs: [], note: 'dense AP skipped above 8,000 rows (run clusters a k-NN graph there)' };
+  } else {
+    // What `run` does above its dense limit: sparse AP on the 50-NN graph, preference the median
+    // of sampled similarities (src/pipeline/clustering.ts).
+    time('ap', () => {
+      const G = knnGraph(P!, 50, { method: 'exact' });
+      const preference = sampledSimilarityMedian(P!, 200_000, 0);
+      return sparseAffinityPropagationWithRetry(knnToSimilarity(G), { preference, convergenceTolerance: presetParameters('default', labelCol).sparseApTolerance });
+    }, 1, 'sparse AP on the 50-NN graph (k-NN search included), as run clusters above 5,000 rows');
+  }
 }
 if (stages.has('itml')) {
   // The study's ITML (20 + 20 pairs, metric-learn bounds, 1,000 sweeps, tol 1e-3) on every
@@ -159,6 +176,7 @@ if (stages.has('itml')) {
 if (stages.has('fold')) {
   const reps = ['raw', 'pca', 'lda-proj'].map((r) => BUILTIN_REPRESENTATIONS[r]!);
   // The whole table: unlabelled (control) rows stay out of the fits and the queries.
+  const c1 = process.cpuUsage();
   const r = evaluate(profiles, {
     labelCol, groupCol, split: 'kfold', folds: 2, seeds: [0], representations: reps, inSample: false, dataLevel: false, metrics: ['nsc', 'map-consistency'],
   });
@@ -170,7 +188,7 @@ if (stages.has('fold')) {
   }
   const secs = [...perFold.values()].sort((a, b) => a - b);
   out.stages.fold = {
-    seconds: secs[0]! + (secs[1]! - secs[0]!) / 2, runs: secs,
+    seconds: secs[0]! + (secs[1]! - secs[0]!) / 2, runs: secs, cpu: cpuSince(c1) / 2,
     note: Object.entries(perRep).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', '),
   };
 }

@@ -26,10 +26,11 @@ import numpy as np
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+CPU = []  # process CPU seconds of the last timed() calls (one thread: comparable with phenomap's)
 def timed(fn, repeats):
-    runs = []; out = None
+    runs = []; out = None; CPU.clear()
     for _ in range(repeats):
-        t = time.perf_counter(); out = fn(); runs.append(time.perf_counter() - t)
+        t = time.perf_counter(); c = time.process_time(); out = fn(); runs.append(time.perf_counter() - t); CPU.append(time.process_time() - c)
     return out, float(np.median(runs)), runs
 
 def principal_angles_deg(A, B):
@@ -64,12 +65,13 @@ want = set(a.stages.split(","))
 res = {"stages": {}, "threads": a.threads}
 st = res["stages"]
 
-def record(name, runs, note=None):
+def record(name, runs, note=None, cpu=None):
     st[name] = {"seconds": float(np.median(runs)), "runs": [float(r) for r in runs]}
+    if cpu: st[name]["cpu"] = float(np.median(cpu))
     if note: st[name]["note"] = note
 
-t = time.perf_counter(); df = pd.read_csv(a.input); t_read = time.perf_counter() - t
-if "read" in want: record("read", [t_read])
+t = time.perf_counter(); c = time.process_time(); df = pd.read_csv(a.input); t_read = time.perf_counter() - t
+if "read" in want: record("read", [t_read], cpu=[time.process_time() - c])
 lab = df[a.label_col].astype("string").str.strip()
 keep = (lab.notna() & (lab != "")).to_numpy()
 feat = [c for c in df.columns if not c.startswith("Metadata_") and pd.api.types.is_numeric_dtype(df[c])]
@@ -80,38 +82,38 @@ del df
 res["n"], res["d"] = int(X.shape[0]), int(X.shape[1])
 
 # In place on a fresh copy (untimed), as phenomap's stage does it.
-runs = []
+runs = []; cpu = []
 for _ in range(a.repeats):
     Z = X.copy()
-    t = time.perf_counter(); Z -= Z.mean(0); Z /= Z.std(0); runs.append(time.perf_counter() - t)
-if "zscore" in want: record("zscore", runs, "in place")
-cpu = []
-def pca_call():
-    c = time.process_time(); out = PCA(n_components=50, random_state=0).fit_transform(Z); cpu.append(time.process_time() - c)
-    return out
-P, _, runs = timed(pca_call, a.repeats)
+    t = time.perf_counter(); c = time.process_time(); Z -= Z.mean(0); Z /= Z.std(0); runs.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+if "zscore" in want: record("zscore", runs, "in place", cpu)
+P, _, runs = timed(lambda: PCA(n_components=50, random_state=0).fit_transform(Z), a.repeats)
 if "pca" in want:
     auto = "randomized" if max(Z.shape) > 500 and 50 < 0.8 * min(Z.shape) else "full"
-    record("pca", runs, auto)
-    st["pca"]["cpu"] = [float(c) for c in cpu]
+    record("pca", runs, auto, CPU)
 train = np.array([sum(ord(ch) for ch in c) % 2 == 0 for c in comp])
-lda_s = None
+lda_s = None; lda_cpu = None
 def lda_fit_transform():
-    global lda_s
-    t = time.perf_counter()
+    global lda_s, lda_cpu
+    t = time.perf_counter(); c = time.process_time()
     m = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(Z[train], y[train])
     R = m.transform(Z)
-    lda_s = time.perf_counter() - t
+    lda_s = time.perf_counter() - t; lda_cpu = time.process_time() - c
     return R
 if "knn" in want:
     _, _, runs = timed(lambda: NearestNeighbors(n_neighbors=51, algorithm="brute").fit(P).kneighbors(P), a.repeats)
-    record("knn", runs)
+    record("knn", runs, cpu=CPU)
 if "ap" in want and P.shape[0] <= 8000:
     def ap():
         S = -euclidean_distances(P, squared=True)
         return AffinityPropagation(affinity="precomputed", random_state=0).fit(S)
     _, _, runs = timed(ap, min(a.repeats, 2))
-    record("ap", runs)
+    record("ap", runs, cpu=CPU)
+elif "ap" in want:
+    # sklearn's AffinityPropagation holds S, A, R and tmp (4 n² float64) and, while adding its noise
+    # to S, two more n² temporaries: it cannot run here at this size.
+    n = P.shape[0]
+    st["ap"] = {"seconds": None, "runs": [], "note": f"dense AffinityPropagation not run: needs ≥ 4 n² float64 = {4 * n * n * 8 / 1e9:.0f} GB (≈ {6 * n * n * 8 / 1e9:.0f} GB at its peak), the machine has 24 GB"}
 if "fold" in want:
     # One fold: fit raw / PCA(50) / LDA(eigen, auto) on the training compounds, represent every row,
     # treatment (= compound) medians, cosine 1-NN of held-out treatments among the training ones.
@@ -130,10 +132,10 @@ if "fold" in want:
         t = time.perf_counter(); out["lda"] = nsc(lda_fit_transform()); out["lda_s"] = time.perf_counter() - t
         return out
     o, _, runs = timed(fold, 1)
-    record("fold", runs, f"raw {o['raw_s']:.2f} s, pca {o['pca_s']:.2f} s, lda {o['lda_s']:.2f} s (NSC only)")
+    record("fold", runs, f"raw {o['raw_s']:.2f} s, pca {o['pca_s']:.2f} s, lda {o['lda_s']:.2f} s (CPU {lda_cpu:.2f} s) (NSC only)", CPU)
 # The LDA stage is the fold's fit and transform (one O(d³) fit of several minutes is enough).
 if "lda" in want:
     if lda_s is None: lda_fit_transform()
-    record("lda", [lda_s], f"fit on {int(train.sum())} rows")
+    record("lda", [lda_s], f"fit on {int(train.sum())} rows", [lda_cpu])
 res["peakRssMB"] = rss_mb()
 json.dump(res, sys.stdout); print()

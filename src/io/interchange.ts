@@ -19,6 +19,7 @@ import type { MetaColumn, Profiles } from './profiles.js';
 import type { StoredMatrix } from '../linalg/matrix.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
+import { TEXT_CHUNK_CHARS, TextChunks } from './textChunks.js';
 
 export type InterchangeFormat = 'gct' | 'h5ad';
 
@@ -71,24 +72,21 @@ export function gctText(p: Profiles<StoredMatrix>): string {
 }
 
 /**
- * Write the GCT text line by line (a wide table's text is larger than a JavaScript string may be:
- * 7,680 × 5,792 values are ≈ 0.8 GB of text).
+ * The GCT text handed to `sink` in pieces of at most `chunkChars` characters (textChunks.ts: a
+ * wide table's text is larger than a JavaScript string may be: 7,680 × 5,792 values are ≈ 0.8 GB).
  */
+export function writeGctText(p: Profiles<StoredMatrix>, sink: (piece: string) => void, chunkChars = TEXT_CHUNK_CHARS): void {
+  const text = new TextChunks(sink, chunkChars);
+  for (const line of gctLines(p)) text.line(line);
+  text.flush();
+}
+
+/** Write the GCT file piece by piece (writeGctText). */
 export async function writeGct(path: string, p: Profiles<StoredMatrix>): Promise<void> {
   await withAtomicPath(path, (tmp) => {
     const fd = openSync(tmp, 'w');
     try {
-      let buf: string[] = [], size = 0;
-      for (const line of gctLines(p)) {
-        buf.push(line);
-        size += line.length + 1;
-        if (size >= 1 << 22) {
-          writeSync(fd, buf.join('\n') + '\n');
-          buf = [];
-          size = 0;
-        }
-      }
-      if (buf.length) writeSync(fd, buf.join('\n') + '\n');
+      writeGctText(p, (piece) => writeSync(fd, piece));
     } finally {
       closeSync(fd);
     }

@@ -1,6 +1,6 @@
 /**
  * Writing Profiles as CSV, CSV.gz, TSV(.gz) or Parquet (chosen by extension): metadata columns
- * first, then features, as pycytominer writes them. Text is streamed row block by row block
+ * first, then features, as pycytominer writes them. Text is streamed in pieces of a few MB
  * (numbers in JS's shortest round-trip form, so a write → read cycle is exact); Parquet is
  * written by phenomap's own writer (parquet.ts: row groups of ~64 MB, one column at a time, so a
  * 7,680 × 5,792 table takes seconds and no more memory than the table). Everything lands under a temporary name and is
@@ -18,6 +18,7 @@ import { fileKind } from './text.js';
 import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import type { StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
+import { TEXT_CHUNK_CHARS, TextChunks, type TextSink } from './textChunks.js';
 import { interchangeFormat, writeInterchange } from './interchange.js';
 
 /**
@@ -41,19 +42,15 @@ export function formatNumber(v: number): string {
   return String(v);
 }
 
-async function writeText(path: string, p: Profiles<StoredMatrix>, delim: string, gzip: boolean): Promise<void> {
-  const file = createWriteStream(path);
-  let out: Writable = file;
-  if (gzip) {
-    const gz = createGzip({ level: 6 });
-    gz.pipe(file);
-    out = gz;
-  }
-  const write = async (s: string): Promise<void> => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
+/**
+ * The profiles as delimited text (header, then one line per row), handed to `sink` in pieces
+ * of at most `chunkChars` characters (textChunks.ts: a wide table's text is larger than a
+ * JavaScript string may be).
+ */
+export async function writeDelimitedText(p: Profiles<StoredMatrix>, delim: string, sink: TextSink, chunkChars = TEXT_CHUNK_CHARS): Promise<void> {
+  const text = new TextChunks(sink, chunkChars);
   const names = [...p.meta.map((m) => m.name), ...p.features];
-  await write(names.map((n) => quoteField(n, delim)).join(delim) + '\n');
+  await text.line(names.map((n) => quoteField(n, delim)).join(delim));
   const { rows, cols, data } = p.X;
   // String columns repeat few values (MoAs, feature names, plate ids): each is quoted once.
   const quoted = p.meta.map((m) => (m.kind === 'string' ? new Map<string, string>() : null));
@@ -71,19 +68,28 @@ async function writeText(path: string, p: Profiles<StoredMatrix>, delim: string,
     return q;
   };
   const nMeta = p.meta.length;
-  const BLOCK = 1024;
-  for (let r0 = 0; r0 < rows; r0 += BLOCK) {
-    const r1 = Math.min(rows, r0 + BLOCK);
-    let chunk = '';
-    for (let i = r0; i < r1; i++) {
-      let line = '';
-      for (let c = 0; c < nMeta; c++) line += (c > 0 ? delim : '') + cell(c, i);
-      const o = i * cols;
-      for (let j = 0; j < cols; j++) line += (nMeta + j > 0 ? delim : '') + formatNumber(data[o + j]!);
-      chunk += line + '\n';
-    }
-    await write(chunk);
+  for (let i = 0; i < rows; i++) {
+    let line = '';
+    for (let c = 0; c < nMeta; c++) line += (c > 0 ? delim : '') + cell(c, i);
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) line += (nMeta + j > 0 ? delim : '') + formatNumber(data[o + j]!);
+    const pending = text.line(line);
+    if (pending) await pending;
   }
+  await text.flush();
+}
+
+async function writeText(path: string, p: Profiles<StoredMatrix>, delim: string, gzip: boolean): Promise<void> {
+  const file = createWriteStream(path);
+  let out: Writable = file;
+  if (gzip) {
+    const gz = createGzip({ level: 6 });
+    gz.pipe(file);
+    out = gz;
+  }
+  await writeDelimitedText(p, delim, async (s) => {
+    if (!out.write(s)) await once(out, 'drain');
+  });
   out.end();
   await finished(file);
 }

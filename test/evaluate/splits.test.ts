@@ -170,3 +170,24 @@ describe('leave-batch-out', () => {
     expect(batchesWithoutQueries({ kind: 'leave-batch-out', groups, labels, batches, controlGroups: ['DMSO'] })).toEqual(['b4']);
   });
 });
+
+describe('LDA fitted where the training rows are (no copy)', () => {
+  // Training rows scattered among held-out ones: the fit reads them in place and must equal the
+  // fit on their copy, in the span form (rows < features) and the direct one.
+  for (const [n, d] of [[40, 90], [120, 12]] as const) {
+    it(`${n} × ${d}: lda and lda-proj equal Lda on the copied rows, bit for bit`, () => {
+      const rng = new Rng(5);
+      const X = fromRows(Array.from({ length: n }, (_, i) => Array.from({ length: d }, (_, j) => (j === i % 4 ? 1.5 : 0) + rng.normal())));
+      const all = Array.from({ length: n }, (_, i) => `m${i % 4}`);
+      const train = Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 1);
+      const fitLabels = train.map((i) => all[i]!);
+      for (const name of ['lda', 'lda-proj'] as const) {
+        const spec = BUILTIN_REPRESENTATIONS[name]!;
+        const got = fitRepresentation(spec, X, train, fitLabels, 0).transform(X);
+        const opts = { ...spec.lda!, nComponents: spec.lda!.nComponents !== undefined && spec.lda!.nComponents < 0 ? 3 : spec.lda!.nComponents };
+        const want = new Lda(opts).fit(takeRows(X, train), fitLabels).transform(X);
+        expect(Array.from(got.data)).toEqual(Array.from(want.data));
+      }
+    });
+  }
+});
