@@ -16,7 +16,7 @@
  * by `bench/knn-methods.ts` (which prints them; 20,000 × 1,000 synthetic rows, one thread each);
  * the choice depends on their ratios, not on the machine's absolute speed. Brute force grows as
  * n², HNSW as n·log n: for 1,000-dimensional rows the model picks exact candidates on 128
- * components at 10⁵ rows and HNSW at 10⁶ (on 64 components: ~1,300 against ~530 CPU seconds).
+ * components at 10⁵ rows and HNSW at 10⁶ (on 64 components: ~1,500 against ~660 CPU seconds).
  */
 
 export const KNN_COST = {
@@ -25,7 +25,7 @@ export const KNN_COST = {
   /** CPU seconds per heap insertion (a sift-down through cache-missing rows). */
   insertSeconds: 2.0e-7,
   /** CPU seconds per candidate × dimension of the exact re-ranking (rows read at random). */
-  rerankSeconds: 2.0e-10,
+  rerankSeconds: 6.0e-10,
   /** HNSW build and search (M = 16, efConstruction 100): CPU seconds per row × log₂ n … */
   hnswRowSeconds: 9.0e-6,
   /** … plus per row × dimension × log₂ n. */
@@ -33,7 +33,7 @@ export const KNN_COST = {
   /** Two shards (from 20,000 rows): every row is searched in both indexes. */
   hnswShardFactor: 1.5,
   /** CPU seconds per row × column × component of the randomized PCA projection. */
-  pcaSeconds: 4.0e-10,
+  pcaSeconds: 1.2e-9,
 };
 
 export type KnnMethodName = 'exact' | 'projected' | 'hnsw';
