@@ -15,8 +15,10 @@
  * The constants are CPU seconds per unit on the 2-core development machine, measured side by side
  * by `bench/knn-methods.ts` (which prints them; 20,000 × 1,000 synthetic rows, one thread each);
  * the choice depends on their ratios, not on the machine's absolute speed. Brute force grows as
- * n², HNSW as n·log n: for 1,000-dimensional rows the model picks exact candidates on 128
- * components at 10⁵ rows and HNSW at 10⁶ (on 64 components: ~1,500 against ~660 CPU seconds).
+ * n², HNSW as n·log n: for 1,000-dimensional rows the model picks exact candidates on 256
+ * components at 10⁵ rows (~100 CPU seconds against ~260 for HNSW on all dimensions) and HNSW at
+ * 10⁶ (with --knn-projection 64: ~630 against ~1,400; by default, on all dimensions: ~3,100 against
+ * ~4,400 for exact candidates on 256 components).
  */
 
 export const KNN_COST = {

@@ -39,7 +39,7 @@ export interface RunParameters {
   knnMethod: 'auto' | 'exact' | 'projected' | 'hnsw';
   /**
    * Principal components candidates are found on, then re-ranked exactly: HNSW's (0 = all
-   * dimensions, the default) and the projected exact search's (0 = 128).
+   * dimensions, the default) and the projected exact search's (0 = 256).
    */
   knnProjection: number;
   /** With a projection: widen it (×2, up to all dimensions) while the measured recall@k is below this. */

@@ -21,7 +21,7 @@ describe('the k-NN method by cost', () => {
     expect(chooseKnnMethod(p, shape(20000, 1000))).toMatchObject({ method: 'exact', dims: 0 });
     const c5 = chooseKnnMethod(p, shape(100000, 1000));
     expect(c5).toMatchObject({ method: 'projected', dims: PROJECTED_DEFAULT_DIMS });
-    expect(c5.reason).toMatch(/^auto: least estimated CPU seconds \(exact \d+, projected \d+ on 128 components, hnsw \d+\)$/);
+    expect(c5.reason).toMatch(/^auto: least estimated CPU seconds \(exact \d+, projected \d+ on 256 components, hnsw \d+\)$/);
     // 50 PCA scores: too few columns to project; exact brute force beats an index at 10⁵ rows
     expect(chooseKnnMethod(p, shape(100000, 50))).toMatchObject({ method: 'exact', dims: 0 });
     // the 10⁶ raw run (--knn-projection 64): HNSW, as before
