@@ -9,6 +9,8 @@
  *   query keeps the k best (ties: smaller row index). The k kept distances are then recomputed
  *   directly as Σ (q − x)², so the reported values carry no cancellation error from the expansion.
  *   Cost n²·d multiply-adds: right for d ≲ 100 (PCA) up to ~10⁵ rows.
+ * - projected: exact candidates (the same search) on the top p principal components, re-ranked
+ *   by their exact distance in X: n²·p instead of n²·d, and no index's search error.
  * - hnsw: hnswlib-node's HNSW index (Malkov & Yashunin, TPAMI 2018), built in row order with a
  *   fixed random seed, so the graph is deterministic. hnswlib-node builds on one thread, so from
  *   20,000 rows two shards (the two halves of the rows) are built in parallel — this thread and a
@@ -176,10 +178,11 @@ export function offerNeighbour(heapD: Float64Array, heapI: Int32Array, ho: numbe
 }
 
 /**
- * Exact k-NN graph by blocked brute force through gemm. Each unordered pair is computed once
- * (panels start at the query block, so only j > i is evaluated) and offered to both rows' heaps:
- * half the multiply-adds of the full n × n product. x_i·x_j and x_j·x_i are the same sum in the
- * same order, so the result equals the full product's bit for bit.
+ * Exact k-NN graph by blocked brute force through gemm (natively: the fused `knnTopM` kernel, see
+ * exactCandidates). Each unordered pair is computed once (panels start at the query block, so only
+ * j > i is evaluated) and offered to both rows' heaps: half the multiply-adds of the full n × n
+ * product. x_i·x_j and x_j·x_i are the same sum in the same order, so the result equals the full
+ * product's bit for bit.
  */
 export function exactKnn(X: StoredMatrix, kIn: number, opts: KnnOptions = {}): KnnGraph {
   const k = checkArgs(X, kIn);
