@@ -21,6 +21,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { writeSynthetic } from '../src/io/synthetic.js';
 import { renderFigure, writeFigure, type VlSpec } from '../src/report/render.js';
 import { arg, hasFlag, root } from './common.js';
@@ -51,6 +52,10 @@ interface Point {
   labelled: number;
   features: number;
   wallSeconds: number;
+  /** CPU seconds of the run's process (user + system, all threads; /usr/bin/time). */
+  cpuSeconds?: number;
+  /** 1-minute load average when the run started and when it ended. */
+  loadAverage?: number[];
   peakRssGB: number;
   stages: Record<string, number>;
   knn: { method: string; recall?: number; projectedDims?: number; seconds: number };
@@ -79,7 +84,8 @@ if (!hasFlag('--plot-only')) {
     // /usr/bin/time writes the peak RSS to a file of its own.
     const log = join(scratch, `run_${n}.log`), rssFile = join(scratch, `run_${n}.rss`);
     const fd = openSync(log, 'w');
-    const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
+    const load0 = loadavg()[0]!;
+    const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, join(root, 'bin', 'phenomap.js'), 'run', file,
       '--representations', reps, '--float32', '--label-col', 'Metadata_moa', '--out', out, ...extra],
     { stdio: ['ignore', fd, fd], timeout: runLimitMs(), killSignal: 'SIGTERM' });
     closeSync(fd);
@@ -89,7 +95,12 @@ if (!hasFlag('--plot-only')) {
       console.log(`n = ${n}: run ${r.signal ? `stopped by ${r.signal} after ${wall.toFixed(0)} s` : 'failed'}; last lines of ${log}:\n${tail()}`);
       continue;
     }
-    const rss = Number(/MAXRSS_KB=(\d+)/.exec(readFileSync(rssFile, 'utf8'))?.[1] ?? NaN) / 1024 / 1024;
+    const timeOut = readFileSync(rssFile, 'utf8');
+    const rss = Number(/MAXRSS_KB=(\d+)/.exec(timeOut)?.[1] ?? NaN) / 1024 / 1024;
+    // CPU seconds of the run's process (all its threads), and the load average at its start and end.
+    const cpuM = /CPU_S=([\d.]+)\+([\d.]+)/.exec(timeOut);
+    const cpuSeconds = cpuM ? Number(cpuM[1]) + Number(cpuM[2]) : undefined;
+    const load = [load0, loadavg()[0]!];
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const timingsFile = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8'));
     s.timings = timingsFile.seconds;
@@ -100,11 +111,11 @@ if (!hasFlag('--plot-only')) {
       const k = r.clustering?.knn ?? {};
       return `${name}: ${k.method}${k.projectedDims ? ` on ${k.projectedDims} PCs` : ''}${k.candidatesFrom ? ` (${k.candidatesFrom}'s candidates)` : ''}, ${knnSeconds[name]?.toFixed(1)} s, recall ${k.recall === undefined ? 'exact' : k.recall.toFixed(3)}; AP ${r.apIterations} it, ${r.clusters} clusters`;
     });
-    console.log(`n = ${n}: wall ${wall.toFixed(1)} s, peak RSS ${rss.toFixed(2)} GB\n  ${knnAll.join('\n  ')}`);
+    console.log(`n = ${n}: wall ${wall.toFixed(1)} s, CPU ${cpuSeconds?.toFixed(1)} s, peak RSS ${rss.toFixed(2)} GB, load average ${load.map((v) => v.toFixed(1)).join(' → ')}\n  ${knnAll.join('\n  ')}`);
     const stages: Record<string, number> = {};
     for (const k of STAGES) if (s.timings[k] !== undefined) stages[k] = s.timings[k];
     results[String(n)] = {
-      n, labelled: s.n, features: D, wallSeconds: wall, peakRssGB: rss, stages,
+      n, labelled: s.n, features: D, wallSeconds: wall, cpuSeconds, loadAverage: load, peakRssGB: rss, stages,
       knn: { method: rep.clustering?.knn?.method, recall: rep.clustering?.knn?.recall, projectedDims: rep.clustering?.knn?.projectedDims, seconds: knnSeconds[reps.split(",")[0]!] },
       ap: { iterations: rep.apIterations, converged: rep.apConverged, clusters: rep.clusters },
       measured: new Date().toISOString().slice(0, 10),

@@ -40,6 +40,10 @@ typedef double v4du __attribute__((vector_size(32), aligned(8)));
 static inline v4d loadu(const double *p) { return *(const v4du *)p; }
 static inline void storeu(double *p, v4d v) { *(v4du *)p = v; }
 static inline v4d splat(double x) { return (v4d){x, x, x, x}; }
+typedef long long v4l __attribute__((vector_size(32)));
+
+static inline v4d vmax0(v4d x) { return (v4d)((v4l)x & (v4l)(x > splat(0.0))); } /* 0 < x ? x : 0 */
+static inline v4d vsel(v4l m, v4d a, v4d b) { return (v4d)(((v4l)a & m) | ((v4l)b & ~m)); } /* m ? a : b */
 
 /*
  * Ask for transparent huge pages over the 2 MiB-aligned interior of a large array before its first
@@ -193,7 +197,91 @@ typedef struct {
   int sym;
   long i0, i1; /* this thread's rows */
   const double *nrm; /* squared row norms: write squared distances instead of the product */
+  struct knn_heaps *knn; /* k-NN mode: finished tiles are offered to these heaps, C is not written */
+  double *cscr;          /* k-NN mode with k > KC: this thread's partial sums of one MC-row block */
+  long cld;              /* row length of cscr */
 } nt_job;
+
+/*
+ * Bounded max-heaps of the M best (distance, index) per row, one set per thread (knnGraph.ts's
+ * offerNeighbour, the same total order: smaller distance, then smaller index). worst[i] mirrors
+ * row i's root, contiguous, so the common case — a pair worse than both rows' current M-th —
+ * costs two loads and two compares.
+ */
+typedef struct knn_heaps {
+  long M;
+  double *hd;
+  int32_t *hi;
+  double *worst;
+} knn_heaps;
+
+static void knn_offer(knn_heaps *H, long i, double dist, int32_t j) {
+  const long M = H->M;
+  double *hd = H->hd + i * M;
+  int32_t *hi = H->hi + i * M;
+  if (!(dist < hd[0] || (dist == hd[0] && j < hi[0]))) return;
+  /* sift the new root down (knnGraph.ts siftDown) */
+  long p = 0;
+  for (;;) {
+    const long l = 2 * p + 1;
+    if (l >= M) break;
+    long c = l;
+    const long r = l + 1;
+    if (r < M && (hd[l] < hd[r] || (hd[l] == hd[r] && hi[l] < hi[r]))) c = r;
+    if (!(dist < hd[c] || (dist == hd[c] && j < hi[c]))) break;
+    hd[p] = hd[c];
+    hi[p] = hi[c];
+    p = c;
+  }
+  hd[p] = dist;
+  hi[p] = j;
+  H->worst[i] = hd[0];
+}
+
+/* Row r of a finished tile offered to the heaps, pair by pair (j > i only). */
+static void knn_tile_row(knn_heaps *H, const double *nrm, const double *t, long i, long r, long jc, long jv) {
+  const double *worst = H->worst;
+  const double ni = nrm[i];
+  const long q0 = jc > i ? 0 : i + 1 - jc;
+  for (long q = q0; q < jv; q++) {
+    const long j = jc + q;
+    double dist = ni + nrm[j] - 2.0 * t[r * NR + q];
+    if (dist < 0) dist = 0;
+    if (dist <= worst[i]) knn_offer(H, i, dist, (int32_t)j);
+    if (dist <= worst[j]) knn_offer(H, j, dist, (int32_t)i);
+  }
+}
+
+/*
+ * A finished Gram tile offered to the heaps: every pair j > i once, to row i's heap and to row
+ * j's, at exactKnn's distance (‖xᵢ‖² + ‖xⱼ‖²) − 2g (negative → 0). Most pairs are worse than both
+ * rows' current M-th: a full tile above the diagonal first computes a row's sixteen distances as
+ * vectors (the same operations lane by lane) and goes through the pairs one by one only when one
+ * of them could enter a heap.
+ */
+MULTIVERSION
+static void knn_tile(knn_heaps *H, const double *nrm, const double *t, long ir, long iv, long jc, long jv) {
+  if (iv != MR || jv != NR || jc <= ir + iv - 1) {
+    for (long r = 0; r < iv; r++) knn_tile_row(H, nrm, t, ir + r, r, jc, jv);
+    return;
+  }
+  const double *worst = H->worst;
+  v4d nj[NR / 4];
+  for (int h = 0; h < NR / 4; h++) nj[h] = loadu(nrm + jc + 4 * h);
+  const v4d two = splat(2.0), zero = splat(0.0);
+  for (long r = 0; r < iv; r++) {
+    const long i = ir + r;
+    const v4d ni = splat(nrm[i]), wi = splat(worst[i]);
+    v4l hit = {0, 0, 0, 0};
+    for (int h = 0; h < NR / 4; h++) {
+      const v4d g = loadu(t + r * NR + 4 * h);
+      v4d dd = (ni + nj[h]) - two * g;
+      dd = vsel(dd < zero, zero, dd);
+      hit |= (dd <= wi) | (dd <= loadu(worst + jc + 4 * h));
+    }
+    if (hit[0] | hit[1] | hit[2] | hit[3]) knn_tile_row(H, nrm, t, i, r, jc, jv);
+  }
+}
 
 /* A finished tile of a symmetric product, written on and above the diagonal and mirrored below. */
 static void mirror_tile(double *c, long n, const double *t, long ir, long iv, long jc, long jv) {
@@ -251,17 +339,22 @@ static void nt_rows(const nt_job *J) {
         for (long ir = ic; ir < ie; ir += MR) {
           if (J->sym && jc + NR <= ir) continue; /* tile entirely below the diagonal */
           const long iv = ie - ir < MR ? ie - ir : MR;
-          double *crow = J->c + ir * J->ldc + jc;
+          const long ld = J->knn ? J->cld : J->ldc;
+          double *crow = J->knn ? J->cscr + (ir - ic) * ld + (jc - J->j0) : J->c + ir * J->ldc + jc;
           const int acc = p0 > 0;
           if (acc) {
             /* Symmetric products keep partial sums only on and above the diagonal (below it, the
                distance epilogue's mirrored writes may already have landed). */
             for (long r = 0; r < MR; r++)
               for (long q = 0; q < NR; q++)
-                t[r * NR + q] = (r < iv && q < jv && !(J->sym && jc + q < ir + r)) ? crow[r * J->ldc + q] : 0.0;
+                t[r * NR + q] = (r < iv && q < jv && !(J->sym && jc + q < ir + r)) ? crow[r * ld + q] : 0.0;
           }
           micro(kl, abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
-          if (J->nrm && p0 + kl == J->k) {
+          if (J->knn && p0 + kl == J->k) {
+            knn_tile(J->knn, J->nrm, t, ir, iv, jc, jv);
+          } else if (J->knn) {
+            for (long r = 0; r < iv; r++) memcpy(crow + r * ld, t + r * NR, sizeof(double) * (size_t)jv);
+          } else if (J->nrm && p0 + kl == J->k) {
             distance_tile(J->c, J->ldc, J->nrm, t, ir, iv, jc, jv);
           } else if (J->sym == 2 && p0 + kl == J->k) {
             mirror_tile(J->c, J->ldc, t, ir, iv, jc, jv);
@@ -371,7 +464,8 @@ static _Thread_local double *tl_bbuf = NULL;
 static _Thread_local size_t tl_bcap = 0;
 
 /* Returns 0 on allocation failure (nothing computed). */
-static int nt_compute(operand A, operand B, double *c, long m, long n, long k, long ldc, int sym, int threads, const double *nrm) {
+static int nt_compute(operand A, operand B, double *c, long m, long n, long k, long ldc, int sym, int threads, const double *nrm,
+                      knn_heaps *knn) {
   if (m == 0 || n == 0) return 1;
   if (k == 0) {
     for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)n);
@@ -389,6 +483,10 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
   }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
+  /* k-NN mode over several k chunks: each thread's partial sums of one row block × column block. */
+  double *cscr = NULL;
+  const long cld = ((n < nc ? n : nc) + NR - 1) / NR * NR;
+  if (knn && k > KC && !(cscr = malloc(sizeof(double) * (size_t)(threads * MC * cld)))) return 0;
   for (long j0 = 0; j0 < n; j0 += nc) {
     const long j1 = j0 + nc < n ? j0 + nc : n;
     const long np = (j1 - j0 + NR - 1) / NR;
@@ -402,9 +500,11 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
     long bounds[9];
     split_rows(mrows, j0, j1, sym, T, bounds);
     nt_job jobs[MAX_THREADS];
-    for (int t = 0; t < T; t++) jobs[t] = (nt_job){A, tl_bbuf, c, ldc, k, j0, j1, sym, bounds[t], bounds[t + 1], nrm};
+    for (int t = 0; t < T; t++) jobs[t] = (nt_job){A, tl_bbuf, c, ldc, k, j0, j1, sym, bounds[t], bounds[t + 1], nrm,
+                                              knn ? knn + t : NULL, cscr ? cscr + (long)t * MC * cld : NULL, cld};
     run_parallel(nt_task, jobs, sizeof(nt_job), T);
   }
+  free(cscr);
   return 1;
 }
 
@@ -1212,10 +1312,6 @@ static void house_apply(const double *restrict house, const double *restrict h, 
  * the groups merge with the smallest index winning ties, which gives the sequential scan's
  * (y1, y2, I) exactly. The diagonal is kept out of the lanes by S[i][i] = −∞ for the sweep.
  */
-typedef long long v4l __attribute__((vector_size(32)));
-
-static inline v4d vmax0(v4d x) { return (v4d)((v4l)x & (v4l)(x > splat(0.0))); } /* 0 < x ? x : 0 */
-static inline v4d vsel(v4l m, v4d a, v4d b) { return (v4d)(((v4l)a & m) | ((v4l)b & ~m)); } /* m ? a : b */
 
 /* The sequential scan's step: v joins (y1, y2, I) at index j (after every smaller index). */
 static inline void scan_push(double v, long j, double *y1, double *y2, long *I) {
@@ -1794,7 +1890,7 @@ static napi_value js_nt(napi_env env, napi_callback_info info) {
   if (m > 0) advise_huge(c.data, sizeof(double) * (size_t)((m - 1) * ldc + n));
   operand A = {a.data, a.type == napi_float32_array, (int)aT, aT ? (int)m : (int)k};
   operand B = {b.data, b.type == napi_float32_array, (int)bT, bT ? (int)n : (int)k};
-  int ok = nt_compute(A, B, (double *)c.data, m, n, k, ldc, (int)sym, (int)threads, NULL);
+  int ok = nt_compute(A, B, (double *)c.data, m, n, k, ldc, (int)sym, (int)threads, NULL, NULL);
   napi_value r;
   napi_get_boolean(env, ok, &r);
   return r;
@@ -1866,7 +1962,7 @@ static napi_value js_sqdist(napi_env env, napi_callback_info info) {
     /* ‖xᵢ‖² as the Gram diagonal's sequential sum (what the JavaScript epilogue reads). */
     row_sq_norms(x.data, f32, n, k, nrm);
     operand A = {x.data, f32, 0, (int)k};
-    ok = nt_compute(A, A, (double *)out.data, n, n, k, n, 1, (int)threads, nrm);
+    ok = nt_compute(A, A, (double *)out.data, n, n, k, n, 1, (int)threads, nrm, NULL);
     free(nrm);
   }
   napi_value r;
@@ -2333,6 +2429,73 @@ static napi_value js_cand_distances(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * knnTopM(x, n, d, M, out, threads) → false when memory could not be had: out (n × M int32) gets
+ * each row's M nearest other rows by squared Euclidean distance (any order), exactly the set
+ * knnGraph.ts's exactKnn keeps in its heaps — the same Gram sums (the symmetric product's upper
+ * triangle, each pair computed once), the same distance expression and the same (distance, index)
+ * order. Each thread offers its tiles to heaps of its own (the pair (i, j) to both rows), so no
+ * locks; the sets are merged at the end, and since every pair was offered to exactly one set the
+ * union's M best are the overall M best whatever the thread count. Memory: threads × n × M × 12
+ * bytes of heaps; no n × n (or n × panel) product is ever stored.
+ */
+static napi_value js_knn_top_m(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  arr x, out;
+  long n, d, M, threads;
+  if (!get_arr(env, argv[0], &x, "knnTopM", 0) || !get_long(env, argv[1], &n, "knnTopM", 1) ||
+      !get_long(env, argv[2], &d, "knnTopM", 2) || !get_long(env, argv[3], &M, "knnTopM", 3) ||
+      !get_arr(env, argv[4], &out, "knnTopM", 4) || !get_long(env, argv[5], &threads, "knnTopM", 5))
+    return NULL;
+  if (!f64_or_f32(&x) || x.len < (size_t)(n * d) || d < 1 || M < 1 || M > n - 1) {
+    napi_throw_range_error(env, NULL, "knnTopM: x must be a float64 or float32 array of n×d values and 1 <= M <= n - 1");
+    return NULL;
+  }
+  if (!want(env, &out, napi_int32_array, (size_t)(n * M), "knnTopM", 4)) return NULL;
+  int T = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : (int)threads;
+  const int f32 = x.type == napi_float32_array;
+  knn_heaps H[MAX_THREADS];
+  memset(H, 0, sizeof H);
+  double *nrm = malloc(sizeof(double) * (size_t)n);
+  int ok = nrm != NULL;
+  for (int t = 0; t < T && ok; t++) {
+    H[t].M = M;
+    H[t].hd = malloc(sizeof(double) * (size_t)(n * M));
+    H[t].hi = malloc(sizeof(int32_t) * (size_t)(n * M));
+    H[t].worst = malloc(sizeof(double) * (size_t)n);
+    ok = H[t].hd && H[t].hi && H[t].worst;
+    if (!ok) break;
+    for (long q = 0; q < n * M; q++) {
+      H[t].hd[q] = INFINITY;
+      H[t].hi[q] = INT32_MAX;
+    }
+    for (long i = 0; i < n; i++) H[t].worst[i] = INFINITY;
+  }
+  if (ok) {
+    row_sq_norms(x.data, f32, n, d, nrm);
+    operand A = {x.data, f32, 0, (int)d};
+    ok = nt_compute(A, A, NULL, n, n, d, n, 1, T, nrm, H);
+  }
+  if (ok) {
+    /* Merge: the other sets' entries offered to set 0's heaps, then set 0's indices written out. */
+    int32_t *o = out.data;
+    for (int t = 1; t < T; t++)
+      for (long i = 0; i < n; i++)
+        for (long q = 0; q < M; q++)
+          if (H[t].hi[i * M + q] != INT32_MAX) knn_offer(&H[0], i, H[t].hd[i * M + q], H[t].hi[i * M + q]);
+    memcpy(o, H[0].hi, sizeof(int32_t) * (size_t)(n * M));
+  }
+  for (int t = 0; t < T; t++) {
+    free(H[t].hd);
+    free(H[t].hi);
+    free(H[t].worst);
+  }
+  free(nrm);
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Sparse affinity propagation: one sweep over the stored entries (cluster/                      */
 /* sparseAffinityPropagation.ts's `pass`, its JavaScript twin, operation for operation)          */
@@ -2502,6 +2665,7 @@ NAPI_MODULE_INIT() {
       {"simd", js_simd},
       {"adviseHuge", js_advise_huge},
       {"candDistances", js_cand_distances},
+      {"knnTopM", js_knn_top_m},
       {"sparseApPass", js_sparse_ap_pass},
       {"softAssignRows", js_soft_assign_rows},
       {"expInPlace", js_exp_in_place},

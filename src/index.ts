@@ -40,9 +40,10 @@ export * from './cluster/affinityPropagation.js';
 export * from './cluster/sparseAffinityPropagation.js';
 export { type AdaptiveDampingOptions, type DampingAttempt } from './cluster/apShared.js';
 export {
-  knnGraph, exactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected, rerankCandidates,
-  type KnnGraph, type KnnCandidates, type HnswOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,
+  knnGraph, exactKnn, projectedExactKnn, hnswKnn, knnRecall, sampledRecall, knnToSimilarity, toUndirected, rerankCandidates,
+  type KnnGraph, type KnnCandidates, type HnswOptions, type ProjectedOptions, type SimilarityOptions, type KnnOptions as KnnGraphOptions,
 } from './cluster/knnGraph.js';
+export { KNN_COST, knnCostSeconds, cheapestKnnMethod, type KnnCostQuery, type KnnMethodName } from './cluster/knnCost.js';
 export * from './cluster/louvain.js';
 export * from './enrich/hypergeom.js';
 export * from './enrich/bh.js';

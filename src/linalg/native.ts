@@ -69,6 +69,12 @@ export interface NativeKernels {
    */
   candDistances(x: Float64Array | Float32Array, n: number, d: number, cand: Int32Array, stride: number, out: Float64Array, threads: number): void;
   /**
+   * cluster/knnGraph.ts's exact candidate search: out (n × M) gets each row's M nearest other rows
+   * under (squared distance, index) — the set exactKnn's heaps keep — fused with the symmetric
+   * Gram product on `threads` threads (heaps per thread, merged); false when memory could not be had.
+   */
+  knnTopM(x: Float64Array | Float32Array, n: number, d: number, M: number, out: Int32Array, threads: number): boolean;
+  /**
    * One sweep of cluster/sparseAffinityPropagation.ts's message passing over the stored entries
    * (CSR with the diagonal at diag[i]), its JavaScript pass operation for operation; doAvail /
    * doResp 0 or 1. Returns the number of exemplar candidates (0 without doAvail).

@@ -15,6 +15,7 @@ import { type Matrix, type StoredMatrix, squaredDistances } from '../linalg/inde
 import { affinityPropagationWithRetry, prestartAffinityPropagation, type AffinityPropagationRetryResult } from '../cluster/affinityPropagation.js';
 import { sparseAffinityPropagationWithRetry, sampledSimilarityMedian } from '../cluster/sparseAffinityPropagation.js';
 import { knnGraph, knnToSimilarity, rerankCandidates, sampledRecall, type KnnCandidates, type KnnGraph } from '../cluster/knnGraph.js';
+import { cheapestKnnMethod } from '../cluster/knnCost.js';
 import { louvain, knnAffinityGraph, withRepresentatives } from '../cluster/louvain.js';
 import type { Reporter } from '../util/log.js';
 import { DENSE_MAX_ROWS, type RunParameters } from './params.js';
@@ -26,8 +27,10 @@ export interface ClusteringInfo {
   /** Why: 'requested' or the auto rule. */
   reason: string;
   knn?: {
-    k: number; method: 'exact' | 'hnsw'; edges: number; recall?: number; seconds: number;
-    /** HNSW built on this many principal components (candidates re-ranked in all dimensions). */
+    k: number; method: 'exact' | 'projected' | 'hnsw'; edges: number; recall?: number; seconds: number;
+    /** Why this method: 'requested' or the auto rule (with the cost model's estimates). */
+    methodReason?: string;
+    /** Candidates found on this many principal components (HNSW or exact search), re-ranked in all dimensions. */
     projectedDims?: number;
     /** Every build when the first one's recall was below 0.95: dimensions used and recall. */
     attempts?: { dims: number; recall: number }[];
@@ -79,10 +82,43 @@ export function chooseClustering(params: RunParameters, n: number, keptSimilarit
   return { method: 'dense', reason: `auto: n = ${n} ≤ ${DENSE_MAX_ROWS}` };
 }
 
-export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): 'exact' | 'hnsw' {
-  if (params.knnMethod !== 'auto') return params.knnMethod;
-  // Exact costs n²·d multiply-adds (10⁵ rows × 50 dims: ~2 minutes); HNSW grows ~n·log n.
-  return X.rows <= 20000 ? 'exact' : 'hnsw';
+/**
+ * Principal components of the projected exact search when --knn-projection is 0 (auto). On the
+ * 100,000 × 1,000 synthetic table 128 components (100 candidates per row) found 0.873 of the true
+ * 50 nearest, 256 found 0.994 (docs/scaling.md); starting at 128 cost a wasted search per
+ * representation there.
+ */
+export const PROJECTED_DEFAULT_DIMS = 256;
+
+export interface KnnChoice {
+  method: 'exact' | 'projected' | 'hnsw';
+  /** Principal components the search starts on (0: all columns). */
+  dims: number;
+  /** Why: 'requested' or the cost model's estimates (CPU seconds). */
+  reason: string;
+}
+
+/**
+ * The k-NN search for coordinates X: as requested, or (auto) exact up to 20,000 rows, else the
+ * method of least estimated CPU time (knnCost.ts: brute force n²·p/2 against HNSW's n·p·log n).
+ * Projected exact search starts on --knn-projection components (0: PROJECTED_DEFAULT_DIMS);
+ * HNSW on --knn-projection components (0: all columns).
+ */
+export function chooseKnnMethod(params: RunParameters, X: StoredMatrix): KnnChoice {
+  const fits = (p: number) => (p > 0 && 2 * p <= X.cols ? p : 0);
+  const projDims = fits(params.knnProjection || PROJECTED_DEFAULT_DIMS);
+  const hnswDims = fits(params.knnProjection);
+  if (params.knnMethod !== 'auto') {
+    const m = params.knnMethod;
+    return { method: m, dims: m === 'projected' ? projDims : m === 'hnsw' ? hnswDims : 0, reason: 'requested' };
+  }
+  if (X.rows <= 20000) return { method: 'exact', dims: 0, reason: `auto: n = ${X.rows} ≤ 20000` };
+  const { method, seconds } = cheapestKnnMethod({ n: X.rows, d: X.cols, k: params.knn, projectedDims: projDims, hnswDims });
+  const est = (m: 'exact' | 'projected' | 'hnsw') => `${m} ${seconds[m] < 10 ? seconds[m].toFixed(1) : Math.round(seconds[m])}`;
+  return {
+    method, dims: method === 'projected' ? projDims : method === 'hnsw' ? hnswDims : 0,
+    reason: `auto: least estimated CPU seconds (${est('exact')}, ${est('projected')}${projDims ? ` on ${projDims} components` : ''}, ${est('hnsw')}${hnswDims ? ` on ${hnswDims} components` : ''})`,
+  };
 }
 
 /**
@@ -116,14 +152,19 @@ export function clusterRepresentation(
     const ap = clock.time('ap', () => affinityPropagationWithRetry(S, { ...apOpts, copy: keepSimilarity }));
     return { ap, similarity: keepSimilarity ? S : undefined, clustering: { method, reason } };
   }
-  const knnMethod = chooseKnnMethod(params, coords);
+  const choice = chooseKnnMethod(params, coords);
+  const knnMethod = choice.method;
+  reporter.info(`${name}: ${params.knn}-NN graph by ${knnMethod === 'projected' ? 'exact search on principal components' : knnMethod === 'hnsw' ? 'HNSW' : 'exact search'} (${choice.reason})`);
   const t0 = performance.now();
-  // HNSW over 1,000-dimensional rows spends its time in distance evaluations: with --knn-projection
-  // the index is built on that many principal components and the candidates are re-ranked exactly;
-  // while the measured recall@k is below knnMinRecall the projection is widened.
-  let projectDims = knnMethod === 'hnsw' && params.knnProjection > 0 && 2 * params.knnProjection <= coords.cols ? params.knnProjection : 0;
-  const keepCandidates = !!shared?.keep && !shared.candidates;
-  const build = () => clock.time('knn', () => knnGraph(coords, params.knn, { method: knnMethod, hnsw: { seed: params.seed, projectDims, keepCandidates }, reporter }));
+  // Over 1,000-dimensional rows both searches spend their time in distance evaluations: candidates
+  // are found on that many principal components (exactly, or by an HNSW index built there) and
+  // re-ranked exactly; while the measured recall@k is below knnMinRecall the projection is widened.
+  let projectDims = choice.dims;
+  const approximate = knnMethod !== 'exact';
+  const keepCandidates = knnMethod === 'hnsw' && !!shared?.keep && !shared.candidates;
+  const build = () => clock.time('knn', () => knnGraph(coords, params.knn, {
+    method: knnMethod, hnsw: { seed: params.seed, projectDims, keepCandidates }, projected: { dims: projectDims, seed: params.seed }, reporter,
+  }));
   let fromShared: KnnGraph | undefined;
   let recall: number | undefined;
   let candidatesFrom: string | undefined;
@@ -144,10 +185,12 @@ export function clusterRepresentation(
   }
   const tries: { dims: number; recall: number }[] = [];
   let G: KnnGraph = fromShared ?? build();
-  if (knnMethod === 'hnsw' && !candidatesFrom) {
+  if (approximate && !candidatesFrom) {
     for (;;) {
+      // Projected exact search on all columns is the exact graph: nothing to measure.
+      if (knnMethod === 'projected' && !G.projectedDims) break;
       recall = clock.time('knn', () => sampledRecall(coords, G, 200, params.seed));
-      reporter.info(`${name}: HNSW${projectDims ? ` (on ${projectDims} principal components)` : ''} recall@${G.k} = ${recall.toFixed(3)} on 200 sampled rows`);
+      reporter.info(`${name}: ${knnMethod === 'hnsw' ? 'HNSW' : 'exact search'}${projectDims ? ` on ${projectDims} principal components` : ''}: recall@${G.k} = ${recall.toFixed(3)} on 200 sampled rows`);
       tries.push({ dims: projectDims || coords.cols, recall });
       if (!projectDims || recall >= params.knnMinRecall) break;
       projectDims = 2 * projectDims * 2 <= coords.cols ? 2 * projectDims : 0;
@@ -160,7 +203,7 @@ export function clusterRepresentation(
       delete G.candidates;
     }
   }
-  const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
+  const knnInfo: NonNullable<ClusteringInfo['knn']> = { k: G.k, method: knnMethod, methodReason: choice.reason, edges: G.indices.length, seconds: (performance.now() - t0) / 1000 };
   if (recall !== undefined) knnInfo.recall = recall;
   if (G.projectedDims) knnInfo.projectedDims = G.projectedDims;
   if (tries.length > 1) knnInfo.attempts = tries;

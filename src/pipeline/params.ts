@@ -32,9 +32,15 @@ export interface RunParameters {
   clustering: ClusteringMethod;
   /** Neighbours per row of the k-NN graph (sparse AP, Louvain). */
   knn: number;
-  /** 'auto': exact up to 20,000 rows, else HNSW. */
-  knnMethod: 'auto' | 'exact' | 'hnsw';
-  /** HNSW on this many principal components, candidates re-ranked exactly (0 = all dimensions, the default). */
+  /**
+   * 'auto': exact up to 20,000 rows, else the least estimated cost of exact, projected (exact
+   * candidates on principal components) and HNSW (cluster/knnCost.ts).
+   */
+  knnMethod: 'auto' | 'exact' | 'projected' | 'hnsw';
+  /**
+   * Principal components candidates are found on, then re-ranked exactly: HNSW's (0 = all
+   * dimensions, the default) and the projected exact search's (0 = 256).
+   */
   knnProjection: number;
   /** With a projection: widen it (×2, up to all dimensions) while the measured recall@k is below this. */
   knnMinRecall: number;

@@ -31,7 +31,7 @@ export interface RunFlags {
   apRetry: boolean;
   clustering?: ClusteringMethod;
   knn?: number;
-  knnMethod?: 'auto' | 'exact' | 'hnsw';
+  knnMethod?: 'auto' | 'exact' | 'projected' | 'hnsw';
   knnProjection?: number;
   knnMinRecall?: number;
   resolution?: number;
@@ -71,9 +71,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--no-ap-retry', 'keep the AP damping fixed (by default an oscillating AP continues from its messages with damping 0.7, then 0.9)')
     .addOption(new Option('--clustering <method>', `dense AP, sparse AP or Louvain on the k-NN graph; auto = dense up to ${DENSE_MAX_ROWS} rows`).choices([...CLUSTERING_METHODS]))
     .option('--knn <k>', 'neighbours per row of the k-NN graph (sparse-ap, louvain)', intOption('--knn', 1))
-    .option('--knn-projection <dims>', 'HNSW on this many principal components (for coordinates with at least twice as many columns), candidates re-ranked by their exact distance; 0 = all dimensions (default)', intOption('--knn-projection', 0))
-    .option('--knn-min-recall <r>', 'with --knn-projection: rebuild on twice the components while the measured recall@k is below r (default 0.95; 0 = never)', numberOption('--knn-min-recall', 0, 1))
-    .addOption(new Option('--knn-method <m>', 'k-NN search: exact (blocked brute force) or hnsw (approximate); auto = exact up to 20,000 rows').choices(['auto', 'exact', 'hnsw']))
+    .option('--knn-projection <dims>', 'find candidates on this many principal components (for coordinates with at least twice as many columns), re-ranked by their exact distance; 0 = auto (projected: 256, hnsw: all dimensions)', intOption('--knn-projection', 0))
+    .option('--knn-min-recall <r>', 'projected or hnsw on components: search again on twice the components while the measured recall@k is below r (default 0.95; 0 = never)', numberOption('--knn-min-recall', 0, 1))
+    .addOption(new Option('--knn-method <m>', 'k-NN search: exact (brute force), projected (exact candidates on principal components) or hnsw (approximate index); auto = exact up to 20,000 rows, else the least estimated cost').choices(['auto', 'exact', 'projected', 'hnsw']))
     .option('--resolution <g>', 'Louvain resolution (larger: more communities)', numberOption('--resolution', 0))
     .option('--sparse-ap-tolerance <f>', 'sparse AP: fraction of points still changing allowed at convergence (0 = sklearn rule; default 0.001)', numberOption('--sparse-ap-tolerance', 0, 0.5))
     .option('--id-col <column>', 'column naming the drugs (repeatable)', listOption)
