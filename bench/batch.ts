@@ -6,15 +6,16 @@
  * 1,000 features corrected per method, phenomap and the peer alternating.
  *
  *   npx tsx bench/batch.ts [--data ../shared/data] [--datasets bbbc021,cell-injury,lincs]
- *                          [--scale FILE] [--repeats 3] [--peers sphere,combat,harmony] [--skip-heldout]
- *                          [--grid [--grid-learners LIST] [--grid-corrections PREFIXES]]
+ *                          [--scale FILE] [--repeats 3] [--peers sphere,combat,harmony] [--skip-heldout] [--correct-fit training|all]
+ *                          [--grid [--grid-learners LIST] [--grid-corrections "PREFIX;PREFIX"] [--grid-seeds 0,1,2,3,4]]
  *
  * Data sets (batch column in brackets): BBBC021 (weeks; NSCB is the test; leave-one-compound-out
  * and leave-batch-out), the cell-injury wells (plates; 5-fold over compounds), the LINCS plate
  * (the 384-well quadrant = the 96-well source plate; 5-fold over compounds). --scale FILE is a
  * `phenomap synth` table (batch = Metadata_plate, controls = Metadata_pert_type == control); run
  * it under `flock /tmp/phenomap-heavy.lock`. --grid prints the BBBC021 accuracy search (every
- * correction variant × learner, leave-one-compound-out; about 40 minutes on 2 loaded cores).
+ * correction variant × learner, leave-one-compound-out; hours on 2 loaded cores with the select-*
+ * learners over five seeds: narrow it with --grid-corrections / --grid-learners / --grid-seeds).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +25,12 @@ import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_
 import { readProfiles } from '../src/io/read.js';
 import { metaStrings, withMeta, type Profiles } from '../src/io/profiles.js';
 import { writeNpy, readNpyMatrix } from '../src/io/npy.js';
-import { asFloat64, type Matrix } from '../src/linalg/index.js';
+import { asFloat64, takeRows, type Matrix } from '../src/linalg/index.js';
 import { PCA } from '../src/represent/pca.js';
 import { BUILTIN_REPRESENTATIONS as B, evaluate, normaliseForEvaluation } from '../src/evaluate/protocol.js';
 import { compareCorrections, formatCorrectionTable, judgeMatrix } from '../src/evaluate/batchProtocol.js';
-import type { SplitKind } from '../src/evaluate/splits.js';
+import { makeSplits, type SplitKind } from '../src/evaluate/splits.js';
+import { batchMixing } from '../src/evaluate/batchMetrics.js';
 import { correctProfiles } from '../src/batch/profiles.js';
 import { batchDesign } from '../src/batch/design.js';
 import { harmonyIterate } from '../src/batch/harmony.js';
@@ -47,6 +49,9 @@ const scaleFile = arg('--scale', '');
 const repeats = Number(arg('--repeats', '3'));
 /** Peers run at --scale (numpy Harmony takes tens of minutes there). */
 const peers = arg('--peers', 'sphere,combat,harmony').split(',').filter(Boolean);
+/** Rows each correction is fitted on for the held-out tables (evaluate's `fit`; default training). */
+const correctionFit = arg('--correct-fit', 'training') as 'training' | 'all';
+if (correctionFit !== 'training' && correctionFit !== 'all') throw new Error(`--correct-fit must be training or all, got ${correctionFit}`);
 const work = join(tmpdir(), `phenomap-bench-batch-${process.pid}`);
 const peerScript = join(root, 'bench', 'batch_peer.py');
 
@@ -128,7 +133,8 @@ async function dataset(name: string): Promise<void> {
   if (!hasFlag('--skip-heldout')) {
     for (const s of ds.splits) {
       const t0 = performance.now();
-      const cmp = compareCorrections(ds.profiles, { ...base, metrics: [...base.metrics], ...s, corrections: CORRECTION_NAMES });
+      const cmp = compareCorrections(ds.profiles, { ...base, metrics: [...base.metrics], ...s, corrections: CORRECTION_NAMES, correctionFit });
+      console.log(`held out, ${s.split}: each correction ${s.split === 'leave-batch-out' ? 'refitted on the training batches' : correctionFit === 'training' ? 'refitted per fold on the training side (--correct-fit training)' : 'fitted once on all rows (--correct-fit all)'}`);
       console.log(formatCorrectionTable(cmp));
       for (const r of cmp.rows) for (const n of r.notes) console.log(`  note (${r.correction}): ${n}`);
       console.log(`  (${((performance.now() - t0) / 1000).toFixed(1)} s for the comparison)`);
@@ -242,11 +248,18 @@ async function scale(file: string): Promise<void> {
 /**
  * The accuracy target's search (issue 19: BBBC021 held-out NSCB ≥ 95 % with a correction plus a
  * learned metric): every correction variant × every learner under leave-one-compound-out, each
- * row's NSC / NSCB printed — not only the best. Corrections use no label (fitted once on all
- * wells, as the normalisation is); learners are fitted on the training compounds only;
- * `select-linear` chooses its learner per fold by inner compound-grouped CV on the training side.
+ * row's NSC / NSCB printed — not only the best (mean ± s.d. over --grid-seeds where a step is
+ * seeded: the select-* learners' inner folds). Corrections use no label; each is fitted either on
+ * the training side of every fold (`fit: training`, evaluate's default: the held-out compound's
+ * rows are placed with that fit) or once on all wells (`fit: all`); sphering learns from the DMSO
+ * wells only, which are never held out, so its two fits are the same matrix. Learners are fitted
+ * on the training compounds only; the select-* learners choose theirs per fold by inner
+ * compound-grouped CV on the training side. Beside each correction, its batch mixing where the
+ * held-out figures are scored: every treated well as the fold that held its compound out placed
+ * it (fit: training) or the one fit (fit: all).
  */
-const GRID_CORRECTIONS: { name: string; correction?: { method: CorrectionName; batchCol?: string; options?: Record<string, unknown> } }[] = [
+type GridCorrection = { method: CorrectionName; batchCol?: string; options?: Record<string, unknown>; fit?: 'training' | 'all' };
+const GRID_CORRECTIONS: { name: string; correction?: GridCorrection }[] = [
   { name: 'none' },
   { name: 'sphere (per week, LW)', correction: { method: 'sphere' } },
   { name: 'sphere (per plate, LW)', correction: { method: 'sphere', batchCol: 'Metadata_plate' } },
@@ -255,31 +268,67 @@ const GRID_CORRECTIONS: { name: string; correction?: { method: CorrectionName; b
   { name: 'sphere (per week, α = 0.9)', correction: { method: 'sphere', options: { shrinkage: 0.9 } } },
   { name: 'DMSO centring (per week, α = 1)', correction: { method: 'sphere', options: { shrinkage: 1 } } },
   { name: 'DMSO centring (per plate, α = 1)', correction: { method: 'sphere', batchCol: 'Metadata_plate', options: { shrinkage: 1 } } },
-  { name: 'combat (per week)', correction: { method: 'combat' } },
-  { name: 'combat (per plate)', correction: { method: 'combat', batchCol: 'Metadata_plate' } },
-  { name: 'harmony (θ = 2)', correction: { method: 'harmony' } },
-  { name: 'harmony (θ = 0.5)', correction: { method: 'harmony', options: { theta: 0.5 } } },
+  { name: 'combat (per week, fit: training)', correction: { method: 'combat', fit: 'training' } },
+  { name: 'combat (per week, fit: all)', correction: { method: 'combat', fit: 'all' } },
+  { name: 'combat (per plate, fit: training)', correction: { method: 'combat', batchCol: 'Metadata_plate', fit: 'training' } },
+  { name: 'combat (per plate, fit: all)', correction: { method: 'combat', batchCol: 'Metadata_plate', fit: 'all' } },
+  { name: 'harmony (θ = 2, fit: training)', correction: { method: 'harmony', fit: 'training' } },
+  { name: 'harmony (θ = 2, fit: all)', correction: { method: 'harmony', fit: 'all' } },
+  { name: 'harmony (θ = 0.5, fit: training)', correction: { method: 'harmony', options: { theta: 0.5 }, fit: 'training' } },
+  { name: 'harmony (θ = 0.5, fit: all)', correction: { method: 'harmony', options: { theta: 0.5 }, fit: 'all' } },
 ];
 
+/** Batch mixing of the treated wells as the held-out figures see them (see accuracyGrid). */
+function heldOutMixing(profiles: Profiles, c: GridCorrection | undefined): string {
+  const norm = normaliseForEvaluation(profiles, 'zscore').profiles;
+  const week = metaStrings(norm, 'Metadata_batch'), compound = metaStrings(norm, 'Metadata_compound'), moa = metaStrings(norm, 'Metadata_moa');
+  const control = Uint8Array.from(compound, (v) => (v === 'DMSO' ? 1 : 0));
+  const groups = compound.map((v, i) => (control[i] || !moa[i] ? null : v));
+  let X: Matrix = asFloat64(norm.X);
+  if (c) {
+    const fit = (rows?: Int32Array) => asFloat64(correctProfiles(norm, { method: c.method, batchCol: c.batchCol ?? 'Metadata_batch', controls: control, options: c.options, fitRows: rows }).profiles.X);
+    X = fit();
+    if ((c.fit ?? 'training') === 'training') {
+      const placed = Float64Array.from(X.data);
+      for (const f of makeSplits({ kind: 'loco', groups, labels: moa, controlGroups: ['DMSO'], batches: week })) {
+        const Xf = fit(f.train);
+        for (const i of f.test) placed.set(Xf.data.subarray(i * X.cols, (i + 1) * X.cols), i * X.cols);
+      }
+      X = { rows: X.rows, cols: X.cols, data: placed };
+    }
+  }
+  const rows: number[] = [];
+  for (let i = 0; i < X.rows; i++) if (!control[i] && moa[i]) rows.push(i);
+  const m = batchMixing(takeRows(X, rows), rows.map((i) => week[i]!), rows.map((i) => moa[i]!));
+  return `iLISI ${f3(m.ilisi)}, other-week neighbours ${f3(m.otherBatchShare)} (mixed ${f3(m.otherBatchShareExpected)}), graph conn. ${f3(m.graphConnectivity)}`;
+}
+
 async function accuracyGrid(): Promise<void> {
-  const learners = arg('--grid-learners', 'raw,lda-proj,lda-proj-clip,lda-proj-clip-uncentred,batch-lda,batch-lda-clip,select-linear,nca').split(',').filter(Boolean);
+  const learners = arg('--grid-learners', 'raw,lda-proj,lda-proj-clip,lda-proj-clip-uncentred,batch-lda,batch-lda-clip,select-linear,select-ensemble-5,nca').split(',').filter(Boolean);
   const only = arg('--grid-corrections', '');
+  const gridSeeds = arg('--grid-seeds', '0,1,2,3,4').split(',').map(Number);
   const profiles = (await bbbc021Recipe(dataDir)).profiles;
   console.log(`\n=== BBBC021 accuracy grid: correction × learner, leave-one-compound-out, NSCB excludes the query's week (target NSCB ≥ 0.95) ===`);
-  console.log(`${'correction'.padEnd(34)} ${'learner'.padEnd(24)}   NSC    NSCB   s (evaluation)  select-linear's choices`);
+  console.log(`seeded learners (select-*) over seeds ${gridSeeds.join(',')}; mean ± s.d. [per seed]`);
+  console.log(`${'correction'.padEnd(36)} ${'learner'.padEnd(24)}   NSC              NSCB             s (evaluation)  choices (folds × seeds)`);
+  const pm = (m: { mean: number; sd: number; values: number[] } | undefined) =>
+    !m ? '–' : m.values.length > 1 ? `${f3(m.mean)} ± ${f3(m.sd)} [${m.values.map(f3).join(' ')}]` : f3(m.mean);
   for (const g of GRID_CORRECTIONS) {
-    if (only && !only.split(',').some((o) => g.name.startsWith(o))) continue;
+    if (only && !only.split(';').some((o) => g.name.startsWith(o.trim()))) continue;
+    console.log(`${g.name}: held-out placement mixing: ${heldOutMixing(profiles, g.correction)}`);
     for (const l of learners) {
       const t0 = performance.now();
+      const spec = B[l]!;
+      const seeded = spec.kind === 'select' || spec.kind === 'contrastive' || spec.kind === 'itml';
       const ev = evaluate(profiles, {
         labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', doseCol: 'Metadata_concentration', batchCol: 'Metadata_batch', controlLabels: ['DMSO'],
-        split: 'loco', seeds: [0], representations: [B[l]!], metrics: ['nsc', 'nscb'], inSample: false, dataLevel: false, correction: g.correction,
+        split: 'loco', seeds: seeded ? gridSeeds : [0], representations: [spec], metrics: ['nsc', 'nscb'], inSample: false, dataLevel: false, correction: g.correction,
       });
       const r = ev.representations[0]!;
       const chosen: Record<string, number> = {};
       for (const f of ev.folds) if (f.chosen) chosen[f.chosen] = (chosen[f.chosen] ?? 0) + 1;
       const sec = (performance.now() - t0) / 1000;
-      console.log(`${g.name.padEnd(34)} ${l.padEnd(24)} ${f3(r.metrics.nsc?.mean).padStart(6)} ${f3(r.metrics.nscb?.mean).padStart(6)}  ${sec.toFixed(0).padStart(6)}  ${Object.keys(chosen).length ? JSON.stringify(chosen) : ''}`);
+      console.log(`${g.name.padEnd(36)} ${l.padEnd(24)} ${pm(r.metrics.nsc).padStart(6)}  ${pm(r.metrics.nscb).padStart(6)}  ${sec.toFixed(0).padStart(6)}  ${Object.keys(chosen).length ? JSON.stringify(chosen) : ''}`);
     }
   }
 }

@@ -2,8 +2,8 @@
  * Judging batch corrections (Arevalo et al. 2024's question, on phenomap's held-out protocol):
  * for "none" and each correction, the batch-mixing metrics and the label-free biology metrics of
  * the corrected wells (batchMetrics.ts), and the held-out-by-compound NSC / NSCB / MoA mAP of
- * every representation (protocol.ts `evaluate`, which refits learned steps — and, under
- * leave-batch-out, the correction — on the training side only).
+ * every representation (protocol.ts `evaluate`, which refits learned steps — and, unless
+ * `correctionFit: 'all'`, the correction — on the training side only).
  *
  * Also the `run --correct` composition: the workflow on the corrected table, plus the same
  * metrics before and after on the whole table, written beside the run for the report.
@@ -55,6 +55,8 @@ export interface CompareOptions extends Omit<EvaluateOptions, 'correction'> {
   correctionOptions?: Partial<Record<CorrectionName, Record<string, unknown>>>;
   /** The column the corrections treat as batches (default batchCol: correct per plate, judge per week). */
   correctionBatchCol?: string;
+  /** Rows each correction is fitted on for the held-out figures (EvaluationCorrection.fit; default 'training'). */
+  correctionFit?: 'training' | 'all';
   mixing?: MixingOptions;
   /** Return each correction's corrected table (to write it out). */
   keepCorrected?: boolean;
@@ -118,7 +120,7 @@ export function compareCorrections(stored: Profiles<StoredMatrix>, opts: Compare
     const judged = judgeMatrix(X, keys, { mixing: opts.mixing, nullSize: opts.nullSize, seed: opts.seeds?.[0] ?? 0 });
     const ev = evaluate(input, {
       ...opts, reporter,
-      correction: choice === 'none' ? undefined : { method: choice, options: opts.correctionOptions?.[choice], batchCol: correctionBatchCol },
+      correction: choice === 'none' ? undefined : { method: choice, options: opts.correctionOptions?.[choice], batchCol: correctionBatchCol, fit: opts.correctionFit },
     });
     evaluations[choice] = ev;
     const heldOut: CorrectionRow['heldOut'] = {};

@@ -48,6 +48,7 @@ interface EvaluateFlags {
   correct?: string[];
   correctOpt?: string[];
   correctBatchCol?: string;
+  correctFit?: 'training' | 'all';
   saveCorrected?: boolean;
   quiet?: boolean;
 }
@@ -127,6 +128,7 @@ export function register(program: Command): void {
     .option('--correct <list>', `batch corrections to compare with none (needs --batch-col): ${CORRECTION_NAMES.join(', ')}; controls = the --control-label rows`, listOption)
     .option('--correct-opt <list>', 'correction options, method.key=value (e.g. harmony.nClusters=50,sphere.shrinkage=0.1)', listOption)
     .option('--correct-batch-col <column>', 'column the corrections treat as batches (default --batch-col; e.g. correct per plate, judge NSCB per week)')
+    .addOption(new Option('--correct-fit <rows>', 'rows each correction is fitted on for the held-out figures: training (refitted per fold on the training side) or all (once on every row)').choices(['training', 'all']).default('training'))
     .option('--save-corrected', 'also write each corrected table (DIR/corrected_<method>.parquet)')
     .option('-q, --quiet', 'nothing on stderr but errors')
     .action(async (file: string[], flags: EvaluateFlags) => {
@@ -185,7 +187,7 @@ export function register(program: Command): void {
         }
         if (!base.batchCol) throw new UsageError('--correct needs --batch-col <column>');
         const cmp = compareCorrections(profiles, {
-          ...base, corrections: corrections as CorrectionChoice[], correctionBatchCol: flags.correctBatchCol,
+          ...base, corrections: corrections as CorrectionChoice[], correctionBatchCol: flags.correctBatchCol, correctionFit: flags.correctFit,
           correctionOptions: parseCorrectionOptions(flags.correctOpt ?? [], corrections as CorrectionName[]), keepCorrected: flags.saveCorrected,
         });
         const records = correctionRecords(cmp);
