@@ -12,30 +12,12 @@ import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { zscore } from '../../src/preprocess/zscore.js';
 import { bbbc021Recipe, cellInjuryRecipe, BBBC021_FILES, CELL_INJURY_FILES } from '../../src/io/recipes.js';
 import { Rng } from '../../src/util/rng.js';
+import { bruteForceKnn } from '../helpers/bruteKnn.js';
 import { fixtureMatrix } from '../helpers/fixtures.js';
 import { describeShared, sharedPath } from '../helpers/shared.js';
 
-/** Brute force: all distances computed directly, sorted by (distance, index); the k best per row (every `step`-th row). */
-function bruteForce(X: StoredMatrix, k: number, step = 1): number[][] {
-  const n = X.rows, d = X.cols;
-  const out: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % step) {
-      out.push([]);
-      continue;
-    }
-    const all: [number, number][] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += (X.data[i * d + c]! - X.data[j * d + c]!) ** 2;
-      all.push([s, j]);
-    }
-    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    out.push(all.slice(0, k).map((a) => a[1]));
-  }
-  return out;
-}
+/** The k best per row by brute force (every `step`-th row). */
+const bruteForce = (X: StoredMatrix, k: number, step = 1): number[][] => bruteForceKnn(X, k, step).idx;
 
 /** The graph with the native kernels and with the JavaScript path: identical, bit for bit. */
 function bothBackends(f: () => KnnGraph): KnnGraph {

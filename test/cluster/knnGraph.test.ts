@@ -3,6 +3,7 @@ import { exactKnn, hnswKnn, knnGraph, knnRecall, knnToSimilarity, sampledRecall 
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
 import { nativeAvailable, useNative } from '../../src/linalg/native.js';
+import { bruteForceKnn } from '../helpers/bruteKnn.js';
 
 function randomMatrix(n: number, d: number, seed: number, clusters = 0): Matrix {
   const rng = new Rng(seed);
@@ -12,24 +13,7 @@ function randomMatrix(n: number, d: number, seed: number, clusters = 0): Matrix 
   return X;
 }
 
-/** Brute force: all distances computed directly, sorted by (distance, index). */
-function bruteForce(X: Matrix, k: number): { idx: number[][]; dist: number[][] } {
-  const n = X.rows, d = X.cols;
-  const idx: number[][] = [], dist: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const all: [number, number][] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += (X.data[i * d + c]! - X.data[j * d + c]!) ** 2;
-      all.push([s, j]);
-    }
-    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    idx.push(all.slice(0, k).map((a) => a[1]));
-    dist.push(all.slice(0, k).map((a) => a[0]));
-  }
-  return { idx, dist };
-}
+const bruteForce = bruteForceKnn;
 
 describe('exact k-NN graph', () => {
   it('equals brute force (indices and distances), across block/panel sizes', () => {
