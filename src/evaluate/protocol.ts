@@ -401,15 +401,19 @@ export function fitRepresentation(
       warnings,
     };
   }
+  const nClasses = new Set(labels).size;
+  const fitLda = (rows: StoredMatrix, rowLabels: readonly (string | null)[]): Lda => {
+    const o = { ...spec.lda };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = nClasses - 1;
+    return new Lda({ ...o, seed }).fit(rows, rowLabels);
+  };
   if (spec.kind === 'lda' && !spec.clip && spec.pca === undefined && strictlyAscending(fitRows)) {
     // Lda.fit takes the training rows where they are (the others unlabelled): no copy of them,
     // which at full width is 170 MB per fold and, on a loaded machine, seconds of page faults.
     // The rows keep their order, so the fit is the same as on the copy.
     const sparse: (string | null)[] = new Array<string | null>(X.rows).fill(null);
     for (let r = 0; r < fitRows.length; r++) sparse[fitRows[r]!] = labels[r]!;
-    const ldaOpts = { ...spec.lda };
-    if (ldaOpts.nComponents !== undefined && ldaOpts.nComponents < 0) ldaOpts.nComponents = new Set(labels).size - 1;
-    const lda = new Lda({ ...ldaOpts, seed }).fit(X, sparse);
+    const lda = fitLda(X, sparse);
     return { transform: (Y) => lda.transform(Y), warnings };
   }
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
@@ -438,7 +442,6 @@ export function fitRepresentation(
     warnings.push(...itml.warnings);
     return { transform: (Y) => itml.transform(prep(Y)), warnings };
   }
-  const nClasses = new Set(labels).size;
   if (spec.kind === 'batch-lda') {
     if (!ctx.groups) throw new UsageError(`${spec.name}: the batch-aware LDA needs the compound of every training row`);
     const allLabels: (string | null)[] = [...labels, ...ctlRows.map(() => null)];
@@ -477,9 +480,7 @@ export function fitRepresentation(
     const m = new ContrastiveEmbedding({ ...spec.contrastive, seed }).fit(Xf, labels, { groups: ctx.groups, batches: ctx.batches });
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
-  const ldaOpts = { ...spec.lda };
-  if (ldaOpts.nComponents !== undefined && ldaOpts.nComponents < 0) ldaOpts.nComponents = nClasses - 1;
-  const lda = new Lda({ ...ldaOpts, seed }).fit(Xf, labels);
+  const lda = fitLda(Xf, labels);
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
 
