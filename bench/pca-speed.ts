@@ -22,8 +22,12 @@
  * `--our-threads 2` times phenomap's default on this 2-core machine (the native products on every
  * core) against scikit-learn held to one thread.
  *
- * Without --npy the first --rows labelled rows of a `phenomap synth --features 5792` CSV.gz given
- * with --table, z-scored.
+ * Without --npy the first --rows labelled rows (Metadata_moa set; --any-rows: any rows) of a table
+ * given with --table (a `phenomap synth --features 5792` CSV.gz, JUMP's single cells), z-scored.
+ * With --npy and --rows, the first --rows rows of the NPY matrix as they are.
+ *
+ * 'auto' runs the float32 Gram solver on a wide table (rows ≤ features ≤ … see represent/pca.ts)
+ * and the randomized one when min(rows, features) > 1,000: the solver used is printed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -86,12 +90,20 @@ if (hasFlag('--child')) {
       const table = arg('--table', '');
       if (!table) throw new Error('give --npy Z.npy or --table wide.csv.gz');
       const { profiles } = await readProfiles(table);
-      const lab = metaStrings(profiles, 'Metadata_moa');
+      const lab = hasFlag('--any-rows') ? Array.from({ length: profiles.X.rows }, () => 'any') : metaStrings(profiles, 'Metadata_moa');
       const rows = lab.flatMap((l, i) => (l ? [i] : [])).slice(0, Number(arg('--rows', '384')));
       npy = join(dir, 'Z.npy');
       writeNpy(npy, zscore(asFloat64(takeRows(profiles.X, rows))).Z);
     }
-    const X = readNpyMatrix(npy);
+    let X = readNpyMatrix(npy);
+    if (arg('--npy', '') && arg('--rows', '')) {
+      const first = Array.from({ length: Math.min(X.rows, Number(arg('--rows', ''))) }, (_, i) => i);
+      if (first.length < X.rows) {
+        X = takeRows(X, first) as typeof X;
+        npy = join(dir, 'Z.npy');
+        writeNpy(npy, X);
+      }
+    }
     const precisions = arg('--precisions', 'float32').split(',');
     console.log(`# PCA(50) of ${X.rows} × ${X.cols}, threads: phenomap ${ourThreads}, scikit-learn ${threads}; alternating, ${repeats} repeats of ${inner} calls (warm = median of calls ${(Number(inner) >> 1) + 1}…${inner}, cold = call 1); phenomap range finder ${precisions.join(' / ')}; ${new Date().toISOString()}`);
     const ours: Record<string, { wall: number[]; cpu: number[]; cold: number[] }> = {};

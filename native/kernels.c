@@ -480,6 +480,7 @@ static int nt_compute(operand A, operand B, double *c, long m, long n, long k, l
     tl_bcap = 0;
     if (!(tl_bbuf = malloc(sizeof(double) * (size_t)need))) return 0;
     tl_bcap = (size_t)need;
+    advise_huge(tl_bbuf, sizeof(double) * (size_t)need);
   }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
@@ -743,6 +744,7 @@ typedef struct {
   long ldc, k, j0, j1;
   long i0, i1;
   int ct; /* C stored transposed: entry (i, j) at c[j * ldc + i] */
+  int sym; /* A = B: only tiles reaching the diagonal or above, each entry j > i also written at (j, i) */
 } ntf_job;
 
 static void ntf_rows(const ntf_job *J) {
@@ -763,6 +765,24 @@ static void ntf_rows(const ntf_job *J) {
         for (long ir = ic; ir < ie; ir += MR) {
           const long iv = ie - ir < MR ? ie - ir : MR;
           const int acc = p0 > 0;
+          if (J->sym) {
+            if (jc + NRF <= ir) continue; /* tile entirely below the diagonal: mirrored from above */
+            double *crow = J->c + ir * J->ldc + jc;
+            /* Entries below the diagonal are not kept between k chunks: they restart from 0 (and are dropped). */
+            if (acc)
+              for (long r = 0; r < MR; r++)
+                for (long q = 0; q < NRF; q++) t[r * NRF + q] = (r < iv && q < jv && jc + q >= ir + r) ? (float)crow[r * J->ldc + q] : 0.0f;
+            microf(kl, abuf + ((ir - ic) / MR) * (long)kl * MR, bpan, t, acc);
+            const int last = p0 + kl == J->k;
+            for (long r = 0; r < iv; r++)
+              for (long q = 0; q < jv; q++) {
+                const long i = ir + r, j = jc + q;
+                if (j < i) continue;
+                crow[r * J->ldc + q] = (double)t[r * NRF + q];
+                if (last && j > i) J->c[j * J->ldc + i] = (double)t[r * NRF + q];
+              }
+            continue;
+          }
           if (J->ct) {
             double *ccol = J->c + jc * J->ldc + ir;
             if (acc)
@@ -802,7 +822,7 @@ static _Thread_local float *tl_fbuf = NULL;
 static _Thread_local size_t tl_fcap = 0;
 
 static int ntf_compute(operand A, const double *shiftA, operand B, const double *shiftB, double *c, long m, long n, long k,
-                       long ldc, int ct, int threads) {
+                       long ldc, int ct, int sym, int threads) {
   if (m == 0 || n == 0) return 1;
   if (k == 0) {
     for (long i = 0; i < (ct ? n : m); i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)(ct ? m : n));
@@ -816,6 +836,7 @@ static int ntf_compute(operand A, const double *shiftA, operand B, const double 
     tl_fcap = 0;
     if (!(tl_fbuf = malloc(sizeof(float) * (size_t)need))) return 0;
     tl_fcap = (size_t)need;
+    advise_huge(tl_fbuf, sizeof(float) * (size_t)need); /* up to 8 MB touched by the first product: the cold call's page faults */
   }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
@@ -826,12 +847,13 @@ static int ntf_compute(operand A, const double *shiftA, operand B, const double 
       const int kl = (int)(k - p0 < KCF ? k - p0 : KCF);
       pack_f32(&B, shiftB, j0, j1, p0, kl, NRF, tl_fbuf + p0 * np * NRF);
     }
+    const long mrows = sym ? (j1 < m ? j1 : m) : m; /* symmetric: rows below the block are mirrored */
     int T = threads;
-    if ((long)T * MR > m) T = (int)(m / MR) > 0 ? (int)(m / MR) : 1;
+    if ((long)T * MR > mrows) T = (int)(mrows / MR) > 0 ? (int)(mrows / MR) : 1;
     long bounds[9];
-    split_rows(m, j0, j1, 0, T, bounds);
+    split_rows(mrows, j0, j1, sym, T, bounds);
     ntf_job jobs[MAX_THREADS];
-    for (int t = 0; t < T; t++) jobs[t] = (ntf_job){A, shiftA, tl_fbuf, c, ldc, k, j0, j1, bounds[t], bounds[t + 1], ct};
+    for (int t = 0; t < T; t++) jobs[t] = (ntf_job){A, shiftA, tl_fbuf, c, ldc, k, j0, j1, bounds[t], bounds[t + 1], ct, sym};
     run_parallel(ntf_task, jobs, sizeof(ntf_job), T);
   }
   return 1;
@@ -1899,7 +1921,9 @@ static napi_value js_nt(napi_env env, napi_callback_info info) {
 /*
  * ntF32(a, b, c, m, n, k, ldc, aT, bT, threads, shiftA, shiftB, cT) → false when scratch memory
  * could not be had. shiftA / shiftB: null or a Float64Array indexed by the operand's storage
- * column. cT: write C transposed (entry (i, j) at c[j·ldc + i], ldc ≥ m).
+ * column. cT: 1 writes C transposed (entry (i, j) at c[j·ldc + i], ldc ≥ m); 2 is A·Aᵀ, computing
+ * the tiles on and above the diagonal and writing each entry at (i, j) and (j, i) — the same
+ * values the full product gives, as x·y = y·x in float32 too.
  */
 static napi_value js_nt_f32(napi_env env, napi_callback_info info) {
   ARGS(13);
@@ -1930,7 +1954,13 @@ static napi_value js_nt_f32(napi_env env, napi_callback_info info) {
   }
   operand A = {a.data, a.type == napi_float32_array, (int)aT, aT ? (int)m : (int)k};
   operand B = {b.data, b.type == napi_float32_array, (int)bT, bT ? (int)n : (int)k};
-  int ok = ntf_compute(A, shift[0], B, shift[1], (double *)c.data, m, n, k, ldc, cT != 0, (int)threads);
+  /* cT = 2: the symmetric product A·Aᵀ (the caller passes A as both operands, with one shift). */
+  const int sym = cT == 2;
+  if (sym && (m != n || a.data != b.data || aT != bT || shift[0] != shift[1])) {
+    napi_throw_range_error(env, NULL, "ntF32: the symmetric mode (cT = 2) needs A = B and shiftA = shiftB");
+    return NULL;
+  }
+  int ok = ntf_compute(A, shift[0], B, shift[1], (double *)c.data, m, n, k, ldc, cT == 1, sym, (int)threads);
   napi_value r;
   napi_get_boolean(env, ok, &r);
   return r;

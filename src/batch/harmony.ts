@@ -145,7 +145,7 @@ function resolve(opts: HarmonyOptions): Resolved {
 export const HARMONY_RANDOMIZED_PCA_ENTRIES = 10_000_000;
 
 /** The PCA solver a Harmony fit on n × d uses for `dims` components. */
-export function harmonyPcaSolver(solver: PcaSolver, n: number, d: number, dims: number): 'full' | 'randomized' {
+export function harmonyPcaSolver(solver: PcaSolver, n: number, d: number, dims: number): Exclude<PcaSolver, 'auto'> {
   if (solver !== 'auto') return solver;
   return n * d >= HARMONY_RANDOMIZED_PCA_ENTRIES && dims < 0.8 * Math.min(n, d) ? 'randomized' : 'full';
 }

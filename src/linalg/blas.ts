@@ -385,6 +385,36 @@ export function gemmRounded(A: StoredMatrix, B: StoredMatrix, opts: RoundedOpera
   return C;
 }
 
+/**
+ * (X − 1·shiftᵀ)·(X − 1·shiftᵀ)ᵀ in float32 arithmetic (see RoundedOperands): the Gram matrix of
+ * the float32 Gram PCA solver (linalg/svd.ts). Natively only the tiles on and above the diagonal
+ * are computed and each is written mirrored too; every entry is the value the full product
+ * gemmNTRounded(X, X, {shiftA: shift, shiftB: shift}) gives (float32 products commute, sums run
+ * in the same p order). `out` (rows × rows) is overwritten.
+ */
+export function tcrossprodRounded(X: StoredMatrix, shift?: Float64Array, out?: Matrix): Matrix {
+  checkShift(shift, X.cols, 'tcrossprodRounded');
+  const n = X.rows, k = X.cols;
+  const C = out ?? zeros(n, n);
+  if (C.rows !== n || C.cols !== n) throw new RangeError(`tcrossprodRounded: out is ${C.rows}×${C.cols}, not ${n}×${n}`);
+  const c = C.data;
+  const nat = native();
+  if (nat && n * n * k >= WASM_MIN_WORK && nat.ntF32(X.data, X.data, c, n, n, k, n, 0, 0, nativeThreads((n * n * k) / 2), shift ?? null, shift ?? null, 2)) return C;
+  const x = roundedRows(X.data, n, k, false, shift);
+  const f = Math.fround;
+  for (let i = 0; i < n; i++) {
+    const a0 = i * k;
+    for (let j = i; j < n; j++) {
+      const b0 = j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s = f(s + f(x[a0 + p]! * x[b0 + p]!));
+      c[i * n + j] = s;
+      c[j * n + i] = s;
+    }
+  }
+  return C;
+}
+
 /** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. */
 export function tcrossprod(X: StoredMatrix): Matrix {
   return symmetricProduct(X.data, X.rows, X.cols, false);

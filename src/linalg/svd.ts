@@ -5,8 +5,8 @@
  * number), so callers treat those as zero.
  */
 import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
-import { tcrossprod, crossprod, gemm, gemmTN } from './blas.js';
-import { symmetricEigen } from './eigen.js';
+import { tcrossprod, crossprod, gemm, gemmTN, gemmRounded, tcrossprodRounded } from './blas.js';
+import { symmetricEigen, symmetricEigenRows } from './eigen.js';
 import { centeredCrossprod, centeredProduct } from './centered.js';
 import { native } from './native.js';
 
@@ -108,4 +108,94 @@ function fromGram(G: Matrix, r: number, wide: boolean, project: (V: Matrix) => M
   const Vt = zeros(r, n);
   for (let c = 0; c < r; c++) for (let j = 0; j < n; j++) Vt.data[c * n + j] = V.data[j * r + c]!;
   return { U, s, Vt };
+}
+
+/**
+ * Buffers the float32 Gram solver overwrites on every call (the n × n Gram matrix, the k × d
+ * back-projection), kept between calls up to SCRATCH_MAX values each: at 384 × 5,792 fresh pages
+ * for them cost ≈ 10 ms, a third of the whole fit.
+ */
+class Kept {
+  private buf: Float64Array | null = null;
+  private busy = false;
+  take(len: number): Float64Array {
+    if (this.busy || len > SCRATCH_MAX) return new Float64Array(len);
+    if (!this.buf || this.buf.length < len) this.buf = new Float64Array(len);
+    this.busy = true;
+    return this.buf.subarray(0, len);
+  }
+  release(a: Float64Array): void {
+    if (a.buffer === this.buf?.buffer) this.busy = false;
+  }
+}
+const keptGram = new Kept();
+const keptProjection = new Kept();
+
+/**
+ * A float32 Gram matrix is trusted for the eigenvalues above this multiple of its rounding noise,
+ * estimated as √d·2⁻²⁴·trace (each entry a float32 sum over d products, in p order): below it an
+ * eigenvector may be mostly noise, and thinSvdCenteredRounded declines the problem.
+ */
+export const ROUNDED_GRAM_MARGIN = 10;
+
+/**
+ * The leading k singular triplets of the column-centred X − 1·μᵀ for a wide X (rows ≤ cols), the
+ * Gram matrix formed in float32: (1) G = Xc·Xcᵀ by the float32 kernel, X centred as it is
+ * rounded (blas.ts tcrossprodRounded, half the lanes' cost of the double product, one triangle);
+ * (2) the leading k eigenvectors U₀ of G (eigen.ts: tridiagonalisation, inverse iteration for
+ * the k wanted vectors only); (3) W = U₀ᵀ·Xc in float32 (k × d); (4) a Rayleigh–Ritz step in
+ * double on W: W·Wᵀ = R·diag(s²)·Rᵀ, Vt = diag(s)⁻¹·Rᵀ·W, U = U₀·R. Step 4 makes the components
+ * orthonormal to double precision and the singular values Ritz values of the exact Gram matrix
+ * (errors second order in the eigenvectors' rounding error) rather than eigenvalues of the
+ * rounded one. Signs follow scikit-learn's svd_flip (the largest-|U| entry of each column positive).
+ *
+ * `sumSquares` is ‖Xc‖²_F (computed in double by the caller): the scale of the Gram matrix's
+ * rounding noise. Returns null — the caller then runs the exact solver — when the k-th singular
+ * value squared is within ROUNDED_GRAM_MARGIN of that noise (rank-deficient input, k at or beyond
+ * the rank, or components too small for float32 to resolve).
+ */
+export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: number, sumSquares: number): SvdResult | null {
+  const m = X.rows, n = X.cols;
+  if (m > n) throw new RangeError(`thinSvdCenteredRounded: for wide tables (rows ≤ columns), got ${m} × ${n}`);
+  if (!(Number.isInteger(k) && k >= 1 && k <= m)) throw new RangeError(`thinSvdCenteredRounded: k = ${k} outside 1…${m}`);
+  const noise = Math.sqrt(n) * 2 ** -24 * sumSquares;
+  const G: Matrix = { rows: m, cols: m, data: keptGram.take(m * m) };
+  let Y: Matrix; // k × m: the leading eigenvectors as rows
+  try {
+    tcrossprodRounded(X, mean, G);
+    const eig = symmetricEigenRows(G, { k });
+    if (!(eig.values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
+    Y = eig.rows;
+  } finally {
+    keptGram.release(G.data);
+  }
+  const W: Matrix = { rows: k, cols: n, data: keptProjection.take(k * n) };
+  try {
+    gemmRounded(Y, X, { shiftB: mean }, W);
+    const { values, vectors: R } = symmetricEigen(tcrossprod(W));
+    if (!(values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
+    const s = new Float64Array(k);
+    for (let c = 0; c < k; c++) s[c] = Math.sqrt(values[c]!);
+    // U = Yᵀ·R. Its columns' signs are set here as scikit-learn's svd_flip sets them (the entry
+    // of largest |U| positive), folded into R with the 1/s scaling: Vt = (diag(±1/s)·Rᵀ)·W
+    // comes out final, with no pass over its k × d entries.
+    const U = gemmTN(Y, R);
+    const Rt = zeros(k, k);
+    for (let c = 0; c < k; c++) {
+      let best = -1, sign = 1;
+      for (let i = 0; i < m; i++) {
+        const a = U.data[i * k + c]!;
+        if (Math.abs(a) > best) {
+          best = Math.abs(a);
+          sign = a < 0 ? -1 : 1;
+        }
+      }
+      if (sign < 0) for (let i = 0; i < m; i++) U.data[i * k + c] = -U.data[i * k + c]!;
+      const f = sign / s[c]!;
+      for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
+    }
+    return { U, s, Vt: gemm(Rt, W) };
+  } finally {
+    keptProjection.release(W.data);
+  }
 }

@@ -15,19 +15,29 @@
  * 384 × 5,792 plate) stay exact.
  */
 import {
-  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, centeredProduct, transpose, truncatedSvdCentered, gemmNT,
+  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, thinSvdCenteredRounded, centeredProduct, transpose,
+  truncatedSvdCentered, gemmNT,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 
-export type PcaSolver = 'auto' | 'full' | 'randomized';
-export const PCA_SOLVERS: readonly PcaSolver[] = ['auto', 'full', 'randomized'];
+export type PcaSolver = 'auto' | 'full' | 'randomized' | 'gram';
+export const PCA_SOLVERS: readonly PcaSolver[] = ['auto', 'full', 'randomized', 'gram'];
 /** 'auto' takes the randomized solver only above this min(rows, features) (see the file header). */
 export const PCA_RANDOMIZED_MIN_DIM = 1000;
+/**
+ * 'auto' takes the float32 Gram solver for a wide table only when max(rows, features) exceeds
+ * this — where scikit-learn's svd_solver='auto' leaves its exact solver for the randomized one;
+ * smaller tables stay exact, as there.
+ */
+export const PCA_GRAM_MIN_MAX_DIM = 500;
 
 export interface PcaOptions {
   /** Integer number of components, or a fraction of variance in (0, 1). Default: min(n, d). */
   nComponents?: number;
-  /** 'auto' (default), 'full' (exact) or 'randomized' (integer nComponents only). */
+  /**
+   * 'auto' (default), 'full' (exact), 'randomized' or 'gram' (the float32 Gram solver for wide
+   * tables; both integer nComponents only).
+   */
   solver?: PcaSolver;
   /** Randomized solver: power (Krylov) iterations. Default 2. */
   iterations?: number;
@@ -49,8 +59,11 @@ export class PCA {
   readonly oversamples: number;
   readonly seed: number;
   readonly rangePrecision: 'float32' | 'float64';
-  /** The solver the last fit used. */
-  solver?: 'full' | 'randomized';
+  /**
+   * The solver the last fit used ('full' also when 'gram' was asked for but declined the table:
+   * see linalg/svd.ts thinSvdCenteredRounded).
+   */
+  solver?: 'full' | 'randomized' | 'gram';
   mean?: Float64Array;
   /** k × d, rows are principal axes. */
   components?: Matrix;
@@ -74,16 +87,19 @@ export class PCA {
   }
 
   /** The solver a fit on an n × d table would use. */
-  chooseSolver(n: number, d: number): 'full' | 'randomized' {
+  chooseSolver(n: number, d: number): 'full' | 'randomized' | 'gram' {
     const req = this.nComponentsRequested;
     const integer = req !== undefined && req >= 1;
     if (this.solverRequested === 'full') return 'full';
-    if (this.solverRequested === 'randomized') {
-      if (!integer) throw new InputError(`PCA: the randomized solver needs an integer number of components, got ${req ?? 'none (all)'}`);
-      return 'randomized';
+    if (this.solverRequested === 'randomized' || this.solverRequested === 'gram') {
+      if (!integer) throw new InputError(`PCA: the ${this.solverRequested} solver needs an integer number of components, got ${req ?? 'none (all)'}`);
+      if (this.solverRequested === 'gram' && n > d) throw new InputError(`PCA: the gram solver is for tables with no more rows than features, got ${n} × ${d}`);
+      return this.solverRequested;
     }
     const m = Math.min(n, d);
-    return integer && req! < 0.8 * m && m > PCA_RANDOMIZED_MIN_DIM ? 'randomized' : 'full';
+    if (!(integer && req! < 0.8 * m)) return 'full';
+    if (m > PCA_RANDOMIZED_MIN_DIM) return 'randomized';
+    return n <= d && d > PCA_GRAM_MIN_MAX_DIM ? 'gram' : 'full';
   }
 
   fit(X: StoredMatrix): this {
@@ -146,22 +162,31 @@ export class PCA {
         throw new InputError(`PCA: n_components=${req} must be an integer ≤ min(rows, features) = ${maxK}`);
       }
     }
-    const solver = this.chooseSolver(n, d);
-    // The randomized path also needs the total variance: both from one pass over X.
-    const moments = solver === 'randomized' ? columnMoments(X) : undefined;
-    const mean = moments ? moments.mean0.map((m, j) => m + moments.res[j]! / n) : columnMeans(X);
+    let solver = this.chooseSolver(n, d);
+    // The randomized and Gram paths also need the total variance: both from one pass over X.
+    const moments = solver !== 'full' ? columnMoments(X) : undefined;
+    let mean = moments ? moments.mean0.map((m, j) => m + moments.res[j]! / n) : columnMeans(X);
     // All singular values are needed for the variance ratio; vectors only for the kept ones.
     const fraction = req !== undefined && req < 1;
     const kWanted = req === undefined ? maxK : fraction ? maxK : req;
     let U: Matrix, s: Float64Array, Vt: Matrix, total: number;
-    if (solver === 'randomized') {
+    // Σ (x − mean)² per column = Σ (x − mean0)² − res²/n, from the moments' one pass.
+    let ss = 0;
+    if (moments) for (let j = 0; j < d; j++) ss += moments.ss[j]! - (moments.res[j]! * moments.res[j]!) / n;
+    const gram = solver === 'gram' ? thinSvdCenteredRounded(X, mean, kWanted, ss) : null;
+    if (gram) {
+      ({ U, s, Vt } = gram);
+      total = ss / (n - 1);
+    } else if (solver === 'randomized') {
       // Centred SVD of X itself (no copy): products with X plus rank-one corrections.
       ({ U, s, Vt } = truncatedSvdCentered(X, mean, kWanted, { iterations: this.iterations, oversamples: this.oversamples, seed: this.seed, precision: this.rangePrecision }));
-      // Σ (x − mean)² per column = Σ (x − mean0)² − res²/n, from the moments' one pass.
-      let ss = 0;
-      for (let j = 0; j < d; j++) ss += moments!.ss[j]! - (moments!.res[j]! * moments!.res[j]!) / n;
       total = ss / (n - 1);
     } else {
+      // The Gram solver declines components below float32's resolution: then exactly 'full'.
+      if (solver === 'gram') {
+        solver = 'full';
+        mean = columnMeans(X);
+      }
       // Centred SVD: a tall X is centred block by block, never copied whole.
       const r = thinSvdCentered(X, mean, kWanted);
       ({ U, s, Vt } = r);
@@ -197,8 +222,12 @@ export class PCA {
         for (let j = 0; j < d; j++) Vt.data[c * d + j] = -Vt.data[c * d + j]!;
       }
     }
-    const comps = zeros(k, d);
-    comps.data.set(Vt.data.subarray(0, k * d));
+    // The solvers return fresh k × d rows: kept as they are when all are wanted (no copy, no new pages).
+    let comps = Vt;
+    if (Vt.rows !== k) {
+      comps = zeros(k, d);
+      comps.data.set(Vt.data.subarray(0, k * d));
+    }
     this.mean = mean;
     this.components = comps;
     this.nComponents = k;

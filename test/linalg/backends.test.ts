@@ -297,6 +297,28 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
     }
   });
 
+  it('the symmetric float32 Gram product (PCA’s Gram solver): = the full float32 product, threads, column blocks, float32 storage', () => {
+    // [n, k]: off the tile grid; over one 1,024-step chunk; n over one packed column block
+    // (2²¹ / k rows natively: 384 × 5,792 is PCA's case); threads; a |mean| ≫ spread shift.
+    for (const [n, k] of [[33, 300], [97, 1100], [384, 5792], [130, 40000]] as const) {
+      const X = randomMatrix(n, k, n + k);
+      const shift = Float64Array.from({ length: k }, (_, j) => 1000 + j);
+      for (let i = 0; i < X.data.length; i++) X.data[i] += shift[i % k]!;
+      const got = quick.tcrossprodRounded(X, shift);
+      if (n * k < 1e6) expectIdentical(got.data, slow.tcrossprodRounded(X, shift).data);
+      expectIdentical(got.data, quick.gemmNTRounded(X, X, { shiftA: shift, shiftB: shift }).data);
+      if (n * k > 1e6) continue;
+      const X32 = { ...X, data: Float32Array.from(X.data) };
+      expectIdentical(quick.tcrossprodRounded(X32, shift).data, slow.tcrossprodRounded(X32, shift).data);
+      expectIdentical(quick.tcrossprodRounded(X).data, slow.tcrossprodRounded(X).data);
+    }
+    const X = randomMatrix(200, 700, 4);
+    const two = runLinalgScript(`const X = zeros(200, 700); new Rng(4).fillNormal(X.data);
+      process.stdout.write(JSON.stringify(Array.from(L.tcrossprodRounded(X).data)));`, { PHENOMAP_THREADS: '2' });
+    expect(two.status).toBe(0);
+    expectIdentical(Float64Array.from(JSON.parse(two.stdout) as number[]), slow.tcrossprodRounded(X).data);
+  });
+
   it('squared distances with non-finite and duplicate rows clip and zero exactly as JS', () => {
     const X = randomMatrix(70, 40, 3);
     X.data[5 * 40 + 1] = NaN;

@@ -1,6 +1,6 @@
 /**
- * Full-width learners (issue 22): PCA's randomized solver against the exact one (principal
- * angles on real tables), LDA's span form against its direct form, ITML's factored metric against
+ * Full-width learners (issue 22): PCA's randomized and float32 Gram solvers against the exact one
+ * (principal angles on real tables), LDA's span form against its direct form, ITML's factored metric against
  * the dense one — on the LINCS plate (bundled) and BBBC021 / the JUMP single cells (../shared).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -44,13 +44,85 @@ describe('PCA solvers', () => {
     const p = new PCA({ nComponents: 50 });
     expect(p.chooseSolver(7360, 5792)).toBe('randomized');
     expect(p.chooseSolver(38400, 5792)).toBe('randomized');
-    expect(p.chooseSolver(384, 5792)).toBe('full');
-    expect(p.chooseSolver(342, 454)).toBe('full');
+    expect(p.chooseSolver(384, 5792)).toBe('gram'); // wide, max(n, d) > 500: scikit-learn would be randomized
+    expect(p.chooseSolver(342, 454)).toBe('full'); // max(n, d) ≤ 500: exact, as scikit-learn
+    expect(p.chooseSolver(632, 516)).toBe('full'); // tall
     expect(p.chooseSolver(1100, 60)).toBe('full'); // k ≥ 0.8·min(n, d)
     expect(new PCA({ nComponents: 0.9 }).chooseSolver(7360, 5792)).toBe('full');
     expect(new PCA({ nComponents: 50, solver: 'full' }).chooseSolver(7360, 5792)).toBe('full');
     expect(() => new PCA({ nComponents: 0.9, solver: 'randomized' }).chooseSolver(7360, 5792)).toThrow(InputError);
-    expect(() => new PCA({ solver: 'lanczos' as never })).toThrow(/solver must be one of auto, full, randomized/);
+    expect(() => new PCA({ solver: 'lanczos' as never })).toThrow(/solver must be one of auto, full, randomized, gram/);
+    expect(() => new PCA({ nComponents: 0.9, solver: 'gram' }).chooseSolver(384, 5792)).toThrow(/gram solver needs an integer/);
+    expect(() => new PCA({ nComponents: 10, solver: 'gram' }).chooseSolver(632, 516)).toThrow(/no more rows than features, got 632 × 516/);
+  });
+
+  it('float32 Gram solver on the LINCS plate: within 0.05° of the exact one, variances to 1e-6, orthonormal, deterministic, float32 storage', async () => {
+    const { Z } = labelled((await readProfiles(LINCS)).profiles);
+    const exact = new PCA({ nComponents: 50, solver: 'full' });
+    const Te = exact.fitTransform(Z);
+    const g = new PCA({ nComponents: 50, solver: 'gram' });
+    const T = g.fitTransform(Z);
+    expect(g.solver).toBe('gram');
+    expect(maxAngleDeg(exact.components!, g.components!)).toBeLessThan(0.05);
+    expect(maxRelDiff(g.explainedVariance!, exact.explainedVariance!)).toBeLessThan(1e-6);
+    expect(maxRelDiff(g.explainedVarianceRatio!, exact.explainedVarianceRatio!)).toBeLessThan(1e-6);
+    // Same signs as the exact solver (svd_flip), so the coordinates agree entry by entry.
+    expect(maxRelDiff(T.data, Te.data)).toBeLessThan(1e-4);
+    expect(maxRelDiff(T.data, g.transform(Z).data)).toBeLessThan(1e-4);
+    const C = gemmNT(g.components!, g.components!);
+    let orth = 0;
+    for (let a = 0; a < 50; a++) for (let b = 0; b < 50; b++) orth = Math.max(orth, Math.abs(C.data[a * 50 + b]! - (a === b ? 1 : 0)));
+    expect(orth).toBeLessThan(1e-12);
+    const again = new PCA({ nComponents: 50, solver: 'gram' });
+    expect(Array.from(again.fitTransform(Z).data)).toEqual(Array.from(T.data));
+    expect(Array.from(again.components!.data)).toEqual(Array.from(g.components!.data));
+    const Z32: StoredMatrix = { rows: Z.rows, cols: Z.cols, data: Float32Array.from(Z.data) };
+    const g32 = new PCA({ nComponents: 50, solver: 'gram' }).fit(Z32);
+    expect(g32.solver).toBe('gram');
+    expect(maxAngleDeg(g.components!, g32.components!)).toBeLessThan(0.05);
+  });
+
+  it('float32 Gram solver: ties, rank-deficient input and k ≥ rank (declined to the exact solver)', () => {
+    // Rows built from 6 orthogonal directions with singular values 9, 9, 9, 4, 4, 1 (two ties),
+    // plus tiny noise; 60 × 800.
+    const n = 60, d = 800, rng = new Rng(11);
+    const basis = zeros(6, d);
+    rng.fillNormal(basis.data);
+    const Q = zeros(6, d);
+    for (let r = 0; r < 6; r++) {
+      const v = basis.data.subarray(r * d, r * d + d);
+      for (let q = 0; q < r; q++) {
+        let dt = 0;
+        for (let j = 0; j < d; j++) dt += v[j]! * Q.data[q * d + j]!;
+        for (let j = 0; j < d; j++) v[j] -= dt * Q.data[q * d + j]!;
+      }
+      let nrm = 0;
+      for (let j = 0; j < d; j++) nrm += v[j]! * v[j]!;
+      for (let j = 0; j < d; j++) Q.data[r * d + j] = v[j]! / Math.sqrt(nrm);
+    }
+    const sv = [9, 9, 9, 4, 4, 1];
+    const coef = zeros(n, 6);
+    rng.fillNormal(coef.data);
+    const X = zeros(n, d);
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < 6; r++) for (let j = 0; j < d; j++) X.data[i * d + j] += coef.data[i * 6 + r]! * sv[r]! * Q.data[r * d + j]!;
+      for (let j = 0; j < d; j++) X.data[i * d + j] += 5 + 1e-9 * rng.normal();
+    }
+    // k = 5 closes both ties: the subspace is defined and the Gram solver finds it.
+    const exact5 = new PCA({ nComponents: 5, solver: 'full' }).fit(X);
+    const g5 = new PCA({ nComponents: 5, solver: 'gram' }).fit(X);
+    expect(g5.solver).toBe('gram');
+    expect(maxAngleDeg(exact5.components!, g5.components!)).toBeLessThan(1e-3);
+    expect(maxRelDiff(g5.explainedVariance!, exact5.explainedVariance!)).toBeLessThan(1e-6);
+    // k = 8 reaches beyond the rank (6): declined, and the exact solver's result to the bit.
+    for (const solver of ['gram', 'auto'] as const) {
+      const p = new PCA({ nComponents: 8, solver });
+      const T = p.fitTransform(X);
+      expect(p.solver).toBe('full');
+      const f = new PCA({ nComponents: 8, solver: 'full' });
+      expect(Array.from(T.data)).toEqual(Array.from(f.fitTransform(X).data));
+      expect(Array.from(p.components!.data)).toEqual(Array.from(f.components!.data));
+    }
   });
 
   it('randomized fitTransform (mean as a rank-one correction) = transform (centred blocks) on uncentred data', () => {
@@ -100,11 +172,15 @@ describeShared('PCA solvers on BBBC021 and the JUMP single cells', [...Object.va
     expect(maxAngleDeg(exact.components!, r.components!)).toBeLessThan(0.5);
   });
 
-  it('JUMP single cells (125 × 5,790): the same subspace to 1e-4°', async () => {
+  it('JUMP single cells (125 × 5,790): the same subspace to 1e-4°; auto (the float32 Gram solver) to 0.05°', async () => {
     const { Z } = zscore((await readProfiles(sharedPath(JUMP)!)).profiles.X);
     const exact = new PCA({ nComponents: 50, solver: 'full' }).fit(Z);
     const r = new PCA({ nComponents: 50, solver: 'randomized' }).fit(Z);
     expect(maxAngleDeg(exact.components!, r.components!)).toBeLessThan(1e-4);
+    const g = new PCA({ nComponents: 50 }).fit(Z);
+    expect(g.solver).toBe('gram');
+    expect(maxAngleDeg(exact.components!, g.components!)).toBeLessThan(0.05);
+    expect(maxRelDiff(g.explainedVariance!, exact.explainedVariance!)).toBeLessThan(1e-6);
   });
 });
 
