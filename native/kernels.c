@@ -745,6 +745,8 @@ typedef struct {
   long i0, i1;
   int ct; /* C stored transposed: entry (i, j) at c[j * ldc + i] */
   int sym; /* A = B: only tiles reaching the diagonal or above, each entry j > i also written at (j, i) */
+  long p0; /* the k chunk [p0, p0 + kl) whose B panels bp holds */
+  int kl;
 } ntf_job;
 
 static void ntf_rows(const ntf_job *J) {
@@ -754,9 +756,10 @@ static void ntf_rows(const ntf_job *J) {
   const microf_fn microf = pick_microf();
   for (long ic = J->i0; ic < J->i1; ic += MC) {
     const long ie = ic + MC < J->i1 ? ic + MC : J->i1;
-    for (long p0 = 0; p0 < J->k; p0 += KCF) {
-      const int kl = (int)(J->k - p0 < KCF ? J->k - p0 : KCF);
-      const float *bchunk = J->bp + p0 * np * NRF;
+    {
+      const long p0 = J->p0;
+      const int kl = J->kl;
+      const float *bchunk = J->bp;
       pack_f32(&J->a, J->shift, ic, ie, p0, kl, MR, abuf);
       for (long jb = 0; jb < np; jb++) {
         const long jc = J->j0 + jb * NRF;
@@ -828,33 +831,35 @@ static int ntf_compute(operand A, const double *shiftA, operand B, const double 
     for (long i = 0; i < (ct ? n : m); i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)(ct ? m : n));
     return 1;
   }
-  long nc = (1L << 21) / k;
+  /* B is packed one k chunk at a time (all its columns of the block, up to 8 MB), every thread's
+     rows then run over that chunk: the buffer stays at one chunk's size (a 384 × 5,792 Gram
+     matrix packed whole was 9 MB of fresh pages on the first call, as much as the arithmetic). */
+  const long kc = k < KCF ? k : KCF;
+  long nc = (1L << 21) / kc;
   nc = nc < NRF ? NRF : (nc / NRF) * NRF;
-  const long need = ((n < nc ? n : nc) + NRF) * k;
+  const long need = ((n < nc ? n : nc) + NRF) * kc;
   if ((size_t)need > tl_fcap) {
     free(tl_fbuf);
     tl_fcap = 0;
     if (!(tl_fbuf = malloc(sizeof(float) * (size_t)need))) return 0;
     tl_fcap = (size_t)need;
-    advise_huge(tl_fbuf, sizeof(float) * (size_t)need); /* up to 8 MB touched by the first product: the cold call's page faults */
   }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   for (long j0 = 0; j0 < n; j0 += nc) {
     const long j1 = j0 + nc < n ? j0 + nc : n;
-    const long np = (j1 - j0 + NRF - 1) / NRF;
-    for (long p0 = 0; p0 < k; p0 += KCF) {
-      const int kl = (int)(k - p0 < KCF ? k - p0 : KCF);
-      pack_f32(&B, shiftB, j0, j1, p0, kl, NRF, tl_fbuf + p0 * np * NRF);
-    }
     const long mrows = sym ? (j1 < m ? j1 : m) : m; /* symmetric: rows below the block are mirrored */
     int T = threads;
     if ((long)T * MR > mrows) T = (int)(mrows / MR) > 0 ? (int)(mrows / MR) : 1;
     long bounds[9];
     split_rows(mrows, j0, j1, sym, T, bounds);
-    ntf_job jobs[MAX_THREADS];
-    for (int t = 0; t < T; t++) jobs[t] = (ntf_job){A, shiftA, tl_fbuf, c, ldc, k, j0, j1, bounds[t], bounds[t + 1], ct, sym};
-    run_parallel(ntf_task, jobs, sizeof(ntf_job), T);
+    for (long p0 = 0; p0 < k; p0 += KCF) {
+      const int kl = (int)(k - p0 < KCF ? k - p0 : KCF);
+      pack_f32(&B, shiftB, j0, j1, p0, kl, NRF, tl_fbuf);
+      ntf_job jobs[MAX_THREADS];
+      for (int t = 0; t < T; t++) jobs[t] = (ntf_job){A, shiftA, tl_fbuf, c, ldc, k, j0, j1, bounds[t], bounds[t + 1], ct, sym, p0, kl};
+      run_parallel(ntf_task, jobs, sizeof(ntf_job), T);
+    }
   }
   return 1;
 }

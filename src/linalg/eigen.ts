@@ -38,6 +38,11 @@ export interface EigenOptions {
   k?: number;
   /** Skip eigenvectors (values only). */
   valuesOnly?: boolean;
+  /**
+   * A's storage is scratch the solver may overwrite (it then works in place: no n² workspace to
+   * allocate or copy into). A holds no meaningful values afterwards.
+   */
+  overwrite?: boolean;
 }
 
 interface Tridiagonal {
@@ -68,7 +73,7 @@ interface Workspace {
   kept?: boolean;
 }
 
-function makeWorkspace(n: number, needZ: boolean): Workspace {
+function makeWorkspace(n: number, needZ: boolean, scratchW?: Float64Array): Workspace {
   if (wasm && n >= WASM_MIN_N && !native()) {
     const zn = needZ ? n * n : 0;
     const at = { w: 0, z: n * n, d: n * n + zn, e: n * n + zn + n, h: n * n + zn + 2 * n, x: n * n + zn + 3 * n, cs: n * n + zn + 4 * n };
@@ -95,12 +100,12 @@ function makeWorkspace(n: number, needZ: boolean): Workspace {
     keptBusy = true;
     const part = (o: number, len: number) => kept!.v.subarray(o * n, o * n + len).fill(0);
     return {
-      w: kept.w.subarray(0, n * n).fill(0), z: kept.z.subarray(0, zn).fill(0), d: part(0, n), e: part(1, n), h: part(2, n), x: part(3, n),
+      w: scratchW ?? kept.w.subarray(0, n * n).fill(0), z: kept.z.subarray(0, zn).fill(0), d: part(0, n), e: part(1, n), h: part(2, n), x: part(3, n),
       cs: part(4, 2 * n), kept: true,
     };
   }
   return {
-    w: new Float64Array(n * n), z: new Float64Array(needZ ? n * n : 0), d: new Float64Array(n), e: new Float64Array(n),
+    w: scratchW ?? new Float64Array(n * n), z: new Float64Array(needZ ? n * n : 0), d: new Float64Array(n), e: new Float64Array(n),
     h: new Float64Array(n), x: new Float64Array(n), cs: new Float64Array(2 * n),
   };
 }
@@ -171,7 +176,7 @@ function tridiagonalize(A: Matrix, ws: Workspace): Tridiagonal {
   const n = A.rows;
   // W plays the role of the transposed working matrix; A is symmetric so W starts as A.
   const { w, d, e, h: hs, at } = ws;
-  w.set(A.data.subarray(0, n * n));
+  if (w !== A.data && w.buffer !== A.data.buffer) w.set(A.data.subarray(0, n * n));
   const nat = n >= WASM_MIN_N ? native() : null;
   if (nat) nat.tred2(w, d, e, n); // the loop below, natively
   else for (let j = 0; j < n; j++) d[j] = w[j * n + (n - 1)]!;
@@ -499,7 +504,7 @@ export function symmetricEigenRows(A: Matrix, opts: EigenOptions = {}): { values
     if (!Number.isFinite(A.data[i]!)) throw new RangeError('symmetricEigen: matrix has non-finite entries');
   }
   const full = !opts.valuesOnly && k > n / 4;
-  const ws = makeWorkspace(n, full);
+  const ws = makeWorkspace(n, full, opts.overwrite ? A.data.subarray(0, n * n) : undefined);
   try {
     return eigenIn(A, k, full, opts.valuesOnly === true, ws);
   } finally {

@@ -111,9 +111,9 @@ function fromGram(G: Matrix, r: number, wide: boolean, project: (V: Matrix) => M
 }
 
 /**
- * Buffers the float32 Gram solver overwrites on every call (the n × n Gram matrix, the k × d
- * back-projection), kept between calls up to SCRATCH_MAX values each: at 384 × 5,792 fresh pages
- * for them cost ≈ 10 ms, a third of the whole fit.
+ * The n × n Gram matrix of the float32 Gram solver, overwritten by every call (the eigensolver
+ * works in it), kept between calls up to SCRATCH_MAX values: fresh pages cost ≈ 13 µs each on
+ * this VM, ≈ 4 ms for a 384² matrix.
  */
 class Kept {
   private buf: Float64Array | null = null;
@@ -129,7 +129,6 @@ class Kept {
   }
 }
 const keptGram = new Kept();
-const keptProjection = new Kept();
 
 /**
  * A float32 Gram matrix is trusted for the eigenvalues above this multiple of its rounding noise,
@@ -163,39 +162,63 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
   let Y: Matrix; // k × m: the leading eigenvectors as rows
   try {
     tcrossprodRounded(X, mean, G);
-    const eig = symmetricEigenRows(G, { k });
+    const eig = symmetricEigenRows(G, { k, overwrite: true });
     if (!(eig.values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
     Y = eig.rows;
   } finally {
     keptGram.release(G.data);
   }
-  const W: Matrix = { rows: k, cols: n, data: keptProjection.take(k * n) };
-  try {
-    gemmRounded(Y, X, { shiftB: mean }, W);
-    const { values, vectors: R } = symmetricEigen(tcrossprod(W));
-    if (!(values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
-    const s = new Float64Array(k);
-    for (let c = 0; c < k; c++) s[c] = Math.sqrt(values[c]!);
-    // U = Yᵀ·R. Its columns' signs are set here as scikit-learn's svd_flip sets them (the entry
-    // of largest |U| positive), folded into R with the 1/s scaling: Vt = (diag(±1/s)·Rᵀ)·W
-    // comes out final, with no pass over its k × d entries.
-    const U = gemmTN(Y, R);
-    const Rt = zeros(k, k);
-    for (let c = 0; c < k; c++) {
-      let best = -1, sign = 1;
-      for (let i = 0; i < m; i++) {
-        const a = U.data[i * k + c]!;
-        if (Math.abs(a) > best) {
-          best = Math.abs(a);
-          sign = a < 0 ? -1 : 1;
-        }
+  // W = Y·Xc, computed where the components will be returned and rotated there in place.
+  const W = gemmRounded(Y, X, { shiftB: mean });
+  const H = zeros(k, k);
+  forColumnBlocks(W, (B) => {
+    const Hb = tcrossprod(B);
+    for (let t = 0; t < k * k; t++) H.data[t] += Hb.data[t]!;
+  });
+  const { values, vectors: R } = symmetricEigen(H);
+  if (!(values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
+  const s = new Float64Array(k);
+  for (let c = 0; c < k; c++) s[c] = Math.sqrt(values[c]!);
+  // U = Yᵀ·R. Its columns' signs are set here as scikit-learn's svd_flip sets them (the entry of
+  // largest |U| positive), folded into R with the 1/s scaling: Vt = (diag(±1/s)·Rᵀ)·W comes out
+  // final, with no pass over its k × d entries.
+  const U = gemmTN(Y, R);
+  const Rt = zeros(k, k);
+  for (let c = 0; c < k; c++) {
+    let best = -1, sign = 1;
+    for (let i = 0; i < m; i++) {
+      const a = U.data[i * k + c]!;
+      if (Math.abs(a) > best) {
+        best = Math.abs(a);
+        sign = a < 0 ? -1 : 1;
       }
-      if (sign < 0) for (let i = 0; i < m; i++) U.data[i * k + c] = -U.data[i * k + c]!;
-      const f = sign / s[c]!;
-      for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
     }
-    return { U, s, Vt: gemm(Rt, W) };
-  } finally {
-    keptProjection.release(W.data);
+    if (sign < 0) for (let i = 0; i < m; i++) U.data[i * k + c] = -U.data[i * k + c]!;
+    const f = sign / s[c]!;
+    for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
+  }
+  const out = zeros(k, COLUMN_BLOCK);
+  forColumnBlocks(W, (B) => gemm(Rt, B, { rows: k, cols: B.cols, data: out.data.subarray(0, k * B.cols) }).data);
+  return { U, s, Vt: W };
+}
+
+/** Columns per block in forColumnBlocks. */
+const COLUMN_BLOCK = 256;
+const blockBuffer = { in: new Float64Array(0) };
+
+/**
+ * Visit W (r × d) in blocks of COLUMN_BLOCK columns, each copied into a contiguous r × b matrix;
+ * when `visit` returns an array, it is copied back as the block's new columns. The products on the
+ * blocks pack a few hundred KB instead of W whole (megabytes of fresh pages on a first call).
+ */
+function forColumnBlocks(W: Matrix, visit: (B: Matrix) => Float64Array | void): void {
+  const r = W.rows, d = W.cols, w = W.data;
+  if (blockBuffer.in.length < r * COLUMN_BLOCK) blockBuffer.in = new Float64Array(r * COLUMN_BLOCK);
+  for (let j0 = 0; j0 < d; j0 += COLUMN_BLOCK) {
+    const b = Math.min(COLUMN_BLOCK, d - j0);
+    const B: Matrix = { rows: r, cols: b, data: blockBuffer.in.subarray(0, r * b) };
+    for (let i = 0; i < r; i++) B.data.set(w.subarray(i * d + j0, i * d + j0 + b), i * b);
+    const back = visit(B);
+    if (back) for (let i = 0; i < r; i++) w.set(back.subarray(i * b, i * b + b), i * d + j0);
   }
 }

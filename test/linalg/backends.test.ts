@@ -261,9 +261,9 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
   });
 
   it('float32-arithmetic products (range finder): shifts, transposed B, float32 storage, the short-A swap, k chunks', () => {
-    // [m, n, k]: off the tile grid; a short A with k ≥ 64 (native computes Cᵀ); k over one 512-step
-    // chunk; n over one packed column block (2²¹ / k columns natively), threads, a tall A.
-    for (const [m, n, k] of [[33, 17, 300], [5, 342, 454], [60, 700, 1100], [40, 40, 40000], [290, 70, 700]] as const) {
+    // [m, n, k]: off the tile grid; a short A with k ≥ 64 (native computes Cᵀ); k over one 1,024-step
+    // chunk; n over one packed column block (2²¹ / min(k, 1,024) columns natively), threads, a tall A.
+    for (const [m, n, k] of [[33, 17, 300], [5, 342, 454], [60, 700, 1100], [40, 40, 40000], [24, 2100, 2500], [290, 70, 700]] as const) {
       const A = randomMatrix(m, k, m + 7), B = randomMatrix(n, k, n + 8);
       const shiftA = Float64Array.from({ length: k }, (_, j) => 0.1 * j - 3);
       const shiftB = Float64Array.from({ length: k }, (_, j) => 1000 + j); // |mean| ≫ spread
