@@ -4,9 +4,12 @@
  * (q = 1, 2 — the default — and 3 iterations, 10 oversamples; the range finder in float32 — the
  * default — and, at q = 2, in float64), beside scikit-learn's default PCA(50) (randomized_svd, 7 power
  * iterations) against its exact solver — on the real tables (LINCS plate, BBBC021, cell injury,
- * the JUMP single cells of one plate) and, with --wide, the synthetic 7,680 × 5,792 table.
+ * the JUMP single cells of one plate) and, with --wide, the synthetic 7,680 × 5,792 table. On wide
+ * tables (rows ≤ features) also the float32 Gram solver ('gram', what 'auto' takes there when
+ * features > 500) and, with --npy, z-scored matrices saved as NPY (e.g. bench/pca-speed.ts's
+ * 384-row input), as they are.
  *
- *   npx tsx bench/pca-angles.ts [--data ../shared/data] [--wide /work/scratch/22/w7680.csv.gz]
+ *   npx tsx bench/pca-angles.ts [--data ../shared/data] [--wide /work/scratch/22/w7680.csv.gz] [--npy Z384.npy,…]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readProfiles } from '../src/io/read.js';
 import { bbbc021Recipe, cellInjuryRecipe, CELL_INJURY_FILES } from '../src/io/recipes.js';
-import { writeNpy } from '../src/io/npy.js';
+import { readNpyMatrix, writeNpy } from '../src/io/npy.js';
 import { zscore } from '../src/preprocess/zscore.js';
 import { PCA } from '../src/represent/pca.js';
 import type { Matrix } from '../src/linalg/index.js';
@@ -29,12 +32,14 @@ const tables: [string, () => Promise<Matrix>][] = [
   ['JUMP BR00121431 single cells (125 × 5,790)', async () => (await readProfiles(join(root, '..', 'shared', 'reference', 'singlecell', 'jump_target2_BR00121431_single_cells.csv.gz'))).profiles.X],
 ];
 if (wide) tables.push([`synthetic ${wide}`, async () => (await readProfiles(wide)).profiles.X]);
+const npys = arg('--npy', '').split(',').filter(Boolean);
+for (const f of npys) tables.push([`NPY ${f} (z-scored as saved)`, async () => readNpyMatrix(f)]);
 const tmp = mkdtempSync(join(tmpdir(), 'phenomap-angles-'));
 const k = 50;
 console.log('table | n × d | solver | max angle (°) | median angle (°) | Σ explained-variance ratio rel. error | seconds');
 for (const [name, load] of tables) {
   const X = await load();
-  const { Z } = zscore(X);
+  const { Z } = name.startsWith('NPY ') ? { Z: X } : zscore(X);
   const kk = Math.min(k, Z.rows - 1, Z.cols);
   let t0 = performance.now();
   const exact = new PCA({ nComponents: kk, solver: 'full' }).fit(Z);
@@ -48,6 +53,16 @@ for (const [name, load] of tables) {
     const ang = principalAnglesDeg(exact.components!, r.components!);
     const ev = r.explainedVarianceRatio!.reduce((a, b) => a + b, 0);
     console.log(`${name} | | phenomap randomized q=${q} p=${os} ${prec} | ${ang.at(-1)!.toExponential(2)} | ${ang[ang.length >> 1]!.toExponential(2)} | ${(Math.abs(ev - evExact) / evExact).toExponential(2)} | ${t.toFixed(3)}`);
+  }
+  if (Z.rows <= Z.cols) {
+    t0 = performance.now();
+    const g = new PCA({ nComponents: kk, solver: 'gram' }).fit(Z);
+    const t = (performance.now() - t0) / 1000;
+    const ang = principalAnglesDeg(exact.components!, g.components!);
+    const ev = g.explainedVarianceRatio!.reduce((a, b) => a + b, 0);
+    let evMax = 0;
+    for (let c = 0; c < kk; c++) evMax = Math.max(evMax, Math.abs(g.explainedVariance![c]! - exact.explainedVariance![c]!) / exact.explainedVariance![c]!);
+    console.log(`${name} | | phenomap float32 Gram (${g.solver === 'gram' ? 'ran' : 'declined: exact'}; auto: ${new PCA({ nComponents: kk }).chooseSolver(Z.rows, Z.cols)}) | ${ang.at(-1)!.toExponential(2)} | ${ang[ang.length >> 1]!.toExponential(2)} | ${(Math.abs(ev - evExact) / evExact).toExponential(2)} (largest per-component variance error ${evMax.toExponential(2)}) | ${t.toFixed(3)}`);
   }
   const f = join(tmp, 'Z.npy');
   writeNpy(f, Z);

@@ -197,14 +197,15 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
     const f = sign / s[c]!;
     for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
   }
-  const out = zeros(k, COLUMN_BLOCK);
-  forColumnBlocks(W, (B) => gemm(Rt, B, { rows: k, cols: B.cols, data: out.data.subarray(0, k * B.cols) }).data);
+  if (blockBuffer.out.length < k * COLUMN_BLOCK) blockBuffer.out = new Float64Array(k * COLUMN_BLOCK);
+  forColumnBlocks(W, (B) => gemm(Rt, B, { rows: k, cols: B.cols, data: blockBuffer.out.subarray(0, k * B.cols) }).data);
   return { U, s, Vt: W };
 }
 
 /** Columns per block in forColumnBlocks. */
-const COLUMN_BLOCK = 256;
-const blockBuffer = { in: new Float64Array(0) };
+const COLUMN_BLOCK = 1024;
+/** forColumnBlocks' copies of a block and the rotated block, kept between calls (fresh pages are slow). */
+const blockBuffer = { in: new Float64Array(0), out: new Float64Array(0) };
 
 /**
  * Visit W (r × d) in blocks of COLUMN_BLOCK columns, each copied into a contiguous r × b matrix;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   fromRows, zeros, gemm, gemmNT, gemmTN, crossprod, tcrossprod, matvec, matvecT, cholesky, choleskySolve,
-  choleskySolveMatrix, choleskyInverse, NotPositiveDefiniteError, symmetricEigen, thinSvd, squaredDistances,
+  choleskySolveMatrix, choleskyInverse, NotPositiveDefiniteError, symmetricEigen, symmetricEigenRows, thinSvd, squaredDistances,
   squaredDistancesBetween, rowSquaredNorms, cosineSimilarity, columnMeans, columnStd, percentile, median, transpose, type Matrix,
 } from '../../src/linalg/index.js';
 import { Rng } from '../../src/util/rng.js';
@@ -110,6 +110,25 @@ describe('symmetric eigendecomposition', () => {
     expectClose(values.subarray(0, 10), new Float64Array(10).fill(5), 1e-13);
     const VtV = gemmTN(vectors, vectors);
     for (let a = 0; a < 10; a++) for (let b = 0; b < 10; b++) expect(Math.abs(VtV.data[a * 10 + b]! - (a === b ? 1 : 0))).toBeLessThan(1e-10);
+  });
+});
+
+describe('symmetric eigendecomposition: rows layout, in place, kept workspace', () => {
+  it.each([[150, 10], [150, 150], [333, 50], [40, 40]])('symmetricEigenRows and overwrite give symmetricEigen’s bits (n=%i, k=%i)', (n, k) => {
+    const A = tcrossprod(randomMatrix(n, n + 3, n + k));
+    const ref = symmetricEigen(A, { k });
+    const rows = symmetricEigenRows(A, { k });
+    expect(Array.from(rows.values)).toEqual(Array.from(ref.values));
+    expect(Array.from(transpose(rows.rows).data)).toEqual(Array.from(ref.vectors.data));
+    const scratch = { ...A, data: A.data.slice() };
+    const inPlace = symmetricEigen(scratch, { k, overwrite: true });
+    expect(Array.from(inPlace.values)).toEqual(Array.from(ref.values));
+    expect(Array.from(inPlace.vectors.data)).toEqual(Array.from(ref.vectors.data));
+    // The kept workspace is zeroed for each call: a second call on another matrix is as a first.
+    const B = tcrossprod(randomMatrix(n, n + 1, 7));
+    const b1 = symmetricEigen(B, { k });
+    symmetricEigen(A, { k });
+    expect(Array.from(symmetricEigen(B, { k }).vectors.data)).toEqual(Array.from(b1.vectors.data));
   });
 });
 

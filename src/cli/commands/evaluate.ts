@@ -124,7 +124,7 @@ export function register(program: Command): void {
     .option('--metadata <list>', 'columns forced to metadata (names or globs)', listOption)
     .option('--feature-prefix <list>', 'extra feature-name prefixes besides Cells_, Cytoplasm_, Nuclei_', listOption)
     .option('--float32', 'hold the feature table as float32 (half the memory; every sum still float64)')
-    .addOption(new Option('--pca-solver <solver>', 'solver of every PCA step: exact (full), randomized, or auto').choices([...PCA_SOLVERS]).default('auto'))
+    .addOption(new Option('--pca-solver <solver>', 'solver of every PCA step: exact (full), randomized, gram (float32 Gram, rows ≤ features), or auto').choices([...PCA_SOLVERS]).default('auto'))
     .option('--correct <list>', `batch corrections to compare with none (needs --batch-col): ${CORRECTION_NAMES.join(', ')}; controls = the --control-label rows`, listOption)
     .option('--correct-opt <list>', 'correction options, method.key=value (e.g. harmony.nClusters=50,sphere.shrinkage=0.1)', listOption)
     .option('--correct-batch-col <column>', 'column the corrections treat as batches (default --batch-col; e.g. correct per plate, judge NSCB per week)')

@@ -57,7 +57,7 @@ export function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--preset <name>', 'parameter preset: paper = the source study').choices(['paper', 'default']).default('default'))
     .option('--seed <n>', 'seed for ITML constraints and AP tie-breaking noise', intOption('--seed'))
     .option('--pca <k>', 'PCA components (integer) or variance fraction in (0, 1)', numberOption('--pca', 0))
-    .addOption(new Option('--pca-solver <solver>', 'PCA solver: exact (full), randomized block Krylov, or auto (randomized for k < 0.8·min(n, d) when min(n, d) > 1,000)').choices([...PCA_SOLVERS]))
+    .addOption(new Option('--pca-solver <solver>', 'PCA solver: exact (full), randomized block Krylov, float32 Gram (gram, rows ≤ features), or auto (randomized for k < 0.8·min(n, d) when min(n, d) > 1,000; gram when rows ≤ features, features > 500)').choices([...PCA_SOLVERS]))
     .option('--constraints <n>', 'ITML similar (and dissimilar) pairs to sample', intOption('--constraints', 1))
     .addOption(new Option('--itml-bounds <mode>', 'ITML bounds: squared distances, or metric-learn (unsquared, compat)').choices(['squared', 'metric-learn']))
     .option('--itml-max-iter <n>', 'ITML maximum sweeps', intOption('--itml-max-iter', 1))
