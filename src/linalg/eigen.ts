@@ -500,9 +500,10 @@ export function symmetricEigenRows(A: Matrix, opts: EigenOptions = {}): { values
   if (A.cols !== n) throw new RangeError(`symmetricEigen: matrix is ${A.rows}×${A.cols}, not square`);
   const k = Math.min(n, opts.k ?? n);
   if (n === 0) return { values: new Float64Array(0), rows: zeros(0, 0) };
-  for (let i = 0; i < A.data.length; i++) {
-    if (!Number.isFinite(A.data[i]!)) throw new RangeError('symmetricEigen: matrix has non-finite entries');
-  }
+  // x·0 is ±0 for every finite x and NaN otherwise: one branch-free pass, one test.
+  let probe = 0;
+  for (let i = 0; i < A.data.length; i++) probe += A.data[i]! * 0;
+  if (probe !== 0) throw new RangeError('symmetricEigen: matrix has non-finite entries');
   const full = !opts.valuesOnly && k > n / 4;
   const ws = makeWorkspace(n, full, opts.overwrite ? A.data.subarray(0, n * n) : undefined);
   try {

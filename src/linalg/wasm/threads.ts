@@ -86,7 +86,14 @@ interface Pool {
 export function threadCount(): number {
   const env = process.env.PHENOMAP_THREADS;
   const want = env !== undefined && env !== '' ? Math.max(1, Math.floor(Number(env)) || 1) : Infinity;
-  return Math.min(want, availableParallelism(), 8); // FAILED words [8, 16) cover 7 workers
+  return Math.min(want, cores(), 8); // FAILED words [8, 16) cover 7 workers
+}
+
+/** availableParallelism(), asked once: every native product asks for the thread count (≈ 10 µs a call). */
+let coreCount = 0;
+function cores(): number {
+  if (coreCount === 0) coreCount = availableParallelism();
+  return coreCount;
 }
 
 /**
