@@ -140,7 +140,8 @@ export const ROUNDED_GRAM_MARGIN = 10;
 /**
  * The leading k singular triplets of the column-centred X − 1·μᵀ for a wide X (rows ≤ cols), the
  * Gram matrix formed in float32: (1) G = Xc·Xcᵀ by the float32 kernel, X centred as it is
- * rounded (blas.ts tcrossprodRounded, half the lanes' cost of the double product, one triangle);
+ * rounded (blas.ts tcrossprodRounded: 16 float lanes per AVX-512 register where the double product
+ * has 8, one triangle);
  * (2) the leading k eigenvectors U₀ of G (eigen.ts: tridiagonalisation, inverse iteration for
  * the k wanted vectors only); (3) W = U₀ᵀ·Xc in float32 (k × d); (4) a Rayleigh–Ritz step in
  * double on W: W·Wᵀ = R·diag(s²)·Rᵀ, Vt = diag(s)⁻¹·Rᵀ·W, U = U₀·R. Step 4 makes the components
