@@ -840,9 +840,18 @@ static int ntf_compute(operand A, const double *shiftA, operand B, const double 
   const long need = ((n < nc ? n : nc) + NRF) * kc;
   if ((size_t)need > tl_fcap) {
     free(tl_fbuf);
+    tl_fbuf = NULL;
     tl_fcap = 0;
-    if (!(tl_fbuf = malloc(sizeof(float) * (size_t)need))) return 0;
-    tl_fcap = (size_t)need;
+    /* Whole 2 MiB pages, on a 2 MiB boundary, asked to be huge: a fresh buffer then costs a few
+       faults instead of one per 4 KiB page (≈ 13 µs each on this VM) on the first product. */
+    const size_t H = (size_t)1 << 21, bytes = (sizeof(float) * (size_t)need + H - 1) & ~(H - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, H, bytes) != 0) return 0;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    tl_fbuf = p;
+    tl_fcap = bytes / sizeof(float);
   }
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
@@ -2429,7 +2438,13 @@ static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   if (!get_arr(env, argv[0], &x, "adviseHuge", 0)) return NULL;
   const size_t width = x.type == napi_float64_array ? 8 : x.type == napi_float32_array || x.type == napi_int32_array ? 4 : 1;
   advise_huge(x.data, x.len * width);
-  return NULL;
+  /* The element index of the first 2 MiB boundary in the array (its end when there is none), so a
+     caller can place a view where a whole huge page backs it. */
+  const uintptr_t H = (uintptr_t)1 << 21, p = (uintptr_t)x.data;
+  const uintptr_t off = (((p + H - 1) & ~(H - 1)) - p) / width;
+  napi_value r;
+  napi_create_double(env, (double)(off < x.len ? off : x.len), &r);
+  return r;
 }
 
 /* candDistances(x, n, d, cand, stride, out, threads): finish's exact candidate distances. */

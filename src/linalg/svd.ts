@@ -8,7 +8,7 @@ import { type Matrix, type StoredMatrix, zeros } from './matrix.js';
 import { tcrossprod, crossprod, gemm, gemmTN, gemmRounded, tcrossprodRounded } from './blas.js';
 import { symmetricEigen, symmetricEigenRows } from './eigen.js';
 import { centeredCrossprod, centeredProduct } from './centered.js';
-import { native } from './native.js';
+import { native, hugeAlignedFloat64 } from './native.js';
 
 export interface SvdResult {
   U: Matrix; // m × k
@@ -120,7 +120,7 @@ class Kept {
   private busy = false;
   take(len: number): Float64Array {
     if (this.busy || len > SCRATCH_MAX) return new Float64Array(len);
-    if (!this.buf || this.buf.length < len) this.buf = new Float64Array(len);
+    if (!this.buf || this.buf.length < len) this.buf = hugeAlignedFloat64(len);
     this.busy = true;
     return this.buf.subarray(0, len);
   }
@@ -158,19 +158,23 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
   const m = X.rows, n = X.cols;
   if (m > n) throw new RangeError(`thinSvdCenteredRounded: for wide tables (rows ≤ columns), got ${m} × ${n}`);
   if (!(Number.isInteger(k) && k >= 1 && k <= m)) throw new RangeError(`thinSvdCenteredRounded: k = ${k} outside 1…${m}`);
+  // A non-finite entry of X makes ‖Xc‖² non-finite: declined, the exact solver reports it; so is
+  // a table whose Gram entries could overflow float32 (|G_ij| ≤ ‖Xc‖² < 10³⁶ < 3.4·10³⁸).
+  if (!(sumSquares < 1e36)) return null;
   const noise = Math.sqrt(n) * 2 ** -24 * sumSquares;
   const G: Matrix = { rows: m, cols: m, data: keptGram.take(m * m) };
   let Y: Matrix; // k × m: the leading eigenvectors as rows
   try {
     tcrossprodRounded(X, mean, G);
-    const eig = symmetricEigenRows(G, { k, overwrite: true });
+    // Finite: float32 sums of products of finite values, bounded by ‖Xc‖² < 10³⁶.
+    const eig = symmetricEigenRows(G, { k, overwrite: true, finite: true });
     if (!(eig.values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
     Y = eig.rows;
   } finally {
     keptGram.release(G.data);
   }
   // W = Y·Xc, computed where the components will be returned and rotated there in place.
-  const W = gemmRounded(Y, X, { shiftB: mean });
+  const W = gemmRounded(Y, X, { shiftB: mean }, { rows: k, cols: n, data: hugeAlignedFloat64(k * n) });
   const H = zeros(k, k);
   forColumnBlocks(W, (B) => {
     const Hb = tcrossprod(B);
@@ -184,23 +188,34 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
   // largest |U| positive), folded into R with the 1/s scaling: Vt = (diag(±1/s)·Rᵀ)·W comes out
   // final, with no pass over its k × d entries.
   const U = gemmTN(Y, R);
+  const Rt = flippedScaledTranspose(U, R, s);
+  if (blockBuffer.out.length < k * COLUMN_BLOCK) blockBuffer.out = new Float64Array(k * COLUMN_BLOCK);
+  forColumnBlocks(W, (B) => gemm(Rt, B, { rows: k, cols: B.cols, data: blockBuffer.out.subarray(0, k * B.cols) }).data);
+  return { U, s, Vt: W };
+}
+
+/**
+ * Flip the sign of each column of U (m × k) whose largest-|entry| is negative (svd_flip's rule) and
+ * return diag(±1/s)·Rᵀ with the same signs. Its own small function: V8 recompiles the function
+ * around a hot loop, cheaply when the function is small.
+ */
+function flippedScaledTranspose(U: Matrix, R: Matrix, s: Float64Array): Matrix {
+  const m = U.rows, k = U.cols, u = U.data;
   const Rt = zeros(k, k);
   for (let c = 0; c < k; c++) {
     let best = -1, sign = 1;
     for (let i = 0; i < m; i++) {
-      const a = U.data[i * k + c]!;
+      const a = u[i * k + c]!;
       if (Math.abs(a) > best) {
         best = Math.abs(a);
         sign = a < 0 ? -1 : 1;
       }
     }
-    if (sign < 0) for (let i = 0; i < m; i++) U.data[i * k + c] = -U.data[i * k + c]!;
+    if (sign < 0) for (let i = 0; i < m; i++) u[i * k + c] = -u[i * k + c]!;
     const f = sign / s[c]!;
     for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
   }
-  if (blockBuffer.out.length < k * COLUMN_BLOCK) blockBuffer.out = new Float64Array(k * COLUMN_BLOCK);
-  forColumnBlocks(W, (B) => gemm(Rt, B, { rows: k, cols: B.cols, data: blockBuffer.out.subarray(0, k * B.cols) }).data);
-  return { U, s, Vt: W };
+  return Rt;
 }
 
 /** Columns per block in forColumnBlocks. */

@@ -114,6 +114,10 @@ describe('PCA solvers', () => {
     expect(g5.solver).toBe('gram');
     expect(maxAngleDeg(exact5.components!, g5.components!)).toBeLessThan(1e-3);
     expect(maxRelDiff(g5.explainedVariance!, exact5.explainedVariance!)).toBeLessThan(1e-6);
+    // Values whose float32 Gram entries would overflow: declined to the exact solver.
+    const big = { ...X, data: X.data.map((v) => v * 1e20) };
+    const pb = new PCA({ nComponents: 5, solver: 'gram' }).fit(big);
+    expect(pb.solver).toBe('full');
     // k = 8 reaches beyond the rank (6): declined, and the exact solver's result to the bit.
     for (const solver of ['gram', 'auto'] as const) {
       const p = new PCA({ nComponents: 8, solver });
