@@ -86,15 +86,16 @@ describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('nat
     const r = runLinalgScript(`
       const X = zeros(203, 131); new Rng(21).fillNormal(X.data);
       const Y = zeros(77, 131); new Rng(22).fillNormal(Y.data);
-      const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X), L.gemmNTRounded(X, Y), L.gemmNTRounded(Y, X)].map((m) => Array.from(m.data));
+      const Z = zeros(40, 2100); new Rng(23).fillNormal(Z.data);
+      const out = [tcrossprod(X), gemmNT(X, Y), squaredDistances(X), L.gemmNTRounded(X, Y), L.gemmNTRounded(Y, X), L.tcrossprodRounded(X), L.tcrossprodRounded(Z)].map((m) => Array.from(m.data));
       console.log(JSON.stringify({ simd: linalgBackend().simd, out }));`, { PHENOMAP_NO_AVX512: '1' });
     expect(r.status).toBe(0);
     const { simd, out } = JSON.parse(r.stdout) as { simd: string; out: number[][] };
     expect(simd).not.toBe('avx512');
     const js = instances.js!;
-    const X = randomMatrix(203, 131, 21), Y = randomMatrix(77, 131, 22);
-    const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X), js.gemmNTRounded(X, Y), js.gemmNTRounded(Y, X)];
-    for (let t = 0; t < 5; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
+    const X = randomMatrix(203, 131, 21), Y = randomMatrix(77, 131, 22), Z = randomMatrix(40, 2100, 23);
+    const want = [js.tcrossprod(X), js.gemmNT(X, Y), js.squaredDistances(X), js.gemmNTRounded(X, Y), js.gemmNTRounded(Y, X), js.tcrossprodRounded(X), js.tcrossprodRounded(Z)];
+    for (let t = 0; t < 7; t++) expectIdentical(Float64Array.from(out[t]!), want[t]!.data);
   });
 
   it('the normal generator draws the JS normals, spare and state included, bit for bit', () => {
