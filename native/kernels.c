@@ -972,48 +972,71 @@ static void cand_task(void *arg) { cand_rows((const cand_job *)arg); }
 /* Column passes of z-scoring (linalg/columnStats.ts)                                           */
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * One body for float64 and float32 storage: values are widened to double on load and every sum is
+ * double, as the JavaScript loops do on a Float32Array, so both storages agree with their JS paths
+ * bit for bit; float32 output is the double quotient rounded once on store (a Float32Array write).
+ */
+#define COL_MOMENTS_BODY(T)                                                                      \
+  for (long j = 0; j < d; j++) {                                                                 \
+    sum[j] = res[j] = ss[j] = 0.0;                                                               \
+    varies[j] = 0;                                                                               \
+  }                                                                                              \
+  for (long i = 0; i < n; i++) {                                                                 \
+    const T *row = x + i * d;                                                                    \
+    for (long j = 0; j < d; j++) {                                                               \
+      const double v = (double)row[j];                                                           \
+      sum[j] += v;                                                                               \
+      varies[j] |= (uint8_t)(v != (double)x[j]); /* NaN differs from everything, as in JS */     \
+    }                                                                                            \
+  }                                                                                              \
+  for (long j = 0; j < d; j++) mean0[j] = sum[j] / (double)n;                                    \
+  for (long i = 0; i < n; i++) {                                                                 \
+    const T *row = x + i * d;                                                                    \
+    for (long j = 0; j < d; j++) {                                                               \
+      const double t = (double)row[j] - mean0[j];                                                \
+      res[j] += t;                                                                               \
+      ss[j] += t * t;                                                                            \
+    }                                                                                            \
+  }
+
 MULTIVERSION
 static void col_moments(const double *restrict x, long n, long d, double *restrict sum, uint8_t *restrict varies,
                         double *restrict mean0, double *restrict res, double *restrict ss) {
-  for (long j = 0; j < d; j++) {
-    sum[j] = res[j] = ss[j] = 0.0;
-    varies[j] = 0;
-  }
-  for (long i = 0; i < n; i++) {
-    const double *row = x + i * d;
-    for (long j = 0; j < d; j++) {
-      const double v = row[j];
-      sum[j] += v;
-      varies[j] |= (uint8_t)(v != x[j]); /* NaN differs from everything, as in JavaScript */
-    }
-  }
-  for (long j = 0; j < d; j++) mean0[j] = sum[j] / (double)n;
-  for (long i = 0; i < n; i++) {
-    const double *row = x + i * d;
-    for (long j = 0; j < d; j++) {
-      const double t = row[j] - mean0[j];
-      res[j] += t;
-      ss[j] += t * t;
-    }
-  }
+  COL_MOMENTS_BODY(double)
 }
+
+MULTIVERSION
+static void col_moments_f32(const float *restrict x, long n, long d, double *restrict sum, uint8_t *restrict varies,
+                            double *restrict mean0, double *restrict res, double *restrict ss) {
+  COL_MOMENTS_BODY(float)
+}
+
+/* Compacting (possibly in place): each write lands at or before a value not yet read. */
+#define COL_STANDARDIZE_BODY(T)                                                                  \
+  if (k == d && out == x) {                                                                      \
+    for (long i = 0; i < n; i++) {                                                               \
+      T *restrict row = x + i * d;                                                               \
+      for (long j = 0; j < d; j++) row[j] = (T)(((double)row[j] - mean[j]) / sd[j]);             \
+    }                                                                                            \
+    return;                                                                                      \
+  }                                                                                              \
+  for (long i = 0; i < n; i++) {                                                                 \
+    const T *row = x + i * d;                                                                    \
+    T *o = out + i * k;                                                                          \
+    for (long c = 0; c < k; c++) o[c] = (T)(((double)row[kept[c]] - mean[c]) / sd[c]);          \
+  }
 
 MULTIVERSION
 static void col_standardize(double *x, long n, long d, const int32_t *kept, long k, const double *restrict mean,
                             const double *restrict sd, double *out) {
-  if (k == d && out == x) {
-    for (long i = 0; i < n; i++) {
-      double *restrict row = x + i * d;
-      for (long j = 0; j < d; j++) row[j] = (row[j] - mean[j]) / sd[j];
-    }
-    return;
-  }
-  /* Compacting (possibly in place): each write lands at or before a value not yet read. */
-  for (long i = 0; i < n; i++) {
-    const double *row = x + i * d;
-    double *o = out + i * k;
-    for (long c = 0; c < k; c++) o[c] = (row[kept[c]] - mean[c]) / sd[c];
-  }
+  COL_STANDARDIZE_BODY(double)
+}
+
+MULTIVERSION
+static void col_standardize_f32(float *x, long n, long d, const int32_t *kept, long k, const double *restrict mean,
+                                const double *restrict sd, float *out) {
+  COL_STANDARDIZE_BODY(float)
 }
 
 /* out = x − 1·meanᵀ (n × d, row-major); returns Σ out², summed in storage order (svd.ts's centring). */
@@ -2024,14 +2047,18 @@ static napi_value js_col_moments(napi_env env, napi_callback_info info) {
       !get_arr(env, argv[4], &varies, "colMoments", 4) || !get_arr(env, argv[5], &mean0, "colMoments", 5) ||
       !get_arr(env, argv[6], &res, "colMoments", 6) || !get_arr(env, argv[7], &ss, "colMoments", 7))
     return NULL;
-  if (!want(env, &x, napi_float64_array, (size_t)(n * d), "colMoments", 0) ||
+  const napi_typedarray_type xt = x.type == napi_float32_array ? napi_float32_array : napi_float64_array;
+  if (!want(env, &x, xt, (size_t)(n * d), "colMoments", 0) ||
       !want(env, &sum, napi_float64_array, (size_t)d, "colMoments", 3) ||
       !want(env, &varies, napi_uint8_array, (size_t)d, "colMoments", 4) ||
       !want(env, &mean0, napi_float64_array, (size_t)d, "colMoments", 5) ||
       !want(env, &res, napi_float64_array, (size_t)d, "colMoments", 6) ||
       !want(env, &ss, napi_float64_array, (size_t)d, "colMoments", 7))
     return NULL;
-  col_moments(x.data, n, d, sum.data, varies.data, mean0.data, res.data, ss.data);
+  if (xt == napi_float32_array)
+    col_moments_f32(x.data, n, d, sum.data, varies.data, mean0.data, res.data, ss.data);
+  else
+    col_moments(x.data, n, d, sum.data, varies.data, mean0.data, res.data, ss.data);
   return NULL;
 }
 
@@ -2046,11 +2073,13 @@ static napi_value js_col_standardize(napi_env env, napi_callback_info info) {
       !get_arr(env, argv[6], &out, "colStandardize", 6))
     return NULL;
   const size_t k = kept.len;
-  if (!want(env, &x, napi_float64_array, (size_t)(n * d), "colStandardize", 0) ||
+  /* out has x's element type (float32 in, float32 out; float64 in, float64 out). */
+  const napi_typedarray_type xt = x.type == napi_float32_array ? napi_float32_array : napi_float64_array;
+  if (!want(env, &x, xt, (size_t)(n * d), "colStandardize", 0) ||
       !want(env, &kept, napi_int32_array, 0, "colStandardize", 3) ||
       !want(env, &mean, napi_float64_array, k, "colStandardize", 4) ||
       !want(env, &sd, napi_float64_array, k, "colStandardize", 5) ||
-      !want(env, &out, napi_float64_array, (size_t)n * k, "colStandardize", 6))
+      !want(env, &out, xt, (size_t)n * k, "colStandardize", 6))
     return NULL;
   for (size_t c = 0; c < k; c++) {
     int32_t j = ((const int32_t *)kept.data)[c];
@@ -2059,7 +2088,10 @@ static napi_value js_col_standardize(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  col_standardize(x.data, n, d, kept.data, (long)k, mean.data, sd.data, out.data);
+  if (xt == napi_float32_array)
+    col_standardize_f32(x.data, n, d, kept.data, (long)k, mean.data, sd.data, out.data);
+  else
+    col_standardize(x.data, n, d, kept.data, (long)k, mean.data, sd.data, out.data);
   return NULL;
 }
 

@@ -8,7 +8,8 @@
  * ones stay in JS so a big table is never held twice. Every column's accumulator sees the rows in
  * the same order on both paths, so they agree bit for bit (PHENOMAP_NO_WASM=1 gives the JS path).
  * Float32 storage is widened when copied in, as the JS loops widen on load. Float64 tables of any
- * size go to the native kernels instead when they are built (in place, no copy; same order).
+ * size, and float32 tables with float32 output, go to the native kernels instead when they are built
+ * (in place, no copy; same order, values widened on load as the JS loops do).
  */
 import type { FeatureArray, StoredMatrix } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
@@ -45,7 +46,7 @@ export function columnMoments(X: StoredMatrix): ColumnMoments {
   const sum = new Float64Array(d), mean0 = new Float64Array(d), res = new Float64Array(d), ss = new Float64Array(d);
   const varies = new Uint8Array(d);
   const nat = native();
-  if (nat && data instanceof Float64Array) {
+  if (nat && (data instanceof Float64Array || data instanceof Float32Array)) {
     nat.colMoments(data, n, d, sum, varies, mean0, res, ss);
     return { sum, varies, mean0, res, ss };
   }
@@ -98,6 +99,10 @@ export function standardizeColumns(X: StoredMatrix, kept: Int32Array, mean: Floa
   const k = kept.length;
   const nat = native();
   if (nat && data instanceof Float64Array && out instanceof Float64Array) {
+    nat.colStandardize(data, n, d, kept, mean, std, out);
+    return;
+  }
+  if (nat && data instanceof Float32Array && out instanceof Float32Array) {
     nat.colStandardize(data, n, d, kept, mean, std, out);
     return;
   }

@@ -27,10 +27,12 @@ export interface NativeKernels {
     shiftA: Float64Array | null, shiftB: Float64Array | null, cT: number): boolean;
   /** distance.ts's squaredDistances into out (n × n), fused with the Gram product; false as nt. */
   sqdist(x: Float64Array | Float32Array, n: number, k: number, out: Float64Array, threads: number): boolean;
-  colMoments(x: Float64Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
+  /** Float32 storage is widened on load; every sum is double (columnStats.ts's JS loops). */
+  colMoments(x: Float64Array | Float32Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
     mean0: Float64Array, res: Float64Array, ss: Float64Array): void;
-  colStandardize(x: Float64Array, n: number, d: number, kept: Int32Array, mean: Float64Array,
-    std: Float64Array, out: Float64Array): void;
+  /** out has x's element type; float32 output is the double quotient rounded once. */
+  colStandardize<T extends Float64Array | Float32Array>(x: T, n: number, d: number, kept: Int32Array, mean: Float64Array,
+    std: Float64Array, out: T): void;
   /** svd.ts's centring: out = x − 1·meanᵀ, returning Σ out² in storage order. */
   centerRows(x: Float64Array, n: number, d: number, mean: Float64Array, out: Float64Array): number;
   tred2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void;

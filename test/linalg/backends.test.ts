@@ -247,6 +247,14 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
       quick.standardizeColumns(M, kept, mean, std, zf);
       slow.standardizeColumns(M, kept, mean, std, zs);
       expectIdentical(zf, zs);
+      if (M.data instanceof Float32Array) {
+        // Float32 in, float32 out (the --float32 tables' z-score): the double quotient rounded once.
+        const f = new Float32Array(n * d), s = new Float32Array(n * d);
+        quick.standardizeColumns(M, kept, mean, std, f);
+        slow.standardizeColumns(M, kept, mean, std, s);
+        expectIdentical(Float64Array.from(f), Float64Array.from(s));
+        expect(f[7 * d + 9]).toBe(Math.fround(zs[7 * d + 9]!));
+      }
     }
   });
 
@@ -337,6 +345,16 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
     quick.standardizeColumns({ rows: n, cols: d, data: a }, kept, mean, std, a);
     slow.standardizeColumns({ rows: n, cols: d, data: b }, kept, mean, std, b);
     expectIdentical(a.subarray(0, n * kept.length), b.subarray(0, n * kept.length));
+    const a32 = Float32Array.from(X.data), b32 = Float32Array.from(X.data);
+    quick.standardizeColumns({ rows: n, cols: d, data: a32 }, kept, mean, std, a32);
+    slow.standardizeColumns({ rows: n, cols: d, data: b32 }, kept, mean, std, b32);
+    expectIdentical(Float64Array.from(a32.subarray(0, n * kept.length)), Float64Array.from(b32.subarray(0, n * kept.length)));
+    const all = Int32Array.from({ length: d }, (_, j) => j);
+    const meanAll = Float64Array.from(all, (j) => j / 10), stdAll = Float64Array.from(all, (j) => 1 + j / 7);
+    const c32 = Float32Array.from(X.data), e32 = Float32Array.from(X.data);
+    quick.standardizeColumns({ rows: n, cols: d, data: c32 }, all, meanAll, stdAll, c32);
+    slow.standardizeColumns({ rows: n, cols: d, data: e32 }, all, meanAll, stdAll, e32);
+    expectIdentical(Float64Array.from(c32), Float64Array.from(e32));
   });
 
   it.each([[97, 130, 20], [130, 97, 20], [342, 454, 50]])('columnMeans and the centred thin SVD behind PCA (%i×%i, k=%i)', (m, n, k) => {
