@@ -27,7 +27,7 @@ const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs,cell-injury-plates
 const DEFAULT_REPS = [
   'raw', 'raw-clip', 'pca', 'lda-proj', 'lda-proj-clip', 'lda-proj-consensus', 'lda-proj-clip-consensus',
   'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'contrastive',
-  'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5',
+  'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5', 'select-corrected',
 ].join(',');
 const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   const s = BUILTIN_REPRESENTATIONS[r];
@@ -97,9 +97,12 @@ for (const name of datasets) {
   for (const run of t.runs) {
     const loadBefore = loadavg();
     const cpu0 = process.cpuUsage();
+    // A nested choice of batch correction needs batches (the LINCS plate has none).
+    const runReps = t.batchCol ? reps : reps.filter((s) => !s.select?.corrections?.length);
+    for (const s of reps) if (!runReps.includes(s)) console.log(`  ${s.name} skipped on ${name}: no batch column to correct`);
     const r = evaluate(t.profiles, {
       labelCol: t.labelCol, groupCol: t.groupCol, doseCol: t.doseCol, batchCol: t.batchCol, controlLabels: t.controls,
-      split: run.split, folds: run.folds, seeds, representations: reps, metrics: ['nsc', 'nscb', 'map-consistency'],
+      split: run.split, folds: run.folds, seeds, representations: runReps, metrics: ['nsc', 'nscb', 'map-consistency'],
       nullSize, inSample: false, dataLevel: false,
     });
     console.log(`\n## ${name}: ${run.split}${run.folds ? ` ${run.folds}` : ''} (${r.options.folds} folds × ${seeds.length} seeds; ${r.treatments} treatments of ${r.compounds} compounds, ${r.features} features)`);

@@ -142,6 +142,16 @@ describe('evaluate: select with corrections', () => {
     expect(() => evaluate(p, { ...cols, batchCol: undefined, metrics: ['nsc'], split: 'loco', representations: [s] })).toThrow(UsageError);
   });
 
+  it('inner leave-one-compound-out is not seeded: every seed gives the first seed\'s figures', () => {
+    const p = table();
+    const s = spec('sel-loco', ['lda-proj'], [{ name: 'none' }, { name: 'combat', method: 'combat' }], { innerSplit: 'loco' });
+    const r = evaluate(p, { ...cols, metrics: ['nsc', 'nscb'], split: 'loco', seeds: [0, 3], representations: [s] });
+    expect(r.folds.every((f) => f.seed === 0)).toBe(true);
+    expect(r.representations[0]!.metrics.nscb!.values).toEqual([r.representations[0]!.metrics.nscb!.values[0], r.representations[0]!.metrics.nscb!.values[0]]);
+    const other = evaluate(p, { ...cols, metrics: ['nsc', 'nscb'], split: 'loco', seeds: [3], representations: [s] });
+    expect(other.folds.map((f) => [f.chosenCorrection, f.innerNscb, f.nscb])).toEqual(r.folds.map((f) => [f.chosenCorrection, f.innerNscb, f.nscb]));
+  });
+
   it('onlyFolds runs the named folds; an unknown name is a usage error', () => {
     const p = table();
     const r = evaluate(p, { ...cols, metrics: ['nsc'], split: 'loco', representations: [B.raw!], onlyFolds: ['loco:c0_0', 'loco:c1_2'] });
