@@ -4,7 +4,7 @@
  * seconds each learner took (whole evaluation and per fit).
  *
  *   npx tsx bench/represent.ts [--data ../shared/data] [--datasets bbbc021,cell-injury,lincs,cell-injury-plates]
- *                              [--reps raw,lda-proj,...] [--seeds 5] [--null 1000]
+ *                              [--reps raw,lda-proj,...] [--seeds 5 | --seed-list 0,1] [--null 1000]
  *
  * Data sets: BBBC021 (leave-one-compound-out, batch = week; NSCB is the transfer test), the
  * cell-injury wells `fs_well_holdout` (5-fold over compounds, batch = plate), the LINCS plate
@@ -13,6 +13,7 @@
  * seen in training) — the issue's "leave-batch-out within 10 % of the within-plate figure".
  * Run under `flock /tmp/phenomap-heavy.lock`: the whole default run takes several minutes.
  */
+import os from 'node:os';
 import { join } from 'node:path';
 import { bbbc021Recipe, cellInjuryRecipe, lincsRecipe, CELL_INJURY_FILES, LINCS_FILES } from '../src/io/recipes.js';
 import type { Profiles } from '../src/io/profiles.js';
@@ -26,7 +27,7 @@ const datasets = arg('--datasets', 'bbbc021,cell-injury,lincs,cell-injury-plates
 const DEFAULT_REPS = [
   'raw', 'raw-clip', 'pca', 'lda-proj', 'lda-proj-clip', 'lda-proj-consensus', 'lda-proj-clip-consensus',
   'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'contrastive',
-  'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5',
+  'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5', 'select-corrected',
 ].join(',');
 const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   const s = BUILTIN_REPRESENTATIONS[r];
@@ -34,7 +35,9 @@ const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   return s;
 });
 const nSeeds = Number(arg('--seeds', '5'));
-const seeds = Array.from({ length: nSeeds }, (_, i) => i);
+// --seed-list 3,4 runs those seeds only (e.g. one seed per invocation of a long learner).
+const seedList = arg('--seed-list', '');
+const seeds = seedList ? seedList.split(',').map(Number) : Array.from({ length: nSeeds }, (_, i) => i);
 const nullSize = Number(arg('--null', '1000'));
 
 interface Task {
@@ -86,27 +89,48 @@ function table(r: EvaluationResult): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
+const loadavg = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');
 const b = linalgBackend();
 console.log(`phenomap representations held out (${b.engine}${b.simd ? ` ${b.simd}` : ''}, ${b.threads} thread(s)); seeds ${seeds.join(',')}; null ${nullSize}`);
 for (const name of datasets) {
   const t = await load(name);
   for (const run of t.runs) {
+    const loadBefore = loadavg();
+    const cpu0 = process.cpuUsage();
+    // A nested choice of batch correction needs batches (the LINCS plate has none).
+    const runReps = t.batchCol ? reps : reps.filter((s) => !s.select?.corrections?.length);
+    for (const s of reps) if (!runReps.includes(s)) console.log(`  ${s.name} skipped on ${name}: no batch column to correct`);
     const r = evaluate(t.profiles, {
       labelCol: t.labelCol, groupCol: t.groupCol, doseCol: t.doseCol, batchCol: t.batchCol, controlLabels: t.controls,
-      split: run.split, folds: run.folds, seeds, representations: reps, metrics: ['nsc', 'nscb', 'map-consistency'],
+      split: run.split, folds: run.folds, seeds, representations: runReps, metrics: ['nsc', 'nscb', 'map-consistency'],
       nullSize, inSample: false, dataLevel: false,
     });
     console.log(`\n## ${name}: ${run.split}${run.folds ? ` ${run.folds}` : ''} (${r.options.folds} folds × ${seeds.length} seeds; ${r.treatments} treatments of ${r.compounds} compounds, ${r.features} features)`);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`load average (1, 5, 15 min) before ${loadBefore}, after ${loadavg()}; process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s for the whole run`);
     console.log(table(r));
     for (const s of r.representations) for (const w of s.warnings) console.log(`  note ${w}`);
-    // The nested choice per outer fold (first seed), counted.
-    const chosen = new Map<string, Map<string, number>>();
-    for (const f of r.folds) {
-      if (!f.chosen || f.seed !== seeds[0]) continue;
-      let m = chosen.get(f.representation);
-      if (!m) chosen.set(f.representation, (m = new Map()));
-      m.set(f.chosen, (m.get(f.chosen) ?? 0) + 1);
+    // The nested choice per outer fold, counted (first seed, and over every seed), and each seed's figures.
+    for (const s of r.representations) {
+      const own = r.folds.filter((f) => f.representation === s.name && f.chosen);
+      if (!own.length) continue;
+      const count = (fs: typeof own) => {
+        const m = new Map<string, number>();
+        for (const f of fs) {
+          const k = f.chosenCorrection !== undefined ? `${f.chosenCorrection}/${f.chosen}` : f.chosen!;
+          m.set(k, (m.get(k) ?? 0) + 1);
+        }
+        return [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ×${v}`).join(', ');
+      };
+      console.log(`  ${s.name} chose (folds of seed ${seeds[0]}): ${count(own.filter((f) => f.seed === seeds[0]))}`);
+      if (seeds.length > 1) console.log(`  ${s.name} chose (folds × seeds): ${count(own)}`);
+      const per = (k: 'nsc' | 'nscb' | 'map-consistency') => s.metrics[k]?.values.map((v) => v.toFixed(3)).join(' ') ?? '–';
+      console.log(`  ${s.name} per seed: NSC ${per('nsc')}; NSCB ${per('nscb')}; MoA mAP ${per('map-consistency')}`);
+      if (own.some((f) => f.chosenCorrection !== undefined)) {
+        const corr = new Map<string, number>();
+        for (const f of own) corr.set(f.chosenCorrection!, (corr.get(f.chosenCorrection!) ?? 0) + 1);
+        console.log(`  ${s.name} corrections chosen (folds × seeds): ${[...corr].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
+      }
     }
-    for (const [rep, m] of chosen) console.log(`  ${rep} chose (folds of seed ${seeds[0]}): ${[...m].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   }
 }

@@ -52,7 +52,7 @@ import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { batchesWithoutQueries, kfoldNotes, makeSplits, type Fold, type SplitKind } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
-import { selectByInnerCv } from './select.js';
+import { selectByInnerCv, type SelectionCriterion } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
 
@@ -71,8 +71,16 @@ export interface RepresentationSpec {
   /** `nComponents` −1 = classes − 1; `groups: false` = target neighbours may be the row's own compound. */
   lmnn?: Omit<LmnnOptions, 'seed'> & { groups?: boolean };
   contrastive?: Omit<ContrastiveOptions, 'seed'>;
-  /** kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner compound-grouped CV (select.ts). */
-  select?: { candidates: string[]; innerFolds?: number; ensembleTopTwo?: boolean; criterion?: 'nsc' | 'nsc+map' };
+  /**
+   * kind 'select': candidates (registry names, fitted on wells) chosen per fold by inner
+   * compound-grouped CV (select.ts). With `corrections`, the candidates are (correction, learner)
+   * pairs: each correction is refitted on every inner training side and, once chosen, on the
+   * outer training side (this representation then ignores `EvaluateOptions.correction`).
+   */
+  select?: {
+    candidates: string[]; innerFolds?: number; ensembleTopTwo?: boolean; criterion?: SelectionCriterion;
+    innerSplit?: 'kfold' | 'loco'; innerRepeats?: number; corrections?: SelectCorrection[];
+  };
   /**
    * kind 'ensemble': members fitted on the same rows; a row's representation is the concatenation
    * of its unit-length member representations, so cosine similarity is the mean of the members'.
@@ -82,6 +90,13 @@ export interface RepresentationSpec {
   clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
   fitOn?: 'wells' | 'treatments';
+}
+
+/** A batch correction a nested choice may pick (no `method`: uncorrected), applied per `batchCol`. */
+export interface SelectCorrection {
+  name: string;
+  method?: CorrectionName;
+  options?: Record<string, unknown>;
 }
 
 /** What some learners use beside the labels (per fit row; controls as extra rows). */
@@ -131,6 +146,37 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   },
 };
 
+const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'];
+/** The corrections a nested choice chooses among, simplest first (per `batchCol`; Harmony with its defaults, seed 0). */
+const CORRECTION_CHOICES: SelectCorrection[] = [
+  { name: 'none' }, { name: 'sphere', method: 'sphere' }, { name: 'combat', method: 'combat' }, { name: 'harmony', method: 'harmony' },
+];
+
+/**
+ * Issue 24: the batch correction chosen with the learner by nested CV, every correction refitted
+ * on each inner training side. Inner criterion: inner NSCB (the transfer across batches the target
+ * asks for), then inner NSC, then the simpler candidate (no correction before sphering before
+ * ComBat before Harmony; the learners in select-linear's order).
+ */
+const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
+  'select-corrected': {
+    name: 'select-corrected', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'nscb' },
+  },
+  // The same with the inner 3-fold split repeated with three seeds, scores pooled: less inner-split noise, 3× the fits.
+  'select-corrected-r3': {
+    name: 'select-corrected-r3', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, innerRepeats: 3, criterion: 'nscb' },
+  },
+  // Deterministic: inner leave-one-compound-out (no seed, inner training sides one compound smaller
+  // than the outer one), the correction chosen for the plain LDA projection (the cheapest learner:
+  // about 37 inner fits per outer fold and correction).
+  'select-corrected-loco': {
+    name: 'select-corrected-loco', kind: 'select',
+    select: { candidates: ['lda-proj'], corrections: CORRECTION_CHOICES, innerSplit: 'loco', innerFolds: 3, criterion: 'nscb' },
+  },
+};
+
 /** Fixed ensembles of two registry learners (see RepresentationSpec.ensemble). */
 const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
   // The centred and the uncentred clipped projections, cosine averaged.
@@ -168,6 +214,7 @@ export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec
   // Issue 24: inputs that learn well, a batch-aware discriminant, NCA and a contrastive embedding.
   ...REPRESENTATIONS_24,
   ...ENSEMBLES_24,
+  ...CORRECTION_SELECTIONS_24,
 };
 
 export function parseRepresentationList(text: string): RepresentationSpec[] {
@@ -217,6 +264,11 @@ export interface EvaluateOptions {
    * every row); with `leave-batch-out` the held-out batch is placed as a new batch (see src/batch).
    */
   correction?: EvaluationCorrection;
+  /**
+   * Run only the outer folds with these names (e.g. "loco:taxol"): a quick look at a few folds;
+   * the pooled figures then cover only their queries. Unknown names are a UsageError.
+   */
+  onlyFolds?: readonly string[];
   reporter?: Reporter;
 }
 
@@ -257,9 +309,12 @@ export interface FoldRecord {
   nscb: number;
   mapConsistency: number;
   seconds: number;
-  /** kind 'select': the representation chosen in this fold and its inner NSC. */
+  /** kind 'select': the representation chosen in this fold and its inner NSC / NSCB. */
   chosen?: string;
   innerNsc?: number;
+  innerNscb?: number;
+  /** kind 'select' with corrections: the correction chosen with it. */
+  chosenCorrection?: string;
 }
 
 export interface RepresentationSummary {
@@ -484,6 +539,17 @@ export function fitRepresentation(
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
 
+/** Whether a seed can change the representation (a nested choice with inner leave-one-compound-out cannot, unless a candidate can). */
+function seededSpec(s: RepresentationSpec): boolean {
+  if (s.kind === 'select') {
+    return s.select?.innerSplit !== 'loco' || (s.select.candidates ?? []).some((c) => !BUILTIN_REPRESENTATIONS[c] || seededSpec(BUILTIN_REPRESENTATIONS[c]!));
+  }
+  return s.kind === 'itml' || s.kind === 'contrastive' || s.kind === 'ensemble';
+}
+
+/** Cache key of a correction fitted on every row (not a real fold). */
+const WHOLE: Fold = { name: 'all rows', train: new Int32Array(0), test: new Int32Array(0), heldOutGroups: [] };
+
 export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): EvaluationResult {
   const reporter = opts.reporter ?? silentReporter;
   const split = opts.split ?? 'loco';
@@ -563,6 +629,26 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     }
     return X;
   };
+  // Nested choice of the correction (select with corrections): each candidate correction fitted
+  // on a fold's training side, cached per correction and fold like foldMatrix's.
+  const byCorrection = new Map<string, Map<Fold, StoredMatrix>>();
+  const fitCorrection = (sc: SelectCorrection, prof: Profiles<StoredMatrix>, ctl: Uint8Array, fitRows?: Int32Array): StoredMatrix =>
+    correctProfiles(prof, { method: sc.method!, batchCol: opts.batchCol!, controls: ctl, options: sc.options, fitRows }).profiles.X;
+  const foldMatrixWith = (sc: SelectCorrection, fold: Fold): StoredMatrix => {
+    if (!sc.method) return uncorrected.X;
+    let cache = byCorrection.get(sc.name);
+    if (!cache) byCorrection.set(sc.name, (cache = new Map()));
+    // Sphering learns from controls only: a training side holding every control gives the fit on all rows.
+    const whole = sc.method === 'sphere' && split !== 'leave-batch-out' && holdsEveryControl(fold);
+    const hit = cache.get(whole ? WHOLE : fold);
+    if (hit) return hit;
+    const X = fitCorrection(sc, uncorrected, controlFlag, whole ? undefined : fold.train);
+    if (cachedBytes + X.data.byteLength <= 512 << 20) {
+      cache.set(whole ? WHOLE : fold, X);
+      cachedBytes += X.data.byteLength;
+    }
+    return X;
+  };
   // The metrics work in float64: a float32 table is widened once, on first need (the learners
   // and the z-score keep its storage).
   let wide: Matrix | undefined;
@@ -581,6 +667,15 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     if (!f) {
       const so = { kind: split, groups: splitGroups, labels: labelsAll, folds: opts.folds, seed: key, controlGroups: [...controlGroups], batches: keys.batch };
       f = makeSplits(so);
+      if (opts.onlyFolds) {
+        const names = new Set(f.map((fo) => fo.name));
+        const unknown = opts.onlyFolds.filter((x) => !names.has(x));
+        if (unknown.length) throw new UsageError(`no fold named ${unknown.map((x) => `"${x}"`).join(', ')} (folds: ${[...names].slice(0, 5).join(', ')}${names.size > 5 ? ', …' : ''})`);
+        const keep = new Set(opts.onlyFolds);
+        f = f.filter((fo) => keep.has(fo.name));
+        const note = `only ${f.length} of the ${names.size} folds were run (${[...keep].join(', ')})`;
+        if (!notes.includes(note)) notes.push(note);
+      }
       foldsBySeed.set(key, f);
       if (split === 'kfold' && foldsBySeed.size === 1) notes.push(...kfoldNotes(so));
       if (split === 'leave-batch-out' && foldsBySeed.size === 1) {
@@ -593,13 +688,55 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     return f;
   };
 
+  const selectCandidates = (outerSpec: RepresentationSpec): RepresentationSpec[] => {
+    const cands = (outerSpec.select?.candidates ?? []).map((c) => {
+      const r = BUILTIN_REPRESENTATIONS[c];
+      if (!r || r.kind === 'select' || r.fitOn === 'treatments') throw new UsageError(`${outerSpec.name}: candidate "${c}" must be a well-fitted representation name`);
+      return r;
+    });
+    if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
+    return cands;
+  };
+  /**
+   * Nested choice of (correction, learner) in one outer fold: the inner folds split the training
+   * compounds; every correction is refitted on each inner training side (its compounds plus the
+   * fold's training controls and unlabelled rows) with the inner held-out rows placed by that fit.
+   */
+  const selectWithCorrections = (outerSpec: RepresentationSpec, corrections: readonly SelectCorrection[], fold: Fold, fitRows: number[], fitLabels: string[], seed: number) => {
+    if (!opts.batchCol) throw new UsageError(`${outerSpec.name}: choosing a batch correction needs --batch-col`);
+    const fitSet = new Set(fitRows);
+    const contextRows = Array.from(fold.train).filter((i) => !fitSet.has(i));
+    let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
+    return selectByInnerCv({
+      candidates: selectCandidates(outerSpec), X: uncorrected.X, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
+      innerFolds: outerSpec.select?.innerFolds ?? 3, innerSplit: outerSpec.select?.innerSplit, innerRepeats: outerSpec.select?.innerRepeats,
+      seed, criterion: outerSpec.select?.criterion, contextRows, contextIsControl: contextRows.map((i) => controlFlag[i] === 1),
+      corrections: {
+        names: corrections.map((c) => c.name),
+        correct: (k, rows, innerFit) => {
+          const sc = corrections[k]!;
+          // The subset holds every control of the outer training side and so does each inner fit:
+          // sphering (learnt from controls only) fitted there is the outer fold's own fit.
+          if (!sc.method || sc.method === 'sphere') return takeRows(foldMatrixWith(sc, fold), rows);
+          if (subKey !== rows) {
+            subProfiles = subsetRows(uncorrected, rows);
+            subCtl = Uint8Array.from(rows, (i) => controlFlag[i]!);
+            subKey = rows;
+          }
+          return fitCorrection(sc, subProfiles!, subCtl!, innerFit);
+        },
+      },
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+    });
+  };
+
   const foldRecords: FoldRecord[] = [];
   const summaries: RepresentationSummary[] = [];
   for (const outerSpec of reps) {
     const spec = outerSpec;
     const t0 = performance.now();
     const warnings: string[] = [];
-    const seeded = spec.kind === 'itml' || spec.kind === 'contrastive' || spec.kind === 'select' || spec.kind === 'ensemble' || split === 'kfold';
+    const seeded = seededSpec(spec) || split === 'kfold';
     const perSeed: Record<string, number[]> = {};
     const push = (k: string, v: number) => (perSeed[k] ??= []).push(v);
     let first: Pick<RepresentationSummary, 'nsc' | 'nscb' | 'consistency' | 'activity'> = {};
@@ -615,9 +752,13 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
       const nscPred: NnPrediction[] = [], nscbPred: NnPrediction[] = [];
       const nscUn: NnResult['unanswerable'] = [], nscbUn: NnResult['unanswerable'] = [];
       const consQ: ApQuery[] = [], actQ: ApQuery[] = [];
+      const correctionChoice = outerSpec.kind === 'select' && outerSpec.select?.corrections?.length ? outerSpec.select.corrections : undefined;
+      const note = `${outerSpec.name}: chooses its batch correction per fold (${correctionChoice?.map((c) => c.name).join(', ')}), each refitted on every inner and outer training side; the evaluation's own correction does not apply to it`;
+      if (correctionChoice && !notes.includes(note)) notes.push(note);
       folds.forEach((fold, fi) => {
         const tf = performance.now();
-        const Xf = foldMatrix(fold);
+        // A nested choice of correction starts from the uncorrected rows and corrects them itself.
+        let Xf = correctionChoice ? uncorrected.X : foldMatrix(fold);
         const fitRows: number[] = [];
         const fitLabels: string[] = [];
         for (const i of fold.train) {
@@ -629,14 +770,15 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         }
         let model: FittedTransform;
         let spec = outerSpec;
-        let chosen: { name: string; innerNsc: number } | undefined;
-        if (outerSpec.kind === 'select') {
-          const cands = (outerSpec.select?.candidates ?? []).map((c) => {
-            const r = BUILTIN_REPRESENTATIONS[c];
-            if (!r || r.kind === 'select' || r.fitOn === 'treatments') throw new UsageError(`${outerSpec.name}: candidate "${c}" must be a well-fitted representation name`);
-            return r;
-          });
-          if (!cands.length) throw new UsageError(`${outerSpec.name}: no candidate representations`);
+        let chosen: { name: string; innerNsc: number; innerNscb: number; correction?: string } | undefined;
+        if (correctionChoice) {
+          const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed);
+          spec = sel.chosen;
+          const sc = correctionChoice[sel.correction!]!;
+          Xf = foldMatrixWith(sc, fold);
+          chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, correction: sc.name };
+        } else if (outerSpec.kind === 'select') {
+          const cands = selectCandidates(outerSpec);
           const sel = selectByInnerCv({
             candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
             innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
@@ -644,7 +786,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
             combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
           });
           spec = sel.chosen;
-          chosen = { name: sel.chosen.name, innerNsc: sel.scores.find((x) => x.name === sel.chosen.name)!.nsc };
+          chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb };
         }
         if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
           const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
@@ -665,7 +807,9 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
         const rec: FoldRecord = {
           representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
-          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0, ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc } : {}),
+          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
+          ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc, innerNscb: chosen.innerNscb } : {}),
+          ...(chosen?.correction !== undefined ? { chosenCorrection: chosen.correction } : {}),
         };
         if (metrics.has('nsc')) {
           const r = nearestNeighbourMoa(qry, cand);

@@ -3,27 +3,64 @@
  * cross-validation *inside* an outer fold's training rows. The outer held-out compounds never
  * reach this function, so the choice (reported per outer fold) cannot lean on them.
  *
- * Inner folds: k-fold over the training compounds stratified by label (splits.ts), seeded; each
- * candidate is fitted on the inner training rows and scored by inner NSC (cosine 1-NN of the
- * inner held-out treatments among the inner training treatments, nsc.ts), pooled over the inner
- * folds (criterion 'nsc+map': inner NSC + inner MoA mAP). Highest inner NSC wins, then the higher inner NSCB when a batch is known, then the
- * earlier candidate in the list (the list is the pre-declared order of preference).
+ * Inner folds: k-fold over the training compounds stratified by label (splits.ts), seeded, and
+ * optionally repeated with further seeds (`innerRepeats`, scores pooled over every repeat), or
+ * leave-one-compound-out (`innerSplit: 'loco'`, no seed). Each candidate is fitted on the inner
+ * training rows and scored by inner NSC (cosine 1-NN of the inner held-out treatments among the
+ * inner training treatments, nsc.ts) and inner NSCB, pooled over the inner folds. Criterion 'nsc'
+ * (default): highest inner NSC wins, then the higher inner NSCB; 'nsc+map': inner NSC + inner MoA
+ * mAP, then NSCB; 'nscb': inner NSCB (not same compound or batch: the transfer the outer figure
+ * asks for), then NSC. Remaining ties go to the earlier candidate (the list is the pre-declared
+ * order of preference, simplest first).
+ *
+ * With `corrections`, every candidate is a (batch correction, learner) pair: in every inner fold
+ * each correction is refitted on that inner training side (its compounds plus the outer training
+ * side's controls and unlabelled rows, `contextRows`) and the inner held-out rows are placed with
+ * that fit — exactly as the outer fold fits the correction on its training side — so no inner
+ * held-out compound moves the batch estimates it is scored with.
  *
  * With `combine`, the two best candidates' ensemble (e.g. their concatenation) is scored by the same
  * inner folds afterwards and competes with them; it wins only by a strictly higher inner score.
  */
 import type { StoredMatrix } from '../linalg/index.js';
 import { asFloat64, takeRows } from '../linalg/index.js';
-import { makeSplits } from './splits.js';
+import { UsageError } from '../util/errors.js';
+import { makeSplits, type Fold } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, type TreatmentKeys } from './nsc.js';
 import { consistencyQueries } from './map.js';
 
 export interface InnerScore {
+  /** The candidate: the learner's name, or "correction/learner" with corrections. */
   name: string;
+  /** With corrections: the correction's name and the learner's. */
+  correction?: string;
+  learner?: string;
   nsc: number;
   nscb: number;
   /** Inner MoA-consistency mAP (mean AP of the inner held-out treatments; NaN unless the criterion uses it). */
   map: number;
+}
+
+export type SelectionCriterion = 'nsc' | 'nsc+map' | 'nscb';
+
+/** The batch corrections a nested choice chooses among (see the module comment). */
+export interface SelectionCorrections {
+  /** Names in the order of preference (ties go to the earlier one; put "none" first). */
+  names: readonly string[];
+  /**
+   * The subset matrix corrected by correction `index` fitted on `fitRows` (indices into the subset:
+   * the outer fit rows first, then `contextRows`), every other subset row placed with that fit.
+   * `subsetRows` maps subset rows to rows of X.
+   */
+  correct: (index: number, subsetRows: readonly number[], fitRows: Int32Array) => StoredMatrix;
+}
+
+export interface FitCallbackContext {
+  groups: (string | null)[];
+  batches?: (string | null)[];
+  /** Control rows of the inner training side (indices into the subset matrix), with their batches. */
+  controlRows?: number[];
+  controlBatches?: (string | null)[];
 }
 
 export interface SelectionInput<S extends { name: string }> {
@@ -37,68 +74,134 @@ export interface SelectionInput<S extends { name: string }> {
   batches?: readonly (string | null)[];
   controlLabels: readonly string[];
   innerFolds: number;
+  /** 'kfold' (default; `innerFolds` folds, seeded) or 'loco' (one inner fold per training compound). */
+  innerSplit?: 'kfold' | 'loco';
+  /** k-fold only: repeat the inner split with this many seeds and pool the scores (default 1). */
+  innerRepeats?: number;
   seed: number;
+  criterion?: SelectionCriterion;
   /**
-   * 'nsc' (default): inner NSC, then inner NSCB. 'nsc+map': inner NSC plus inner MoA mAP (a graded
-   * score that separates candidates NSC counts as ties), then inner NSCB.
+   * Other rows of the outer training side (indices into X: controls, unlabelled rows): on every
+   * inner training side, never scored. Used by the correction fits and, if controls, by learners
+   * that use control rows (`contextIsControl`).
    */
-  criterion?: 'nsc' | 'nsc+map';
-  /** Fit a candidate on rows `rows` (indices into the subset matrix) and return its transform. */
+  contextRows?: readonly number[];
+  contextIsControl?: readonly boolean[];
+  corrections?: SelectionCorrections;
   /** Build the ensemble of two candidates (scored as one more candidate after the others). */
   combine?: (a: S, b: S) => S;
-  fit: (spec: S, Xsub: StoredMatrix, rows: number[], labels: string[], ctx: { groups: (string | null)[]; batches?: (string | null)[] }) => (Y: StoredMatrix) => StoredMatrix;
+  /** Fit a candidate on rows `rows` (indices into the subset matrix) and return its transform. */
+  fit: (spec: S, Xsub: StoredMatrix, rows: number[], labels: string[], ctx: FitCallbackContext) => (Y: StoredMatrix) => StoredMatrix;
 }
 
-export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<S>): { chosen: S; scores: InnerScore[] } {
-  const Xs = takeRows(inp.X, inp.fitRows);
-  const groups = inp.fitRows.map((i) => inp.compounds[i] ?? null);
-  const batches = inp.batches ? inp.fitRows.map((i) => inp.batches![i] ?? null) : undefined;
+export interface SelectionResult<S> {
+  chosen: S;
+  /** Index into `corrections.names` of the chosen correction (with corrections). */
+  correction?: number;
+  scores: InnerScore[];
+  /** The chosen candidate's inner score. */
+  best: InnerScore;
+  /** Inner folds scored (over every repeat). */
+  innerFolds: number;
+}
+
+interface Tally { hit: number; total: number; hitB: number; totalB: number; apSum: number; apN: number }
+
+export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<S>): SelectionResult<S> {
+  const m = inp.fitRows.length;
+  const context = inp.contextRows ?? [];
+  const subsetRows = [...inp.fitRows, ...context];
+  const corr = inp.corrections;
+  if (corr && inp.combine) throw new UsageError('a nested choice of corrections cannot also build ensembles');
+  if (corr && !corr.names.length) throw new UsageError('a nested choice of corrections needs at least one correction');
+  // Without corrections the subset is taken once (with corrections each fit returns its own).
+  const Xs = corr ? undefined : takeRows(inp.X, subsetRows);
+  const sub = <T>(col: readonly T[]) => subsetRows.map((i) => col[i]!);
+  const groups = sub(inp.compounds).map((g, r) => (r < m ? g ?? null : null));
+  const batches = inp.batches ? sub(inp.batches).map((b) => b ?? null) : undefined;
+  // Context rows are never queries or candidates: no label.
+  const subLabels: (string | null)[] = [...inp.labels, ...context.map(() => null)];
   const keys: TreatmentKeys = {
-    compound: groups, label: [...inp.labels], dose: inp.doses ? inp.fitRows.map((i) => inp.doses![i] ?? null) : undefined, batch: batches,
+    compound: groups, label: subLabels, dose: inp.doses ? sub(inp.doses).map((d) => d ?? null) : undefined, batch: batches,
   };
-  const nGroups = new Set(groups.filter((g) => g !== null)).size;
-  const folds = makeSplits({ kind: 'kfold', groups, labels: inp.labels, folds: Math.min(inp.innerFolds, nGroups), seed: inp.seed });
-  const useMap = inp.criterion === 'nsc+map';
-  const score = (spec: S): InnerScore => {
-    let hit = 0, total = 0, hitB = 0, totalB = 0, apSum = 0, apN = 0;
-    for (const f of folds) {
-      const tr = Array.from(f.train);
-      const trLabels = tr.map((r) => inp.labels[r]!);
-      if (new Set(trLabels).size < 2) continue;
-      let transform: (Y: StoredMatrix) => StoredMatrix;
-      try {
-        transform = inp.fit(spec, Xs, tr, trLabels, { groups: tr.map((r) => groups[r]!), batches: batches ? tr.map((r) => batches[r]!) : undefined });
-      } catch {
-        // A candidate that cannot be fitted on an inner fold (e.g. too few rows) scores nothing there.
-        continue;
-      }
-      const Y = asFloat64(transform(Xs));
-      const cand = buildTreatments(Y, keys, { rows: f.train, controlLabels: inp.controlLabels });
-      const qry = buildTreatments(Y, keys, { rows: f.test, controlLabels: inp.controlLabels });
-      const r = nearestNeighbourMoa(qry, cand);
-      hit += r.predictions.filter((p) => p.correct).length;
-      total += r.predictions.length;
-      if (useMap) {
-        const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}`);
-        for (const a of consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound })) {
-          if (a.nPos > 0) {
-            apSum += a.ap;
-            apN++;
-          }
+  const fitGroups = groups.slice(0, m);
+  const nGroups = new Set(fitGroups.filter((g) => g !== null)).size;
+  const folds: Fold[] = [];
+  if (inp.innerSplit === 'loco') {
+    folds.push(...makeSplits({ kind: 'loco', groups: fitGroups, labels: inp.labels }));
+  } else {
+    const repeats = Math.max(1, inp.innerRepeats ?? 1);
+    for (let r = 0; r < repeats; r++) {
+      // Repeat 0 keeps the plain seed (the same inner folds as without repeats).
+      const seed = r === 0 ? inp.seed : inp.seed * 7919 + 1_000_003 * r;
+      folds.push(...makeSplits({ kind: 'kfold', groups: fitGroups, labels: inp.labels, folds: Math.min(inp.innerFolds, nGroups), seed }));
+    }
+  }
+  const ctlSub: number[] = [];
+  context.forEach((_, k) => {
+    if (inp.contextIsControl?.[k]) ctlSub.push(m + k);
+  });
+  const criterion = inp.criterion ?? 'nsc';
+  const useMap = criterion === 'nsc+map';
+  const nCorr = corr ? corr.names.length : 1;
+  const candidates = [...inp.candidates];
+  const L = candidates.length;
+
+  const scoreInto = (t: Tally, spec: S, Xc: StoredMatrix, f: Fold) => {
+    const tr = Array.from(f.train);
+    const trLabels = tr.map((r) => inp.labels[r]!);
+    if (new Set(trLabels).size < 2) return;
+    let transform: (Y: StoredMatrix) => StoredMatrix;
+    try {
+      transform = inp.fit(spec, Xc, tr, trLabels, {
+        groups: tr.map((r) => groups[r]!), batches: batches ? tr.map((r) => batches[r]!) : undefined,
+        ...(ctlSub.length ? { controlRows: ctlSub, controlBatches: batches ? ctlSub.map((r) => batches[r]!) : undefined } : {}),
+      });
+    } catch {
+      // A candidate that cannot be fitted on an inner fold (e.g. too few rows) scores nothing there.
+      return;
+    }
+    const Y = asFloat64(transform(Xc));
+    const cand = buildTreatments(Y, keys, { rows: f.train, controlLabels: inp.controlLabels });
+    const qry = buildTreatments(Y, keys, { rows: f.test, controlLabels: inp.controlLabels });
+    const r = nearestNeighbourMoa(qry, cand);
+    t.hit += r.predictions.filter((p) => p.correct).length;
+    t.total += r.predictions.length;
+    if (useMap) {
+      const names = qry.compound.map((c, q) => `${c}@${qry.dose[q]}`);
+      for (const a of consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound })) {
+        if (a.nPos > 0) {
+          t.apSum += a.ap;
+          t.apN++;
         }
       }
-      if (batches) {
-        const rb = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
-        hitB += rb.predictions.filter((p) => p.correct).length;
-        totalB += rb.predictions.length;
-      }
     }
-    return { name: spec.name, nsc: total ? hit / total : NaN, nscb: totalB ? hitB / totalB : NaN, map: apN ? apSum / apN : NaN };
+    if (batches) {
+      const rb = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+      t.hitB += rb.predictions.filter((p) => p.correct).length;
+      t.totalB += rb.predictions.length;
+    }
   };
-  const candidates = [...inp.candidates];
-  const scores = candidates.map(score);
+  const fresh = (): Tally => ({ hit: 0, total: 0, hitB: 0, totalB: 0, apSum: 0, apN: 0 });
+  const tallies = Array.from({ length: nCorr * L }, fresh);
+  for (const f of folds) {
+    // The correction's fit rows: the inner training compounds and every context row.
+    const corrFit = corr ? Int32Array.from([...f.train, ...context.map((_, k) => m + k)]) : undefined;
+    for (let c = 0; c < nCorr; c++) {
+      const Xc = corr ? corr.correct(c, subsetRows, corrFit!) : Xs!;
+      for (let l = 0; l < L; l++) scoreInto(tallies[c * L + l]!, candidates[l]!, Xc, f);
+    }
+  }
+  const toScore = (t: Tally, l: number, c: number): InnerScore => ({
+    name: corr ? `${corr.names[c]}/${candidates[l]!.name}` : candidates[l]!.name,
+    ...(corr ? { correction: corr.names[c], learner: candidates[l]!.name } : {}),
+    nsc: t.total ? t.hit / t.total : NaN, nscb: t.totalB ? t.hitB / t.totalB : NaN, map: t.apN ? t.apSum / t.apN : NaN,
+  });
+  const scores = tallies.map((t, k) => toScore(t, k % L, Math.floor(k / L)));
+  // Candidate k: learner k % L under correction ⌊k / L⌋ (the ensemble, if any, is appended last).
+  const learnerOf = scores.map((_, k) => k % L);
   const nz = (v: number) => (Number.isNaN(v) ? -1 : v);
-  const key = (s: InnerScore) => [useMap ? nz(s.nsc) + nz(s.map) : nz(s.nsc), nz(s.nscb)];
+  const key = (s: InnerScore) => (criterion === 'nscb' ? [nz(s.nscb), nz(s.nsc)] : [useMap ? nz(s.nsc) + nz(s.map) : nz(s.nsc), nz(s.nscb)]);
   const better = (a: InnerScore, b: InnerScore) => {
     const [a1, a2] = key(a), [b1, b2] = key(b);
     return a1! > b1! || (a1 === b1 && a2! > b2!);
@@ -113,8 +216,15 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
     const [i, j] = ranked();
     const ens = inp.combine(candidates[i!]!, candidates[j!]!);
     candidates.push(ens);
-    scores.push(score(ens));
+    const t = fresh();
+    for (const f of folds) scoreInto(t, ens, Xs!, f);
+    learnerOf.push(candidates.length - 1);
+    scores.push({ ...toScore(t, candidates.length - 1, 0) });
   }
   const best = ranked()[0]!;
-  return { chosen: candidates[best]!, scores };
+  return {
+    chosen: candidates[learnerOf[best]!]!,
+    ...(corr ? { correction: Math.floor(best / L) } : {}),
+    scores, best: scores[best]!, innerFolds: folds.length,
+  };
 }
