@@ -4,6 +4,7 @@
  */
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { Rng } from '../../src/util/rng.js';
+import type { Profiles } from '../../src/io/profiles.js';
 
 export interface Planted {
   X: Matrix;
@@ -40,4 +41,17 @@ export function planted(opts: { batches?: number; perBatch?: number; features?: 
     }
   }
   return { X, batch, isControl, label, compound };
+}
+
+/** The planted set as a profile table (MoA, compound and batch columns), as evaluate's tests read it. */
+export function plantedProfiles(): Profiles {
+  const P = planted({ batches: 3, perBatch: 30, features: 6, controls: 8, classes: 3, seed: 5 });
+  return {
+    features: Array.from({ length: P.X.cols }, (_, j) => `f${j}`), X: P.X, source: 'planted',
+    meta: [
+      { name: 'Metadata_moa', kind: 'string', values: P.label },
+      { name: 'Metadata_compound', kind: 'string', values: P.compound },
+      { name: 'Metadata_batch', kind: 'string', values: P.batch },
+    ],
+  };
 }

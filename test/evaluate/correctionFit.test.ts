@@ -2,19 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Profiles } from '../../src/io/profiles.js';
 import { BUILTIN_REPRESENTATIONS as B, evaluate } from '../../src/evaluate/protocol.js';
-import { planted } from '../batch/planted.js';
+import { plantedProfiles } from '../batch/planted.js';
 
-function table(): Profiles {
-  const P = planted({ batches: 3, perBatch: 30, features: 6, controls: 8, classes: 3, seed: 5 });
-  return {
-    features: Array.from({ length: P.X.cols }, (_, j) => `f${j}`), X: P.X, source: 'planted',
-    meta: [
-      { name: 'Metadata_moa', kind: 'string', values: P.label },
-      { name: 'Metadata_compound', kind: 'string', values: P.compound },
-      { name: 'Metadata_batch', kind: 'string', values: P.batch },
-    ],
-  };
-}
+const table = plantedProfiles;
 const cols = { labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', batchCol: 'Metadata_batch', inSample: false, dataLevel: false, nullSize: 20, metrics: ['nsc', 'nscb', 'map-consistency'] as const };
 
 describe('evaluate: the correction fitted per fold on the training side', () => {

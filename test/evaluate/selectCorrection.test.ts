@@ -12,19 +12,9 @@ import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
 import { foldsCsv } from '../../src/cli/commands/evaluate.js';
 import { UsageError } from '../../src/util/errors.js';
 import { describeShared, sharedRoot } from '../helpers/shared.js';
-import { planted } from '../batch/planted.js';
+import { planted, plantedProfiles } from '../batch/planted.js';
 
-function table(): Profiles {
-  const P = planted({ batches: 3, perBatch: 30, features: 6, controls: 8, classes: 3, seed: 5 });
-  return {
-    features: Array.from({ length: P.X.cols }, (_, j) => `f${j}`), X: P.X, source: 'planted',
-    meta: [
-      { name: 'Metadata_moa', kind: 'string', values: P.label },
-      { name: 'Metadata_compound', kind: 'string', values: P.compound },
-      { name: 'Metadata_batch', kind: 'string', values: P.batch },
-    ],
-  };
-}
+const table = plantedProfiles;
 const cols = { labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', batchCol: 'Metadata_batch', inSample: false, dataLevel: false, nullSize: 20 };
 const spec = (name: string, candidates: string[], corrections: NonNullable<RepresentationSpec['select']>['corrections'], extra: Partial<NonNullable<RepresentationSpec['select']>> = {}): RepresentationSpec =>
   ({ name, kind: 'select', select: { candidates, corrections, innerFolds: 3, criterion: 'nscb', ...extra } });
