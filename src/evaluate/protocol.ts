@@ -50,7 +50,8 @@ import { analyse } from '../pipeline/analyse.js';
 import { presetParameters } from '../pipeline/params.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { batchesWithoutQueries, kfoldNotes, makeSplits, type Fold, type SplitKind } from './splits.js';
+import { batchesWithoutQueries, candidateRows, CANDIDATE_BATCH_RULES, kfoldNotes, makeSplits, type CandidateBatchRule, type Fold, type SplitKind } from './splits.js';
+export type { CandidateBatchRule } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
 import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
@@ -217,6 +218,16 @@ export interface EvaluateOptions {
    * every row); with `leave-batch-out` the held-out batch is placed as a new batch (see src/batch).
    */
   correction?: EvaluationCorrection;
+  /**
+   * Candidates of a query relative to its batch (`batchCol`): 'same' = treatments on the query's
+   * batch only, 'others' = on the other batches only, 'all' = any (splits.ts `candidateRows`).
+   * Queries are then the held-out treatments per batch (compound + dose + batch) and candidates
+   * come from both sides of the fold (training rows and the other held-out compounds' rows), so a
+   * compound split and leave-batch-out can be compared under one rule. Unset (default): queries
+   * are the held-out treatments, candidates the training treatments, whatever their batch (under
+   * leave-batch-out that is the same as 'others').
+   */
+  candidateBatch?: CandidateBatchRule;
   reporter?: Reporter;
 }
 
@@ -280,6 +291,7 @@ export interface EvaluationResult {
     labelCol: string; groupCol: string; doseCol?: string; batchCol?: string; controlLabels: string[];
     split: SplitKind; folds: number; seeds: number[]; normalization: NormalizationChoice; nullSize: number;
     correction?: EvaluationCorrection;
+    candidateBatch?: CandidateBatchRule;
   };
   rows: number;
   features: number;
@@ -501,6 +513,11 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
   if ((opts.correction || split === 'leave-batch-out') && !opts.batchCol) {
     throw new UsageError(opts.correction ? `--correct ${opts.correction.method} needs --batch-col` : 'split leave-batch-out needs --batch-col');
   }
+  const rule = opts.candidateBatch;
+  if (rule !== undefined) {
+    if (!CANDIDATE_BATCH_RULES.includes(rule)) throw new UsageError(`unknown candidate rule "${rule}" (choose ${CANDIDATE_BATCH_RULES.join(', ')})`);
+    if (!opts.batchCol) throw new UsageError(`candidates on the ${rule === 'same' ? 'same batch' : rule === 'others' ? 'other batches' : 'any batch'} need --batch-col`);
+  }
   const n = p.X.rows;
   const labelsAll = metaStrings(p, opts.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
   const compounds = metaStrings(p, opts.groupCol);
@@ -510,6 +527,13 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     label: labelsAll,
     batch: opts.batchCol ? metaStrings(p, opts.batchCol) : undefined,
   };
+  if (rule !== undefined) {
+    const levels = [...new Set(keys.batch!.filter((b) => b !== null))].sort();
+    if (levels.length < 2) {
+      throw new InputError(`candidate rule "${rule}": column ${opts.batchCol} has ${levels.length} batch value(s)${levels.length ? ` ("${levels[0]}")` : ''}; a rule relative to the query's batch needs at least 2`);
+    }
+    notes.push(`candidates: ${rule === 'same' ? 'treatments on the query\'s own batch' : rule === 'others' ? 'treatments on the other batches' : 'treatments on any batch'} (${opts.batchCol}), from both sides of each fold; queries per held-out treatment and batch`);
+  }
   if (metrics.has('nscb') && !opts.batchCol) {
     metrics.delete('nscb');
     notes.push('NSCB skipped: no batch column given');
@@ -661,29 +685,52 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
         const out = model.transform(Xf);
         const Y = out === p.X ? X64() : asFloat64(out);
-        const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
-        const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
+        // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
+        const sets: { qry: ReturnType<typeof buildTreatments>; cand: ReturnType<typeof buildTreatments>; batch?: string }[] = [];
+        if (rule === undefined) {
+          sets.push({ qry: buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls }), cand: buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls }) });
+        } else {
+          const byBatch = new Map<string | null, number[]>();
+          for (const i of fold.test) {
+            const b = keys.batch![i] ?? null;
+            let a = byBatch.get(b);
+            if (!a) byBatch.set(b, (a = []));
+            a.push(i);
+          }
+          for (const [b, rows] of [...byBatch].sort((x, y) => ((x[0] ?? '') < (y[0] ?? '') ? -1 : 1))) {
+            const qry = buildTreatments(Y, keys, { rows: Int32Array.from(rows), controlLabels: controls });
+            if (!qry.X.rows) continue;
+            sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, b, rule), controlLabels: controls }), batch: b ?? '' });
+          }
+        }
         const rec: FoldRecord = {
-          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
+          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: sets.reduce((a, x) => a + x.qry.X.rows, 0),
           nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0, ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc } : {}),
         };
-        if (metrics.has('nsc')) {
-          const r = nearestNeighbourMoa(qry, cand);
-          nscPred.push(...r.predictions);
-          nscUn.push(...r.unanswerable);
-          rec.nsc = r.accuracy;
+        const foldNsc: NnPrediction[] = [], foldNscb: NnPrediction[] = [], foldCons: ApQuery[] = [];
+        for (const { qry, cand, batch } of sets) {
+          if (metrics.has('nsc')) {
+            const r = nearestNeighbourMoa(qry, cand);
+            foldNsc.push(...r.predictions);
+            nscUn.push(...r.unanswerable);
+          }
+          if (metrics.has('nscb')) {
+            const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+            foldNscb.push(...r.predictions);
+            nscbUn.push(...r.unanswerable);
+          }
+          if (metrics.has('map-consistency')) {
+            const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}${batch !== undefined ? `@${batch}` : ''}`);
+            foldCons.push(...consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound }));
+          }
         }
-        if (metrics.has('nscb')) {
-          const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
-          nscbPred.push(...r.predictions);
-          nscbUn.push(...r.unanswerable);
-          rec.nscb = r.accuracy;
-        }
+        nscPred.push(...foldNsc);
+        nscbPred.push(...foldNscb);
+        consQ.push(...foldCons);
+        if (metrics.has('nsc')) rec.nsc = summariseNn(foldNsc, []).accuracy;
+        if (metrics.has('nscb')) rec.nscb = summariseNn(foldNscb, []).accuracy;
         if (metrics.has('map-consistency')) {
-          const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}`);
-          const q = consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound });
-          consQ.push(...q);
-          const valid = q.filter((a) => a.nPos > 0);
+          const valid = foldCons.filter((a) => a.nPos > 0);
           rec.mapConsistency = valid.length ? valid.reduce((s, a) => s + a.ap, 0) / valid.length : NaN;
         }
         if (metrics.has('map-activity') && controlRows.length) {
@@ -777,6 +824,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     options: {
       labelCol: opts.labelCol, groupCol: opts.groupCol, doseCol: opts.doseCol, batchCol: opts.batchCol, controlLabels: controls,
       split, folds: foldsFor(seeds[0] ?? 0).length, seeds, normalization, nullSize, correction: opts.correction,
+      ...(rule !== undefined ? { candidateBatch: rule } : {}),
     },
     rows: n,
     features: p.features.length,
