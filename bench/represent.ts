@@ -156,7 +156,13 @@ for (const name of datasets) {
     const rule = (run.candidateBatch ? `; candidates: ${run.candidateBatch} batch` : '') + (correction ? `; ${correction.method} per fold on the training side` : '');
     console.log(`\n## ${name}: ${run.split}${run.folds ? ` ${run.folds}` : ''}${rule} (${r.options.folds} folds × ${seeds.length} seeds; ${r.treatments} treatments of ${r.compounds} compounds, ${r.features} features)`);
     console.log(table(parts));
-    for (const { r: x } of parts) for (const s of x.representations) for (const w of s.warnings) console.log(`  note ${w}`);
+    // Per-fold warnings of one kind (e.g. LMNN's rows without a target) once, with their count.
+    for (const { r: x } of parts) {
+      for (const s of x.representations) {
+        if (!s.warnings.length) continue;
+        console.log(`  note ${s.warnings[0]}${s.warnings.length > 1 ? ` (and ${s.warnings.length - 1} more fold warning(s) like it)` : ''}`);
+      }
+    }
     for (const l of paired(parts, refRep)) console.log(l);
     // The nested choice per outer fold (first seed), counted.
     const chosen = new Map<string, Map<string, number>>();

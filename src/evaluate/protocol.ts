@@ -123,6 +123,10 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'lmnn-noscale': { name: 'lmnn-noscale', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100, rescale: false } },
   // The same, classes − 1 dimensions started from the shrinkage-LDA projection.
   'lmnn-lda': { name: 'lmnn-lda', kind: 'lmnn', pca: 50, lmnn: { k: 3, nComponents: -1, init: 'lda', maxIter: 100 } },
+  // Variants the nested LMNN choice (select-lmnn) considers: one target neighbour (few compounds
+  // per class leave rows with one other-compound class-mate at most), a smaller PCA step.
+  'lmnn-k1': { name: 'lmnn-k1', kind: 'lmnn', pca: 50, lmnn: { k: 1, maxIter: 100 } },
+  'lmnn-pca20': { name: 'lmnn-pca20', kind: 'lmnn', pca: 20, lmnn: { k: 3, maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
@@ -145,6 +149,12 @@ const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
   'select-ensemble-5': {
     name: 'select-ensemble-5', kind: 'select',
     select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 5, ensembleTopTwo: true },
+  },
+  // LMNN's k, PCA size and start (and lda-proj, listed first: preferred on ties) chosen by inner
+  // 3-fold CV on inner NSC + inner MoA mAP, the two figures the cell-injury target asks for.
+  'select-lmnn': {
+    name: 'select-lmnn', kind: 'select',
+    select: { candidates: ['lda-proj', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'lmnn-k1', 'lmnn-pca20'], innerFolds: 3, criterion: 'nsc+map' },
   },
   // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
   'select-ensemble-map': {
