@@ -230,10 +230,11 @@ export interface EvaluateOptions {
   correction?: EvaluationCorrection;
   /**
    * Candidates of a query relative to its batch (`batchCol`): 'same' = treatments on the query's
-   * batch only, 'others' = on the other batches only, 'all' = any (splits.ts `candidateRows`).
-   * Queries are then the held-out treatments per batch (compound + dose + batch) and candidates
-   * come from both sides of the fold (training rows and the other held-out compounds' rows), so a
-   * compound split and leave-batch-out can be compared under one rule. Unset (default): queries
+   * batch only, 'others' = on the other batches only (compounds of the query's batch left out
+   * there), 'all' = both (splits.ts `candidateRows`). Queries are then the held-out treatments per
+   * batch (compound + dose + batch) and candidates come from both sides of the fold (training rows
+   * and the other held-out compounds' rows), so a compound split and leave-batch-out compare under
+   * one rule: with nothing learned (raw) they give the same figures. Unset (default): queries
    * are the held-out treatments, candidates the training treatments, whatever their batch (under
    * leave-batch-out that is the same as 'others').
    */
@@ -710,7 +711,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           for (const [b, rows] of [...byBatch].sort((x, y) => ((x[0] ?? '') < (y[0] ?? '') ? -1 : 1))) {
             const qry = buildTreatments(Y, keys, { rows: Int32Array.from(rows), controlLabels: controls });
             if (!qry.X.rows) continue;
-            sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, b, rule), controlLabels: controls }), batch: b ?? '' });
+            sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, splitGroups, b, rule), controlLabels: controls }), batch: b ?? '' });
           }
         }
         const rec: FoldRecord = {

@@ -226,18 +226,32 @@ export const CANDIDATE_BATCH_RULES: readonly CandidateBatchRule[] = ['same', 'ot
 
 /**
  * The rows that may form the candidates of queries on batch `batch` under `rule`: rows of either
- * side of the fold (training rows and the held-out rows; rows on neither side never), on that
- * batch, off it or both. A row without a batch counts as a batch of its own (null). Ascending.
- * The query's own compound is left out later, by the scorers, as in every split.
+ * side of the fold (training rows and the held-out rows; rows on neither side never). `same`: the
+ * rows on that batch. `others`: the rows on other batches of compounds that have no row on that
+ * batch — a compound of the query's batch is represented by its rows there only, as under
+ * leave-batch-out, where its rows elsewhere are on neither side; so for a representation that
+ * learns nothing every rule gives the same candidates under a compound split and under
+ * leave-batch-out. `all`: both. A row without a batch counts as a batch of its own (null); rows
+ * with a null group (controls, unlabelled rows: never candidates) are never left out for their
+ * group. Ascending. The query's own compound is left out later, by the scorers, as in every split.
  */
-export function candidateRows(fold: Fold, batches: readonly (string | null)[], batch: string | null, rule: CandidateBatchRule): Int32Array {
+export function candidateRows(
+  fold: Fold, batches: readonly (string | null)[], groups: readonly (string | null)[], batch: string | null, rule: CandidateBatchRule,
+): Int32Array {
   if (!CANDIDATE_BATCH_RULES.includes(rule)) throw new UsageError(`unknown candidate rule "${rule}" (choose ${CANDIDATE_BATCH_RULES.join(', ')})`);
-  const out: number[] = [];
+  if (groups.length !== batches.length) throw new InputError(`candidates: ${groups.length} groups for ${batches.length} batch values`);
+  const onBatch = new Set<string>();
+  for (let i = 0; i < batches.length; i++) {
+    const g = groups[i];
+    if ((batches[i] ?? null) === batch && g !== null && g !== undefined) onBatch.add(g);
+  }
   const keep = (i: number) => {
-    if (rule === 'all') return true;
-    const on = (batches[i] ?? null) === batch;
-    return rule === 'same' ? on : !on;
+    if ((batches[i] ?? null) === batch) return rule !== 'others';
+    if (rule === 'same') return false;
+    const g = groups[i];
+    return g === null || g === undefined || !onBatch.has(g);
   };
+  const out: number[] = [];
   let a = 0, b = 0;
   const tr = fold.train, te = fold.test;
   // Merge of the two ascending index lists.
