@@ -52,7 +52,7 @@ import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { batchesWithoutQueries, candidateRows, CANDIDATE_BATCH_RULES, kfoldNotes, makeSplits, type CandidateBatchRule, type Fold, type SplitKind } from './splits.js';
 export type { CandidateBatchRule } from './splits.js';
-import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
+import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type Treatments, type NnResult } from './nsc.js';
 import { selectByInnerCv } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
@@ -697,7 +697,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         const out = model.transform(Xf);
         const Y = out === p.X ? X64() : asFloat64(out);
         // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
-        const sets: { qry: ReturnType<typeof buildTreatments>; cand: ReturnType<typeof buildTreatments>; batch?: string }[] = [];
+        const sets: { qry: Treatments; cand: Treatments; batch?: string }[] = [];
         if (rule === undefined) {
           sets.push({ qry: buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls }), cand: buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls }) });
         } else {
