@@ -50,8 +50,9 @@ import { analyse } from '../pipeline/analyse.js';
 import { presetParameters } from '../pipeline/params.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { batchesWithoutQueries, kfoldNotes, makeSplits, type Fold, type SplitKind } from './splits.js';
-import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type NnResult } from './nsc.js';
+import { batchesWithoutQueries, candidateRows, CANDIDATE_BATCH_RULES, kfoldNotes, makeSplits, type CandidateBatchRule, type Fold, type SplitKind } from './splits.js';
+export type { CandidateBatchRule } from './splits.js';
+import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type Treatments, type NnResult } from './nsc.js';
 import { selectByInnerCv, type SelectionCriterion } from './select.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
@@ -137,6 +138,10 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'lmnn-noscale': { name: 'lmnn-noscale', kind: 'lmnn', pca: 50, lmnn: { k: 3, maxIter: 100, rescale: false } },
   // The same, classes − 1 dimensions started from the shrinkage-LDA projection.
   'lmnn-lda': { name: 'lmnn-lda', kind: 'lmnn', pca: 50, lmnn: { k: 3, nComponents: -1, init: 'lda', maxIter: 100 } },
+  // Variants the nested LMNN choice (select-lmnn) considers: one target neighbour (few compounds
+  // per class leave rows with one other-compound class-mate at most), a smaller PCA step.
+  'lmnn-k1': { name: 'lmnn-k1', kind: 'lmnn', pca: 50, lmnn: { k: 1, maxIter: 100 } },
+  'lmnn-pca20': { name: 'lmnn-pca20', kind: 'lmnn', pca: 20, lmnn: { k: 3, maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
@@ -190,6 +195,12 @@ const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
   'select-ensemble-5': {
     name: 'select-ensemble-5', kind: 'select',
     select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 5, ensembleTopTwo: true },
+  },
+  // LMNN's k, PCA size and start (and lda-proj, listed first: preferred on ties) chosen by inner
+  // 3-fold CV on inner NSC + inner MoA mAP, the two figures the cell-injury target asks for.
+  'select-lmnn': {
+    name: 'select-lmnn', kind: 'select',
+    select: { candidates: ['lda-proj', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'lmnn-k1', 'lmnn-pca20'], innerFolds: 3, criterion: 'nsc+map' },
   },
   // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
   'select-ensemble-map': {
@@ -269,6 +280,17 @@ export interface EvaluateOptions {
    * the pooled figures then cover only their queries. Unknown names are a UsageError.
    */
   onlyFolds?: readonly string[];
+  /**
+   * Candidates of a query relative to its batch (`batchCol`): 'same' = treatments on the query's
+   * batch only, 'others' = on the other batches only (compounds of the query's batch left out
+   * there), 'all' = both (splits.ts `candidateRows`). Queries are then the held-out treatments per
+   * batch (compound + dose + batch) and candidates come from both sides of the fold (training rows
+   * and the other held-out compounds' rows), so a compound split and leave-batch-out compare under
+   * one rule: with nothing learned (raw) they give the same figures. Unset (default): queries
+   * are the held-out treatments, candidates the training treatments, whatever their batch (under
+   * leave-batch-out that is the same as 'others').
+   */
+  candidateBatch?: CandidateBatchRule;
   reporter?: Reporter;
 }
 
@@ -335,6 +357,7 @@ export interface EvaluationResult {
     labelCol: string; groupCol: string; doseCol?: string; batchCol?: string; controlLabels: string[];
     split: SplitKind; folds: number; seeds: number[]; normalization: NormalizationChoice; nullSize: number;
     correction?: EvaluationCorrection;
+    candidateBatch?: CandidateBatchRule;
   };
   rows: number;
   features: number;
@@ -567,6 +590,11 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
   if ((opts.correction || split === 'leave-batch-out') && !opts.batchCol) {
     throw new UsageError(opts.correction ? `--correct ${opts.correction.method} needs --batch-col` : 'split leave-batch-out needs --batch-col');
   }
+  const rule = opts.candidateBatch;
+  if (rule !== undefined) {
+    if (!CANDIDATE_BATCH_RULES.includes(rule)) throw new UsageError(`unknown candidate rule "${rule}" (choose ${CANDIDATE_BATCH_RULES.join(', ')})`);
+    if (!opts.batchCol) throw new UsageError(`candidates on the ${rule === 'same' ? 'same batch' : rule === 'others' ? 'other batches' : 'any batch'} need --batch-col`);
+  }
   const n = p.X.rows;
   const labelsAll = metaStrings(p, opts.labelCol).map((l) => (l === null || l.trim() === '' ? null : l.trim()));
   const compounds = metaStrings(p, opts.groupCol);
@@ -576,6 +604,13 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     label: labelsAll,
     batch: opts.batchCol ? metaStrings(p, opts.batchCol) : undefined,
   };
+  if (rule !== undefined) {
+    const levels = [...new Set(keys.batch!.filter((b) => b !== null))].sort();
+    if (levels.length < 2) {
+      throw new InputError(`candidate rule "${rule}": column ${opts.batchCol} has ${levels.length} batch value(s)${levels.length ? ` ("${levels[0]}")` : ''}; a rule relative to the query's batch needs at least 2`);
+    }
+    notes.push(`candidates: ${rule === 'same' ? 'treatments on the query\'s own batch' : rule === 'others' ? 'treatments on the other batches' : 'treatments on any batch'} (${opts.batchCol}), from both sides of each fold; queries per held-out treatment and batch`);
+  }
   if (metrics.has('nscb') && !opts.batchCol) {
     metrics.delete('nscb');
     notes.push('NSCB skipped: no batch column given');
@@ -803,31 +838,54 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
         for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
         const out = model.transform(Xf);
         const Y = out === p.X ? X64() : asFloat64(out);
-        const cand = buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls });
-        const qry = buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls });
+        // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
+        const sets: { qry: Treatments; cand: Treatments; batch?: string }[] = [];
+        if (rule === undefined) {
+          sets.push({ qry: buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls }), cand: buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls }) });
+        } else {
+          const byBatch = new Map<string | null, number[]>();
+          for (const i of fold.test) {
+            const b = keys.batch![i] ?? null;
+            let a = byBatch.get(b);
+            if (!a) byBatch.set(b, (a = []));
+            a.push(i);
+          }
+          for (const [b, rows] of [...byBatch].sort((x, y) => ((x[0] ?? '') < (y[0] ?? '') ? -1 : 1))) {
+            const qry = buildTreatments(Y, keys, { rows: Int32Array.from(rows), controlLabels: controls });
+            if (!qry.X.rows) continue;
+            sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, splitGroups, b, rule), controlLabels: controls }), batch: b ?? '' });
+          }
+        }
         const rec: FoldRecord = {
-          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: qry.X.rows,
+          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: sets.reduce((a, x) => a + x.qry.X.rows, 0),
           nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
           ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc, innerNscb: chosen.innerNscb } : {}),
           ...(chosen?.correction !== undefined ? { chosenCorrection: chosen.correction } : {}),
         };
-        if (metrics.has('nsc')) {
-          const r = nearestNeighbourMoa(qry, cand);
-          nscPred.push(...r.predictions);
-          nscUn.push(...r.unanswerable);
-          rec.nsc = r.accuracy;
+        const foldNsc: NnPrediction[] = [], foldNscb: NnPrediction[] = [], foldCons: ApQuery[] = [];
+        for (const { qry, cand, batch } of sets) {
+          if (metrics.has('nsc')) {
+            const r = nearestNeighbourMoa(qry, cand);
+            foldNsc.push(...r.predictions);
+            nscUn.push(...r.unanswerable);
+          }
+          if (metrics.has('nscb')) {
+            const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+            foldNscb.push(...r.predictions);
+            nscbUn.push(...r.unanswerable);
+          }
+          if (metrics.has('map-consistency')) {
+            const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}${batch !== undefined ? `@${batch}` : ''}`);
+            foldCons.push(...consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound }));
+          }
         }
-        if (metrics.has('nscb')) {
-          const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
-          nscbPred.push(...r.predictions);
-          nscbUn.push(...r.unanswerable);
-          rec.nscb = r.accuracy;
-        }
+        nscPred.push(...foldNsc);
+        nscbPred.push(...foldNscb);
+        consQ.push(...foldCons);
+        if (metrics.has('nsc')) rec.nsc = summariseNn(foldNsc, []).accuracy;
+        if (metrics.has('nscb')) rec.nscb = summariseNn(foldNscb, []).accuracy;
         if (metrics.has('map-consistency')) {
-          const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}`);
-          const q = consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound });
-          consQ.push(...q);
-          const valid = q.filter((a) => a.nPos > 0);
+          const valid = foldCons.filter((a) => a.nPos > 0);
           rec.mapConsistency = valid.length ? valid.reduce((s, a) => s + a.ap, 0) / valid.length : NaN;
         }
         if (metrics.has('map-activity') && controlRows.length) {
@@ -921,6 +979,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     options: {
       labelCol: opts.labelCol, groupCol: opts.groupCol, doseCol: opts.doseCol, batchCol: opts.batchCol, controlLabels: controls,
       split, folds: foldsFor(seeds[0] ?? 0).length, seeds, normalization, nullSize, correction: opts.correction,
+      ...(rule !== undefined ? { candidateBatch: rule } : {}),
     },
     rows: n,
     features: p.features.length,

@@ -213,3 +213,51 @@ function leaveBatchOut(opts: SplitOptions, rowsOf: Map<string, number[]>): Fold[
     return { name: `leave-batch-out:${b}`, train: Int32Array.from(train), test: Int32Array.from(test), heldOutGroups: held, heldOutBatch: b, excludedFromTraining: excluded };
   });
 }
+
+/**
+ * Which candidates a query on one batch is scored against (`evaluate`'s `candidateBatch`):
+ * treatments on the query's own batch (`same`), on the other batches (`others`) or on any (`all`).
+ * Under leave-batch-out `others` is the default protocol (the held-out batch against the training
+ * batches) and `same` scores the held-out batch's compounds against each other, none of them seen
+ * in training; under a compound split the same rule makes the within-batch figure comparable.
+ */
+export type CandidateBatchRule = 'same' | 'others' | 'all';
+export const CANDIDATE_BATCH_RULES: readonly CandidateBatchRule[] = ['same', 'others', 'all'];
+
+/**
+ * The rows that may form the candidates of queries on batch `batch` under `rule`: rows of either
+ * side of the fold (training rows and the held-out rows; rows on neither side never). `same`: the
+ * rows on that batch. `others`: the rows on other batches of compounds that have no row on that
+ * batch — a compound of the query's batch is represented by its rows there only, as under
+ * leave-batch-out, where its rows elsewhere are on neither side; so for a representation that
+ * learns nothing every rule gives the same candidates under a compound split and under
+ * leave-batch-out. `all`: both. A row without a batch counts as a batch of its own (null); rows
+ * with a null group (controls, unlabelled rows: never candidates) are never left out for their
+ * group. Ascending. The query's own compound is left out later, by the scorers, as in every split.
+ */
+export function candidateRows(
+  fold: Fold, batches: readonly (string | null)[], groups: readonly (string | null)[], batch: string | null, rule: CandidateBatchRule,
+): Int32Array {
+  if (!CANDIDATE_BATCH_RULES.includes(rule)) throw new UsageError(`unknown candidate rule "${rule}" (choose ${CANDIDATE_BATCH_RULES.join(', ')})`);
+  if (groups.length !== batches.length) throw new InputError(`candidates: ${groups.length} groups for ${batches.length} batch values`);
+  const onBatch = new Set<string>();
+  for (let i = 0; i < batches.length; i++) {
+    const g = groups[i];
+    if ((batches[i] ?? null) === batch && g !== null && g !== undefined) onBatch.add(g);
+  }
+  const keep = (i: number) => {
+    if ((batches[i] ?? null) === batch) return rule !== 'others';
+    if (rule === 'same') return false;
+    const g = groups[i];
+    return g === null || g === undefined || !onBatch.has(g);
+  };
+  const out: number[] = [];
+  let a = 0, b = 0;
+  const tr = fold.train, te = fold.test;
+  // Merge of the two ascending index lists.
+  while (a < tr.length || b < te.length) {
+    const i = b >= te.length || (a < tr.length && tr[a]! < te[b]!) ? tr[a++]! : te[b++]!;
+    if (keep(i)) out.push(i);
+  }
+  return Int32Array.from(out);
+}

@@ -238,6 +238,30 @@ describe('nested model choice (evaluate/select.ts)', () => {
   });
 });
 
+describe('select-lmnn: LMNN\'s k, PCA size and start chosen inside the training rows', () => {
+  it('scores its six candidates on the same inner folds and keeps the best inner NSC + mAP (earlier candidate on ties)', async () => {
+    const { selectByInnerCv } = await import('../../src/evaluate/select.js');
+    const { X: X0, labels, groups, batches } = planted(9);
+    // Extra noise, so that the candidates do not all tie at inner NSC 1.
+    const rng = new Rng(2);
+    const X = fromRows(Array.from({ length: X0.rows }, (_, i) => Array.from({ length: X0.cols }, (_, j) => X0.data[i * X0.cols + j]! + 2 * rng.normal())));
+    const fitRows = Array.from({ length: X.rows }, (_, i) => i);
+    const sel = BUILTIN_REPRESENTATIONS['select-lmnn']!.select!;
+    const cands = sel.candidates.map((c) => BUILTIN_REPRESENTATIONS[c]!);
+    expect(cands.map((c) => c.kind)).toEqual(['lda', 'lmnn', 'lmnn', 'lmnn', 'lmnn', 'lmnn']);
+    const r = selectByInnerCv({
+      candidates: cands, X, fitRows, labels, compounds: groups, batches, controlLabels: ['DMSO'], innerFolds: sel.innerFolds!, seed: 0, criterion: sel.criterion,
+      fit: (c, Xs, rr, l, ctx) => fitRepresentation(c, Xs, rr, l, 0, 'auto', ctx).transform,
+    });
+    expect(r.scores.map((s) => s.name)).toEqual(sel.candidates);
+    // Every compound sits on both batches, so inner NSCB is undefined (NaN) and cannot break ties.
+    expect(r.scores.every((s) => Number.isNaN(s.nscb))).toBe(true);
+    const key = (s: (typeof r.scores)[number]) => s.nsc + s.map;
+    const best = Math.max(...r.scores.map(key));
+    expect(r.chosen.name).toBe(r.scores.find((s) => key(s) === best)!.name);
+  });
+});
+
 describe('ensembles', () => {
   it('a row is the concatenation of its unit-length member representations: cosine = mean of the members\' cosines', () => {
     const { X, labels, groups } = planted(4);

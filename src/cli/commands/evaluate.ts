@@ -8,7 +8,7 @@ import type { StoredMatrix } from '../../linalg/matrix.js';
 import {
   evaluate, formatEvaluationTable, parseRepresentationList, BUILTIN_REPRESENTATIONS, METRICS, type MetricName, type NormalizationChoice, type EvaluationResult,
 } from '../../evaluate/protocol.js';
-import { SPLIT_KINDS, type SplitKind } from '../../evaluate/splits.js';
+import { CANDIDATE_BATCH_RULES, SPLIT_KINDS, type CandidateBatchRule, type SplitKind } from '../../evaluate/splits.js';
 import { compareCorrections, correctionRecords, formatCorrectionTable, type CorrectionChoice } from '../../evaluate/batchProtocol.js';
 import { CORRECTION_NAMES, parseCorrectionOptions, type CorrectionName } from '../../batch/registry.js';
 import { writeProfiles } from '../../io/write.js';
@@ -27,6 +27,7 @@ interface EvaluateFlags {
   batchCol?: string;
   controlLabel?: string[];
   split: SplitKind;
+  candidateBatch?: CandidateBatchRule;
   folds: number;
   seeds: number;
   representations: string;
@@ -111,6 +112,7 @@ export function register(program: Command): void {
     .option('--batch-col <column>', 'batch column for NSCB, --correct and --split leave-batch-out (BBBC021: Metadata_batch = WeekN)')
     .option('--control-label <list>', 'labels/compounds that are controls (default DMSO)', listOption)
     .addOption(new Option('--split <kind>', 'compound-grouped split').choices([...SPLIT_KINDS]).default('loco'))
+    .addOption(new Option('--candidate-batch <rule>', 'score each query against candidates on its own batch (same), on the other batches (others) or on any (all), from both sides of each fold (needs --batch-col; default: the training treatments, any batch)').choices([...CANDIDATE_BATCH_RULES]))
     .option('--folds <k>', 'folds for --split kfold', intOption('--folds', 2), 5)
     .option('--seeds <n>', 'number of seeds (0..n−1): ITML constraints, k-fold assignment', intOption('--seeds', 1), 1)
     .option('--representations <list>', `comma-separated: ${Object.keys(BUILTIN_REPRESENTATIONS).join(', ')}`, 'raw,pca,itml,lda-proj')
@@ -171,6 +173,7 @@ export function register(program: Command): void {
         batchCol: flags.batchCol ?? defaults?.batch,
         controlLabels: flags.controlLabel?.length ? flags.controlLabel : defaults?.controls,
         split: flags.split,
+        candidateBatch: flags.candidateBatch,
         folds: flags.folds,
         seeds: Array.from({ length: flags.seeds }, (_, i) => i),
         representations: parseRepresentationList(flags.representations),
