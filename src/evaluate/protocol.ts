@@ -653,16 +653,20 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     for (const i of fold.train) if (controlFlag[i]) k++;
     return k === controlRows.length;
   };
-  const foldMatrix = (fold: Fold): StoredMatrix => {
-    if (!refitPerFold || (learnsFromControlsOnly && split !== 'leave-batch-out' && holdsEveryControl(fold))) return p.X;
-    const hit = foldCorrected.get(fold);
+  /** A corrected matrix from `cache` or made now, kept while every cache together stays under 512 MB. */
+  const cachedFit = (cache: Map<Fold, StoredMatrix>, key: Fold, make: () => StoredMatrix): StoredMatrix => {
+    const hit = cache.get(key);
     if (hit) return hit;
-    const X = correct(fold.train).profiles.X;
+    const X = make();
     if (cachedBytes + X.data.byteLength <= 512 << 20) {
-      foldCorrected.set(fold, X);
+      cache.set(key, X);
       cachedBytes += X.data.byteLength;
     }
     return X;
+  };
+  const foldMatrix = (fold: Fold): StoredMatrix => {
+    if (!refitPerFold || (learnsFromControlsOnly && split !== 'leave-batch-out' && holdsEveryControl(fold))) return p.X;
+    return cachedFit(foldCorrected, fold, () => correct(fold.train).profiles.X);
   };
   // Nested choice of the correction (select with corrections): each candidate correction fitted
   // on a fold's training side, cached per correction and fold like foldMatrix's.
@@ -675,14 +679,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
     if (!cache) byCorrection.set(sc.name, (cache = new Map()));
     // Sphering learns from controls only: a training side holding every control gives the fit on all rows.
     const whole = sc.method === 'sphere' && split !== 'leave-batch-out' && holdsEveryControl(fold);
-    const hit = cache.get(whole ? WHOLE : fold);
-    if (hit) return hit;
-    const X = fitCorrection(sc, uncorrected, controlFlag, whole ? undefined : fold.train);
-    if (cachedBytes + X.data.byteLength <= 512 << 20) {
-      cache.set(whole ? WHOLE : fold, X);
-      cachedBytes += X.data.byteLength;
-    }
-    return X;
+    return cachedFit(cache, whole ? WHOLE : fold, () => fitCorrection(sc, uncorrected, controlFlag, whole ? undefined : fold.train));
   };
   // The metrics work in float64: a float32 table is widened once, on first need (the learners
   // and the z-score keep its storage).

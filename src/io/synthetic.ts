@@ -23,17 +23,13 @@
  * whole table (Parquet: one row group of ~64 MB at a time). CSV/CSV.gz/TSV are streamed; Parquet
  * is written by parquet.ts.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';
 import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import { PARQUET_NAMES_KEY } from './write.js';
+import { textFileSink } from './textChunks.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 
 export interface SyntheticOptions {
@@ -254,16 +250,8 @@ function metaColumns(pl: Plan, r0: number, r1: number): Record<(typeof SYNTHETIC
 }
 
 async function writeText(path: string, o: SyntheticOptions, pl: Plan, delim: string, gzip: boolean, reporter: Reporter): Promise<void> {
-  const file = createWriteStream(path);
-  let out: Writable = file;
-  if (gzip) {
-    const gz = createGzip({ level: 1 });
-    gz.pipe(file);
-    out = gz;
-  }
-  const write = async (s: string): Promise<void> => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
+  const file = textFileSink(path, gzip ? 1 : undefined);
+  const write = file.write;
   const D = o.features, digits = o.digits ?? 6;
   await write([...SYNTHETIC_META, ...pl.names].join(delim) + '\n');
   const BLOCK = 128;
@@ -286,8 +274,7 @@ async function writeText(path: string, o: SyntheticOptions, pl: Plan, delim: str
     progress.tick(r1);
   }
   progress.done();
-  out.end();
-  await finished(file);
+  await file.close();
 }
 
 /** Parquet: row groups of about 64 MB (parquet.ts), values rounded as the text is. */

@@ -5,6 +5,11 @@
  * Writers format one line at a time and hand their sink pieces of at most `chunkChars`
  * characters (a single longer line goes alone), so no string grows with the table.
  */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /** Characters per piece handed to a sink: large enough for fast writes, far below V8's limit. */
 export const TEXT_CHUNK_CHARS = 1 << 22;
@@ -45,4 +50,27 @@ export class TextChunks {
     this.size = 0;
     return this.sink(piece);
   }
+}
+
+/**
+ * A text file as an async sink that honours the stream's back-pressure, gzip-compressed at
+ * `gzipLevel` when one is given; `close` ends the stream and resolves once the file is written.
+ */
+export function textFileSink(path: string, gzipLevel?: number): { write: (piece: string) => Promise<void>; close: () => Promise<void> } {
+  const file = createWriteStream(path);
+  let out: Writable = file;
+  if (gzipLevel !== undefined) {
+    const gz = createGzip({ level: gzipLevel });
+    gz.pipe(file);
+    out = gz;
+  }
+  return {
+    write: async (piece) => {
+      if (!out.write(piece)) await once(out, 'drain');
+    },
+    close: async () => {
+      out.end();
+      await finished(file);
+    },
+  };
 }

@@ -6,11 +6,6 @@
  * 7,680 × 5,792 table takes seconds and no more memory than the table). Everything lands under a temporary name and is
  * renamed when complete (withAtomicPath): a failed write leaves no partial file.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Profiles } from './profiles.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { spreadsheetSafe } from '../util/csvSafe.js';
@@ -18,7 +13,7 @@ import { fileKind } from './text.js';
 import { ParquetWriter, rowGroupRows, type WriterColumn } from './parquet.js';
 import type { StoredMatrix } from '../linalg/matrix.js';
 import { InputError } from '../util/errors.js';
-import { TEXT_CHUNK_CHARS, TextChunks, type TextSink } from './textChunks.js';
+import { TEXT_CHUNK_CHARS, TextChunks, textFileSink, type TextSink } from './textChunks.js';
 import { interchangeFormat, writeInterchange } from './interchange.js';
 
 /**
@@ -80,18 +75,9 @@ export async function writeDelimitedText(p: Profiles<StoredMatrix>, delim: strin
 }
 
 async function writeText(path: string, p: Profiles<StoredMatrix>, delim: string, gzip: boolean): Promise<void> {
-  const file = createWriteStream(path);
-  let out: Writable = file;
-  if (gzip) {
-    const gz = createGzip({ level: 6 });
-    gz.pipe(file);
-    out = gz;
-  }
-  await writeDelimitedText(p, delim, async (s) => {
-    if (!out.write(s)) await once(out, 'drain');
-  });
-  out.end();
-  await finished(file);
+  const file = textFileSink(path, gzip ? 6 : undefined);
+  await writeDelimitedText(p, delim, file.write);
+  await file.close();
 }
 
 /**

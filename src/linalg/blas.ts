@@ -365,24 +365,25 @@ function checkShift(s: Float64Array | undefined, len: number, what: string): voi
   if (s && s.length !== len) throw new RangeError(`${what}: shift has ${s.length} values, the operand ${len} columns`);
 }
 
+/** The two rounded products: B stored n × k (`bT` false: A·Bᵀ) or k × n (`bT`: A·B). */
+function roundedProduct(what: string, A: StoredMatrix, B: StoredMatrix, opts: RoundedOperands, out: Matrix | undefined, bT: boolean): Matrix {
+  checkInner(A.cols, bT ? B.rows : B.cols, what);
+  checkShift(opts.shiftA, A.cols, what);
+  checkShift(opts.shiftB, B.cols, what);
+  const n = bT ? B.cols : B.rows;
+  const C = out ?? zeros(A.rows, n);
+  ntProductF32(A.data, B.data, C.data, A.rows, n, A.cols, n, false, bT, opts.shiftA, opts.shiftB);
+  return C;
+}
+
 /** C = (A − 1·shiftAᵀ)·(B − 1·shiftBᵀ)ᵀ in float32 arithmetic (see RoundedOperands); A: m×k, B: n×k. */
 export function gemmNTRounded(A: StoredMatrix, B: StoredMatrix, opts: RoundedOperands = {}, out?: Matrix): Matrix {
-  checkInner(A.cols, B.cols, 'gemmNTRounded');
-  checkShift(opts.shiftA, A.cols, 'gemmNTRounded');
-  checkShift(opts.shiftB, B.cols, 'gemmNTRounded');
-  const C = out ?? zeros(A.rows, B.rows);
-  ntProductF32(A.data, B.data, C.data, A.rows, B.rows, A.cols, B.rows, false, false, opts.shiftA, opts.shiftB);
-  return C;
+  return roundedProduct('gemmNTRounded', A, B, opts, out, false);
 }
 
 /** C = (A − 1·shiftAᵀ)·(B − 1·shiftBᵀ) in float32 arithmetic; A: m×k, B: k×n. */
 export function gemmRounded(A: StoredMatrix, B: StoredMatrix, opts: RoundedOperands = {}, out?: Matrix): Matrix {
-  checkInner(A.cols, B.rows, 'gemmRounded');
-  checkShift(opts.shiftA, A.cols, 'gemmRounded');
-  checkShift(opts.shiftB, B.cols, 'gemmRounded');
-  const C = out ?? zeros(A.rows, B.cols);
-  ntProductF32(A.data, B.data, C.data, A.rows, B.cols, A.cols, B.cols, false, true, opts.shiftA, opts.shiftB);
-  return C;
+  return roundedProduct('gemmRounded', A, B, opts, out, true);
 }
 
 /**

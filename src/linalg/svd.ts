@@ -23,25 +23,32 @@ export function thinSvd(X: Matrix, k?: number): SvdResult {
   return fromGram(wide ? tcrossprod(X) : crossprod(X), r, wide, (V) => (wide ? gemmTN(X, V) : gemm(X, V)));
 }
 
-/**
- * The centred copy of a wide X is scratch: kept between calls (up to SCRATCH_MAX values) so that
- * repeated fits do not pay for fresh pages each time — first-touch page faults cost as much as the
- * Gram product itself on a 384 × 5,792 table.
- */
+/** Values up to which a scratch matrix is kept between calls (see Kept). */
 const SCRATCH_MAX = 1 << 25;
-let scratch: Float64Array | null = null;
-let scratchInUse = false;
 
-function centredScratch(len: number): Float64Array {
-  if (scratchInUse || len > SCRATCH_MAX) return new Float64Array(len);
-  if (!scratch || scratch.length < len) scratch = new Float64Array(len);
-  scratchInUse = true;
-  return scratch.subarray(0, len);
+/**
+ * A scratch matrix kept between calls (up to SCRATCH_MAX values) so that repeated fits do not pay
+ * for fresh pages each time — first-touch page faults (≈ 13 µs a page on this VM) cost as much as
+ * the Gram product itself on a 384 × 5,792 table. A nested or oversized request gets a fresh one.
+ */
+class Kept {
+  private buf: Float64Array | null = null;
+  private busy = false;
+  constructor(private readonly alloc: (len: number) => Float64Array) {}
+  take(len: number): Float64Array {
+    if (this.busy || len > SCRATCH_MAX) return new Float64Array(len);
+    if (!this.buf || this.buf.length < len) this.buf = this.alloc(len);
+    this.busy = true;
+    return this.buf.subarray(0, len);
+  }
+  release(a: Float64Array): void {
+    if (a.buffer === this.buf?.buffer) this.busy = false;
+  }
 }
-
-function releaseScratch(): void {
-  scratchInUse = false;
-}
+/** The centred copy of a wide X (thinSvdCentered). */
+const keptCentred = new Kept((len) => new Float64Array(len));
+/** The n × n Gram matrix of the float32 Gram solver, overwritten by every call (the eigensolver works in it). */
+const keptGram = new Kept(hugeAlignedFloat64);
 
 /**
  * Thin SVD of the column-centred X − 1·μᵀ, plus its total sum of squares. Tall matrices (the
@@ -53,7 +60,7 @@ export function thinSvdCentered(X: StoredMatrix, mean: ArrayLike<number>, k?: nu
   const m = X.rows, n = X.cols;
   const r = Math.min(m, n, k ?? Math.min(m, n));
   if (m <= n) {
-    const Xc: Matrix = { rows: m, cols: n, data: centredScratch(m * n) };
+    const Xc: Matrix = { rows: m, cols: n, data: keptCentred.take(m * n) };
     try {
       const nat = native();
       let ss = 0;
@@ -65,7 +72,7 @@ export function thinSvdCentered(X: StoredMatrix, mean: ArrayLike<number>, k?: nu
       }
       return { ...thinSvd(Xc, r), sumSquares: ss };
     } finally {
-      if (Xc.data.buffer === scratch?.buffer) releaseScratch();
+      keptCentred.release(Xc.data);
     }
   }
   const G = centeredCrossprod(X, mean);
@@ -109,26 +116,6 @@ function fromGram(G: Matrix, r: number, wide: boolean, project: (V: Matrix) => M
   for (let c = 0; c < r; c++) for (let j = 0; j < n; j++) Vt.data[c * n + j] = V.data[j * r + c]!;
   return { U, s, Vt };
 }
-
-/**
- * The n × n Gram matrix of the float32 Gram solver, overwritten by every call (the eigensolver
- * works in it), kept between calls up to SCRATCH_MAX values: fresh pages cost ≈ 13 µs each on
- * this VM, ≈ 4 ms for a 384² matrix.
- */
-class Kept {
-  private buf: Float64Array | null = null;
-  private busy = false;
-  take(len: number): Float64Array {
-    if (this.busy || len > SCRATCH_MAX) return new Float64Array(len);
-    if (!this.buf || this.buf.length < len) this.buf = hugeAlignedFloat64(len);
-    this.busy = true;
-    return this.buf.subarray(0, len);
-  }
-  release(a: Float64Array): void {
-    if (a.buffer === this.buf?.buffer) this.busy = false;
-  }
-}
-const keptGram = new Kept();
 
 /**
  * A float32 Gram matrix is trusted for the eigenvalues above this multiple of its rounding noise,
