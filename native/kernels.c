@@ -1098,42 +1098,137 @@ static void tred_rank2(double *restrict w, double *restrict d, const double *res
   }
 }
 
-/* The whole of eigen.ts's tridiagonalize loop (its scalar steps too, in the same order). */
-static void tred2(double *w, double *d, double *e, long n) {
-  for (long j = 0; j < n; j++) d[j] = w[j * n + (n - 1)];
-  for (long i = n - 1; i > 0; i--) {
-    double scale = 0.0, h = 0.0;
-    for (long k = 0; k < i; k++) scale += fabs(d[k]);
-    if (scale == 0.0) {
-      e[i] = d[i - 1];
-      for (long j = 0; j < i; j++) {
-        d[j] = w[j * n + (i - 1)];
-        w[j * n + i] = 0.0;
-        w[i * n + j] = 0.0;
-      }
-    } else {
-      for (long k = 0; k < i; k++) {
-        d[k] /= scale;
-        h += d[k] * d[k];
-      }
-      double f = d[i - 1];
-      double g = sqrt(h);
-      if (f > 0) g = -g;
-      e[i] = scale * g;
-      h -= f * g;
-      d[i - 1] = f - g;
-      for (long j = 0; j < i; j++) e[j] = 0.0;
-      for (long j = 0; j < i; j++) w[i * n + j] = d[j];
-      tred_symv(w, d, e, n, i);
-      f = 0.0;
-      for (long j = 0; j < i; j++) {
-        e[j] /= h;
-        f += e[j] * d[j];
-      }
-      const double hh = f / (h + h);
-      for (long j = 0; j < i; j++) e[j] -= hh * d[j];
-      tred_rank2(w, d, e, n, i);
+/*
+ * Step i's rank-2 update fused with step i − 1's symmetric product, in one pass over the rows:
+ * row j is updated (tred_rank2 with d0, e0: step i's vectors, kept aside) and, while it is in
+ * cache, read by the next step's product (tred_symv for i − 1 with d, e: step i − 1's Householder
+ * vector, already formed from the updated column i − 1). Every value is computed by the operations
+ * of the unfused pair in the same order — rows in increasing j, the four partial sums of
+ * tred_symv — so the result is bit for bit that of tred_rank2 then tred_symv (and of eigen.ts's
+ * JavaScript loops); only the matrix is streamed once instead of three times.
+ */
+MULTIVERSION
+static void tred_rank2_symv(double *restrict w, const double *restrict d0, const double *restrict e0, const double *restrict d,
+                            double *restrict e, long n, long i) {
+  const long i1 = i - 1;
+  for (long j = 0; j < i; j++) {
+    const double f0 = d0[j], g0 = e0[j];
+    double *rj = w + j * n;
+    if (j == i1) {
+      rj[j] -= f0 * e0[j] + g0 * d0[j];
+      rj[i] = 0.0;
+      continue;
     }
+    rj[j] -= f0 * e0[j] + g0 * d0[j];
+    const double f = d[j];
+    const double g = e[j] + rj[j] * f;
+    const v4d f0v = splat(f0), g0v = splat(g0), fv = splat(f);
+    v4d acc = splat(0.0);
+    long k = j + 1;
+    for (; k + 3 < i1; k += 4) {
+      const v4d v = loadu(rj + k) - (f0v * loadu(e0 + k) + g0v * loadu(d0 + k));
+      storeu(rj + k, v);
+      acc += v * loadu(d + k);
+      storeu(e + k, loadu(e + k) + v * fv);
+    }
+    for (long q = k; q <= i1; q++) rj[q] -= f0 * e0[q] + g0 * d0[q];
+    rj[i] = 0.0;
+    double a0 = acc[0], a1 = acc[1];
+    if (k + 1 < i1) {
+      const double v0 = rj[k], v1 = rj[k + 1];
+      a0 += v0 * d[k];
+      a1 += v1 * d[k + 1];
+      e[k] += v0 * f;
+      e[k + 1] += v1 * f;
+      k += 2;
+    }
+    double t = (a0 + acc[2]) + (a1 + acc[3]);
+    if (k < i1) {
+      const double v = rj[k];
+      t += v * d[k];
+      e[k] += v * f;
+    }
+    e[j] = g + t;
+  }
+}
+
+/*
+ * Step i's Householder vector from d[0..i) (column i − 1 of the working matrix): eigen.ts's
+ * scaling, h, e[i] and u in d and in row i of w. Returns h (scale must be > 0).
+ */
+static double tred_house(double *w, double *d, double *e, long n, long i, double scale) {
+  double h = 0.0;
+  for (long k = 0; k < i; k++) {
+    d[k] /= scale;
+    h += d[k] * d[k];
+  }
+  const double f = d[i - 1];
+  double g = sqrt(h);
+  if (f > 0) g = -g;
+  e[i] = scale * g;
+  h -= f * g;
+  d[i - 1] = f - g;
+  for (long j = 0; j < i; j++) e[j] = 0.0;
+  for (long j = 0; j < i; j++) w[i * n + j] = d[j];
+  return h;
+}
+
+/*
+ * The whole of eigen.ts's tridiagonalize loop (its scalar steps too, in the same order). Step i's
+ * rank-2 update and step i − 1's product run as one pass (tred_rank2_symv): step i − 1's vector
+ * needs only column i − 1 of the updated matrix, computed first by the update's own expression.
+ * d0, e0: n values of scratch each.
+ */
+static void tred2(double *w, double *d, double *e, long n, double *d0, double *e0) {
+  for (long j = 0; j < n; j++) d[j] = w[j * n + (n - 1)];
+  int ready = 0; /* step i's vector and product were formed by step i + 1's fused pass */
+  double readyH = 0.0;
+  for (long i = n - 1; i > 0; i--) {
+    double h = 0.0;
+    if (ready) {
+      h = readyH;
+      ready = 0;
+    } else {
+      double scale = 0.0;
+      for (long k = 0; k < i; k++) scale += fabs(d[k]);
+      if (scale == 0.0) {
+        e[i] = d[i - 1];
+        for (long j = 0; j < i; j++) {
+          d[j] = w[j * n + (i - 1)];
+          w[j * n + i] = 0.0;
+          w[i * n + j] = 0.0;
+        }
+        d[i] = h;
+        continue;
+      }
+      h = tred_house(w, d, e, n, i, scale);
+      tred_symv(w, d, e, n, i);
+    }
+    double f = 0.0;
+    for (long j = 0; j < i; j++) {
+      e[j] /= h;
+      f += e[j] * d[j];
+    }
+    const double hh = f / (h + h);
+    for (long j = 0; j < i; j++) e[j] -= hh * d[j];
+    if (i > 1) {
+      /* Step i − 1's column: what tred_rank2 would leave in d. */
+      memcpy(d0, d, (size_t)i * sizeof(double));
+      memcpy(e0, e, (size_t)i * sizeof(double));
+      for (long j = 0; j < i; j++) d[j] = w[j * n + (i - 1)] - (d0[j] * e0[i - 1] + e0[j] * d0[i - 1]);
+      d[i] = h;
+      double scale = 0.0;
+      for (long k = 0; k < i - 1; k++) scale += fabs(d[k]);
+      if (scale == 0.0) {
+        tred_rank2(w, d0, e0, n, i); /* step i − 1 takes the zero branch on the updated matrix */
+        continue;
+      }
+      readyH = tred_house(w, d, e, n, i - 1, scale);
+      tred_rank2_symv(w, d0, e0, d, e, n, i);
+      ready = 1;
+      continue;
+    }
+    tred_rank2(w, d, e, n, i);
     d[i] = h;
   }
 }
@@ -1168,6 +1263,64 @@ static inline double js_hypot(double a, double b) {
   if (y == 0) return 0;
   const double r = x / y;
   return y * sqrt(1 + r * r);
+}
+
+/*
+ * eigen.ts's tqlValues: the eigenvalues alone by the root-free QL of Pal, Walker and Kahan (EISPACK's
+ * tqlrat) on the squared couplings — no square root and three divisions a step where tql's
+ * rotations take a hypot and two, on a chain of dependent operations. e: tql's shifted copy, left
+ * holding squares. Eigenvalues unordered in d. Returns −1 after 60 iterations on one value, else 0.
+ */
+static int tql_values(double *d, double *e, long n) {
+  for (long i = 0; i < n; i++) e[i] = e[i] * e[i];
+  const double eps = 2.220446049250313e-16; /* 2⁻⁵² */
+  double f = 0, t = 0, b = 0, c = 0;
+  for (long l = 0; l < n; l++) {
+    double h = fabs(d[l]) + sqrt(e[l]);
+    if (t <= h) {
+      t = h;
+      b = eps * t;
+      c = b * b;
+    }
+    long m = l;
+    while (e[m] > c) m++; /* e[n − 1] = 0 */
+    if (m > l) {
+      int iter = 0;
+      for (;;) {
+        if (++iter > 60) return -1;
+        double s = sqrt(e[l]);
+        double g = d[l];
+        double p = (d[l + 1] - g) / (2 * s);
+        double r = js_hypot(p, 1);
+        d[l] = s / (p + (p < 0 ? -r : r));
+        h = g - d[l];
+        for (long i = l + 1; i < n; i++) d[i] -= h;
+        f += h;
+        g = d[m];
+        if (g == 0) g = b;
+        h = g;
+        s = 0;
+        for (long i = m - 1; i >= l; i--) {
+          p = g * h;
+          r = p + e[i];
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          d[i + 1] = h + s * (h + d[i]);
+          g = d[i] - e[i] / g;
+          if (g == 0) g = b;
+          h = g * p / r;
+        }
+        e[l] = s * g;
+        d[l] = h;
+        /* The convergence test guarded against underflow, as tqlrat does. */
+        if (h == 0 || fabs(e[l]) <= fabs(c / h)) break;
+        e[l] = h * e[l];
+        if (e[l] == 0) break;
+      }
+    }
+    d[l] = d[l] + f;
+  }
+  return 0;
 }
 
 /*
@@ -2124,7 +2277,15 @@ static napi_value js_tred2(napi_env env, napi_callback_info info) {
   if (!want(env, &w, napi_float64_array, (size_t)(n * n), "tred2", 0) || !want(env, &d, napi_float64_array, (size_t)n, "tred2", 1) ||
       !want(env, &e, napi_float64_array, (size_t)n, "tred2", 2))
     return NULL;
-  if (n > 0) tred2(w.data, d.data, e.data, n);
+  if (n > 0) {
+    double *scratch = malloc((size_t)(2 * n) * sizeof(double));
+    if (!scratch) {
+      napi_throw_error(env, NULL, "tred2: out of memory");
+      return NULL;
+    }
+    tred2(w.data, d.data, e.data, n, scratch, scratch + n);
+    free(scratch);
+  }
   return NULL;
 }
 
@@ -2144,7 +2305,7 @@ static napi_value js_tql(napi_env env, napi_callback_info info) {
       !want(env, &cs, napi_float64_array, (size_t)(2 * n), "tql", 4))
     return NULL;
   napi_value r;
-  napi_create_int32(env, tql(d.data, e.data, zt == napi_null ? NULL : z.data, n, cs.data), &r);
+  napi_create_int32(env, zt == napi_null ? tql_values(d.data, e.data, n) : tql(d.data, e.data, z.data, n, cs.data), &r);
   return r;
 }
 

@@ -5,7 +5,7 @@
  * along contiguous memory.
  *
  * When only the leading k eigenvectors are wanted (PCA with 50 of 454 components, spherize on a
- * few controls), eigenvalues come from QL without vectors (O(n²)), eigenvectors of the
+ * few controls), eigenvalues come from the root-free QL without vectors (O(n²), tqlValues), eigenvectors of the
  * tridiagonal from inverse iteration (O(n) each, Gram–Schmidt within clusters of close
  * eigenvalues, as LAPACK's dstein), and only those k vectors are transformed back (O(n²k)).
  *
@@ -17,7 +17,9 @@
  * tridiagonalisation, QL (with its rotations) and the inverse iteration run natively, scalar steps
  * included, and the back-transformation takes all wanted vectors in one call — again the same
  * operations in the same order (the inverse iteration's start vector, which needs Math.sin, is
- * computed here and passed in).
+ * computed here and passed in). The native tridiagonalisation fuses each step's rank-2 update
+ * with the next step's symmetric product (one pass over the matrix instead of three), keeping
+ * every operation and its order, so its bits are still those of the loops here.
  */
 import { type Matrix, zeros } from './matrix.js';
 import { wasm, wasmF64, wasmReserve } from './wasm/runtime.js';
@@ -256,8 +258,12 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Wo
   e[n - 1] = 0;
   const nat = n >= WASM_MIN_N ? native() : null;
   if (nat) {
-    // The loop below, natively (its rotations of z too).
+    // The loop below (tqlValues without z), natively (its rotations of z too).
     if (nat.tql(d, e, z, n, cs) < 0) throw new Error('symmetricEigen: QL iteration did not converge');
+    return;
+  }
+  if (!z) {
+    if (!tqlValues(d, e)) throw new Error('symmetricEigen: QL iteration did not converge');
     return;
   }
   let f = 0;
@@ -315,6 +321,66 @@ function tql(d: Float64Array, eIn: Float64Array, z: Float64Array | null, ws?: Wo
     d[l] = d[l]! + f;
     e[l] = 0;
   }
+}
+
+/**
+ * The eigenvalues alone (into d, unordered) by the root-free QL of Pal, Walker and Kahan —
+ * EISPACK's tqlrat — on the squared couplings: no square root and three divisions a step where
+ * tql's rotations take a hypot and two, on a chain of dependent operations (PCA's top-k path
+ * wants no vectors from QL). e: tql's shifted copy (e[i] couples i and i + 1, e[n − 1] = 0), left
+ * holding squares. False after 60 iterations on one value. Native twin: kernels.c tql_values.
+ */
+function tqlValues(d: Float64Array, e: Float64Array): boolean {
+  const n = d.length;
+  for (let i = 0; i < n; i++) e[i] = e[i]! * e[i]!;
+  const eps = 2 ** -52;
+  let f = 0, t = 0, b = 0, c = 0;
+  for (let l = 0; l < n; l++) {
+    let h = Math.abs(d[l]!) + Math.sqrt(e[l]!);
+    if (t <= h) {
+      t = h;
+      b = eps * t;
+      c = b * b;
+    }
+    let m = l;
+    while (e[m]! > c) m++; // e[n − 1] = 0
+    if (m > l) {
+      let iter = 0;
+      for (;;) {
+        if (++iter > 60) return false;
+        let s = Math.sqrt(e[l]!);
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * s);
+        let r = hypot(p, 1);
+        d[l] = s / (p + (p < 0 ? -r : r));
+        h = g - d[l]!;
+        for (let i = l + 1; i < n; i++) d[i] -= h;
+        f += h;
+        g = d[m]!;
+        if (g === 0) g = b;
+        h = g;
+        s = 0;
+        for (let i = m - 1; i >= l; i--) {
+          p = g * h;
+          r = p + e[i]!;
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          d[i + 1] = h + s * (h + d[i]!);
+          g = d[i]! - e[i]! / g;
+          if (g === 0) g = b;
+          h = (g * p) / r;
+        }
+        e[l] = s * g;
+        d[l] = h;
+        // The convergence test guarded against underflow, as tqlrat does.
+        if (h === 0 || Math.abs(e[l]!) <= Math.abs(c / h)) break;
+        e[l] = h * e[l]!;
+        if (e[l] === 0) break;
+      }
+    }
+    d[l] = d[l]! + f;
+  }
+  return true;
 }
 
 /** Givens rotations of one QL sweep on rows of z (JS twin of the wasm `rotate_rows`). */

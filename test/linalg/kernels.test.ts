@@ -102,6 +102,25 @@ describe('symmetric eigendecomposition', () => {
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) expect(Math.abs(VtV.data[a * k + b]! - (a === b ? 1 : 0))).toBeLessThan(1e-10);
   });
 
+  // k ≤ n/4 takes the root-free QL (values only) where the full decomposition rotates vectors:
+  // two algorithms, the same spectrum — indefinite, graded over 12 decades, and with a cluster.
+  it.each([['indefinite', 0], ['graded', 1], ['clustered', 2]])('the values-only QL gives the full QL’s eigenvalues (%s)', (_name, kind) => {
+    const n = 160;
+    const Q = symmetricEigen(tcrossprod(randomMatrix(n, n, 91 + (kind as number)))).vectors; // a random orthonormal basis
+    const lam = Array.from({ length: n }, (_, i) => (kind === 0 ? (i % 2 ? -1 : 1) * (1 + i) : kind === 1 ? 10 ** (-12 * i / (n - 1)) : i < 20 ? 3 + 1e-9 * i : 1 / (1 + i)));
+    const A = zeros(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let c = 0; c < n; c++) v += Q.data[i * n + c]! * lam[c]! * Q.data[j * n + c]!;
+      A.data[i * n + j] = v;
+    }
+    const full = symmetricEigen(A).values, top = symmetricEigen(A, { k: 20 }).values;
+    const scale = Math.max(...lam.map(Math.abs));
+    for (let c = 0; c < n; c++) expect(Math.abs(top[c]! - full[c]!)).toBeLessThan(1e-13 * n * scale);
+    const sorted = [...lam].sort((a, b) => b - a);
+    for (let c = 0; c < n; c++) expect(Math.abs(top[c]! - sorted[c]!)).toBeLessThan(1e-12 * n * scale);
+  });
+
   it('handles repeated eigenvalues (identity block) with orthogonal vectors', () => {
     const n = 30;
     const A = zeros(n, n);
