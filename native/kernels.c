@@ -1012,6 +1012,35 @@ static void col_moments_f32(const float *restrict x, long n, long d, double *res
   COL_MOMENTS_BODY(float)
 }
 
+/*
+ * Column means and centred sums of squares in one pass (Welford's update, the weight 1/(i + 1)
+ * once per row so a row's columns vectorise): the float32 Gram solver of PCA needs no more, and
+ * a second pass over a 384 × 5,792 table costs a millisecond. columnStats.ts columnMeanM2's twin.
+ */
+#define COL_WELFORD_BODY(T)                                                                      \
+  for (long j = 0; j < d; j++) mean[j] = m2[j] = 0.0;                                            \
+  for (long i = 0; i < n; i++) {                                                                 \
+    const T *row = x + i * d;                                                                    \
+    const double w = 1.0 / (double)(i + 1);                                                      \
+    for (long j = 0; j < d; j++) {                                                               \
+      const double v = (double)row[j];                                                           \
+      const double delta = v - mean[j];                                                          \
+      const double mu = mean[j] + delta * w;                                                     \
+      mean[j] = mu;                                                                              \
+      m2[j] += delta * (v - mu);                                                                 \
+    }                                                                                            \
+  }
+
+MULTIVERSION
+static void col_welford(const double *restrict x, long n, long d, double *restrict mean, double *restrict m2) {
+  COL_WELFORD_BODY(double)
+}
+
+MULTIVERSION
+static void col_welford_f32(const float *restrict x, long n, long d, double *restrict mean, double *restrict m2) {
+  COL_WELFORD_BODY(float)
+}
+
 /* Compacting (possibly in place): each write lands at or before a value not yet read. */
 #define COL_STANDARDIZE_BODY(T)                                                                  \
   if (k == d && out == x) {                                                                      \
@@ -2215,6 +2244,26 @@ static napi_value js_col_moments(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* colMeanM2(x, n, d, mean, m2) */
+static napi_value js_col_mean_m2(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  arr x, mean, m2;
+  long n, d;
+  if (!get_arr(env, argv[0], &x, "colMeanM2", 0) || !get_long(env, argv[1], &n, "colMeanM2", 1) ||
+      !get_long(env, argv[2], &d, "colMeanM2", 2) || !get_arr(env, argv[3], &mean, "colMeanM2", 3) ||
+      !get_arr(env, argv[4], &m2, "colMeanM2", 4))
+    return NULL;
+  const napi_typedarray_type xt = x.type == napi_float32_array ? napi_float32_array : napi_float64_array;
+  if (!want(env, &x, xt, (size_t)(n * d), "colMeanM2", 0) || !want(env, &mean, napi_float64_array, (size_t)d, "colMeanM2", 3) ||
+      !want(env, &m2, napi_float64_array, (size_t)d, "colMeanM2", 4))
+    return NULL;
+  if (xt == napi_float32_array)
+    col_welford_f32(x.data, n, d, mean.data, m2.data);
+  else
+    col_welford(x.data, n, d, mean.data, m2.data);
+  return NULL;
+}
+
 /* colStandardize(x, n, d, kept, mean, std, out) */
 static napi_value js_col_standardize(napi_env env, napi_callback_info info) {
   ARGS(7);
@@ -2895,6 +2944,7 @@ NAPI_MODULE_INIT() {
       {"ntF32", js_nt_f32},
       {"sqdist", js_sqdist},
       {"colMoments", js_col_moments},
+      {"colMeanM2", js_col_mean_m2},
       {"colStandardize", js_col_standardize},
       {"centerRows", js_center_rows},
       {"tred2", js_tred2},

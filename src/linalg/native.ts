@@ -30,6 +30,8 @@ export interface NativeKernels {
   /** Float32 storage is widened on load; every sum is double (columnStats.ts's JS loops). */
   colMoments(x: Float64Array | Float32Array, n: number, d: number, sum: Float64Array, varies: Uint8Array,
     mean0: Float64Array, res: Float64Array, ss: Float64Array): void;
+  /** columnStats.ts columnMeanM2's loops (Welford's one pass), float32 widened on load. */
+  colMeanM2(x: Float64Array | Float32Array, n: number, d: number, mean: Float64Array, m2: Float64Array): void;
   /** out has x's element type; float32 output is the double quotient rounded once. */
   colStandardize<T extends Float64Array | Float32Array>(x: T, n: number, d: number, kept: Int32Array, mean: Float64Array,
     std: Float64Array, out: T): void;
@@ -104,7 +106,7 @@ export interface NativeKernels {
 
 /** Every entry point this code calls: an addon without one of them is from an older build. */
 const ENTRY_POINTS = [
-  'nt', 'ntF32', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+  'nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
   'softAssignRows', 'expInPlace', 'addRowMasses',
 ] as const satisfies readonly (keyof NativeKernels)[];

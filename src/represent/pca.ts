@@ -15,7 +15,7 @@
  * 384 × 5,792 plate) stay exact.
  */
 import {
-  type Matrix, type StoredMatrix, zeros, columnMeans, columnMoments, thinSvdCentered, thinSvdCenteredRounded, centeredProduct, transpose,
+  type Matrix, type StoredMatrix, zeros, columnMeans, columnMeanM2, thinSvdCentered, thinSvdCenteredRounded, centeredProduct, transpose,
   truncatedSvdCentered, gemmNT,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -157,20 +157,14 @@ export class PCA {
       }
     }
     let solver = this.chooseSolver(n, d);
-    // The randomized and Gram paths also need the total variance: both from one pass over X.
-    const moments = solver !== 'full' ? columnMoments(X) : undefined;
-    let mean: Float64Array;
-    if (moments) {
-      mean = new Float64Array(d);
-      for (let j = 0; j < d; j++) mean[j] = moments.mean0[j]! + moments.res[j]! / n;
-    } else mean = columnMeans(X);
+    // The randomized and Gram paths also need the total variance: with the means, from one pass over X.
+    const moments = solver !== 'full' ? columnMeanM2(X) : undefined;
+    let mean = moments ? moments.mean : columnMeans(X);
+    const ss = moments ? moments.sumSquares : 0;
     // All singular values are needed for the variance ratio; vectors only for the kept ones.
     const fraction = req !== undefined && req < 1;
     const kWanted = req === undefined ? maxK : fraction ? maxK : req;
     let U: Matrix, s: Float64Array, Vt: Matrix, total: number;
-    // Σ (x − mean)² per column = Σ (x − mean0)² − res²/n, from the moments' one pass.
-    let ss = 0;
-    if (moments) for (let j = 0; j < d; j++) ss += moments.ss[j]! - (moments.res[j]! * moments.res[j]!) / n;
     const gram = solver === 'gram' ? thinSvdCenteredRounded(X, mean, kWanted, ss) : null;
     if (gram) {
       ({ U, s, Vt } = gram);

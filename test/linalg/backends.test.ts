@@ -229,6 +229,27 @@ for (const [name, skip] of accelerated) describe.skipIf(skip)(`${name} kernels =
     expectIdentical(ef.vectors.data, es.vectors.data);
   });
 
+  it.each([[384, 517], [97, 61]])('one-pass column means and centred sum of squares (%i × %i), float64 and float32 storage', (n, d) => {
+    const X = randomMatrix(n, d, 3 * n + d);
+    for (let i = 0; i < n; i++) X.data[i * d + 3] = 1e6 + i; // |mean| ≫ std: Welford's update keeps the digits
+    for (const M of [X, { rows: n, cols: d, data: Float32Array.from(X.data) }]) {
+      const f = quick.columnMeanM2(M), s = slow.columnMeanM2(M);
+      expectIdentical(f.mean, s.mean);
+      expect(Object.is(f.sumSquares, s.sumSquares)).toBe(true);
+      // The two-pass moments (shifted by the first-pass mean) agree to rounding.
+      const m = slow.columnMoments(M);
+      let ss = 0;
+      for (let j = 0; j < d; j++) {
+        expect(Math.abs(f.mean[j]! - (m.mean0[j]! + m.res[j]! / n))).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(m.mean0[j]!)));
+        ss += m.ss[j]! - (m.res[j]! * m.res[j]!) / n;
+      }
+      expect(Math.abs(f.sumSquares - ss)).toBeLessThan(1e-11 * ss);
+    }
+    X.data[5 * d + 4] = NaN;
+    expect(Number.isFinite(quick.columnMeanM2(X).sumSquares)).toBe(false);
+    expect(Number.isFinite(slow.columnMeanM2(X).sumSquares)).toBe(false);
+  });
+
   it.each([[342, 454], [97, 61], [64, 64]])('z-score column passes (%i × %i; odd widths take the scalar tail)', (n, d) => {
     const X = randomMatrix(n, d, n * d);
     for (let i = 0; i < n; i++) {

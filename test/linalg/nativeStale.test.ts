@@ -6,7 +6,7 @@ describe('native addon version', () => {
   it('names the entry points an older build lacks; a complete one passes', () => {
     const fn = () => 0;
     const complete = Object.fromEntries(
-      ['nt', 'ntF32', 'sqdist', 'colMoments', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
+      ['nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
         'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses'].map((k) => [k, fn]),
     );
     expect(staleAddon(complete)).toBeNull();
@@ -17,5 +17,9 @@ describe('native addon version', () => {
     // A build from before the float32 products (PCA's range finder) is stale too.
     const { ntF32: _c, ...beforeF32 } = complete;
     expect(staleAddon(beforeF32)).toMatch(/lacks ntF32/);
+    // So is one from before the one-pass column moments (and the root-free QL that came with them:
+    // an older tql would give other eigenvalue bits than the JavaScript twin).
+    const { colMeanM2: _d, ...beforeWelford } = complete;
+    expect(staleAddon(beforeWelford)).toMatch(/lacks colMeanM2/);
   });
 });
