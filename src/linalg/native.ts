@@ -183,11 +183,15 @@ const HUGE_PAGE_DOUBLES = 1 << 18;
  * components) ≈ 0.7–1 ms instead of 6–20 ms on this VM — and ≈ 0.5 ms less than when its last
  * 0.3 MB, in a 2 MiB range the buffer did not wholly cover, took small pages. The slack is never
  * touched, so it takes address space, not memory; the view's `byteOffset` is not 0.
+ * `zeroed: false` leaves the contents undefined (for an output a kernel writes whole): zeroing
+ * memory the allocator hands back from its heap touches every page, 4 KiB at a time, before the
+ * huge-page hint can apply.
  */
-export function hugeAlignedFloat64(length: number): Float64Array {
+export function hugeAlignedFloat64(length: number, opts: { zeroed?: boolean } = {}): Float64Array {
   if (!enabled || length * 8 < 1 << 19 || length > HUGE_PAGE_DOUBLES * 2) return hugeFloat64(length);
   const span = Math.ceil(length / HUGE_PAGE_DOUBLES) * HUGE_PAGE_DOUBLES;
-  const buf = new Float64Array(span + HUGE_PAGE_DOUBLES);
+  const bytes = (span + HUGE_PAGE_DOUBLES) * 8;
+  const buf = opts.zeroed === false ? new Float64Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes / 8) : new Float64Array(bytes / 8);
   const at = loaded!.adviseHuge(buf);
   const off = typeof at === 'number' && at + span <= buf.length ? at : 0;
   return buf.subarray(off, off + length);

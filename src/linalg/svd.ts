@@ -160,8 +160,11 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
   } finally {
     keptGram.release(G.data);
   }
-  // W = Y·Xc, computed where the components will be returned and rotated there in place.
-  const W = gemmRounded(Y, X, { shiftB: mean }, { rows: k, cols: n, data: hugeAlignedFloat64(k * n) });
+  // W = Y·Xc, computed where the components will be returned and rotated there in place. The
+  // product writes every entry: the buffer is not zeroed first (zeroing memory the allocator
+  // reuses faults its pages in 4 KiB at a time before the huge-page hint can apply — ≈ 500 faults,
+  // ≈ 6 ms, in each of a process's first calls at 384 × 5,792).
+  const W = gemmRounded(Y, X, { shiftB: mean }, { rows: k, cols: n, data: hugeAlignedFloat64(k * n, { zeroed: false }) });
   const H = zeros(k, k);
   forColumnBlocks(W, (B) => {
     const Hb = tcrossprod(B);

@@ -18,6 +18,16 @@ describe.skipIf(!nativeAvailable || process.env.PHENOMAP_NO_NATIVE === '1')('hug
     expect(a.buffer.byteLength).toBeGreaterThanOrEqual(a.byteOffset + pages * MiB2);
   });
 
+  it('unzeroed: the same placement, every entry writable', () => {
+    const length = 50 * 5792;
+    const a = hugeAlignedFloat64(length, { zeroed: false });
+    expect(a.length).toBe(length);
+    expect(a.byteOffset).toBe((native()!.adviseHuge(new Float64Array(a.buffer)) as number) * 8);
+    expect(a.buffer.byteLength).toBeGreaterThanOrEqual(a.byteOffset + 2 * MiB2);
+    a.fill(1.5);
+    expect(a.every((v) => v === 1.5)).toBe(true);
+  });
+
   it('small or large requests are plain arrays', () => {
     expect(hugeAlignedFloat64(1000).byteOffset).toBe(0);
     expect(hugeAlignedFloat64((1 << 19) + 1).byteOffset).toBe(0);
