@@ -1083,6 +1083,29 @@ static double center_rows(const double *restrict x, long n, long d, const double
 /* Householder back-transformation                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * The end of tred_symv's row: the steps from k to `end` left after the four-lane loop (two, then
+ * one, as the JavaScript twin takes them) and the lanes summed in its order. Returns the row's dot.
+ */
+static inline double symv_tail(const double *rj, const double *d, double *e, double f, long k, long end, v4d acc) {
+  double a0 = acc[0], a1 = acc[1];
+  if (k + 1 < end) {
+    const double v0 = rj[k], v1 = rj[k + 1];
+    a0 += v0 * d[k];
+    a1 += v1 * d[k + 1];
+    e[k] += v0 * f;
+    e[k + 1] += v1 * f;
+    k += 2;
+  }
+  double t = (a0 + acc[2]) + (a1 + acc[3]);
+  if (k < end) {
+    const double v = rj[k];
+    t += v * d[k];
+    e[k] += v * f;
+  }
+  return t;
+}
+
 MULTIVERSION
 static void tred_symv(const double *restrict w, const double *restrict d, double *restrict e, long n, long i) {
   for (long j = 0; j < i; j++) {
@@ -1097,22 +1120,7 @@ static void tred_symv(const double *restrict w, const double *restrict d, double
       acc += v * loadu(d + k);
       storeu(e + k, loadu(e + k) + v * fv);
     }
-    double a0 = acc[0], a1 = acc[1];
-    if (k + 1 < i) {
-      const double v0 = rj[k], v1 = rj[k + 1];
-      a0 += v0 * d[k];
-      a1 += v1 * d[k + 1];
-      e[k] += v0 * f;
-      e[k + 1] += v1 * f;
-      k += 2;
-    }
-    double t = (a0 + acc[2]) + (a1 + acc[3]);
-    if (k < i) {
-      const double v = rj[k];
-      t += v * d[k];
-      e[k] += v * f;
-    }
-    e[j] = g + t;
+    e[j] = g + symv_tail(rj, d, e, f, k, i, acc);
   }
 }
 
@@ -1162,22 +1170,7 @@ static void tred_rank2_symv(double *restrict w, const double *restrict d0, const
     }
     for (long q = k; q <= i1; q++) rj[q] -= f0 * e0[q] + g0 * d0[q];
     rj[i] = 0.0;
-    double a0 = acc[0], a1 = acc[1];
-    if (k + 1 < i1) {
-      const double v0 = rj[k], v1 = rj[k + 1];
-      a0 += v0 * d[k];
-      a1 += v1 * d[k + 1];
-      e[k] += v0 * f;
-      e[k + 1] += v1 * f;
-      k += 2;
-    }
-    double t = (a0 + acc[2]) + (a1 + acc[3]);
-    if (k < i1) {
-      const double v = rj[k];
-      t += v * d[k];
-      e[k] += v * f;
-    }
-    e[j] = g + t;
+    e[j] = g + symv_tail(rj, d, e, f, k, i1, acc);
   }
 }
 
