@@ -47,6 +47,11 @@ export interface EigenOptions {
   overwrite?: boolean;
   /** The caller has established that every entry is finite (skips that pass over A). */
   finite?: boolean;
+  /**
+   * symmetricEigenRows only: where the k × n rows of eigenvectors are written (at least k·n values,
+   * any contents: every one is overwritten) — the caller's scratch instead of a fresh array.
+   */
+  rowsOut?: Float64Array;
 }
 
 interface Tridiagonal {
@@ -575,13 +580,13 @@ export function symmetricEigenRows(A: Matrix, opts: EigenOptions = {}): { values
   const full = !opts.valuesOnly && k > n / 4;
   const ws = makeWorkspace(n, full, opts.overwrite ? A.data.subarray(0, n * n) : undefined);
   try {
-    return eigenIn(A, k, full, opts.valuesOnly === true, ws);
+    return eigenIn(A, k, full, opts.valuesOnly === true, ws, opts.rowsOut);
   } finally {
     if (ws.kept) keptBusy = false;
   }
 }
 
-function eigenIn(A: Matrix, k: number, full: boolean, valuesOnly: boolean, ws: Workspace): { values: Float64Array; rows: Matrix } {
+function eigenIn(A: Matrix, k: number, full: boolean, valuesOnly: boolean, ws: Workspace, rowsOut?: Float64Array): { values: Float64Array; rows: Matrix } {
   const n = A.rows;
   const t = tridiagonalize(A, ws);
   const values = t.diag.slice();
@@ -597,7 +602,8 @@ function eigenIn(A: Matrix, k: number, full: boolean, valuesOnly: boolean, ws: W
   for (let i = 0; i < n; i++) sorted[i] = values[order[i]!]!;
   if (valuesOnly) return { values: sorted, rows: zeros(0, n) };
   // Y: row c = the c-th wanted eigenvector of T, then (backTransformRows) of A.
-  const Y = new Float64Array(k * n);
+  if (rowsOut && rowsOut.length < k * n) throw new RangeError(`symmetricEigenRows: rowsOut holds ${rowsOut.length} values, ${k}×${n} needed`);
+  const Y = rowsOut ? rowsOut.subarray(0, k * n) : new Float64Array(k * n);
   if (full) {
     // Rows of z are eigenvectors of T (z was rotated as rows).
     for (let c = 0; c < k; c++) Y.set(z!.subarray(order[c]! * n, order[c]! * n + n), c * n);

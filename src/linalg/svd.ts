@@ -49,6 +49,8 @@ class Kept {
 const keptCentred = new Kept((len) => new Float64Array(len));
 /** The n × n Gram matrix of the float32 Gram solver, overwritten by every call (the eigensolver works in it). */
 const keptGram = new Kept(hugeAlignedFloat64);
+/** The Gram solver's k × n leading eigenvectors, used for W and U and then dropped. */
+const keptRows = new Kept((len) => new Float64Array(len));
 
 /**
  * Thin SVD of the column-centred X − 1·μᵀ, plus its total sum of squares. Tall matrices (the
@@ -150,16 +152,23 @@ export function thinSvdCenteredRounded(X: StoredMatrix, mean: Float64Array, k: n
   if (!(sumSquares < 1e36)) return null;
   const noise = Math.sqrt(n) * 2 ** -24 * sumSquares;
   const G: Matrix = { rows: m, cols: m, data: keptGram.take(m * m) };
-  let Y: Matrix; // k × m: the leading eigenvectors as rows
+  const rows = keptRows.take(k * m);
   try {
-    tcrossprodRounded(X, mean, G);
-    // Finite: float32 sums of products of finite values, bounded by ‖Xc‖² < 10³⁶.
-    const eig = symmetricEigenRows(G, { k, overwrite: true, finite: true });
-    if (!(eig.values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
-    Y = eig.rows;
+    return roundedGramSvd(X, mean, k, noise, G, rows);
   } finally {
     keptGram.release(G.data);
+    keptRows.release(rows);
   }
+}
+
+/** thinSvdCenteredRounded with its scratch: G (m × m) and the k × m rows of the eigenvectors. */
+function roundedGramSvd(X: StoredMatrix, mean: Float64Array, k: number, noise: number, G: Matrix, rows: Float64Array): SvdResult | null {
+  const n = X.cols;
+  tcrossprodRounded(X, mean, G);
+  // Finite: float32 sums of products of finite values, bounded by ‖Xc‖² < 10³⁶.
+  const eig = symmetricEigenRows(G, { k, overwrite: true, finite: true, rowsOut: rows });
+  if (!(eig.values[k - 1]! > ROUNDED_GRAM_MARGIN * noise)) return null;
+  const Y = eig.rows; // k × m: the leading eigenvectors as rows
   // W = Y·Xc, computed where the components will be returned and rotated there in place. The
   // product writes every entry: the buffer is not zeroed first (zeroing memory the allocator
   // reuses faults its pages in 4 KiB at a time before the huge-page hint can apply — ≈ 500 faults,

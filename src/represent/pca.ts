@@ -104,6 +104,7 @@ export class PCA {
 
   fit(X: StoredMatrix): this {
     this.fitInternal(X);
+    this.lastU = undefined;
     return this;
   }
 
@@ -241,10 +242,14 @@ function svdFlip(U: Matrix, Vt: Matrix): void {
   }
 }
 
-/** The first k columns of U (n × r) scaled by s: the exact and Gram solvers' training coordinates U·S. */
+/**
+ * The first k columns of U (n × r) scaled by s: the exact and Gram solvers' training coordinates
+ * U·S. U is the solver's own fresh matrix, dropped afterwards: with every column kept it is scaled
+ * in place and returned (no second n × k array, whose fresh pages a process's first calls fault in).
+ */
 function scaledColumns(U: Matrix, s: Float64Array, k: number): Matrix {
   const n = U.rows, r = U.cols;
-  const out = zeros(n, k);
+  const out = r === k ? U : zeros(n, k);
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out.data[i * k + c] = U.data[i * r + c]! * s[c]!;
   return out;
 }

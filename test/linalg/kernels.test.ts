@@ -139,6 +139,12 @@ describe('symmetric eigendecomposition: rows layout, in place, kept workspace', 
     const rows = symmetricEigenRows(A, { k });
     expect(Array.from(rows.values)).toEqual(Array.from(ref.values));
     expect(Array.from(transpose(rows.rows).data)).toEqual(Array.from(ref.vectors.data));
+    // Into the caller's scratch, whatever it held: the same bits, in its first k·n values.
+    const out = new Float64Array(k * n + 5).fill(Number.NaN);
+    const into = symmetricEigenRows(A, { k, rowsOut: out });
+    expect(into.rows.data.buffer).toBe(out.buffer);
+    expect(Array.from(into.rows.data)).toEqual(Array.from(rows.rows.data));
+    expect(() => symmetricEigenRows(A, { k, rowsOut: new Float64Array(k * n - 1) })).toThrow(/rowsOut holds/);
     const scratch = { ...A, data: A.data.slice() };
     const inPlace = symmetricEigen(scratch, { k, overwrite: true });
     expect(Array.from(inPlace.values)).toEqual(Array.from(ref.values));
