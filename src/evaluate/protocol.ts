@@ -109,6 +109,23 @@ export interface FitContext {
   /** Training-side control rows (indices into X): the batch-aware LDA uses their batch differences. */
   controlRows?: readonly number[];
   controlBatches?: readonly (string | null)[];
+  /**
+   * Work several fits on the same rows of the same matrix share (a nested choice's candidates in
+   * one inner fold): used only when `X` and `rows` are the very objects the fit is given.
+   */
+  shared?: SharedFits;
+}
+
+/**
+ * Fitted pieces that several candidates fitted on the same rows of the same matrix reuse: a clipper
+ * (and the whole matrix clipped by it) per clipping rule, and an LDA fit per configuration that
+ * differs only in centring (centring is applied in transform, after the fit). Every reused piece
+ * is what a separate fit would compute, value for value.
+ */
+export interface SharedFits {
+  X: StoredMatrix;
+  rows: ArrayLike<number>;
+  memo: Map<string, unknown>;
 }
 
 const clip5 = { method: 'mad', threshold: 5 } as const;
@@ -455,11 +472,29 @@ export function fitRepresentation(
   ctx: FitContext = {},
 ): FittedTransform {
   const warnings: string[] = [];
+  const memo = ctx.shared && ctx.shared.X === X && ctx.shared.rows === fitRows ? ctx.shared.memo : undefined;
   let clipper: RobustClipper | undefined;
+  // With a shared memo the clipper's bounds and X clipped by them are computed once per rule.
+  // (and each matrix the candidates transform, e.g. X itself or a view of some of its rows).
+  let clipped: { clipper: RobustClipper; of: Map<StoredMatrix, Matrix> } | undefined;
   if (spec.clip) {
-    clipper = new RobustClipper(spec.clip).fit(takeRows(X, fitRows));
+    const key = `clip ${JSON.stringify(spec.clip)}`;
+    clipped = memo?.get(key) as typeof clipped;
+    if (!clipped) {
+      clipped = { clipper: new RobustClipper(spec.clip).fit(takeRows(X, fitRows)), of: new Map() };
+      memo?.set(key, clipped);
+    }
+    clipper = clipped.clipper;
   }
-  const clip = (Y: StoredMatrix): StoredMatrix => (clipper ? clipper.transform(Y) : Y);
+  const clip = (Y: StoredMatrix): StoredMatrix => {
+    if (!clipper) return Y;
+    if (!memo) return clipper.transform(Y);
+    let c = clipped!.of.get(Y);
+    if (!c) clipped!.of.set(Y, (c = clipper.transform(Y)));
+    return c;
+  };
+  // Clipping is per entry, so the clipped rows of X are the rows of clipped X.
+  const clipRows = (rows: ArrayLike<number>): StoredMatrix => (memo && clipper ? takeRows(clip(X), rows) : clip(takeRows(X, rows)));
   if (spec.kind === 'raw') return { transform: clip, warnings };
   if (spec.kind === 'ensemble') {
     const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
@@ -485,19 +520,30 @@ export function fitRepresentation(
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = nClasses - 1;
     return new Lda({ ...o, seed }).fit(rows, rowLabels);
   };
+  // LDA configurations that differ only in centring share one fit (on the same rows).
+  const sharedLda = (fit: () => Lda): Lda => {
+    const center = spec.lda?.center ?? true;
+    if (!memo || spec.pca !== undefined) return fit();
+    const key = `lda ${JSON.stringify(spec.clip ?? null)} ${JSON.stringify({ ...spec.lda, center: undefined })}`;
+    let lda = memo.get(key) as Lda | undefined;
+    if (!lda) memo.set(key, (lda = fit()));
+    return lda.center === center ? lda : lda.withCenter(center);
+  };
   if (spec.kind === 'lda' && !spec.clip && spec.pca === undefined && strictlyAscending(fitRows)) {
     // Lda.fit takes the training rows where they are (the others unlabelled): no copy of them,
     // which at full width is 170 MB per fold and, on a loaded machine, seconds of page faults.
     // The rows keep their order, so the fit is the same as on the copy.
-    const sparse: (string | null)[] = new Array<string | null>(X.rows).fill(null);
-    for (let r = 0; r < fitRows.length; r++) sparse[fitRows[r]!] = labels[r]!;
-    const lda = fitLda(X, sparse);
+    const lda = sharedLda(() => {
+      const sparse: (string | null)[] = new Array<string | null>(X.rows).fill(null);
+      for (let r = 0; r < fitRows.length; r++) sparse[fitRows[r]!] = labels[r]!;
+      return fitLda(X, sparse);
+    });
     return { transform: (Y) => lda.transform(Y), warnings };
   }
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
-  let Xf: StoredMatrix = clip(takeRows(X, allRows));
+  let Xf: StoredMatrix = clipRows(allRows);
   let pre: PCA | undefined;
   if (spec.pca !== undefined) {
     const k = spec.pca >= 1 ? Math.min(spec.pca, fitRows.length, Xf.cols) : spec.pca;
@@ -558,7 +604,7 @@ export function fitRepresentation(
     const m = new ContrastiveEmbedding({ ...spec.contrastive, seed }).fit(Xf, labels, { groups: ctx.groups, batches: ctx.batches });
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
-  const lda = fitLda(Xf, labels);
+  const lda = sharedLda(() => fitLda(Xf, labels));
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
 
@@ -758,7 +804,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           return fitCorrection(sc, subProfiles!, subCtl!, innerFit);
         },
       },
-      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
     });
   };
 
@@ -814,7 +860,7 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           const sel = selectByInnerCv({
             candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
             innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
-            fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+            fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
             combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
           });
           spec = sel.chosen;
