@@ -21,6 +21,11 @@
  *
  * With `combine`, the two best candidates' ensemble (e.g. their concatenation) is scored by the same
  * inner folds afterwards and competes with them; it wins only by a strictly higher inner score.
+ *
+ * Speed without changing a score: the candidates of one inner fold (under one correction) are fitted
+ * on the same matrix and the same rows array and get one `memo` in which the fit callback may keep
+ * what they share; each is scored by transforming only the outer fit rows (the first m subset rows,
+ * where every inner query and candidate is), not the context rows.
  */
 import type { StoredMatrix } from '../linalg/index.js';
 import { asFloat64, takeRows } from '../linalg/index.js';
