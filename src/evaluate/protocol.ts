@@ -624,8 +624,11 @@ function seededSpec(s: RepresentationSpec): boolean {
   return s.kind === 'itml' || s.kind === 'contrastive' || s.kind === 'ensemble';
 }
 
-/** A nested choice's folds go to worker threads when the first one took at least this long. */
-const MIN_FOLD_MS_FOR_THREADS = 1000;
+/**
+ * A nested choice's remaining folds go to worker threads when the first fold's time × the folds left
+ * reaches this: a worker's start-up (the set-up repeated, ≈ 1–2 s of CPU) is then a small part.
+ */
+const MIN_REST_MS_FOR_THREADS = 20_000;
 
 /** Cache key of a correction fitted on every row (not a real fold). */
 const WHOLE: Fold = { name: 'all rows', train: new Int32Array(0), test: new Int32Array(0), heldOutGroups: [] };
@@ -976,8 +979,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
   // Nested choices (a fold costs seconds) share their outer folds over threads; every fold is the
   // same computation wherever it runs and the outputs are merged in fold order, so the results do
   // not depend on the thread count.
-  // Workers are started only when the first fold took long enough to pay for their start-up (each
-  // repeats the set-up: about a second).
+  // Workers are started only when the folds left will take long enough to pay for their start-up.
   const threads = Math.max(1, Math.floor(opts.threads ?? threadCount()));
   const foldOutputs = (outerSpec: RepresentationSpec, seed: number, folds: Fold[], one: (fold: Fold) => FoldOutput, tick: (done: number) => void): FoldOutput[] => {
     const outs: FoldOutput[] = [];
@@ -988,7 +990,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       outs[k] = one(folds[k]!);
       tick(++k);
     }
-    if (outerSpec.kind === 'select' && t >= 2 && performance.now() - t0 >= MIN_FOLD_MS_FOR_THREADS) {
+    if (outerSpec.kind === 'select' && t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
       const { reporter: _r, ...plain } = opts;
       const rest = runFoldsOnThreads<FoldOutput>({
         workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed }, nFolds: folds.length, start: 1, threads: t,
