@@ -65,7 +65,7 @@ export * from './evaluate/replicating.js';
 export * from './evaluate/select.js';
 export {
   evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
-  BUILTIN_REPRESENTATIONS, METRICS, type FitContext,
+  BUILTIN_REPRESENTATIONS, METRICS, type FitContext, type SharedFits,
   type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary, type EvaluationCorrection,
 } from './evaluate/protocol.js';
 export {

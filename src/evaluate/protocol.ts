@@ -54,6 +54,8 @@ import { batchesWithoutQueries, candidateRows, CANDIDATE_BATCH_RULES, kfoldNotes
 export type { CandidateBatchRule } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type Treatments, type NnResult } from './nsc.js';
 import { selectByInnerCv, type SelectionCriterion } from './select.js';
+import { runFoldsOnThreads } from './foldThreads.js';
+import { threadCount } from '../linalg/wasm/threads.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
 import { MAX_REPLICATE_PAIRS, PERCENT_REPLICATING_FORMS, percentReplicating, replicateReproducibility, type ReplicateReproducibilityResult, type ReplicatingResult } from './replicating.js';
 
@@ -109,6 +111,23 @@ export interface FitContext {
   /** Training-side control rows (indices into X): the batch-aware LDA uses their batch differences. */
   controlRows?: readonly number[];
   controlBatches?: readonly (string | null)[];
+  /**
+   * Work several fits on the same rows of the same matrix share (a nested choice's candidates in
+   * one inner fold): used only when `X` and `rows` are the very objects the fit is given.
+   */
+  shared?: SharedFits;
+}
+
+/**
+ * Fitted pieces that several candidates fitted on the same rows of the same matrix reuse: a clipper
+ * (and the whole matrix clipped by it) per clipping rule, and an LDA fit per configuration that
+ * differs only in centring (centring is applied in transform, after the fit). Every reused piece
+ * is what a separate fit would compute, value for value.
+ */
+export interface SharedFits {
+  X: StoredMatrix;
+  rows: ArrayLike<number>;
+  memo: Map<string, unknown>;
 }
 
 const clip5 = { method: 'mad', threshold: 5 } as const;
@@ -291,6 +310,12 @@ export interface EvaluateOptions {
    * leave-batch-out that is the same as 'others').
    */
   candidateBatch?: CandidateBatchRule;
+  /**
+   * Threads the outer folds of a nested choice (kind 'select') are shared over: this thread and
+   * worker threads claim folds one at a time. Default: PHENOMAP_THREADS or the cores (at most 8).
+   * The results do not depend on it.
+   */
+  threads?: number;
   reporter?: Reporter;
 }
 
@@ -455,11 +480,29 @@ export function fitRepresentation(
   ctx: FitContext = {},
 ): FittedTransform {
   const warnings: string[] = [];
+  const memo = ctx.shared && ctx.shared.X === X && ctx.shared.rows === fitRows ? ctx.shared.memo : undefined;
   let clipper: RobustClipper | undefined;
+  // With a shared memo the clipper's bounds and X clipped by them are computed once per rule.
+  // (and each matrix the candidates transform, e.g. X itself or a view of some of its rows).
+  let clipped: { clipper: RobustClipper; of: Map<StoredMatrix, Matrix> } | undefined;
   if (spec.clip) {
-    clipper = new RobustClipper(spec.clip).fit(takeRows(X, fitRows));
+    const key = `clip ${JSON.stringify(spec.clip)}`;
+    clipped = memo?.get(key) as typeof clipped;
+    if (!clipped) {
+      clipped = { clipper: new RobustClipper(spec.clip).fit(takeRows(X, fitRows)), of: new Map() };
+      memo?.set(key, clipped);
+    }
+    clipper = clipped.clipper;
   }
-  const clip = (Y: StoredMatrix): StoredMatrix => (clipper ? clipper.transform(Y) : Y);
+  const clip = (Y: StoredMatrix): StoredMatrix => {
+    if (!clipper) return Y;
+    if (!memo) return clipper.transform(Y);
+    let c = clipped!.of.get(Y);
+    if (!c) clipped!.of.set(Y, (c = clipper.transform(Y)));
+    return c;
+  };
+  // Clipping is per entry, so the clipped rows of X are the rows of clipped X.
+  const clipRows = (rows: ArrayLike<number>): StoredMatrix => (memo && clipper ? takeRows(clip(X), rows) : clip(takeRows(X, rows)));
   if (spec.kind === 'raw') return { transform: clip, warnings };
   if (spec.kind === 'ensemble') {
     const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
@@ -485,19 +528,30 @@ export function fitRepresentation(
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = nClasses - 1;
     return new Lda({ ...o, seed }).fit(rows, rowLabels);
   };
+  // LDA configurations that differ only in centring share one fit (on the same rows).
+  const sharedLda = (fit: () => Lda): Lda => {
+    const center = spec.lda?.center ?? true;
+    if (!memo || spec.pca !== undefined) return fit();
+    const key = `lda ${JSON.stringify(spec.clip ?? null)} ${JSON.stringify({ ...spec.lda, center: undefined })}`;
+    let lda = memo.get(key) as Lda | undefined;
+    if (!lda) memo.set(key, (lda = fit()));
+    return lda.center === center ? lda : lda.withCenter(center);
+  };
   if (spec.kind === 'lda' && !spec.clip && spec.pca === undefined && strictlyAscending(fitRows)) {
     // Lda.fit takes the training rows where they are (the others unlabelled): no copy of them,
     // which at full width is 170 MB per fold and, on a loaded machine, seconds of page faults.
     // The rows keep their order, so the fit is the same as on the copy.
-    const sparse: (string | null)[] = new Array<string | null>(X.rows).fill(null);
-    for (let r = 0; r < fitRows.length; r++) sparse[fitRows[r]!] = labels[r]!;
-    const lda = fitLda(X, sparse);
+    const lda = sharedLda(() => {
+      const sparse: (string | null)[] = new Array<string | null>(X.rows).fill(null);
+      for (let r = 0; r < fitRows.length; r++) sparse[fitRows[r]!] = labels[r]!;
+      return fitLda(X, sparse);
+    });
     return { transform: (Y) => lda.transform(Y), warnings };
   }
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
-  let Xf: StoredMatrix = clip(takeRows(X, allRows));
+  let Xf: StoredMatrix = clipRows(allRows);
   let pre: PCA | undefined;
   if (spec.pca !== undefined) {
     const k = spec.pca >= 1 ? Math.min(spec.pca, fitRows.length, Xf.cols) : spec.pca;
@@ -558,7 +612,7 @@ export function fitRepresentation(
     const m = new ContrastiveEmbedding({ ...spec.contrastive, seed }).fit(Xf, labels, { groups: ctx.groups, batches: ctx.batches });
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
-  const lda = fitLda(Xf, labels);
+  const lda = sharedLda(() => fitLda(Xf, labels));
   return { transform: (Y) => lda.transform(prep(Y)), warnings };
 }
 
@@ -570,10 +624,51 @@ function seededSpec(s: RepresentationSpec): boolean {
   return s.kind === 'itml' || s.kind === 'contrastive' || s.kind === 'ensemble';
 }
 
+/**
+ * A nested choice's remaining folds go to worker threads when the first fold's time × the folds left
+ * reaches this: a worker's start-up (the set-up repeated, ≈ 1–2 s of CPU) is then a small part.
+ */
+const MIN_REST_MS_FOR_THREADS = 20_000;
+
 /** Cache key of a correction fitted on every row (not a real fold). */
 const WHOLE: Fold = { name: 'all rows', train: new Int32Array(0), test: new Int32Array(0), heldOutGroups: [] };
 
+/** What one outer fold adds to a representation's pooled figures (merged in fold order). */
+export interface FoldOutput {
+  rec: FoldRecord;
+  warnings: string[];
+  nsc: NnPrediction[];
+  nscb: NnPrediction[];
+  nscUn: NnResult['unanswerable'];
+  nscbUn: NnResult['unanswerable'];
+  cons: ApQuery[];
+  act: ApQuery[];
+}
+
+/** A worker thread's share of one representation and seed: it claims fold indices until none are left. */
+export interface FoldTask {
+  rep: number;
+  seed: number;
+  claim: () => number;
+  emit: (fold: number, out: FoldOutput) => void;
+}
+
+const correctionChoiceOf = (s: RepresentationSpec): readonly SelectCorrection[] | undefined =>
+  (s.kind === 'select' && s.select?.corrections?.length ? s.select.corrections : undefined);
+
 export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): EvaluationResult {
+  return evaluateCore(input, opts)!;
+}
+
+/**
+ * The fold worker's entry (foldWorker.ts): the same set-up as `evaluate` on the same input and
+ * options, then the folds `task` claims, each sent back as it is done. Not part of the public API.
+ */
+export function runFoldTask(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task: FoldTask): void {
+  evaluateCore(input, opts, task);
+}
+
+function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task?: FoldTask): EvaluationResult | undefined {
   const reporter = opts.reporter ?? silentReporter;
   const split = opts.split ?? 'loco';
   const seeds = [...(opts.seeds ?? [0])];
@@ -758,8 +853,157 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
           return fitCorrection(sc, subProfiles!, subCtl!, innerFit);
         },
       },
-      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
     });
+  };
+
+  /** One outer fold of one representation and seed: everything it adds to the pooled figures. */
+  const runFold = (outerSpec: RepresentationSpec, seed: number, fold: Fold): FoldOutput => {
+    const o: FoldOutput = { rec: undefined as unknown as FoldRecord, warnings: [], nsc: [], nscb: [], nscUn: [], nscbUn: [], cons: [], act: [] };
+    const tf = performance.now();
+    const correctionChoice = correctionChoiceOf(outerSpec);
+    // A nested choice of correction starts from the uncorrected rows and corrects them itself.
+    let Xf = correctionChoice ? uncorrected.X : foldMatrix(fold);
+    const fitRows: number[] = [];
+    const fitLabels: string[] = [];
+    for (const i of fold.train) {
+      const l = labelsAll[i];
+      if (l !== null && l !== undefined && !isCtlRow(i)) {
+        fitRows.push(i);
+        fitLabels.push(l);
+      }
+    }
+    let model: FittedTransform;
+    let spec = outerSpec;
+    let chosen: { name: string; innerNsc: number; innerNscb: number; correction?: string } | undefined;
+    if (correctionChoice) {
+      const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed);
+      spec = sel.chosen;
+      const sc = correctionChoice[sel.correction!]!;
+      Xf = foldMatrixWith(sc, fold);
+      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, correction: sc.name };
+    } else if (outerSpec.kind === 'select') {
+      const cands = selectCandidates(outerSpec);
+      const sel = selectByInnerCv({
+        candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
+        innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
+        fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
+        combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
+      });
+      spec = sel.chosen;
+      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb };
+    }
+    if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
+      const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
+      model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver, { groups: tr.compound });
+    } else {
+      const trainControls = Array.from(fold.train).filter((i) => isCtlRow(i));
+      model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver, {
+        groups: fitRows.map((i) => compounds[i] ?? null),
+        batches: keys.batch ? fitRows.map((i) => keys.batch![i] ?? null) : undefined,
+        controlRows: trainControls,
+        controlBatches: keys.batch ? trainControls.map((i) => keys.batch![i] ?? null) : undefined,
+      });
+    }
+    const out = model.transform(Xf);
+    const Y = out === p.X ? X64() : asFloat64(out);
+    // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
+    const sets: { qry: Treatments; cand: Treatments; batch?: string }[] = [];
+    if (rule === undefined) {
+      sets.push({ qry: buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls }), cand: buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls }) });
+    } else {
+      const byBatch = new Map<string | null, number[]>();
+      for (const i of fold.test) {
+        const b = keys.batch![i] ?? null;
+        let a = byBatch.get(b);
+        if (!a) byBatch.set(b, (a = []));
+        a.push(i);
+      }
+      for (const [b, rows] of [...byBatch].sort((x, y) => ((x[0] ?? '') < (y[0] ?? '') ? -1 : 1))) {
+        const qry = buildTreatments(Y, keys, { rows: Int32Array.from(rows), controlLabels: controls });
+        if (!qry.X.rows) continue;
+        sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, splitGroups, b, rule), controlLabels: controls }), batch: b ?? '' });
+      }
+    }
+    o.warnings = model.warnings;
+    const rec: FoldRecord = {
+      representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: sets.reduce((a, x) => a + x.qry.X.rows, 0),
+      nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
+      ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc, innerNscb: chosen.innerNscb } : {}),
+      ...(chosen?.correction !== undefined ? { chosenCorrection: chosen.correction } : {}),
+    };
+    const foldNsc: NnPrediction[] = [], foldNscb: NnPrediction[] = [], foldCons: ApQuery[] = [];
+    for (const { qry, cand, batch } of sets) {
+      if (metrics.has('nsc')) {
+        const r = nearestNeighbourMoa(qry, cand);
+        foldNsc.push(...r.predictions);
+        o.nscUn.push(...r.unanswerable);
+      }
+      if (metrics.has('nscb')) {
+        const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
+        foldNscb.push(...r.predictions);
+        o.nscbUn.push(...r.unanswerable);
+      }
+      if (metrics.has('map-consistency')) {
+        const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}${batch !== undefined ? `@${batch}` : ''}`);
+        foldCons.push(...consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound }));
+      }
+    }
+    o.nsc = foldNsc;
+    o.nscb = foldNscb;
+    o.cons = foldCons;
+    if (metrics.has('nsc')) rec.nsc = summariseNn(foldNsc, []).accuracy;
+    if (metrics.has('nscb')) rec.nscb = summariseNn(foldNscb, []).accuracy;
+    if (metrics.has('map-consistency')) {
+      const valid = foldCons.filter((a) => a.nPos > 0);
+      rec.mapConsistency = valid.length ? valid.reduce((s, a) => s + a.ap, 0) / valid.length : NaN;
+    }
+    if (metrics.has('map-activity') && controlRows.length) {
+      const testTreated = Array.from(fold.test).filter((i) => labelsAll[i] !== null && !isCtlRow(i));
+      const rowsA = [...testTreated, ...controlRows];
+      const grp = rowsA.map((i, r) => (r < testTreated.length ? `${compounds[i]}@${keys.dose ? keys.dose[i] : ''}` : null));
+      const ctl = rowsA.map((_, r) => r >= testTreated.length);
+      o.act.push(...activityQueries(takeRows(Y, rowsA), grp, ctl));
+    }
+    rec.seconds = (performance.now() - tf) / 1000;
+    o.rec = rec;
+    return o;
+  };
+  if (task) {
+    // A worker thread's share of one representation and seed (foldThreads.ts): folds claimed one at a time.
+    const folds = foldsFor(task.seed);
+    for (let fi = task.claim(); fi < folds.length; fi = task.claim()) task.emit(fi, runFold(reps[task.rep]!, task.seed, folds[fi]!));
+    return undefined;
+  }
+
+  // Nested choices (a fold costs seconds) share their outer folds over threads; every fold is the
+  // same computation wherever it runs and the outputs are merged in fold order, so the results do
+  // not depend on the thread count.
+  // Workers are started only when the folds left will take long enough to pay for their start-up.
+  const threads = Math.max(1, Math.floor(opts.threads ?? threadCount()));
+  const foldOutputs = (outerSpec: RepresentationSpec, seed: number, folds: Fold[], one: (fold: Fold) => FoldOutput, tick: (done: number) => void): FoldOutput[] => {
+    const outs: FoldOutput[] = [];
+    const t = Math.min(threads, folds.length - 1);
+    let k = 0;
+    const t0 = performance.now();
+    if (folds.length) {
+      outs[k] = one(folds[k]!);
+      tick(++k);
+    }
+    if (outerSpec.kind === 'select' && t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
+      const { reporter: _r, ...plain } = opts;
+      const rest = runFoldsOnThreads<FoldOutput>({
+        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed }, nFolds: folds.length, start: 1, threads: t,
+        local: (fi) => one(folds[fi]!), tick,
+      });
+      for (; k < folds.length; k++) outs[k] = rest[k]!;
+      return outs;
+    }
+    for (; k < folds.length; k++) {
+      outs[k] = one(folds[k]!);
+      tick(k + 1);
+    }
+    return outs;
   };
 
   const foldRecords: FoldRecord[] = [];
@@ -784,118 +1028,20 @@ export function evaluate(input: Profiles<StoredMatrix>, opts: EvaluateOptions): 
       const nscPred: NnPrediction[] = [], nscbPred: NnPrediction[] = [];
       const nscUn: NnResult['unanswerable'] = [], nscbUn: NnResult['unanswerable'] = [];
       const consQ: ApQuery[] = [], actQ: ApQuery[] = [];
-      const correctionChoice = outerSpec.kind === 'select' && outerSpec.select?.corrections?.length ? outerSpec.select.corrections : undefined;
+      const correctionChoice = correctionChoiceOf(outerSpec);
       const note = `${outerSpec.name}: chooses its batch correction per fold (${correctionChoice?.map((c) => c.name).join(', ')}), each refitted on every inner and outer training side; the evaluation's own correction does not apply to it`;
       if (correctionChoice && !notes.includes(note)) notes.push(note);
-      folds.forEach((fold, fi) => {
-        const tf = performance.now();
-        // A nested choice of correction starts from the uncorrected rows and corrects them itself.
-        let Xf = correctionChoice ? uncorrected.X : foldMatrix(fold);
-        const fitRows: number[] = [];
-        const fitLabels: string[] = [];
-        for (const i of fold.train) {
-          const l = labelsAll[i];
-          if (l !== null && l !== undefined && !isCtlRow(i)) {
-            fitRows.push(i);
-            fitLabels.push(l);
-          }
-        }
-        let model: FittedTransform;
-        let spec = outerSpec;
-        let chosen: { name: string; innerNsc: number; innerNscb: number; correction?: string } | undefined;
-        if (correctionChoice) {
-          const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed);
-          spec = sel.chosen;
-          const sc = correctionChoice[sel.correction!]!;
-          Xf = foldMatrixWith(sc, fold);
-          chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, correction: sc.name };
-        } else if (outerSpec.kind === 'select') {
-          const cands = selectCandidates(outerSpec);
-          const sel = selectByInnerCv({
-            candidates: cands, X: Xf, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
-            innerFolds: outerSpec.select?.innerFolds ?? 3, seed, criterion: outerSpec.select?.criterion,
-            fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, ctx).transform,
-            combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
-          });
-          spec = sel.chosen;
-          chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb };
-        }
-        if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
-          const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
-          model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver, { groups: tr.compound });
-        } else {
-          const trainControls = Array.from(fold.train).filter((i) => isCtlRow(i));
-          model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver, {
-            groups: fitRows.map((i) => compounds[i] ?? null),
-            batches: keys.batch ? fitRows.map((i) => keys.batch![i] ?? null) : undefined,
-            controlRows: trainControls,
-            controlBatches: keys.batch ? trainControls.map((i) => keys.batch![i] ?? null) : undefined,
-          });
-        }
-        for (const w of model.warnings) if (!warnings.includes(w)) warnings.push(w);
-        const out = model.transform(Xf);
-        const Y = out === p.X ? X64() : asFloat64(out);
-        // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
-        const sets: { qry: Treatments; cand: Treatments; batch?: string }[] = [];
-        if (rule === undefined) {
-          sets.push({ qry: buildTreatments(Y, keys, { rows: fold.test, controlLabels: controls }), cand: buildTreatments(Y, keys, { rows: fold.train, controlLabels: controls }) });
-        } else {
-          const byBatch = new Map<string | null, number[]>();
-          for (const i of fold.test) {
-            const b = keys.batch![i] ?? null;
-            let a = byBatch.get(b);
-            if (!a) byBatch.set(b, (a = []));
-            a.push(i);
-          }
-          for (const [b, rows] of [...byBatch].sort((x, y) => ((x[0] ?? '') < (y[0] ?? '') ? -1 : 1))) {
-            const qry = buildTreatments(Y, keys, { rows: Int32Array.from(rows), controlLabels: controls });
-            if (!qry.X.rows) continue;
-            sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, splitGroups, b, rule), controlLabels: controls }), batch: b ?? '' });
-          }
-        }
-        const rec: FoldRecord = {
-          representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: sets.reduce((a, x) => a + x.qry.X.rows, 0),
-          nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
-          ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc, innerNscb: chosen.innerNscb } : {}),
-          ...(chosen?.correction !== undefined ? { chosenCorrection: chosen.correction } : {}),
-        };
-        const foldNsc: NnPrediction[] = [], foldNscb: NnPrediction[] = [], foldCons: ApQuery[] = [];
-        for (const { qry, cand, batch } of sets) {
-          if (metrics.has('nsc')) {
-            const r = nearestNeighbourMoa(qry, cand);
-            foldNsc.push(...r.predictions);
-            nscUn.push(...r.unanswerable);
-          }
-          if (metrics.has('nscb')) {
-            const r = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
-            foldNscb.push(...r.predictions);
-            nscbUn.push(...r.unanswerable);
-          }
-          if (metrics.has('map-consistency')) {
-            const names = qry.compound.map((c, t) => `${c}@${qry.dose[t]}${batch !== undefined ? `@${batch}` : ''}`);
-            foldCons.push(...consistencyQueries({ X: qry.X, labels: qry.label, compounds: qry.compound, names }, { X: cand.X, labels: cand.label, compounds: cand.compound }));
-          }
-        }
-        nscPred.push(...foldNsc);
-        nscbPred.push(...foldNscb);
-        consQ.push(...foldCons);
-        if (metrics.has('nsc')) rec.nsc = summariseNn(foldNsc, []).accuracy;
-        if (metrics.has('nscb')) rec.nscb = summariseNn(foldNscb, []).accuracy;
-        if (metrics.has('map-consistency')) {
-          const valid = foldCons.filter((a) => a.nPos > 0);
-          rec.mapConsistency = valid.length ? valid.reduce((s, a) => s + a.ap, 0) / valid.length : NaN;
-        }
-        if (metrics.has('map-activity') && controlRows.length) {
-          const testTreated = Array.from(fold.test).filter((i) => labelsAll[i] !== null && !isCtlRow(i));
-          const rowsA = [...testTreated, ...controlRows];
-          const grp = rowsA.map((i, r) => (r < testTreated.length ? `${compounds[i]}@${keys.dose ? keys.dose[i] : ''}` : null));
-          const ctl = rowsA.map((_, r) => r >= testTreated.length);
-          actQ.push(...activityQueries(takeRows(Y, rowsA), grp, ctl));
-        }
-        rec.seconds = (performance.now() - tf) / 1000;
-        foldRecords.push(rec);
-        prog.tick(fi + 1);
-      });
+      const outs = foldOutputs(outerSpec, seed, folds, (fo) => runFold(outerSpec, seed, fo), (k) => prog.tick(k));
+      for (const o of outs) {
+        for (const w of o.warnings) if (!warnings.includes(w)) warnings.push(w);
+        nscPred.push(...o.nsc);
+        nscbPred.push(...o.nscb);
+        nscUn.push(...o.nscUn);
+        nscbUn.push(...o.nscbUn);
+        consQ.push(...o.cons);
+        actQ.push(...o.act);
+        foldRecords.push(o.rec);
+      }
       prog.done();
       const seedResult: Record<string, number> = {};
       const nscR = summariseNn(nscPred, nscUn), nscbR = summariseNn(nscbPred, nscbUn);

@@ -102,3 +102,45 @@ export function medianNoCopy(data: ArrayLike<number>): number {
   const [a, b] = kthPair(data, h - 1);
   return (a + b) / 2;
 }
+
+/**
+ * The k-th and (k+1)-th smallest values of `a` (the second NaN when k is the last index), found by
+ * quickselect in place: `a` is reordered. O(n) on average instead of a sort's O(n log n), for the
+ * many short columns of a robust-scale fit. Equal to the sorted array's a[k], a[k + 1] (values
+ * only: -0 and +0 compare equal here). `a` must not contain NaN.
+ */
+export function kthPairInPlace(a: Float64Array, k: number): [number, number] {
+  const n = a.length;
+  if (!(k >= 0 && k < n) || !Number.isInteger(k)) throw new RangeError(`kthPairInPlace: k=${k} out of range for length ${n}`);
+  let lo = 0, hi = n - 1;
+  while (hi > lo) {
+    // Median of three as pivot, then Hoare's partition.
+    const mid = (lo + hi) >> 1;
+    let x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    if (x > y) [x, y] = [y, x];
+    if (y > z) [y, z] = [z, y];
+    if (x > y) y = x;
+    const pivot = y;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and every a[j+1..i-1] equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  const v = a[k]!;
+  if (k + 1 >= n) return [v, NaN];
+  let next = Infinity;
+  for (let t = k + 1; t < n; t++) if (a[t]! < next) next = a[t]!;
+  return [v, next];
+}

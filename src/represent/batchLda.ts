@@ -15,14 +15,17 @@
  * differences are already inside the class residuals once; γ adds them again with weight γ,
  * and the control wells (no class) contribute only through S_batch.
  *
- * The generalized eigenproblem is solved in the d × d eigenbasis of Sw_s (eigenvalues floored at
- * `eigenFloor` × the largest, which is what keeps the unshrunk form usable when Sw is singular),
- * then a K × K eigenproblem: O(d³ + n·d²). Deterministic; `seed` is accepted for the uniform
+ * With shrinkage (b = α·μ > 0) no eigenvalue of Sw_s can fall under `eigenFloor` × the largest, and
+ * the directions come from Sw_s⁻¹·Bᵀ (Cholesky, or the Woodbury identity in the span of the stacked
+ * residuals when they are fewer than the features; lda.ts's helpers) and a K × K eigenproblem.
+ * Otherwise (the unshrunk form, Sw possibly singular) the generalized eigenproblem is solved in the
+ * d × d eigenbasis of Sw_s with its eigenvalues floored at `eigenFloor` × the largest, then a K × K
+ * eigenproblem: O(d³ + n·d²). Deterministic; `seed` is accepted for the uniform
  * learner interface and unused.
  */
-import { type Matrix, type StoredMatrix, zeros, crossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { classMeans, labelledClasses, ledoitWolfScaled } from './lda.js';
+import { classMeans, discriminantProjection, labelledClasses, ledoitWolfScaled, shrunkScatterSolveDirect, shrunkScatterSolveSpan } from './lda.js';
 import { requireFiniteRows } from './finite.js';
 
 export interface BatchLdaOptions {
@@ -34,6 +37,11 @@ export interface BatchLdaOptions {
   batchWeight?: number;
   /** Eigenvalues of Sw_s below this fraction of the largest are floored to it. Default 1e-6. */
   eigenFloor?: number;
+  /**
+   * 'auto' (default): the Cholesky / span solve whenever no eigenvalue can be floored, else the d × d
+   * eigendecomposition; 'eigen': always the eigendecomposition (the reference form, for checks).
+   */
+  solver?: 'auto' | 'eigen';
   seed?: number;
 }
 
@@ -51,6 +59,7 @@ export class BatchAwareLda {
   readonly nComponentsRequested?: number;
   readonly batchWeight: number;
   readonly eigenFloor: number;
+  readonly solver: 'auto' | 'eigen';
   mean?: Float64Array;
   scalings?: Matrix;
   classes: string[] = [];
@@ -65,6 +74,8 @@ export class BatchAwareLda {
     this.nComponentsRequested = opts.nComponents;
     this.batchWeight = opts.batchWeight ?? 1;
     this.eigenFloor = opts.eigenFloor ?? 1e-6;
+    this.solver = opts.solver ?? 'auto';
+    if (this.solver !== 'auto' && this.solver !== 'eigen') throw new InputError(`batch-aware LDA: solver must be 'auto' or 'eigen', got "${String(this.solver)}"`);
     if (typeof this.shrinkageOpt === 'number' && !(this.shrinkageOpt >= 0 && this.shrinkageOpt <= 1)) {
       throw new InputError(`batch-aware LDA: shrinkage must be in [0, 1] or 'auto', got ${this.shrinkageOpt}`);
     }
@@ -134,20 +145,48 @@ export class BatchAwareLda {
     const dof = n - K;
     const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R) : this.shrinkageOpt;
     this.shrinkage = alpha;
-    const Sw = crossprod(R);
-    const sw = Sw.data;
-    let trace = 0;
-    for (let j = 0; j < d; j++) trace += sw[j * d + j]!;
-    const mu = trace / dof / d;
-    for (let i = 0; i < sw.length; i++) sw[i] = (sw[i]! / dof) * (1 - alpha);
-    for (let j = 0; j < d; j++) sw[j * d + j] += alpha * mu;
-
     // Sb = Bᵀ·B with class offsets weighted by √(n_c / n).
     const B = zeros(K, d);
     for (let c = 0; c < K; c++) {
       const f = Math.sqrt(counts[c]! / n);
       for (let j = 0; j < d; j++) B.data[c * d + j] = f * (means[c * d + j]! - mean[j]!);
     }
+    // Sw_s = a·RᵀR + b·I. The smaller Gram matrix of R gives its trace (and the span form's system).
+    const span = n + nb < d;
+    const G = span ? tcrossprod(R) : crossprod(R);
+    let trace = 0;
+    for (let j = 0; j < G.rows; j++) trace += G.data[j * G.rows + j]!;
+    let mu = trace / dof / d;
+    const a = (1 - alpha) / dof;
+    let b = alpha * mu;
+    if (this.solver === 'auto' && b > 0 && b >= this.eigenFloor * (a * trace + b)) {
+      // Every eigenvalue of Sw_s is ≥ b and the largest ≤ a·tr(RᵀR) + b, so none is floored: the
+      // directions need only Sw_s⁻¹·Bᵀ (a Cholesky solve, in the span of R's rows when they are
+      // fewer than the features) instead of the d × d eigendecomposition. Same directions
+      // (test/represent/batchLda.test.ts: to 1e-9 of the eigendecomposition's).
+      let Zt: Matrix;
+      if (span) Zt = shrunkScatterSolveSpan(R, G, B, a, b, 'batch-aware LDA');
+      else {
+        const sw = G.data;
+        for (let i = 0; i < sw.length; i++) sw[i] = (sw[i]! / dof) * (1 - alpha);
+        for (let j = 0; j < d; j++) sw[j * d + j] += b;
+        Zt = shrunkScatterSolveDirect(G, B, 'batch-aware LDA');
+      }
+      this.scalings = discriminantProjection(B, Zt, k).scalings;
+      this.mean = mean;
+      return this;
+    }
+    const Sw = span ? crossprod(R) : G;
+    const sw = Sw.data;
+    if (span) {
+      // μ from the d × d scatter's own diagonal, as this form always took it.
+      trace = 0;
+      for (let j = 0; j < d; j++) trace += sw[j * d + j]!;
+      mu = trace / dof / d;
+      b = alpha * mu;
+    }
+    for (let i = 0; i < sw.length; i++) sw[i] = (sw[i]! / dof) * (1 - alpha);
+    for (let j = 0; j < d; j++) sw[j * d + j] += b;
     const { values, vectors } = symmetricEigen(Sw);
     const floor = Math.max(values[0]! * this.eigenFloor, Number.MIN_VALUE);
     const W = zeros(d, d); // V·Λ^(−1/2)

@@ -11,7 +11,7 @@
  * - 'quantile': [q_lower, q_upper] of the fitted rows, linear interpolation between order
  *   statistics (numpy's default `np.quantile`).
  */
-import { type Matrix, type StoredMatrix, zeros } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, kthPairInPlace, zeros } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 
 export type ClipMethod = 'mad' | 'quantile';
@@ -60,17 +60,19 @@ export class RobustClipper {
         if (!Number.isFinite(v)) throw new InputError(`clip: non-finite value at row ${i + 1}, column ${j + 1}`);
         col[i] = v;
       }
-      col.sort();
       if (this.method === 'quantile') {
+        col.sort();
         lo[j] = quantileSorted(col, this.lower);
         hi[j] = quantileSorted(col, this.upper);
         continue;
       }
-      const med = quantileSorted(col, 0.5);
+      // Medians from the two middle order statistics (quickselect), as quantileSorted takes them.
+      const med = middle(col);
       for (let i = 0; i < n; i++) dev[i] = Math.abs(col[i]! - med);
-      dev.sort();
-      let s = 1.4826 * quantileSorted(dev, 0.5);
+      let s = 1.4826 * middle(dev);
       if (!(s > 0)) {
+        // The fallback's sums run over the sorted column, as they always did.
+        col.sort();
         let m = 0, q = 0;
         for (let i = 0; i < n; i++) m += col[i]!;
         m /= n;
@@ -109,6 +111,15 @@ export class RobustClipper {
     }
     return out;
   }
+}
+
+/** quantileSorted(sorted a, 0.5) without sorting: a is reordered. */
+function middle(a: Float64Array): number {
+  const pos = 0.5 * (a.length - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  const [v, w] = kthPairInPlace(a, i);
+  return i + 1 < a.length ? v + f * (w - v) : v;
 }
 
 /** numpy's default (linear) quantile of an ascending array. */

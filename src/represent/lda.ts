@@ -196,14 +196,7 @@ export class Lda {
       // No eigenvalue can fall under the floor (all are ≥ α·μ, the largest ≤ the trace): the
       // projection needs only Sw_s⁻¹·Bᵀ, from a Cholesky factor (d³/3) instead of the d × d
       // eigendecomposition.
-      let L: Matrix;
-      try {
-        L = choleskyBlocked(Sw);
-      } catch (e) {
-        if (e instanceof NotPositiveDefiniteError) throw new InputError(`LDA: the shrunk within-class scatter is not positive definite (${e.message})`);
-        throw e;
-      }
-      this.project(B, transpose(choleskySolveBlocked(L, transpose(B))), k);
+      this.keepProjection(discriminantProjection(B, shrunkScatterSolveDirect(Sw, B, 'LDA'), k));
       return;
     }
     const { values, vectors } = symmetricEigen(Sw);
@@ -238,26 +231,7 @@ export class Lda {
     // The direct form floors Sw_s's eigenvalues at eigenFloor·λ_max; λ_max ≤ a·tr(RRᵀ) + b, so when
     // b clears that bound no eigenvalue is floored and the Woodbury solve is exact.
     if (k !== undefined && b > 0 && b >= this.eigenFloor * (a * trG + b)) {
-      let Zt: Matrix; // Sw_s⁻¹·Bᵀ, as rows (K × d)
-      if (a === 0) {
-        Zt = zeros(K, d);
-        for (let t = 0; t < K * d; t++) Zt.data[t] = B.data[t]! / b;
-      } else {
-        const c = b / a;
-        for (let i = 0; i < n; i++) G.data[i * n + i] += c;
-        let L: Matrix;
-        try {
-          L = choleskyBlocked(G);
-        } catch (e) {
-          if (e instanceof NotPositiveDefiniteError) throw new InputError(`LDA: the shrunk within-class scatter is not positive definite (${e.message})`);
-          throw e;
-        }
-        const S = choleskySolveBlocked(L, gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
-        const RtS = gemmTN(S, R); // K × d = Sᵀ·R
-        Zt = zeros(K, d);
-        for (let t = 0; t < K * d; t++) Zt.data[t] = (B.data[t]! - RtS.data[t]!) / b;
-      }
-      this.project(B, Zt, k);
+      this.keepProjection(discriminantProjection(B, shrunkScatterSolveSpan(R, G, B, a, b, 'LDA'), k));
       return;
     }
     // Eigendecomposition of R·Rᵀ = U·Λ·Uᵀ: Q = Λ^(−1/2)·Uᵀ·R spans the residuals, where Sw_s has
@@ -287,25 +261,22 @@ export class Lda {
     for (let t = 0; t < K; t++) for (let c = 0; c < r; c++) BQ.data[t * r + c] *= scale[c]! * scale[c]! - outside * outside;
     const Zt = gemm(BQ, Q);
     for (let t = 0; t < K * d; t++) Zt.data[t] += outside * outside * B.data[t]!;
-    this.project(B, Zt, k);
+    this.keepProjection(discriminantProjection(B, Zt, k));
+  }
+
+  private keepProjection(p: { scalings: Matrix; values: Float64Array }): void {
+    this.scalings = p.scalings;
+    this.explainedVariance = p.values;
   }
 
   /**
-   * Discriminant directions from Z = Sw_s⁻¹·Bᵀ (given as rows Zt): eigenpairs (λ, y) of the K × K
-   * B·Sw_s⁻¹·Bᵀ give v = Z·y/√λ, for which vᵀ·Sw_s·v = 1.
+   * The same fitted model, transforming with or without subtracting the training mean: the fit does
+   * not depend on `center`, so candidates that differ only there share one fit.
    */
-  private project(B: Matrix, Zt: Matrix, k: number): void {
-    const K = B.rows, d = B.cols;
-    const M = gemmNT(B, Zt);
-    for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) M.data[i * K + j] = M.data[j * K + i] = 0.5 * (M.data[i * K + j]! + M.data[j * K + i]!);
-    const eb = symmetricEigen(M, { k });
-    const V = gemmTN(Zt, eb.vectors); // d × k
-    for (let c = 0; c < k; c++) {
-      const inv = eb.values[c]! > 0 ? 1 / Math.sqrt(eb.values[c]!) : 0;
-      for (let j = 0; j < d; j++) V.data[j * k + c] *= inv;
-    }
-    this.scalings = flipColumns(V);
-    this.explainedVariance = eb.values.slice(0, k);
+  withCenter(center: boolean): Lda {
+    const twin = Object.assign(Object.create(Lda.prototype) as Lda, this);
+    (twin as { center: boolean }).center = center;
+    return twin;
   }
 
   transform(X: StoredMatrix): Matrix {
@@ -327,6 +298,62 @@ export class Lda {
     }
     return Y;
   }
+}
+
+/** Sw_s⁻¹·Bᵀ as rows (K × d) for the d × d Sw_s: one Cholesky factor and two triangular solves. */
+export function shrunkScatterSolveDirect(Sw: Matrix, B: Matrix, who: string): Matrix {
+  let L: Matrix;
+  try {
+    L = choleskyBlocked(Sw);
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
+    throw e;
+  }
+  return transpose(choleskySolveBlocked(L, transpose(B)));
+}
+
+/**
+ * Sw_s⁻¹·Bᵀ as rows (K × d) for Sw_s = a·RᵀR + b·I (b > 0) in the n-dimensional span of R's rows,
+ * by the Woodbury identity Sw_s⁻¹ = b⁻¹·(I − Rᵀ·(c·I + R·Rᵀ)⁻¹·R), c = b / a. `G` = R·Rᵀ (n × n) is
+ * overwritten.
+ */
+export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: number, b: number, who: string): Matrix {
+  const n = R.rows, d = R.cols, K = B.rows;
+  const Zt = zeros(K, d);
+  if (a === 0) {
+    for (let t = 0; t < K * d; t++) Zt.data[t] = B.data[t]! / b;
+    return Zt;
+  }
+  const c = b / a;
+  for (let i = 0; i < n; i++) G.data[i * n + i] += c;
+  let L: Matrix;
+  try {
+    L = choleskyBlocked(G);
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
+    throw e;
+  }
+  const S = choleskySolveBlocked(L, gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
+  const RtS = gemmTN(S, R); // K × d = Sᵀ·R
+  for (let t = 0; t < K * d; t++) Zt.data[t] = (B.data[t]! - RtS.data[t]!) / b;
+  return Zt;
+}
+
+/**
+ * Discriminant directions from Z = Sw_s⁻¹·Bᵀ (given as rows Zt): eigenpairs (λ, y) of the K × K
+ * B·Sw_s⁻¹·Bᵀ give v = Z·y/√λ, for which vᵀ·Sw_s·v = 1; each sign fixed by `flipColumns`.
+ */
+export function discriminantProjection(B: Matrix, Zt: Matrix, k: number): { scalings: Matrix; values: Float64Array } {
+  const K = B.rows, d = B.cols;
+  const M = gemmNT(B, Zt);
+  for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) M.data[i * K + j] = M.data[j * K + i] = 0.5 * (M.data[i * K + j]! + M.data[j * K + i]!);
+  const eb = symmetricEigen(M, { k });
+  const V = gemmTN(Zt, eb.vectors); // d × k
+  for (let c = 0; c < k; c++) {
+    const inv = eb.values[c]! > 0 ? 1 / Math.sqrt(eb.values[c]!) : 0;
+    for (let j = 0; j < d; j++) V.data[j * k + c] *= inv;
+  }
+  return { scalings: flipColumns(V), values: eb.values.slice(0, k) };
 }
 
 /** Each column's sign fixed so that its largest-magnitude entry is positive (svd_flip's rule). */

@@ -1,0 +1,53 @@
+/** Outer folds of a nested choice shared over worker threads (evaluate/foldThreads.ts): the same results as one thread. */
+import { describe, expect, it } from 'vitest';
+import { evaluate, type EvaluateOptions, type FoldOutput, type RepresentationSpec } from '../../src/evaluate/protocol.js';
+import { runFoldsOnThreads } from '../../src/evaluate/foldThreads.js';
+import { plantedProfiles } from '../batch/planted.js';
+
+const sel: RepresentationSpec = {
+  name: 'sel', kind: 'select',
+  select: { candidates: ['raw', 'lda-proj', 'lda-proj-clip'], corrections: [{ name: 'none' }, { name: 'combat', method: 'combat' }], innerFolds: 3, criterion: 'nscb' },
+};
+const opts: EvaluateOptions = {
+  labelCol: 'Metadata_moa', groupCol: 'Metadata_compound', batchCol: 'Metadata_batch', inSample: false, dataLevel: false, nullSize: 20,
+  metrics: ['nsc', 'nscb', 'map-consistency'], split: 'loco', representations: [sel], threads: 1,
+};
+
+describe('outer folds on worker threads', () => {
+  it('a worker computes each fold it claims exactly as one thread does; outputs come back at their fold index', () => {
+    const p = plantedProfiles();
+    const single = evaluate(p, opts);
+    const n = single.folds.length;
+    expect(n).toBe(9);
+    // This thread sleeps in each fold it claims (and returns no output), so the worker, once
+    // started, claims the others.
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const local: number[] = [];
+    const ticks: number[] = [];
+    const outs = runFoldsOnThreads<FoldOutput | null>({
+      workerData: { input: p, opts, rep: 0, seed: 0 }, nFolds: n, threads: 2,
+      local: (fi) => {
+        local.push(fi);
+        Atomics.wait(sleeper, 0, 0, 1000);
+        return null;
+      },
+      tick: (k) => ticks.push(k),
+    });
+    const remote = outs.flatMap((o, fi) => (o ? [fi] : []));
+    expect(remote.length).toBeGreaterThan(0);
+    expect([...local, ...remote].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(ticks).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    for (const fi of remote) {
+      const { seconds: _s, ...got } = outs[fi]!.rec;
+      const { seconds: _t, ...want } = single.folds[fi]!;
+      expect(got).toEqual(want);
+    }
+  }, 60_000);
+
+  it('evaluate with threads: 2 gives the single-thread result (folds, pooled figures, warnings)', () => {
+    const p = plantedProfiles();
+    const a = evaluate(p, opts), b = evaluate(p, { ...opts, threads: 2 });
+    const strip = (r: typeof a) => ({ folds: r.folds.map(({ seconds: _s, ...f }) => f), reps: r.representations.map(({ seconds: _s, ...s }) => s) });
+    expect(strip(b)).toEqual(strip(a));
+  });
+});
