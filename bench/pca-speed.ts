@@ -8,7 +8,9 @@
  * makes, nothing else; the load is outside) — --inner times (default 3), and reports the median
  * of the warm calls (the second half: phenomap's JavaScript is compiled over the first few) and
  * the first, cold one (JIT compilation, the native thread pool, scipy's lazy imports) — the one a
- * `phenomap run` pays —, wall and process CPU time (every thread, GC included).
+ * `phenomap run` pays —, wall and process CPU time (every thread, GC included); and the mean CPU
+ * time of all the calls, cold one included: what C fits in one process cost each, every one-time
+ * cost (V8's compilation and early page faults here, scipy's imports there) counted once.
  *
  *   npx tsx bench/pca-speed.ts --npy Z.npy [--repeats 3] [--inner 3] [--solver auto|full|randomized]
  *       [--precisions float32,float64] [--threads 1] [--our-threads N]
@@ -50,7 +52,7 @@ for _ in range(int(sys.argv[2])):
     t, c = time.perf_counter(), time.process_time(); PCA(50).fit_transform(X)
     runs.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
 warm = lambda xs: sorted(xs[len(xs) // 2:])[len(xs[len(xs) // 2:]) // 2]
-print(warm(runs), runs[0], warm(cpu), cpu[0])
+print(warm(runs), runs[0], warm(cpu), cpu[0], sum(cpu) / len(cpu))
 `;
 /**
  * Median of the warm calls: the second half (phenomap's JavaScript parts are still being compiled
@@ -74,7 +76,7 @@ if (hasFlag('--child')) {
     cpu.push((c.user + c.system) / 1e6);
     used = p.solver!;
   }
-  console.log(`${warm(runs)} ${runs[0]} ${warm(cpu)} ${cpu[0]} ${used}`);
+  console.log(`${warm(runs)} ${runs[0]} ${warm(cpu)} ${cpu[0]} ${used} ${cpu.reduce((a, b) => a + b, 0) / cpu.length}`);
 } else {
   const threads = arg('--threads', '1');
   const repeats = Number(arg('--repeats', '3'));
@@ -106,9 +108,9 @@ if (hasFlag('--child')) {
     }
     const precisions = arg('--precisions', 'float32').split(',');
     console.log(`# PCA(50) of ${X.rows} × ${X.cols}, threads: phenomap ${ourThreads}, scikit-learn ${threads}; alternating, ${repeats} repeats of ${inner} calls (warm = median of calls ${(Number(inner) >> 1) + 1}…${inner}, cold = call 1); phenomap range finder ${precisions.join(' / ')}; ${new Date().toISOString()}`);
-    const ours: Record<string, { wall: number[]; cpu: number[]; cold: number[] }> = {};
-    for (const p of precisions) ours[p] = { wall: [], cpu: [], cold: [] };
-    const theirs = { wall: [] as number[], cpu: [] as number[], cold: [] as number[] };
+    const ours: Record<string, { wall: number[]; cpu: number[]; cold: number[]; mean: number[] }> = {};
+    for (const p of precisions) ours[p] = { wall: [], cpu: [], cold: [], mean: [] };
+    const theirs = { wall: [] as number[], cpu: [] as number[], cold: [] as number[], mean: [] as number[] };
     let used = '';
     const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
     for (let r = 0; r < repeats; r++) {
@@ -118,6 +120,7 @@ if (hasFlag('--child')) {
         ours[prec]!.wall.push(Number(o[0]));
         ours[prec]!.cpu.push(Number(o[2]));
         ours[prec]!.cold.push(Number(o[3]));
+        ours[prec]!.mean.push(Number(o[5]));
         used = o[4]!;
         parts.push(`phenomap ${used === 'randomized' ? prec : used} ${Number(o[0]).toFixed(3)} s, CPU ${Number(o[2]).toFixed(3)} s (cold CPU ${Number(o[3]).toFixed(3)})`);
       }
@@ -125,6 +128,7 @@ if (hasFlag('--child')) {
       theirs.wall.push(Number(t[0]));
       theirs.cpu.push(Number(t[2]));
       theirs.cold.push(Number(t[3]));
+      theirs.mean.push(Number(t[4]));
       parts.push(`scikit-learn ${Number(t[0]).toFixed(3)} s, CPU ${Number(t[2]).toFixed(3)} s (cold CPU ${Number(t[3]).toFixed(3)})`);
       console.log(`repeat ${r + 1} (load ${load()}): ${parts.join('; ')}`);
     }
@@ -133,7 +137,7 @@ if (hasFlag('--child')) {
       const o = ours[prec]!;
       const label = used === 'randomized' ? `${used}, ${prec}` : used;
       const cpuRatios = o.cpu.map((v, i) => theirs.cpu[i]! / v);
-      console.log(`phenomap (${label}) vs scikit-learn, warm calls — wall: ${med(o.wall).toFixed(3)} vs ${med(theirs.wall).toFixed(3)} s, ${(med(theirs.wall) / med(o.wall)).toFixed(2)}×; CPU: ${med(o.cpu).toFixed(3)} vs ${med(theirs.cpu).toFixed(3)} s, **${(med(theirs.cpu) / med(o.cpu)).toFixed(2)}×** (per repeat ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); cold CPU ${med(o.cold).toFixed(3)} vs ${med(theirs.cold).toFixed(3)} s, ${(med(theirs.cold) / med(o.cold)).toFixed(2)}×`);
+      console.log(`phenomap (${label}) vs scikit-learn, warm calls — wall: ${med(o.wall).toFixed(3)} vs ${med(theirs.wall).toFixed(3)} s, ${(med(theirs.wall) / med(o.wall)).toFixed(2)}×; CPU: ${med(o.cpu).toFixed(3)} vs ${med(theirs.cpu).toFixed(3)} s, **${(med(theirs.cpu) / med(o.cpu)).toFixed(2)}×** (per repeat ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); cold CPU ${med(o.cold).toFixed(3)} vs ${med(theirs.cold).toFixed(3)} s, ${(med(theirs.cold) / med(o.cold)).toFixed(2)}×; every call (mean CPU of all ${inner}, cold included) ${med(o.mean).toFixed(3)} vs ${med(theirs.mean).toFixed(3)} s, ${(med(theirs.mean) / med(o.mean)).toFixed(2)}× (per repeat ${o.mean.map((v, i) => (theirs.mean[i]! / v).toFixed(2)).join(', ')})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
