@@ -34,6 +34,7 @@ const DEFAULT_REPS = [
   'raw', 'raw-clip', 'pca', 'lda-proj', 'lda-proj-clip', 'lda-proj-consensus', 'lda-proj-clip-consensus',
   'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-noshrink', 'batch-lda-clip', 'nca', 'nca-clip', 'lmnn', 'lmnn-noscale', 'lmnn-lda', 'contrastive',
   'ensemble-lda-clip', 'select-linear', 'select-ensemble', 'select-ensemble-map', 'select-ensemble-5', 'select-corrected',
+  'select-corrected-mrr', 'select-corrected-mrr-top2', 'select-corrected-center-mrr',
 ].join(',');
 const reps = arg('--reps', DEFAULT_REPS).split(',').filter(Boolean).map((r) => {
   const s = BUILTIN_REPRESENTATIONS[r];

@@ -190,6 +190,51 @@ export function nearestNeighbourMoa(queries: Treatments, candidates: Treatments,
   return summariseNn(result.predictions, result.unanswerable);
 }
 
+/**
+ * Reciprocal rank of the first right neighbour, per query: a graded form of the 1-NN hit (issue 24's
+ * smoother inner criterion). Candidates are those `nearestNeighbourMoa` would consider (never the
+ * query's compound; with `excludeSameBatch`, none sharing a batch). With s* the highest similarity of
+ * a candidate of the query's label (the first such candidate on ties), the rank is 1 + the number
+ * of candidates of another label above s* or equal to it and listed earlier (the 1-NN's tie rule),
+ * so 1/rank is 1 exactly when `nearestNeighbourMoa` is right and shrinks with every wrong
+ * candidate ahead of the first right one. NaN similarities rank last. Unanswerable queries (no
+ * eligible candidate of their label) get no value: the result lists the answerable ones in query order.
+ */
+export function firstHitReciprocalRanks(queries: Treatments, candidates: Treatments, opts: NnOptions = {}): number[] {
+  if (queries.X.cols !== candidates.X.cols) throw new InputError(`NSC: queries have ${queries.X.cols} features, candidates ${candidates.X.cols}`);
+  const nq = queries.X.rows, nc = candidates.X.rows;
+  if (!nq || !nc) return [];
+  const s = cosineSimilarityBetween(queries.X, candidates.X).data;
+  const byBatch = opts.excludeSameBatch ?? false;
+  const out: number[] = [];
+  const eligible = new Uint8Array(nc);
+  for (let q = 0; q < nq; q++) {
+    const qc = queries.compound[q]!, ql = queries.label[q]!, qb = queries.batches[q]!;
+    let hit = -1, hitS = -Infinity;
+    for (let c = 0; c < nc; c++) {
+      eligible[c] = candidates.compound[c] !== qc && !(byBatch && qb.length && candidates.batches[c]!.some((b) => qb.includes(b))) ? 1 : 0;
+      if (!eligible[c] || candidates.label[c] !== ql) continue;
+      const v = s[q * nc + c]!;
+      const w = Number.isNaN(v) ? -Infinity : v;
+      if (hit < 0 || w > hitS) {
+        hit = c;
+        hitS = w;
+      }
+    }
+    if (hit < 0) continue;
+    let ahead = 0;
+    for (let c = 0; c < nc; c++) {
+      if (!eligible[c] || candidates.label[c] === ql) continue;
+      const v = s[q * nc + c]!;
+      const w = Number.isNaN(v) ? -Infinity : v;
+      // A NaN right neighbour (−∞) is behind every wrong one, NaN or not.
+      if (w > hitS || (w === hitS && (c < hit || hitS === -Infinity))) ahead++;
+    }
+    out.push(1 / (1 + ahead));
+  }
+  return out;
+}
+
 /** Accuracy and per-label tallies from predictions (also used to pool folds). */
 export function summariseNn(predictions: NnPrediction[], unanswerable: NnResult['unanswerable'] = []): NnResult {
   const perLabel: Record<string, LabelAccuracy> = {};

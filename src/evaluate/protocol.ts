@@ -79,10 +79,13 @@ export interface RepresentationSpec {
    * compound-grouped CV (select.ts). With `corrections`, the candidates are (correction, learner)
    * pairs: each correction is refitted on every inner training side and, once chosen, on the
    * outer training side (this representation then ignores `EvaluateOptions.correction`).
+   * `fuseTopTwo` (with corrections): a soft choice — the two best pairs by the inner criterion are
+   * both fitted on the outer training side, each on its own correction, and a row's representation
+   * is the concatenation of their unit-length outputs (cosine = the mean of the two cosines).
    */
   select?: {
     candidates: string[]; innerFolds?: number; ensembleTopTwo?: boolean; criterion?: SelectionCriterion;
-    innerSplit?: 'kfold' | 'loco'; innerRepeats?: number; corrections?: SelectCorrection[];
+    innerSplit?: 'kfold' | 'loco'; innerRepeats?: number; corrections?: SelectCorrection[]; fuseTopTwo?: boolean;
   };
   /**
    * kind 'ensemble': members fitted on the same rows; a row's representation is the concatenation
@@ -175,6 +178,14 @@ const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred',
 const CORRECTION_CHOICES: SelectCorrection[] = [
   { name: 'none' }, { name: 'sphere', method: 'sphere' }, { name: 'combat', method: 'combat' }, { name: 'harmony', method: 'harmony' },
 ];
+/**
+ * The same with per-batch centring on the controls as a second choice: sphering with shrinkage 1
+ * shrinks the control covariance all the way to (tr Σ / d)·I, so its whitening matrix is a multiple
+ * of the identity and only the per-batch control mean is removed (the scale does not change cosines).
+ */
+const CORRECTION_CHOICES_CENTER: SelectCorrection[] = [
+  CORRECTION_CHOICES[0]!, { name: 'center', method: 'sphere', options: { shrinkage: 1 } }, ...CORRECTION_CHOICES.slice(1),
+];
 
 /**
  * Issue 24: the batch correction chosen with the learner by nested CV, every correction refitted
@@ -198,6 +209,27 @@ const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'select-corrected-loco': {
     name: 'select-corrected-loco', kind: 'select',
     select: { candidates: ['lda-proj'], corrections: CORRECTION_CHOICES, innerSplit: 'loco', innerFolds: 3, criterion: 'nscb' },
+  },
+  // select-corrected's candidates and inner 3-fold split, chosen by the inner mean reciprocal rank
+  // of the first right NSCB neighbour (graded where the 0/1 NSCB hit ties), then NSCB, then NSC.
+  'select-corrected-mrr': {
+    name: 'select-corrected-mrr', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'mrr-b' },
+  },
+  // Soft choice: the two best (correction, learner) pairs by the same ranking, cosine-averaged.
+  'select-corrected-mrr-top2': {
+    name: 'select-corrected-mrr-top2', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'mrr-b', fuseTopTwo: true },
+  },
+  // select-corrected-mrr with per-week centring on the controls among the corrections (after none).
+  'select-corrected-center-mrr': {
+    name: 'select-corrected-center-mrr', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES_CENTER, innerFolds: 3, criterion: 'mrr-b' },
+  },
+  // select-corrected-mrr with the inner split repeated with three seeds, scores pooled (3× the fits).
+  'select-corrected-mrr-r3': {
+    name: 'select-corrected-mrr-r3', kind: 'select',
+    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, innerRepeats: 3, criterion: 'mrr-b' },
   },
 };
 
@@ -356,10 +388,11 @@ export interface FoldRecord {
   nscb: number;
   mapConsistency: number;
   seconds: number;
-  /** kind 'select': the representation chosen in this fold and its inner NSC / NSCB. */
+  /** kind 'select': the representation chosen in this fold and its inner NSC / NSCB (and mean reciprocal rank, criterion 'mrr-b'). */
   chosen?: string;
   innerNsc?: number;
   innerNscb?: number;
+  innerMrr?: number;
   /** kind 'select' with corrections: the correction chosen with it. */
   chosenCorrection?: string;
 }
@@ -475,6 +508,19 @@ function strictlyAscending(idx: ArrayLike<number>): boolean {
  * Fit one representation on the given training rows (indices into X) with their labels.
  * Exported so tests can check that held-out rows never influence a fit.
  */
+/** Rows of each part scaled to unit length, side by side: cosine on the result = the mean of the parts' cosines. */
+function concatUnitRows(partsIn: readonly StoredMatrix[]): Matrix {
+  const parts = partsIn.map((q) => normalizeRows(asFloat64(q)));
+  const rows = parts[0]!.rows;
+  const cols = parts.reduce((a, q) => a + q.cols, 0);
+  const out = zeros(rows, cols);
+  for (let i = 0, c0 = 0; c0 < cols; c0 += parts[i]!.cols, i++) {
+    const q = parts[i]!;
+    for (let r = 0; r < rows; r++) out.data.set(q.data.subarray(r * q.cols, (r + 1) * q.cols), r * cols + c0);
+  }
+  return out;
+}
+
 export function fitRepresentation(
   spec: RepresentationSpec, X: StoredMatrix, fitRows: ArrayLike<number>, labels: readonly string[], seed: number, pcaSolver: PcaSolver = 'auto',
   ctx: FitContext = {},
@@ -508,19 +554,7 @@ export function fitRepresentation(
     const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
     if (members.length < 2) throw new UsageError(`${spec.name}: an ensemble needs at least 2 members`);
     for (const m of members) warnings.push(...m.warnings);
-    return {
-      transform: (Y) => {
-        const parts = members.map((m) => normalizeRows(asFloat64(m.transform(Y))));
-        const cols = parts.reduce((a, q) => a + q.cols, 0);
-        const out = zeros(Y.rows, cols);
-        for (let i = 0, c0 = 0; c0 < cols; c0 += parts[i]!.cols, i++) {
-          const q = parts[i]!;
-          for (let r = 0; r < Y.rows; r++) out.data.set(q.data.subarray(r * q.cols, (r + 1) * q.cols), r * cols + c0);
-        }
-        return out;
-      },
-      warnings,
-    };
+    return { transform: (Y) => concatUnitRows(members.map((m) => m.transform(Y))), warnings };
   }
   const nClasses = new Set(labels).size;
   const fitLda = (rows: StoredMatrix, rowLabels: readonly (string | null)[]): Lda => {
@@ -875,13 +909,21 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     }
     let model: FittedTransform;
     let spec = outerSpec;
-    let chosen: { name: string; innerNsc: number; innerNscb: number; correction?: string } | undefined;
+    let chosen: { name: string; innerNsc: number; innerNscb: number; innerMrr?: number; correction?: string } | undefined;
+    // Soft choice: the runner-up pair, fitted on its own correction and fused with the winner.
+    let fuse: { spec: RepresentationSpec; X: StoredMatrix } | undefined;
+    let fused: FittedTransform | undefined;
     if (correctionChoice) {
       const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed);
       spec = sel.chosen;
       const sc = correctionChoice[sel.correction!]!;
       Xf = foldMatrixWith(sc, fold);
-      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, correction: sc.name };
+      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, innerMrr: sel.best.mrr, correction: sc.name };
+      if (outerSpec.select?.fuseTopTwo && sel.second) {
+        const sc2 = correctionChoice[sel.second.correction!]!;
+        fuse = { spec: sel.second.chosen, X: foldMatrixWith(sc2, fold) };
+        chosen = { ...chosen, name: `${chosen.name}+${sel.second.chosen.name}`, correction: `${sc.name}+${sc2.name}` };
+      }
     } else if (outerSpec.kind === 'select') {
       const cands = selectCandidates(outerSpec);
       const sel = selectByInnerCv({
@@ -891,21 +933,24 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
         combine: outerSpec.select?.ensembleTopTwo ? (a, b) => ({ name: `${a.name}+${b.name}`, kind: 'ensemble' as const, ensemble: [a, b] }) : undefined,
       });
       spec = sel.chosen;
-      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb };
+      chosen = { name: sel.chosen.name, innerNsc: sel.best.nsc, innerNscb: sel.best.nscb, innerMrr: sel.best.mrr };
     }
     if ((spec.fitOn ?? 'wells') === 'treatments' && spec.kind !== 'raw') {
       const tr = buildTreatments(Xf === p.X ? X64() : asFloat64(Xf), keys, { rows: fitRows, controlLabels: controls });
       model = fitRepresentation(spec, tr.X, Int32Array.from({ length: tr.X.rows }, (_, i) => i), tr.label, seed, opts.pcaSolver, { groups: tr.compound });
     } else {
       const trainControls = Array.from(fold.train).filter((i) => isCtlRow(i));
-      model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver, {
+      const ctx: FitContext = {
         groups: fitRows.map((i) => compounds[i] ?? null),
         batches: keys.batch ? fitRows.map((i) => keys.batch![i] ?? null) : undefined,
         controlRows: trainControls,
         controlBatches: keys.batch ? trainControls.map((i) => keys.batch![i] ?? null) : undefined,
-      });
+      };
+      model = fitRepresentation(spec, Xf, fitRows, fitLabels, seed, opts.pcaSolver, ctx);
+      if (fuse) fused = fitRepresentation(fuse.spec, fuse.X, fitRows, fitLabels, seed, opts.pcaSolver, ctx);
     }
-    const out = model.transform(Xf);
+    // Fused: each member places the rows of its own correction.
+    const out = fused ? concatUnitRows([model.transform(Xf), fused.transform(fuse!.X)]) : model.transform(Xf);
     const Y = out === p.X ? X64() : asFloat64(out);
     // Query / candidate sets: one pair (held-out vs training treatments), or one per batch of the held-out rows under a candidate rule.
     const sets: { qry: Treatments; cand: Treatments; batch?: string }[] = [];
@@ -925,11 +970,12 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
         sets.push({ qry, cand: buildTreatments(Y, keys, { rows: candidateRows(fold, keys.batch!, splitGroups, b, rule), controlLabels: controls }), batch: b ?? '' });
       }
     }
-    o.warnings = model.warnings;
+    o.warnings = [...model.warnings, ...(fused?.warnings ?? [])];
     const rec: FoldRecord = {
       representation: outerSpec.name, seed, fold: fold.name, heldOut: fold.heldOutGroups.join('|'), queries: sets.reduce((a, x) => a + x.qry.X.rows, 0),
       nsc: NaN, nscb: NaN, mapConsistency: NaN, seconds: 0,
       ...(chosen ? { chosen: chosen.name, innerNsc: chosen.innerNsc, innerNscb: chosen.innerNscb } : {}),
+      ...(chosen?.innerMrr !== undefined && !Number.isNaN(chosen.innerMrr) ? { innerMrr: chosen.innerMrr } : {}),
       ...(chosen?.correction !== undefined ? { chosenCorrection: chosen.correction } : {}),
     };
     const foldNsc: NnPrediction[] = [], foldNscb: NnPrediction[] = [], foldCons: ApQuery[] = [];

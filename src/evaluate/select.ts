@@ -10,8 +10,11 @@
  * inner training treatments, nsc.ts) and inner NSCB, pooled over the inner folds. Criterion 'nsc'
  * (default): highest inner NSC wins, then the higher inner NSCB; 'nsc+map': inner NSC + inner MoA
  * mAP, then NSCB; 'nscb': inner NSCB (not same compound or batch: the transfer the outer figure
- * asks for), then NSC. Remaining ties go to the earlier candidate (the list is the pre-declared
- * order of preference, simplest first).
+ * asks for), then NSC; 'mrr-b': the mean reciprocal rank of the first right neighbour among the
+ * NSCB candidates (nsc.ts `firstHitReciprocalRanks`: 1 where NSCB hits, graded where it misses, so
+ * fewer ties and less split-to-split noise than the 0/1 hit on a few dozen compounds), then NSCB,
+ * then NSC. Remaining ties go to the earlier candidate (the list is the pre-declared order of
+ * preference, simplest first). The runner-up is reported too (`second`), for a soft choice.
  *
  * With `corrections`, every candidate is a (batch correction, learner) pair: in every inner fold
  * each correction is refitted on that inner training side (its compounds plus the outer training
@@ -31,7 +34,7 @@ import type { StoredMatrix } from '../linalg/index.js';
 import { asFloat64, takeRows } from '../linalg/index.js';
 import { UsageError } from '../util/errors.js';
 import { makeSplits, type Fold } from './splits.js';
-import { buildTreatments, nearestNeighbourMoa, type TreatmentKeys } from './nsc.js';
+import { buildTreatments, firstHitReciprocalRanks, nearestNeighbourMoa, type TreatmentKeys } from './nsc.js';
 import { consistencyQueries } from './map.js';
 
 export interface InnerScore {
@@ -44,9 +47,11 @@ export interface InnerScore {
   nscb: number;
   /** Inner MoA-consistency mAP (mean AP of the inner held-out treatments; NaN unless the criterion uses it). */
   map: number;
+  /** Inner mean reciprocal rank of the first right NSCB neighbour (NaN unless the criterion is 'mrr-b'). */
+  mrr: number;
 }
 
-export type SelectionCriterion = 'nsc' | 'nsc+map' | 'nscb';
+export type SelectionCriterion = 'nsc' | 'nsc+map' | 'nscb' | 'mrr-b';
 
 /** The batch corrections a nested choice chooses among (see the module comment). */
 export interface SelectionCorrections {
@@ -113,9 +118,11 @@ export interface SelectionResult<S> {
   best: InnerScore;
   /** Inner folds scored (over every repeat). */
   innerFolds: number;
+  /** The runner-up by the same criterion (absent with a single candidate). */
+  second?: { chosen: S; correction?: number; score: InnerScore };
 }
 
-interface Tally { hit: number; total: number; hitB: number; totalB: number; apSum: number; apN: number }
+interface Tally { hit: number; total: number; hitB: number; totalB: number; apSum: number; apN: number; rrSum: number; rrN: number }
 
 export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<S>): SelectionResult<S> {
   const m = inp.fitRows.length;
@@ -158,6 +165,7 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
   });
   const criterion = inp.criterion ?? 'nsc';
   const useMap = criterion === 'nsc+map';
+  const useRr = criterion === 'mrr-b';
   const nCorr = corr ? corr.names.length : 1;
   const candidates = [...inp.candidates];
   const L = candidates.length;
@@ -201,13 +209,19 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
         }
       }
     }
+    if (useRr) {
+      for (const v of firstHitReciprocalRanks(qry, cand, { excludeSameBatch: batches !== undefined })) {
+        t.rrSum += v;
+        t.rrN++;
+      }
+    }
     if (batches) {
       const rb = nearestNeighbourMoa(qry, cand, { excludeSameBatch: true });
       t.hitB += rb.predictions.filter((p) => p.correct).length;
       t.totalB += rb.predictions.length;
     }
   };
-  const fresh = (): Tally => ({ hit: 0, total: 0, hitB: 0, totalB: 0, apSum: 0, apN: 0 });
+  const fresh = (): Tally => ({ hit: 0, total: 0, hitB: 0, totalB: 0, apSum: 0, apN: 0, rrSum: 0, rrN: 0 });
   const tallies = Array.from({ length: nCorr * L }, fresh);
   for (const f of folds) {
     // The correction's fit rows: the inner training compounds and every context row.
@@ -222,15 +236,19 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
     name: corr ? `${corr.names[c]}/${candidates[l]!.name}` : candidates[l]!.name,
     ...(corr ? { correction: corr.names[c], learner: candidates[l]!.name } : {}),
     nsc: t.total ? t.hit / t.total : NaN, nscb: t.totalB ? t.hitB / t.totalB : NaN, map: t.apN ? t.apSum / t.apN : NaN,
+    mrr: t.rrN ? t.rrSum / t.rrN : NaN,
   });
   const scores = tallies.map((t, k) => toScore(t, k % L, Math.floor(k / L)));
   // Candidate k: learner k % L under correction ⌊k / L⌋ (the ensemble, if any, is appended last).
   const learnerOf = scores.map((_, k) => k % L);
   const nz = (v: number) => (Number.isNaN(v) ? -1 : v);
-  const key = (s: InnerScore) => (criterion === 'nscb' ? [nz(s.nscb), nz(s.nsc)] : [useMap ? nz(s.nsc) + nz(s.map) : nz(s.nsc), nz(s.nscb)]);
+  const key = (s: InnerScore): number[] => (criterion === 'mrr-b' ? [nz(s.mrr), nz(s.nscb), nz(s.nsc)]
+    : criterion === 'nscb' ? [nz(s.nscb), nz(s.nsc)] : [useMap ? nz(s.nsc) + nz(s.map) : nz(s.nsc), nz(s.nscb)]);
+  // Lexicographic: the first differing key decides.
   const better = (a: InnerScore, b: InnerScore) => {
-    const [a1, a2] = key(a), [b1, b2] = key(b);
-    return a1! > b1! || (a1 === b1 && a2! > b2!);
+    const ka = key(a), kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! > kb[i]!;
+    return false;
   };
   const ranked = (): number[] => {
     const order = scores.map((_, i) => i);
@@ -247,10 +265,11 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
     learnerOf.push(candidates.length - 1);
     scores.push({ ...toScore(t, candidates.length - 1, 0) });
   }
-  const best = ranked()[0]!;
+  const [best, next] = ranked() as [number, number | undefined];
   return {
     chosen: candidates[learnerOf[best]!]!,
     ...(corr ? { correction: Math.floor(best / L) } : {}),
     scores, best: scores[best]!, innerFolds: folds.length,
+    ...(next !== undefined ? { second: { chosen: candidates[learnerOf[next]!]!, ...(corr ? { correction: Math.floor(next / L) } : {}), score: scores[next]! } } : {}),
   };
 }

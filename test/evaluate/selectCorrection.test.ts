@@ -108,7 +108,7 @@ describe('evaluate: select with corrections', () => {
     expect(nested.folds.every((f) => f.chosenCorrection === 'combat' && f.chosen === 'lda-proj' && f.innerNscb! >= 0 && f.innerNscb! <= 1)).toBe(true);
     expect(nested.notes.some((x) => /sel: chooses its batch correction per fold \(combat\)/.test(x))).toBe(true);
     const csv = foldsCsv(nested).trim().split('\n');
-    expect(csv[0]).toBe('representation,seed,fold,held_out,queries,nsc,nscb,map_consistency,seconds,chosen,inner_nsc,chosen_correction,inner_nscb');
+    expect(csv[0]).toBe('representation,seed,fold,held_out,queries,nsc,nscb,map_consistency,seconds,chosen,inner_nsc,chosen_correction,inner_nscb,inner_mrr');
     const cells = csv[1]!.split(',');
     expect(cells[0]).toBe('sel');
     expect(cells[9]).toBe('lda-proj');

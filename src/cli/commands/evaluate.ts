@@ -70,10 +70,10 @@ function csvCell(v: unknown): string {
 
 /** One row per representation × seed × outer fold; a nested choice adds what it chose and its inner scores. */
 export function foldsCsv(r: EvaluationResult): string {
-  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds', 'chosen', 'inner_nsc', 'chosen_correction', 'inner_nscb'];
+  const head = ['representation', 'seed', 'fold', 'held_out', 'queries', 'nsc', 'nscb', 'map_consistency', 'seconds', 'chosen', 'inner_nsc', 'chosen_correction', 'inner_nscb', 'inner_mrr'];
   const lines = r.folds.map((f) => [
     f.representation, f.seed, f.fold, f.heldOut, f.queries, f.nsc, f.nscb, f.mapConsistency, f.seconds.toFixed(3), f.chosen ?? '', f.innerNsc ?? '',
-    f.chosenCorrection ?? '', f.innerNscb ?? '',
+    f.chosenCorrection ?? '', f.innerNscb ?? '', f.innerMrr ?? '',
   ].map(csvCell).join(','));
   return [head.join(','), ...lines].join('\n') + '\n';
 }
