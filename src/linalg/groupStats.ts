@@ -14,6 +14,7 @@
  * selection is exact and the sums run in the same order); this file is its JavaScript twin.
  */
 import { native } from './native.js';
+import { selectInPlace } from './select.js';
 
 export type GroupOperation = 'median' | 'mean';
 
@@ -106,7 +107,7 @@ export function medianOfRange(a: Float64Array, from: number, n: number): number 
   const len = k - from;
   if (len === 0) return NaN;
   const h = from + (len >> 1);
-  const upper = select(a, from, k - 1, h);
+  const upper = selectInPlace(a, from, k - 1, h);
   if (len & 1) return upper;
   // After selection every value left of h is ≤ a[h]: the lower middle is their maximum.
   let lower = -Infinity;
@@ -114,44 +115,3 @@ export function medianOfRange(a: Float64Array, from: number, n: number): number 
   return (lower + upper) / 2;
 }
 
-/** Place the value of rank (t − lo) of a[lo … hi] at index t (Hoare partition, median-of-3). */
-function select(a: Float64Array, lo: number, hi: number, t: number): number {
-  while (hi > lo) {
-    if (hi - lo < 16) {
-      for (let i = lo + 1; i <= hi; i++) {
-        const v = a[i]!;
-        let j = i - 1;
-        while (j >= lo && a[j]! > v) {
-          a[j + 1] = a[j]!;
-          j--;
-        }
-        a[j + 1] = v;
-      }
-      return a[t]!;
-    }
-    const mid = (lo + hi) >> 1;
-    // Median of three as the pivot guards against sorted input.
-    let x = a[lo]!, y = a[mid]!, z = a[hi]!;
-    if (x > y) [x, y] = [y, x];
-    if (y > z) [y, z] = [z, y];
-    if (x > y) [x, y] = [y, x];
-    const pivot = y;
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const tmp = a[i]!;
-        a[i] = a[j]!;
-        a[j] = tmp;
-        i++;
-        j--;
-      }
-    }
-    // Now a[lo … j] ≤ pivot ≤ a[i … hi], and a[j+1 … i−1] equal the pivot.
-    if (t <= j) hi = j;
-    else if (t >= i) lo = i;
-    else return a[t]!;
-  }
-  return a[t]!;
-}

@@ -112,35 +112,55 @@ export function medianNoCopy(data: ArrayLike<number>): number {
 export function kthPairInPlace(a: Float64Array, k: number): [number, number] {
   const n = a.length;
   if (!(k >= 0 && k < n) || !Number.isInteger(k)) throw new RangeError(`kthPairInPlace: k=${k} out of range for length ${n}`);
-  let lo = 0, hi = n - 1;
+  selectInPlace(a, 0, n - 1, k);
+  const v = a[k]!;
+  if (k + 1 >= n) return [v, NaN];
+  let next = Infinity;
+  for (let t = k + 1; t < n; t++) if (a[t]! < next) next = a[t]!;
+  return [v, next];
+}
+
+/**
+ * Place the value of rank (t − lo) of a[lo … hi] at index t and return it (Hoare partition,
+ * median-of-3 pivot, insertion sort below 16 values): afterwards a[lo … t] ≤ a[t] ≤ a[t … hi].
+ */
+export function selectInPlace(a: Float64Array, lo: number, hi: number, t: number): number {
   while (hi > lo) {
-    // Median of three as pivot, then Hoare's partition.
+    if (hi - lo < 16) {
+      for (let i = lo + 1; i <= hi; i++) {
+        const v = a[i]!;
+        let j = i - 1;
+        while (j >= lo && a[j]! > v) {
+          a[j + 1] = a[j]!;
+          j--;
+        }
+        a[j + 1] = v;
+      }
+      return a[t]!;
+    }
     const mid = (lo + hi) >> 1;
+    // Median of three as the pivot guards against sorted input.
     let x = a[lo]!, y = a[mid]!, z = a[hi]!;
     if (x > y) [x, y] = [y, x];
     if (y > z) [y, z] = [z, y];
-    if (x > y) y = x;
+    if (x > y) [x, y] = [y, x];
     const pivot = y;
     let i = lo, j = hi;
     while (i <= j) {
       while (a[i]! < pivot) i++;
       while (a[j]! > pivot) j--;
       if (i <= j) {
-        const t = a[i]!;
+        const tmp = a[i]!;
         a[i] = a[j]!;
-        a[j] = t;
+        a[j] = tmp;
         i++;
         j--;
       }
     }
-    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and every a[j+1..i-1] equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
+    // Now a[lo … j] ≤ pivot ≤ a[i … hi], and a[j+1 … i−1] equal the pivot.
+    if (t <= j) hi = j;
+    else if (t >= i) lo = i;
+    else return a[t]!;
   }
-  const v = a[k]!;
-  if (k + 1 >= n) return [v, NaN];
-  let next = Infinity;
-  for (let t = k + 1; t < n; t++) if (a[t]! < next) next = a[t]!;
-  return [v, next];
+  return a[t]!;
 }
