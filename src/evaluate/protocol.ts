@@ -134,6 +134,9 @@ export interface SharedFits {
 }
 
 const clip5 = { method: 'mad', threshold: 5 } as const;
+/** The linear learners the nested choices choose among, simplest first. */
+const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'];
+
 const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // Winsorised at median ± 5 robust s.d. of the training rows.
   'raw-clip': { name: 'raw-clip', kind: 'raw', clip: clip5 },
@@ -169,11 +172,10 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
   'select-linear': {
     name: 'select-linear', kind: 'select',
-    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3 },
+    select: { candidates: LINEAR_LEARNERS, innerFolds: 3 },
   },
 };
 
-const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'];
 /** The corrections a nested choice chooses among, simplest first (per `batchCol`; Harmony with its defaults, seed 0). */
 const CORRECTION_CHOICES: SelectCorrection[] = [
   { name: 'none' }, { name: 'sphere', method: 'sphere' }, { name: 'combat', method: 'combat' }, { name: 'harmony', method: 'harmony' },
@@ -193,44 +195,28 @@ const CORRECTION_CHOICES_CENTER: SelectCorrection[] = [
  * asks for), then inner NSC, then the simpler candidate (no correction before sphering before
  * ComBat before Harmony; the learners in select-linear's order).
  */
+/** A nested correction choice: select-corrected's candidates, corrections and inner 3-fold split, with `select` on top. */
+function correctedChoice(name: string, select: Partial<NonNullable<RepresentationSpec['select']>>): Record<string, RepresentationSpec> {
+  return { [name]: { name, kind: 'select', select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, ...select } } };
+}
+
 const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
-  'select-corrected': {
-    name: 'select-corrected', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'nscb' },
-  },
+  ...correctedChoice('select-corrected', { criterion: 'nscb' }),
   // The same with the inner 3-fold split repeated with three seeds, scores pooled: less inner-split noise, 3× the fits.
-  'select-corrected-r3': {
-    name: 'select-corrected-r3', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, innerRepeats: 3, criterion: 'nscb' },
-  },
+  ...correctedChoice('select-corrected-r3', { innerRepeats: 3, criterion: 'nscb' }),
   // Deterministic: inner leave-one-compound-out (no seed, inner training sides one compound smaller
   // than the outer one), the correction chosen for the plain LDA projection (the cheapest learner:
   // about 37 inner fits per outer fold and correction).
-  'select-corrected-loco': {
-    name: 'select-corrected-loco', kind: 'select',
-    select: { candidates: ['lda-proj'], corrections: CORRECTION_CHOICES, innerSplit: 'loco', innerFolds: 3, criterion: 'nscb' },
-  },
+  ...correctedChoice('select-corrected-loco', { candidates: ['lda-proj'], innerSplit: 'loco', criterion: 'nscb' }),
   // select-corrected's candidates and inner 3-fold split, chosen by the inner mean reciprocal rank
   // of the first right NSCB neighbour (graded where the 0/1 NSCB hit ties), then NSCB, then NSC.
-  'select-corrected-mrr': {
-    name: 'select-corrected-mrr', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'mrr-b' },
-  },
+  ...correctedChoice('select-corrected-mrr', { criterion: 'mrr-b' }),
   // Soft choice: the two best (correction, learner) pairs by the same ranking, cosine-averaged.
-  'select-corrected-mrr-top2': {
-    name: 'select-corrected-mrr-top2', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, criterion: 'mrr-b', fuseTopTwo: true },
-  },
+  ...correctedChoice('select-corrected-mrr-top2', { criterion: 'mrr-b', fuseTopTwo: true }),
   // select-corrected-mrr with per-week centring on the controls among the corrections (after none).
-  'select-corrected-center-mrr': {
-    name: 'select-corrected-center-mrr', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES_CENTER, innerFolds: 3, criterion: 'mrr-b' },
-  },
+  ...correctedChoice('select-corrected-center-mrr', { corrections: CORRECTION_CHOICES_CENTER, criterion: 'mrr-b' }),
   // select-corrected-mrr with the inner split repeated with three seeds, scores pooled (3× the fits).
-  'select-corrected-mrr-r3': {
-    name: 'select-corrected-mrr-r3', kind: 'select',
-    select: { candidates: LINEAR_LEARNERS, corrections: CORRECTION_CHOICES, innerFolds: 3, innerRepeats: 3, criterion: 'mrr-b' },
-  },
+  ...correctedChoice('select-corrected-mrr-r3', { innerRepeats: 3, criterion: 'mrr-b' }),
 };
 
 /** Fixed ensembles of two registry learners (see RepresentationSpec.ensemble). */
@@ -240,12 +226,12 @@ const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
   // select-linear's candidates plus the ensemble of the two that win the inner CV, chosen the same way.
   'select-ensemble': {
     name: 'select-ensemble', kind: 'select',
-    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true },
+    select: { candidates: LINEAR_LEARNERS, innerFolds: 3, ensembleTopTwo: true },
   },
   // Five inner folds: inner training sides closer in size to the outer one (4/5 instead of 2/3).
   'select-ensemble-5': {
     name: 'select-ensemble-5', kind: 'select',
-    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 5, ensembleTopTwo: true },
+    select: { candidates: LINEAR_LEARNERS, innerFolds: 5, ensembleTopTwo: true },
   },
   // LMNN's k, PCA size and start (and lda-proj, listed first: preferred on ties) chosen by inner
   // 3-fold CV on inner NSC + inner MoA mAP, the two figures the cell-injury target asks for.
@@ -256,7 +242,7 @@ const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
   // The same choice scored by inner NSC + inner MoA mAP (graded, fewer ties than NSC alone).
   'select-ensemble-map': {
     name: 'select-ensemble-map', kind: 'select',
-    select: { candidates: ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'], innerFolds: 3, ensembleTopTwo: true, criterion: 'nsc+map' },
+    select: { candidates: LINEAR_LEARNERS, innerFolds: 3, ensembleTopTwo: true, criterion: 'nsc+map' },
   },
 };
 

@@ -13,6 +13,7 @@ export * from './centered.js';
 export * from './columnStats.js';
 export * from './cg.js';
 export * from './select.js';
+export * from './signs.js';
 export * from './groupStats.js';
 export * from './backend.js';
 export * from './apKernel.js';

@@ -9,6 +9,7 @@ import { tcrossprod, crossprod, gemm, gemmTN, gemmRounded, tcrossprodRounded } f
 import { symmetricEigen, symmetricEigenRows } from './eigen.js';
 import { centeredCrossprod, centeredProduct } from './centered.js';
 import { native, hugeAlignedFloat64 } from './native.js';
+import { flipColumnSigns } from './signs.js';
 
 export interface SvdResult {
   U: Matrix; // m × k
@@ -195,23 +196,14 @@ function roundedGramSvd(X: StoredMatrix, mean: Float64Array, k: number, noise: n
 
 /**
  * Flip the sign of each column of U (m × k) whose largest-|entry| is negative (svd_flip's rule) and
- * return diag(±1/s)·Rᵀ with the same signs. Its own small function: V8 recompiles the function
- * around a hot loop, cheaply when the function is small.
+ * return diag(±1/s)·Rᵀ with the same signs.
  */
 function flippedScaledTranspose(U: Matrix, R: Matrix, s: Float64Array): Matrix {
-  const m = U.rows, k = U.cols, u = U.data;
+  const k = U.cols;
+  const flipped = flipColumnSigns(U);
   const Rt = zeros(k, k);
   for (let c = 0; c < k; c++) {
-    let best = -1, sign = 1;
-    for (let i = 0; i < m; i++) {
-      const a = u[i * k + c]!;
-      if (Math.abs(a) > best) {
-        best = Math.abs(a);
-        sign = a < 0 ? -1 : 1;
-      }
-    }
-    if (sign < 0) for (let i = 0; i < m; i++) u[i * k + c] = -u[i * k + c]!;
-    const f = sign / s[c]!;
+    const f = (flipped[c] ? -1 : 1) / s[c]!;
     for (let a = 0; a < k; a++) Rt.data[c * k + a] = R.data[a * k + c]! * f;
   }
   return Rt;

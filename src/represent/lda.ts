@@ -32,7 +32,7 @@
  */
 import {
   type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, symmetricEigen, gemm, gemmNT, gemmTN, choleskyBlocked, choleskySolveBlocked, centeredProduct,
-  NotPositiveDefiniteError, transpose,
+  NotPositiveDefiniteError, transpose, flipColumnSigns,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { requireFiniteRows } from './finite.js';
@@ -302,14 +302,17 @@ export class Lda {
 
 /** Sw_s⁻¹·Bᵀ as rows (K × d) for the d × d Sw_s: one Cholesky factor and two triangular solves. */
 export function shrunkScatterSolveDirect(Sw: Matrix, B: Matrix, who: string): Matrix {
-  let L: Matrix;
+  return transpose(choleskySolveBlocked(shrunkScatterFactor(Sw, who), transpose(B)));
+}
+
+/** The Cholesky factor of a shrunk scatter (or its span form); not positive definite → InputError naming `who`. */
+function shrunkScatterFactor(M: Matrix, who: string): Matrix {
   try {
-    L = choleskyBlocked(Sw);
+    return choleskyBlocked(M);
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
     throw e;
   }
-  return transpose(choleskySolveBlocked(L, transpose(B)));
 }
 
 /**
@@ -326,14 +329,7 @@ export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: numbe
   }
   const c = b / a;
   for (let i = 0; i < n; i++) G.data[i * n + i] += c;
-  let L: Matrix;
-  try {
-    L = choleskyBlocked(G);
-  } catch (e) {
-    if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
-    throw e;
-  }
-  const S = choleskySolveBlocked(L, gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
+  const S = choleskySolveBlocked(shrunkScatterFactor(G, who), gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
   const RtS = gemmTN(S, R); // K × d = Sᵀ·R
   for (let t = 0; t < K * d; t++) Zt.data[t] = (B.data[t]! - RtS.data[t]!) / b;
   return Zt;
@@ -358,18 +354,7 @@ export function discriminantProjection(B: Matrix, Zt: Matrix, k: number): { scal
 
 /** Each column's sign fixed so that its largest-magnitude entry is positive (svd_flip's rule). */
 function flipColumns(V: Matrix): Matrix {
-  const { rows, cols, data } = V;
-  for (let c = 0; c < cols; c++) {
-    let best = -1, bi = 0;
-    for (let i = 0; i < rows; i++) {
-      const a = Math.abs(data[i * cols + c]!);
-      if (a > best) {
-        best = a;
-        bi = i;
-      }
-    }
-    if (data[bi * cols + c]! < 0) for (let i = 0; i < rows; i++) data[i * cols + c] = -data[i * cols + c]!;
-  }
+  flipColumnSigns(V);
   return V;
 }
 

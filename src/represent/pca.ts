@@ -15,7 +15,7 @@
  * 384 × 5,792 plate) stay exact.
  */
 import {
-  type Matrix, type StoredMatrix, zeros, columnMeans, columnMeanM2, thinSvdCentered, thinSvdCenteredRounded, centeredProduct, transpose,
+  type Matrix, type StoredMatrix, zeros, columnMeans, columnMeanM2, flipColumnSigns, thinSvdCentered, thinSvdCenteredRounded, centeredProduct, transpose,
   truncatedSvdCentered, gemmNT,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
@@ -225,21 +225,9 @@ export class PCA {
 
 /** svd_flip, U-based: the largest-|U| entry of each component becomes positive (U n × r, Vt r × d). */
 function svdFlip(U: Matrix, Vt: Matrix): void {
-  const n = U.rows, r = U.cols, d = Vt.cols, u = U.data, v = Vt.data;
-  for (let c = 0; c < r; c++) {
-    let best = -1, bi = 0;
-    for (let i = 0; i < n; i++) {
-      const a = Math.abs(u[i * r + c]!);
-      if (a > best) {
-        best = a;
-        bi = i;
-      }
-    }
-    if (u[bi * r + c]! < 0) {
-      for (let i = 0; i < n; i++) u[i * r + c] = -u[i * r + c]!;
-      for (let j = 0; j < d; j++) v[c * d + j] = -v[c * d + j]!;
-    }
-  }
+  const d = Vt.cols, v = Vt.data;
+  const flipped = flipColumnSigns(U);
+  for (let c = 0; c < U.cols; c++) if (flipped[c]) for (let j = 0; j < d; j++) v[c * d + j] = -v[c * d + j]!;
 }
 
 /**
