@@ -14,12 +14,16 @@ const posted = () => {
   Atomics.notify(c, 1);
 };
 let current = -1;
+let claimedAt = 0;
 try {
   runFoldTask(job.input, job.opts, {
     rep: job.rep, seed: job.seed,
-    claim: () => (current = Atomics.add(c, 0, 1)),
+    claim: () => {
+      claimedAt = performance.now();
+      return (current = Atomics.add(c, 0, 1));
+    },
     emit: (fi, out) => {
-      job.port.postMessage({ fi, out });
+      job.port.postMessage({ fi, out, ms: performance.now() - claimedAt });
       posted();
     },
   });

@@ -50,4 +50,30 @@ describe('outer folds on worker threads', () => {
     const strip = (r: typeof a) => ({ folds: r.folds.map(({ seconds: _s, ...f }) => f), reps: r.representations.map(({ seconds: _s, ...s }) => s) });
     expect(strip(b)).toEqual(strip(a));
   });
+
+  it('a worker that dies holding a fold: this thread redoes the fold after the wait, each fold counted once', () => {
+    const local: number[] = [];
+    const ticks: number[] = [];
+    // held[0] = the fold the stand-in worker claimed, plus one (0 until it has claimed).
+    const held = new Int32Array(new SharedArrayBuffer(4));
+    const t0 = performance.now();
+    const outs = runFoldsOnThreads<string>({
+      workerData: { held: held.buffer }, nFolds: 5, threads: 2, patienceMs: 300,
+      workerUrl: new URL('../fixtures/dyingFoldWorker.mjs', import.meta.url),
+      local: (fi) => {
+        local.push(fi);
+        // The first fold here waits for the worker's claim, so it always holds one.
+        if (local.length === 1) Atomics.wait(held, 0, 0, 10_000);
+        return `fold ${fi}`;
+      },
+      tick: (k) => ticks.push(k),
+    });
+    const redone = Atomics.load(held, 0) - 1;
+    expect(redone).toBeGreaterThanOrEqual(1);
+    expect(outs).toEqual([0, 1, 2, 3, 4].map((fi) => `fold ${fi}`));
+    expect(ticks).toEqual([1, 2, 3, 4, 5]);
+    // Every fold ran here once: the four this thread claimed, then, after the wait, the dead worker's.
+    expect(local).toEqual([...[0, 1, 2, 3, 4].filter((fi) => fi !== redone), redone]);
+    expect(performance.now() - t0).toBeGreaterThan(300);
+  }, 20_000);
 });
