@@ -36,7 +36,7 @@ import { Rng } from '../util/rng.js';
 import { apWorkspace, linalgBackend, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import {
-  DampingController, prepareAndAdapt, validateApParams, warnUnconverged, type AdaptiveDampingOptions, type DampingAttempt,
+  degenerateRun, DampingController, finishRun, prepareAndAdapt, runOnce, validateApParams, type AdaptiveDampingOptions, type DampingAttempt,
 } from './apShared.js';
 
 export interface AffinityPropagationOptions {
@@ -574,69 +574,17 @@ function assignLabels(S: Float64Array, n: number, E: Uint8Array): { labels: Int3
 
 function runPrepared(p: Prepared, ctl: DampingController, opts: AffinityPropagationOptions, prepareMs: number): AffinityPropagationRetryResult {
   const warnings = [...p.warnings];
-  const damping = ctl.damping;
-  const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
-  if (p.degenerate) {
-    return {
-      labels: p.degenerate.labels,
-      exemplars: p.degenerate.exemplars,
-      nIter: 0,
-      converged: true,
-      preference: p.preference,
-      damping,
-      warnings,
-      exemplarTrace: new Int32Array(0),
-      timings,
-      attempts: [{ damping, converged: true, nIter: 0, clusters: p.degenerate.exemplars.length, startIteration: 0, ended: 'converged' }],
-    };
-  }
-  const maxIter = opts.maxIter ?? 200;
+  if (p.degenerate) return { ...degenerateRun(p.degenerate, ctl.damping, warnings, prepareMs), preference: p.preference };
   const reporter = opts.reporter ?? silentReporter;
-  let t0 = performance.now();
-  const out = iterate(p.S, p.n, ctl, maxIter, opts.convergenceIter ?? 15, reporter, p.ws);
-  timings.iterateMs = performance.now() - t0;
-  const attempts = ctl.attempts;
-  let K = 0;
-  for (let i = 0; i < p.n; i++) K += out.E[i]!;
-  if (K === 0) {
-    warnUnconverged(warnings, reporter, ctl.damping, out.nIter, false, 0);
-    return {
-      labels: new Int32Array(p.n).fill(-1),
-      exemplars: new Int32Array(0),
-      nIter: out.nIter,
-      converged: false,
-      preference: p.preference,
-      damping: ctl.damping,
-      warnings,
-      exemplarTrace: out.trace,
-      timings,
-      attempts,
-    };
-  }
-  warnUnconverged(warnings, reporter, ctl.damping, out.nIter, out.converged, K);
-  t0 = performance.now();
-  const { labels, exemplars } = assignLabels(p.S, p.n, out.E);
-  timings.labelsMs = performance.now() - t0;
-  return {
-    labels,
-    exemplars,
-    nIter: out.nIter,
-    converged: out.converged,
-    preference: p.preference,
-    damping: ctl.damping,
-    warnings,
-    exemplarTrace: out.trace,
-    timings,
-    attempts,
-  };
+  const t0 = performance.now();
+  const out = iterate(p.S, p.n, ctl, opts.maxIter ?? 200, opts.convergenceIter ?? 15, reporter, p.ws);
+  const timings = { prepareMs, iterateMs: performance.now() - t0, labelsMs: 0 };
+  return { ...finishRun(p.n, out, ctl, reporter, warnings, timings, () => assignLabels(p.S, p.n, out.E)), preference: p.preference };
 }
 
 /** Affinity propagation on a similarity matrix S (n×n, larger = more similar), sklearn 1.2 semantics. */
 export function affinityPropagation(S: Matrix, opts: AffinityPropagationOptions = {}): AffinityPropagationResult {
-  const t0 = performance.now();
-  const p = prepare(S, opts);
-  const { attempts: _, ...res } = runPrepared(p, new DampingController([opts.damping ?? 0.5], opts.maxIter ?? 200), opts, performance.now() - t0);
-  return res;
+  return runOnce(opts, () => prepare(S, opts), (p, ctl, ms) => runPrepared(p, ctl, opts, ms));
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What the dense and the sparse affinity propagation share: parameter checks, the
- * non-convergence warning, and adaptive damping (0.5 → 0.7 → 0.9 by default) for runs that
+ * non-convergence warning, the shape of a run's result, and adaptive damping (0.5 → 0.7 → 0.9 by default) for runs that
  * oscillate. Oscillation between near-duplicate points is the usual cause of non-convergence and
  * more damping is the standard cure (Frey & Dueck 2007). Instead of restarting from zero messages
  * at each damping, a run that is still oscillating after `oscillationCheck` iterations continues
@@ -201,4 +201,60 @@ export function warnUnconverged(
     : `affinity propagation did not converge with damping ${damping} in ${maxIter} iterations; clusters may be degenerate`;
   warnings.push(msg);
   reporter.warn(msg);
+}
+
+/** The fields of a run's result both APs fill the same way (each adds its own). */
+export interface ApRunFields {
+  labels: Int32Array;
+  exemplars: Int32Array;
+  nIter: number;
+  converged: boolean;
+  damping: number;
+  warnings: string[];
+  exemplarTrace: Int32Array;
+  timings: { prepareMs: number; iterateMs: number; labelsMs: number };
+  attempts: DampingAttempt[];
+}
+
+/** sklearn's degenerate shortcut (all points alike, or one point): labels without message passing. */
+export function degenerateRun(
+  degenerate: { labels: Int32Array; exemplars: Int32Array }, damping: number, warnings: string[], prepareMs: number,
+): ApRunFields {
+  return {
+    labels: degenerate.labels, exemplars: degenerate.exemplars, nIter: 0, converged: true, damping, warnings,
+    exemplarTrace: new Int32Array(0), timings: { prepareMs, iterateMs: 0, labelsMs: 0 },
+    attempts: [{ damping, converged: true, nIter: 0, clusters: degenerate.exemplars.length, startIteration: 0, ended: 'converged' }],
+  };
+}
+
+/**
+ * A run's result once message passing has ended with exemplar flags `E`: every label −1 when no
+ * exemplar emerged, else `label()`'s assignment, with the unconverged warning where it applies.
+ */
+export function finishRun(
+  n: number, out: { E: Uint8Array; nIter: number; converged: boolean; trace: Int32Array },
+  ctl: DampingController, reporter: Reporter, warnings: string[], timings: ApRunFields['timings'],
+  label: () => { labels: Int32Array; exemplars: Int32Array },
+): ApRunFields {
+  let K = 0;
+  for (let i = 0; i < n; i++) K += out.E[i]!;
+  const common = { nIter: out.nIter, damping: ctl.damping, warnings, exemplarTrace: out.trace, timings, attempts: ctl.attempts };
+  warnUnconverged(warnings, reporter, ctl.damping, out.nIter, out.converged && K > 0, K);
+  if (K === 0) return { ...common, labels: new Int32Array(n).fill(-1), exemplars: new Int32Array(0), converged: false };
+  const t0 = performance.now();
+  const { labels, exemplars } = label();
+  timings.labelsMs = performance.now() - t0;
+  return { ...common, labels, exemplars, converged: out.converged };
+}
+
+/** The plain (one damping) call of either AP: prepare, one run, the result without its attempt list. */
+export function runOnce<P, R extends { attempts: DampingAttempt[] }>(
+  opts: { damping?: number; maxIter?: number },
+  prepare: () => P,
+  run: (prepared: P, controller: DampingController, prepareMs: number) => R,
+): Omit<R, 'attempts'> {
+  const t0 = performance.now();
+  const prepared = prepare();
+  const { attempts: _, ...res } = run(prepared, new DampingController([opts.damping ?? 0.5], opts.maxIter ?? 200), performance.now() - t0);
+  return res;
 }

@@ -36,7 +36,7 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import {
-  DampingController, prepareAndAdapt, validateApParams, warnUnconverged, type AdaptiveDampingOptions, type DampingAttempt,
+  degenerateRun, DampingController, finishRun, prepareAndAdapt, runOnce, validateApParams, type AdaptiveDampingOptions, type DampingAttempt,
 } from './apShared.js';
 
 /** A similarity graph in CSR form (larger = more similar). The diagonal, if stored, is ignored. */
@@ -582,41 +582,20 @@ function assignLabels(P: Prepared, E: Uint8Array, warnings: string[]): { labels:
 
 function runPrepared(P: Prepared, ctl: DampingController, opts: SparseAffinityPropagationOptions, prepareMs: number): SparseAffinityPropagationRetryResult {
   const warnings = [...P.warnings];
-  const timings = { prepareMs, iterateMs: 0, labelsMs: 0 };
-  const base = { preference: P.preference, damping: ctl.damping, nnz: P.S.length, complete: P.complete, unstable: 0 };
-  if (P.degenerate) {
-    const attempts: DampingAttempt[] = [{ damping: ctl.damping, converged: true, nIter: 0, clusters: P.degenerate.exemplars.length, startIteration: 0, ended: 'converged' }];
-    return { ...base, labels: P.degenerate.labels, exemplars: P.degenerate.exemplars, nIter: 0, converged: true, warnings, exemplarTrace: new Int32Array(0), timings, attempts };
-  }
-  const maxIter = opts.maxIter ?? 200;
+  const base = { preference: P.preference, nnz: P.S.length, complete: P.complete };
+  if (P.degenerate) return { ...degenerateRun(P.degenerate, ctl.damping, warnings, prepareMs), ...base, unstable: 0 };
   const reporter = opts.reporter ?? silentReporter;
-  let t0 = performance.now();
   const tol = opts.convergenceTolerance ?? 0;
   if (!(tol >= 0 && tol < 1)) throw new InputError(`sparse affinity propagation: convergenceTolerance must be in [0, 1), got ${tol}`);
-  const out = iterate(P, ctl, maxIter, opts.convergenceIter ?? 15, reporter, tol);
-  base.unstable = out.unstable;
-  base.damping = ctl.damping;
-  const attempts = ctl.attempts;
-  timings.iterateMs = performance.now() - t0;
-  let K = 0;
-  for (let i = 0; i < P.n; i++) K += out.E[i]!;
-  if (K === 0) {
-    warnUnconverged(warnings, reporter, ctl.damping, out.nIter, false, 0);
-    return { ...base, labels: new Int32Array(P.n).fill(-1), exemplars: new Int32Array(0), nIter: out.nIter, converged: false, warnings, exemplarTrace: out.trace, timings, attempts };
-  }
-  warnUnconverged(warnings, reporter, ctl.damping, out.nIter, out.converged, K);
-  t0 = performance.now();
-  const { labels, exemplars } = assignLabels(P, out.E, warnings);
-  timings.labelsMs = performance.now() - t0;
-  return { ...base, labels, exemplars, nIter: out.nIter, converged: out.converged, warnings, exemplarTrace: out.trace, timings, attempts };
+  const t0 = performance.now();
+  const out = iterate(P, ctl, opts.maxIter ?? 200, opts.convergenceIter ?? 15, reporter, tol);
+  const timings = { prepareMs, iterateMs: performance.now() - t0, labelsMs: 0 };
+  return { ...finishRun(P.n, out, ctl, reporter, warnings, timings, () => assignLabels(P, out.E, warnings)), ...base, unstable: out.unstable };
 }
 
 /** Affinity propagation with messages on the graph's edges only (see the module comment). */
 export function sparseAffinityPropagation(G: SparseSimilarity, opts: SparseAffinityPropagationOptions = {}): SparseAffinityPropagationResult {
-  const t0 = performance.now();
-  const P = prepare(G, opts);
-  const { attempts: _, ...res } = runPrepared(P, new DampingController([opts.damping ?? 0.5], opts.maxIter ?? 200), opts, performance.now() - t0);
-  return res;
+  return runOnce(opts, () => prepare(G, opts), (P, ctl, ms) => runPrepared(P, ctl, opts, ms));
 }
 
 /** As `affinityPropagationWithRetry`: adaptive damping 0.5 → 0.7 → 0.9, continuing from the current messages. */
