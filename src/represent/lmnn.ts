@@ -153,10 +153,11 @@ function addRow(z: Float64Array, zo: number, v: number, y: Float64Array, yo: num
  *    (collected once per row, in ascending row order; each target then scans that short list
  *    instead of all n rows — an impostor outside it is inactive for every target);
  *  - the pair weights W are touched only where a pull pair or an active triplet puts one (and reset
- *    the same way), and the Laplacian of W + Wᵀ is written from that list (its diagonal a row sum in
- *    column order, as before);
- *  - Y = X·Lᵀ, the distances, Yᵀ·Lap and the gradient go through the dense kernels into kept
- *    buffers (the gradient straight into the caller's array).
+ *    the same way), and the gradient's Laplacian product runs over those pairs (`gradient`);
+ *  - Y = X·Lᵀ, the distances and the last product of the gradient go through the dense kernels
+ *    into kept buffers (the gradient straight into the caller's array).
+ * Measured on BBBC021's inner training sides (≈ 200 rows, PCA-50): after the first few iterations a
+ * few hundred pairs carry weight, against n² = 40,000 entries of the dense Laplacian.
  */
 export class LmnnObjective {
   /** Active hinge terms at the last evaluation. */
