@@ -126,7 +126,7 @@ export function lmnnTargets(X: Matrix, cls: Int32Array, k: number, grp?: Int32Ar
 
 /**
  * For each class, the rows of every other class (its possible impostors), in ascending row order:
- * the hinge loops walk these instead of testing the class of all n rows.
+ * the breakpoint loop walks these instead of testing the class of all n rows.
  */
 function impostorPools(cls: Int32Array): Int32Array[] {
   let K = 0;
@@ -150,8 +150,9 @@ function addRow(z: Float64Array, zo: number, v: number, y: Float64Array, yo: num
  * objective) on buffers kept from one evaluation to the next. Every sum is the one the plain form
  * computes, term for term in the same order, so the values are the same to the last bit:
  *  - row i's hinge terms are met only among the impostors closer than its largest target radius
- *    (collected once per row, in ascending row order; each target then scans that short list
- *    instead of all n rows — an impostor outside it is inactive for every target);
+ *    (collected once per row by one contiguous pass over its distances, in ascending row order;
+ *    each target then scans that short list instead of all n rows — an impostor outside it is
+ *    inactive for every target);
  *  - the pair weights W are touched only where a pull pair or an active triplet puts one (and reset
  *    the same way), and the gradient's Laplacian product runs over those pairs (`gradient`);
  *  - Y = X·Lᵀ, the distances and the last product of the gradient go through the dense kernels
@@ -163,7 +164,6 @@ export class LmnnObjective {
   /** Active hinge terms at the last evaluation. */
   active = 0;
   private readonly n: number;
-  private readonly pools: Int32Array[];
   private readonly Y: Matrix;
   private readonly D: Matrix;
   private readonly W: Float64Array;
@@ -183,7 +183,6 @@ export class LmnnObjective {
     private readonly nc: number, private readonly pushWeight = 0.5,
   ) {
     const n = (this.n = X.rows);
-    this.pools = impostorPools(cls);
     this.Y = zeros(n, nc);
     this.D = zeros(n, n);
     this.W = new Float64Array(n * n);
@@ -217,12 +216,9 @@ export class LmnnObjective {
         if (j >= 0 && 1 + D[row + j]! > reach) reach = 1 + D[row + j]!;
       }
       if (reach === -Infinity) continue;
-      const pool = this.pools[cls[i]!]!;
+      const ci = cls[i]!;
       let m = 0;
-      for (let p = 0; p < pool.length; p++) {
-        const l = pool[p]!;
-        if (D[row + l]! < reach) cand[m++] = l;
-      }
+      for (let l = 0; l < n; l++) if (D[row + l]! < reach && cls[l] !== ci) cand[m++] = l;
       for (let t = 0; t < k; t++) {
         const j = targets[tk + t]!;
         if (j < 0) continue;
