@@ -125,8 +125,8 @@ export interface FitContext {
  * Fitted pieces that several candidates fitted on the same rows of the same matrix reuse: a clipper
  * (and the whole matrix clipped by it) per clipping rule, an LDA fit per configuration that
  * differs only in centring (centring is applied in transform, after the fit), and the LMNN
- * variants' PCA fit per component count (with the projections of the matrices they transform). Every reused piece
- * is what a separate fit would compute, value for value.
+ * variants' PCA fit per component count (with the projections of the matrices they transform).
+ * Every reused piece is what a separate fit would compute, value for value.
  */
 export interface SharedFits {
   X: StoredMatrix;

@@ -165,6 +165,9 @@ export function selectInPlace(a: Float64Array, lo: number, hi: number, t: number
   return a[t]!;
 }
 
+/** Whether a double's low 32 bits come first in memory (the radix sort below reads them so). */
+const LITTLE_ENDIAN = new Uint32Array(Float64Array.of(1).buffer)[1] === 0x3ff00000;
+
 /**
  * Sort `a` ascending in place, every value ≥ +0 and finite or +∞ (no NaN, no −0): for such doubles
  * the IEEE bit patterns, read as unsigned integers, are in the order of the values, so a least-
@@ -173,10 +176,10 @@ export function selectInPlace(a: Float64Array, lo: number, hi: number, t: number
  */
 export function sortNonNegativeInPlace(a: Float64Array): Float64Array {
   const n = a.length;
-  if (n < 64) return a.sort();
   for (let i = 0; i < n; i++) {
     if (!(a[i]! >= 0) || Object.is(a[i], -0)) throw new RangeError(`sortNonNegativeInPlace: value ${a[i]} at ${i} is not ≥ +0`);
   }
+  if (n < 64 || !LITTLE_ENDIAN) return a.sort();
   let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
   let dst: Uint32Array = new Uint32Array(2 * n);
   const count = new Int32Array(65536);
