@@ -157,8 +157,8 @@ function addRow(z: Float64Array, zo: number, v: number, y: Float64Array, yo: num
  *    the same way), and the gradient's Laplacian product runs over those pairs (`gradient`);
  *  - Y = X·Lᵀ, the distances and the last product of the gradient go through the dense kernels
  *    into kept buffers (the gradient straight into the caller's array).
- * Measured on BBBC021's inner training sides (≈ 200 rows, PCA-50): after the first few iterations a
- * few hundred pairs carry weight, against n² = 40,000 entries of the dense Laplacian.
+ * Measured on BBBC021's inner training sides (≈ 200 rows, PCA-50): after the first few iterations
+ * 400–900 pairs carry weight, against n² ≈ 40,000 entries of the dense Laplacian.
  */
 export class LmnnObjective {
   /** Active hinge terms at the last evaluation. */
