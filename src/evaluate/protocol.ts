@@ -123,9 +123,10 @@ export interface FitContext {
 
 /**
  * Fitted pieces that several candidates fitted on the same rows of the same matrix reuse: a clipper
- * (and the whole matrix clipped by it) per clipping rule, and an LDA fit per configuration that
- * differs only in centring (centring is applied in transform, after the fit). Every reused piece
- * is what a separate fit would compute, value for value.
+ * (and the whole matrix clipped by it) per clipping rule, an LDA fit per configuration that
+ * differs only in centring (centring is applied in transform, after the fit), and the LMNN
+ * variants' PCA fit per component count (with the projections of the matrices they transform).
+ * Every reused piece is what a separate fit would compute, value for value.
  */
 export interface SharedFits {
   X: StoredMatrix;
@@ -571,19 +572,32 @@ export function fitRepresentation(
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
-  let Xf: StoredMatrix = clipRows(allRows);
-  let pre: PCA | undefined;
+  // The LMNN variants on one training side share one PCA fit of it and the projection of each
+  // matrix they transform (a shared memo; the fit is deterministic, so the same values).
+  const pcaKey = memo && spec.kind === 'lmnn' && spec.pca !== undefined ? `pca ${JSON.stringify(spec.clip ?? null)} ${spec.pca} ${pcaSolver} ${seed}` : undefined;
+  let shared = pcaKey ? memo!.get(pcaKey) as { pre: PCA; Xf: StoredMatrix; of: Map<StoredMatrix, StoredMatrix> } | undefined : undefined;
+  let Xf: StoredMatrix = shared ? shared.Xf : clipRows(allRows);
+  let pre: PCA | undefined = shared?.pre;
   if (spec.pca !== undefined) {
-    const k = spec.pca >= 1 ? Math.min(spec.pca, fitRows.length, Xf.cols) : spec.pca;
+    const k = spec.pca >= 1 ? Math.min(spec.pca, fitRows.length, X.cols) : spec.pca;
     if (k !== spec.pca) warnings.push(`${spec.name}: PCA capped at ${k} components`);
-    pre = new PCA({ nComponents: k, solver: pcaSolver, seed });
-    // PCA sees the labelled rows only (as without controls); the control rows are then projected.
-    if (ctlRows.length) {
-      pre.fit(takeRows(Xf, Int32Array.from({ length: fitRows.length }, (_, i) => i)));
-      Xf = pre.transform(Xf);
-    } else Xf = pre.fitTransform(Xf);
+    if (!pre) {
+      pre = new PCA({ nComponents: k, solver: pcaSolver, seed });
+      // PCA sees the labelled rows only (as without controls); the control rows are then projected.
+      if (ctlRows.length) {
+        pre.fit(takeRows(Xf, Int32Array.from({ length: fitRows.length }, (_, i) => i)));
+        Xf = pre.transform(Xf);
+      } else Xf = pre.fitTransform(Xf);
+      if (pcaKey) memo!.set(pcaKey, (shared = { pre, Xf, of: new Map() }));
+    }
   }
-  const prep = (Y: StoredMatrix): StoredMatrix => (pre ? pre.transform(clip(Y)) : clip(Y));
+  const prep = (Y: StoredMatrix): StoredMatrix => {
+    if (!pre) return clip(Y);
+    if (!shared) return pre.transform(clip(Y));
+    let p = shared.of.get(Y);
+    if (!p) shared.of.set(Y, (p = pre.transform(clip(Y))));
+    return p;
+  };
   if (spec.kind === 'pca') {
     if (!pre) throw new UsageError(`${spec.name}: a PCA representation needs a component count`);
     return { transform: prep, warnings };

@@ -28,14 +28,21 @@ export function rowSquaredNorms(X: StoredMatrix, out?: Float64Array): Float64Arr
  * with sklearn's operation order ((−2g + ‖xᵢ‖²) + ‖xⱼ‖² for entry (i, j)). Only the upper triangle
  * of the Gram matrix is computed; one tiled pass turns each g into both (i, j) and (j, i). The
  * norms are the Gram diagonal (the same sequential sums rowSquaredNorms would compute).
+ * `out` (n × n) receives every entry: a caller computing many distance matrices of one size (an
+ * iterative fit) keeps one buffer instead of fresh pages each time.
  */
-export function squaredDistances(X: StoredMatrix): Matrix {
+export function squaredDistances(X: StoredMatrix, out?: Matrix): Matrix {
   const n = X.rows;
+  if (out && (out.rows !== n || out.cols !== n)) throw new RangeError(`squaredDistances: out is ${out.rows}×${out.cols}, expected ${n}×${n}`);
   const nat = native();
   if (nat) {
     // The same entries, fused: each Gram tile becomes distances as soon as it is summed.
-    const D = zeros(n, n);
+    const D = out ?? zeros(n, n);
     if (nat.sqdist(X.data, n, X.cols, D.data, nativeThreads(n * n * X.cols))) return D;
+  }
+  if (out) {
+    out.data.set(squaredDistances(X).data);
+    return out;
   }
   const G = tcrossprodUpper(X);
   const g = G.data;

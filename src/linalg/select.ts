@@ -164,3 +164,45 @@ export function selectInPlace(a: Float64Array, lo: number, hi: number, t: number
   }
   return a[t]!;
 }
+
+/** Whether a double's low 32 bits come first in memory (the radix sort below reads them so). */
+const LITTLE_ENDIAN = new Uint32Array(Float64Array.of(1).buffer)[1] === 0x3ff00000;
+
+/**
+ * Sort `a` ascending in place, every value ≥ +0 and finite or +∞ (no NaN, no −0): for such doubles
+ * the IEEE bit patterns, read as unsigned integers, are in the order of the values, so a least-
+ * significant-digit radix sort on four 16-bit digits orders them exactly — O(n) where the engine's
+ * comparison sort of a Float64Array spends ≈ 100 ns per value. Equal values are interchangeable.
+ */
+export function sortNonNegativeInPlace(a: Float64Array): Float64Array {
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    if (!(a[i]! >= 0) || Object.is(a[i], -0)) throw new RangeError(`sortNonNegativeInPlace: value ${a[i]} at ${i} is not ≥ +0`);
+  }
+  if (n < 64 || !LITTLE_ENDIAN) return a.sort();
+  let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  let dst: Uint32Array = new Uint32Array(2 * n);
+  const count = new Int32Array(65536);
+  // Little-endian halves: word 2i is the low 32 bits of value i, 2i + 1 the high.
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1, shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[2 * i + word]! >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const b = (src[2 * i + word]! >>> shift) & 0xffff;
+      const p = 2 * count[b]!;
+      count[b] = p / 2 + 1;
+      dst[p] = src[2 * i]!;
+      dst[p + 1] = src[2 * i + 1]!;
+    }
+    [src, dst] = [dst, src];
+  }
+  // After an even number of passes the sorted words are back in `a`'s own memory.
+  return a;
+}

@@ -46,6 +46,12 @@ function maxAbs(a: Float64Array): number {
   return m;
 }
 
+/**
+ * The loops are fused where one pass can feed the next (the two-loop recursion's update of `dir`
+ * with the following dot product; the new pair s, y with sᵀy, sᵀs, yᵀy and max |g|), and the
+ * curvature pairs live in kept buffers; every dot product is still its own sequential sum over
+ * the same terms in the same order, so the iterates are those of the plain loops to the last bit.
+ */
 export function lbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): LbfgsResult {
   const maxIter = opts.maxIter ?? 100;
   const gtol = opts.gtol ?? 1e-5;
@@ -58,35 +64,71 @@ export function lbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): 
   let fx = f(x, g);
   let evaluations = 1;
   if (!Number.isFinite(fx)) throw new RangeError('L-BFGS: the objective is not finite at the starting point');
-  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  // Curvature pairs, oldest first, with sᵀy and yᵀy kept for the initial Hessian scale.
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [], SY: number[] = [], YY: number[] = [];
   const alpha = new Float64Array(m);
   const dir = new Float64Array(n);
   let xNew = new Float64Array(n), gNew = new Float64Array(n);
+  // The buffers the next pair is written to (an evicted pair's once the memory is full).
+  let sNext: Float64Array = new Float64Array(n), yNext: Float64Array = new Float64Array(n);
   let iterations = 0;
   let reason: LbfgsResult['reason'] = 'maxIter';
   if (maxAbs(g) <= gtol) return { x, f: fx, iterations: 0, evaluations, converged: true, reason: 'gtol' };
   while (iterations < maxIter) {
-    // Two-loop recursion: dir = −H·g.
-    for (let i = 0; i < n; i++) dir[i] = -g[i]!;
+    // Two-loop recursion: dir = −H·g; slope = gᵀ·dir.
     const k = S.length;
-    for (let j = k - 1; j >= 0; j--) {
-      alpha[j] = rho[j]! * dot(S[j]!, dir);
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) dir[i] -= alpha[j]! * y[i]!;
+    let slope: number;
+    if (k === 0) {
+      const gamma = 1 / Math.max(Math.sqrt(dot(g, g)), 1e-300);
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        dir[i] = -g[i]! * gamma;
+        acc += g[i]! * dir[i]!;
+      }
+      slope = acc;
+    } else {
+      let acc = 0;
+      let s = S[k - 1]!;
+      for (let i = 0; i < n; i++) {
+        dir[i] = -g[i]!;
+        acc += s[i]! * dir[i]!;
+      }
+      for (let j = k - 1; j >= 1; j--) {
+        const a = (alpha[j] = rho[j]! * acc);
+        const y = Y[j]!;
+        s = S[j - 1]!;
+        acc = 0;
+        for (let i = 0; i < n; i++) {
+          dir[i] -= a * y[i]!;
+          acc += s[i]! * dir[i]!;
+        }
+      }
+      {
+        const a = (alpha[0] = rho[0]! * acc);
+        const gamma = SY[k - 1]! / YY[k - 1]!;
+        const y = Y[0]!;
+        acc = 0;
+        for (let i = 0; i < n; i++) {
+          dir[i] -= a * y[i]!;
+          dir[i] *= gamma;
+          acc += y[i]! * dir[i]!;
+        }
+      }
+      for (let j = 0; j < k; j++) {
+        const c = alpha[j]! - rho[j]! * acc;
+        const sj = S[j]!;
+        const next = j + 1 < k ? Y[j + 1]! : g;
+        acc = 0;
+        for (let i = 0; i < n; i++) {
+          dir[i] += sj[i]! * c;
+          acc += next[i]! * dir[i]!;
+        }
+      }
+      slope = acc;
     }
-    let gamma = 1;
-    if (k) gamma = dot(S[k - 1]!, Y[k - 1]!) / dot(Y[k - 1]!, Y[k - 1]!);
-    else gamma = 1 / Math.max(Math.sqrt(dot(g, g)), 1e-300);
-    for (let i = 0; i < n; i++) dir[i] *= gamma;
-    for (let j = 0; j < k; j++) {
-      const beta = rho[j]! * dot(Y[j]!, dir);
-      const s = S[j]!;
-      for (let i = 0; i < n; i++) dir[i] += s[i]! * (alpha[j]! - beta);
-    }
-    let slope = dot(g, dir);
     if (!(slope < 0)) {
       // Not a descent direction (numerical loss of curvature information): restart on −g.
-      S.length = 0; Y.length = 0; rho.length = 0;
+      S.length = 0; Y.length = 0; rho.length = 0; SY.length = 0; YY.length = 0;
       const s0 = 1 / Math.max(Math.sqrt(dot(g, g)), 1e-300);
       for (let i = 0; i < n; i++) dir[i] = -g[i]! * s0;
       slope = dot(g, dir);
@@ -121,21 +163,31 @@ export function lbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): 
       reason = 'lineSearch';
       break;
     }
-    const s = new Float64Array(n), y = new Float64Array(n);
+    const s = sNext, y = yNext;
+    let sy = 0, ss = 0, yy = 0, gMax = 0;
     for (let i = 0; i < n; i++) {
-      s[i] = xNew[i]! - x[i]!;
-      y[i] = gNew[i]! - g[i]!;
+      const si = (s[i] = xNew[i]! - x[i]!);
+      const yi = (y[i] = gNew[i]! - g[i]!);
+      sy += si * yi;
+      ss += si * si;
+      yy += yi * yi;
+      const ga = Math.abs(gNew[i]!);
+      if (ga > gMax) gMax = ga;
     }
-    const sy = dot(s, y);
-    if (sy > 1e-10 * Math.sqrt(dot(s, s) * dot(y, y))) {
-      if (S.length === m) { S.shift(); Y.shift(); rho.shift(); }
-      S.push(s); Y.push(y); rho.push(1 / sy);
+    if (sy > 1e-10 * Math.sqrt(ss * yy)) {
+      if (S.length === m) {
+        sNext = S.shift()!; yNext = Y.shift()!;
+        rho.shift(); SY.shift(); YY.shift();
+      } else {
+        sNext = new Float64Array(n); yNext = new Float64Array(n);
+      }
+      S.push(s); Y.push(y); rho.push(1 / sy); SY.push(sy); YY.push(yy);
     }
     const fOld = fx;
     [x, xNew] = [xNew, x];
     [g, gNew] = [gNew, g];
     fx = fNew;
-    if (maxAbs(g) <= gtol) { reason = 'gtol'; break; }
+    if (gMax <= gtol) { reason = 'gtol'; break; }
     if ((fOld - fx) / Math.max(Math.abs(fOld), Math.abs(fx), 1) <= ftol) { reason = 'ftol'; break; }
   }
   return { x, f: fx, iterations, evaluations, converged: reason === 'gtol' || reason === 'ftol', reason };

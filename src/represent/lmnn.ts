@@ -12,7 +12,8 @@
  * and every active hinge term accumulated as a weight w_ab on the pair (a, b) — (1 − μ) per pull
  * pair, +μ on (i, j) and −μ on (i, l) per active triplet — is
  *   ∂f/∂L = 2·Σ w_ab·(y_a − y_b)(x_a − x_b)ᵀ = 2·Yᵀ·(Diag(A·1) − A)·X,   Y = X·Lᵀ, A = W + Wᵀ,
- * which needs O(n²·k) per evaluation and no d × d outer products. The hinge is not smooth at its
+ * which needs no d × d outer products; A has a few nonzeros per row once few hinges are active,
+ * so the Laplacian product is taken over those (`LmnnObjective`). The hinge is not smooth at its
  * kink; the project's L-BFGS (lbfgs.ts, backtracking Armijo search) takes it as it comes, as
  * PyLMNN does with scipy's L-BFGS. metric-learn instead takes fixed gradient steps with a step
  * size it adapts; the iterates therefore differ while objective and gradient agree.
@@ -25,7 +26,7 @@
  * Deterministic given the initialisation (`seed` only reaches a randomized PCA); ties between
  * equally distant target candidates go to the lower row index.
  */
-import { type Matrix, type StoredMatrix, zeros, gemm, gemmNT, gemmTN, asFloat64, transpose, squaredDistances } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, zeros, gemmNT, gemmTN, asFloat64, transpose, squaredDistances, sortNonNegativeInPlace } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { lbfgs } from './lbfgs.js';
 import { Lda } from './lda.js';
@@ -123,53 +124,208 @@ export function lmnnTargets(X: Matrix, cls: Int32Array, k: number, grp?: Int32Ar
   return { targets, without };
 }
 
-/** f(L), its gradient (k × d) and the number of active hinge terms; see the file header. */
-export function lmnnLossGrad(X: Matrix, cls: Int32Array, targets: Int32Array, k: number, L: Matrix, pushWeight = 0.5): { loss: number; gradient: Matrix; active: number } {
-  const n = X.rows;
-  const Y = gemmNT(X, L);
-  const D = squaredDistances(Y).data;
-  const W = zeros(n, n);
-  const w = W.data;
-  const pull = 1 - pushWeight, mu = pushWeight;
-  let lossPull = 0, lossPush = 0, active = 0;
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let t = 0; t < k; t++) {
-      const j = targets[i * k + t]!;
-      if (j < 0) continue;
-      const dij = D[row + j]!;
-      lossPull += dij;
-      w[row + j] += pull;
-      const radius = 1 + dij;
-      for (let l = 0; l < n; l++) {
-        if (cls[l] === cls[i]) continue;
-        const dil = D[row + l]!;
-        if (dil < radius) {
-          lossPush += radius - dil;
-          active++;
-          w[row + j] += mu;
-          w[row + l] -= mu;
+/**
+ * For each class, the rows of every other class (its possible impostors), in ascending row order:
+ * the breakpoint loop walks these instead of testing the class of all n rows.
+ */
+function impostorPools(cls: Int32Array): Int32Array[] {
+  let K = 0;
+  for (let i = 0; i < cls.length; i++) if (cls[i]! + 1 > K) K = cls[i]! + 1;
+  const count = new Int32Array(K);
+  for (let i = 0; i < cls.length; i++) count[cls[i]!]++;
+  return Array.from({ length: K }, (_, c) => {
+    const pool = new Int32Array(cls.length - count[c]!);
+    for (let i = 0, p = 0; i < cls.length; i++) if (cls[i] !== c) pool[p++] = i;
+    return pool;
+  });
+}
+
+/** z[zo …] += v·y[yo …] over m entries. */
+function addRow(z: Float64Array, zo: number, v: number, y: Float64Array, yo: number, m: number): void {
+  for (let c = 0; c < m; c++) z[zo + c] += v * y[yo + c]!;
+}
+
+/**
+ * f(L) and ∂f/∂L (see the file header) for one X and its targets, evaluated many times (the L-BFGS
+ * objective) on buffers kept from one evaluation to the next. Every sum is the one the plain form
+ * computes, term for term in the same order, so the values are the same to the last bit:
+ *  - row i's hinge terms are met only among the impostors closer than its largest target radius
+ *    (collected once per row by one contiguous pass over its distances, in ascending row order;
+ *    each target then scans that short list instead of all n rows — an impostor outside it is
+ *    inactive for every target);
+ *  - the pair weights W are touched only where a pull pair or an active triplet puts one (and reset
+ *    the same way), and the gradient's Laplacian product runs over those pairs (`gradient`);
+ *  - Y = X·Lᵀ, the distances and the last product of the gradient go through the dense kernels
+ *    into kept buffers (the gradient straight into the caller's array).
+ * Measured on BBBC021's inner training sides (≈ 200 rows, PCA-50): after the first few iterations
+ * 400–900 pairs carry weight, against n² ≈ 40,000 entries of the dense Laplacian.
+ */
+export class LmnnObjective {
+  /** Active hinge terms at the last evaluation. */
+  active = 0;
+  private readonly n: number;
+  private readonly Y: Matrix;
+  private readonly D: Matrix;
+  private readonly W: Float64Array;
+  /** Lap·Y (n × nc) and Lap's rows: row a's entries at deg[a] … deg[a + 1] − 1 of col / val. */
+  private readonly LY: Matrix;
+  private readonly deg: Int32Array;
+  private readonly fill: Int32Array;
+  private col = new Int32Array(0);
+  private val = new Float64Array(0);
+  private readonly mark: Uint8Array;
+  private readonly touched: Int32Array;
+  private nTouched = 0;
+  private readonly cand: Int32Array;
+
+  constructor(
+    private readonly X: Matrix, private readonly cls: Int32Array, private readonly targets: Int32Array, private readonly k: number,
+    private readonly nc: number, private readonly pushWeight = 0.5,
+  ) {
+    const n = (this.n = X.rows);
+    this.Y = zeros(n, nc);
+    this.D = zeros(n, n);
+    this.W = new Float64Array(n * n);
+    this.LY = zeros(n, nc);
+    this.deg = new Int32Array(n + 1);
+    this.fill = new Int32Array(n);
+    this.mark = new Uint8Array(n * n);
+    this.touched = new Int32Array(n * n);
+    this.cand = new Int32Array(n);
+  }
+
+  /** f(L) for the nc × d map L (row-major); ∂f/∂L written into `grad` when given. */
+  evaluate(L: Float64Array, grad?: Float64Array): number {
+    const { n, k, cls, targets, W: w, mark, touched, cand } = this;
+    const d = this.X.cols;
+    if (L.length !== this.nc * d) throw new RangeError(`LmnnObjective: L has ${L.length} values, expected ${this.nc} × ${d}`);
+    gemmNT(this.X, { rows: this.nc, cols: d, data: L }, this.Y);
+    const D = squaredDistances(this.Y, this.D).data;
+    for (let t = 0; t < this.nTouched; t++) {
+      w[touched[t]!] = 0;
+      mark[touched[t]!] = 0;
+    }
+    let nt = 0;
+    const pull = 1 - this.pushWeight, mu = this.pushWeight;
+    let lossPull = 0, lossPush = 0, active = 0;
+    for (let i = 0; i < n; i++) {
+      const row = i * n, tk = i * k;
+      let reach = -Infinity;
+      for (let t = 0; t < k; t++) {
+        const j = targets[tk + t]!;
+        if (j >= 0 && 1 + D[row + j]! > reach) reach = 1 + D[row + j]!;
+      }
+      if (reach === -Infinity) continue;
+      const ci = cls[i]!;
+      let m = 0;
+      for (let l = 0; l < n; l++) if (D[row + l]! < reach && cls[l] !== ci) cand[m++] = l;
+      for (let t = 0; t < k; t++) {
+        const j = targets[tk + t]!;
+        if (j < 0) continue;
+        const dij = D[row + j]!;
+        lossPull += dij;
+        w[row + j] += pull;
+        if (!mark[row + j]) {
+          mark[row + j] = 1;
+          touched[nt++] = row + j;
+        }
+        const radius = 1 + dij;
+        for (let c = 0; c < m; c++) {
+          const l = cand[c]!;
+          const dil = D[row + l]!;
+          if (dil < radius) {
+            lossPush += radius - dil;
+            active++;
+            w[row + j] += mu;
+            w[row + l] -= mu;
+            if (!mark[row + l]) {
+              mark[row + l] = 1;
+              touched[nt++] = row + l;
+            }
+          }
         }
       }
     }
+    this.nTouched = nt;
+    this.active = active;
+    if (grad) this.gradient(grad);
+    return pull * lossPull + mu * lossPush;
   }
-  // Laplacian of A = W + Wᵀ: off-diagonal −A_ab, diagonal Σ_b A_ab.
-  for (let a = 0; a < n; a++) {
-    let s = 0;
-    for (let b = 0; b < n; b++) if (b !== a) s += w[a * n + b]! + w[b * n + a]!;
-    w[a * n + a] = s;
-  }
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      const v = -(w[a * n + b]! + w[b * n + a]!);
-      w[a * n + b] = v;
-      w[b * n + a] = v;
+
+  /**
+   * 2·Yᵀ·Lap·X for the weights of the last evaluation, Lap the Laplacian of A = W + Wᵀ (off the
+   * diagonal −A_ab, on it Σ_b A_ab in b order). Lap has a few nonzeros per row (the pull pairs and
+   * the few active impostors), so Lap·Y is formed row by row over its nonzeros in ascending column
+   * order — each entry the dense product's sum without its zero terms, which change no sum — and
+   * then (Lap·Y)ᵀ·X by the dense kernel.
+   */
+  private gradient(grad: Float64Array): void {
+    const { n, nc, W: w, mark, touched, nTouched: nt } = this;
+    const deg = this.deg;
+    deg.fill(0);
+    // Each unordered pair once: (a, b) is skipped when (b, a) is touched too and comes first in row order.
+    for (let t = 0; t < nt; t++) {
+      const idx = touched[t]!;
+      const a = (idx / n) | 0, b = idx - a * n;
+      if (a > b && mark[b * n + a]) continue;
+      deg[a + 1]++;
+      deg[b + 1]++;
     }
+    for (let a = 0; a < n; a++) deg[a + 1] += deg[a]!;
+    const nnz = deg[n]!;
+    if (this.col.length < nnz) {
+      this.col = new Int32Array(2 * nnz);
+      this.val = new Float64Array(2 * nnz);
+    }
+    const { col, val, fill } = this;
+    fill.set(deg.subarray(0, n));
+    for (let t = 0; t < nt; t++) {
+      const idx = touched[t]!;
+      const a = (idx / n) | 0, b = idx - a * n;
+      if (a > b && mark[b * n + a]) continue;
+      const v = -(w[idx]! + w[b * n + a]!);
+      col[fill[a]!] = b;
+      val[fill[a]!++] = v;
+      col[fill[b]!] = a;
+      val[fill[b]!++] = v;
+    }
+    const y = this.Y.data, z = this.LY.data;
+    z.fill(0);
+    for (let b = 0; b < n; b++) {
+      const e0 = deg[b]!, e1 = deg[b + 1]!;
+      // Columns of row b in ascending order (insertion sort: a row holds a few entries).
+      for (let e = e0 + 1; e < e1; e++) {
+        const c = col[e]!, v = val[e]!;
+        let f = e - 1;
+        while (f >= e0 && col[f]! > c) {
+          col[f + 1] = col[f]!;
+          val[f + 1] = val[f]!;
+          f--;
+        }
+        col[f + 1] = c;
+        val[f + 1] = v;
+      }
+      let diag = 0;
+      for (let e = e0; e < e1; e++) diag -= val[e]!;
+      // Row b of Lap·Y: the entries left of the diagonal, the diagonal, those right of it.
+      const zo = b * nc;
+      let e = e0;
+      for (; e < e1 && col[e]! < b; e++) addRow(z, zo, val[e]!, y, col[e]! * nc, nc);
+      addRow(z, zo, diag, y, b * nc, nc);
+      for (; e < e1; e++) addRow(z, zo, val[e]!, y, col[e]! * nc, nc);
+    }
+    gemmTN(this.LY, this.X, { rows: nc, cols: this.X.cols, data: grad });
+    for (let i = 0; i < grad.length; i++) grad[i] *= 2;
   }
-  const T = gemmTN(Y, W); // k' × n
-  const gradient = gemm(T, X);
-  for (let i = 0; i < gradient.data.length; i++) gradient.data[i] *= 2;
-  return { loss: pull * lossPull + mu * lossPush, gradient, active };
+}
+
+/** f(L), its gradient (k × d) and the number of active hinge terms; see the file header. */
+export function lmnnLossGrad(X: Matrix, cls: Int32Array, targets: Int32Array, k: number, L: Matrix, pushWeight = 0.5): { loss: number; gradient: Matrix; active: number } {
+  if (L.cols !== X.cols) throw new RangeError(`lmnnLossGrad: L has ${L.cols} columns, X ${X.cols}`);
+  const obj = new LmnnObjective(X, cls, targets, k, L.rows, pushWeight);
+  const gradient = zeros(L.rows, L.cols);
+  const loss = obj.evaluate(L.data, gradient.data);
+  return { loss, gradient, active: obj.active };
 }
 
 /**
@@ -182,29 +338,37 @@ export function lmnnLossGrad(X: Matrix, cls: Int32Array, targets: Int32Array, k:
 export function lmnnBestScale(X: Matrix, cls: Int32Array, targets: Int32Array, k: number, L: Matrix, pushWeight = 0.5): number {
   const n = X.rows;
   const D = squaredDistances(gemmNT(X, L)).data;
+  const pools = impostorPools(cls);
   const mu = pushWeight;
   let slope = 0;
-  const pos: number[] = [];
+  let pos = new Float64Array(1024), np = 0;
   for (let i = 0; i < n; i++) {
     const row = i * n;
+    const pool = pools[cls[i]!]!;
     for (let t = 0; t < k; t++) {
       const j = targets[i * k + t]!;
       if (j < 0) continue;
       const dij = D[row + j]!;
       slope += (1 - mu) * dij;
-      for (let l = 0; l < n; l++) {
-        if (cls[l] === cls[i]) continue;
-        const delta = D[row + l]! - dij;
+      if (np + pool.length > pos.length) {
+        const grown = new Float64Array(Math.max(2 * pos.length, np + pool.length));
+        grown.set(pos.subarray(0, np));
+        pos = grown;
+      }
+      for (let p = 0; p < pool.length; p++) {
+        const delta = D[row + pool[p]!]! - dij;
         slope -= mu * delta;
-        if (delta > 0) pos.push(delta);
+        if (delta > 0) pos[np++] = delta;
       }
     }
   }
   if (slope >= 0) return 0;
-  pos.sort((a, b) => b - a); // breakpoints 1/δ in increasing order
-  for (const delta of pos) {
-    slope += mu * delta;
-    if (slope >= 0) return 1 / delta;
+  // Breakpoints 1/δ in increasing order = δ in decreasing order (equal δ are interchangeable).
+  // The slope turns late (typically past 3/4 of the δ), so all are sorted, by radix.
+  const sorted = sortNonNegativeInPlace(pos.subarray(0, np));
+  for (let p = np - 1; p >= 0; p--) {
+    slope += mu * sorted[p]!;
+    if (slope >= 0) return 1 / sorted[p]!;
   }
   return 0;
 }
@@ -257,15 +421,13 @@ export class Lmnn {
       const t = lmnnBestScale(X, cls, targets, k, L0, mu);
       if (t > 0) for (let i = 0; i < L0.data.length; i++) L0.data[i] *= Math.sqrt(t);
     }
-    const res = lbfgs((x, grad) => {
-      const r = lmnnLossGrad(X, cls, targets, k, { rows: nc, cols: d, data: x }, mu);
-      grad.set(r.gradient.data);
-      return r.loss;
-    }, L0.data, { maxIter: this.opts.maxIter ?? 100, gtol: this.opts.tol ?? 1e-5 });
+    const objective = new LmnnObjective(X, cls, targets, k, nc, mu);
+    const res = lbfgs((x, grad) => objective.evaluate(x, grad), L0.data, { maxIter: this.opts.maxIter ?? 100, gtol: this.opts.tol ?? 1e-5 });
     this.components = { rows: nc, cols: d, data: res.x };
     this.iterations = res.iterations;
     this.objective = res.f;
-    this.active = lmnnLossGrad(X, cls, targets, k, this.components, mu).active;
+    objective.evaluate(res.x);
+    this.active = objective.active;
     if (res.reason === 'lineSearch') this.warnings.push('LMNN: the line search stopped before convergence (kept the last improving step)');
     return this;
   }

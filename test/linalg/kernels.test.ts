@@ -185,6 +185,17 @@ describe('distances and statistics', () => {
     expectClose(squaredDistancesBetween(Y, Y).data, D2.data, 1e-10);
   });
 
+  it('squared distances into a kept buffer: every entry rewritten, the same values; a wrong shape refused', () => {
+    const out = zeros(50, 50);
+    out.data.fill(NaN);
+    for (const seed of [2, 3]) {
+      const Y = randomMatrix(50, 9, seed);
+      expect(squaredDistances(Y, out)).toBe(out);
+      expect(Array.from(out.data)).toEqual(Array.from(squaredDistances(Y).data));
+    }
+    expect(() => squaredDistances(randomMatrix(4, 3, 1), zeros(4, 5))).toThrow(/4×5, expected 4×4/);
+  });
+
   it('squared distances = sklearn\'s (−2g + ‖xᵢ‖²) + ‖xⱼ‖² entry by entry, across tile edges', () => {
     for (const n of [1, 2, 5, 31, 32, 33, 70, 345]) {
       const X = randomMatrix(n, 13, n);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kthPairInPlace } from '../../src/linalg/index.js';
+import { kthPairInPlace, sortNonNegativeInPlace } from '../../src/linalg/index.js';
 import { RobustClipper, quantileSorted } from '../../src/represent/clip.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -47,6 +47,33 @@ describe('RobustClipper (mad) bounds equal the sorted-column medians', () => {
       }
       expect(c.lo![j]).toBe(s > 0 ? med - 3 * s : -Infinity);
       expect(c.hi![j]).toBe(s > 0 ? med + 3 * s : Infinity);
+    }
+  });
+});
+
+describe('sortNonNegativeInPlace', () => {
+  it('orders non-negative doubles exactly as a comparison sort (duplicates, +0, subnormals, +∞, one exponent)', () => {
+    const rng = new Rng(4);
+    for (const n of [0, 5, 63, 64, 1000, 20_000]) {
+      const a = Float64Array.from({ length: n }, (_, i) => {
+        const r = i % 7;
+        if (r === 0) return 0;
+        if (r === 1) return 5e-324 * (1 + (i % 3));
+        if (r === 2) return Math.floor(10 * rng.uniform()) / 4;
+        if (r === 3 && i % 5 === 0) return Infinity;
+        if (r === 4) return 1 + rng.uniform() * 2 ** -30;
+        return Math.exp(20 * rng.normal());
+      });
+      const want = Array.from(a).sort((x, y) => x - y);
+      expect(Array.from(sortNonNegativeInPlace(a))).toEqual(want);
+    }
+  });
+  it('refuses a negative value, −0 and NaN', () => {
+    const base = Array.from({ length: 100 }, (_, i) => i);
+    for (const bad of [-1, -0, NaN]) {
+      const a = Float64Array.from(base);
+      a[50] = bad;
+      expect(() => sortNonNegativeInPlace(a)).toThrow(/not ≥ \+0/);
     }
   });
 });
