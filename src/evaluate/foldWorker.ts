@@ -7,7 +7,7 @@ import type { Profiles } from '../io/profiles.js';
 import type { StoredMatrix } from '../linalg/index.js';
 import { runFoldTask, type EvaluateOptions } from './protocol.js';
 
-const job = workerData as { input: Profiles<StoredMatrix>; opts: EvaluateOptions; rep: number; seed: number; ctrl: SharedArrayBuffer; port: MessagePort };
+const job = workerData as { input: Profiles<StoredMatrix>; opts: EvaluateOptions; rep: number; seed: number; ctrl: SharedArrayBuffer; port: MessagePort; pairs?: SharedArrayBuffer };
 const c = new Int32Array(job.ctrl);
 const posted = () => {
   Atomics.add(c, 1, 1);
@@ -16,7 +16,7 @@ const posted = () => {
 let current = -1;
 try {
   runFoldTask(job.input, job.opts, {
-    rep: job.rep, seed: job.seed,
+    rep: job.rep, seed: job.seed, pairs: job.pairs,
     claim: () => (current = Atomics.add(c, 0, 1)),
     emit: (fi, out) => {
       job.port.postMessage({ fi, out });

@@ -25,13 +25,18 @@ function block(a: Float64Array, n: number, r0: number, r1: number, c0: number, c
 export function lowerInverse(L: Matrix): Matrix {
   const t = L.rows, l = L.data;
   const M = zeros(t, t), m = M.data;
+  // Column c is built in a contiguous copy v (v[k] = M[k][c]), so the inner sum walks two
+  // contiguous rows instead of one column of M: the same sums in the same order.
+  const v = new Float64Array(t);
   for (let c = 0; c < t; c++) {
-    m[c * t + c] = 1 / l[c * t + c]!;
+    v[c] = 1 / l[c * t + c]!;
     for (let i = c + 1; i < t; i++) {
+      const o = i * t;
       let s = 0;
-      for (let k = c; k < i; k++) s += l[i * t + k]! * m[k * t + c]!;
-      m[i * t + c] = -s / l[i * t + i]!;
+      for (let k = c; k < i; k++) s += l[o + k]! * v[k]!;
+      v[i] = -s / l[o + i]!;
     }
+    for (let i = c; i < t; i++) m[i * t + c] = v[i]!;
   }
   return M;
 }
