@@ -25,18 +25,59 @@ function block(a: Float64Array, n: number, r0: number, r1: number, c0: number, c
 export function lowerInverse(L: Matrix): Matrix {
   const t = L.rows, l = L.data;
   const M = zeros(t, t), m = M.data;
-  // Column c is built in a contiguous copy v (v[k] = M[k][c]), so the inner sum walks two
-  // contiguous rows instead of one column of M: the same sums in the same order.
-  const v = new Float64Array(t);
-  for (let c = 0; c < t; c++) {
-    v[c] = 1 / l[c * t + c]!;
-    for (let i = c + 1; i < t; i++) {
-      const o = i * t;
-      let s = 0;
-      for (let k = c; k < i; k++) s += l[o + k]! * v[k]!;
-      v[i] = -s / l[o + i]!;
+  // Column c is forward substitution on e_c: v[i] = −(Σ_{k=c}^{i−1} L[i][k]·v[k]) / L[i][i]. Four
+  // columns run side by side, each in its own contiguous vector and each sum still taken from
+  // k = c upward (the same sums in the same order as one column at a time), so the four chains of
+  // dependent additions overlap instead of waiting on each other.
+  const vs = [new Float64Array(t), new Float64Array(t), new Float64Array(t), new Float64Array(t)] as const;
+  const [v0, v1, v2, v3] = vs;
+  for (let c0 = 0; c0 < t; c0 += 4) {
+    const nc = Math.min(4, t - c0), top = c0 + nc;
+    // Rows c0 … top − 1, one column at a time.
+    for (let j = 0; j < nc; j++) {
+      const v = vs[j]!, c = c0 + j;
+      v[c] = 1 / l[c * t + c]!;
+      for (let i = c + 1; i < top; i++) {
+        let s = 0;
+        for (let k = c; k < i; k++) s += l[i * t + k]! * v[k]!;
+        v[i] = -s / l[i * t + i]!;
+      }
     }
-    for (let i = c; i < t; i++) m[i * t + c] = v[i]!;
+    // Rows below: the four sums together (a last group of fewer columns goes one at a time).
+    for (let i = top; i < t; i++) {
+      const o = i * t, d = l[o + i]!;
+      if (nc === 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        s0 += l[o + c0]! * v0[c0]!;
+        s0 += l[o + c0 + 1]! * v0[c0 + 1]!;
+        s1 += l[o + c0 + 1]! * v1[c0 + 1]!;
+        s0 += l[o + c0 + 2]! * v0[c0 + 2]!;
+        s1 += l[o + c0 + 2]! * v1[c0 + 2]!;
+        s2 += l[o + c0 + 2]! * v2[c0 + 2]!;
+        for (let k = c0 + 3; k < i; k++) {
+          const a = l[o + k]!;
+          s0 += a * v0[k]!;
+          s1 += a * v1[k]!;
+          s2 += a * v2[k]!;
+          s3 += a * v3[k]!;
+        }
+        v0[i] = -s0 / d;
+        v1[i] = -s1 / d;
+        v2[i] = -s2 / d;
+        v3[i] = -s3 / d;
+      } else {
+        for (let j = 0; j < nc; j++) {
+          const v = vs[j]!;
+          let s = 0;
+          for (let k = c0 + j; k < i; k++) s += l[o + k]! * v[k]!;
+          v[i] = -s / d;
+        }
+      }
+    }
+    for (let j = 0; j < nc; j++) {
+      const v = vs[j]!, c = c0 + j;
+      for (let i = c; i < t; i++) m[i * t + c] = v[i]!;
+    }
   }
   return M;
 }
