@@ -24,7 +24,7 @@ describe('lowerInverse', () => {
 
   it('equals plain forward substitution bit for bit, and L·L⁻¹ = I', () => {
     const rng = new Rng(3);
-    for (const t of [1, 2, 3, 4, 5, 7, 8, 64, 131, 256]) {
+    for (const t of [1, 2, 3, 7, 8, 9, 15, 16, 17, 64, 131, 256]) {
       const l = new Float64Array(t * t);
       for (let i = 0; i < t; i++) {
         for (let k = 0; k < i; k++) l[i * t + k] = rng.normal() / t; // well conditioned, so the residual check is meaningful
