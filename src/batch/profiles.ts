@@ -5,11 +5,11 @@
  * returns the corrected table with its metadata, the fitted model and a report of what was done.
  */
 import type { StoredMatrix } from '../linalg/matrix.js';
-import { takeRows } from '../linalg/matrix.js';
+import { takeRows, zeros } from '../linalg/matrix.js';
 import { type Profiles, findMeta, metaStrings } from '../io/profiles.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import type { BatchContext } from './design.js';
+import { type BatchContext, requireFinite } from './design.js';
 import { type BatchModel, type CorrectionName, CORRECTION_NAMES, correctionByName } from './registry.js';
 
 export interface CorrectProfilesOptions {
@@ -103,15 +103,28 @@ export function correctProfiles(p: Profiles<StoredMatrix>, opts: CorrectProfiles
   let X;
   if (opts.fitRows && opts.fitRows.length !== p.X.rows) {
     const rows = opts.fitRows;
-    const fitInput = {
-      X: takeRows(p.X, rows), batch: Array.from(rows, (i) => batch[i]!), isControl: isControl ? Uint8Array.from(rows, (i) => isControl[i]!) : undefined, ctx,
-    };
-    const fitted = c.fitTransform(fitInput, opts.options ?? {});
+    // Row numbers in messages about non-finite values are those of the table, not of a subset.
+    requireFinite(p.X, opts.method, ctx);
+    const subset = (idx: ArrayLike<number>) => ({
+      X: takeRows(p.X, idx), batch: Array.from(idx, (i) => batch[i]!), isControl: isControl ? Uint8Array.from(idx, (i) => isControl[i]!) : undefined, ctx,
+    });
+    const fitted = c.fitTransform(subset(rows), opts.options ?? {});
     model = fitted.model;
-    X = c.apply(model, all, { unseen: 'estimate' });
-    // The fitted rows keep their fitted correction (Harmony's mapping differs from its fit).
-    const d = X.cols;
+    // The fitted rows keep their fitted correction (Harmony's mapping differs from its fit); only
+    // the others are placed. Every correction places a row of a fitted batch on its own and the
+    // rows of an unfitted batch together — all of which are among the others — so placing them
+    // alone gives what placing the whole table gives them.
+    const fitted1 = new Uint8Array(p.X.rows);
+    for (let r = 0; r < rows.length; r++) fitted1[rows[r]!] = 1;
+    const rest: number[] = [];
+    for (let i = 0; i < p.X.rows; i++) if (!fitted1[i]) rest.push(i);
+    const d = fitted.corrected.cols;
+    X = zeros(p.X.rows, d);
     for (let r = 0; r < rows.length; r++) X.data.set(fitted.corrected.data.subarray(r * d, (r + 1) * d), rows[r]! * d);
+    if (rest.length) {
+      const placed = c.apply(model, subset(rest), { unseen: 'estimate' });
+      for (let r = 0; r < rest.length; r++) X.data.set(placed.data.subarray(r * d, (r + 1) * d), rest[r]! * d);
+    }
   } else {
     const fitted = c.fitTransform(all, opts.options ?? {});
     model = fitted.model;

@@ -7,7 +7,7 @@ import type { Profiles } from '../io/profiles.js';
 import type { StoredMatrix } from '../linalg/index.js';
 import { runFoldTask, type EvaluateOptions } from './protocol.js';
 
-const job = workerData as { input: Profiles<StoredMatrix>; opts: EvaluateOptions; rep: number; seed: number; ctrl: SharedArrayBuffer; port: MessagePort };
+const job = workerData as { input: Profiles<StoredMatrix>; opts: EvaluateOptions; rep: number; seed: number; ctrl: SharedArrayBuffer; port: MessagePort; pairs?: SharedArrayBuffer };
 const c = new Int32Array(job.ctrl);
 const posted = () => {
   Atomics.add(c, 1, 1);
@@ -17,7 +17,7 @@ let current = -1;
 let claimedAt = 0;
 try {
   runFoldTask(job.input, job.opts, {
-    rep: job.rep, seed: job.seed,
+    rep: job.rep, seed: job.seed, pairs: job.pairs,
     claim: () => {
       claimedAt = performance.now();
       return (current = Atomics.add(c, 0, 1));

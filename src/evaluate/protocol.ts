@@ -53,7 +53,7 @@ import { type Reporter, silentReporter } from '../util/log.js';
 import { batchesWithoutQueries, candidateRows, CANDIDATE_BATCH_RULES, kfoldNotes, makeSplits, type CandidateBatchRule, type Fold, type SplitKind } from './splits.js';
 export type { CandidateBatchRule } from './splits.js';
 import { buildTreatments, nearestNeighbourMoa, summariseNn, type NnPrediction, type TreatmentKeys, type Treatments, type NnResult } from './nsc.js';
-import { selectByInnerCv, type SelectionCriterion } from './select.js';
+import { InnerPairTable, selectByInnerCv, TALLY_FIELDS, type InnerPairShare, type SelectionCriterion } from './select.js';
 import { runFoldsOnThreads } from './foldThreads.js';
 import { threadCount } from '../linalg/wasm/threads.js';
 import { activityQueries, consistencyQueries, meanAveragePrecision, type ApQuery, type MapResult } from './map.js';
@@ -685,6 +685,8 @@ export interface FoldTask {
   seed: number;
   claim: () => number;
   emit: (fold: number, out: FoldOutput) => void;
+  /** The pair-sharing table of this representation and seed (InnerPairTable's buffer), if it has one. */
+  pairs?: SharedArrayBuffer;
 }
 
 const correctionChoiceOf = (s: RepresentationSpec): readonly SelectCorrection[] | undefined =>
@@ -863,15 +865,41 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
    * compounds; every correction is refitted on each inner training side (its compounds plus the
    * fold's training controls and unlabelled rows) with the inner held-out rows placed by that fit.
    */
-  const selectWithCorrections = (outerSpec: RepresentationSpec, corrections: readonly SelectCorrection[], fold: Fold, fitRows: number[], fitLabels: string[], seed: number) => {
+  const selectWithCorrections = (
+    outerSpec: RepresentationSpec, corrections: readonly SelectCorrection[], fold: Fold, fitRows: number[], fitLabels: string[], seed: number, pairs?: InnerPairTable,
+  ) => {
     if (!opts.batchCol) throw new UsageError(`${outerSpec.name}: choosing a batch correction needs --batch-col`);
     const fitSet = new Set(fitRows);
     const contextRows = Array.from(fold.train).filter((i) => !fitSet.has(i));
+    // Pair sharing (select.ts) needs every correction's inner fit to depend on its fit rows only:
+    // ComBat and Harmony are refitted there, sphering takes the outer fold's fit — the same for
+    // every fold only when it is the fit on all rows.
+    const sphereWhole = split !== 'leave-batch-out' && holdsEveryControl(fold);
+    let pairShare: InnerPairShare | undefined;
+    if (pairs && fold.heldOutGroups.length === 1 && corrections.every((c) => c.method !== 'sphere' || sphereWhole)) {
+      const folds = foldsFor(seed);
+      const index = new Map(folds.map((f, k) => [f.heldOutGroups.length === 1 ? f.heldOutGroups[0]! : '', k]));
+      const self = index.get(fold.heldOutGroups[0]!);
+      const heldOutRows = Array.from(fold.test).filter((i) => labelsAll[i] !== null && labelsAll[i] !== undefined && !isCtlRow(i));
+      if (self !== undefined && folds[self] === fold) {
+        pairShare = {
+          heldOutRows, heldOutLabels: heldOutRows.map((i) => labelsAll[i]!),
+          take: (g) => {
+            const k = index.get(g);
+            return k === undefined ? undefined : pairs.take(self, k);
+          },
+          give: (g, v) => {
+            const k = index.get(g);
+            if (k !== undefined) pairs.give(k, self, v);
+          },
+        };
+      }
+    }
     let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
     return selectByInnerCv({
       candidates: selectCandidates(outerSpec), X: uncorrected.X, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
       innerFolds: outerSpec.select?.innerFolds ?? 3, innerSplit: outerSpec.select?.innerSplit, innerRepeats: outerSpec.select?.innerRepeats,
-      seed, criterion: outerSpec.select?.criterion, contextRows, contextIsControl: contextRows.map((i) => controlFlag[i] === 1),
+      seed, criterion: outerSpec.select?.criterion, contextRows, contextIsControl: contextRows.map((i) => controlFlag[i] === 1), pairShare,
       corrections: {
         names: corrections.map((c) => c.name),
         correct: (k, rows, innerFit) => {
@@ -891,8 +919,18 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     });
   };
 
+  /**
+   * The pair-sharing table of a nested correction choice with inner leave-one-compound-out under
+   * the outer leave-one-compound-out split (over `buffer` in a worker), else undefined.
+   */
+  const pairTableFor = (spec: RepresentationSpec, folds: Fold[], buffer?: SharedArrayBuffer): InnerPairTable | undefined => {
+    const corrections = correctionChoiceOf(spec);
+    if (!corrections || split !== 'loco' || spec.select?.innerSplit !== 'loco' || folds.length < 2) return undefined;
+    return new InnerPairTable(folds.length, corrections.length * selectCandidates(spec).length * TALLY_FIELDS, buffer);
+  };
+
   /** One outer fold of one representation and seed: everything it adds to the pooled figures. */
-  const runFold = (outerSpec: RepresentationSpec, seed: number, fold: Fold): FoldOutput => {
+  const runFold = (outerSpec: RepresentationSpec, seed: number, fold: Fold, pairs?: InnerPairTable): FoldOutput => {
     const o: FoldOutput = { rec: undefined as unknown as FoldRecord, warnings: [], nsc: [], nscb: [], nscUn: [], nscbUn: [], cons: [], act: [] };
     const tf = performance.now();
     const correctionChoice = correctionChoiceOf(outerSpec);
@@ -914,7 +952,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     let fuse: { spec: RepresentationSpec; X: StoredMatrix } | undefined;
     let fused: FittedTransform | undefined;
     if (correctionChoice) {
-      const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed);
+      const sel = selectWithCorrections(outerSpec, correctionChoice, fold, fitRows, fitLabels, seed, pairs);
       spec = sel.chosen;
       const sc = correctionChoice[sel.correction!]!;
       Xf = foldMatrixWith(sc, fold);
@@ -1018,7 +1056,9 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
   if (task) {
     // A worker thread's share of one representation and seed (foldThreads.ts): folds claimed one at a time.
     const folds = foldsFor(task.seed);
-    for (let fi = task.claim(); fi < folds.length; fi = task.claim()) task.emit(fi, runFold(reps[task.rep]!, task.seed, folds[fi]!));
+    const spec = reps[task.rep]!;
+    const table = task.pairs ? pairTableFor(spec, folds, task.pairs) : undefined;
+    for (let fi = task.claim(); fi < folds.length; fi = task.claim()) task.emit(fi, runFold(spec, task.seed, folds[fi]!, table));
     return undefined;
   }
 
@@ -1027,7 +1067,10 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
   // not depend on the thread count.
   // Workers are started only when the folds left will take long enough to pay for their start-up.
   const threads = Math.max(1, Math.floor(opts.threads ?? threadCount()));
-  const foldOutputs = (outerSpec: RepresentationSpec, seed: number, folds: Fold[], one: (fold: Fold) => FoldOutput, tick: (done: number) => void): FoldOutput[] => {
+  const foldOutputs = (outerSpec: RepresentationSpec, seed: number, folds: Fold[], tick: (done: number) => void): FoldOutput[] => {
+    // Inner leave-one-compound-out under this split: the folds share each pair's inner scores.
+    const pairs = pairTableFor(outerSpec, folds);
+    const one = (fold: Fold) => runFold(outerSpec, seed, fold, pairs);
     const outs: FoldOutput[] = [];
     const t = Math.min(threads, folds.length - 1);
     let k = 0;
@@ -1039,7 +1082,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     if (outerSpec.kind === 'select' && t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
       const { reporter: _r, ...plain } = opts;
       const rest = runFoldsOnThreads<FoldOutput>({
-        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed }, nFolds: folds.length, start: 1, threads: t,
+        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start: 1, threads: t,
         local: (fi) => one(folds[fi]!), tick,
       });
       for (; k < folds.length; k++) outs[k] = rest[k]!;
@@ -1077,7 +1120,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       const correctionChoice = correctionChoiceOf(outerSpec);
       const note = `${outerSpec.name}: chooses its batch correction per fold (${correctionChoice?.map((c) => c.name).join(', ')}), each refitted on every inner and outer training side; the evaluation's own correction does not apply to it`;
       if (correctionChoice && !notes.includes(note)) notes.push(note);
-      const outs = foldOutputs(outerSpec, seed, folds, (fo) => runFold(outerSpec, seed, fo), (k) => prog.tick(k));
+      const outs = foldOutputs(outerSpec, seed, folds, (k) => prog.tick(k));
       for (const o of outs) {
         for (const w of o.warnings) if (!warnings.includes(w)) warnings.push(w);
         nscPred.push(...o.nsc);

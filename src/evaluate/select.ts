@@ -29,8 +29,22 @@
  * on the same matrix and the same rows array and get one `memo` in which the fit callback may keep
  * what they share; each is scored by transforming only the outer fit rows (the first m subset rows,
  * where every inner query and candidate is), not the context rows.
+ *
+ * Inner leave-one-compound-out inside an outer leave-one-compound-out split (`pairShare`): the inner
+ * fold that holds out compound b in the outer fold that holds out a is fitted on exactly the rows of
+ * the inner fold that holds out a in the outer fold that holds out b (every compound but a and b,
+ * plus the same context rows, in the same order). So the fold that meets the pair first also places
+ * a's rows (its own outer held-out rows) with each of that inner fold's corrections and learners and
+ * scores them against the same inner candidates: that is the other fold's inner score for the pair,
+ * handed over (`give`) and taken (`take`) instead of refitting — half the inner fits. It is the same
+ * computation on the same numbers (every correction and learner maps a row on its own, products sum
+ * in a fixed order whatever the row count), so the choice is unchanged; the caller offers it only
+ * when each correction's fit depends on its fit rows alone (not on the outer fold), and it is used
+ * only when every batch has context rows (no inner fit meets an unseen batch, whose rows would be
+ * placed jointly). Each inner fold's tallies are then summed from zero and added to the total, the
+ * same way on both paths.
  */
-import type { StoredMatrix } from '../linalg/index.js';
+import type { Matrix, StoredMatrix } from '../linalg/index.js';
 import { asFloat64, takeRows } from '../linalg/index.js';
 import { UsageError } from '../util/errors.js';
 import { makeSplits, type Fold } from './splits.js';
@@ -78,6 +92,20 @@ export interface FitCallbackContext {
   controlBatches?: (string | null)[];
 }
 
+/** Inner-fold scores shared between the outer folds of a leave-one-compound-out split (see the module comment). */
+export interface InnerPairShare {
+  /** The outer fold's held-out rows (indices into X, ascending; all labelled, one compound) and their labels. */
+  heldOutRows: readonly number[];
+  heldOutLabels: readonly string[];
+  /** The tallies of this outer fold's inner fold holding out `group`, if the outer fold holding out `group` gave them. */
+  take(group: string): Float64Array | undefined;
+  /** The tallies of the outer fold holding out `group`, at its inner fold holding out this fold's compound. */
+  give(group: string, tallies: Float64Array): void;
+}
+
+/** Numbers per candidate in a shared tally (hit, total, hitB, totalB, apSum, apN, rrSum, rrN). */
+export const TALLY_FIELDS = 8;
+
 export interface SelectionInput<S extends { name: string }> {
   candidates: readonly S[];
   /** The outer fold's training rows with labels (indices into X). */
@@ -105,6 +133,8 @@ export interface SelectionInput<S extends { name: string }> {
   corrections?: SelectionCorrections;
   /** Build the ensemble of two candidates (scored as one more candidate after the others). */
   combine?: (a: S, b: S) => S;
+  /** Inner LOCO under an outer LOCO split: share each pair's inner scores with the partner fold (ignored otherwise). */
+  pairShare?: InnerPairShare;
   /** Fit a candidate on rows `rows` (indices into the subset matrix) and return its transform. */
   fit: (spec: S, Xsub: StoredMatrix, rows: number[], labels: string[], ctx: FitCallbackContext) => (Y: StoredMatrix) => StoredMatrix;
 }
@@ -124,6 +154,40 @@ export interface SelectionResult<S> {
 
 interface Tally { hit: number; total: number; hitB: number; totalB: number; apSum: number; apN: number; rrSum: number; rrN: number }
 
+const TALLY_KEYS = ['hit', 'total', 'hitB', 'totalB', 'apSum', 'apN', 'rrSum', 'rrN'] as const satisfies readonly (keyof Tally)[];
+
+function addTally(t: Tally, u: Tally): void {
+  for (const key of TALLY_KEYS) t[key] += u[key];
+}
+
+function toShared(ts: readonly Tally[]): Float64Array {
+  const out = new Float64Array(ts.length * TALLY_FIELDS);
+  ts.forEach((t, k) => TALLY_KEYS.forEach((key, j) => (out[k * TALLY_FIELDS + j] = t[key])));
+  return out;
+}
+
+function fromShared(v: Float64Array, k: number): Tally {
+  const t = {} as Tally;
+  TALLY_KEYS.forEach((key, j) => (t[key] = v[k * TALLY_FIELDS + j]!));
+  return t;
+}
+
+/**
+ * The pair share when it applies: inner leave-one-compound-out, no ensemble, and (with batches)
+ * every batch of the fit and held-out rows among the context rows, which every inner fit holds.
+ */
+function shareFor<S extends { name: string }>(inp: SelectionInput<S>, subsetRows: readonly number[]): InnerPairShare | undefined {
+  const share = inp.pairShare;
+  if (!share || inp.innerSplit !== 'loco' || inp.combine || !share.heldOutRows.length) return undefined;
+  if (share.heldOutLabels.length !== share.heldOutRows.length) throw new UsageError('pairShare: one label per held-out row');
+  if (inp.batches) {
+    const b = inp.batches;
+    const inContext = new Set((inp.contextRows ?? []).map((i) => b[i] ?? null));
+    for (const i of [...subsetRows, ...share.heldOutRows]) if (!inContext.has(b[i] ?? null)) return undefined;
+  }
+  return share;
+}
+
 export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<S>): SelectionResult<S> {
   const m = inp.fitRows.length;
   const context = inp.contextRows ?? [];
@@ -131,8 +195,12 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
   const corr = inp.corrections;
   if (corr && inp.combine) throw new UsageError('a nested choice of corrections cannot also build ensembles');
   if (corr && !corr.names.length) throw new UsageError('a nested choice of corrections needs at least one correction');
+  // Pair sharing (module comment): with it, every corrected matrix also holds the outer held-out
+  // rows after the subset's, placed by each inner fit; they are never fitted or scored here.
+  const share = shareFor(inp, subsetRows);
+  const fitAndExtra = share ? [...subsetRows, ...share.heldOutRows] : subsetRows;
   // Without corrections the subset is taken once (with corrections each fit returns its own).
-  const Xs = corr ? undefined : takeRows(inp.X, subsetRows);
+  const Xs = corr ? undefined : takeRows(inp.X, fitAndExtra);
   const sub = <T>(col: readonly T[]) => subsetRows.map((i) => col[i]!);
   const groups = sub(inp.compounds).map((g, r) => (r < m ? g ?? null : null));
   const batches = inp.batches ? sub(inp.batches).map((b) => b ?? null) : undefined;
@@ -171,7 +239,7 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
   const L = candidates.length;
 
   /** What every candidate fitted on inner fold f (under one correction) is given. */
-  interface FoldFit { f: Fold; tr: number[]; trLabels: string[]; ctx: FitCallbackContext; Xm?: StoredMatrix }
+  interface FoldFit { f: Fold; tr: number[]; trLabels: string[]; ctx: FitCallbackContext; Xm?: StoredMatrix; Xe?: StoredMatrix }
   const foldFit = (f: Fold): FoldFit => {
     const tr = Array.from(f.train);
     return {
@@ -182,7 +250,18 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
       },
     };
   };
-  const scoreInto = (t: Tally, spec: S, Xc: StoredMatrix, ff: FoldFit) => {
+  // The partner's inner fold (pair sharing): its candidates are this inner fold's training rows,
+  // its queries the outer held-out rows, stacked in that order.
+  const pairKeys = (f: Fold): TreatmentKeys => {
+    const held = share!.heldOutRows, tr = Array.from(f.train);
+    const col = <T>(inner: readonly T[] | undefined, outer: readonly T[] | undefined): T[] | undefined =>
+      (inner && outer ? [...tr.map((r) => inner[r]!), ...held.map((i) => outer[i]!)] : undefined);
+    return {
+      compound: col(keysM.compound, inp.compounds.map((g) => g ?? null))!, label: [...tr.map((r) => keysM.label[r]!), ...share!.heldOutLabels],
+      dose: col(keysM.dose, inp.doses?.map((d) => d ?? null)), batch: col(keysM.batch, inp.batches?.map((b) => b ?? null)),
+    };
+  };
+  const scoreInto = (t: Tally, spec: S, Xc: StoredMatrix, ff: FoldFit, partner?: { t: Tally; keys: TreatmentKeys }) => {
     const { f, tr, trLabels, ctx } = ff;
     if (new Set(trLabels).size < 2) return;
     let transform: (Y: StoredMatrix) => StoredMatrix;
@@ -195,8 +274,22 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
     // The first m rows of Xc, one view shared by the candidates of this fold.
     ff.Xm ??= Xc.rows === m ? Xc : { rows: m, cols: Xc.cols, data: Xc.data.subarray(0, m * Xc.cols) } as StoredMatrix;
     const Y = asFloat64(transform(ff.Xm));
-    const cand = buildTreatments(Y, keysM, { rows: f.train, controlLabels: inp.controlLabels });
-    const qry = buildTreatments(Y, keysM, { rows: f.test, controlLabels: inp.controlLabels });
+    tallyInto(t, Y, keysM, f.train, f.test);
+    if (partner) {
+      const e = share!.heldOutRows.length, from = subsetRows.length;
+      ff.Xe ??= { rows: e, cols: Xc.cols, data: Xc.data.subarray(from * Xc.cols, (from + e) * Xc.cols) } as StoredMatrix;
+      const Ye = asFloat64(transform(ff.Xe));
+      const nt = f.train.length, k = Y.cols;
+      const Yp = { rows: nt + e, cols: k, data: new Float64Array((nt + e) * k) };
+      for (let r = 0; r < nt; r++) Yp.data.set(Y.data.subarray(f.train[r]! * k, (f.train[r]! + 1) * k), r * k);
+      Yp.data.set(Ye.data, nt * k);
+      tallyInto(partner.t, Yp, partner.keys, Int32Array.from({ length: nt }, (_, r) => r), Int32Array.from({ length: e }, (_, r) => nt + r));
+    }
+  };
+  /** Score the queries `test` against the candidates `train` (rows of Y, described by `keysY`). */
+  const tallyInto = (t: Tally, Y: Matrix, keysY: TreatmentKeys, train: Int32Array, test: Int32Array) => {
+    const cand = buildTreatments(Y, keysY, { rows: train, controlLabels: inp.controlLabels });
+    const qry = buildTreatments(Y, keysY, { rows: test, controlLabels: inp.controlLabels });
     const r = nearestNeighbourMoa(qry, cand);
     t.hit += r.predictions.filter((p) => p.correct).length;
     t.total += r.predictions.length;
@@ -224,12 +317,29 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
   const fresh = (): Tally => ({ hit: 0, total: 0, hitB: 0, totalB: 0, apSum: 0, apN: 0, rrSum: 0, rrN: 0 });
   const tallies = Array.from({ length: nCorr * L }, fresh);
   for (const f of folds) {
+    // Pair sharing: this inner fold's tallies as the partner fold scored them, or scored here
+    // (from zero, then added) along with the partner's.
+    const group = share ? f.heldOutGroups[0]! : '';
+    const given = share?.take(group);
+    if (given) {
+      tallies.forEach((t, k) => addTally(t, fromShared(given, k)));
+      continue;
+    }
+    const local = share ? Array.from({ length: nCorr * L }, fresh) : tallies;
+    const partner = share ? { ts: Array.from({ length: nCorr * L }, fresh), keys: pairKeys(f) } : undefined;
     // The correction's fit rows: the inner training compounds and every context row.
     const corrFit = corr ? Int32Array.from([...f.train, ...context.map((_, k) => m + k)]) : undefined;
     for (let c = 0; c < nCorr; c++) {
-      const Xc = corr ? corr.correct(c, subsetRows, corrFit!) : Xs!;
+      const Xc = corr ? corr.correct(c, fitAndExtra, corrFit!) : Xs!;
       const ff = foldFit(f);
-      for (let l = 0; l < L; l++) scoreInto(tallies[c * L + l]!, candidates[l]!, Xc, ff);
+      for (let l = 0; l < L; l++) {
+        const k = c * L + l;
+        scoreInto(local[k]!, candidates[l]!, Xc, ff, partner ? { t: partner.ts[k]!, keys: partner.keys } : undefined);
+      }
+    }
+    if (share) {
+      tallies.forEach((t, k) => addTally(t, local[k]!));
+      share.give(group, toShared(partner!.ts));
     }
   }
   const toScore = (t: Tally, l: number, c: number): InnerScore => ({
@@ -272,4 +382,39 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
     scores, best: scores[best]!, innerFolds: folds.length,
     ...(next !== undefined ? { second: { chosen: candidates[learnerOf[next]!]!, ...(corr ? { correction: Math.floor(next / L) } : {}), score: scores[next]! } } : {}),
   };
+}
+
+/**
+ * Shared inner tallies of the outer folds of one evaluation (pair sharing), in a SharedArrayBuffer
+ * so that the worker threads running other outer folds see them: slot (outer, inner) holds the
+ * tallies of outer fold `outer` at its inner fold holding out outer fold `inner`'s compound, and a
+ * flag set (Atomics.store, after the numbers) once they are there. A slot is written at most with
+ * one value (both partners would compute the same numbers), so a race costs only time.
+ */
+export class InnerPairTable {
+  readonly buffer: SharedArrayBuffer;
+  private readonly flags: Int32Array;
+  private readonly data: Float64Array;
+
+  /** A new table for `nFolds` outer folds of `width` numbers per slot, or one over an existing buffer. */
+  constructor(readonly nFolds: number, readonly width: number, buffer?: SharedArrayBuffer) {
+    const slots = nFolds * nFolds, flagBytes = Math.ceil((slots * 4) / 8) * 8;
+    this.buffer = buffer ?? new SharedArrayBuffer(flagBytes + slots * width * 8);
+    if (this.buffer.byteLength !== flagBytes + slots * width * 8) throw new RangeError('InnerPairTable: buffer of another shape');
+    this.flags = new Int32Array(this.buffer, 0, slots);
+    this.data = new Float64Array(this.buffer, flagBytes, slots * width);
+  }
+
+  give(outer: number, inner: number, v: Float64Array): void {
+    if (v.length !== this.width) throw new RangeError(`InnerPairTable: ${v.length} numbers for a slot of ${this.width}`);
+    const slot = outer * this.nFolds + inner;
+    if (Atomics.load(this.flags, slot)) return;
+    this.data.set(v, slot * this.width);
+    Atomics.store(this.flags, slot, 1);
+  }
+
+  take(outer: number, inner: number): Float64Array | undefined {
+    const slot = outer * this.nFolds + inner;
+    return Atomics.load(this.flags, slot) ? this.data.slice(slot * this.width, (slot + 1) * this.width) : undefined;
+  }
 }

@@ -176,6 +176,33 @@ it('rows outside fitRows never influence the fitted rows (what leave-batch-out r
   }
 });
 
+it('fitRows: the other rows are placed as placing the whole table places them, bit for bit (seen and unseen batches)', () => {
+  const profiles: Profiles = {
+    features: Array.from({ length: 10 }, (_, j) => `f${j}`), X: P.X,
+    meta: [{ name: 'b', kind: 'string', values: P.batch }, { name: 'c', kind: 'string', values: P.compound }],
+  };
+  const isCtl = Uint8Array.from(P.compound, (x) => (x === 'DMSO' ? 1 : 0));
+  // Rows 0-79 (batches B1, B2) less every fifth row: some placed rows are of fitted batches, all of B3 is unseen.
+  const fitRows = Int32Array.from({ length: 80 }, (_, i) => i).filter((i) => i % 5 !== 2);
+  for (const method of CORRECTION_NAMES) {
+    const c = correctionByName(method);
+    const r = correctProfiles(profiles, { method, batchCol: 'b', controls: isCtl, fitRows, options: OPTS[method] });
+    const fitted = c.fitTransform({ X: takeRows(P.X, fitRows), batch: Array.from(fitRows, (i) => P.batch[i]!), isControl: takeIdx(isCtl, fitRows) }, OPTS[method]);
+    const whole = c.apply(fitted.model, { X: P.X, batch: P.batch, isControl: isCtl }, { unseen: 'estimate' });
+    const inFit = new Set(fitRows);
+    const d = whole.cols;
+    for (let i = 0; i < P.X.rows; i++) {
+      const got = r.profiles.X.data.subarray(i * d, (i + 1) * d);
+      const want = inFit.has(i) ? fitted.corrected.data.subarray(fitRows.indexOf(i) * d, (fitRows.indexOf(i) + 1) * d) : whole.data.subarray(i * d, (i + 1) * d);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  }
+});
+
+function takeIdx(a: Uint8Array, idx: Int32Array): Uint8Array {
+  return Uint8Array.from(idx, (i) => a[i]!);
+}
+
 it('the registry is the one list of names', () => {
   expect(CORRECTION_NAMES).toEqual(['sphere', 'combat', 'harmony']);
   for (const n of CORRECTION_NAMES) expect(CORRECTIONS[n].name).toBe(n);

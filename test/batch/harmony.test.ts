@@ -104,3 +104,13 @@ describe('Harmony', () => {
   });
 });
 
+
+describe('Harmony diversity penalty at θ = 2', () => {
+  it('squares the ratio: Math.pow(x, 2) is x·x exactly in this engine (what the fast path relies on)', () => {
+    const rng = new Rng(11);
+    for (let t = 0; t < 100_000; t++) {
+      const x = Math.exp(8 * rng.normal());
+      expect(Math.pow(x, 2) === x * x).toBe(true);
+    }
+  });
+});
