@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { affinityPropagation } from '../src/cluster/affinityPropagation.js';
 import { readNpy, readNpyMatrix, writeNpy } from '../src/io/npy.js';
 import { squaredDistances, zeros, linalgBackend, type Matrix } from '../src/linalg/index.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 import { zscore as zscoreColumns } from '../src/preprocess/zscore.js';
 import { stackWithNoise } from './common.js';
 

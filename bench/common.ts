@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metaStrings, subsetRows, type Profiles } from '../src/io/profiles.js';
 import { columnStd, gemmNT, symmetricEigen, tcrossprod, zeros, type Matrix } from '../src/linalg/index.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const plate = join(root, 'examples', 'lincs', 'SQ00015054_normalized_feature_select.csv.gz');

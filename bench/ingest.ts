@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { finished } from 'node:stream/promises';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 import { readProfiles } from '../src/io/read.js';
 import { lit, withDuck } from '../src/io/duck.js';
 

@@ -24,7 +24,7 @@ import {
   tcrossprod, gemmNT, cholesky, crossprod, symmetricEigen, zeros, squaredDistances, linalgBackend, type Matrix,
 } from '../src/linalg/index.js';
 import { PCA } from '../src/represent/pca.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');

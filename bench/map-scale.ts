@@ -33,7 +33,7 @@ import type { MetaColumn } from '../src/io/profiles.js';
 import { averagePrecision, referenceIndexColumn } from '../src/evaluate/averagePrecision.js';
 import { apQueries, meanAveragePrecision } from '../src/evaluate/map.js';
 import { takeRows } from '../src/linalg/matrix.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string) => {

@@ -14,7 +14,7 @@
 import { sparseAffinityPropagationWithRetry } from '../src/cluster/sparseAffinityPropagation.js';
 import { knnToSimilarity } from '../src/cluster/knnGraph.js';
 import { nativeAvailable, useNative } from '../src/linalg/native.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 import { arg } from './common.js';
 
 const n = Number(arg('--n', '50000')), k = Number(arg('--k', '50')), repeats = Number(arg('--repeats', '2'));

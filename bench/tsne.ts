@@ -13,7 +13,7 @@ import { TSNE } from '../src/embed/tsne.js';
 import { PCA } from '../src/represent/pca.js';
 import { readNpyMatrix, writeNpy } from '../src/io/npy.js';
 import { columnStd, takeRows } from '../src/linalg/index.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/linalg/rng.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {

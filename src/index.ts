@@ -100,7 +100,7 @@ export { queryDrug, type QueryResult, type QueryHit, type Neighbour } from './pi
 export * from './repurpose/index.js';
 export { linalgBackend } from './linalg/backend.js';
 // utilities
-export { Rng } from './util/rng.js';
+export { Rng } from './linalg/rng.js';
 export { argsortQuick } from './util/argsort.js';
 export { InputError, UsageError } from './util/errors.js';
 export { CollectingReporter, silentReporter, type Reporter, type Progress } from './util/log.js';

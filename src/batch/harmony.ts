@@ -52,7 +52,7 @@
 import { type Matrix, type StoredMatrix, columnMoments, gemm, gemmNT, gemmTN, addRowMasses, penalisedSoftmaxRows, standardizeColumns, zeros } from '../linalg/index.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { type BatchContext, batchDesign, requireBatchLength, requireFinite, requireReferenceRows, requireSeveralBatches } from './design.js';
 import { kmeans } from './kmeans.js';
 import { checkOptions, type Constraints } from './options.js';

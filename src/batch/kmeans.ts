@@ -9,7 +9,7 @@
  * farthest from its centre, as scikit-learn relocates it.
  */
 import { type Matrix, gemmNT, rowSquaredNorms, zeros } from '../linalg/index.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from '../linalg/rng.js';
 
 export interface KmeansOptions {
   nInit?: number;

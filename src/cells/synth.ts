@@ -27,7 +27,7 @@ import { join, dirname, basename } from 'node:path';
 import { openTableWriter, type TableWriter } from '../io/tableWriter.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { LAYOUT_NAMES, type LayoutName } from './layouts.js';
 
 export interface SingleCellSynthOptions {

@@ -32,7 +32,7 @@
 import type { Matrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { apWorkspace, linalgBackend, prestartApHelper, type ApWorkspace } from '../linalg/index.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import {

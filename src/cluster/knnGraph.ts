@@ -31,7 +31,7 @@ import { rmSync } from 'node:fs';
 import { type FeatureArray, type Matrix, type StoredMatrix, gemmNT, rowSquaredNorms, kthSmallest } from '../linalg/index.js';
 import { native } from '../linalg/native.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { PCA } from '../represent/pca.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import type { SparseSimilarity } from './sparseAffinityPropagation.js';

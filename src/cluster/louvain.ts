@@ -11,7 +11,7 @@
  * σ² the median k-NN squared distance (default), or 1/(1 + d).
  */
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { type KnnGraph, toUndirected } from './knnGraph.js';
 

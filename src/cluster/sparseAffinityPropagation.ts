@@ -33,7 +33,7 @@ import type { Matrix, StoredMatrix } from '../linalg/matrix.js';
 import { medianNoCopy } from '../linalg/select.js';
 import { native } from '../linalg/native.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import {
   degenerateRun, DampingController, finishRun, prepareAndAdapt, runOnce, validateApParams, type AdaptiveDampingOptions, type DampingAttempt,

@@ -18,7 +18,7 @@
 import type { Matrix } from '../linalg/matrix.js';
 import { squaredDistancesBetween } from '../linalg/index.js';
 import { PCA } from '../represent/pca.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 import { InputError } from '../util/errors.js';
 import { SpTree } from './sptree.js';

@@ -5,7 +5,7 @@
  */
 import { UMAP as UmapJs } from 'umap-js';
 import type { Matrix } from '../linalg/matrix.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { InputError } from '../util/errors.js';
 import { silentReporter, type Reporter } from '../util/log.js';
 

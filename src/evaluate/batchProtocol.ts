@@ -21,7 +21,7 @@ import type { RunParameters } from '../pipeline/params.js';
 import { DOSE_COLS } from '../pipeline/outputs.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 import { batchBiology, batchMixing, type Biology, type Mixing, type MixingOptions } from './batchMetrics.js';
 import { evaluate, normaliseForEvaluation, type EvaluateOptions, type EvaluationResult } from './protocol.js';

@@ -27,7 +27,7 @@ import type { MetaColumn } from '../io/profiles.js';
 import { type Matrix, takeRows } from '../linalg/matrix.js';
 import { benjaminiHochberg } from '../enrich/bh.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { averagePrecision, referenceIndexColumn, type AveragePrecisionOptions, type AveragePrecisionResult } from './averagePrecision.js';
 
 export interface ApQuery {

@@ -21,7 +21,7 @@
  */
 import { type Matrix, zeros, percentile } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 export interface ReplicatingOptions {
   /** Null samples per replicate-set size (default 1000). */

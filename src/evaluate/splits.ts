@@ -22,7 +22,7 @@
  * (normalisation) or nothing at all use them.
  */
 import { InputError, UsageError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 export type SplitKind = 'loco' | 'kfold' | 'leave-moa-out' | 'leave-batch-out';
 export const SPLIT_KINDS: readonly SplitKind[] = ['loco', 'kfold', 'leave-moa-out', 'leave-batch-out'];

@@ -23,7 +23,7 @@
  * whole table (Parquet: one row group of ~64 MB at a time). CSV/CSV.gz/TSV are streamed; Parquet
  * is written by parquet.ts.
  */
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { InputError } from '../util/errors.js';
 import { withAtomicPath } from '../util/atomic.js';
 import { fileKind } from './text.js';

@@ -56,7 +56,7 @@ export interface NativeKernels {
   apPass(S: Float64Array, R: Float64Array, A: Float64Array, cs: Float64Array, ncs: Float64Array, E: Uint8Array,
     run: Int32Array, n: number, d: number, omd: number, flags: number, threads: number, frontCap: number): number;
   /**
-   * util/rng.ts's fillNormal over out[start, end) from the xoshiro128** state (advanced in place);
+   * linalg/rng.ts's fillNormal over out[start, end) from the xoshiro128** state (advanced in place);
    * returns the spare variate when the count is odd, else NaN. Its logarithm is V8's own
    * (fdlibm's algorithm), so the draws equal JavaScript's bit for bit.
    */

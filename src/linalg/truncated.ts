@@ -19,7 +19,7 @@ import { gemm, gemmNT, gemmNTRounded, gemmRounded, tcrossprod } from './blas.js'
 import { cholesky, NotPositiveDefiniteError } from './cholesky.js';
 import { lowerInverse } from './blockedCholesky.js';
 import { symmetricEigen } from './eigen.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 export interface TruncatedSvdOptions {
   /** Extra columns beyond k in each block (scikit-learn's n_oversamples). Default 10. */

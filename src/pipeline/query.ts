@@ -8,7 +8,7 @@
 import { tableColumn, type Table } from '../io/read.js';
 import { readRunDir } from '../io/runDir.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { editDistance } from '../util/editDistance.js';
 import { REPRESENTATIONS, type Representation } from './params.js';
 import type { Matrix } from '../linalg/index.js';

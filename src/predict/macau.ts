@@ -38,7 +38,7 @@ import {
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { normalCdf, normalQuantile, truncatedNormalPositive } from './normal.js';
 import { ActivityMatrix, type Cell } from './sparse.js';
 

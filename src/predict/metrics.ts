@@ -9,7 +9,7 @@
  * straddling the cut contributes its expected number of hits under random tie-breaking, so the
  * value does not depend on input order.
  */
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 /** AUC-ROC of scores for binary labels (label ≥ 0.5 is positive). NaN when one class is absent. */
 export function aucRoc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {

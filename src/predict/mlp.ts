@@ -10,7 +10,7 @@
 import { type Matrix, zeros, fromData, gemm, gemmNT, gemmTN, takeRows } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { type Reporter, silentReporter } from '../util/log.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { Standardizer } from './baselines.js';
 import type { ActivityModel } from './model.js';
 import type { ActivityMatrix } from './sparse.js';

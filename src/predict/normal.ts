@@ -7,7 +7,7 @@
  * Truncated draws follow Robert (1995), "Simulation of truncated normal variables",
  * Statistics and Computing 5:121–125 (exponential proposal beyond the mean).
  */
-import type { Rng } from '../util/rng.js';
+import type { Rng } from '../linalg/rng.js';
 
 const INV_SQRT_2PI = 0.3989422804014327;
 

@@ -8,7 +8,7 @@
  * models). Within a row (column) cells are sorted by column (row).
  */
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 /** One observed cell in coordinate form. */
 export interface Cell {

@@ -8,7 +8,7 @@
  * With `binary`, y_ij = 1[u_iᵀ v_j + N(0, 1)·noiseSd > threshold latent] instead (probit).
  */
 import { type Matrix, zeros } from '../linalg/index.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { ActivityMatrix } from './sparse.js';
 
 export interface PlantedOptions {

@@ -9,7 +9,7 @@
  *
  * Mini-batches draw up to `batchClasses` classes and `perClass` rows of each, spread over as many
  * compounds as possible and drawn at random over plates/batches, so every batch mixes batches.
- * Adam (Kingma & Ba 2015) with decoupled weight decay, He initialisation, seeded (util/rng); the
+ * Adam (Kingma & Ba 2015) with decoupled weight decay, He initialisation, seeded (linalg/rng); the
  * dense products go through the linalg kernels (gemm / gemmNT / gemmTN).
  *
  * Early stopping on an inner split: `validationFraction` of the compounds (whole compounds) are
@@ -20,7 +20,7 @@
  */
 import { type Matrix, type StoredMatrix, zeros, gemm, gemmNT, gemmTN, asFloat64, takeRows } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { requireFiniteRows } from './finite.js';
 
 export interface ContrastiveOptions {

@@ -26,7 +26,7 @@ import {
   percentileSorted, gemm, gemmNT, gemmTN, symmetricEigen, transpose,
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import { type Reporter, silentReporter } from '../util/log.js';
 
 export interface PairConstraint {

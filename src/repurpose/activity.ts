@@ -16,7 +16,7 @@
  */
 import { type Matrix, takeRows } from '../linalg/index.js';
 import { activityQueries, meanAveragePrecision, type ApQuery, type MapGroup } from '../evaluate/map.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 import type { WellProfiles } from './wells.js';
 
 export type ActivityStatus = 'active' | 'inactive' | 'not-called';

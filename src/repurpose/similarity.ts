@@ -17,7 +17,7 @@
 import { type Matrix, gemmNT, takeRows, zeros } from '../linalg/index.js';
 import type { Profiles } from '../io/profiles.js';
 import { consensus, type ConsensusMethod } from '../preprocess/consensus.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../linalg/rng.js';
 
 export interface TreatmentSpace {
   /** Compound names (controls excluded), in order of first appearance in the run. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitTransformHarmony, harmonyPcaSolver, mapHarmony } from '../../src/batch/harmony.js';
 import { takeRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** Three well separated groups in 6-D; every batch holds all groups, shifted by its own offset. */
 function groups(perGroupBatch: number, batches: string[], shift: number, seed = 4): { X: Matrix; batch: string[]; group: number[] } {

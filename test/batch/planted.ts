@@ -3,7 +3,7 @@
  * over batches, each batch adding its own per-feature shift and scale to the biology.
  */
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import type { Profiles } from '../../src/io/profiles.js';
 
 export interface Planted {

@@ -4,7 +4,7 @@ import { readNpy, readNpyMatrix } from '../../src/io/npy.js';
 import { affinityPropagation, affinityPropagationWithRetry, fusedPass } from '../../src/cluster/affinityPropagation.js';
 import { fromRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { medianNoCopy as median, kthSmallest } from '../../src/linalg/select.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const FIX = join(repoRoot, 'test', 'fixtures', 'lincs_SQ00015054');

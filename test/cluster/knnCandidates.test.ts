@@ -11,7 +11,7 @@ import { zeros, type Matrix, type StoredMatrix } from '../../src/linalg/matrix.j
 import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { zscore } from '../../src/preprocess/zscore.js';
 import { bbbc021Recipe, cellInjuryRecipe, BBBC021_FILES, CELL_INJURY_FILES } from '../../src/io/recipes.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { bruteForceKnn } from '../helpers/bruteKnn.js';
 import { fixtureMatrix } from '../helpers/fixtures.js';
 import { describeShared, sharedPath } from '../helpers/shared.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exactKnn, hnswKnn, knnGraph, knnRecall, knnToSimilarity, sampledRecall } from '../../src/cluster/knnGraph.js';
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { bruteForceKnn } from '../helpers/bruteKnn.js';
 

@@ -5,7 +5,7 @@ import { adjustedRandIndex } from '../../src/evaluate/ari.js';
 import { moaEnrichment } from '../../src/enrich/enrichment.js';
 import { csif } from '../../src/enrich/csif.js';
 import { zeros } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** Planted partition: `groups` groups of `size`, edge prob pIn inside, pOut across. */
 function planted(groups: number, size: number, pIn: number, pOut: number, seed: number): { g: WeightedGraph; truth: Int32Array } {

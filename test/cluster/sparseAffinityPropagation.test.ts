@@ -11,7 +11,7 @@ import { fromRows, zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { squaredDistances } from '../../src/linalg/index.js';
 import { nativeAvailable, useNative } from '../../src/linalg/native.js';
 import { adjustedRandIndex } from '../../src/evaluate/ari.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const FIX = join(repoRoot, 'test', 'fixtures', 'lincs_SQ00015054');

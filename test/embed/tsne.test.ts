@@ -5,7 +5,7 @@ import { SpTree } from '../../src/embed/sptree.js';
 import { silhouette } from '../../src/evaluate/silhouette.js';
 import { readNpyMatrix } from '../../src/io/npy.js';
 import { takeRows, type Matrix } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 import { fixtureMoaLabels } from '../helpers/fixtures.js';
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { UMAP } from '../../src/embed/umap.js';
 import { silhouette, silhouetteSamples } from '../../src/evaluate/silhouette.js';
 import { fromRows, type Matrix } from '../../src/linalg/matrix.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function blobs(nPer: number, k: number, d: number, sep: number, seed: number): { X: Matrix; y: number[] } {
   const rng = new Rng(seed);

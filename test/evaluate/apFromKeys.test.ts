@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apFromKeys } from '../../src/evaluate/averagePrecision.js';
 import { averagePrecisionOfRanking } from '../../src/evaluate/map.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** AP by sorting the whole list: ascending key, a positive before a negative of equal key. */
 function bruteForce(pos: number[], neg: number[]): number {

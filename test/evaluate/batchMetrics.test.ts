@@ -3,7 +3,7 @@ import { fromRows, zeros } from '../../src/linalg/matrix.js';
 import { silhouetteSamples } from '../../src/evaluate/silhouette.js';
 import { normalizedMutualInfo } from '../../src/evaluate/ari.js';
 import { batchBiology, batchMixing, cosineKnn, graphConnectivity, lisi } from '../../src/evaluate/batchMetrics.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { planted } from '../batch/planted.js';
 import { fitCombat, applyCombat } from '../../src/batch/combat.js';
 

@@ -7,7 +7,7 @@ import {
 import { buildTreatments, nearestNeighbourMoa } from '../../src/evaluate/nsc.js';
 import { percentReplicating } from '../../src/evaluate/replicating.js';
 import { benjaminiHochberg } from '../../src/enrich/bh.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('average precision', () => {
   it('matches a hand-computed ranking', () => {

@@ -14,7 +14,7 @@ import { firstHitReciprocalRanks, nearestNeighbourMoa, type Treatments } from '.
 import { correctProfiles } from '../../src/batch/profiles.js';
 import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
 import { foldsCsv } from '../../src/cli/commands/evaluate.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { describeShared, sharedRoot } from '../helpers/shared.js';
 import { planted, plantedProfiles } from '../batch/planted.js';
 

@@ -17,7 +17,7 @@ import { makeSplits } from '../../src/evaluate/splits.js';
 import { correctProfiles } from '../../src/batch/profiles.js';
 import { BatchAwareLda } from '../../src/represent/batchLda.js';
 import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { describeShared, sharedRoot } from '../helpers/shared.js';
 
 /** Classes × compounds × batches with a batch shift, `d` features (wide when d exceeds the rows). */

@@ -3,7 +3,7 @@ import { makeSplits } from '../../src/evaluate/splits.js';
 import { fitRepresentation, BUILTIN_REPRESENTATIONS } from '../../src/evaluate/protocol.js';
 import { Lda } from '../../src/represent/lda.js';
 import { clone, fromRows, takeRows, type Matrix } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function toyGroups() {
   const groups: (string | null)[] = [], labels: (string | null)[] = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decimalValue, parseDecimalText } from '../../src/io/decimal.js';
 import { readProfiles } from '../../src/io/read.js';
 import { withDuck, lit } from '../../src/io/duck.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { tempDir } from './helpers.js';
 
 /** Split a decimal string the way the reader does: first 15 significant digits, up to 4 more, power of ten. */

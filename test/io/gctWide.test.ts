@@ -11,7 +11,7 @@ import type { Profiles } from '../../src/io/profiles.js';
 import { readProfiles } from '../../src/io/read.js';
 import { runWorkflow } from '../../src/pipeline/run.js';
 import { presetParameters } from '../../src/pipeline/params.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { examplePath } from '../helpers/shared.js';
 
 describe('GCT written line by line', () => {

@@ -13,7 +13,7 @@ import { writeDelimitedText, writeProfiles } from '../../src/io/write.js';
 import { gctText, readGct, writeGctText } from '../../src/io/interchange.js';
 import { readProfiles } from '../../src/io/read.js';
 import type { Profiles } from '../../src/io/profiles.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** A sink that fails like V8 does above `limit` characters, and keeps what it was given. */
 function limitedSink(limit: number): { pieces: string[]; sink: (s: string) => void } {

@@ -13,7 +13,7 @@ import { apWorkspace } from '../../src/linalg/apKernel.js';
 import { fusedPass } from '../../src/cluster/affinityPropagation.js';
 import { wasm } from '../../src/linalg/wasm/runtime.js';
 import { native } from '../../src/linalg/native.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function similarity(n: number, seed: number, ties: boolean): Float64Array {
   const rng = new Rng(seed);

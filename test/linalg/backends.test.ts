@@ -9,7 +9,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as fast from '../../src/linalg/index.js';
 import { native, nativeAvailable, useNative } from '../../src/linalg/native.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 type Linalg = typeof fast;
 const instances: Record<'js' | 'wasm' | 'native', Linalg | null> = { js: null, wasm: null, native: null };
@@ -45,7 +45,7 @@ function randomMatrix(rows: number, cols: number, seed: number): fast.Matrix {
 /** Run `body` (ESM, with linalg's exports and Rng in scope) in a child Node process with extra env. */
 function runLinalgScript(body: string, env: Record<string, string>): SpawnSyncReturns<string> {
   const linalg = fileURLToPath(new URL('../../src/linalg/index.ts', import.meta.url));
-  const rng = fileURLToPath(new URL('../../src/util/rng.ts', import.meta.url));
+  const rng = fileURLToPath(new URL('../../src/linalg/rng.ts', import.meta.url));
   const script = `import * as L from ${JSON.stringify(linalg)};
     import { Rng } from ${JSON.stringify(rng)};
     const { tcrossprod, gemmNT, squaredDistances, zeros, linalgBackend } = L;

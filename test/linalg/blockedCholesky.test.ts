@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lowerInverse } from '../../src/linalg/blockedCholesky.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** Forward substitution on the identity, column by column, written plainly (the reference). */
 function plainLowerInverse(l: Float64Array, t: number): Float64Array {

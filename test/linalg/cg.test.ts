@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { conjugateGradient, zeros, gemm, crossprod, cholesky, choleskySolveMatrix } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('conjugateGradient', () => {
   it('solves (FᵀF + λI) X = B for several right-hand sides like Cholesky does', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { medianOfRange, meanOfRange, subsetColumnStats, subsetColumnStatsJs, subsetScratchLength } from '../../src/linalg/groupStats.js';
 import { native } from '../../src/linalg/native.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function sortedMedian(v: number[]): number {
   const a = v.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);

@@ -4,7 +4,7 @@ import {
   choleskySolveMatrix, choleskyInverse, NotPositiveDefiniteError, symmetricEigen, symmetricEigenRows, thinSvd, squaredDistances,
   squaredDistancesBetween, rowSquaredNorms, cosineSimilarity, columnMeans, columnStd, percentile, median, transpose, type Matrix,
 } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const m = zeros(rows, cols);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kthPairInPlace, sortNonNegativeInPlace } from '../../src/linalg/index.js';
 import { RobustClipper, quantileSorted } from '../../src/represent/clip.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('kthPairInPlace (quickselect)', () => {
   it('gives the sorted array\'s a[k] and a[k + 1] for every k, with ties and any length', () => {

@@ -9,7 +9,7 @@ import { prestartThreads, tcrossprod, zeros, apWorkspace, squaredDistances, useN
 import { WorkerSlot, parallelThreads, threadCount } from '../../src/linalg/wasm/threads.js';
 import { wasm } from '../../src/linalg/wasm/runtime.js';
 import { affinityPropagation, prestartAffinityPropagation } from '../../src/cluster/affinityPropagation.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 // The wasm worker pool is what is under test; native products (their own POSIX threads) would
 // bypass it. backends.test.ts covers the native threads.

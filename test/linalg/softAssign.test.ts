@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { native, nativeAvailable } from '../../src/linalg/native.js';
 import { addRowMasses, addRowMassesJs, penalisedSoftmaxRows, penalisedSoftmaxRowsJs, type PenalisedSoftmaxArgs } from '../../src/linalg/softAssign.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 function problem(N: number, K: number, G: number, seed: number): PenalisedSoftmaxArgs {
   const rng = new Rng(seed);

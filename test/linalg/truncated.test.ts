@@ -3,7 +3,7 @@ import {
   type Matrix, zeros, thinSvdCentered, truncatedSvdCentered, columnMeans, orthonormalizeRows, gemmNT, symmetricEigen, tcrossprod,
   cholesky, choleskySolveMatrix, choleskyBlocked, choleskySolveBlocked, NotPositiveDefiniteError,
 } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** A rows × cols matrix with singular values decaying as 0.8^i, plus a column offset. */
 function decaying(rows: number, cols: number, seed: number): Matrix {

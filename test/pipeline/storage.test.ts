@@ -26,7 +26,7 @@ import { presetParameters } from '../../src/pipeline/params.js';
 import { metaStrings } from '../../src/io/profiles.js';
 import { adjustedRandIndex } from '../../src/evaluate/ari.js';
 import { main } from '../../src/cli/main.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { examplePath } from '../helpers/shared.js';
 
 const plate = examplePath('lincs/SQ00015054_normalized_feature_select.csv.gz');

@@ -3,7 +3,7 @@ import { PerAssayLogistic, KnnActivity, CellCountModel, findCellCountColumn, fit
 import { ActivityMatrix } from '../../src/predict/sparse.js';
 import { aucRoc } from '../../src/predict/metrics.js';
 import { zeros, fromRows } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { heldOutAucs, plantedSplit, mean } from './planted-logistic.js';
 
 const { data, testRows, Xtr, Xte, Ytr, Yte } = plantedSplit();

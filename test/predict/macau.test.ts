@@ -131,7 +131,7 @@ describe('Macau determinism and persistence', () => {
 describe('Macau row conditional', () => {
   it('both row samplers (perturbation for few cells, Cholesky for many) draw from the exact Gaussian conditional', async () => {
     const { sampleRows, RowWorkspace } = await import('../../src/predict/macau.js');
-    const { Rng } = await import('../../src/util/rng.js');
+    const { Rng } = await import('../../src/linalg/rng.js');
     const { cholesky, choleskyInverse, fromData } = await import('../../src/linalg/index.js');
     const K = 3, alpha = 4;
     const W = Float64Array.from([1, 0.5, -0.2, 0.3, -1, 0.8, -0.6, 0.2, 1.1, 0.9, 0.4, 0.1, -0.3, -0.7, 0.5]); // 5 rows

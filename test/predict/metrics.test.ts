@@ -3,7 +3,7 @@ import {
   aucRoc, enrichmentFactor, enrichmentAtCount, intervalCoverage, calibrationTable,
   expectedCalibrationError, scoreAssay, summarizeAssayScores, groupKFold,
 } from '../../src/predict/metrics.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 /** Brute-force Mann–Whitney: a positive above a negative counts 1, a tie ½. */
 function pairAuc(s: number[], y: number[]): number {

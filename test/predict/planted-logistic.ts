@@ -1,7 +1,7 @@
 /** A planted multitask logistic problem shared by the baseline and MLP tests. */
 import { type Matrix, zeros, takeRows } from '../../src/linalg/index.js';
 import { ActivityMatrix } from '../../src/predict/sparse.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 export interface PlantedLogistic {
   X: Matrix;

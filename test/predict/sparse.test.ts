@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ActivityMatrix, splitCells } from '../../src/predict/sparse.js';
 import { normalCdf, normalQuantile, truncatedNormalPositive } from '../../src/predict/normal.js';
 import { InputError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('ActivityMatrix', () => {
   it('builds consistent CSR and CSC views and merges duplicates', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { featureSelect } from '../../src/preprocess/featureSelect.js';
 import { columnCorrelation } from '../../src/preprocess/correlation.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { fromRows } from '../../src/linalg/matrix.js';
 import { UsageError } from '../../src/util/errors.js';
 import { makeProfiles } from './make.js';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { normalize } from '../../src/preprocess/normalize.js';
 import { fitSpherize, applySpherize } from '../../src/preprocess/spherize.js';
 import { InputError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { zeros, type Matrix } from '../../src/linalg/matrix.js';
 import { makeProfiles, col } from './make.js';
 

@@ -10,7 +10,7 @@ import { lbfgs } from '../../src/represent/lbfgs.js';
 import { ContrastiveEmbedding } from '../../src/represent/contrastive.js';
 import { BUILTIN_REPRESENTATIONS, fitRepresentation, parseRepresentationList } from '../../src/evaluate/protocol.js';
 import { InputError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 
 /** Three classes, two compounds each, every compound on two batches with a batch shift on axis 5. */

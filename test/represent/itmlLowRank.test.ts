@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Itml } from '../../src/represent/itml.js';
 import { squaredDistances, zeros } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('Itml.transformLowRank', () => {
   it('gives the same pairwise distances as the Cholesky transform', () => {

@@ -5,7 +5,7 @@ import { fromRows, clone } from '../../src/linalg/index.js';
 import { Lmnn, lmnnBestScale, lmnnLossGrad, lmnnMaxK, lmnnTargets } from '../../src/represent/lmnn.js';
 import { BUILTIN_REPRESENTATIONS, fitRepresentation } from '../../src/evaluate/protocol.js';
 import { InputError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const ref = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'lmnn', 'metric_learn_lmnn.json'), 'utf8')) as {

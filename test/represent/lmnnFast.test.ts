@@ -11,7 +11,7 @@ import { Lmnn, LmnnObjective, lmnnBestScale, lmnnLossGrad, lmnnTargets } from '.
 import { lbfgs } from '../../src/represent/lbfgs.js';
 import { BUILTIN_REPRESENTATIONS, evaluate, fitRepresentation, type EvaluateOptions, type FoldOutput } from '../../src/evaluate/protocol.js';
 import { runFoldsOnThreads } from '../../src/evaluate/foldThreads.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { repoRoot } from '../helpers/shared.js';
 import { plantedProfiles } from '../batch/planted.js';
 import { lbfgsPlain, plainBestScale, plainLossGrad } from './plainForms.js';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { PCA } from '../../src/represent/pca.js';
 import { Itml, sampleConstraints } from '../../src/represent/itml.js';
 import { gemmTN, squaredDistances, zeros, fromRows, identity } from '../../src/linalg/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { fixtureMatrix, fixtureConstraints, fixtureSummary, maxRelDiff, fixtureMoaLabels } from '../helpers/fixtures.js';
 
 describe('PCA (scikit-learn parity on the LINCS plate)', () => {

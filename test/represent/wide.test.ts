@@ -14,7 +14,7 @@ import { Lda, type LdaOptions } from '../../src/represent/lda.js';
 import { Itml, ITML_DENSE_MAX_FEATURES } from '../../src/represent/itml.js';
 import { type Matrix, type StoredMatrix, gemmNT, squaredDistances, symmetricEigen, tcrossprod, zeros } from '../../src/linalg/index.js';
 import { InputError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { describeShared, examplePath, sharedPath } from '../helpers/shared.js';
 
 const LINCS = examplePath('lincs/SQ00015054_normalized_feature_select.csv.gz');

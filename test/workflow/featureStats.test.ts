@@ -17,7 +17,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFeatureSelectOptions } from '../../src/preprocess/featureSelect.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { examplePath } from '../helpers/shared.js';
 
 let whole: Profiles;

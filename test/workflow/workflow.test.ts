@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeSingleCellPlate } from '../../src/cells/index.js';
 import { exactKnn } from '../../src/cluster/knnGraph.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 import { loadProfileConfig, planJobs, mergeTree, planProfile, runProfile } from '../../src/workflow/index.js';
 import { compareRuns } from '../../src/workflow/compare.js';
 import { knnShard, mergeKnnShardFiles, writeKnnBlock, writeKnnShard, readKnnGraph } from '../../src/workflow/knnShards.js';

@@ -1,5 +1,5 @@
-// The native addon is linalg's (the one native module); only its normal generator is used here.
-import { native, type NativeKernels } from '../linalg/native.js';
+// The numeric core's generator: its bulk normal draws run in the native addon when it is built.
+import { native, type NativeKernels } from './native.js';
 
 // Below this many draws the call into the addon costs more than it saves.
 const NATIVE_MIN_DRAWS = 32;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/linalg/rng.js';
 
 describe('Rng.fillNormal', () => {
   it('gives exactly the values and the state of one normal() call per entry', () => {
