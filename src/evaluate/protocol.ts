@@ -246,6 +246,8 @@ const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   ...correctedChoice('select-corrected-mrr-r3', { innerRepeats: 3, criterion: 'mrr-b' }),
   // The soft choice (select-corrected-mrr-top2) ranked on scores pooled over three seeded repeats of the inner split.
   ...correctedChoice('select-corrected-mrr-top2-r3', { innerRepeats: 3, criterion: 'mrr-b', fuseTopTwo: true }),
+  // select-corrected chosen by inner NSC + inner MoA mAP (the two figures the cell-injury target asks for).
+  ...correctedChoice('select-corrected-map', { criterion: 'nsc+map' }),
 };
 
 /** Five contrastive nets that differ only in their seed (member 0 = `contrastive` itself). */

@@ -166,4 +166,38 @@ describeShared('issue-24 variants on a cell-injury slice', [file], () => {
     expect(run(X, [])).toEqual(r);
     expect(run(poisoned(), [])).toEqual(r);
   });
+
+  it('select-corrected-map: select-corrected\'s pairs ranked by inner NSC + MoA mAP; each correction fitted without the inner held-out compounds', () => {
+    const s = B['select-corrected-map']!.select!;
+    expect({ ...s, criterion: undefined }).toEqual({ ...B['select-corrected']!.select!, criterion: undefined });
+    expect(s.criterion).toBe('nsc+map');
+    const tl = train.map((i) => labels[i]!);
+    const calls: number[][] = [];
+    const learners = ['lda-proj', 'lda-proj-clip'];
+    const run = (Xin: StoredMatrix) => selectByInnerCv({
+      candidates: learners.map((l) => B[l]!), X: Xin, fitRows: train, labels: tl, compounds, batches, controlLabels: ['DMSO', 'Control'],
+      innerFolds: s.innerFolds!, seed: 2, criterion: s.criterion,
+      corrections: {
+        names: ['none', 'shifted'],
+        // "shifted": a label-free per-row change a correction could make (its fit rows recorded).
+        correct: (k, rows, fit) => {
+          calls.push(Array.from(fit));
+          const Y = takeRows(Xin, rows) as Matrix;
+          if (k === 1) for (let i = 0; i < Y.rows; i++) Y.data[i * Y.cols] = 0;
+          return Y;
+        },
+      },
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, 2, 'auto', ctx).transform,
+    });
+    const r = run(X);
+    const inner = makeSplits({ kind: 'kfold', groups: train.map((i) => compounds[i]!), labels: tl, folds: 3, seed: 2 });
+    expect(calls).toEqual(inner.flatMap((f) => [Array.from(f.train), Array.from(f.train)]));
+    expect(r.scores.map((x) => x.name)).toEqual(['none/lda-proj', 'none/lda-proj-clip', 'shifted/lda-proj', 'shifted/lda-proj-clip']);
+    const key = (x: (typeof r.scores)[number]) => x.nsc + x.map;
+    expect(r.scores.every((x) => x.map > 0 && x.map <= 1)).toBe(true);
+    const best = Math.max(...r.scores.map(key));
+    expect(key(r.best)).toBe(best);
+    expect(r.best).toBe(r.scores.find((x) => key(x) === best));
+    expect(run(poisoned())).toEqual(r);
+  });
 });
