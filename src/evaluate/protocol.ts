@@ -248,6 +248,8 @@ const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   ...correctedChoice('select-corrected-mrr-top2-r3', { innerRepeats: 3, criterion: 'mrr-b', fuseTopTwo: true }),
   // select-corrected chosen by inner NSC + inner MoA mAP (the two figures the cell-injury target asks for).
   ...correctedChoice('select-corrected-map', { criterion: 'nsc+map' }),
+  // Its soft form: the two best pairs by the same criterion, cosine-averaged.
+  ...correctedChoice('select-corrected-map-top2', { criterion: 'nsc+map', fuseTopTwo: true }),
 };
 
 /** Five contrastive nets that differ only in their seed (member 0 = `contrastive` itself). */
