@@ -64,7 +64,7 @@ export { mapProfiles, type MapProfilesOptions, type MapProfilesResult, type MapP
 export * from './evaluate/replicating.js';
 export * from './evaluate/select.js';
 export {
-  evaluate, formatEvaluationTable, fitRepresentation, normaliseForEvaluation, parseRepresentationList,
+  evaluate, formatEvaluationTable, fitRepresentation, memberSeed, normaliseForEvaluation, parseRepresentationList,
   BUILTIN_REPRESENTATIONS, METRICS, type FitContext, type SharedFits,
   type EvaluateOptions, type EvaluationResult, type RepresentationSpec, type MetricName, type MetricSummary, type EvaluationCorrection,
 } from './evaluate/protocol.js';

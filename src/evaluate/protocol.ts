@@ -96,6 +96,21 @@ export interface RepresentationSpec {
   clip?: ClipOptions;
   /** Fit the learner on wells (default) or on training treatment medians. */
   fitOn?: 'wells' | 'treatments';
+  /**
+   * The class of each fit row: its label (default) or its compound ('compound': weak supervision by
+   * treatment identity — directions that separate compounds against their replicate scatter).
+   */
+  classes?: 'label' | 'compound';
+  /**
+   * Ensemble members that differ only in their random start: member k ≥ 1 is fitted with a seed
+   * derived from the fold's (`memberSeed`); 0 or absent keeps the fold's seed.
+   */
+  seedOffset?: number;
+}
+
+/** Seed of an ensemble member with `seedOffset` k (k = 0: the fold's own seed). */
+export function memberSeed(seed: number, k: number): number {
+  return k ? seed * 7919 + 104729 * k : seed;
 }
 
 /** A batch correction a nested choice may pick (no `method`: uncorrected), applied per `batchCol`. */
@@ -135,6 +150,7 @@ export interface SharedFits {
 }
 
 const clip5 = { method: 'mad', threshold: 5 } as const;
+const BUILTIN_LDA_PROJ: RepresentationSpec = { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } };
 /** The linear learners the nested choices choose among, simplest first. */
 const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'];
 
@@ -170,6 +186,17 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   'lmnn-pca20': { name: 'lmnn-pca20', kind: 'lmnn', pca: 20, lmnn: { k: 3, maxIter: 100 } },
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
+  // Hyperparameter variants of the contrastive MLP that select-contrastive chooses among.
+  'contrastive-h64': { name: 'contrastive-h64', kind: 'contrastive', clip: clip5, contrastive: { hidden: 64 } },
+  'contrastive-h256': { name: 'contrastive-h256', kind: 'contrastive', clip: clip5, contrastive: { hidden: 256 } },
+  'contrastive-t01': { name: 'contrastive-t01', kind: 'contrastive', clip: clip5, contrastive: { temperature: 0.1 } },
+  'contrastive-t05': { name: 'contrastive-t05', kind: 'contrastive', clip: clip5, contrastive: { temperature: 0.5 } },
+  // No early stopping: 40 epochs on every training row.
+  'contrastive-e40': { name: 'contrastive-e40', kind: 'contrastive', clip: clip5, contrastive: { validationFraction: 0, maxEpochs: 40 } },
+  // Weak supervision (as Moshkov et al. 2024 train on treatment identity rather than mechanism): the
+  // shrinkage-LDA projection with each training well's compound as its class — compounds − 1
+  // directions that separate compounds against their replicate scatter, none tied to the label set.
+  'lda-proj-compound': { name: 'lda-proj-compound', kind: 'lda', classes: 'compound', lda: { shrinkage: 'auto', nComponents: -1 } },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
   'select-linear': {
     name: 'select-linear', kind: 'select',
@@ -218,10 +245,34 @@ const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   ...correctedChoice('select-corrected-center-mrr', { corrections: CORRECTION_CHOICES_CENTER, criterion: 'mrr-b' }),
   // select-corrected-mrr with the inner split repeated with three seeds, scores pooled (3× the fits).
   ...correctedChoice('select-corrected-mrr-r3', { innerRepeats: 3, criterion: 'mrr-b' }),
+  // The soft choice (select-corrected-mrr-top2) ranked on scores pooled over three seeded repeats of the inner split.
+  ...correctedChoice('select-corrected-mrr-top2-r3', { innerRepeats: 3, criterion: 'mrr-b', fuseTopTwo: true }),
+  // select-corrected chosen by inner NSC + inner MoA mAP (the two figures the cell-injury target asks for).
+  ...correctedChoice('select-corrected-map', { criterion: 'nsc+map' }),
+  // Its soft form: the two best pairs by the same criterion, cosine-averaged.
+  ...correctedChoice('select-corrected-map-top2', { criterion: 'nsc+map', fuseTopTwo: true }),
 };
 
-/** Fixed ensembles of two registry learners (see RepresentationSpec.ensemble). */
+/** Five contrastive nets that differ only in their seed (member 0 = `contrastive` itself). */
+const CONTRASTIVE_ENS5: RepresentationSpec = {
+  name: 'contrastive-ens5', kind: 'ensemble',
+  ensemble: [0, 1, 2, 3, 4].map((k) => ({ ...REPRESENTATIONS_24.contrastive!, name: `contrastive#${k}`, seedOffset: k })),
+};
+
+/** Fixed ensembles of registry learners (see RepresentationSpec.ensemble). */
 const ENSEMBLES_24: Readonly<Record<string, RepresentationSpec>> = {
+  // The learner's own randomness averaged away: cosine = the mean of five nets' cosines.
+  'contrastive-ens5': CONTRASTIVE_ENS5,
+  // The discriminant beside the net ensemble: ½ lda-proj's cosine + ½ the nets' mean cosine.
+  'ensemble-lda-contrastive5': { name: 'ensemble-lda-contrastive5', kind: 'ensemble', ensemble: [BUILTIN_LDA_PROJ, CONTRASTIVE_ENS5] },
+  // lda-proj beside the compound-supervised projection.
+  'ensemble-lda-compound': { name: 'ensemble-lda-compound', kind: 'ensemble', ensemble: [BUILTIN_LDA_PROJ, REPRESENTATIONS_24['lda-proj-compound']!] },
+  // The contrastive MLP's width, temperature and epochs chosen by inner 3-fold compound CV on inner
+  // NSC + inner MoA mAP (the default configuration first: preferred on ties).
+  'select-contrastive': {
+    name: 'select-contrastive', kind: 'select',
+    select: { candidates: ['contrastive', 'contrastive-h64', 'contrastive-h256', 'contrastive-t01', 'contrastive-t05', 'contrastive-e40'], innerFolds: 3, criterion: 'nsc+map' },
+  },
   // The centred and the uncentred clipped projections, cosine averaged.
   'ensemble-lda-clip': { name: 'ensemble-lda-clip', kind: 'ensemble', ensemble: [REPRESENTATIONS_24['lda-proj-clip']!, REPRESENTATIONS_24['lda-proj-clip-uncentred']!] },
   // select-linear's candidates plus the ensemble of the two that win the inner CV, chosen the same way.
@@ -259,7 +310,7 @@ export const BUILTIN_REPRESENTATIONS: Readonly<Record<string, RepresentationSpec
   // LDA-whitening with Ledoit–Wolf shrinkage (full whitening, no projection).
   lda: { name: 'lda', kind: 'lda', lda: { shrinkage: 'auto' } },
   // Whitening then projection on the classes − 1 discriminant directions.
-  'lda-proj': { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } },
+  'lda-proj': BUILTIN_LDA_PROJ,
   // Issue 24: inputs that learn well, a batch-aware discriminant, NCA and a contrastive embedding.
   ...REPRESENTATIONS_24,
   ...ENSEMBLES_24,
@@ -513,6 +564,14 @@ export function fitRepresentation(
   ctx: FitContext = {},
 ): FittedTransform {
   const warnings: string[] = [];
+  if (spec.seedOffset) seed = memberSeed(seed, spec.seedOffset);
+  if (spec.classes === 'compound') {
+    const g = ctx.groups;
+    if (!g || g.length !== labels.length) throw new UsageError(`${spec.name}: classes by compound need the compound of every training row`);
+    const missing = g.findIndex((c) => c === null || c === undefined);
+    if (missing >= 0) throw new InputError(`${spec.name}: training row ${missing + 1} has no compound, so it has no class`);
+    labels = g as readonly string[];
+  }
   const memo = ctx.shared && ctx.shared.X === X && ctx.shared.rows === fitRows ? ctx.shared.memo : undefined;
   let clipper: RobustClipper | undefined;
   // With a shared memo the clipper's bounds and X clipped by them are computed once per rule.
@@ -553,7 +612,7 @@ export function fitRepresentation(
   const sharedLda = (fit: () => Lda): Lda => {
     const center = spec.lda?.center ?? true;
     if (!memo || spec.pca !== undefined) return fit();
-    const key = `lda ${JSON.stringify(spec.clip ?? null)} ${JSON.stringify({ ...spec.lda, center: undefined })}`;
+    const key = `lda ${spec.classes ?? 'label'} ${JSON.stringify(spec.clip ?? null)} ${JSON.stringify({ ...spec.lda, center: undefined })}`;
     let lda = memo.get(key) as Lda | undefined;
     if (!lda) memo.set(key, (lda = fit()));
     return lda.center === center ? lda : lda.withCenter(center);
