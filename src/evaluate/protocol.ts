@@ -251,6 +251,8 @@ const CORRECTION_SELECTIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   ...correctedChoice('select-corrected-map', { criterion: 'nsc+map' }),
   // Its soft form: the two best pairs by the same criterion, cosine-averaged.
   ...correctedChoice('select-corrected-map-top2', { criterion: 'nsc+map', fuseTopTwo: true }),
+  // The same soft choice ranked on scores pooled over three seeded repeats of the inner split.
+  ...correctedChoice('select-corrected-map-top2-r3', { innerRepeats: 3, criterion: 'nsc+map', fuseTopTwo: true }),
 };
 
 /** Five contrastive nets that differ only in their seed (member 0 = `contrastive` itself). */

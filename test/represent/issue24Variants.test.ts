@@ -63,11 +63,12 @@ describeShared('issue-24 variants on a cell-injury slice', [file], () => {
   it('every new name parses', () => {
     const names = ['contrastive-ens5', 'ensemble-lda-contrastive5', 'lda-proj-compound', 'ensemble-lda-compound', 'select-contrastive',
       'contrastive-h64', 'contrastive-h256', 'contrastive-t01', 'contrastive-t05', 'contrastive-e40', 'select-corrected-map', 'select-corrected-map-top2',
-      'select-corrected-mrr-top2-r3'];
+      'select-corrected-mrr-top2-r3', 'select-corrected-map-top2-r3'];
     expect(parseRepresentationList(names.join(',')).map((s) => s.name)).toEqual(names);
     // The soft choice pooled over three inner splits: select-corrected-mrr-top2 with repeats, nothing else
     // (repeats: selectCorrection.test.ts; the fusion: selectMrr.test.ts).
     expect(B['select-corrected-mrr-top2-r3']!.select).toEqual({ ...B['select-corrected-mrr-top2']!.select, innerRepeats: 3 });
+    expect(B['select-corrected-map-top2-r3']!.select).toEqual({ ...B['select-corrected-map-top2']!.select, innerRepeats: 3 });
   });
 
   it('lda-proj-compound is the shrinkage-LDA projection with compounds as classes (compounds − 1 directions); held-out rows unused', () => {
