@@ -47,6 +47,39 @@ function maxAbs(a: Float64Array): number {
 }
 
 /**
+ * Backtracking line search from x along dir (Armijo, c1 = 1e-4) with safeguarded quadratic / cubic
+ * interpolation, at most maxLs evaluations. xNew and gNew hold the last point tried and its
+ * gradient; `ok` says whether it was accepted.
+ */
+export function backtrack(
+  f: Objective, x: Float64Array, dir: Float64Array, fx: number, slope: number, xNew: Float64Array, gNew: Float64Array, maxLs: number,
+): { fNew: number; ok: boolean; evaluations: number } {
+  const n = x.length;
+  let t = 1, fNew = NaN, evaluations = 0;
+  let tPrev = 0, fPrev = fx;
+  for (let ls = 0; ls < maxLs; ls++) {
+    for (let i = 0; i < n; i++) xNew[i] = x[i]! + t * dir[i]!;
+    fNew = f(xNew, gNew);
+    evaluations++;
+    if (Number.isFinite(fNew) && fNew <= fx + 1e-4 * t * slope) return { fNew, ok: true, evaluations };
+    let tn: number;
+    if (!Number.isFinite(fNew)) tn = 0.1 * t;
+    else if (ls === 0 || tPrev === 0) tn = -slope * t * t / (2 * (fNew - fx - slope * t));
+    else {
+      // Cubic through (0, fx, slope), (t, fNew), (tPrev, fPrev).
+      const r1 = fNew - fx - slope * t, r2 = fPrev - fx - slope * tPrev;
+      const a = (r1 / (t * t) - r2 / (tPrev * tPrev)) / (t - tPrev);
+      const b = (-tPrev * r1 / (t * t) + t * r2 / (tPrev * tPrev)) / (t - tPrev);
+      tn = a === 0 ? -slope / (2 * b) : (-b + Math.sqrt(Math.max(b * b - 3 * a * slope, 0))) / (3 * a);
+    }
+    tPrev = t;
+    fPrev = fNew;
+    t = Number.isFinite(tn) ? Math.min(Math.max(tn, 0.1 * t), 0.5 * t) : 0.5 * t;
+  }
+  return { fNew, ok: false, evaluations };
+}
+
+/**
  * The loops are fused where one pass can feed the next (the two-loop recursion's update of `dir`
  * with the following dot product; the new pair s, y with sᵀy, sᵀs, yᵀy and max |g|), and the
  * curvature pairs live in kept buffers; every dot product is still its own sequential sum over
@@ -133,31 +166,9 @@ export function lbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): 
       for (let i = 0; i < n; i++) dir[i] = -g[i]! * s0;
       slope = dot(g, dir);
     }
-    // Backtracking line search (Armijo, c1 = 1e-4) with safeguarded interpolation.
-    let t = 1, fNew = NaN, ok = false;
-    let tPrev = 0, fPrev = fx;
-    for (let ls = 0; ls < maxLs; ls++) {
-      for (let i = 0; i < n; i++) xNew[i] = x[i]! + t * dir[i]!;
-      fNew = f(xNew, gNew);
-      evaluations++;
-      if (Number.isFinite(fNew) && fNew <= fx + 1e-4 * t * slope) {
-        ok = true;
-        break;
-      }
-      let tn: number;
-      if (!Number.isFinite(fNew)) tn = 0.1 * t;
-      else if (ls === 0 || tPrev === 0) tn = -slope * t * t / (2 * (fNew - fx - slope * t));
-      else {
-        // Cubic through (0, fx, slope), (t, fNew), (tPrev, fPrev).
-        const r1 = fNew - fx - slope * t, r2 = fPrev - fx - slope * tPrev;
-        const a = (r1 / (t * t) - r2 / (tPrev * tPrev)) / (t - tPrev);
-        const b = (-tPrev * r1 / (t * t) + t * r2 / (tPrev * tPrev)) / (t - tPrev);
-        tn = a === 0 ? -slope / (2 * b) : (-b + Math.sqrt(Math.max(b * b - 3 * a * slope, 0))) / (3 * a);
-      }
-      tPrev = t;
-      fPrev = fNew;
-      t = Number.isFinite(tn) ? Math.min(Math.max(tn, 0.1 * t), 0.5 * t) : 0.5 * t;
-    }
+    const ls = backtrack(f, x, dir, fx, slope, xNew, gNew, maxLs);
+    const fNew = ls.fNew, ok = ls.ok;
+    evaluations += ls.evaluations;
     iterations++;
     if (!ok) {
       reason = 'lineSearch';

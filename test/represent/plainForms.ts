@@ -6,7 +6,7 @@
  * speed-ups (issue 24), for the tests only.
  */
 import { type Matrix, zeros, gemm, gemmNT, gemmTN, squaredDistances } from '../../src/linalg/index.js';
-import type { LbfgsOptions, LbfgsResult, Objective } from '../../src/represent/lbfgs.js';
+import { backtrack, type LbfgsOptions, type LbfgsResult, type Objective } from '../../src/represent/lbfgs.js';
 
 export function plainLossGrad(X: Matrix, cls: Int32Array, targets: Int32Array, k: number, L: Matrix, pushWeight = 0.5): { loss: number; gradient: Matrix; active: number } {
   const n = X.rows;
@@ -145,31 +145,10 @@ export function lbfgsPlain(f: Objective, x0: Float64Array, opts: LbfgsOptions = 
       for (let i = 0; i < n; i++) dir[i] = -g[i]! * s0;
       slope = dot(g, dir);
     }
-    // Backtracking line search (Armijo, c1 = 1e-4) with safeguarded interpolation.
-    let t = 1, fNew = NaN, ok = false;
-    let tPrev = 0, fPrev = fx;
-    for (let ls = 0; ls < maxLs; ls++) {
-      for (let i = 0; i < n; i++) xNew[i] = x[i]! + t * dir[i]!;
-      fNew = f(xNew, gNew);
-      evaluations++;
-      if (Number.isFinite(fNew) && fNew <= fx + 1e-4 * t * slope) {
-        ok = true;
-        break;
-      }
-      let tn: number;
-      if (!Number.isFinite(fNew)) tn = 0.1 * t;
-      else if (ls === 0 || tPrev === 0) tn = -slope * t * t / (2 * (fNew - fx - slope * t));
-      else {
-        // Cubic through (0, fx, slope), (t, fNew), (tPrev, fPrev).
-        const r1 = fNew - fx - slope * t, r2 = fPrev - fx - slope * tPrev;
-        const a = (r1 / (t * t) - r2 / (tPrev * tPrev)) / (t - tPrev);
-        const b = (-tPrev * r1 / (t * t) + t * r2 / (tPrev * tPrev)) / (t - tPrev);
-        tn = a === 0 ? -slope / (2 * b) : (-b + Math.sqrt(Math.max(b * b - 3 * a * slope, 0))) / (3 * a);
-      }
-      tPrev = t;
-      fPrev = fNew;
-      t = Number.isFinite(tn) ? Math.min(Math.max(tn, 0.1 * t), 0.5 * t) : 0.5 * t;
-    }
+    // The line search is not part of the speed-up: the production one (represent/lbfgs.ts).
+    const ls = backtrack(f, x, dir, fx, slope, xNew, gNew, maxLs);
+    const fNew = ls.fNew, ok = ls.ok;
+    evaluations += ls.evaluations;
     iterations++;
     if (!ok) {
       reason = 'lineSearch';
