@@ -114,10 +114,10 @@ export function correctProfiles(p: Profiles<StoredMatrix>, opts: CorrectProfiles
     // the others are placed. Every correction places a row of a fitted batch on its own and the
     // rows of an unfitted batch together — all of which are among the others — so placing them
     // alone gives what placing the whole table gives them.
-    const fitted1 = new Uint8Array(p.X.rows);
-    for (let r = 0; r < rows.length; r++) fitted1[rows[r]!] = 1;
+    const isFitRow = new Uint8Array(p.X.rows);
+    for (let r = 0; r < rows.length; r++) isFitRow[rows[r]!] = 1;
     const rest: number[] = [];
-    for (let i = 0; i < p.X.rows; i++) if (!fitted1[i]) rest.push(i);
+    for (let i = 0; i < p.X.rows; i++) if (!isFitRow[i]) rest.push(i);
     const d = fitted.corrected.cols;
     X = zeros(p.X.rows, d);
     for (let r = 0; r < rows.length; r++) X.data.set(fitted.corrected.data.subarray(r * d, (r + 1) * d), rows[r]! * d);

@@ -151,6 +151,10 @@ export interface SharedFits {
 
 const clip5 = { method: 'mad', threshold: 5 } as const;
 const BUILTIN_LDA_PROJ: RepresentationSpec = { name: 'lda-proj', kind: 'lda', lda: { shrinkage: 'auto', nComponents: -1 } };
+/** The contrastive MLP (clipped inputs) with some of its options changed. */
+function contrastiveVariant(name: string, contrastive: NonNullable<RepresentationSpec['contrastive']>): Record<string, RepresentationSpec> {
+  return { [name]: { name, kind: 'contrastive', clip: clip5, contrastive } };
+}
 /** The linear learners the nested choices choose among, simplest first. */
 const LINEAR_LEARNERS = ['lda-proj', 'lda-proj-clip', 'lda-proj-clip-uncentred', 'batch-lda', 'batch-lda-clip'];
 
@@ -187,16 +191,16 @@ const REPRESENTATIONS_24: Readonly<Record<string, RepresentationSpec>> = {
   // Supervised-contrastive MLP, positives = other compounds of the same class.
   contrastive: { name: 'contrastive', kind: 'contrastive', clip: clip5, contrastive: {} },
   // Hyperparameter variants of the contrastive MLP that select-contrastive chooses among.
-  'contrastive-h64': { name: 'contrastive-h64', kind: 'contrastive', clip: clip5, contrastive: { hidden: 64 } },
-  'contrastive-h256': { name: 'contrastive-h256', kind: 'contrastive', clip: clip5, contrastive: { hidden: 256 } },
-  'contrastive-t01': { name: 'contrastive-t01', kind: 'contrastive', clip: clip5, contrastive: { temperature: 0.1 } },
-  'contrastive-t05': { name: 'contrastive-t05', kind: 'contrastive', clip: clip5, contrastive: { temperature: 0.5 } },
+  ...contrastiveVariant('contrastive-h64', { hidden: 64 }),
+  ...contrastiveVariant('contrastive-h256', { hidden: 256 }),
+  ...contrastiveVariant('contrastive-t01', { temperature: 0.1 }),
+  ...contrastiveVariant('contrastive-t05', { temperature: 0.5 }),
   // No early stopping: 40 epochs on every training row.
-  'contrastive-e40': { name: 'contrastive-e40', kind: 'contrastive', clip: clip5, contrastive: { validationFraction: 0, maxEpochs: 40 } },
+  ...contrastiveVariant('contrastive-e40', { validationFraction: 0, maxEpochs: 40 }),
   // Weak supervision (as Moshkov et al. 2024 train on treatment identity rather than mechanism): the
   // shrinkage-LDA projection with each training well's compound as its class — compounds − 1
   // directions that separate compounds against their replicate scatter, none tied to the label set.
-  'lda-proj-compound': { name: 'lda-proj-compound', kind: 'lda', classes: 'compound', lda: { shrinkage: 'auto', nComponents: -1 } },
+  'lda-proj-compound': { ...BUILTIN_LDA_PROJ, name: 'lda-proj-compound', classes: 'compound' },
   // Nested model choice among the linear learners (with/without clipping, centring, batch term).
   'select-linear': {
     name: 'select-linear', kind: 'select',

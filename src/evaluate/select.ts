@@ -254,11 +254,11 @@ export function selectByInnerCv<S extends { name: string }>(inp: SelectionInput<
   // its queries the outer held-out rows, stacked in that order.
   const pairKeys = (f: Fold): TreatmentKeys => {
     const held = share!.heldOutRows, tr = Array.from(f.train);
-    const col = <T>(inner: readonly T[] | undefined, outer: readonly T[] | undefined): T[] | undefined =>
-      (inner && outer ? [...tr.map((r) => inner[r]!), ...held.map((i) => outer[i]!)] : undefined);
+    const col = <T>(inner: readonly T[] | undefined, outer: readonly (T | undefined)[] | undefined): (T | null)[] | undefined =>
+      (inner && outer ? [...tr.map((r) => inner[r]!), ...held.map((i) => outer[i] ?? null)] : undefined);
     return {
-      compound: col(keysM.compound, inp.compounds.map((g) => g ?? null))!, label: [...tr.map((r) => keysM.label[r]!), ...share!.heldOutLabels],
-      dose: col(keysM.dose, inp.doses?.map((d) => d ?? null)), batch: col(keysM.batch, inp.batches?.map((b) => b ?? null)),
+      compound: col(keysM.compound, inp.compounds)!, label: [...tr.map((r) => keysM.label[r]!), ...share!.heldOutLabels],
+      dose: col(keysM.dose, inp.doses), batch: col(keysM.batch, inp.batches),
     };
   };
   const scoreInto = (t: Tally, spec: S, Xc: StoredMatrix, ff: FoldFit, partner?: { t: Tally; keys: TreatmentKeys }) => {

@@ -7,6 +7,7 @@
  * decrease of f falls under ftol (scipy's L-BFGS-B criteria), or after maxIter iterations.
  * Deterministic: no random step.
  */
+import { dot } from '../linalg/index.js';
 
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
 
@@ -29,12 +30,6 @@ export interface LbfgsResult {
   evaluations: number;
   converged: boolean;
   reason: 'gtol' | 'ftol' | 'maxIter' | 'lineSearch';
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
 
 function maxAbs(a: Float64Array): number {
