@@ -387,8 +387,8 @@ export interface EvaluateOptions {
    */
   candidateBatch?: CandidateBatchRule;
   /**
-   * Threads the outer folds of a nested choice (kind 'select') are shared over: this thread and
-   * worker threads claim folds one at a time. Default: PHENOMAP_THREADS or the cores (at most 8).
+   * Threads the outer folds of a learner are shared over once its folds take seconds (nested
+   * choices, the five-net ensembles): this thread and worker threads claim folds one at a time. Default: PHENOMAP_THREADS or the cores (at most 8).
    * The results do not depend on it.
    */
   threads?: number;
@@ -724,7 +724,7 @@ function seededSpec(s: RepresentationSpec): boolean {
 }
 
 /**
- * A nested choice's remaining folds go to worker threads when the first fold's time × the folds left
+ * A learner's remaining outer folds go to worker threads when the first fold's time × the folds left
  * reaches this: a worker's start-up (the set-up repeated, ≈ 1–2 s of CPU) is then a small part.
  */
 const MIN_REST_MS_FOR_THREADS = 20_000;
@@ -1127,9 +1127,9 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     return undefined;
   }
 
-  // Nested choices (a fold costs seconds) share their outer folds over threads; every fold is the
-  // same computation wherever it runs and the outputs are merged in fold order, so the results do
-  // not depend on the thread count.
+  // Learners whose folds cost seconds (nested choices, the five-net ensembles) share their outer
+  // folds over threads; every fold is the same computation wherever it runs and the outputs are
+  // merged in fold order, so the results do not depend on the thread count.
   // Workers are started only when the folds left will take long enough to pay for their start-up.
   const threads = Math.max(1, Math.floor(opts.threads ?? threadCount()));
   const foldOutputs = (outerSpec: RepresentationSpec, seed: number, folds: Fold[], tick: (done: number) => void): FoldOutput[] => {
@@ -1144,7 +1144,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       outs[k] = one(folds[k]!);
       tick(++k);
     }
-    if (outerSpec.kind === 'select' && t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
+    if (t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
       const { reporter: _r, ...plain } = opts;
       const rest = runFoldsOnThreads<FoldOutput>({
         workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start: 1, threads: t,

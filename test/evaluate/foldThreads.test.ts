@@ -1,4 +1,4 @@
-/** Outer folds of a nested choice shared over worker threads (evaluate/foldThreads.ts): the same results as one thread. */
+/** Outer folds shared over worker threads (evaluate/foldThreads.ts): the same results as one thread. */
 import { describe, expect, it } from 'vitest';
 import { evaluate, type EvaluateOptions, type FoldOutput, type RepresentationSpec } from '../../src/evaluate/protocol.js';
 import { runFoldsOnThreads } from '../../src/evaluate/foldThreads.js';
@@ -40,6 +40,35 @@ describe('outer folds on worker threads', () => {
     for (const fi of remote) {
       const { seconds: _s, ...got } = outs[fi]!.rec;
       const { seconds: _t, ...want } = single.folds[fi]!;
+      expect(got).toEqual(want);
+    }
+  }, 60_000);
+
+  it('a seeded ensemble (not a nested choice) computed on a worker equals this thread\'s folds', () => {
+    const p = plantedProfiles();
+    const ens: RepresentationSpec = {
+      name: 'ens', kind: 'ensemble',
+      ensemble: [{ name: 'lda-proj', kind: 'lda' }, { name: 'net', kind: 'contrastive', contrastive: { hidden: 16, dim: 4, maxEpochs: 5, patience: 2 }, seedOffset: 1 }],
+    };
+    const o: EvaluateOptions = { ...opts, representations: [ens], seeds: [3] };
+    const single = evaluate(p, o);
+    const n = single.folds.length;
+    // This thread claims fold 0 only (and sleeps there), so the worker computes every other fold.
+    let first = true;
+    const outs = runFoldsOnThreads<FoldOutput | null>({
+      workerData: { input: p, opts: o, rep: 0, seed: 3 }, nFolds: n, threads: 2,
+      local: () => {
+        if (first) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+        first = false;
+        return null;
+      },
+      tick: () => {},
+    });
+    const remote = outs.flatMap((x, fi) => (x ? [fi] : []));
+    expect(remote.length).toBeGreaterThan(n / 2);
+    for (const fi of remote) {
+      const { seconds: _s, ...got } = outs[fi]!.rec;
+      const { seconds: _t, ...want } = single.folds.filter((f) => f.representation === 'ens')[fi]!;
       expect(got).toEqual(want);
     }
   }, 60_000);
