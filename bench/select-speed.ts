@@ -7,9 +7,10 @@
  * records (folds.csv without its seconds column) and the pooled NSC / NSCB / mAP are identical.
  *
  *   npx tsx bench/select-speed.ts --base /path/to/old/checkout [--reps select-corrected,select-corrected-r3]
- *        [--seed 0] [--repeats 2] [--threads 1,2] [--only loco:AZ138,loco:taxol] [--data ../shared/data]
+ *        [--seed 0] [--repeats 2] [--threads 1,2] [--base-threads 1] [--only loco:AZ138,loco:taxol] [--data ../shared/data]
  *
- * `--threads` lists this checkout's thread counts to run (the base runs as it runs: one thread).
+ * `--threads` lists this checkout's thread counts to run; the base runs on `--base-threads` (default
+ * one thread; an earlier checkout that shares outer folds over threads can be given 2).
  * Run under `flock /tmp/phenomap-heavy.lock`: one select-corrected evaluation is a minute of CPU.
  */
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,7 @@ if (hasFlag('--child')) {
   const reps = arg('--reps', 'select-corrected').split(',').filter(Boolean);
   const repeats = Number(arg('--repeats', '2'));
   const threadList = arg('--threads', '1').split(',').map(Number);
+  const baseThreads = Number(arg('--base-threads', '1'));
   const pass = ['--seed', arg('--seed', '0'), '--data', arg('--data', join(root, '..', 'shared', 'data')), ...(arg('--only', '') ? ['--only', arg('--only', '')] : [])];
   const self = join(root, 'bench', 'select-speed.ts');
   const runs: Run[] = [];
@@ -63,7 +65,7 @@ if (hasFlag('--child')) {
   console.log(`BBBC021 held out by compound, seed ${arg('--seed', '0')}${arg('--only', '') ? `, folds ${arg('--only', '')}` : ', all 38 folds'}; base ${base}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   for (const rep of reps) {
     for (let k = 0; k < repeats; k++) {
-      once(base, 1, rep);
+      once(base, baseThreads, rep);
       for (const t of threadList) once(root, t, rep);
     }
   }

@@ -2048,6 +2048,75 @@ static double fill_normal(uint32_t *st, double *out, long count) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Adam with decoupled weight decay (linalg/adam.ts adamStep)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Per element, in adamStep's order: m ← b1·m + (1 − b1)·g, v ← b2·v + ((1 − b2)·g)·g,
+ * w ← w − ((lrT·m) / (√v + eps) + decay·w). Products, sums, the quotient and the square root are
+ * each correctly rounded, in vectors as in scalars (no contraction: -ffp-contract=off), so every
+ * lane equals the JavaScript twin bit for bit; the vectors only do eight (four) elements at once.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f")))
+static long adam_avx512(double *restrict w, const double *restrict g, double *restrict m, double *restrict v, long n,
+                        double lrT, double decay, double b1, double b2, double eps) {
+  const __m512d B1 = _mm512_set1_pd(b1), C1 = _mm512_set1_pd(1 - b1), B2 = _mm512_set1_pd(b2), C2 = _mm512_set1_pd(1 - b2);
+  const __m512d LR = _mm512_set1_pd(lrT), DEC = _mm512_set1_pd(decay), EPS = _mm512_set1_pd(eps);
+  long t = 0;
+  for (; t + 8 <= n; t += 8) {
+    const __m512d gt = _mm512_loadu_pd(g + t);
+    const __m512d mt = _mm512_add_pd(_mm512_mul_pd(B1, _mm512_loadu_pd(m + t)), _mm512_mul_pd(C1, gt));
+    const __m512d vt = _mm512_add_pd(_mm512_mul_pd(B2, _mm512_loadu_pd(v + t)), _mm512_mul_pd(_mm512_mul_pd(C2, gt), gt));
+    _mm512_storeu_pd(m + t, mt);
+    _mm512_storeu_pd(v + t, vt);
+    const __m512d wt = _mm512_loadu_pd(w + t);
+    const __m512d upd = _mm512_add_pd(_mm512_div_pd(_mm512_mul_pd(LR, mt), _mm512_add_pd(_mm512_sqrt_pd(vt), EPS)), _mm512_mul_pd(DEC, wt));
+    _mm512_storeu_pd(w + t, _mm512_sub_pd(wt, upd));
+  }
+  return t;
+}
+
+__attribute__((target("avx2")))
+static long adam_avx2(double *restrict w, const double *restrict g, double *restrict m, double *restrict v, long n,
+                      double lrT, double decay, double b1, double b2, double eps) {
+  const __m256d B1 = _mm256_set1_pd(b1), C1 = _mm256_set1_pd(1 - b1), B2 = _mm256_set1_pd(b2), C2 = _mm256_set1_pd(1 - b2);
+  const __m256d LR = _mm256_set1_pd(lrT), DEC = _mm256_set1_pd(decay), EPS = _mm256_set1_pd(eps);
+  long t = 0;
+  for (; t + 4 <= n; t += 4) {
+    const __m256d gt = _mm256_loadu_pd(g + t);
+    const __m256d mt = _mm256_add_pd(_mm256_mul_pd(B1, _mm256_loadu_pd(m + t)), _mm256_mul_pd(C1, gt));
+    const __m256d vt = _mm256_add_pd(_mm256_mul_pd(B2, _mm256_loadu_pd(v + t)), _mm256_mul_pd(_mm256_mul_pd(C2, gt), gt));
+    _mm256_storeu_pd(m + t, mt);
+    _mm256_storeu_pd(v + t, vt);
+    const __m256d wt = _mm256_loadu_pd(w + t);
+    const __m256d upd = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(LR, mt), _mm256_add_pd(_mm256_sqrt_pd(vt), EPS)), _mm256_mul_pd(DEC, wt));
+    _mm256_storeu_pd(w + t, _mm256_sub_pd(wt, upd));
+  }
+  return t;
+}
+#endif
+
+static void adam_step(double *restrict w, const double *restrict g, double *restrict m, double *restrict v, long n,
+                      double lrT, double decay, double b1, double b2, double eps) {
+  long t = 0;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (MR == 8) t = adam_avx512(w, g, m, v, n, lrT, decay, b1, b2, eps);
+  else if (__builtin_cpu_supports("avx2")) t = adam_avx2(w, g, m, v, n, lrT, decay, b1, b2, eps);
+#endif
+  for (; t < n; t++) {
+    const double gt = g[t];
+    const double mt = b1 * m[t] + (1 - b1) * gt;
+    const double vt = b2 * v[t] + (1 - b2) * gt * gt;
+    m[t] = mt;
+    v[t] = vt;
+    w[t] = w[t] - (lrT * mt / (sqrt(vt) + eps) + decay * w[t]);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* N-API glue                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -2666,6 +2735,28 @@ static napi_value js_exp_in_place(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adamStep(w, g, m, v: Float64Array (same length), lrT, decay, b1, b2, eps): linalg/adam.ts's loop. */
+static napi_value js_adam_step(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  arr w, g, m, v;
+  if (!get_arr(env, argv[0], &w, "adamStep", 0) || !get_arr(env, argv[1], &g, "adamStep", 1) ||
+      !get_arr(env, argv[2], &m, "adamStep", 2) || !get_arr(env, argv[3], &v, "adamStep", 3))
+    return NULL;
+  const size_t n = w.len;
+  if (!want(env, &w, napi_float64_array, n, "adamStep", 0) || !want(env, &g, napi_float64_array, n, "adamStep", 1) ||
+      !want(env, &m, napi_float64_array, n, "adamStep", 2) || !want(env, &v, napi_float64_array, n, "adamStep", 3))
+    return NULL;
+  double x[5];
+  for (int a = 0; a < 5; a++) {
+    if (napi_get_value_double(env, argv[4 + a], &x[a]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "adamStep: arguments 4 to 8 must be numbers");
+      return NULL;
+    }
+  }
+  adam_step(w.data, g.data, m.data, v.data, (long)n, x[0], x[1], x[2], x[3], x[4]);
+  return NULL;
+}
+
 /* adviseHuge(x: TypedArray): the huge-page hint for a large array not yet touched (AP's R and A). */
 static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -2956,6 +3047,7 @@ NAPI_MODULE_INIT() {
       {"softAssignRows", js_soft_assign_rows},
       {"expInPlace", js_exp_in_place},
       {"addRowMasses", js_add_row_masses},
+      {"adamStep", js_adam_step},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -18,3 +18,4 @@ export * from './groupStats.js';
 export * from './backend.js';
 export * from './apKernel.js';
 export * from './softAssign.js';
+export * from './adam.js';

@@ -95,6 +95,8 @@ export interface NativeKernels {
   /** softAssign.ts's addRowMasses, the columns split over `threads` threads (each sum keeps its row order). */
   addRowMasses(R: Float64Array, codes: Int32Array, rows: Int32Array, t0: number, t1: number, K: number, sub: number,
     sum: Float64Array, O: Float64Array, F: Float64Array | null, threads: number): void;
+  /** linalg/adam.ts's adamStep over w, g, m, v (equal lengths), in place. */
+  adamStep(w: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, lrT: number, decay: number, b1: number, b2: number, eps: number): void;
   /** x ← exp(x) by that exponential, for the tests that hold it to Math.exp. */
   expInPlace(x: Float64Array): void;
   /**
@@ -108,7 +110,7 @@ export interface NativeKernels {
 const ENTRY_POINTS = [
   'nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
-  'softAssignRows', 'expInPlace', 'addRowMasses',
+  'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep',
 ] as const satisfies readonly (keyof NativeKernels)[];
 
 let stale: string | null = null;

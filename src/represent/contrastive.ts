@@ -18,7 +18,7 @@
  * kept. The network is then retrained from the same initialisation on all rows for that many
  * epochs, so no training compound is wasted. Same seed, same output.
  */
-import { type Matrix, type StoredMatrix, zeros, gemm, gemmNT, gemmTN, asFloat64, takeRows } from '../linalg/index.js';
+import { type Matrix, type StoredMatrix, zeros, gemm, gemmNT, gemmTN, asFloat64, takeRows, adamStep } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../linalg/rng.js';
 import { requireFiniteRows } from './finite.js';
@@ -122,8 +122,9 @@ export class ContrastiveEmbedding {
         const vaCls = va.map((i) => cls[i]!);
         let best = -1, bestLoss = Infinity, since = 0;
         epochs = 1;
+        const vw = validationWorkspace(Xtr.rows, Xva.rows, o.hidden, o.dim);
         this.train(Xtr, trCls, trGrp, o.maxEpochs, (epoch, loss, net) => {
-          const acc = nnAccuracy(embed(net, Xtr), trCls, embed(net, Xva), vaCls);
+          const acc = nnAccuracy(embedInto(net, Xtr, vw.H, vw.R), trCls, embedInto(net, Xva, vw.H, vw.Q), vaCls, vw.S);
           this.validation.push(acc);
           if (acc > best || (acc === best && loss < bestLoss)) {
             best = acc; bestLoss = loss; epochs = epoch; since = 0;
@@ -160,17 +161,22 @@ export class ContrastiveEmbedding {
     const classes = [...byClass.keys()].filter((c) => byClass.get(c)!.size >= 2);
     const others = [...byClass.keys()].filter((c) => byClass.get(c)!.size < 2);
     const stepsPerEpoch = Math.max(1, Math.ceil(n / (o.batchClasses * o.perClass)));
+    const cls32 = Int32Array.from(cls), grp32 = Int32Array.from(grp);
+    let ws: StepWorkspace | undefined;
     let step = 0;
     const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const decay = o.lr * o.weightDecay;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let lossSum = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
         const batch = sampleBatch(rng, classes, others, byClass, o.batchClasses, o.perClass);
-        const { loss, grads } = supconStep(net, X, batch, cls, grp, o.temperature);
+        if (!ws || ws.B !== batch.length) ws = stepWorkspace(batch.length, d, h, k);
+        const loss = supconStep(net, X, batch, cls32, grp32, o.temperature, ws);
         lossSum += loss;
         step++;
         const lrT = o.lr * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
-        params.forEach((p, t) => adam(p, grads[t]!, m1[t]!, m2[t]!, lrT, t % 2 === 0 ? o.lr * o.weightDecay : 0, b1, b2, eps));
+        // Weights decay, biases do not.
+        for (let t = 0; t < 4; t++) adamStep(params[t]!, ws.grads[t]!, m1[t]!, m2[t]!, lrT, t % 2 === 0 ? decay : 0, b1, b2, eps);
       }
       if (onEpoch && !onEpoch(epoch, lossSum / stepsPerEpoch, net)) break;
     }
@@ -195,13 +201,50 @@ function encode(values: readonly string[]): Int32Array {
 
 /** Unnormalised network output (cosine geometry downstream normalises it). */
 function embed(net: Net, X: StoredMatrix): Matrix {
-  const H = gemm(X, net.W1);
-  const h = net.b1.length;
-  for (let i = 0; i < H.rows; i++) for (let j = 0; j < h; j++) H.data[i * h + j] = Math.max(0, H.data[i * h + j]! + net.b1[j]!);
-  const Z = gemm(H, net.W2);
-  const k = net.b2.length;
-  for (let i = 0; i < Z.rows; i++) for (let j = 0; j < k; j++) Z.data[i * k + j] += net.b2[j]!;
+  return embedInto(net, X, zeros(Math.min(X.rows, EMBED_BLOCK_ROWS), net.b1.length), zeros(X.rows, net.b2.length));
+}
+
+/**
+ * Rows per product of embedInto: 64 × 516 × 128 multiply-adds stay below the size at which a
+ * native product is split over kernel threads (the outer folds already occupy the cores), and the
+ * block's hidden layer stays in cache.
+ */
+const EMBED_BLOCK_ROWS = 64;
+
+/**
+ * embed's output into Z (X.rows × dim), the hidden layer of each block of EMBED_BLOCK_ROWS rows in
+ * H (at least min(rows, EMBED_BLOCK_ROWS) × hidden). Each entry is the same sum as one product
+ * over all rows gives.
+ */
+function embedInto(net: Net, X: StoredMatrix, H: Matrix, Z: Matrix): Matrix {
+  const d = X.cols, h = net.b1.length, k = net.b2.length, b1 = net.b1, b2 = net.b2;
+  for (let r0 = 0; r0 < X.rows; r0 += EMBED_BLOCK_ROWS) {
+    const rows = Math.min(EMBED_BLOCK_ROWS, X.rows - r0);
+    const Hb: Matrix = { rows, cols: h, data: H.data.subarray(0, rows * h) };
+    gemm({ rows, cols: d, data: X.data.subarray(r0 * d, (r0 + rows) * d) }, net.W1, Hb);
+    const hd = Hb.data;
+    for (let i = 0; i < rows; i++) {
+      const o = i * h;
+      for (let j = 0; j < h; j++) hd[o + j] = Math.max(0, hd[o + j]! + b1[j]!);
+    }
+    const Zb: Matrix = { rows, cols: k, data: Z.data.subarray(r0 * k, (r0 + rows) * k) };
+    gemm(Hb, net.W2, Zb);
+    const zd = Zb.data;
+    for (let i = 0; i < rows; i++) {
+      const o = i * k;
+      for (let j = 0; j < k; j++) zd[o + j] += b2[j]!;
+    }
+  }
   return Z;
+}
+
+interface ValidationWorkspace { H: Matrix; R: Matrix; Q: Matrix; S: Matrix }
+
+/** Kept buffers of the per-epoch validation: inner-training (R) and held-out (Q) embeddings, their cosines. */
+function validationWorkspace(nTrain: number, nVal: number, hidden: number, dim: number): ValidationWorkspace {
+  return {
+    H: zeros(Math.min(Math.max(nTrain, nVal), EMBED_BLOCK_ROWS), hidden), R: zeros(nTrain, dim), Q: zeros(nVal, dim), S: zeros(nVal, nTrain),
+  };
 }
 
 function sampleBatch(
@@ -228,93 +271,127 @@ function sampleBatch(
   return rows;
 }
 
-/** SupCon loss of one mini-batch and the gradients of [W1, b1, W2, b2]. */
-function supconStep(net: Net, X: Matrix, batch: number[], cls: number[], grp: number[], tau: number): { loss: number; grads: Float64Array[] } {
-  const B = batch.length, h = net.b1.length, k = net.b2.length;
-  const Xb = takeRows(X, batch);
-  const H = gemm(Xb, net.W1);
-  for (let i = 0; i < B; i++) for (let j = 0; j < h; j++) H.data[i * h + j] = Math.max(0, H.data[i * h + j]! + net.b1[j]!);
-  const Z = gemm(H, net.W2);
-  const norms = new Float64Array(B);
-  const U = zeros(B, k);
+/** Every per-step matrix of supconStep, kept for the whole training (B: rows of a mini-batch). */
+interface StepWorkspace {
+  B: number;
+  Xb: Matrix; H: Matrix; Z: Matrix; U: Matrix; S: Matrix; G: Matrix; dU: Matrix; dZ: Matrix; dH: Matrix;
+  norms: Float64Array; e: Float64Array; bc: Int32Array; bg: Int32Array;
+  /** Gradients of [W1, b1, W2, b2]; W1's and W2's as matrices too, for the products that write them. */
+  grads: Float64Array[]; dW1: Matrix; dW2: Matrix;
+}
+
+function stepWorkspace(B: number, d: number, h: number, k: number): StepWorkspace {
+  const dW1 = zeros(d, h), dW2 = zeros(h, k);
+  return {
+    B, Xb: zeros(B, d), H: zeros(B, h), Z: zeros(B, k), U: zeros(B, k), S: zeros(B, B), G: zeros(B, B), dU: zeros(B, k), dZ: zeros(B, k), dH: zeros(B, h),
+    norms: new Float64Array(B), e: new Float64Array(B), bc: new Int32Array(B), bg: new Int32Array(B),
+    grads: [dW1.data, new Float64Array(h), dW2.data, new Float64Array(k)], dW1, dW2,
+  };
+}
+
+/**
+ * SupCon loss of one mini-batch; the gradients of [W1, b1, W2, b2] into ws.grads. Every matrix
+ * lives in the workspace and every product writes into it; the arithmetic is the same, in the same
+ * order, as with fresh matrices (test/represent/contrastivePlain.ts holds that form).
+ */
+function supconStep(net: Net, X: Matrix, batch: number[], cls: Int32Array, grp: Int32Array, tau: number, ws: StepWorkspace): number {
+  const B = batch.length, d = X.cols, h = net.b1.length, k = net.b2.length;
+  const { Xb, H, Z, U, S, G, dU, dZ, dH, norms, e, bc, bg } = ws;
+  const x = X.data, xb = Xb.data;
   for (let i = 0; i < B; i++) {
+    const r = batch[i]!;
+    xb.set(x.subarray(r * d, (r + 1) * d), i * d);
+    bc[i] = cls[r]!;
+    bg[i] = grp[r]!;
+  }
+  gemm(Xb, net.W1, H);
+  const hd = H.data, b1 = net.b1;
+  for (let i = 0; i < B; i++) {
+    const o = i * h;
+    for (let j = 0; j < h; j++) hd[o + j] = Math.max(0, hd[o + j]! + b1[j]!);
+  }
+  gemm(H, net.W2, Z);
+  const zd = Z.data, ud = U.data, b2 = net.b2;
+  for (let i = 0; i < B; i++) {
+    const o = i * k;
     let s = 0;
     for (let j = 0; j < k; j++) {
-      const v = Z.data[i * k + j]! + net.b2[j]!;
-      Z.data[i * k + j] = v;
+      const v = zd[o + j]! + b2[j]!;
+      zd[o + j] = v;
       s += v * v;
     }
-    norms[i] = Math.sqrt(s) + 1e-12;
-    for (let j = 0; j < k; j++) U.data[i * k + j] = Z.data[i * k + j]! / norms[i]!;
+    const nrm = Math.sqrt(s) + 1e-12;
+    norms[i] = nrm;
+    for (let j = 0; j < k; j++) ud[o + j] = zd[o + j]! / nrm;
   }
-  const S = gemmNT(U, U); // B × B cosine similarities
-  const G = zeros(B, B); // ∂loss/∂S
+  gemmNT(U, U, S); // B × B cosine similarities
+  const sd = S.data, gd = G.data; // G = ∂loss/∂S
+  gd.fill(0);
   let loss = 0, anchors = 0;
-  const e = new Float64Array(B);
   for (let i = 0; i < B; i++) {
-    const ci = cls[batch[i]!]!, gi = grp[batch[i]!]!;
-    let nPos = 0;
-    for (let a = 0; a < B; a++) if (a !== i && cls[batch[a]!] === ci && grp[batch[a]!] !== gi) nPos++;
+    const ci = bc[i]!, gi = bg[i]!, row = i * B;
+    // Positives and the largest logit among the anchor's candidates (a ≠ i, other compounds).
+    let nPos = 0, mx = -Infinity;
+    for (let a = 0; a < B; a++) {
+      if (a === i || bg[a] === gi) continue;
+      if (bc[a] === ci) nPos++;
+      mx = Math.max(mx, sd[row + a]! / tau);
+    }
     if (!nPos) continue;
     anchors++;
-    let mx = -Infinity;
-    for (let a = 0; a < B; a++) if (a !== i && grp[batch[a]!] !== gi) mx = Math.max(mx, S.data[i * B + a]! / tau);
     let z = 0;
     for (let a = 0; a < B; a++) {
-      e[a] = a !== i && grp[batch[a]!] !== gi ? Math.exp(S.data[i * B + a]! / tau - mx) : 0;
-      z += e[a]!;
+      const v = a !== i && bg[a] !== gi ? Math.exp(sd[row + a]! / tau - mx) : 0;
+      e[a] = v;
+      z += v;
     }
     const logZ = Math.log(z) + mx;
     for (let a = 0; a < B; a++) {
-      if (!e[a]) continue;
-      const pos = cls[batch[a]!] === ci ? 1 / nPos : 0;
-      if (pos) loss -= pos * (S.data[i * B + a]! / tau - logZ);
-      G.data[i * B + a] = (e[a]! / z - pos) / tau;
+      const ea = e[a]!;
+      if (!ea) continue;
+      const pos = bc[a] === ci ? 1 / nPos : 0;
+      if (pos) loss -= pos * (sd[row + a]! / tau - logZ);
+      gd[row + a] = (ea / z - pos) / tau;
     }
   }
-  const zero = () => [new Float64Array(net.W1.data.length), new Float64Array(h), new Float64Array(net.W2.data.length), new Float64Array(k)];
-  if (!anchors) return { loss: 0, grads: zero() };
+  const [gW1, gb1, gW2, gb2] = ws.grads as [Float64Array, Float64Array, Float64Array, Float64Array];
+  if (!anchors) {
+    gW1.fill(0); gb1.fill(0); gW2.fill(0); gb2.fill(0);
+    return 0;
+  }
   const inv = 1 / anchors;
-  for (let t = 0; t < B * B; t++) G.data[t] *= inv;
-  // S = U·Uᵀ: ∂/∂U = (G + Gᵀ)·U.
-  for (let i = 0; i < B; i++) for (let j = i + 1; j < B; j++) {
-    const s = G.data[i * B + j]! + G.data[j * B + i]!;
-    G.data[i * B + j] = s;
-    G.data[j * B + i] = s;
-  }
-  for (let i = 0; i < B; i++) G.data[i * B + i] *= 2;
-  const dU = gemm(G, U);
-  // Through the normalisation: dZ = (dU − U·(u·dU)) / ‖z‖.
-  const dZ = zeros(B, k);
+  // S = U·Uᵀ: ∂/∂U = (G + Gᵀ)·U, with G scaled by 1 / anchors first.
   for (let i = 0; i < B; i++) {
+    gd[i * B + i] = gd[i * B + i]! * inv * 2;
+    for (let j = i + 1; j < B; j++) {
+      const s = gd[i * B + j]! * inv + gd[j * B + i]! * inv;
+      gd[i * B + j] = s;
+      gd[j * B + i] = s;
+    }
+  }
+  gemm(G, U, dU);
+  // Through the normalisation: dZ = (dU − U·(u·dU)) / ‖z‖.
+  const dud = dU.data, dzd = dZ.data;
+  for (let i = 0; i < B; i++) {
+    const o = i * k, nrm = norms[i]!;
     let dot = 0;
-    for (let j = 0; j < k; j++) dot += U.data[i * k + j]! * dU.data[i * k + j]!;
-    for (let j = 0; j < k; j++) dZ.data[i * k + j] = (dU.data[i * k + j]! - U.data[i * k + j]! * dot) / norms[i]!;
+    for (let j = 0; j < k; j++) dot += ud[o + j]! * dud[o + j]!;
+    for (let j = 0; j < k; j++) dzd[o + j] = (dud[o + j]! - ud[o + j]! * dot) / nrm;
   }
-  const dW2 = gemmTN(H, dZ);
-  const db2 = new Float64Array(k);
-  for (let i = 0; i < B; i++) for (let j = 0; j < k; j++) db2[j] += dZ.data[i * k + j]!;
-  const dH = gemmNT(dZ, net.W2);
-  for (let t = 0; t < B * h; t++) if (H.data[t]! <= 0) dH.data[t] = 0;
-  const dW1 = gemmTN(Xb, dH);
-  const db1 = new Float64Array(h);
-  for (let i = 0; i < B; i++) for (let j = 0; j < h; j++) db1[j] += dH.data[i * h + j]!;
-  return { loss: loss * inv, grads: [dW1.data, db1, dW2.data, db2] };
+  gemmTN(H, dZ, ws.dW2);
+  gb2.fill(0);
+  for (let i = 0; i < B; i++) for (let j = 0; j < k; j++) gb2[j] += dzd[i * k + j]!;
+  gemmNT(dZ, net.W2, dH);
+  const dhd = dH.data;
+  for (let t = 0; t < B * h; t++) if (hd[t]! <= 0) dhd[t] = 0;
+  gemmTN(Xb, dH, ws.dW1);
+  gb1.fill(0);
+  for (let i = 0; i < B; i++) for (let j = 0; j < h; j++) gb1[j] += dhd[i * h + j]!;
+  return loss * inv;
 }
 
-function adam(w: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, lrT: number, decay: number, b1: number, b2: number, eps: number): void {
-  for (let t = 0; t < w.length; t++) {
-    const gt = g[t]!;
-    const mt = b1 * m[t]! + (1 - b1) * gt;
-    const vt = b2 * v[t]! + (1 - b2) * gt * gt;
-    m[t] = mt;
-    v[t] = vt;
-    w[t] -= lrT * mt / (Math.sqrt(vt) + eps) + decay * w[t]!;
-  }
-}
-
-/** Share of query rows whose cosine nearest reference row has their class. */
-function nnAccuracy(R: Matrix, rCls: number[], Q: Matrix, qCls: number[]): number {
+/** Share of query rows whose cosine nearest reference row has their class (R and Q normalised in place; S: Q.rows × R.rows). */
+function nnAccuracy(R: Matrix, rCls: number[], Q: Matrix, qCls: number[], S: Matrix): number {
   const k = R.cols;
   const norm = (M: Matrix) => {
     for (let i = 0; i < M.rows; i++) {
@@ -326,7 +403,7 @@ function nnAccuracy(R: Matrix, rCls: number[], Q: Matrix, qCls: number[]): numbe
   };
   norm(R);
   norm(Q);
-  const S = gemmNT(Q, R);
+  gemmNT(Q, R, S);
   let hit = 0;
   for (let i = 0; i < Q.rows; i++) {
     let best = -Infinity, bi = 0;

@@ -7,7 +7,7 @@ describe('native addon version', () => {
     const fn = () => 0;
     const complete = Object.fromEntries(
       ['nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
-        'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses'].map((k) => [k, fn]),
+        'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep'].map((k) => [k, fn]),
     );
     expect(staleAddon(complete)).toBeNull();
     const { sparseApPass: _a, candDistances: _b, ...old } = complete;
@@ -21,5 +21,8 @@ describe('native addon version', () => {
     // an older tql would give other eigenvalue bits than the JavaScript twin).
     const { colMeanM2: _d, ...beforeWelford } = complete;
     expect(staleAddon(beforeWelford)).toMatch(/lacks colMeanM2/);
+    // And one from before the native Adam step (the contrastive MLP's optimiser).
+    const { adamStep: _e, ...beforeAdam } = complete;
+    expect(staleAddon(beforeAdam)).toMatch(/lacks adamStep/);
   });
 });
