@@ -326,6 +326,8 @@ function supconStep(net: Net, X: Matrix, batch: number[], cls: Int32Array, grp: 
   }
   gemmNT(U, U, S); // B × B cosine similarities
   const sd = S.data, gd = G.data; // G = ∂loss/∂S
+  // The logits S / τ, each divided once (the loss reads them three times).
+  for (let t = 0; t < B * B; t++) sd[t] = sd[t]! / tau;
   gd.fill(0);
   let loss = 0, anchors = 0;
   for (let i = 0; i < B; i++) {
@@ -335,13 +337,13 @@ function supconStep(net: Net, X: Matrix, batch: number[], cls: Int32Array, grp: 
     for (let a = 0; a < B; a++) {
       if (a === i || bg[a] === gi) continue;
       if (bc[a] === ci) nPos++;
-      mx = Math.max(mx, sd[row + a]! / tau);
+      mx = Math.max(mx, sd[row + a]!);
     }
     if (!nPos) continue;
     anchors++;
     let z = 0;
     for (let a = 0; a < B; a++) {
-      const v = a !== i && bg[a] !== gi ? Math.exp(sd[row + a]! / tau - mx) : 0;
+      const v = a !== i && bg[a] !== gi ? Math.exp(sd[row + a]! - mx) : 0;
       e[a] = v;
       z += v;
     }
@@ -350,7 +352,7 @@ function supconStep(net: Net, X: Matrix, batch: number[], cls: Int32Array, grp: 
       const ea = e[a]!;
       if (!ea) continue;
       const pos = bc[a] === ci ? 1 / nPos : 0;
-      if (pos) loss -= pos * (sd[row + a]! / tau - logZ);
+      if (pos) loss -= pos * (sd[row + a]! - logZ);
       gd[row + a] = (ea / z - pos) / tau;
     }
   }
@@ -382,11 +384,18 @@ function supconStep(net: Net, X: Matrix, batch: number[], cls: Int32Array, grp: 
   gb2.fill(0);
   for (let i = 0; i < B; i++) for (let j = 0; j < k; j++) gb2[j] += dzd[i * k + j]!;
   gemmNT(dZ, net.W2, dH);
+  // Through the ReLU (no gradient where the unit was off), summed into b1's gradient in the same pass.
   const dhd = dH.data;
-  for (let t = 0; t < B * h; t++) if (hd[t]! <= 0) dhd[t] = 0;
-  gemmTN(Xb, dH, ws.dW1);
   gb1.fill(0);
-  for (let i = 0; i < B; i++) for (let j = 0; j < h; j++) gb1[j] += dhd[i * h + j]!;
+  for (let i = 0; i < B; i++) {
+    const o = i * h;
+    for (let j = 0; j < h; j++) {
+      const v = hd[o + j]! <= 0 ? 0 : dhd[o + j]!;
+      dhd[o + j] = v;
+      gb1[j] += v;
+    }
+  }
+  gemmTN(Xb, dH, ws.dW1);
   return loss * inv;
 }
 
