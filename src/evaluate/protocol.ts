@@ -543,6 +543,11 @@ interface FittedTransform {
   warnings: string[];
 }
 
+/** Whether Y views the first rows of X's storage (same buffer, same start, same width). */
+function prefixOf(Y: StoredMatrix, X: StoredMatrix): boolean {
+  return Y.cols === X.cols && Y.rows <= X.rows && Y.data.buffer === X.data.buffer && Y.data.byteOffset === X.data.byteOffset && Y.data.BYTES_PER_ELEMENT === X.data.BYTES_PER_ELEMENT;
+}
+
 function strictlyAscending(idx: ArrayLike<number>): boolean {
   for (let i = 1; i < idx.length; i++) if (!(idx[i]! > idx[i - 1]!)) return false;
   return true;
@@ -596,11 +601,26 @@ export function fitRepresentation(
     if (!clipper) return Y;
     if (!memo) return clipper.transform(Y);
     let c = clipped!.of.get(Y);
-    if (!c) clipped!.of.set(Y, (c = clipper.transform(Y)));
+    if (!c) {
+      // Clipping is per entry: a view of X's first rows (the scored rows) clips to those rows of clipped X.
+      if (Y !== X && prefixOf(Y, X)) {
+        const whole = clip(X);
+        c = { rows: Y.rows, cols: Y.cols, data: whole.data.subarray(0, Y.rows * Y.cols) as Float64Array };
+      } else c = clipper.transform(Y);
+      clipped!.of.set(Y, c);
+    }
     return c;
   };
   // Clipping is per entry, so the clipped rows of X are the rows of clipped X.
   const clipRows = (rows: ArrayLike<number>): StoredMatrix => (memo && clipper ? takeRows(clip(X), rows) : clip(takeRows(X, rows)));
+  // With a shared memo the fits below take the rows where they are in (clipped) X, the other rows
+  // unlabelled, when the rows are ascending: the same sums in the same order as on a copy of them.
+  const inPlace = (rows: ArrayLike<number>) => !!memo && spec.pca === undefined && strictlyAscending(rows);
+  const sparse = <T>(rows: ArrayLike<number>, values: readonly T[]): (T | null)[] => {
+    const out = new Array<T | null>(X.rows).fill(null);
+    for (let r = 0; r < rows.length; r++) out[rows[r]!] = values[r]!;
+    return out;
+  };
   if (spec.kind === 'raw') return { transform: clip, warnings };
   if (spec.kind === 'ensemble') {
     const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
@@ -637,6 +657,21 @@ export function fitRepresentation(
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
+  if (spec.kind === 'lda' && inPlace(fitRows)) {
+    const lda = sharedLda(() => fitLda(clip(X), sparse(fitRows, labels)));
+    return { transform: (Y) => lda.transform(clip(Y)), warnings };
+  }
+  if (spec.kind === 'batch-lda' && ctx.groups && inPlace(allRows)) {
+    const groups = [...ctx.groups, ...ctlRows.map(() => '\u0000control')];
+    const batches = ctx.batches ? [...ctx.batches, ...(ctx.controlBatches ?? ctlRows.map(() => null))] : undefined;
+    if (!batches) warnings.push(`${spec.name}: no batch column, so the batch-aware LDA is plain pooled LDA`);
+    const o = { ...spec.batchLda };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
+    const m = new BatchAwareLda({ ...o, seed }).fit(clip(X), {
+      labels: sparse(fitRows, labels), groups: sparse(allRows, groups), batches: batches ? sparse(allRows, batches) : undefined,
+    });
+    return { transform: (Y) => m.transform(clip(Y)), warnings };
+  }
   // The LMNN variants on one training side share one PCA fit of it and the projection of each
   // matrix they transform (a shared memo; the fit is deterministic, so the same values).
   const pcaKey = memo && spec.kind === 'lmnn' && spec.pca !== undefined ? `pca ${JSON.stringify(spec.clip ?? null)} ${spec.pca} ${pcaSolver} ${seed}` : undefined;
@@ -961,6 +996,8 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       }
     }
     let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
+    const fixed = new Map<number, StoredMatrix>();
+    let fixedKey: readonly number[] | undefined;
     return selectByInnerCv({
       candidates: selectCandidates(outerSpec), X: uncorrected.X, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
       innerFolds: outerSpec.select?.innerFolds ?? 3, innerSplit: outerSpec.select?.innerSplit, innerRepeats: outerSpec.select?.innerRepeats,
@@ -971,7 +1008,16 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
           const sc = corrections[k]!;
           // The subset holds every control of the outer training side and so does each inner fit:
           // sphering (learnt from controls only) fitted there is the outer fold's own fit.
-          if (!sc.method || sc.method === 'sphere') return takeRows(foldMatrixWith(sc, fold), rows);
+          if (!sc.method || sc.method === 'sphere') {
+            // The same rows of the same matrix in every inner fold: taken once (the fits only read it).
+            if (fixedKey !== rows) {
+              fixed.clear();
+              fixedKey = rows;
+            }
+            let M = fixed.get(k);
+            if (!M) fixed.set(k, (M = takeRows(foldMatrixWith(sc, fold), rows)));
+            return M;
+          }
           if (subKey !== rows) {
             subProfiles = subsetRows(uncorrected, rows);
             subCtl = Uint8Array.from(rows, (i) => controlFlag[i]!);
