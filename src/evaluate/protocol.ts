@@ -764,6 +764,9 @@ function seededSpec(s: RepresentationSpec): boolean {
  */
 const MIN_REST_MS_FOR_THREADS = 20_000;
 
+/** Folds from which a nested correction choice (≈ 1–3 s of CPU per fold) starts its workers with the first fold. */
+const MIN_FOLDS_EARLY_THREADS = 8;
+
 /** Cache key of a correction fitted on every row (not a real fold). */
 const WHOLE: Fold = { name: 'all rows', train: new Int32Array(0), test: new Int32Array(0), heldOutGroups: [] };
 
@@ -1186,19 +1189,23 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     const t = Math.min(threads, folds.length - 1);
     let k = 0;
     const t0 = performance.now();
-    if (folds.length) {
-      outs[k] = one(folds[k]!);
-      tick(++k);
-    }
-    if (t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
+    const onThreads = (start: number) => {
       const { reporter: _r, ...plain } = opts;
       const rest = runFoldsOnThreads<FoldOutput>({
-        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start: 1, threads: t,
+        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start, threads: t,
         local: (fi) => one(folds[fi]!), tick,
       });
       for (; k < folds.length; k++) outs[k] = rest[k]!;
       return outs;
+    };
+    // A nested correction choice costs seconds per fold (dozens of inner corrections and fits):
+    // its workers start with the first fold rather than after it.
+    if (t >= 2 && folds.length >= MIN_FOLDS_EARLY_THREADS && correctionChoiceOf(outerSpec)) return onThreads(0);
+    if (folds.length) {
+      outs[k] = one(folds[k]!);
+      tick(++k);
     }
+    if (t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) return onThreads(1);
     for (; k < folds.length; k++) {
       outs[k] = one(folds[k]!);
       tick(k + 1);

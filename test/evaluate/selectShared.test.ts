@@ -108,11 +108,14 @@ describe('candidates fitted on the same rows share fits, value for value', () =>
   it('a transform maps each row on its own: the first rows of X give the first rows of X\'s transform', () => {
     const m = fitRows.length;
     const prefix: StoredMatrix = { rows: m, cols: X.cols, data: X.data.subarray(0, m * X.cols) };
-    for (const n of names) {
-      const shared = { X, rows: fitRows, memo: new Map<string, unknown>() };
-      const t = fitRepresentation(B[n]!, X, fitRows, fitLabels, 0, 'auto', { ...ctx, shared }).transform;
-      const whole = t(X), part = t(prefix);
-      expect(Array.from(part.data), n).toEqual(Array.from(whole.data.subarray(0, m * whole.cols)));
+    // Both orders: with a shared memo the prefix's clipped rows are a view of clipped X, made first or reused.
+    for (const prefixFirst of [false, true]) {
+      for (const n of names) {
+        const shared = { X, rows: fitRows, memo: new Map<string, unknown>() };
+        const t = fitRepresentation(B[n]!, X, fitRows, fitLabels, 0, 'auto', { ...ctx, shared }).transform;
+        const part = prefixFirst ? t(prefix) : undefined, whole = t(X);
+        expect(Array.from((part ?? t(prefix)).data), n).toEqual(Array.from(whole.data.subarray(0, m * whole.cols)));
+      }
     }
   });
 
