@@ -95,6 +95,8 @@ export interface NativeKernels {
   /** softAssign.ts's addRowMasses, the columns split over `threads` threads (each sum keeps its row order). */
   addRowMasses(R: Float64Array, codes: Int32Array, rows: Int32Array, t0: number, t1: number, K: number, sub: number,
     sum: Float64Array, O: Float64Array, F: Float64Array | null, threads: number): void;
+  /** blockedCholesky.ts's lowerInverse: M ← L⁻¹ (t × t row-major, M zeroed), its twin's operations in its order. */
+  lowerInverse(L: Float64Array, M: Float64Array, t: number): void;
   /** x ← exp(x) by that exponential, for the tests that hold it to Math.exp. */
   expInPlace(x: Float64Array): void;
   /**
@@ -108,7 +110,7 @@ export interface NativeKernels {
 const ENTRY_POINTS = [
   'nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
-  'softAssignRows', 'expInPlace', 'addRowMasses',
+  'softAssignRows', 'expInPlace', 'addRowMasses', 'lowerInverse',
 ] as const satisfies readonly (keyof NativeKernels)[];
 
 let stale: string | null = null;
