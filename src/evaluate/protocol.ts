@@ -38,7 +38,7 @@ import { zscore } from '../preprocess/zscore.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
-import { Lda, type LdaOptions } from '../represent/lda.js';
+import { Lda, LdaWorkspace, type LdaOptions } from '../represent/lda.js';
 import { RobustClipper, type ClipOptions } from '../represent/clip.js';
 import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
 import { Nca, type NcaOptions } from '../represent/nca.js';
@@ -134,6 +134,8 @@ export interface FitContext {
    * one inner fold): used only when `X` and `rows` are the very objects the fit is given.
    */
   shared?: SharedFits;
+  /** Work arrays the LDA fits reuse from one fit to the next (a nested choice's many inner fits). */
+  workspace?: LdaWorkspace;
 }
 
 /**
@@ -632,7 +634,7 @@ export function fitRepresentation(
   const fitLda = (rows: StoredMatrix, rowLabels: readonly (string | null)[]): Lda => {
     const o = { ...spec.lda };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = nClasses - 1;
-    return new Lda({ ...o, seed }).fit(rows, rowLabels);
+    return new Lda({ ...o, seed }).fit(rows, rowLabels, ctx.workspace);
   };
   // LDA configurations that differ only in centring share one fit (on the same rows).
   const sharedLda = (fit: () => Lda): Lda => {
@@ -668,7 +670,7 @@ export function fitRepresentation(
     const o = { ...spec.batchLda };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
     const m = new BatchAwareLda({ ...o, seed }).fit(clip(X), {
-      labels: sparse(fitRows, labels), groups: sparse(allRows, groups), batches: batches ? sparse(allRows, batches) : undefined,
+      labels: sparse(fitRows, labels), groups: sparse(allRows, groups), batches: batches ? sparse(allRows, batches) : undefined, workspace: ctx.workspace,
     });
     return { transform: (Y) => m.transform(clip(Y)), warnings };
   }
@@ -716,7 +718,7 @@ export function fitRepresentation(
     if (!batches) warnings.push(`${spec.name}: no batch column, so the batch-aware LDA is plain pooled LDA`);
     const o = { ...spec.batchLda };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
-    const m = new BatchAwareLda({ ...o, seed }).fit(Xf, { labels: allLabels, groups, batches });
+    const m = new BatchAwareLda({ ...o, seed }).fit(Xf, { labels: allLabels, groups, batches, workspace: ctx.workspace });
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
   if (spec.kind === 'nca') {
@@ -999,6 +1001,8 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       }
     }
     let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
+    // The inner LDA fits (hundreds per outer fold, of few sizes) take their temporaries from here.
+    const workspace = new LdaWorkspace();
     const fixed = new Map<number, StoredMatrix>();
     let fixedKey: readonly number[] | undefined;
     return selectByInnerCv({
@@ -1029,7 +1033,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
           return fitCorrection(sc, subProfiles!, subCtl!, innerFit);
         },
       },
-      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo }, workspace }).transform,
     });
   };
 

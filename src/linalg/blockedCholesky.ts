@@ -116,11 +116,12 @@ export function lowerInverseJs(L: Matrix): Matrix {
 /**
  * Lower Cholesky factor L of a symmetric positive-definite A (only its lower triangle is read);
  * entries above L's diagonal are zero. Throws NotPositiveDefiniteError with the global pivot index.
+ * `out` (a zeroed n × n matrix) receives L below BLOCKED_MIN_N, where the unblocked factorisation runs.
  */
-export function choleskyBlocked(A: Matrix, nb = 256): Matrix {
+export function choleskyBlocked(A: Matrix, nb = 256, out?: Matrix): Matrix {
   const n = A.rows;
   if (A.cols !== n) throw new RangeError(`choleskyBlocked: matrix is ${A.rows}×${A.cols}, not square`);
-  if (n < BLOCKED_MIN_N) return cholesky(A);
+  if (n < BLOCKED_MIN_N) return cholesky(A, out);
   const a = A.data.slice();
   for (let k0 = 0; k0 < n; k0 += nb) {
     const k1 = Math.min(n, k0 + nb), b = k1 - k0;
