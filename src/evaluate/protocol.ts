@@ -38,7 +38,8 @@ import { zscore } from '../preprocess/zscore.js';
 import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
-import { Lda, LdaWorkspace, type LdaOptions } from '../represent/lda.js';
+import { Lda, type LdaOptions } from '../represent/lda.js';
+import { FitWorkspace } from '../represent/workspace.js';
 import { RobustClipper, type ClipOptions } from '../represent/clip.js';
 import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
 import { Nca, type NcaOptions } from '../represent/nca.js';
@@ -134,8 +135,8 @@ export interface FitContext {
    * one inner fold): used only when `X` and `rows` are the very objects the fit is given.
    */
   shared?: SharedFits;
-  /** Work arrays the LDA fits reuse from one fit to the next (a nested choice's many inner fits). */
-  workspace?: LdaWorkspace;
+  /** Work arrays the fits reuse from one fit to the next (a nested choice's many inner fits). */
+  workspace?: FitWorkspace;
 }
 
 /**
@@ -608,7 +609,10 @@ export function fitRepresentation(
       if (Y !== X && prefixOf(Y, X)) {
         const whole = clip(X);
         c = { rows: Y.rows, cols: Y.cols, data: whole.data.subarray(0, Y.rows * Y.cols) as Float64Array };
-      } else c = clipper.transform(Y);
+      } else {
+        // Clipped X lives as long as this memo (one inner fold's candidates): a workspace array.
+        c = clipper.transform(Y, Y === X && ctx.workspace ? ctx.workspace.matrix('clipped', X.rows, X.cols) : undefined);
+      }
       clipped!.of.set(Y, c);
     }
     return c;
@@ -1002,7 +1006,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     }
     let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
     // The inner LDA fits (hundreds per outer fold, of few sizes) take their temporaries from here.
-    const workspace = new LdaWorkspace();
+    const workspace = new FitWorkspace();
     const fixed = new Map<number, StoredMatrix>();
     let fixedKey: readonly number[] | undefined;
     return selectByInnerCv({

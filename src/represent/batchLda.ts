@@ -25,8 +25,9 @@
  */
 import { type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, gemm, gemmNT, gemmTN, symmetricEigen, centeredProduct } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
-import { type LdaWorkspace, classMeans, discriminantProjection, labelledClasses, ledoitWolfScaled, shrunkScatterSolveDirect, shrunkScatterSolveSpan } from './lda.js';
+import { classMeans, discriminantProjection, labelledClasses, ledoitWolfScaled, shrunkScatterSolveDirect, shrunkScatterSolveSpan } from './lda.js';
 import { requireFiniteRows } from './finite.js';
+import type { FitWorkspace } from './workspace.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -52,8 +53,8 @@ export interface BatchLdaFitInput {
   groups: readonly (string | null)[];
   /** Batch per row; without it the fit is plain pooled LDA (γ has nothing to add). */
   batches?: readonly (string | null)[];
-  /** Work arrays to reuse (lda.ts LdaWorkspace); the same fit without. */
-  workspace?: LdaWorkspace;
+  /** Work arrays to reuse (workspace.ts); the same fit without. */
+  workspace?: FitWorkspace;
 }
 
 export class BatchAwareLda {

@@ -36,29 +36,10 @@ import {
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { requireFiniteRows } from './finite.js';
-
-/**
- * Work arrays kept between fits (a nested choice fits hundreds of LDAs on matrices of one size):
- * each fit takes its temporaries from here instead of fresh arrays, and keeps none of them in the
- * fitted model, so one workspace serves one fit after another (never two at once). Optional: a
- * fit without one allocates as usual, with the same results.
- */
-export class LdaWorkspace {
-  private readonly arrays = new Map<string, Float64Array>();
-
-  /** A zeroed rows × cols matrix over the kept array named `key` (grown when too small). */
-  matrix(key: string, rows: number, cols: number): Matrix {
-    const len = rows * cols;
-    let a = this.arrays.get(key);
-    if (!a || a.length < len) this.arrays.set(key, (a = new Float64Array(len)));
-    const data = a.subarray(0, len);
-    data.fill(0);
-    return { rows, cols, data };
-  }
-}
+import type { FitWorkspace } from './workspace.js';
 
 /** A zeroed matrix from the workspace, or a fresh one. */
-function scratch(ws: LdaWorkspace | undefined, key: string, rows: number, cols: number): Matrix {
+function scratch(ws: FitWorkspace | undefined, key: string, rows: number, cols: number): Matrix {
   return ws ? ws.matrix(key, rows, cols) : zeros(rows, cols);
 }
 
@@ -161,8 +142,8 @@ export class Lda {
     if (!LDA_SOLVERS.includes(this.solverRequested)) throw new InputError(`LDA: solver must be one of ${LDA_SOLVERS.join(', ')}, got "${this.solverRequested}"`);
   }
 
-  /** Fit on the labelled rows of X (null = not used). `ws`: work arrays to reuse (see LdaWorkspace). */
-  fit(X: StoredMatrix, labels: readonly (string | null)[], ws?: LdaWorkspace): this {
+  /** Fit on the labelled rows of X (null = not used). `ws`: work arrays to reuse (workspace.ts). */
+  fit(X: StoredMatrix, labels: readonly (string | null)[], ws?: FitWorkspace): this {
     if (labels.length !== X.rows) throw new InputError(`LDA: ${labels.length} labels for ${X.rows} rows`);
     const d = X.cols, x = X.data;
     const { classIndex, rows, cls, K, n } = labelledClasses(labels, 'LDA');
@@ -247,7 +228,7 @@ export class Lda {
   }
 
   /** The n × n form (see the file header). */
-  private fitSpan(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined, ws?: LdaWorkspace): void {
+  private fitSpan(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined, ws?: FitWorkspace): void {
     const n = R.rows, d = R.cols, K = B.rows;
     const a = (1 - alpha) / dof; // Sw_s = a·RᵀR + b·I
     const b = alpha * mu;
@@ -332,7 +313,7 @@ export function shrunkScatterSolveDirect(Sw: Matrix, B: Matrix, who: string): Ma
 }
 
 /** The Cholesky factor of a shrunk scatter (or its span form); not positive definite → InputError naming `who`. */
-function shrunkScatterFactor(M: Matrix, who: string, ws?: LdaWorkspace): Matrix {
+function shrunkScatterFactor(M: Matrix, who: string, ws?: FitWorkspace): Matrix {
   try {
     return choleskyBlocked(M, undefined, ws && ws.matrix('factor', M.rows, M.rows));
   } catch (e) {
@@ -346,7 +327,7 @@ function shrunkScatterFactor(M: Matrix, who: string, ws?: LdaWorkspace): Matrix 
  * by the Woodbury identity Sw_s⁻¹ = b⁻¹·(I − Rᵀ·(c·I + R·Rᵀ)⁻¹·R), c = b / a. `G` = R·Rᵀ (n × n) is
  * overwritten; `ws` holds the Cholesky factor.
  */
-export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: number, b: number, who: string, ws?: LdaWorkspace): Matrix {
+export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: number, b: number, who: string, ws?: FitWorkspace): Matrix {
   const n = R.rows, d = R.cols, K = B.rows;
   const Zt = zeros(K, d);
   if (a === 0) {
@@ -390,7 +371,7 @@ function flipColumns(V: Matrix): Matrix {
  * (zero-variance columns keep scale 1). Formula of sklearn.covariance.ledoit_wolf_shrinkage
  * (its re-centring of already centred residuals is a no-op up to rounding). `ws` holds the scaled copy.
  */
-export function ledoitWolfScaled(R: Matrix, ws?: LdaWorkspace): number {
+export function ledoitWolfScaled(R: Matrix, ws?: FitWorkspace): number {
   const n = R.rows, d = R.cols, r = R.data;
   const scale = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -411,7 +392,7 @@ export function ledoitWolfScaled(R: Matrix, ws?: LdaWorkspace): number {
 }
 
 /** sklearn.covariance.ledoit_wolf_shrinkage(X, assume_centered=True); `ws` holds the Gram matrix. */
-export function ledoitWolfShrinkage(X: Matrix, ws?: LdaWorkspace): number {
+export function ledoitWolfShrinkage(X: Matrix, ws?: FitWorkspace): number {
   const n = X.rows, d = X.cols, x = X.data;
   if (n === 0 || d === 0) return 0;
   // Σ of all entries of X2ᵀ·X2 = Σ_i (Σ_j x_ij²)²; trace of the empirical covariance per column.

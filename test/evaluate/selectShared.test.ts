@@ -16,6 +16,7 @@ import { selectByInnerCv } from '../../src/evaluate/select.js';
 import { makeSplits } from '../../src/evaluate/splits.js';
 import { correctProfiles } from '../../src/batch/profiles.js';
 import { BatchAwareLda } from '../../src/represent/batchLda.js';
+import { FitWorkspace } from '../../src/represent/workspace.js';
 import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
 import { Rng } from '../../src/linalg/rng.js';
 import { describeShared, sharedRoot } from '../helpers/shared.js';
@@ -102,6 +103,19 @@ describe('candidates fitted on the same rows share fits, value for value', () =>
       // One clipper and one clipped X for the four clipped candidates, one LDA fit for the two clipped projections.
       expect([...shared.memo.keys()].filter((k) => k.startsWith('clip')).length).toBe(1);
       expect([...shared.memo.keys()].filter((k) => k.startsWith('lda')).length).toBe(2);
+    }
+  });
+
+  it('with a workspace kept across inner folds (clipped X and the LDA temporaries reused), every transform is still its separate fit\'s', () => {
+    const workspace = new FitWorkspace();
+    // Two "inner folds" in turn on one workspace: all rows, then every other row.
+    for (const keep of [fitRows, fitRows.filter((_, r) => r % 2 === 0)]) {
+      const keepLabels = keep.map((i) => labels[i]!);
+      const kctx = { ...ctx, groups: keep.map((i) => groups[i]!), batches: keep.map((i) => batches[i]!) };
+      const separate = names.map((n) => fitRepresentation(B[n]!, X, keep, keepLabels, 0, 'auto', kctx).transform(X));
+      const shared = { X, rows: keep, memo: new Map<string, unknown>() };
+      const fitted = names.map((n) => fitRepresentation(B[n]!, X, keep, keepLabels, 0, 'auto', { ...kctx, shared, workspace }));
+      names.forEach((n, t) => expect(Array.from(fitted[t]!.transform(X).data), n).toEqual(Array.from(separate[t]!.data)));
     }
   });
 

@@ -1,11 +1,12 @@
 /**
- * LdaWorkspace (issue 24, time target): LDA and the batch-aware LDA fitted with kept work arrays
+ * FitWorkspace (issue 24, time target): LDA and the batch-aware LDA fitted with kept work arrays
  * give the same model, bit for bit, as without — one workspace serving fit after fit of different
  * sizes and solver forms — on a small generated case and on a BBBC021 slice.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Lda, LdaWorkspace, ledoitWolfScaled } from '../../src/represent/lda.js';
+import { Lda, ledoitWolfScaled } from '../../src/represent/lda.js';
+import { FitWorkspace } from '../../src/represent/workspace.js';
 import { BatchAwareLda } from '../../src/represent/batchLda.js';
 import { fromRows, takeRows, type Matrix, type StoredMatrix } from '../../src/linalg/index.js';
 import { Rng } from '../../src/linalg/rng.js';
@@ -33,12 +34,12 @@ function data(n: number, d: number, seed: number) {
 
 const bits = (m: Matrix) => Array.from(m.data);
 
-describe('LdaWorkspace: the same fits as without one', () => {
+describe('FitWorkspace: the same fits as without one', () => {
   it('hand-checked: the Ledoit–Wolf shrinkage of a residual table is the same with a workspace', () => {
     // Two rows ±(1, 1, 0): scaled columns (1, 1, 1 for the zero column), n = 2 < d = 3.
     const R = fromRows([[1, 1, 0], [-1, -1, 0]]);
     // By hand: Z = R, Σ_i (Σ_j z²)² = 8, Gram [[2, −2], [−2, 2]] so δ_ = 16 / 4 = 4, β = (8 / 2 − 4) / 6 = 0: no shrinkage.
-    const ws = new LdaWorkspace();
+    const ws = new FitWorkspace();
     expect(ledoitWolfScaled(R)).toBe(0);
     expect(ledoitWolfScaled(R, ws)).toBe(ledoitWolfScaled(R));
     // A second call on a larger table grows the kept arrays and still agrees.
@@ -48,7 +49,7 @@ describe('LdaWorkspace: the same fits as without one', () => {
   });
 
   it('LDA and batch-aware LDA, span and direct forms, fit after fit on one workspace', () => {
-    const ws = new LdaWorkspace();
+    const ws = new FitWorkspace();
     // Wide (span form), then narrow (direct form), then wide again with more rows: the arrays are reused and grown.
     for (const [n, d, seed] of [[60, 90, 1], [80, 12, 2], [100, 150, 3], [40, 90, 4]] as const) {
       const { X, labels, groups, batches } = data(n, d, seed);
@@ -65,7 +66,7 @@ describe('LdaWorkspace: the same fits as without one', () => {
   });
 });
 
-describeShared('LdaWorkspace on BBBC021', Object.values(BBBC021_FILES).map((f) => `data/${f}`), () => {
+describeShared('FitWorkspace on BBBC021', Object.values(BBBC021_FILES).map((f) => `data/${f}`), () => {
   let p: Profiles<StoredMatrix>;
   beforeAll(async () => {
     p = normaliseForEvaluation((await bbbc021Recipe(join(sharedRoot, 'data'))).profiles, 'zscore').profiles;
@@ -73,7 +74,7 @@ describeShared('LdaWorkspace on BBBC021', Object.values(BBBC021_FILES).map((f) =
 
   it('three training slices fitted on one workspace equal their fits without', () => {
     const moa = metaStrings(p, 'Metadata_moa'), comp = metaStrings(p, 'Metadata_compound'), week = metaStrings(p, 'Metadata_batch');
-    const ws = new LdaWorkspace();
+    const ws = new FitWorkspace();
     for (const keep of [(i: number) => i % 3 !== 0, (i: number) => i % 4 !== 1, () => true]) {
       const rows = Array.from({ length: p.X.rows }, (_, i) => i).filter(keep);
       const X = takeRows(p.X, rows);
