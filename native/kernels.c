@@ -2725,6 +2725,86 @@ static napi_value js_add_row_masses(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * blockedCholesky.ts's lowerInverse: M = L⁻¹ for a lower-triangular t × t L (M zeroed by the
+ * caller), column c by forward substitution on e_c: v_c = 1 / L_cc, v_i = −(Σ_{k=c}^{i−1} L_ik·v_k)
+ * / L_ii, every sum from +0 in k order — the twin's operations. Eight columns run side by side as
+ * in the twin, here in the lanes of two vectors (the scratch V holds row k's eight values
+ * contiguously); each lane's sum starts at its own column (the few terms before the vectors take
+ * over are added one lane at a time), so every entry is the twin's sum in the twin's order.
+ */
+#define LINV_W 8
+
+MULTIVERSION
+static void lower_inverse(const double *l, double *m, long t, double *V) {
+  for (long c0 = 0; c0 < t; c0 += LINV_W) {
+    const long nc = t - c0 < LINV_W ? t - c0 : LINV_W, top = c0 + nc;
+    memset(V, 0, sizeof(double) * (size_t)t * LINV_W);
+    /* Rows c0 … top − 1, one column at a time. */
+    for (long j = 0; j < nc; j++) {
+      const long c = c0 + j;
+      V[c * LINV_W + j] = 1 / l[c * t + c];
+      for (long i = c + 1; i < top; i++) {
+        double s = 0;
+        for (long k = c; k < i; k++) s += l[i * t + k] * V[k * LINV_W + j];
+        V[i * LINV_W + j] = -s / l[i * t + i];
+      }
+    }
+    for (long i = top; i < t; i++) {
+      const double *li = l + i * t;
+      const double d = li[i];
+      if (nc < LINV_W) {
+        /* The last, narrower group: one column at a time. */
+        for (long j = 0; j < nc; j++) {
+          double s = 0;
+          for (long k = c0 + j; k < i; k++) s += li[k] * V[k * LINV_W + j];
+          V[i * LINV_W + j] = -s / d;
+        }
+        continue;
+      }
+      /* Column c0 + j's sum starts at k = c0 + j: the first seven k one lane at a time. */
+      double s[LINV_W] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (long k = c0; k < top - 1; k++) {
+        const long r = k - c0;
+        for (long j = 0; j <= r; j++) s[j] += li[k] * V[k * LINV_W + j];
+      }
+      v4d a0 = {s[0], s[1], s[2], s[3]}, a1 = {s[4], s[5], s[6], s[7]};
+      for (long k = top - 1; k < i; k++) {
+        const double a = li[k];
+        const v4d av = {a, a, a, a};
+        a0 = a0 + av * loadu(V + k * LINV_W);
+        a1 = a1 + av * loadu(V + k * LINV_W + 4);
+      }
+      for (int j = 0; j < 4; j++) {
+        V[i * LINV_W + j] = -a0[j] / d;
+        V[i * LINV_W + 4 + j] = -a1[j] / d;
+      }
+    }
+    for (long j = 0; j < nc; j++) {
+      const long c = c0 + j;
+      for (long i = c; i < t; i++) m[i * t + c] = V[i * LINV_W + j];
+    }
+  }
+}
+
+/* lowerInverse(L, M, t): M ← L⁻¹ (t × t, row-major; M zeroed by the caller). */
+static napi_value js_lower_inverse(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  arr L, M;
+  long t;
+  if (!get_arr(env, argv[0], &L, "lowerInverse", 0) || !get_arr(env, argv[1], &M, "lowerInverse", 1) || !get_long(env, argv[2], &t, "lowerInverse", 2)) return NULL;
+  if (t < 0 || !want(env, &L, napi_float64_array, (size_t)t * (size_t)t, "lowerInverse", 0) || !want(env, &M, napi_float64_array, (size_t)t * (size_t)t, "lowerInverse", 1)) return NULL;
+  if (t == 0) return NULL;
+  double *V = malloc(sizeof(double) * (size_t)t * LINV_W);
+  if (!V) {
+    napi_throw_error(env, NULL, "lowerInverse: out of memory");
+    return NULL;
+  }
+  lower_inverse(L.data, M.data, t, V);
+  free(V);
+  return NULL;
+}
+
 /* expInPlace(x: Float64Array): x ← Math.exp(x) by the kernels' own exp (for the tests). */
 static napi_value js_exp_in_place(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -3048,6 +3128,7 @@ NAPI_MODULE_INIT() {
       {"expInPlace", js_exp_in_place},
       {"addRowMasses", js_add_row_masses},
       {"adamStep", js_adam_step},
+      {"lowerInverse", js_lower_inverse},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -29,6 +29,7 @@ export * from './represent/itml.js';
 export * from './represent/lda.js';
 export * from './represent/clip.js';
 export * from './represent/batchLda.js';
+export * from './represent/workspace.js';
 export * from './represent/nca.js';
 export * from './represent/lbfgs.js';
 export * from './represent/lmnn.js';

@@ -39,6 +39,7 @@ import { normalize, type NormalizeMethod } from '../preprocess/normalize.js';
 import { PCA, type PcaSolver } from '../represent/pca.js';
 import { Itml, type ItmlOptions } from '../represent/itml.js';
 import { Lda, type LdaOptions } from '../represent/lda.js';
+import { FitWorkspace } from '../represent/workspace.js';
 import { RobustClipper, type ClipOptions } from '../represent/clip.js';
 import { BatchAwareLda, type BatchLdaOptions } from '../represent/batchLda.js';
 import { Nca, type NcaOptions } from '../represent/nca.js';
@@ -134,6 +135,8 @@ export interface FitContext {
    * one inner fold): used only when `X` and `rows` are the very objects the fit is given.
    */
   shared?: SharedFits;
+  /** Work arrays the fits reuse from one fit to the next (a nested choice's many inner fits). */
+  workspace?: FitWorkspace;
 }
 
 /**
@@ -543,6 +546,11 @@ interface FittedTransform {
   warnings: string[];
 }
 
+/** Whether Y views the first rows of X's storage (same buffer, same start, same width). */
+function prefixOf(Y: StoredMatrix, X: StoredMatrix): boolean {
+  return Y.cols === X.cols && Y.rows <= X.rows && Y.data.buffer === X.data.buffer && Y.data.byteOffset === X.data.byteOffset && Y.data.BYTES_PER_ELEMENT === X.data.BYTES_PER_ELEMENT;
+}
+
 function strictlyAscending(idx: ArrayLike<number>): boolean {
   for (let i = 1; i < idx.length; i++) if (!(idx[i]! > idx[i - 1]!)) return false;
   return true;
@@ -596,11 +604,29 @@ export function fitRepresentation(
     if (!clipper) return Y;
     if (!memo) return clipper.transform(Y);
     let c = clipped!.of.get(Y);
-    if (!c) clipped!.of.set(Y, (c = clipper.transform(Y)));
+    if (!c) {
+      // Clipping is per entry: a view of X's first rows (the scored rows) clips to those rows of clipped X.
+      if (Y !== X && prefixOf(Y, X)) {
+        const whole = clip(X);
+        c = { rows: Y.rows, cols: Y.cols, data: whole.data.subarray(0, Y.rows * Y.cols) as Float64Array };
+      } else {
+        // Clipped X lives as long as this memo (one inner fold's candidates): a workspace array.
+        c = clipper.transform(Y, Y === X && ctx.workspace ? ctx.workspace.matrix('clipped', X.rows, X.cols) : undefined);
+      }
+      clipped!.of.set(Y, c);
+    }
     return c;
   };
   // Clipping is per entry, so the clipped rows of X are the rows of clipped X.
   const clipRows = (rows: ArrayLike<number>): StoredMatrix => (memo && clipper ? takeRows(clip(X), rows) : clip(takeRows(X, rows)));
+  // With a shared memo the fits below take the rows where they are in (clipped) X, the other rows
+  // unlabelled, when the rows are ascending: the same sums in the same order as on a copy of them.
+  const inPlace = (rows: ArrayLike<number>) => !!memo && spec.pca === undefined && strictlyAscending(rows);
+  const sparse = <T>(rows: ArrayLike<number>, values: readonly T[]): (T | null)[] => {
+    const out = new Array<T | null>(X.rows).fill(null);
+    for (let r = 0; r < rows.length; r++) out[rows[r]!] = values[r]!;
+    return out;
+  };
   if (spec.kind === 'raw') return { transform: clip, warnings };
   if (spec.kind === 'ensemble') {
     const members = (spec.ensemble ?? []).map((m) => fitRepresentation(m, X, fitRows, labels, seed, pcaSolver, ctx));
@@ -612,7 +638,7 @@ export function fitRepresentation(
   const fitLda = (rows: StoredMatrix, rowLabels: readonly (string | null)[]): Lda => {
     const o = { ...spec.lda };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = nClasses - 1;
-    return new Lda({ ...o, seed }).fit(rows, rowLabels);
+    return new Lda({ ...o, seed }).fit(rows, rowLabels, ctx.workspace);
   };
   // LDA configurations that differ only in centring share one fit (on the same rows).
   const sharedLda = (fit: () => Lda): Lda => {
@@ -637,6 +663,21 @@ export function fitRepresentation(
   // The batch-aware LDA also looks at the training-side control rows (batch differences only).
   const ctlRows = spec.kind === 'batch-lda' && ctx.controlRows ? ctx.controlRows : [];
   const allRows = ctlRows.length ? [...Array.from(fitRows), ...ctlRows] : fitRows;
+  if (spec.kind === 'lda' && inPlace(fitRows)) {
+    const lda = sharedLda(() => fitLda(clip(X), sparse(fitRows, labels)));
+    return { transform: (Y) => lda.transform(clip(Y)), warnings };
+  }
+  if (spec.kind === 'batch-lda' && ctx.groups && inPlace(allRows)) {
+    const groups = [...ctx.groups, ...ctlRows.map(() => '\u0000control')];
+    const batches = ctx.batches ? [...ctx.batches, ...(ctx.controlBatches ?? ctlRows.map(() => null))] : undefined;
+    if (!batches) warnings.push(`${spec.name}: no batch column, so the batch-aware LDA is plain pooled LDA`);
+    const o = { ...spec.batchLda };
+    if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
+    const m = new BatchAwareLda({ ...o, seed }).fit(clip(X), {
+      labels: sparse(fitRows, labels), groups: sparse(allRows, groups), batches: batches ? sparse(allRows, batches) : undefined, workspace: ctx.workspace,
+    });
+    return { transform: (Y) => m.transform(clip(Y)), warnings };
+  }
   // The LMNN variants on one training side share one PCA fit of it and the projection of each
   // matrix they transform (a shared memo; the fit is deterministic, so the same values).
   const pcaKey = memo && spec.kind === 'lmnn' && spec.pca !== undefined ? `pca ${JSON.stringify(spec.clip ?? null)} ${spec.pca} ${pcaSolver} ${seed}` : undefined;
@@ -681,7 +722,7 @@ export function fitRepresentation(
     if (!batches) warnings.push(`${spec.name}: no batch column, so the batch-aware LDA is plain pooled LDA`);
     const o = { ...spec.batchLda };
     if (o.nComponents !== undefined && o.nComponents < 0) o.nComponents = undefined;
-    const m = new BatchAwareLda({ ...o, seed }).fit(Xf, { labels: allLabels, groups, batches });
+    const m = new BatchAwareLda({ ...o, seed }).fit(Xf, { labels: allLabels, groups, batches, workspace: ctx.workspace });
     return { transform: (Y) => m.transform(prep(Y)), warnings };
   }
   if (spec.kind === 'nca') {
@@ -728,6 +769,9 @@ function seededSpec(s: RepresentationSpec): boolean {
  * reaches this: a worker's start-up (the set-up repeated, ≈ 1–2 s of CPU) is then a small part.
  */
 const MIN_REST_MS_FOR_THREADS = 20_000;
+
+/** Folds from which a nested correction choice (≈ 1–3 s of CPU per fold) starts its workers with the first fold. */
+const MIN_FOLDS_EARLY_THREADS = 8;
 
 /** Cache key of a correction fitted on every row (not a real fold). */
 const WHOLE: Fold = { name: 'all rows', train: new Int32Array(0), test: new Int32Array(0), heldOutGroups: [] };
@@ -961,6 +1005,10 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
       }
     }
     let subProfiles: Profiles<StoredMatrix> | undefined, subCtl: Uint8Array | undefined, subKey: readonly number[] | undefined;
+    // The inner LDA fits (hundreds per outer fold, of few sizes) take their temporaries from here.
+    const workspace = new FitWorkspace();
+    const fixed = new Map<number, StoredMatrix>();
+    let fixedKey: readonly number[] | undefined;
     return selectByInnerCv({
       candidates: selectCandidates(outerSpec), X: uncorrected.X, fitRows, labels: fitLabels, compounds, doses: keys.dose, batches: keys.batch, controlLabels: controls,
       innerFolds: outerSpec.select?.innerFolds ?? 3, innerSplit: outerSpec.select?.innerSplit, innerRepeats: outerSpec.select?.innerRepeats,
@@ -971,7 +1019,16 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
           const sc = corrections[k]!;
           // The subset holds every control of the outer training side and so does each inner fit:
           // sphering (learnt from controls only) fitted there is the outer fold's own fit.
-          if (!sc.method || sc.method === 'sphere') return takeRows(foldMatrixWith(sc, fold), rows);
+          if (!sc.method || sc.method === 'sphere') {
+            // The same rows of the same matrix in every inner fold: taken once (the fits only read it).
+            if (fixedKey !== rows) {
+              fixed.clear();
+              fixedKey = rows;
+            }
+            let M = fixed.get(k);
+            if (!M) fixed.set(k, (M = takeRows(foldMatrixWith(sc, fold), rows)));
+            return M;
+          }
           if (subKey !== rows) {
             subProfiles = subsetRows(uncorrected, rows);
             subCtl = Uint8Array.from(rows, (i) => controlFlag[i]!);
@@ -980,7 +1037,7 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
           return fitCorrection(sc, subProfiles!, subCtl!, innerFit);
         },
       },
-      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo } }).transform,
+      fit: (c, Xs, rows, labs, ctx) => fitRepresentation(c, Xs, rows, labs, seed, opts.pcaSolver, { ...ctx, shared: { X: Xs, rows, memo: ctx.memo }, workspace }).transform,
     });
   };
 
@@ -1140,19 +1197,23 @@ function evaluateCore(input: Profiles<StoredMatrix>, opts: EvaluateOptions, task
     const t = Math.min(threads, folds.length - 1);
     let k = 0;
     const t0 = performance.now();
-    if (folds.length) {
-      outs[k] = one(folds[k]!);
-      tick(++k);
-    }
-    if (t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) {
+    const onThreads = (start: number) => {
       const { reporter: _r, ...plain } = opts;
       const rest = runFoldsOnThreads<FoldOutput>({
-        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start: 1, threads: t,
+        workerData: { input, opts: { ...plain, threads: 1 }, rep: reps.indexOf(outerSpec), seed, pairs: pairs?.buffer }, nFolds: folds.length, start, threads: t,
         local: (fi) => one(folds[fi]!), tick,
       });
       for (; k < folds.length; k++) outs[k] = rest[k]!;
       return outs;
+    };
+    // A nested correction choice costs seconds per fold (dozens of inner corrections and fits):
+    // its workers start with the first fold rather than after it.
+    if (t >= 2 && folds.length >= MIN_FOLDS_EARLY_THREADS && correctionChoiceOf(outerSpec)) return onThreads(0);
+    if (folds.length) {
+      outs[k] = one(folds[k]!);
+      tick(++k);
     }
+    if (t >= 2 && (performance.now() - t0) * (folds.length - 1) >= MIN_REST_MS_FOR_THREADS) return onThreads(1);
     for (; k < folds.length; k++) {
       outs[k] = one(folds[k]!);
       tick(k + 1);

@@ -74,7 +74,8 @@ export interface SelectionCorrections {
   /**
    * The subset matrix corrected by correction `index` fitted on `fitRows` (indices into the subset:
    * the outer fit rows first, then `contextRows`), every other subset row placed with that fit.
-   * `subsetRows` maps subset rows to rows of X.
+   * `subsetRows` maps subset rows to rows of X. The candidates only read the matrix, so a
+   * correction that does not depend on `fitRows` may return the same one for every inner fold.
    */
   correct: (index: number, subsetRows: readonly number[], fitRows: Int32Array) => StoredMatrix;
 }

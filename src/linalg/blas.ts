@@ -416,9 +416,9 @@ export function tcrossprodRounded(X: StoredMatrix, shift?: Float64Array, out?: M
   return C;
 }
 
-/** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. */
-export function tcrossprod(X: StoredMatrix): Matrix {
-  return symmetricProduct(X.data, X.rows, X.cols, false);
+/** X·Xᵀ (rows × rows), symmetric: computes one triangle and mirrors it. `out`: a zeroed rows × rows matrix to write it in. */
+export function tcrossprod(X: StoredMatrix, out?: Matrix): Matrix {
+  return symmetricProduct(X.data, X.rows, X.cols, false, out);
 }
 
 /**
@@ -432,8 +432,9 @@ export function tcrossprodUpper(X: StoredMatrix): Matrix {
 }
 
 /** n×n Gram matrix of the n logical rows (length k) of x, stored transposed when `trans`. */
-function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean): Matrix {
-  const C = zeros(n, n);
+function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean, out?: Matrix): Matrix {
+  if (out && (out.rows !== n || out.cols !== n)) throw new RangeError(`symmetric product: out is ${out.rows}×${out.cols}, not ${n}×${n}`);
+  const C = out ?? zeros(n, n);
   const c = C.data;
   const nat = n * n * k >= WASM_MIN_WORK ? native() : null;
   // Natively each finished tile is also written mirrored (sym = 2): no second pass over C.
@@ -453,9 +454,9 @@ function symmetricProduct(x: FeatureArray, n: number, k: number, trans: boolean)
   return C;
 }
 
-/** Xᵀ·X (cols × cols), symmetric. */
-export function crossprod(X: StoredMatrix): Matrix {
-  return symmetricProduct(X.data, X.cols, X.rows, true);
+/** Xᵀ·X (cols × cols), symmetric. `out`: a zeroed cols × cols matrix to write it in. */
+export function crossprod(X: StoredMatrix, out?: Matrix): Matrix {
+  return symmetricProduct(X.data, X.cols, X.rows, true, out);
 }
 
 /** y = A·x. */

@@ -9,6 +9,7 @@
 import { type Matrix, zeros } from './matrix.js';
 import { cholesky, NotPositiveDefiniteError } from './cholesky.js';
 import { gemm, gemmNT, gemmTN, tcrossprod } from './blas.js';
+import { native } from './native.js';
 
 /** Below this order the unblocked factorisation is as fast. */
 const BLOCKED_MIN_N = 512;
@@ -21,8 +22,25 @@ function block(a: Float64Array, n: number, r0: number, r1: number, c0: number, c
   return m;
 }
 
-/** Inverse of a small lower-triangular matrix (forward substitution on the identity). */
+/** Below this order the native call costs more than it saves. */
+const NATIVE_INVERSE_MIN = 16;
+
+/**
+ * Inverse of a small lower-triangular matrix (forward substitution on the identity): natively
+ * when the addon is built (the same operations in the same order, so the same bits), else
+ * `lowerInverseJs`.
+ */
 export function lowerInverse(L: Matrix): Matrix {
+  const t = L.rows;
+  const nat = t >= NATIVE_INVERSE_MIN ? native() : null;
+  if (!nat) return lowerInverseJs(L);
+  const M = zeros(t, t);
+  nat.lowerInverse(L.data, M.data, t);
+  return M;
+}
+
+/** The JavaScript twin of the native lowerInverse. */
+export function lowerInverseJs(L: Matrix): Matrix {
   const t = L.rows, l = L.data;
   const M = zeros(t, t), m = M.data;
   // Column c is forward substitution on e_c: v[i] = −(Σ_{k=c}^{i−1} L[i][k]·v[k]) / L[i][i]. Eight
@@ -98,11 +116,12 @@ export function lowerInverse(L: Matrix): Matrix {
 /**
  * Lower Cholesky factor L of a symmetric positive-definite A (only its lower triangle is read);
  * entries above L's diagonal are zero. Throws NotPositiveDefiniteError with the global pivot index.
+ * `out` (a zeroed n × n matrix) receives L below BLOCKED_MIN_N, where the unblocked factorisation runs.
  */
-export function choleskyBlocked(A: Matrix, nb = 256): Matrix {
+export function choleskyBlocked(A: Matrix, nb = 256, out?: Matrix): Matrix {
   const n = A.rows;
   if (A.cols !== n) throw new RangeError(`choleskyBlocked: matrix is ${A.rows}×${A.cols}, not square`);
-  if (n < BLOCKED_MIN_N) return cholesky(A);
+  if (n < BLOCKED_MIN_N) return cholesky(A, out);
   const a = A.data.slice();
   for (let k0 = 0; k0 < n; k0 += nb) {
     const k1 = Math.min(n, k0 + nb), b = k1 - k0;
@@ -149,7 +168,8 @@ export function choleskySolveBlocked(L: Matrix, B: Matrix, nb = 256): Matrix {
       const P = gemm(block(l, n, k0, k1, 0, k0), { rows: k0, cols: m, data: x.subarray(0, k0 * m) });
       for (let t = 0; t < b * m; t++) Xi.data[t] -= P.data[t]!;
     }
-    const inv = lowerInverse(block(l, n, k0, k1, k0, k1));
+    // One block (n ≤ nb): L itself, not a copy of it.
+    const inv = lowerInverse(k0 === 0 && k1 === n ? L : block(l, n, k0, k1, k0, k1));
     inverses.push(inv);
     Xi.data.set(gemm(inv, Xi).data);
   }

@@ -97,6 +97,8 @@ export interface NativeKernels {
     sum: Float64Array, O: Float64Array, F: Float64Array | null, threads: number): void;
   /** linalg/adam.ts's adamStep over w, g, m, v (equal lengths), in place. */
   adamStep(w: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, lrT: number, decay: number, b1: number, b2: number, eps: number): void;
+  /** blockedCholesky.ts's lowerInverse: M ← L⁻¹ (t × t row-major, M zeroed), its twin's operations in its order. */
+  lowerInverse(L: Float64Array, M: Float64Array, t: number): void;
   /** x ← exp(x) by that exponential, for the tests that hold it to Math.exp. */
   expInPlace(x: Float64Array): void;
   /**
@@ -110,7 +112,7 @@ export interface NativeKernels {
 const ENTRY_POINTS = [
   'nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
   'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge',
-  'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep',
+  'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep', 'lowerInverse',
 ] as const satisfies readonly (keyof NativeKernels)[];
 
 let stale: string | null = null;

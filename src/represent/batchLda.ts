@@ -27,6 +27,7 @@ import { type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, gemm, gem
 import { InputError } from '../util/errors.js';
 import { classMeans, discriminantProjection, labelledClasses, ledoitWolfScaled, shrunkScatterSolveDirect, shrunkScatterSolveSpan } from './lda.js';
 import { requireFiniteRows } from './finite.js';
+import type { FitWorkspace } from './workspace.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -52,6 +53,8 @@ export interface BatchLdaFitInput {
   groups: readonly (string | null)[];
   /** Batch per row; without it the fit is plain pooled LDA (γ has nothing to add). */
   batches?: readonly (string | null)[];
+  /** Work arrays to reuse (workspace.ts); the same fit without. */
+  workspace?: FitWorkspace;
 }
 
 export class BatchAwareLda {
@@ -83,7 +86,7 @@ export class BatchAwareLda {
   }
 
   fit(X: StoredMatrix, input: BatchLdaFitInput): this {
-    const { labels, groups, batches } = input;
+    const { labels, groups, batches, workspace: ws } = input;
     const n0 = X.rows, d = X.cols, x = X.data;
     if (labels.length !== n0 || groups.length !== n0 || (batches && batches.length !== n0)) {
       throw new InputError(`batch-aware LDA: ${labels.length} labels, ${groups.length} groups${batches ? `, ${batches.length} batches` : ''} for ${n0} rows`);
@@ -112,7 +115,7 @@ export class BatchAwareLda {
     let nb = 0;
     for (const m of cells.values()) if (m.size > 1) nb += m.size;
     this.batchCells = nb;
-    const R = zeros(n + nb, d);
+    const R = ws ? ws.matrix('residuals', n + nb, d) : zeros(n + nb, d);
     const rd = R.data;
     for (let r = 0; r < n; r++) {
       const o = rows[r]! * d, mo = cls[r]! * d, ro = r * d;
@@ -143,7 +146,7 @@ export class BatchAwareLda {
     this.batchShare = ssBatch / (ssClass + ssBatch);
 
     const dof = n - K;
-    const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R) : this.shrinkageOpt;
+    const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R, ws) : this.shrinkageOpt;
     this.shrinkage = alpha;
     // Sb = Bᵀ·B with class offsets weighted by √(n_c / n).
     const B = zeros(K, d);
@@ -153,7 +156,8 @@ export class BatchAwareLda {
     }
     // Sw_s = a·RᵀR + b·I. The smaller Gram matrix of R gives its trace (and the span form's system).
     const span = n + nb < d;
-    const G = span ? tcrossprod(R) : crossprod(R);
+    // The span form's Gram matrix is only read (and overwritten) by its solve: a workspace array.
+    const G = span ? tcrossprod(R, ws && ws.matrix('gram', n + nb, n + nb)) : crossprod(R);
     let trace = 0;
     for (let j = 0; j < G.rows; j++) trace += G.data[j * G.rows + j]!;
     let mu = trace / dof / d;
@@ -165,7 +169,7 @@ export class BatchAwareLda {
       // fewer than the features) instead of the d × d eigendecomposition. Same directions
       // (test/represent/batchLda.test.ts: to 1e-9 of the eigendecomposition's).
       let Zt: Matrix;
-      if (span) Zt = shrunkScatterSolveSpan(R, G, B, a, b, 'batch-aware LDA');
+      if (span) Zt = shrunkScatterSolveSpan(R, G, B, a, b, 'batch-aware LDA', ws);
       else {
         const sw = G.data;
         for (let i = 0; i < sw.length; i++) sw[i] = (sw[i]! / dof) * (1 - alpha);

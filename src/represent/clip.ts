@@ -95,12 +95,14 @@ export class RobustClipper {
     return this;
   }
 
-  transform(X: StoredMatrix): Matrix {
+  /** X with every entry clipped to its feature's bounds; `into` (n × d) receives it instead of a new matrix. */
+  transform(X: StoredMatrix, into?: Matrix): Matrix {
     const { lo, hi } = this;
     if (!lo || !hi) throw new Error('RobustClipper.transform called before fit');
     const { rows: n, cols: d, data } = X;
     if (d !== lo.length) throw new InputError(`clip: data has ${d} features, the clipper was fitted on ${lo.length}`);
-    const out = zeros(n, d);
+    if (into && (into.rows !== n || into.cols !== d)) throw new RangeError(`clip: output is ${into.rows} × ${into.cols}, the data ${n} × ${d}`);
+    const out = into ?? zeros(n, d);
     const o = out.data;
     for (let i = 0; i < n; i++) {
       const b = i * d;

@@ -36,6 +36,12 @@ import {
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { requireFiniteRows } from './finite.js';
+import type { FitWorkspace } from './workspace.js';
+
+/** A zeroed matrix from the workspace, or a fresh one. */
+function scratch(ws: FitWorkspace | undefined, key: string, rows: number, cols: number): Matrix {
+  return ws ? ws.matrix(key, rows, cols) : zeros(rows, cols);
+}
 
 export type LdaSolver = 'auto' | 'direct' | 'span';
 export const LDA_SOLVERS: readonly LdaSolver[] = ['auto', 'direct', 'span'];
@@ -136,7 +142,8 @@ export class Lda {
     if (!LDA_SOLVERS.includes(this.solverRequested)) throw new InputError(`LDA: solver must be one of ${LDA_SOLVERS.join(', ')}, got "${this.solverRequested}"`);
   }
 
-  fit(X: StoredMatrix, labels: readonly (string | null)[]): this {
+  /** Fit on the labelled rows of X (null = not used). `ws`: work arrays to reuse (workspace.ts). */
+  fit(X: StoredMatrix, labels: readonly (string | null)[], ws?: FitWorkspace): this {
     if (labels.length !== X.rows) throw new InputError(`LDA: ${labels.length} labels for ${X.rows} rows`);
     const d = X.cols, x = X.data;
     const { classIndex, rows, cls, K, n } = labelledClasses(labels, 'LDA');
@@ -148,7 +155,7 @@ export class Lda {
     this.classes = [...classIndex.keys()];
     const { counts, means, mean } = classMeans(x, d, rows, cls, K);
     // Within-class residuals.
-    const R = zeros(n, d);
+    const R = scratch(ws, 'residuals', n, d);
     const rd = R.data;
     let ss = 0;
     for (let r = 0; r < n; r++) {
@@ -160,7 +167,7 @@ export class Lda {
       }
     }
     const dof = n - K;
-    const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R) : this.shrinkageOpt;
+    const alpha = this.shrinkageOpt === 'auto' ? ledoitWolfScaled(R, ws) : this.shrinkageOpt;
     this.shrinkage = alpha;
     const mu = ss / dof / d;
     // Class-mean offsets weighted by √(n_c / n): Sb = Bᵀ·B.
@@ -175,7 +182,7 @@ export class Lda {
     this.whitening = undefined;
     this.explainedVariance = undefined;
     if (!span) this.fitDirect(R, B, alpha, mu, dof, k);
-    else this.fitSpan(R, B, alpha, mu, dof, k);
+    else this.fitSpan(R, B, alpha, mu, dof, k, ws);
     this.mean = mean;
     return this;
   }
@@ -221,17 +228,17 @@ export class Lda {
   }
 
   /** The n × n form (see the file header). */
-  private fitSpan(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined): void {
+  private fitSpan(R: Matrix, B: Matrix, alpha: number, mu: number, dof: number, k: number | undefined, ws?: FitWorkspace): void {
     const n = R.rows, d = R.cols, K = B.rows;
     const a = (1 - alpha) / dof; // Sw_s = a·RᵀR + b·I
     const b = alpha * mu;
-    const G = tcrossprod(R); // n × n
+    const G = tcrossprod(R, ws && ws.matrix('gram', n, n)); // n × n
     let trG = 0;
     for (let i = 0; i < n; i++) trG += G.data[i * n + i]!;
     // The direct form floors Sw_s's eigenvalues at eigenFloor·λ_max; λ_max ≤ a·tr(RRᵀ) + b, so when
     // b clears that bound no eigenvalue is floored and the Woodbury solve is exact.
     if (k !== undefined && b > 0 && b >= this.eigenFloor * (a * trG + b)) {
-      this.keepProjection(discriminantProjection(B, shrunkScatterSolveSpan(R, G, B, a, b, 'LDA'), k));
+      this.keepProjection(discriminantProjection(B, shrunkScatterSolveSpan(R, G, B, a, b, 'LDA', ws), k));
       return;
     }
     // Eigendecomposition of R·Rᵀ = U·Λ·Uᵀ: Q = Λ^(−1/2)·Uᵀ·R spans the residuals, where Sw_s has
@@ -306,9 +313,9 @@ export function shrunkScatterSolveDirect(Sw: Matrix, B: Matrix, who: string): Ma
 }
 
 /** The Cholesky factor of a shrunk scatter (or its span form); not positive definite → InputError naming `who`. */
-function shrunkScatterFactor(M: Matrix, who: string): Matrix {
+function shrunkScatterFactor(M: Matrix, who: string, ws?: FitWorkspace): Matrix {
   try {
-    return choleskyBlocked(M);
+    return choleskyBlocked(M, undefined, ws && ws.matrix('factor', M.rows, M.rows));
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
     throw e;
@@ -318,9 +325,9 @@ function shrunkScatterFactor(M: Matrix, who: string): Matrix {
 /**
  * Sw_s⁻¹·Bᵀ as rows (K × d) for Sw_s = a·RᵀR + b·I (b > 0) in the n-dimensional span of R's rows,
  * by the Woodbury identity Sw_s⁻¹ = b⁻¹·(I − Rᵀ·(c·I + R·Rᵀ)⁻¹·R), c = b / a. `G` = R·Rᵀ (n × n) is
- * overwritten.
+ * overwritten; `ws` holds the Cholesky factor.
  */
-export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: number, b: number, who: string): Matrix {
+export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: number, b: number, who: string, ws?: FitWorkspace): Matrix {
   const n = R.rows, d = R.cols, K = B.rows;
   const Zt = zeros(K, d);
   if (a === 0) {
@@ -329,7 +336,7 @@ export function shrunkScatterSolveSpan(R: Matrix, G: Matrix, B: Matrix, a: numbe
   }
   const c = b / a;
   for (let i = 0; i < n; i++) G.data[i * n + i] += c;
-  const S = choleskySolveBlocked(shrunkScatterFactor(G, who), gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
+  const S = choleskySolveBlocked(shrunkScatterFactor(G, who, ws), gemmNT(R, B)); // (cI + RRᵀ)⁻¹·R·Bᵀ, n × K
   const RtS = gemmTN(S, R); // K × d = Sᵀ·R
   for (let t = 0; t < K * d; t++) Zt.data[t] = (B.data[t]! - RtS.data[t]!) / b;
   return Zt;
@@ -362,9 +369,9 @@ function flipColumns(V: Matrix): Matrix {
  * Ledoit–Wolf shrinkage of the covariance of R (rows = observations, already centred per class),
  * computed on columns scaled to unit variance as sklearn's `_cov(X, shrinkage='auto')` does
  * (zero-variance columns keep scale 1). Formula of sklearn.covariance.ledoit_wolf_shrinkage
- * (its re-centring of already centred residuals is a no-op up to rounding).
+ * (its re-centring of already centred residuals is a no-op up to rounding). `ws` holds the scaled copy.
  */
-export function ledoitWolfScaled(R: Matrix): number {
+export function ledoitWolfScaled(R: Matrix, ws?: FitWorkspace): number {
   const n = R.rows, d = R.cols, r = R.data;
   const scale = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -375,17 +382,17 @@ export function ledoitWolfScaled(R: Matrix): number {
     const s = Math.sqrt(scale[j]! / n);
     scale[j] = s > 0 ? s : 1;
   }
-  const Z = zeros(n, d);
+  const Z = scratch(ws, 'lw-scaled', n, d);
   const z = Z.data;
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) z[o + j] = r[o + j]! / scale[j]!;
   }
-  return ledoitWolfShrinkage(Z);
+  return ledoitWolfShrinkage(Z, ws);
 }
 
-/** sklearn.covariance.ledoit_wolf_shrinkage(X, assume_centered=True). */
-export function ledoitWolfShrinkage(X: Matrix): number {
+/** sklearn.covariance.ledoit_wolf_shrinkage(X, assume_centered=True); `ws` holds the Gram matrix. */
+export function ledoitWolfShrinkage(X: Matrix, ws?: FitWorkspace): number {
   const n = X.rows, d = X.cols, x = X.data;
   if (n === 0 || d === 0) return 0;
   // Σ of all entries of X2ᵀ·X2 = Σ_i (Σ_j x_ij²)²; trace of the empirical covariance per column.
@@ -405,7 +412,7 @@ export function ledoitWolfShrinkage(X: Matrix): number {
   for (let j = 0; j < d; j++) traceSum += traceCols[j]! / n;
   const mu = traceSum / d;
   // ‖XᵀX‖²_F = ‖X·Xᵀ‖²_F (both are Σ of squared inner products): the smaller Gram matrix.
-  const G = n < d ? tcrossprod(X) : crossprod(X);
+  const G = n < d ? tcrossprod(X, ws && ws.matrix('lw-gram', n, n)) : crossprod(X, ws && ws.matrix('lw-gram', d, d));
   let delta_ = 0;
   for (let i = 0; i < G.data.length; i++) delta_ += G.data[i]! * G.data[i]!;
   delta_ /= n * n;

@@ -16,6 +16,7 @@ import { selectByInnerCv } from '../../src/evaluate/select.js';
 import { makeSplits } from '../../src/evaluate/splits.js';
 import { correctProfiles } from '../../src/batch/profiles.js';
 import { BatchAwareLda } from '../../src/represent/batchLda.js';
+import { FitWorkspace } from '../../src/represent/workspace.js';
 import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
 import { Rng } from '../../src/linalg/rng.js';
 import { describeShared, sharedRoot } from '../helpers/shared.js';
@@ -105,14 +106,30 @@ describe('candidates fitted on the same rows share fits, value for value', () =>
     }
   });
 
+  it('with a workspace kept across inner folds (clipped X and the LDA temporaries reused), every transform is still its separate fit\'s', () => {
+    const workspace = new FitWorkspace();
+    // Two "inner folds" in turn on one workspace: all rows, then every other row.
+    for (const keep of [fitRows, fitRows.filter((_, r) => r % 2 === 0)]) {
+      const keepLabels = keep.map((i) => labels[i]!);
+      const kctx = { ...ctx, groups: keep.map((i) => groups[i]!), batches: keep.map((i) => batches[i]!) };
+      const separate = names.map((n) => fitRepresentation(B[n]!, X, keep, keepLabels, 0, 'auto', kctx).transform(X));
+      const shared = { X, rows: keep, memo: new Map<string, unknown>() };
+      const fitted = names.map((n) => fitRepresentation(B[n]!, X, keep, keepLabels, 0, 'auto', { ...kctx, shared, workspace }));
+      names.forEach((n, t) => expect(Array.from(fitted[t]!.transform(X).data), n).toEqual(Array.from(separate[t]!.data)));
+    }
+  });
+
   it('a transform maps each row on its own: the first rows of X give the first rows of X\'s transform', () => {
     const m = fitRows.length;
     const prefix: StoredMatrix = { rows: m, cols: X.cols, data: X.data.subarray(0, m * X.cols) };
-    for (const n of names) {
-      const shared = { X, rows: fitRows, memo: new Map<string, unknown>() };
-      const t = fitRepresentation(B[n]!, X, fitRows, fitLabels, 0, 'auto', { ...ctx, shared }).transform;
-      const whole = t(X), part = t(prefix);
-      expect(Array.from(part.data), n).toEqual(Array.from(whole.data.subarray(0, m * whole.cols)));
+    // Both orders: with a shared memo the prefix's clipped rows are a view of clipped X, made first or reused.
+    for (const prefixFirst of [false, true]) {
+      for (const n of names) {
+        const shared = { X, rows: fitRows, memo: new Map<string, unknown>() };
+        const t = fitRepresentation(B[n]!, X, fitRows, fitLabels, 0, 'auto', { ...ctx, shared }).transform;
+        const part = prefixFirst ? t(prefix) : undefined, whole = t(X);
+        expect(Array.from((part ?? t(prefix)).data), n).toEqual(Array.from(whole.data.subarray(0, m * whole.cols)));
+      }
     }
   });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { lowerInverse } from '../../src/linalg/blockedCholesky.js';
+import { lowerInverse, lowerInverseJs } from '../../src/linalg/blockedCholesky.js';
+import { cholesky } from '../../src/linalg/cholesky.js';
+import { tcrossprod } from '../../src/linalg/blas.js';
+import { nativeAvailable } from '../../src/linalg/native.js';
 import { Rng } from '../../src/linalg/rng.js';
 
 /** Forward substitution on the identity, column by column, written plainly (the reference). */
@@ -17,6 +20,25 @@ function plainLowerInverse(l: Float64Array, t: number): Float64Array {
 }
 
 describe('lowerInverse', () => {
+  it.skipIf(!nativeAvailable)('the native kernel equals its JavaScript twin bit for bit (random factors and Cholesky factors of Gram matrices)', () => {
+    const rng = new Rng(11);
+    for (const t of [16, 17, 23, 24, 25, 31, 40, 63, 190, 257]) {
+      const l = new Float64Array(t * t);
+      for (let i = 0; i < t; i++) {
+        for (let k = 0; k < i; k++) l[i * t + k] = rng.normal() * (k % 3 === 0 ? -1 : 1);
+        l[i * t + i] = (1 + Math.abs(rng.normal())) * (i % 2 ? 1 : -1);
+      }
+      const L = { rows: t, cols: t, data: l };
+      expect(Array.from(lowerInverse(L).data), `t = ${t}`).toEqual(Array.from(lowerInverseJs(L).data));
+      // A factor as the LDA's span solve meets it: the Cholesky factor of c·I + R·Rᵀ.
+      const R = { rows: t, cols: 2 * t, data: Float64Array.from({ length: 2 * t * t }, () => rng.normal()) };
+      const G = tcrossprod(R);
+      for (let i = 0; i < t; i++) G.data[i * t + i] += 0.5;
+      const F = cholesky(G);
+      expect(Array.from(lowerInverse(F).data), `Cholesky t = ${t}`).toEqual(Array.from(lowerInverseJs(F).data));
+    }
+  });
+
   it('inverts a hand-checked 2 × 2 factor', () => {
     // [[2, 0], [1, 4]]⁻¹ = [[1/2, 0], [−1/8, 1/4]]
     expect(Array.from(lowerInverse({ rows: 2, cols: 2, data: Float64Array.from([2, 0, 1, 4]) }).data)).toEqual([0.5, 0, -0.125, 0.25]);

@@ -7,7 +7,7 @@ describe('native addon version', () => {
     const fn = () => 0;
     const complete = Object.fromEntries(
       ['nt', 'ntF32', 'sqdist', 'colMoments', 'colMeanM2', 'colStandardize', 'centerRows', 'inverseVectors', 'tql', 'houseApply', 'apPass',
-        'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep'].map((k) => [k, fn]),
+        'fillNormal', 'logInPlace', 'subsetStats', 'simd', 'candDistances', 'sparseApPass', 'adviseHuge', 'softAssignRows', 'expInPlace', 'addRowMasses', 'adamStep', 'lowerInverse'].map((k) => [k, fn]),
     );
     expect(staleAddon(complete)).toBeNull();
     const { sparseApPass: _a, candDistances: _b, ...old } = complete;
