@@ -243,11 +243,14 @@ function updateBlocks(w: BlockWork, order: Int32Array): void {
     blockSum.fill(0);
     addRowMasses({ R: Rd, codes, rows: order, t0: start, t1: end, K, sum: blockSum, O, subtract: true });
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) E[b * K + k] -= blockSum[k]! * Pr[b]!;
-    for (let t = 0; t < K * B; t++) {
-      const ratio = (E[t]! + 1) / (O[t]! + 1), th = theta[(t / K) | 0]!;
-      // θ = 2 (the default): Math.pow(x, 2) is x·x exactly (V8 special-cases it), without the call.
-      P[t] = th === 2 ? ratio * ratio : Math.pow(ratio, th);
-      logP[t] = th * Math.log(ratio);
+    for (let b = 0; b < B; b++) {
+      const th = theta[b]!, square = th === 2;
+      for (let t = b * K; t < (b + 1) * K; t++) {
+        const ratio = (E[t]! + 1) / (O[t]! + 1);
+        // θ = 2 (the default): Math.pow(x, 2) is x·x exactly (V8 special-cases it), without the call.
+        P[t] = square ? ratio * ratio : Math.pow(ratio, th);
+        logP[t] = th * Math.log(ratio);
+      }
     }
     // The rows' new responsibilities (independent given E and O: native, threaded), then their
     // masses added back in row order.
@@ -281,11 +284,11 @@ interface Blocks {
  */
 function solveArrowhead(
   o: Float64Array, r: Float64Array, r0: Float64Array, n0: number, lambda: number, dims: number, W: Float64Array, off: number,
+  w0: Float64Array = new Float64Array(dims),
 ): void {
   const B = o.length;
   let a = n0;
   for (let b = 0; b < B; b++) a += (o[b]! * lambda) / (o[b]! + lambda);
-  const w0 = new Float64Array(dims);
   for (let j = 0; j < dims; j++) {
     let s = r0[j]!;
     for (let b = 0; b < B; b++) s -= (o[b]! * r[b * dims + j]!) / (o[b]! + lambda);
@@ -423,13 +426,15 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
   const Sbuf = new Float64Array(Math.max(...blocks.byBatch.map((r) => r.length)) * dims);
   const oKB = new Float64Array(K * B);
   const rKB = new Float64Array(K * B * dims);
+  const Yraw = zeros(K, dims), T = zeros(K, dims), Wb = zeros(K, dims);
+  const r0 = new Float64Array(dims), w0 = new Float64Array(dims);
   const kmeansRounds: number[] = [];
   let iterations = 0, converged = false;
   for (let it = 1; it <= o.maxIter; it++) {
     const tc = performance.now();
     let i = 0;
     for (; i < o.maxIterKmeans; i++) {
-      const Yraw = gemmTN(R, Zcos);
+      gemmTN(R, Zcos, Yraw);
       normaliseRowsInto(Yraw.data, Y.data, K, dims);
       cosineDistances(Zcos, Y, dist);
       updateR();
@@ -456,18 +461,16 @@ export function harmonyIterate(Z: Matrix, codes: Int32Array, B: number, opts: Ha
     for (let b = 0; b < B; b++) {
       const rows = blocks.byBatch[b]!, Rm = Rb[b]!;
       for (let t = 0; t < rows.length; t++) Rm.data.set(R.data.subarray(rows[t]! * K, (rows[t]! + 1) * K), t * K);
-      const T = gemmTN(Rm, Zb[b]!); // K × dims
+      gemmTN(Rm, Zb[b]!, T); // K × dims
       for (let t = 0; t < rows.length; t++) for (let k = 0; k < K; k++) oKB[k * B + b] += Rm.data[t * K + k]!;
       for (let k = 0; k < K; k++) rKB.set(T.data.subarray(k * dims, (k + 1) * dims), (k * B + b) * dims);
     }
-    const r0 = new Float64Array(dims);
     for (let k = 0; k < K; k++) {
       r0.fill(0);
       for (let b = 0; b < B; b++) for (let j = 0; j < dims; j++) r0[j] += rKB[(k * B + b) * dims + j]!;
-      solveArrowhead(oKB.subarray(k * B, (k + 1) * B), rKB.subarray(k * B * dims, (k + 1) * B * dims), r0, 0, o.lambda, dims, W, k * B * dims);
+      solveArrowhead(oKB.subarray(k * B, (k + 1) * B), rKB.subarray(k * B * dims, (k + 1) * B * dims), r0, 0, o.lambda, dims, W, k * B * dims, w0);
     }
     for (let b = 0; b < B; b++) {
-      const Wb = zeros(K, dims);
       for (let k = 0; k < K; k++) Wb.data.set(W.subarray((k * B + b) * dims, (k * B + b + 1) * dims), k * dims);
       const rows = blocks.byBatch[b]!;
       const S = gemm(Rb[b]!, Wb, { rows: rows.length, cols: dims, data: Sbuf.subarray(0, rows.length * dims) });

@@ -24,32 +24,56 @@ export interface KmeansResult {
   iterations: number;
 }
 
-/** Squared distances of every row of X to the given rows of X (n × m) into `out`, through one product. */
-function distancesToRows(X: Matrix, xNorm: Float64Array, idx: Int32Array, out: Float64Array): Matrix {
+/** Squared distances of every row of X to the given rows of X (n × m) into `out`, through one product (`rowsBuf`: ≥ m × d scratch). */
+function distancesToRows(X: Matrix, xNorm: Float64Array, idx: Int32Array, out: Float64Array, rowsBuf: Float64Array): Matrix {
   const d = X.cols, m = idx.length;
-  const C = zeros(m, d);
+  const C: Matrix = { rows: m, cols: d, data: rowsBuf.subarray(0, m * d) };
   for (let t = 0; t < m; t++) C.data.set(X.data.subarray(idx[t]! * d, (idx[t]! + 1) * d), t * d);
   const D = gemmNT(X, C, { rows: X.rows, cols: m, data: out.subarray(0, X.rows * m) });
+  const dd = D.data;
   for (let i = 0; i < X.rows; i++) {
     for (let t = 0; t < m; t++) {
-      const v = xNorm[i]! + xNorm[idx[t]!]! - 2 * D.data[i * m + t]!;
-      D.data[i * m + t] = v > 0 ? v : 0;
+      const v = xNorm[i]! + xNorm[idx[t]!]! - 2 * dd[i * m + t]!;
+      dd[i * m + t] = v > 0 ? v : 0;
     }
   }
   return D;
 }
 
+/** Work arrays of the k-means++ seeding and the Lloyd iterations, kept across the restarts of one `kmeans`. */
+export interface KmeansWork {
+  n: number; d: number; k: number;
+  /** n × trials candidate distances, trials × d candidate rows. */
+  buf: Float64Array; rowsBuf: Float64Array;
+  closest: Float64Array; cum: Float64Array; cand: Int32Array; candDist: Float64Array;
+  /** Lloyd: product block, two centre buffers, labels, distances, counts. */
+  dots: Float64Array; c0: Float64Array; c1: Float64Array; labels: Int32Array; dist: Float64Array; counts: Float64Array;
+}
+
+/** Work arrays for k-means on n × d rows with k centres. */
+export function kmeansWork(n: number, d: number, k: number): KmeansWork {
+  const trials = 2 + Math.floor(Math.log(k));
+  return {
+    n, d, k, buf: new Float64Array(n * trials), rowsBuf: new Float64Array(trials * d),
+    closest: new Float64Array(n), cum: new Float64Array(n), cand: new Int32Array(trials), candDist: new Float64Array(n),
+    dots: new Float64Array(Math.min(n, ASSIGN_BLOCK) * k), c0: new Float64Array(k * d), c1: new Float64Array(k * d),
+    labels: new Int32Array(n), dist: new Float64Array(n), counts: new Float64Array(k),
+  };
+}
+
+function workFits(w: KmeansWork | undefined, n: number, d: number, k: number): w is KmeansWork {
+  return !!w && w.n === n && w.d === d && w.k === k;
+}
+
 /** Greedy k-means++ seeding: k row indices of X. */
-export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquaredNorms(X), scratch?: Float64Array): Int32Array {
+export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquaredNorms(X), work?: KmeansWork): Int32Array {
   const n = X.rows;
   const trials = 2 + Math.floor(Math.log(k));
-  const buf = scratch && scratch.length >= n * trials ? scratch : new Float64Array(n * trials);
+  const w = workFits(work, n, X.cols, k) ? work : kmeansWork(n, X.cols, k);
+  const { buf, rowsBuf, closest, cum, cand, candDist } = w;
   const chosen = new Int32Array(k);
   chosen[0] = rng.int(n);
-  const closest = distancesToRows(X, xNorm, chosen.subarray(0, 1), buf).data.slice();
-  const cum = new Float64Array(n);
-  const cand = new Int32Array(trials);
-  const candDist = new Float64Array(n);
+  closest.set(distancesToRows(X, xNorm, chosen.subarray(0, 1), buf, rowsBuf).data);
   for (let c = 1; c < k; c++) {
     let pot = 0;
     for (let i = 0; i < n; i++) cum[i] = pot += closest[i]!;
@@ -64,18 +88,18 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng, xNorm = rowSquare
       }
       cand[t] = lo;
     }
-    const D = distancesToRows(X, xNorm, cand, buf);
+    const D = distancesToRows(X, xNorm, cand, buf, rowsBuf).data;
     let best = -1, bestPot = Infinity;
     for (let t = 0; t < trials; t++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += Math.min(closest[i]!, D.data[i * trials + t]!);
+      for (let i = 0; i < n; i++) s += Math.min(closest[i]!, D[i * trials + t]!);
       if (s < bestPot) {
         bestPot = s;
         best = t;
       }
     }
     chosen[c] = cand[best]!;
-    for (let i = 0; i < n; i++) candDist[i] = Math.min(closest[i]!, D.data[i * trials + best]!);
+    for (let i = 0; i < n; i++) candDist[i] = Math.min(closest[i]!, D[i * trials + best]!);
     closest.set(candDist);
   }
   return chosen;
@@ -115,28 +139,31 @@ function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, l
   return changed;
 }
 
-/** Lloyd iterations from the given centres. */
-export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, xNorm = rowSquaredNorms(X)): KmeansResult {
+/**
+ * Lloyd iterations from the given centres. With `work` the iterations run in its arrays (the two
+ * centre buffers alternate): the result's centres and labels are then views of `work`, valid until
+ * its next use.
+ */
+export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, xNorm = rowSquaredNorms(X), work?: KmeansWork): KmeansResult {
   const n = X.rows, d = X.cols, k = init.rows, x = X.data;
-  const dots = new Float64Array(Math.min(n, ASSIGN_BLOCK) * k);
-  let C = zeros(k, d);
-  C.data.set(init.data);
-  const labels = new Int32Array(n).fill(-1);
-  const dist = new Float64Array(n);
-  const counts = new Float64Array(k);
+  const w = workFits(work, n, d, k) ? work : kmeansWork(n, d, k);
+  const { dots, labels, dist, counts } = w;
+  let cur = w.c0, nxt = w.c1;
+  cur.set(init.data);
+  labels.fill(-1);
   let iterations = 0;
   for (; iterations < maxIter; iterations++) {
-    const changed = assign(X, xNorm, C, dots, labels, dist);
-    const next = zeros(k, d);
+    const changed = assign(X, xNorm, { rows: k, cols: d, data: cur }, dots, labels, dist);
+    nxt.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const c = labels[i]!, o = i * d, co = c * d;
       counts[c]++;
-      for (let t = 0; t < d; t++) next.data[co + t] += x[o + t]!;
+      for (let t = 0; t < d; t++) nxt[co + t] += x[o + t]!;
     }
     for (let c = 0; c < k; c++) {
       if (counts[c]! > 0) {
-        for (let t = 0; t < d; t++) next.data[c * d + t] /= counts[c]!;
+        for (let t = 0; t < d; t++) nxt[c * d + t] /= counts[c]!;
         continue;
       }
       // Empty cluster: the row farthest from its own centre starts it again.
@@ -147,18 +174,21 @@ export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, 
           far = i;
         }
       }
-      next.data.set(x.subarray(far * d, (far + 1) * d), c * d);
+      nxt.set(x.subarray(far * d, (far + 1) * d), c * d);
       dist[far] = -1;
     }
     let shift = 0;
-    for (let t = 0; t < k * d; t++) shift += (next.data[t]! - C.data[t]!) ** 2;
-    C = next;
+    for (let t = 0; t < k * d; t++) shift += (nxt[t]! - cur[t]!) ** 2;
+    const prev = cur;
+    cur = nxt;
+    nxt = prev;
     if (changed === 0 && iterations > 0) break;
     if (shift <= tolAbs) {
       iterations++;
       break;
     }
   }
+  const C: Matrix = { rows: k, cols: d, data: cur };
   assign(X, xNorm, C, dots, labels, dist);
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += dist[i]!;
@@ -182,13 +212,14 @@ export function kmeans(X: Matrix, k: number, rng: Rng, opts: KmeansOptions = {})
   const tolAbs = (tol * vsum) / d;
   let best: KmeansResult | undefined;
   const xNorm = rowSquaredNorms(X);
-  const scratch = new Float64Array(n * (2 + Math.floor(Math.log(k))));
+  const work = kmeansWork(n, d, k);
+  const init = zeros(k, d);
   for (let r = 0; r < nInit; r++) {
-    const seeds = kmeansPlusPlus(X, k, rng, xNorm, scratch);
-    const init = zeros(k, d);
+    const seeds = kmeansPlusPlus(X, k, rng, xNorm, work);
     for (let c = 0; c < k; c++) init.data.set(X.data.subarray(seeds[c]! * d, (seeds[c]! + 1) * d), c * d);
-    const res = lloyd(X, init, maxIter, tolAbs, xNorm);
-    if (!best || res.inertia < best.inertia) best = { ...res, labels: res.labels.slice() };
+    const res = lloyd(X, init, maxIter, tolAbs, xNorm, work);
+    // The restart's centres and labels live in `work`: the best so far is copied out.
+    if (!best || res.inertia < best.inertia) best = { ...res, centers: { rows: k, cols: d, data: res.centers.data.slice() }, labels: res.labels.slice() };
   }
   return best!;
 }

@@ -1,0 +1,82 @@
+/**
+ * The Harmony fit and its k-means start keep their work arrays across rounds and restarts
+ * (issue 24): they must give bit for bit what the plain form frozen in ./frozen/ (the code before
+ * that change) gives — corrected rows, centroids, starting centroids, responsibilities, ridge
+ * terms, objectives, round counts; k-means centres, labels, inertia and iterations.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { fitTransformHarmony, type HarmonyOptions } from '../../src/batch/harmony.js';
+import { kmeans } from '../../src/batch/kmeans.js';
+import { bbbc021Recipe, BBBC021_FILES } from '../../src/io/recipes.js';
+import { zeros, type Matrix } from '../../src/linalg/matrix.js';
+import { Rng } from '../../src/linalg/rng.js';
+import { describeShared, sharedRoot } from '../helpers/shared.js';
+import { fitTransformHarmony as frozenFit } from './frozen/harmony.js';
+import { kmeans as frozenKmeans } from './frozen/kmeans.js';
+import { planted } from './planted.js';
+
+/** Same bits (NaN-safe, −0 ≠ 0). */
+function sameBits(a: Float64Array | Int32Array, b: Float64Array | Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let t = 0; t < x.length; t++) if (x[t] !== y[t]) return false;
+  return true;
+}
+
+function expectSameFit(X: Matrix, batch: string[], opts: HarmonyOptions): void {
+  const a = fitTransformHarmony(X, batch, opts), b = frozenFit(X, batch, opts);
+  expect(sameBits(a.corrected.data, b.corrected.data)).toBe(true);
+  expect(sameBits(a.state.corrected.data, b.state.corrected.data)).toBe(true);
+  expect(sameBits(a.state.centroids.data, b.state.centroids.data)).toBe(true);
+  expect(sameBits(a.state.initialCentroids.data, b.state.initialCentroids.data)).toBe(true);
+  expect(sameBits(a.state.R.data, b.state.R.data)).toBe(true);
+  expect(sameBits(a.state.W, b.state.W)).toBe(true);
+  expect(sameBits(Float64Array.from(a.state.objective), Float64Array.from(b.state.objective))).toBe(true);
+  expect(a.state.kmeansRounds).toEqual(b.state.kmeansRounds);
+  expect(a.state.iterations).toBe(b.state.iterations);
+}
+
+describe('Harmony with kept work arrays = the frozen plain form, to the bit', () => {
+  it('planted batches: defaults, and θ ≠ 2 with τ > 0 (the Math.pow path), fewer restarts, other seeds', () => {
+    const p = planted({ batches: 4, perBatch: 45, features: 12, seed: 7 });
+    expectSameFit(p.X, p.batch, {});
+    expectSameFit(p.X, p.batch, { theta: 1.5, tau: 3, nInit: 3, seed: 5, nComponents: 6, nClusters: 7 });
+    expectSameFit(p.X, p.batch, { nComponents: 0, seed: 2, blockSize: 0.2, output: 'embedding' });
+  });
+
+  it('k-means alone: centres, labels, inertia, iterations — including emptied clusters (duplicated rows)', () => {
+    const rng = new Rng(3);
+    for (const [n, d, k] of [[200, 5, 6], [90, 3, 12], [2500, 4, 9]] as const) {
+      const X = zeros(n, d);
+      // Few distinct rows: k-means++ and Lloyd meet ties and clusters left empty.
+      const distinct = Math.max(k + 2, Math.floor(n / 15));
+      const base = Float64Array.from({ length: distinct * d }, () => rng.normal());
+      for (let i = 0; i < n; i++) {
+        const s = rng.int(distinct);
+        for (let j = 0; j < d; j++) X.data[i * d + j] = base[s * d + j]! + (i % 3 === 0 ? 0 : 0.3 * rng.normal());
+      }
+      const a = kmeans(X, k, new Rng(11), { nInit: 4 }), b = frozenKmeans(X, k, new Rng(11), { nInit: 4 });
+      expect(sameBits(a.centers.data, b.centers.data)).toBe(true);
+      expect(sameBits(a.labels, b.labels)).toBe(true);
+      expect(Object.is(a.inertia, b.inertia)).toBe(true);
+      expect(a.iterations).toBe(b.iterations);
+    }
+  });
+});
+
+describeShared('Harmony on BBBC021 = the frozen plain form, to the bit', Object.values(BBBC021_FILES).map((f) => `data/${f}`), () => {
+  it('an inner training side: two thirds of the compounds plus the DMSO wells, batch = week', async () => {
+    const p = (await bbbc021Recipe(join(sharedRoot, 'data'))).profiles;
+    const col = (n: string) => p.meta.find((m) => m.name === n)!.values as (string | null)[];
+    const comp = col('Metadata_compound'), week = col('Metadata_batch');
+    const comps = [...new Set(comp)].filter((c) => c !== 'DMSO').sort();
+    const keep = new Set(comps.filter((_, j) => j % 3 !== 0));
+    const rows: number[] = [];
+    for (let i = 0; i < p.X.rows; i++) if (comp[i] === 'DMSO' || keep.has(comp[i]!)) rows.push(i);
+    const d = p.X.cols;
+    const X = zeros(rows.length, d);
+    rows.forEach((i, t) => X.data.set(p.X.data.subarray(i * d, (i + 1) * d), t * d));
+    expectSameFit(X, rows.map((i) => String(week[i])), {});
+  });
+});
