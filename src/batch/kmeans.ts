@@ -46,8 +46,9 @@ export interface KmeansWork {
   /** n × trials candidate distances, trials × d candidate rows. */
   buf: Float64Array; rowsBuf: Float64Array;
   closest: Float64Array; cum: Float64Array; cand: Int32Array; candDist: Float64Array;
-  /** Lloyd: product block, two centre buffers, labels, distances, counts. */
+  /** Lloyd: product block, two centre buffers, labels, distances, counts, member sums, clusters whose members changed. */
   dots: Float64Array; c0: Float64Array; c1: Float64Array; labels: Int32Array; dist: Float64Array; counts: Float64Array;
+  sums: Float64Array; dirty: Uint8Array;
 }
 
 /** Work arrays for k-means on n × d rows with k centres. */
@@ -58,6 +59,7 @@ export function kmeansWork(n: number, d: number, k: number): KmeansWork {
     closest: new Float64Array(n), cum: new Float64Array(n), cand: new Int32Array(trials), candDist: new Float64Array(n),
     dots: new Float64Array(Math.min(n, ASSIGN_BLOCK) * k), c0: new Float64Array(k * d), c1: new Float64Array(k * d),
     labels: new Int32Array(n), dist: new Float64Array(n), counts: new Float64Array(k),
+    sums: new Float64Array(k * d), dirty: new Uint8Array(k),
   };
 }
 
@@ -111,9 +113,10 @@ const ASSIGN_BLOCK = 2048;
 /**
  * Nearest centre of every row: labels and squared distances. The row's own norm does not change
  * which centre is nearest, so the argmin runs on ‖c‖² − 2·x·c straight from the product, block
- * by block (`dots`: an ASSIGN_BLOCK × k scratch).
+ * by block (`dots`: an ASSIGN_BLOCK × k scratch). A row changing centre marks its old and new
+ * centre in `dirty`.
  */
-function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, labels: Int32Array, dist: Float64Array): number {
+function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, labels: Int32Array, dist: Float64Array, dirty?: Uint8Array): number {
   const cNorm = rowSquaredNorms(C);
   const n = X.rows, k = C.rows, dcol = X.cols;
   let changed = 0;
@@ -130,7 +133,14 @@ function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, l
           best = c;
         }
       }
-      if (labels[i] !== best) changed++;
+      const was = labels[i]!;
+      if (was !== best) {
+        changed++;
+        if (dirty) {
+          if (was >= 0) dirty[was] = 1;
+          dirty[best] = 1;
+        }
+      }
       labels[i] = best;
       const sq = xNorm[i]! + bv;
       dist[i] = sq > 0 ? sq : 0;
@@ -147,23 +157,33 @@ function assign(X: Matrix, xNorm: Float64Array, C: Matrix, dots: Float64Array, l
 export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, xNorm = rowSquaredNorms(X), work?: KmeansWork): KmeansResult {
   const n = X.rows, d = X.cols, k = init.rows, x = X.data;
   const w = workFits(work, n, d, k) ? work : kmeansWork(n, d, k);
-  const { dots, labels, dist, counts } = w;
+  const { dots, labels, dist, counts, sums, dirty } = w;
   let cur = w.c0, nxt = w.c1;
   cur.set(init.data);
   labels.fill(-1);
-  let iterations = 0;
+  // A cluster whose members did not change has the same sum as in the last iteration, bit for bit
+  // (the same rows added in the same order): only clusters rows left or joined are summed again.
+  dirty.fill(1);
+  let iterations = 0, settled = false;
   for (; iterations < maxIter; iterations++) {
-    const changed = assign(X, xNorm, { rows: k, cols: d, data: cur }, dots, labels, dist);
-    nxt.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i]!, o = i * d, co = c * d;
-      counts[c]++;
-      for (let t = 0; t < d; t++) nxt[co + t] += x[o + t]!;
+    const changed = assign(X, xNorm, { rows: k, cols: d, data: cur }, dots, labels, dist, dirty);
+    for (let c = 0; c < k; c++) {
+      if (!dirty[c]) continue;
+      counts[c] = 0;
+      sums.fill(0, c * d, (c + 1) * d);
     }
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      if (!dirty[c]) continue;
+      const o = i * d, co = c * d;
+      counts[c]++;
+      for (let t = 0; t < d; t++) sums[co + t] += x[o + t]!;
+    }
+    dirty.fill(0);
+    let relocated = false;
     for (let c = 0; c < k; c++) {
       if (counts[c]! > 0) {
-        for (let t = 0; t < d; t++) nxt[c * d + t] /= counts[c]!;
+        for (let t = 0; t < d; t++) nxt[c * d + t] = sums[c * d + t]! / counts[c]!;
         continue;
       }
       // Empty cluster: the row farthest from its own centre starts it again.
@@ -176,20 +196,26 @@ export function lloyd(X: Matrix, init: Matrix, maxIter: number, tolAbs: number, 
       }
       nxt.set(x.subarray(far * d, (far + 1) * d), c * d);
       dist[far] = -1;
+      relocated = true;
     }
     let shift = 0;
     for (let t = 0; t < k * d; t++) shift += (nxt[t]! - cur[t]!) ** 2;
     const prev = cur;
     cur = nxt;
     nxt = prev;
-    if (changed === 0 && iterations > 0) break;
+    if (changed === 0 && iterations > 0) {
+      // The same labels as the iteration before and no cluster restarted: the new centres are
+      // the ones just assigned to, so the final assignment below would repeat this one.
+      settled = !relocated;
+      break;
+    }
     if (shift <= tolAbs) {
       iterations++;
       break;
     }
   }
   const C: Matrix = { rows: k, cols: d, data: cur };
-  assign(X, xNorm, C, dots, labels, dist);
+  if (!settled) assign(X, xNorm, C, dots, labels, dist);
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += dist[i]!;
   return { centers: C, labels, inertia, iterations };

@@ -47,14 +47,15 @@ describe('Harmony with kept work arrays = the frozen plain form, to the bit', ()
 
   it('k-means alone: centres, labels, inertia, iterations — including emptied clusters (duplicated rows)', () => {
     const rng = new Rng(3);
-    for (const [n, d, k] of [[200, 5, 6], [90, 3, 12], [2500, 4, 9]] as const) {
+    for (const [n, d, k, few] of [[200, 5, 6, 0], [90, 3, 12, 0], [2500, 4, 9, 0], [120, 3, 10, 6], [300, 4, 7, 5]] as const) {
       const X = zeros(n, d);
-      // Few distinct rows: k-means++ and Lloyd meet ties and clusters left empty.
-      const distinct = Math.max(k + 2, Math.floor(n / 15));
+      // Few distinct rows: k-means++ and Lloyd meet ties; with fewer distinct rows than clusters
+      // (`few`, no noise) seeds repeat and clusters are left empty and restarted.
+      const distinct = few || Math.max(k + 2, Math.floor(n / 15));
       const base = Float64Array.from({ length: distinct * d }, () => rng.normal());
       for (let i = 0; i < n; i++) {
         const s = rng.int(distinct);
-        for (let j = 0; j < d; j++) X.data[i * d + j] = base[s * d + j]! + (i % 3 === 0 ? 0 : 0.3 * rng.normal());
+        for (let j = 0; j < d; j++) X.data[i * d + j] = base[s * d + j]! + (few || i % 3 === 0 ? 0 : 0.3 * rng.normal());
       }
       const a = kmeans(X, k, new Rng(11), { nInit: 4 }), b = frozenKmeans(X, k, new Rng(11), { nInit: 4 });
       expect(sameBits(a.centers.data, b.centers.data)).toBe(true);
