@@ -27,7 +27,7 @@ import { type Matrix, type StoredMatrix, zeros, crossprod, tcrossprod, gemm, gem
 import { InputError } from '../util/errors.js';
 import { classMeans, discriminantProjection, labelledClasses, ledoitWolfScaled, shrunkScatterSolveDirect, shrunkScatterSolveSpan } from './lda.js';
 import { requireFiniteRows } from './finite.js';
-import type { FitWorkspace } from './workspace.js';
+import { type FitWorkspace, workMatrix } from './workspace.js';
 
 export interface BatchLdaOptions {
   /** Shrinkage α in [0, 1], or 'auto' (Ledoit–Wolf). Default 'auto'. */
@@ -115,7 +115,7 @@ export class BatchAwareLda {
     let nb = 0;
     for (const m of cells.values()) if (m.size > 1) nb += m.size;
     this.batchCells = nb;
-    const R = ws ? ws.matrix('residuals', n + nb, d) : zeros(n + nb, d);
+    const R = workMatrix(ws, 'residuals', n + nb, d);
     const rd = R.data;
     for (let r = 0; r < n; r++) {
       const o = rows[r]! * d, mo = cls[r]! * d, ro = r * d;
@@ -157,7 +157,7 @@ export class BatchAwareLda {
     // Sw_s = a·RᵀR + b·I. The smaller Gram matrix of R gives its trace (and the span form's system).
     const span = n + nb < d;
     // The span form's Gram matrix is only read (and overwritten) by its solve: a workspace array.
-    const G = span ? tcrossprod(R, ws && ws.matrix('gram', n + nb, n + nb)) : crossprod(R);
+    const G = span ? tcrossprod(R, workMatrix(ws, 'gram', n + nb, n + nb)) : crossprod(R);
     let trace = 0;
     for (let j = 0; j < G.rows; j++) trace += G.data[j * G.rows + j]!;
     let mu = trace / dof / d;

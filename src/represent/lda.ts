@@ -36,12 +36,7 @@ import {
 } from '../linalg/index.js';
 import { InputError } from '../util/errors.js';
 import { requireFiniteRows } from './finite.js';
-import type { FitWorkspace } from './workspace.js';
-
-/** A zeroed matrix from the workspace, or a fresh one. */
-function scratch(ws: FitWorkspace | undefined, key: string, rows: number, cols: number): Matrix {
-  return ws ? ws.matrix(key, rows, cols) : zeros(rows, cols);
-}
+import { type FitWorkspace, workMatrix } from './workspace.js';
 
 export type LdaSolver = 'auto' | 'direct' | 'span';
 export const LDA_SOLVERS: readonly LdaSolver[] = ['auto', 'direct', 'span'];
@@ -155,7 +150,7 @@ export class Lda {
     this.classes = [...classIndex.keys()];
     const { counts, means, mean } = classMeans(x, d, rows, cls, K);
     // Within-class residuals.
-    const R = scratch(ws, 'residuals', n, d);
+    const R = workMatrix(ws, 'residuals', n, d);
     const rd = R.data;
     let ss = 0;
     for (let r = 0; r < n; r++) {
@@ -232,7 +227,7 @@ export class Lda {
     const n = R.rows, d = R.cols, K = B.rows;
     const a = (1 - alpha) / dof; // Sw_s = a·RᵀR + b·I
     const b = alpha * mu;
-    const G = tcrossprod(R, ws && ws.matrix('gram', n, n)); // n × n
+    const G = tcrossprod(R, workMatrix(ws, 'gram', n, n)); // n × n
     let trG = 0;
     for (let i = 0; i < n; i++) trG += G.data[i * n + i]!;
     // The direct form floors Sw_s's eigenvalues at eigenFloor·λ_max; λ_max ≤ a·tr(RRᵀ) + b, so when
@@ -315,7 +310,7 @@ export function shrunkScatterSolveDirect(Sw: Matrix, B: Matrix, who: string): Ma
 /** The Cholesky factor of a shrunk scatter (or its span form); not positive definite → InputError naming `who`. */
 function shrunkScatterFactor(M: Matrix, who: string, ws?: FitWorkspace): Matrix {
   try {
-    return choleskyBlocked(M, undefined, ws && ws.matrix('factor', M.rows, M.rows));
+    return choleskyBlocked(M, undefined, workMatrix(ws, 'factor', M.rows, M.rows));
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError) throw new InputError(`${who}: the shrunk within-class scatter is not positive definite (${e.message})`);
     throw e;
@@ -382,7 +377,7 @@ export function ledoitWolfScaled(R: Matrix, ws?: FitWorkspace): number {
     const s = Math.sqrt(scale[j]! / n);
     scale[j] = s > 0 ? s : 1;
   }
-  const Z = scratch(ws, 'lw-scaled', n, d);
+  const Z = workMatrix(ws, 'lw-scaled', n, d);
   const z = Z.data;
   for (let i = 0; i < n; i++) {
     const o = i * d;
@@ -412,7 +407,7 @@ export function ledoitWolfShrinkage(X: Matrix, ws?: FitWorkspace): number {
   for (let j = 0; j < d; j++) traceSum += traceCols[j]! / n;
   const mu = traceSum / d;
   // ‖XᵀX‖²_F = ‖X·Xᵀ‖²_F (both are Σ of squared inner products): the smaller Gram matrix.
-  const G = n < d ? tcrossprod(X, ws && ws.matrix('lw-gram', n, n)) : crossprod(X, ws && ws.matrix('lw-gram', d, d));
+  const G = n < d ? tcrossprod(X, workMatrix(ws, 'lw-gram', n, n)) : crossprod(X, workMatrix(ws, 'lw-gram', d, d));
   let delta_ = 0;
   for (let i = 0; i < G.data.length; i++) delta_ += G.data[i]! * G.data[i]!;
   delta_ /= n * n;

@@ -7,7 +7,7 @@
  * apart and is done with it before taking it again). Optional everywhere: a fit without one
  * allocates as usual and gives the same numbers.
  */
-import type { Matrix } from '../linalg/index.js';
+import { type Matrix, zeros } from '../linalg/index.js';
 
 export class FitWorkspace {
   private readonly arrays = new Map<string, Float64Array>();
@@ -21,4 +21,9 @@ export class FitWorkspace {
     data.fill(0);
     return { rows, cols, data };
   }
+}
+
+/** A zeroed matrix from the workspace when there is one, else a fresh one. */
+export function workMatrix(ws: FitWorkspace | undefined, key: string, rows: number, cols: number): Matrix {
+  return ws ? ws.matrix(key, rows, cols) : zeros(rows, cols);
 }
